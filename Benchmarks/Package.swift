@@ -1,0 +1,27 @@
+// swift-tools-version:6.1
+// Release-mode benchmark executables, kept out of the main package so that its build stays fast.
+// Run them through ./tools/bench, which also measures the raw baselines in the same run.
+import PackageDescription
+
+let package = Package(
+    name: "MotCuaBenchmarks",
+    platforms: [.macOS(.v14)],
+    dependencies: [
+        .package(name: "MotCua", path: ".."),
+    ],
+    targets: [
+        .executableTarget(
+            name: "AuthorityBench",
+            dependencies: [.product(name: "Authority", package: "MotCua")]
+        ),
+        .executableTarget(
+            name: "KafkaBench",
+            dependencies: [.product(name: "Kafka", package: "MotCua")]
+        ),
+        .executableTarget(
+            name: "PostgresBench",
+            dependencies: [.product(name: "Postgres", package: "MotCua")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
