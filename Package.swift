@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "MotCua",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "motcua", targets: ["motcua"]),
         .executable(name: "devbroker", targets: ["devbroker"]),
@@ -60,8 +60,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
-        .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
+        .target(
+            name: "TestSupport",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            path: "Tests/TestSupport"
+        ),
+        .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"]),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "AuthorityTests", dependencies: ["Authority"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,181 @@
+import Foundation
+import Postgres
+import TestSupport
+import Testing
+
+@Suite("PostgreSQL connection against a real server")
+struct PostgresConnectionTests {
+    let connection: PostgresConnection
+
+    init() throws {
+        connection = try PostgresConnection.connect(
+            PostgresConfiguration(connectionString: try TestEnvironment.databaseURL()), logger: TestEnvironment.logger)
+    }
+
+    @Test("every bound type round-trips")
+    func typedRoundTrip() throws {
+        let id = UUID()
+        let when = Date(timeIntervalSince1970: 1_795_000_000.123456)
+        let rows = try connection.query(
+            """
+            SELECT $1::text AS t, $2::int8 AS i, $3::bool AS b, $4::float8 AS d, $5::timestamptz AS ts,
+                   $6::uuid AS u, $7::jsonb AS j, $8::bytea AS by, $9::text[] AS arr, $10::int4 AS i4,
+                   $11::text AS n, cardinality($9::text[]) AS len
+            """,
+            [
+                "Công ty TNHH A \t\n\\ \"q\"", Int.max, true, 3.25, when, id, PostgresJSON(#"{"a": [1, 2]}"#),
+                PostgresBytes([0, 1, 254, 255]), ["a,b", "c\"d", "e\\f", ""], Int32(-7), nil,
+            ])
+        let row = try #require(rows.first)
+        #expect(try row.decode(String.self, "t") == "Công ty TNHH A \t\n\\ \"q\"")
+        #expect(try row.decode(Int.self, "i") == Int.max)
+        #expect(try row.decode(Bool.self, "b") == true)
+        #expect(try row.decode(Double.self, "d") == 3.25)
+        #expect(abs(try row.decode(Date.self, "ts").timeIntervalSince(when)) < 0.000_001)
+        #expect(try row.decode(UUID.self, "u") == id)
+        #expect(try row.decode(PostgresJSON.self, "j").text == #"{"a": [1, 2]}"#)
+        #expect(try row.decode(PostgresBytes.self, "by").bytes == [0, 1, 254, 255])
+        #expect(try row.decode(Int32.self, "i4") == -7)
+        #expect(try row.decodeIfPresent(String.self, "n") == nil)
+        #expect(try row.decode(Int.self, "len") == 4)
+        #expect(throws: PostgresError.self) { try row.decode(String.self, "n") }
+        #expect(throws: PostgresError.self) { try row.decode(Int.self, "nope") }
+    }
+
+    @Test("SQL injection attempts stay data")
+    func injectionStaysData() throws {
+        let table = TestEnvironment.unique("inj")
+        try connection.execute("CREATE TABLE \(table) (name text)")
+        defer { _ = try? connection.execute("DROP TABLE \(table)") }
+        let hostile = "x'); DROP TABLE \(table); --"
+        try connection.execute("INSERT INTO \(table) (name) VALUES ($1)", [hostile])
+        let rows = try connection.query("SELECT name FROM \(table) WHERE name = $1", [hostile])
+        #expect(rows.count == 1)
+        #expect(try rows[0].decode(String.self, "name") == hostile)
+        #expect(try connection.query("SELECT count(*) AS c FROM \(table) WHERE name = $1", ["' OR '1'='1"])[0].decode(Int.self, "c") == 0)
+    }
+
+    @Test("a transaction that throws is rolled back and leaves nothing")
+    func rollback() throws {
+        let table = TestEnvironment.unique("tx")
+        try connection.execute("CREATE TABLE \(table) (id int PRIMARY KEY)")
+        defer { _ = try? connection.execute("DROP TABLE \(table)") }
+        struct Boom: Error {}
+        #expect(throws: Boom.self) {
+            try connection.transaction { tx in
+                try tx.execute("INSERT INTO \(table) VALUES (1)")
+                throw Boom()
+            }
+        }
+        do {
+            try connection.transaction { tx in
+                try tx.execute("INSERT INTO \(table) VALUES (2)")
+                try tx.execute("INSERT INTO \(table) VALUES (2)")
+            }
+            Issue.record("expected a unique violation")
+        } catch let error as PostgresError {
+            #expect(error.sqlState == "23505")
+            #expect(error.description.contains("23505"))
+        }
+        #expect(try connection.query("SELECT count(*) AS c FROM \(table)")[0].decode(Int.self, "c") == 0)
+        try connection.transaction { tx in try tx.execute("INSERT INTO \(table) VALUES (3)") }
+        #expect(try connection.query("SELECT count(*) AS c FROM \(table)")[0].decode(Int.self, "c") == 1)
+    }
+
+    @Test("COPY writes every row, escaping tabs, newlines, backslashes and NULLs")
+    func copy() throws {
+        let table = TestEnvironment.unique("copy")
+        try connection.execute("CREATE TABLE \(table) (id int8, name text, doc jsonb, at timestamptz)")
+        defer { _ = try? connection.execute("DROP TABLE \(table)") }
+        let when = Date(timeIntervalSince1970: 1_800_000_000)
+        let copied = try connection.copyIn("COPY \(table) (id, name, doc, at) FROM STDIN") { writer in
+            for index in 0..<5_000 {
+                try writer.row([index, index == 7 ? "tab\there\nline\\slash" : "n\(index)",
+                                index % 2 == 0 ? PostgresJSON(#"{"i": \#(index)}"#) : nil, when])
+            }
+        }
+        #expect(copied == 5_000)
+        let rows = try connection.query("SELECT count(*) AS c, count(doc) AS d, min(at) AS at FROM \(table)")
+        #expect(try rows[0].decode(Int.self, "c") == 5_000)
+        #expect(try rows[0].decode(Int.self, "d") == 2_500)
+        #expect(try rows[0].decode(Date.self, "at") == when)
+        #expect(try connection.query("SELECT name FROM \(table) WHERE id = 7")[0].decode(String.self, "name") == "tab\there\nline\\slash")
+    }
+
+    @Test("a failing COPY is an error and copies nothing")
+    func copyFailure() throws {
+        let table = TestEnvironment.unique("copyfail")
+        try connection.execute("CREATE TABLE \(table) (id int8 NOT NULL)")
+        defer { _ = try? connection.execute("DROP TABLE \(table)") }
+        #expect(throws: PostgresError.self) {
+            try connection.copyIn("COPY \(table) (id) FROM STDIN") { writer in
+                try writer.row([1])
+                try writer.row(text: ["not a number"])
+            }
+        }
+        #expect(try connection.query("SELECT count(*) AS c FROM \(table)")[0].decode(Int.self, "c") == 0)
+        // The connection is usable afterwards.
+        #expect(try connection.query("SELECT 1 AS one")[0].decode(Int.self, "one") == 1)
+    }
+
+    @Test("a pipeline runs thousands of prepared statements in one transaction")
+    func pipeline() throws {
+        let table = TestEnvironment.unique("pipe")
+        try connection.execute("CREATE TABLE \(table) (id int8 PRIMARY KEY, name text)")
+        defer { _ = try? connection.execute("DROP TABLE \(table)") }
+        let name = TestEnvironment.unique("ins")
+        try connection.prepare(name, "INSERT INTO \(table) (id, name) VALUES ($1, $2)")
+        let statements = (0..<3_000).map { (index: Int) in PipelineStatement.prepared(name, [index, "row \(index)"]) }
+        _ = try connection.transaction { tx in try tx.pipeline(statements) }
+        #expect(try connection.query("SELECT count(*) AS c FROM \(table)")[0].decode(Int.self, "c") == 3_000)
+
+        // A failing statement inside a transaction fails the pipeline, and the transaction leaves nothing.
+        let failing = [PipelineStatement.prepared(name, [5_000, "ok"]), .prepared(name, [1, "duplicate"]), .prepared(name, [5_001, "skipped"])]
+        do {
+            try connection.transaction { tx in _ = try tx.pipeline(failing) }
+            Issue.record("expected a unique violation")
+        } catch let error as PostgresError {
+            #expect(error.sqlState == "23505")
+        }
+        #expect(try connection.query("SELECT count(*) AS c FROM \(table)")[0].decode(Int.self, "c") == 3_000)
+    }
+
+    @Test("a killed backend is reported as a connection failure and reconnect recovers")
+    func reconnect() throws {
+        let pid = try connection.query("SELECT pg_backend_pid() AS pid")[0].decode(Int.self, "pid")
+        let other = try PostgresConnection.connect(
+            PostgresConfiguration(connectionString: try TestEnvironment.databaseURL()), logger: TestEnvironment.logger)
+        try other.execute("SELECT pg_terminate_backend($1::int)", [pid])
+        do {
+            try connection.execute("SELECT 1")
+            Issue.record("expected the terminated connection to fail")
+        } catch {
+            #expect(error.isConnectionFailure)
+        }
+        try connection.reconnect()
+        #expect(try connection.query("SELECT 2 AS two")[0].decode(Int.self, "two") == 2)
+    }
+
+    @Test("an unreachable server fails after the retries with a message that says what to check")
+    func unreachable() throws {
+        var config = PostgresConfiguration(connectionString: "postgresql://postgres@127.0.0.1:1/none")
+        config.retry = .init(attempts: 2, initialDelay: .milliseconds(10))
+        do {
+            _ = try PostgresConnection.connect(config, logger: TestEnvironment.logger)
+            Issue.record("expected a connection error")
+        } catch {
+            #expect(error.code == .connection)
+            #expect(error.description.contains("DATABASE_URL"))
+        }
+    }
+
+    @Test("timestamps format and parse exactly")
+    func timestamps() {
+        for seconds in [0.0, 1_795_000_000.5, -86_400.25, 4_102_444_800.000001] {
+            let date = Date(timeIntervalSince1970: seconds)
+            let parsed = PostgresTimestamp.parse(PostgresTimestamp.format(date))
+            #expect(parsed.map { abs($0.timeIntervalSince(date)) < 0.000_002 } == true)
+        }
+        #expect(PostgresTimestamp.parse("2026-11-27 09:30:00+07") == Date(timeIntervalSince1970: 1_795_746_600))
+    }
+}

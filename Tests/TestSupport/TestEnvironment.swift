@@ -1,0 +1,55 @@
+import Foundation
+import Logging
+
+/// Where the real services of the test run are, from the environment `tools/test` sets.
+///
+/// Tests never skip: a missing service is a failure that says how to start it.
+public enum TestEnvironment {
+    public struct Missing: Error, CustomStringConvertible {
+        public let variable: String
+        public var description: String {
+            "\(variable) is not set: run the tests with ./tools/test (it starts PostgreSQL and the devbroker), or "
+                + "run ./tools/dev-up and export the lines of .dev/env"
+        }
+    }
+
+    public static func require(_ variable: String) throws -> String {
+        guard let value = ProcessInfo.processInfo.environment[variable], !value.isEmpty else {
+            throw Missing(variable: variable)
+        }
+        return value
+    }
+
+    public static func kafkaBootstrap() throws -> String { try require("KAFKA_BOOTSTRAP") }
+    public static func databaseURL() throws -> String { try require("DATABASE_URL") }
+
+    /// The repository root (from `MOTCUA_ROOT`, else found from this file's path).
+    public static var root: URL {
+        if let root = ProcessInfo.processInfo.environment["MOTCUA_ROOT"] { return URL(fileURLWithPath: root) }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+    }
+
+    /// A unique suffix for names (tables, groups) so that tests can run in parallel and be rerun.
+    public static func unique(_ prefix: String) -> String {
+        "\(prefix)_\(UUID().uuidString.prefix(8).lowercased())"
+    }
+
+    public static let logger: Logger = {
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        return logger
+    }()
+}
+
+/// Polls `condition` until it holds or `timeout` passes; returns whether it held.
+public func eventually(
+    timeout: Duration = .seconds(30), interval: Duration = .milliseconds(50), _ condition: () throws -> Bool
+) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try condition() { return true }
+        try? await Task.sleep(for: interval)
+    }
+    return try condition()
+}

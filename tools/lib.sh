@@ -1,0 +1,27 @@
+# Shared helpers for the tools/ scripts. Source it; do not run it.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DEV="$ROOT/.dev"
+PGBIN="$(ls -d /usr/lib/postgresql/15/bin 2>/dev/null || true)"
+export PATH="/opt/swift/usr/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:${PGBIN}:${PATH:-}"
+
+log() { printf '\033[1m[%s]\033[0m %s\n' "$(basename "$0")" "$*" >&2; }
+die() { printf '[%s] error: %s\n' "$(basename "$0")" "$*" >&2; exit 1; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# Runs a command as the postgres OS user (PostgreSQL refuses to run as root).
+as_postgres() {
+    if [ "$(id -un)" = postgres ]; then "$@"; elif command -v runuser >/dev/null; then as_root runuser -u postgres -- "$@"; else as_root su postgres -s /bin/sh -c "$(printf '%q ' "$@")"; fi
+}
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+free_port() {
+    local port
+    for _ in $(seq 1 50); do
+        port=$(( 20000 + RANDOM % 30000 ))
+        port_in_use "$port" || { echo "$port"; return 0; }
+    done
+    die "no free TCP port found on 127.0.0.1"
+}
