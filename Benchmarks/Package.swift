@@ -5,7 +5,7 @@ import PackageDescription
 
 let package = Package(
     name: "MotCuaBenchmarks",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     dependencies: [
         .package(name: "MotCua", path: ".."),
     ],
