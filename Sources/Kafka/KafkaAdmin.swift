@@ -80,8 +80,9 @@ public final class KafkaAdmin: Sendable {
     /// For each partition, the first offset whose timestamp is at or after the given time (milliseconds since the
     /// epoch); `-1` where no such message exists yet.
     ///
-    /// Throws ``KafkaError/Code/unsupportedByBroker`` where the broker cannot answer (librdkafka's mock cluster):
-    /// callers then scan from the beginning.
+    /// Throws ``KafkaError/Code/unsupportedByBroker`` where the broker rejects the request. librdkafka 2.0.2's mock
+    /// cluster does not reject it but answers `-1` for every partition (measured by `KafkaAdminTests`): callers that
+    /// get `-1` for a partition whose high watermark is above its low one must scan instead.
     public func offsetsForTimes(
         _ times: [TopicPartition: Int64], timeout: Duration = .seconds(10)
     ) throws(KafkaError) -> [TopicPartition: Int64] {

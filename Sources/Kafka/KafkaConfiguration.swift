@@ -93,7 +93,8 @@ public struct KafkaConsumerConfiguration: Sendable, Hashable {
 
     func dictionary() -> [String: String] {
         var d = client.dictionary()
-        if let groupID { d["group.id"] = groupID }
+        // librdkafka refuses assign() without a group id; a group-less reader gets a private one it never joins.
+        d["group.id"] = groupID ?? "motcua.reader.\(UInt64.random(in: 0...UInt64.max))"
         d["auto.offset.reset"] = offsetReset.rawValue
         d["enable.auto.commit"] = autoCommit ? "true" : "false"
         d["enable.auto.offset.store"] = "false"

@@ -3,8 +3,8 @@ import Logging
 
 /// librdkafka's mock Kafka cluster: real Kafka wire protocol, in memory, on 127.0.0.1 with ports it chooses.
 ///
-/// For tests and demos only. Limits on librdkafka 2.0.2: no CreateTopics requests (topics are made with
-/// ``createTopic(_:partitions:replicationFactor:)``), no offsets-for-times, no read_committed, and only about 5 MiB
+/// For tests and demos only. Limits on librdkafka 2.0.2: no CreateTopics requests (they time out; topics are made with
+/// ``createTopic(_:partitions:replicationFactor:)``), no offsets-for-times (it answers `-1`), no read_committed, and only about 5 MiB
 /// or 100k batches kept per partition — older data is dropped silently, so size test data under that.
 public final class KafkaMockCluster: @unchecked Sendable {
     // The mock cluster lives inside the client handle that created it; both live as long as this object.

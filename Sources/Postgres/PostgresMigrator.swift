@@ -9,6 +9,15 @@ public struct PostgresMigrator: Sendable {
         public var version: Int
         public var name: String
         public var sql: String
+        /// The file it came from (`001_init.sql`), for messages.
+        public var file: String
+
+        public init(version: Int, name: String, sql: String, file: String? = nil) {
+            self.version = version
+            self.name = name
+            self.sql = sql
+            self.file = file ?? "\(version)_\(name).sql"
+        }
     }
 
     public let migrations: [Migration]
@@ -39,7 +48,8 @@ public struct PostgresMigrator: Sendable {
             } catch {
                 throw PostgresError(.migration, context: "cannot read \(file): \(error)")
             }
-            migrations.append(Migration(version: version, name: String(stem[stem.index(after: underscore)...]), sql: sql))
+            migrations.append(
+                Migration(version: version, name: String(stem[stem.index(after: underscore)...]), sql: sql, file: file))
         }
         self.migrations = migrations.sorted { $0.version < $1.version }
     }
@@ -69,7 +79,7 @@ public struct PostgresMigrator: Sendable {
                 do {
                     try tx.executeScript(migration.sql)
                 } catch var error as PostgresError {
-                    error.context = "migration \(migration.version)_\(migration.name): \(error.context)"
+                    error.context = "migration \(migration.file): \(error.context)"
                     error.code = .migration
                     throw error
                 }
