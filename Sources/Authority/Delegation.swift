@@ -1,0 +1,292 @@
+import Foundation
+
+/// A delegation record (ủy quyền): who may decide which procedures, where, for whom, under which conditions, when.
+///
+/// Each record has a canonical JSON snapshot and its SHA-256 ``version``; workers store the snapshot once per
+/// version and decisions cite it, so replay rebuilds the record with ``init(snapshotJSON:)``.
+public struct Delegation: Sendable, Hashable {
+    /// The legal instrument (decision) that grants or revokes authority.
+    public struct Instrument: Sendable, Hashable {
+        public var number: String
+        public var date: LocalDate
+        public var signer: String
+
+        public init(number: String, date: LocalDate, signer: String) {
+            self.number = number
+            self.date = date
+            self.signer = signer
+        }
+    }
+
+    /// The legal form of the transfer of authority.
+    public enum Mode: String, Sendable, Hashable, CaseIterable {
+        /// Ủy quyền: time-limited, the delegator stays accountable.
+        case delegation
+        /// Phân cấp: devolution, without an end date.
+        case devolution
+        /// Ký thay: the delegatee signs on the delegator's behalf.
+        case signatureOnly = "signature-only"
+    }
+
+    /// What the record covers.
+    public struct Scope: Sendable, Hashable {
+        public var procedures: [String]
+        /// Commune codes; `["*"]` for the whole city.
+        public var territory: [String]
+        /// Applicant kinds; nil for all.
+        public var subjects: [Dossier.Applicant.Kind]?
+
+        public init(procedures: [String], territory: [String], subjects: [Dossier.Applicant.Kind]?) {
+            self.procedures = procedures
+            self.territory = territory
+            self.subjects = subjects
+        }
+
+        public var coversWholeCity: Bool { territory.contains("*") }
+    }
+
+    public var id: String
+    public var instrument: Instrument
+    public var mode: Mode
+    public var delegator: String
+    public var delegatee: String
+    public var scope: Scope
+    public var conditions: Condition?
+    /// First local day of validity.
+    public var validFrom: LocalDate
+    /// Last local day of validity (inclusive); nil for open-ended devolution.
+    public var validTo: LocalDate?
+    public var revokedAt: Date?
+    public var revokingInstrument: Instrument?
+    /// The id of an earlier record this one replaces.
+    public var supersedes: String?
+    /// The canonical JSON of the record.
+    public let canonicalJSON: String
+    /// Lowercase hexadecimal SHA-256 of ``canonicalJSON``.
+    public let version: String
+
+    /// Where the record was read from (for reports).
+    let file: String
+    let line: Int
+    let compiledConditions: ConditionProgram?
+    let subjectMask: UInt8
+
+    /// Rebuilds a record from its stored snapshot (``canonicalJSON``).
+    public init(snapshotJSON: String) throws(ValidationReport) {
+        var report = ValidationReport()
+        let root: YAMLNode
+        do {
+            root = try YAMLNode.parse(snapshotJSON)
+        } catch {
+            report.error("<delegation snapshot>", error.line, error.message)
+            throw report
+        }
+        guard let record = Delegation.parse(root, file: "<delegation snapshot>", report: &report),
+            !report.hasErrors
+        else { throw report }
+        self = record
+    }
+
+    init(
+        id: String, instrument: Instrument, mode: Mode, delegator: String, delegatee: String, scope: Scope,
+        conditions: Condition?, validFrom: LocalDate, validTo: LocalDate?, revokedAt: Date?,
+        revokingInstrument: Instrument?, supersedes: String?, canonicalJSON: String, file: String, line: Int
+    ) {
+        self.id = id
+        self.instrument = instrument
+        self.mode = mode
+        self.delegator = delegator
+        self.delegatee = delegatee
+        self.scope = scope
+        self.conditions = conditions
+        self.validFrom = validFrom
+        self.validTo = validTo
+        self.revokedAt = revokedAt
+        self.revokingInstrument = revokingInstrument
+        self.supersedes = supersedes
+        self.canonicalJSON = canonicalJSON
+        self.version = sha256Hex(canonicalJSON)
+        self.file = file
+        self.line = line
+        compiledConditions = conditions.map { ConditionProgram(conditions: [$0]) }
+        var mask: UInt8 = 0
+        for (bit, kind) in Dossier.Applicant.Kind.allCases.enumerated()
+        where scope.subjects?.contains(kind) ?? true {
+            mask |= 1 << UInt8(bit)
+        }
+        subjectMask = mask
+    }
+
+    public static func == (lhs: Delegation, rhs: Delegation) -> Bool {
+        lhs.id == rhs.id && lhs.version == rhs.version
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(id)
+        hasher.combine(version)
+    }
+
+    /// Whether the record is in force at `instant`: within its validity period and not revoked.
+    public func status(at instant: Date) -> EscalationReason? {
+        if let revokedAt, instant >= revokedAt { return .revoked }
+        let day = Delegation.localDay(instant)
+        if day < validFrom.dayNumber { return .notYetValid }
+        if let validTo, day > validTo.dayNumber { return .expired }
+        return nil
+    }
+
+    /// Whether the scope covers the dossier's procedure, commune and applicant kind.
+    func covers(_ dossier: Dossier) -> Bool {
+        guard subjectMask & Delegation.bit(dossier.applicant.kind) != 0 else { return false }
+        return scope.coversWholeCity || scope.territory.contains(dossier.commune)
+    }
+
+    static func bit(_ kind: Dossier.Applicant.Kind) -> UInt8 {
+        switch kind {
+        case .citizen: return 1
+        case .household: return 2
+        case .enterprise: return 4
+        case .organisation: return 8
+        }
+    }
+
+    /// The local (UTC+7) day number of an instant.
+    static func localDay(_ instant: Date) -> Int32 {
+        let local = instant.timeIntervalSince1970 + Double(ISO8601Instant.hoChiMinhOffsetSeconds)
+        return Int32(clamping: Int64((local / 86400).rounded(.down)))
+    }
+}
+
+extension Delegation {
+    /// Reads one record, already validated against its schema when it comes from a file.
+    static func parse(_ node: YAMLNode, file: String, report: inout ValidationReport) -> Delegation? {
+        guard node.members != nil else {
+            report.error(file, node.line, "a delegation must be an object")
+            return nil
+        }
+        var ok = true
+        func string(_ key: String, in n: YAMLNode = node) -> String? {
+            guard let v = n[key] else {
+                report.error(file, n.line, "missing \(key)")
+                ok = false
+                return nil
+            }
+            guard let s = v.string, !s.isEmpty else {
+                report.error(file, v.line, "\(key): expected a non-empty string, got \(v.brief)")
+                ok = false
+                return nil
+            }
+            return s
+        }
+        func date(_ key: String, in n: YAMLNode = node, required: Bool = true) -> LocalDate? {
+            guard let v = n[key] else {
+                if required {
+                    report.error(file, n.line, "missing \(key)")
+                    ok = false
+                }
+                return nil
+            }
+            guard let s = v.string, let d = LocalDate(s) else {
+                report.error(file, v.line, "\(key): expected a date YYYY-MM-DD, got \(v.brief)")
+                ok = false
+                return nil
+            }
+            return d
+        }
+        func instrument(_ key: String) -> Instrument? {
+            guard let n = node[key] else { return nil }
+            guard n.members != nil else {
+                report.error(file, n.line, "\(key): expected an object with number, date, signer")
+                ok = false
+                return nil
+            }
+            guard let number = string("number", in: n), let d = date("date", in: n), let signer = string("signer", in: n)
+            else { return nil }
+            return Instrument(number: number, date: d, signer: signer)
+        }
+
+        let id = string("id")
+        let grant = instrument("instrument")
+        if node["instrument"] == nil {
+            report.error(file, node.line, "missing instrument")
+            ok = false
+        }
+        let modeText = string("mode")
+        let mode = modeText.flatMap(Mode.init(rawValue:))
+        if let modeText, mode == nil {
+            report.error(
+                file, node["mode"]?.line ?? node.line,
+                "mode: expected one of delegation, devolution, signature-only; got \"\(modeText)\"")
+            ok = false
+        }
+        let delegator = string("delegator")
+        let delegatee = string("delegatee")
+        var scope: Scope?
+        if let scopeNode = node["scope"] {
+            let procedures = scopeNode["procedures"]?.array?.compactMap(\.string) ?? []
+            if procedures.isEmpty {
+                report.error(file, scopeNode.line, "scope.procedures must list at least one procedure code")
+                ok = false
+            }
+            let territory = scopeNode["territory"]?.array?.compactMap(\.string) ?? ["*"]
+            var subjects: [Dossier.Applicant.Kind]?
+            if let subjectNode = scopeNode["subjects"] {
+                subjects = []
+                for item in subjectNode.array ?? [] {
+                    if let kind = item.string.flatMap(Dossier.Applicant.Kind.init(rawValue:)) {
+                        subjects?.append(kind)
+                    } else {
+                        report.error(
+                            file, item.line,
+                            "scope.subjects: expected citizen, household, enterprise or organisation, got \(item.brief)")
+                        ok = false
+                    }
+                }
+            }
+            scope = Scope(procedures: procedures, territory: territory, subjects: subjects)
+        } else {
+            report.error(file, node.line, "missing scope")
+            ok = false
+        }
+        var conditions: Condition?
+        if let c = node["conditions"] {
+            conditions = Condition.parse(c, file: file, report: &report)
+            if conditions == nil { ok = false }
+        }
+        let validFrom = date("validFrom")
+        let validTo = date("validTo", required: false)
+        if mode == .delegation && node["validTo"] == nil {
+            report.error(file, node.line, "validTo is required for mode delegation (ủy quyền is time-limited)")
+            ok = false
+        }
+        if let validFrom, let validTo, validTo < validFrom {
+            report.error(file, node["validTo"]?.line ?? node.line, "validTo \(validTo) is before validFrom \(validFrom)")
+        }
+        var revokedAt: Date?
+        if let r = node["revokedAt"] {
+            if let s = r.string, let d = ISO8601Instant.parse(s) {
+                revokedAt = d
+            } else {
+                report.error(file, r.line, "revokedAt: expected an ISO-8601 instant with offset, got \(r.brief)")
+                ok = false
+            }
+        }
+        let revoking = instrument("revokingInstrument")
+        if node["revokedAt"] != nil && node["revokingInstrument"] == nil {
+            report.error(file, node["revokedAt"]?.line ?? node.line, "revokedAt needs revokingInstrument")
+        }
+        if node["revokedAt"] == nil, let n = node["revokingInstrument"] {
+            report.error(file, n.line, "revokingInstrument without revokedAt")
+        }
+        var supersedes: String?
+        if node["supersedes"] != nil { supersedes = string("supersedes") }
+        guard ok, let id, let grant, let mode, let delegator, let delegatee, let scope, let validFrom else {
+            return nil
+        }
+        return Delegation(
+            id: id, instrument: grant, mode: mode, delegator: delegator, delegatee: delegatee, scope: scope,
+            conditions: conditions, validFrom: validFrom, validTo: validTo, revokedAt: revokedAt,
+            revokingInstrument: revoking, supersedes: supersedes, canonicalJSON: node.canonicalJSON, file: file,
+            line: node.line)
+    }
+}

@@ -1,0 +1,300 @@
+import Foundation
+
+/// A dossier as submitted: the body of an intake message (topic `dossiers.intake`).
+///
+/// The contract is stable; external producers depend on it (DESIGN.md, "Intake contract").
+public struct Dossier: Sendable, Codable, Hashable {
+    /// The submission channel.
+    public enum Channel: String, Sendable, Codable, Hashable, CaseIterable {
+        case online
+        case counter
+        case post
+    }
+
+    /// The person or body that submitted the dossier.
+    public struct Applicant: Sendable, Codable, Hashable {
+        /// What kind of applicant; delegations may be limited to some kinds.
+        public enum Kind: String, Sendable, Codable, Hashable, CaseIterable {
+            case citizen
+            case household
+            case enterprise
+            case organisation
+        }
+
+        public var kind: Kind
+        /// Citizen id, tax code or similar. Personal data: never log it.
+        public var id: String
+        /// Personal data: never log it.
+        public var name: String
+
+        public init(kind: Kind, id: String, name: String) {
+            self.kind = kind
+            self.id = id
+            self.name = name
+        }
+    }
+
+    /// Stable id of the dossier; the same id sent twice is one dossier.
+    public var id: String
+    /// Procedure code from the catalogue.
+    public var procedure: String
+    public var submittedAt: Date
+    public var channel: Channel
+    /// Commune code (territory of delegations).
+    public var commune: String
+    public var applicant: Applicant
+    /// Document-type ids of the documents attached.
+    public var documents: [String]
+    /// Typed values the rules read (`facts.<name>`).
+    public var facts: [String: FactValue]
+
+    public init(
+        id: String, procedure: String, submittedAt: Date, channel: Channel, commune: String, applicant: Applicant,
+        documents: [String], facts: [String: FactValue]
+    ) {
+        self.id = id
+        self.procedure = procedure
+        self.submittedAt = submittedAt
+        self.channel = channel
+        self.commune = commune
+        self.applicant = applicant
+        self.documents = documents
+        self.facts = facts
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case id, procedure, submittedAt, channel, commune, applicant, documents, facts
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try Dossier.rejectUnknownKeys(decoder, allowed: Set(CodingKeys.allCases.map(\.stringValue)))
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try Dossier.matching(c, .id, Dossier.isUUID, "expected a UUID (8-4-4-4-12 hexadecimal digits)")
+        procedure = try Dossier.matching(
+            c, .procedure, Dossier.isProcedureCode, "expected a procedure code like 2.000633")
+        let submitted = try c.decode(String.self, forKey: .submittedAt)
+        guard let date = ISO8601Instant.parse(submitted) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .submittedAt, in: c,
+                debugDescription: "expected an ISO-8601 instant with offset, e.g. 2026-11-27T09:30:00+07:00")
+        }
+        submittedAt = date
+        channel = try Dossier.enumeration(c, .channel)
+        commune = try Dossier.matching(c, .commune, Dossier.isCommuneCode, "expected a 5-digit commune code")
+        applicant = try c.decode(Applicant.self, forKey: .applicant)
+        documents = try c.decode([String].self, forKey: .documents)
+        for (i, document) in documents.enumerated() where !Dossier.isKebab(document) {
+            throw DecodingError.dataCorrupted(
+                .init(
+                    codingPath: [CodingKeys.documents, AnyKey(index: i)],
+                    debugDescription: "expected a document-type id (lowercase kebab-case)"))
+        }
+        facts = try c.decode([String: FactValue].self, forKey: .facts)
+        for (name, value) in facts {
+            switch value {
+            case .string, .integer, .number, .bool: continue
+            case .null, .array:
+                throw DecodingError.dataCorrupted(
+                    .init(
+                        codingPath: [CodingKeys.facts, AnyKey(name)],
+                        debugDescription: "expected a string, number or boolean"))
+            }
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(procedure, forKey: .procedure)
+        try c.encode(ISO8601Instant.format(submittedAt), forKey: .submittedAt)
+        try c.encode(channel, forKey: .channel)
+        try c.encode(commune, forKey: .commune)
+        try c.encode(applicant, forKey: .applicant)
+        try c.encode(documents, forKey: .documents)
+        try c.encode(facts, forKey: .facts)
+    }
+
+    struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int?
+        init(_ string: String) {
+            stringValue = string
+        }
+        init(index: Int) {
+            stringValue = String(index)
+            intValue = index
+        }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) {
+            stringValue = String(intValue)
+            self.intValue = intValue
+        }
+    }
+
+    static func rejectUnknownKeys(_ decoder: any Decoder, allowed: Set<String>) throws {
+        let all = try decoder.container(keyedBy: AnyKey.self)
+        for key in all.allKeys where !allowed.contains(key.stringValue) {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath + [key], debugDescription: "unknown property"))
+        }
+    }
+
+    static func matching<K: CodingKey>(
+        _ c: KeyedDecodingContainer<K>, _ key: K, _ test: (String) -> Bool, _ expected: String
+    ) throws -> String {
+        let value = try c.decode(String.self, forKey: key)
+        guard test(value) else {
+            throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: expected)
+        }
+        return value
+    }
+
+    static func isUUID(_ s: String) -> Bool {
+        let u = s.utf8
+        guard u.count == 36 else { return false }
+        for (i, c) in u.enumerated() {
+            if i == 8 || i == 13 || i == 18 || i == 23 {
+                if c != UInt8(ascii: "-") { return false }
+            } else if !((c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70)) {
+                return false
+            }
+        }
+        return true
+    }
+
+    static func isProcedureCode(_ s: String) -> Bool {
+        let u = Array(s.utf8)
+        guard u.count == 8, u[0] == UInt8(ascii: "1") || u[0] == UInt8(ascii: "2"), u[1] == UInt8(ascii: ".") else {
+            return false
+        }
+        return u[2...].allSatisfy { $0 >= 48 && $0 <= 57 }
+    }
+
+    static func isCommuneCode(_ s: String) -> Bool {
+        s.utf8.count == 5 && s.utf8.allSatisfy { $0 >= 48 && $0 <= 57 }
+    }
+
+    static func isKebab(_ s: String) -> Bool {
+        var previousDash = true
+        for c in s.utf8 {
+            if c == UInt8(ascii: "-") {
+                if previousDash { return false }
+                previousDash = true
+            } else if (c >= 97 && c <= 122) || (c >= 48 && c <= 57) {
+                previousDash = false
+            } else {
+                return false
+            }
+        }
+        return !previousDash
+    }
+
+    static func hasNonSpace(_ s: String) -> Bool {
+        s.unicodeScalars.contains { !$0.properties.isWhitespace }
+    }
+
+    static func nonEmpty<K: CodingKey>(_ c: KeyedDecodingContainer<K>, _ key: K) throws -> String {
+        let value = try c.decode(String.self, forKey: key)
+        guard !value.isEmpty else {
+            throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "must not be empty")
+        }
+        return value
+    }
+
+    static func enumeration<K: CodingKey, E: RawRepresentable & CaseIterable>(
+        _ c: KeyedDecodingContainer<K>, _ key: K
+    ) throws -> E where E.RawValue == String {
+        let raw = try c.decode(String.self, forKey: key)
+        guard let value = E(rawValue: raw) else {
+            let allowed = E.allCases.map(\.rawValue).joined(separator: ", ")
+            throw DecodingError.dataCorruptedError(
+                forKey: key, in: c, debugDescription: "expected one of \(allowed); got \"\(raw)\"")
+        }
+        return value
+    }
+}
+
+extension Dossier.Applicant {
+    enum CodingKeys: String, CodingKey {
+        case kind, id, name
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try Dossier.rejectUnknownKeys(decoder, allowed: ["kind", "id", "name"])
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        kind = try Dossier.enumeration(c, .kind)
+        id = try Dossier.matching(c, .id, Dossier.hasNonSpace, "must not be blank")
+        name = try Dossier.matching(c, .name, Dossier.hasNonSpace, "must not be blank")
+    }
+}
+
+extension Dossier {
+    /// Decodes an intake message body, naming the field and what is wrong when it is not a valid dossier.
+    ///
+    /// Checks what `schemas/intake.schema.json` requires: every property present, no unknown property, the id a
+    /// UUID, codes well-formed, facts strings, numbers or booleans.
+    public static func decode(json: Data) throws(IntakeError) -> Dossier {
+        do {
+            return try JSONDecoder().decode(Dossier.self, from: json)
+        } catch let error as DecodingError {
+            throw IntakeError(error)
+        } catch {
+            throw IntakeError(field: "", problem: "not a valid dossier")
+        }
+    }
+}
+
+extension IntakeError {
+    init(_ error: DecodingError) {
+        func path(_ keys: [any CodingKey]) -> String {
+            var s = ""
+            for key in keys {
+                if let index = key.intValue {
+                    s += "[\(index)]"
+                } else {
+                    s += s.isEmpty ? key.stringValue : ".\(key.stringValue)"
+                }
+            }
+            return s
+        }
+        func found(_ debug: String) -> String {
+            // JSONDecoder says "Expected to decode X but found Y instead."; keep the "Y" part, never the value.
+            guard let range = debug.range(of: "but found ") else { return "" }
+            let rest = debug[range.upperBound...]
+            let word = rest.split(separator: " ").first.map(String.init) ?? ""
+            return word.isEmpty ? "" : "; got \(word)"
+        }
+        func typeName(_ type: Any.Type) -> String {
+            switch type {
+            case is String.Type: return "a string"
+            case is [String].Type: return "a list of strings"
+            case is Bool.Type: return "a boolean"
+            case is Int64.Type, is Int.Type: return "an integer"
+            case is Double.Type: return "a number"
+            default:
+                let name = "\(type)"
+                if name.hasPrefix("Dictionary") || name.contains("Applicant") { return "an object" }
+                if name.hasPrefix("Array") { return "a list" }
+                return "a valid value"
+            }
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            self.init(field: path(context.codingPath + [key]), problem: "missing")
+        case .valueNotFound(let type, let context):
+            self.init(field: path(context.codingPath), problem: "expected \(typeName(type)); got null")
+        case .typeMismatch(let type, let context):
+            self.init(
+                field: path(context.codingPath),
+                problem: "expected \(typeName(type))\(found(context.debugDescription))")
+        case .dataCorrupted(let context):
+            if context.codingPath.isEmpty {
+                self.init(field: "", problem: "not valid JSON")
+            } else {
+                self.init(field: path(context.codingPath), problem: context.debugDescription)
+            }
+        @unknown default:
+            self.init(field: "", problem: "not a valid dossier")
+        }
+    }
+}

@@ -1,0 +1,161 @@
+/// Why an evaluation came out as it did: the delegation used (or why none applied), the rule that fired, and for
+/// each earlier rule the condition that did not hold.
+///
+/// Built cheaply on the hot path (indices into the compiled rule set); the text of the rule checks is rendered only
+/// when read or encoded. Encodes to JSON as
+/// `{"stage":…,"delegation":{…},"delegationCandidates":[…],"missingDocuments":[…],"rule":…,"ruleChecks":[…]}`.
+public struct Explanation: Sendable, Equatable, Codable {
+    /// The check that decided the outcome.
+    public enum Stage: String, Sendable, Codable, Hashable {
+        /// No delegation applied: escalated.
+        case delegation
+        /// Required documents missing: supplement.
+        case documents
+        /// The decision table decided.
+        case rules
+    }
+
+    /// A delegation record considered, and whether it applied.
+    public struct DelegationCheck: Sendable, Equatable, Hashable, Codable {
+        public var id: String
+        public var instrument: String?
+        /// `applies`, or the escalation reason's raw value (`expired`, `revoked`, …).
+        public var status: String
+        /// Details: the failed condition, the validity period, the revocation.
+        public var detail: String?
+
+        public init(id: String, instrument: String?, status: String, detail: String? = nil) {
+            self.id = id
+            self.instrument = instrument
+            self.status = status
+            self.detail = detail
+        }
+    }
+
+    /// What happened to one rule of the table.
+    public struct RuleCheck: Sendable, Equatable, Hashable, Codable {
+        /// What happened to a rule.
+        public enum Result: String, Sendable, Codable, Hashable {
+            case fired
+            /// Its condition did not hold.
+            case notMatched = "not-matched"
+            /// It is limited to other procedures.
+            case notApplicable = "not-applicable"
+        }
+
+        public var rule: String
+        public var result: Result
+        /// The condition that decided it did not hold (for `not-matched`).
+        public var failedCondition: String?
+        /// `false`, `field missing` or `type mismatch`.
+        public var because: String?
+
+        public init(rule: String, result: Result, failedCondition: String? = nil, because: String? = nil) {
+            self.rule = rule
+            self.result = result
+            self.failedCondition = failedCondition
+            self.because = because
+        }
+    }
+
+    struct Failure: Sendable, Equatable {
+        var rule: Int32
+        var node: Int32
+        var why: ConditionProgram.Why
+    }
+
+    public var stage: Stage
+    /// The delegation used; nil when none applied.
+    public var delegation: DelegationCheck?
+    /// When no delegation applied: each record for the procedure and delegatee, and why it did not apply.
+    public var delegationCandidates: [DelegationCheck]
+    public var missingDocuments: [String]
+    /// The rule that fired.
+    public var firedRule: String?
+
+    private var compiled: CompiledRules?
+    private var failures: [Failure]
+    private var firedIndex: Int32
+    private var rendered: [RuleCheck]?
+
+    init(
+        stage: Stage, delegation: DelegationCheck?, delegationCandidates: [DelegationCheck] = [],
+        missingDocuments: [String] = [], compiled: CompiledRules? = nil, failures: [Failure] = [],
+        firedIndex: Int32 = -1
+    ) {
+        self.stage = stage
+        self.delegation = delegation
+        self.delegationCandidates = delegationCandidates
+        self.missingDocuments = missingDocuments
+        self.compiled = compiled
+        self.failures = failures
+        self.firedIndex = firedIndex
+        self.firedRule = firedIndex >= 0 ? compiled?.rules[Int(firedIndex)].id : nil
+    }
+
+    /// The rules up to the one that fired (every rule when none did), each with what happened to it.
+    public var ruleChecks: [RuleCheck] {
+        if let rendered { return rendered }
+        guard let compiled, stage == .rules else { return [] }
+        let end = firedIndex >= 0 ? Int(firedIndex) : compiled.rules.count - 1
+        guard end >= 0 else { return [] }
+        var checks: [RuleCheck] = []
+        var f = 0
+        for i in 0...end {
+            let rule = compiled.rules[i]
+            if i == Int(firedIndex) {
+                checks.append(RuleCheck(rule: rule.id, result: .fired))
+            } else if f < failures.count, failures[f].rule == Int32(i) {
+                let failure = failures[f]
+                f += 1
+                checks.append(
+                    RuleCheck(
+                        rule: rule.id, result: .notMatched,
+                        failedCondition: compiled.program.sources[Int(failure.node)].description,
+                        because: failure.why.text))
+            } else {
+                checks.append(RuleCheck(rule: rule.id, result: .notApplicable))
+            }
+        }
+        return checks
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case stage, delegation, delegationCandidates, missingDocuments, rule, ruleChecks
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        stage = try c.decode(Stage.self, forKey: .stage)
+        delegation = try c.decodeIfPresent(DelegationCheck.self, forKey: .delegation)
+        delegationCandidates = try c.decodeIfPresent([DelegationCheck].self, forKey: .delegationCandidates) ?? []
+        missingDocuments = try c.decodeIfPresent([String].self, forKey: .missingDocuments) ?? []
+        firedRule = try c.decodeIfPresent(String.self, forKey: .rule)
+        rendered = try c.decodeIfPresent([RuleCheck].self, forKey: .ruleChecks) ?? []
+        compiled = nil
+        failures = []
+        firedIndex = -1
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(stage, forKey: .stage)
+        try c.encodeIfPresent(delegation, forKey: .delegation)
+        if !delegationCandidates.isEmpty { try c.encode(delegationCandidates, forKey: .delegationCandidates) }
+        if !missingDocuments.isEmpty { try c.encode(missingDocuments, forKey: .missingDocuments) }
+        try c.encodeIfPresent(firedRule, forKey: .rule)
+        let checks = ruleChecks
+        if !checks.isEmpty { try c.encode(checks, forKey: .ruleChecks) }
+    }
+
+    public static func == (lhs: Explanation, rhs: Explanation) -> Bool {
+        guard lhs.stage == rhs.stage, lhs.delegation == rhs.delegation,
+            lhs.delegationCandidates == rhs.delegationCandidates, lhs.missingDocuments == rhs.missingDocuments,
+            lhs.firedRule == rhs.firedRule
+        else { return false }
+        if let a = lhs.compiled, let b = rhs.compiled, a === b {
+            return lhs.failures == rhs.failures && lhs.firedIndex == rhs.firedIndex
+        }
+        return lhs.ruleChecks == rhs.ruleChecks
+    }
+}

@@ -1,0 +1,62 @@
+/// An administrative procedure of the national database, as handled by the city.
+public struct Procedure: Sendable, Hashable {
+    /// One department's part of the procedure and its slice of the time limit.
+    public struct Step: Sendable, Hashable {
+        public var department: String
+        public var timeLimit: TimeLimit
+
+        public init(department: String, timeLimit: TimeLimit) {
+            self.department = department
+            self.timeLimit = timeLimit
+        }
+    }
+
+    /// Whether the procedure can be completed online end to end.
+    public enum OnlineLevel: String, Sendable, Hashable, CaseIterable {
+        case full
+        case partial
+    }
+
+    /// National database code, unique across the catalogue.
+    public var code: String
+    public var name: String
+    public var gloss: String
+    /// The department that owns the procedure (its catalogue file) and takes the last step.
+    public var department: String
+    public var timeLimit: TimeLimit
+    public var onlineLevel: OnlineLevel
+    public var legalBasis: [String]
+    /// Required document-type ids.
+    public var documents: [String]
+    /// Never empty: a procedure without interconnected steps has one step, its department, its whole limit.
+    public var steps: [Step]
+
+    public init(
+        code: String, name: String, gloss: String, department: String, timeLimit: TimeLimit,
+        onlineLevel: OnlineLevel, legalBasis: [String], documents: [String], steps: [Step] = []
+    ) {
+        self.code = code
+        self.name = name
+        self.gloss = gloss
+        self.department = department
+        self.timeLimit = timeLimit
+        self.onlineLevel = onlineLevel
+        self.legalBasis = legalBasis
+        self.documents = documents
+        self.steps = steps.isEmpty ? [Step(department: department, timeLimit: timeLimit)] : steps
+    }
+
+    /// Whether the procedure crosses departments (liên thông).
+    public var isInterconnected: Bool { steps.count > 1 }
+
+    /// The step of `department`, if it takes part.
+    public func step(of department: String) -> Step? {
+        steps.first { $0.department == department }
+    }
+
+    /// The department after `department` in the steps, if any.
+    public func nextDepartment(after department: String) -> String? {
+        guard let i = steps.firstIndex(where: { $0.department == department }), i + 1 < steps.count else { return nil }
+        return steps[i + 1].department
+    }
+}

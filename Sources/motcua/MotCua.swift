@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `motcua` command line: operators', auditors' and developers' entry point.
+@main
+struct MotCua: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "motcua",
+        abstract: "MotCua: one-stop administrative dossiers under delegated authority.",
+        subcommands: [RulesCommand.self, CalendarCommand.self]
+    )
+}
