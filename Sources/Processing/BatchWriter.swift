@@ -1,0 +1,33 @@
+import Kafka
+import Postgres
+
+/// What one consumer does with its messages, inside the transaction that also advances its offsets.
+public protocol BatchWriter: Sendable {
+    /// The outbox shard this writer's messages go to (one relay publishes each shard, in order).
+    var outboxSource: String { get }
+
+    /// Prepares a new connection (prepared statements, version rows). Called after every (re)connect.
+    func prepare(_ connection: PostgresConnection) throws
+
+    /// Writes the effects of `messages` — in partition order — into the open transaction. Messages it cannot
+    /// decode become dead letters through the outbox; it throws only for database failures and bugs.
+    func write(_ messages: [KafkaMessage], into transaction: PostgresConnection) throws -> BatchReport
+}
+
+/// What a batch did, for metrics and logs.
+public struct BatchReport: Sendable, Equatable {
+    public var processed = 0
+    public var deadLetters = 0
+    public var skippedDuplicates = 0
+    /// Counts by outcome (`approve`, `received`, …).
+    public var outcomes: [String: Int] = [:]
+
+    public init() {}
+
+    public mutating func merge(_ other: BatchReport) {
+        processed += other.processed
+        deadLetters += other.deadLetters
+        skippedDuplicates += other.skippedDuplicates
+        outcomes.merge(other.outcomes, uniquingKeysWith: +)
+    }
+}

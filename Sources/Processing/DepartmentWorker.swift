@@ -1,0 +1,237 @@
+import Authority
+import Foundation
+import Kafka
+import Logging
+import Postgres
+
+/// The batch writer of a department worker: evaluates dossier steps, applies officials' signatures and requests,
+/// resumes supplemented dossiers, and writes decisions and their events.
+public final class DepartmentWorker: BatchWriter {
+    public let department: String
+    public let bundle: AuthorityBundle
+    public let ruleSet: RuleSet
+    public let checks: DepartmentChecks
+    let clock: any MotCuaClock
+    let logger: Logger
+    public var outboxSource: String { department }
+    let topic: String
+
+    public struct ConfigurationError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public init(
+        department: String, bundle: AuthorityBundle, checks: DepartmentChecks? = nil, clock: any MotCuaClock,
+        logger: Logger
+    ) throws(ConfigurationError) {
+        guard let ruleSet = bundle.ruleSets[department] else {
+            throw ConfigurationError(
+                description: "no rules for department '\(department)' in the rules directory; "
+                    + "known: \(bundle.ruleSets.keys.sorted().joined(separator: ", "))")
+        }
+        self.department = department
+        self.bundle = bundle
+        self.ruleSet = ruleSet
+        self.checks = checks ?? .builtIn(for: department)
+        self.clock = clock
+        self.logger = logger
+        self.topic = Topics.department(department)
+    }
+
+    public func prepare(_ connection: PostgresConnection) throws {
+        // Store the exact texts every decision will cite, once.
+        try connection.execute(
+            "INSERT INTO rule_versions (version, department, canonical_text) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            [ruleSet.version, department, ruleSet.canonicalText])
+        for record in bundle.delegations.records where record.delegatee == department {
+            try connection.execute(
+                """
+                INSERT INTO delegation_versions (version, delegation_id, canonical_json) VALUES ($1, $2, $3)
+                ON CONFLICT DO NOTHING
+                """, [record.version, record.id, record.canonicalJSON])
+        }
+    }
+
+    public func write(_ messages: [KafkaMessage], into tx: PostgresConnection) throws -> BatchReport {
+        var report = BatchReport()
+        var rows: [DecisionRow] = []
+        var outbox: [OutboxMessage] = []
+        var commands: [(KafkaMessage, String)] = []
+        let decoder = MessageCoding.decoder()
+        let encoder = MessageCoding.encoder()
+        let now = clock.now()
+        for message in messages {
+            let type = message.header("ce_type") ?? MessageType.step
+            guard type == MessageType.step else {
+                commands.append((message, type))
+                continue
+            }
+            let task: StepTask
+            do {
+                task = try decoder.decode(StepTask.self, from: Data(message.value))
+            } catch {
+                outbox.append(.deadLetter(of: message, error: "not a dossier step: \(describe(error))", consumer: department))
+                report.deadLetters += 1
+                continue
+            }
+            guard task.department == department else {
+                outbox.append(.deadLetter(
+                    of: message, error: "step for department '\(task.department)' sent to \(topic)", consumer: department))
+                report.deadLetters += 1
+                continue
+            }
+            let decision = Decider.decide(
+                task.dossier, department: department, bundle: bundle, ruleSet: ruleSet, checks: checks, at: now)
+            let row = try DecisionRow(task: task, decision: decision, department: department, ruleSet: ruleSet,
+                                      registry: bundle.delegations, at: now, source: message, encoder: encoder)
+            rows.append(row)
+            outbox += try effects(of: decision, task: task, at: now, encoder: encoder)
+            report.outcomes[decision.outcome.rawValue, default: 0] += 1
+            report.processed += 1
+        }
+        try insert(rows, outbox: &outbox, report: &report, into: tx)
+        try OutboxWriter.write(outbox, source: outboxSource, into: tx)
+        for (message, type) in commands {
+            var commandOutbox: [OutboxMessage] = []
+            try handleCommand(message, type: type, at: now, into: tx, outbox: &commandOutbox, report: &report,
+                              decoder: decoder, encoder: encoder)
+            try OutboxWriter.write(commandOutbox, source: outboxSource, into: tx)
+        }
+        return report
+    }
+
+    /// COPY the decision rows; if a step was already decided (a republished task), skip those rows and their events.
+    private func insert(
+        _ rows: [DecisionRow], outbox: inout [OutboxMessage], report: inout BatchReport, into tx: PostgresConnection
+    ) throws {
+        guard !rows.isEmpty else { return }
+        try tx.execute("SAVEPOINT decisions_copy")
+        do {
+            try DecisionRow.copy(rows, into: tx)
+            try tx.execute("RELEASE SAVEPOINT decisions_copy")
+            return
+        } catch let error as PostgresError where error.sqlState == "23505" {
+            try tx.execute("ROLLBACK TO SAVEPOINT decisions_copy")
+        }
+        let ids = rows.map(\.dossierId)
+        let existing = try tx.query(
+            "SELECT dossier_id, step, round FROM decisions WHERE dossier_id = ANY($1::text[])", [ids])
+        var taken = Set<String>()
+        for row in existing {
+            taken.insert("\(try row.decode(String.self, "dossier_id"))/\(try row.decode(Int.self, "step"))/\(try row.decode(Int.self, "round"))")
+        }
+        var fresh: [DecisionRow] = []
+        var skipped = Set<String>()
+        for row in rows {
+            if taken.insert(row.identity).inserted { fresh.append(row) } else { skipped.insert(row.identity) }
+        }
+        try DecisionRow.copy(fresh, into: tx)
+        outbox.removeAll { skipped.contains($0.causeIdentity ?? "") }
+        report.skippedDuplicates += skipped.count
+        report.processed -= skipped.count
+    }
+
+    /// Events (and, for a forward, the next department's step) that a decision emits.
+    func effects(of decision: StepDecision, task: StepTask, at now: Date, encoder: JSONEncoder) throws -> [OutboxMessage] {
+        let kind: DossierEvent.Kind
+        switch decision.outcome {
+        case .approve: kind = decision.review == .auto ? .decided : .prepared
+        case .refuse: kind = .prepared
+        case .supplement: kind = .supplementRequested
+        case .escalate: kind = .escalatedAuthority
+        case .forward: kind = .forwarded
+        }
+        let identity = "\(task.dossier.id)/\(task.step)/\(task.round)"
+        var data = DossierEvent.Data(
+            outcome: decision.outcome.rawValue, review: decision.review.rawValue, ruleId: decision.evaluation.ruleId,
+            delegationId: decision.evaluation.delegationId, reason: decision.reason,
+            escalationReason: decision.evaluation.escalationReason?.rawValue, forwardTo: decision.forwardTo,
+            procedure: task.dossier.procedure)
+        if decision.outcome == .supplement {
+            data.documents = decision.evaluation.missingDocuments.isEmpty ? nil : decision.evaluation.missingDocuments
+        }
+        var out: [OutboxMessage] = []
+        var next: StepTask?
+        if decision.outcome == .forward, let target = decision.forwardTo,
+            let procedure = bundle.catalogue.procedure(task.dossier.procedure)
+        {
+            let limit = procedure.steps.indices.contains(task.step + 1)
+                ? procedure.steps[task.step + 1].timeLimit : procedure.timeLimit
+            let due = try? bundle.calendar.dueDate(receivedAt: now, limit: limit)
+            data.dueDate = due?.description
+            next = StepTask(
+                taskId: StableID.make("step", task.dossier.id, String(task.step + 1), "0"), dossier: task.dossier,
+                code: task.code, step: task.step + 1, round: 0, department: target, receivedAt: now,
+                dueDate: due?.description)
+        }
+        let event = DossierEvent(
+            eventId: StableID.make("event", kind.rawValue, identity), dossierId: task.dossier.id, code: task.code,
+            type: kind, department: department, step: task.step, round: task.round, at: now, data: data)
+        var eventMessage = OutboxMessage(
+            eventId: event.eventId, topic: Topics.events, key: task.dossier.id, type: MessageType.event,
+            payload: Array(try encoder.encode(event)))
+        eventMessage.causeIdentity = identity
+        out.append(eventMessage)
+        if let next {
+            var stepMessage = OutboxMessage(
+                eventId: next.taskId, topic: Topics.department(next.department), key: task.dossier.id,
+                type: MessageType.step, payload: Array(try encoder.encode(next)))
+            stepMessage.causeIdentity = identity
+            out.append(stepMessage)
+        }
+        return out
+    }
+
+    func describe(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, let context):
+            return "missing field '\((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))'"
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context),
+            DecodingError.dataCorrupted(let context):
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            return path.isEmpty ? context.debugDescription : "field '\(path)': \(context.debugDescription)"
+        default:
+            return "\(error)"
+        }
+    }
+}
+
+/// One row of `decisions`.
+struct DecisionRow: Sendable {
+    var dossierId: String
+    var step: Int
+    var round: Int
+    var text: [String?]
+
+    var identity: String { "\(dossierId)/\(step)/\(round)" }
+
+    static let columns =
+        "dossier_id, step, round, department, procedure, outcome, review, rule_id, rule_version, delegation_id, "
+        + "delegation_version, escalation_reason, forward_to, decided_at, source_topic, source_partition, "
+        + "source_offset, explanation"
+
+    init(
+        task: StepTask, decision: StepDecision, department: String, ruleSet: RuleSet, registry: DelegationRegistry,
+        at now: Date, source: KafkaMessage, encoder: JSONEncoder
+    ) throws {
+        dossierId = task.dossier.id
+        step = task.step
+        round = task.round
+        let delegationId = decision.evaluation.delegationId
+        let explanation = String(decoding: try encoder.encode(Decider.explanation(of: decision)), as: UTF8.self)
+        text = [
+            task.dossier.id, String(task.step), String(task.round), department, task.dossier.procedure,
+            decision.outcome.rawValue, decision.review.rawValue, decision.evaluation.ruleId, ruleSet.version,
+            delegationId, delegationId.flatMap { registry.snapshot(id: $0)?.version },
+            decision.evaluation.escalationReason?.rawValue, decision.forwardTo, PostgresTimestamp.format(now),
+            source.topic, String(source.partition), String(source.offset), explanation,
+        ]
+    }
+
+    static func copy(_ rows: [DecisionRow], into tx: PostgresConnection) throws {
+        guard !rows.isEmpty else { return }
+        try tx.copyIn("COPY decisions (\(columns)) FROM STDIN") { writer in
+            for row in rows { try writer.row(text: row.text) }
+        }
+    }
+}

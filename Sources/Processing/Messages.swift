@@ -1,0 +1,266 @@
+import Authority
+import Foundation
+
+/// A dossier step sent to a department topic: the dossier, its code, and which step of its procedure this is.
+public struct StepTask: Codable, Sendable, Hashable {
+    public var taskId: UUID
+    public var dossier: Dossier
+    public var code: String
+    public var step: Int
+    public var round: Int
+    public var department: String
+    public var receivedAt: Date
+    /// The due date of this step (`YYYY-MM-DD`), for the coordinator and the citizen.
+    public var dueDate: String?
+
+    public init(
+        taskId: UUID, dossier: Dossier, code: String, step: Int, round: Int = 0, department: String, receivedAt: Date,
+        dueDate: String?
+    ) {
+        self.taskId = taskId
+        self.dossier = dossier
+        self.code = code
+        self.step = step
+        self.round = round
+        self.department = department
+        self.receivedAt = receivedAt
+        self.dueDate = dueDate
+    }
+}
+
+/// Who issued a command.
+public struct Official: Codable, Sendable, Hashable {
+    public var id: String
+    public var department: String
+    public init(id: String, department: String) {
+        self.id = id
+        self.department = department
+    }
+}
+
+/// An official's signature on a prepared decision.
+public struct SignCommand: Codable, Sendable, Hashable {
+    public enum Decision: String, Codable, Sendable, Hashable { case approve, refuse }
+    public var commandId: UUID
+    public var dossierId: String
+    public var step: Int
+    public var official: Official
+    public var decision: Decision
+    public var reason: String?
+    public var at: Date
+
+    public init(
+        commandId: UUID, dossierId: String, step: Int, official: Official, decision: Decision, reason: String?, at: Date
+    ) {
+        self.commandId = commandId
+        self.dossierId = dossierId
+        self.step = step
+        self.official = official
+        self.decision = decision
+        self.reason = reason
+        self.at = at
+    }
+}
+
+/// An official's request for more documents.
+public struct SupplementRequest: Codable, Sendable, Hashable {
+    public var commandId: UUID
+    public var dossierId: String
+    public var step: Int
+    public var official: Official
+    public var documents: [String]
+    public var reason: String
+    public var at: Date
+
+    public init(commandId: UUID, dossierId: String, step: Int, official: Official, documents: [String], reason: String, at: Date) {
+        self.commandId = commandId
+        self.dossierId = dossierId
+        self.step = step
+        self.official = official
+        self.documents = documents
+        self.reason = reason
+        self.at = at
+    }
+}
+
+/// The applicant's supplement: documents (and facts) added to the dossier, which resumes it.
+public struct ApplicantSupplement: Codable, Sendable, Hashable {
+    public var commandId: UUID
+    public var dossierId: String
+    public var step: Int
+    public var documents: [String]
+    public var facts: [String: FactValue]?
+    public var at: Date
+
+    public init(commandId: UUID, dossierId: String, step: Int, documents: [String], facts: [String: FactValue]? = nil, at: Date) {
+        self.commandId = commandId
+        self.dossierId = dossierId
+        self.step = step
+        self.documents = documents
+        self.facts = facts
+        self.at = at
+    }
+}
+
+/// A lifecycle event on `dossier.events`, keyed by dossier id.
+///
+/// The event id is derived from what caused it (the source message and the event type), so that re-processing the
+/// same input produces the same id and consumers can ignore repeats.
+public struct DossierEvent: Codable, Sendable, Hashable {
+    public enum Kind: String, Codable, Sendable, Hashable, CaseIterable {
+        case received
+        case intakeIncomplete = "intake-incomplete"
+        case intakeRefused = "intake-refused"
+        case assigned
+        case prepared
+        case decided
+        case supplementRequested = "supplement-requested"
+        case supplemented
+        case forwarded
+        case escalatedAuthority = "escalated-authority"
+        case signatureRejected = "signature-rejected"
+    }
+
+    public struct Data: Codable, Sendable, Hashable {
+        public var outcome: String?
+        public var review: String?
+        public var ruleId: String?
+        public var delegationId: String?
+        public var reason: String?
+        public var escalationReason: String?
+        public var forwardTo: String?
+        public var documents: [String]?
+        public var dueDate: String?
+        public var official: String?
+        public var procedure: String?
+        public var channel: String?
+        public var commune: String?
+        public var timeLimit: String?
+
+        public init(
+            outcome: String? = nil, review: String? = nil, ruleId: String? = nil, delegationId: String? = nil,
+            reason: String? = nil, escalationReason: String? = nil, forwardTo: String? = nil,
+            documents: [String]? = nil, dueDate: String? = nil, official: String? = nil, procedure: String? = nil,
+            channel: String? = nil, commune: String? = nil, timeLimit: String? = nil
+        ) {
+            self.outcome = outcome
+            self.review = review
+            self.ruleId = ruleId
+            self.delegationId = delegationId
+            self.reason = reason
+            self.escalationReason = escalationReason
+            self.forwardTo = forwardTo
+            self.documents = documents
+            self.dueDate = dueDate
+            self.official = official
+            self.procedure = procedure
+            self.channel = channel
+            self.commune = commune
+            self.timeLimit = timeLimit
+        }
+    }
+
+    public var eventId: UUID
+    public var dossierId: String
+    public var code: String?
+    public var type: Kind
+    public var department: String?
+    public var step: Int?
+    public var round: Int?
+    public var at: Date
+    public var data: Data
+
+    public init(
+        eventId: UUID, dossierId: String, code: String?, type: Kind, department: String?, step: Int?, round: Int?,
+        at: Date, data: Data = Data()
+    ) {
+        self.eventId = eventId
+        self.dossierId = dossierId
+        self.code = code
+        self.type = type
+        self.department = department
+        self.step = step
+        self.round = round
+        self.at = at
+        self.data = data
+    }
+}
+
+/// JSON coding shared by every MotCua message: ISO-8601 instants with fractional seconds, sorted keys.
+public enum MessageCoding {
+    public static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(formatInstant(date))
+        }
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    public static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            guard let date = ClockSetting.parseInstant(text) else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "not an ISO-8601 instant: \(text)")
+            }
+            return date
+        }
+        return decoder
+    }
+
+    /// `2026-11-27T02:30:00.123Z` — UTC with milliseconds.
+    public static func formatInstant(_ date: Date) -> String {
+        let millis = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        let seconds = millis >= 0 ? millis / 1000 : (millis - 999) / 1000
+        let ms = millis - seconds * 1000
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = seconds - days * 86_400
+        let (y, m, d) = civilFromDays(days)
+        func pad(_ v: Int64, _ w: Int) -> String {
+            let t = String(v)
+            return t.count >= w ? t : String(repeating: "0", count: w - t.count) + t
+        }
+        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay % 3600 / 60, 2)):"
+            + "\(pad(secondOfDay % 60, 2)).\(pad(ms, 3))Z"
+    }
+
+    static func civilFromDays(_ days: Int64) -> (Int64, Int64, Int64) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+    }
+}
+
+/// Deterministic ids: the same cause gives the same id (UUID v5-like, from a stable 128-bit FNV-1a hash).
+public enum StableID {
+    public static func make(_ parts: String...) -> UUID {
+        var h1: UInt64 = 0xcbf2_9ce4_8422_2325
+        var h2: UInt64 = 0x8422_2325_cbf2_9ce4
+        for part in parts {
+            for byte in part.utf8 {
+                h1 = (h1 ^ UInt64(byte)) &* 0x100_0000_01b3
+                h2 = (h2 ^ UInt64(byte)) &* 0x100_0000_01b3 &+ 0x9e37_79b9_7f4a_7c15
+            }
+            h1 = (h1 ^ 0x1f) &* 0x100_0000_01b3
+            h2 = (h2 ^ 0x1f) &* 0x100_0000_01b3
+        }
+        var bytes = [UInt8](repeating: 0, count: 16)
+        for i in 0..<8 {
+            bytes[i] = UInt8(truncatingIfNeeded: h1 >> (8 * UInt64(i)))
+            bytes[8 + i] = UInt8(truncatingIfNeeded: h2 >> (8 * UInt64(i)))
+        }
+        bytes[6] = (bytes[6] & 0x0F) | 0x50
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        return UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                           bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+    }
+}

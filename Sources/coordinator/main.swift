@@ -1,0 +1,3 @@
+import Processing
+
+await CoordinatorCommand.main()

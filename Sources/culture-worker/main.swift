@@ -1,0 +1,4 @@
+import Processing
+
+// The culture department's worker: its decision table and checks, applied to dossiers.culture.
+await WorkerCommand.main(department: "culture")
