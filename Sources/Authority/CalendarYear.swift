@@ -116,6 +116,9 @@ extension CalendarYear {
                 }
                 daysOff[day] = entry.line
             }
+            if kind == .compensatory, (from.dayNumber...to.dayNumber).contains(where: { LocalDate(dayNumber: $0).isWeekend }) {
+                report.error(file, entry.line, "compensatory day off \"\(name)\" falls on a weekend: compensatory days are Monday–Friday")
+            }
             holidays.append(Holiday(from: from, to: to, name: name, kind: kind))
         }
         var saturdays: [WorkingSaturday] = []

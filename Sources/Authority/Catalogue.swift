@@ -36,6 +36,12 @@ public struct Catalogue: Sendable {
         procedureIndex[code].map { procedures[$0] }
     }
 
+    /// The required document types of a procedure, without copying the whole procedure.
+    func requiredDocuments(_ code: String) -> [String]? {
+        guard let i = procedureIndex[code] else { return nil }
+        return procedures[i].documents
+    }
+
     /// The procedures owned by a department (its catalogue file).
     public func procedures(ownedBy department: String) -> [Procedure] {
         procedures.filter { $0.department == department }

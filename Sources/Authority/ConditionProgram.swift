@@ -65,10 +65,26 @@ final class ConditionProgram: Sendable {
         /// Children of all/any/not: a range of `children`.
         var firstChild: Int32
         var childCount: Int32
-        var literal: Literal
+        /// Index into `literals` for comparisons.
+        var literal: Int32
+        /// The literal again when it is a number or a boolean, so that the common comparisons read plain data:
+        /// kind 0 other, 1 integer (`bits`), 2 number (`number`), 3 boolean (`bits` 0 or 1).
+        var literalKind: UInt8 = 0
+        var bits: Int64 = 0
+        var number: Double = 0
     }
 
+    /// A fact loaded for one evaluation: numbers and booleans as plain data, anything else in `FactValue` form.
+    struct Loaded {
+        /// 0 absent, 1 integer, 2 number, 3 boolean, 4 other (in the side buffer).
+        var kind: UInt8
+        var bits: Int64
+        var number: Double
+    }
+
+    /// Plain data only, so that reading one copies no references.
     let instructions: [Instruction]
+    let literals: [Literal]
     /// The source condition of each instruction, for explanations.
     let sources: [Condition]
     let children: [Int32]
@@ -81,6 +97,7 @@ final class ConditionProgram: Sendable {
 
     init(conditions: [Condition]) {
         var instructions: [Instruction] = []
+        var literals: [Literal] = []
         var sources: [Condition] = []
         var children: [Int32] = []
         var factNames: [String] = []
@@ -92,7 +109,7 @@ final class ConditionProgram: Sendable {
             let index = Int32(instructions.count)
             instructions.append(
                 Instruction(
-                    kind: .always, op: .eq, slot: -1, firstChild: 0, childCount: 0, literal: .null))
+                    kind: .always, op: .eq, slot: -1, firstChild: 0, childCount: 0, literal: -1))
             sources.append(condition)
             switch condition {
             case .always:
@@ -112,7 +129,22 @@ final class ConditionProgram: Sendable {
             case .compare(let field, let op, let value):
                 var instruction = instructions[Int(index)]
                 instruction.op = op
-                instruction.literal = Literal(value)
+                instruction.literal = Int32(literals.count)
+                literals.append(Literal(value))
+                switch value {
+                case .integer(let i):
+                    instruction.literalKind = 1
+                    instruction.bits = i
+                    instruction.number = Double(i)
+                case .number(let d):
+                    instruction.literalKind = 2
+                    instruction.number = d
+                case .bool(let b):
+                    instruction.literalKind = 3
+                    instruction.bits = b ? 1 : 0
+                default:
+                    break
+                }
                 switch field {
                 case .procedure: instruction.kind = .procedure
                 case .channel: instruction.kind = .channel
@@ -141,35 +173,165 @@ final class ConditionProgram: Sendable {
             slotsOfRoot.append(slots.sorted())
         }
         self.instructions = instructions
+        self.literals = literals
         self.sources = sources
         self.children = children
         self.factNames = factNames
+        var buckets = [Int32](repeating: -1, count: ConditionProgram.bucketCount)
+        var chain = [Int32](repeating: -1, count: factNames.count)
+        for (slot, name) in factNames.enumerated().reversed() {
+            let b = ConditionProgram.bucket(name)
+            chain[slot] = buckets[b]
+            buckets[b] = Int32(slot)
+        }
+        self.buckets = buckets
+        self.chain = chain
         self.roots = roots
         self.slotsOfRoot = slotsOfRoot
     }
 
-    /// Evaluates one root on its own, looking its facts up directly (delegation conditions: few and small).
+    /// Evaluates one root on its own (delegation conditions).
     func evaluate(root: Int, _ dossier: Dossier) -> Verdict {
-        let slots = slotsOfRoot[root]
-        return withUnsafeTemporaryAllocation(of: FactValue?.self, capacity: max(factNames.count, 1)) { buffer in
-            for slot in slots { (buffer.baseAddress! + Int(slot)).initialize(to: dossier.facts[factNames[Int(slot)]]) }
-            defer { for slot in slots { (buffer.baseAddress! + Int(slot)).deinitialize(count: 1) } }
-            return evaluate(node: roots[root], dossier, UnsafeBufferPointer(buffer))
+        withUnsafePointer(to: dossier) { d in
+            withFacts(of: d, slots: slotsOfRoot[root]) { facts in evaluate(node: roots[root], d, facts) }
         }
     }
 
-    /// Evaluates node `index` with facts already loaded into `facts` (by slot).
-    func evaluate(node index: Int32, _ dossier: Dossier, _ facts: UnsafeBufferPointer<FactValue?>) -> Verdict {
+    /// Runs `body` with the dossier's facts in `slots` loaded into a stack buffer.
+    ///
+    /// The dossier travels as a pointer: captured by value in these closures it was copied (every field retained)
+    /// for each rule, which dominated the profile.
+    func withFacts<R>(of dossier: UnsafePointer<Dossier>, slots: [Int32], _ body: (Facts) -> R) -> R {
+        let count = max(factNames.count, 1)
+        return withUnsafeTemporaryAllocation(of: Loaded.self, capacity: count) { loaded in
+            withUnsafeTemporaryAllocation(of: FactValue?.self, capacity: count) { others in
+                let l = loaded.baseAddress!
+                let o = others.baseAddress!
+                l.initialize(repeating: Loaded(kind: 0, bits: 0, number: 0), count: count)
+                o.initialize(repeating: nil, count: count)
+                defer { o.deinitialize(count: count) }
+                loadFacts(dossier, loaded: l, others: o, slots: slots)
+                return body(Facts(loaded: UnsafeBufferPointer(loaded), others: UnsafeBufferPointer(others)))
+            }
+        }
+    }
+
+    /// The facts of one evaluation, by slot.
+    struct Facts {
+        var loaded: UnsafeBufferPointer<Loaded>
+        var others: UnsafeBufferPointer<FactValue?>
+
+        func value(_ slot: Int) -> FactValue? {
+            switch loaded[slot].kind {
+            case 0: return nil
+            case 1: return .integer(loaded[slot].bits)
+            case 2: return .number(loaded[slot].number)
+            case 3: return .bool(loaded[slot].bits != 0)
+            default: return others[slot]
+            }
+        }
+    }
+
+    /// Buckets of a small open hash over fact names keyed by length and first and last bytes: cheaper than
+    /// hashing every name with SipHash, which dominated the evaluation profile.
+    private static let bucketCount = 64
+    private let buckets: [Int32]
+    private let chain: [Int32]
+
+    @inline(__always)
+    private static func bucket(_ name: String) -> Int {
+        let hash =
+            name.utf8.withContiguousStorageIfAvailable { b -> Int in
+                guard let first = b.first, let last = b.last else { return 0 }
+                return b.count &* 7 &+ Int(first) &* 13 &+ Int(last) &* 31
+            } ?? slowHash(name)
+        return hash & (bucketCount - 1)
+    }
+
+    private static func slowHash(_ name: String) -> Int {
+        let utf8 = Array(name.utf8)
+        guard let first = utf8.first, let last = utf8.last else { return 0 }
+        return utf8.count &* 7 &+ Int(first) &* 13 &+ Int(last) &* 31
+    }
+
+    @inline(__always)
+    private static func store(_ value: FactValue, _ slot: Int, _ loaded: UnsafeMutablePointer<Loaded>, _ others: UnsafeMutablePointer<FactValue?>) {
+        switch value {
+        case .integer(let i): loaded[slot] = Loaded(kind: 1, bits: i, number: Double(i))
+        case .number(let d): loaded[slot] = Loaded(kind: 2, bits: 0, number: d)
+        case .bool(let b): loaded[slot] = Loaded(kind: 3, bits: b ? 1 : 0, number: 0)
+        default:
+            loaded[slot] = Loaded(kind: 4, bits: 0, number: 0)
+            others[slot] = value
+        }
+    }
+
+    /// Loads the dossier's value of each fact in `slots` (the buffers hold absent values on entry).
+    func loadFacts(
+        _ dossier: UnsafePointer<Dossier>, loaded: UnsafeMutablePointer<Loaded>, others: UnsafeMutablePointer<FactValue?>,
+        slots: [Int32]
+    ) {
+        guard !slots.isEmpty else { return }
+        if dossier.pointee.facts.count <= 2 * slots.count {
+            // Walk the dossier's facts (no hashing) and find each name's slot in the small table.
+            buckets.withUnsafeBufferPointer { buckets in
+                chain.withUnsafeBufferPointer { chain in
+                    for (name, value) in dossier.pointee.facts {
+                        var slot = buckets[ConditionProgram.bucket(name)]
+                        while slot >= 0 {
+                            if factNames[Int(slot)] == name {
+                                ConditionProgram.store(value, Int(slot), loaded, others)
+                                break
+                            }
+                            slot = chain[Int(slot)]
+                        }
+                    }
+                }
+            }
+        } else {
+            for slot in slots {
+                if let value = dossier.pointee.facts[factNames[Int(slot)]] {
+                    ConditionProgram.store(value, Int(slot), loaded, others)
+                }
+            }
+        }
+    }
+
+    /// Evaluates node `index` with facts already loaded (by slot).
+    func evaluate(node index: Int32, _ dossier: UnsafePointer<Dossier>, _ facts: Facts) -> Verdict {
         instructions.withUnsafeBufferPointer { nodes in
             children.withUnsafeBufferPointer { kids in
-                ConditionProgram.run(index, nodes, kids, dossier, facts)
+                literals.withUnsafeBufferPointer { literals in
+                    ConditionProgram.run(index, nodes, kids, literals, dossier, facts)
+                }
+            }
+        }
+    }
+
+    /// The first of `rules` (roots) whose condition holds, or -1; records each failure before it.
+    func firstHolding(
+        _ rules: [Int32], _ dossier: UnsafePointer<Dossier>, _ facts: Facts, failures: inout [Explanation.Failure]
+    ) -> Int32 {
+        instructions.withUnsafeBufferPointer { nodes in
+            children.withUnsafeBufferPointer { kids in
+                literals.withUnsafeBufferPointer { literals in
+                    roots.withUnsafeBufferPointer { roots in
+                        for r in rules {
+                            let verdict = ConditionProgram.run(roots[Int(r)], nodes, kids, literals, dossier, facts)
+                            if verdict.isTrue { return r }
+                            if failures.isEmpty { failures.reserveCapacity(rules.count) }
+                            failures.append(Explanation.Failure(rule: r, node: verdict.node, why: verdict.why))
+                        }
+                        return -1
+                    }
+                }
             }
         }
     }
 
     static func run(
         _ index: Int32, _ nodes: UnsafeBufferPointer<Instruction>, _ kids: UnsafeBufferPointer<Int32>,
-        _ dossier: Dossier, _ facts: UnsafeBufferPointer<FactValue?>
+        _ literals: UnsafeBufferPointer<Literal>, _ dossier: UnsafePointer<Dossier>, _ facts: Facts
     ) -> Verdict {
         let i = Int(index)
         switch nodes[i].kind {
@@ -178,35 +340,51 @@ final class ConditionProgram: Sendable {
         case .all:
             let first = Int(nodes[i].firstChild)
             for k in first..<(first + Int(nodes[i].childCount)) {
-                let v = run(kids[k], nodes, kids, dossier, facts)
+                let v = run(kids[k], nodes, kids, literals, dossier, facts)
                 if !v.isTrue { return v }
             }
             return .holds
         case .any:
             let first = Int(nodes[i].firstChild)
-            for k in first..<(first + Int(nodes[i].childCount)) where run(kids[k], nodes, kids, dossier, facts).isTrue {
+            for k in first..<(first + Int(nodes[i].childCount)) where run(kids[k], nodes, kids, literals, dossier, facts).isTrue {
                 return .holds
             }
             return Verdict(node: index, why: .isFalse)
         case .not:
-            let v = run(kids[Int(nodes[i].firstChild)], nodes, kids, dossier, facts)
+            let v = run(kids[Int(nodes[i].firstChild)], nodes, kids, literals, dossier, facts)
             return v.isTrue ? Verdict(node: index, why: .isFalse) : .holds
         case .procedure:
-            return verdict(compareString(dossier.procedure, nodes[i].op, nodes[i].literal), index)
+            return verdict(compareString(dossier.pointee.procedure, nodes[i].op, literals[Int(nodes[i].literal)]), index)
         case .channel:
-            return verdict(compareString(dossier.channel.rawValue, nodes[i].op, nodes[i].literal), index)
+            return verdict(compareString(dossier.pointee.channel.rawValue, nodes[i].op, literals[Int(nodes[i].literal)]), index)
         case .commune:
-            return verdict(compareString(dossier.commune, nodes[i].op, nodes[i].literal), index)
+            return verdict(compareString(dossier.pointee.commune, nodes[i].op, literals[Int(nodes[i].literal)]), index)
         case .applicantKind:
-            return verdict(compareString(dossier.applicant.kind.rawValue, nodes[i].op, nodes[i].literal), index)
+            return verdict(compareString(dossier.pointee.applicant.kind.rawValue, nodes[i].op, literals[Int(nodes[i].literal)]), index)
         case .documents:
-            return verdict(documents(dossier.documents, nodes[i].op, nodes[i].literal), index)
+            return verdict(documents(dossier.pointee.documents, nodes[i].op, literals[Int(nodes[i].literal)]), index)
         case .fact:
-            guard let value = facts[Int(nodes[i].slot)] else {
-                if nodes[i].op == .exists, case .bool(false) = nodes[i].literal { return .holds }
+            let slot = Int(nodes[i].slot)
+            let kind = facts.loaded[slot].kind
+            let op = nodes[i].op
+            if kind == 0 {
+                if op == .exists, nodes[i].bits == 0, nodes[i].literalKind == 3 { return .holds }
                 return Verdict(node: index, why: .missing)
             }
-            return verdict(compare(value, nodes[i].op, nodes[i].literal), index)
+            if op == .exists { return nodes[i].bits != 0 ? .holds : Verdict(node: index, why: .isFalse) }
+            let literalKind = nodes[i].literalKind
+            if (kind == 1 || kind == 2) && (literalKind == 1 || literalKind == 2) && op != .in && op != .notIn {
+                if kind == 1 && literalKind == 1 {
+                    return verdict(ordered(facts.loaded[slot].bits, nodes[i].bits, op), index)
+                }
+                return verdict(ordered(facts.loaded[slot].number, nodes[i].number, op), index)
+            }
+            if kind == 3 && literalKind == 3 && (op == .eq || op == .ne) {
+                let same = facts.loaded[slot].bits == nodes[i].bits
+                return (same == (op == .eq)) ? .holds : Verdict(node: index, why: .isFalse)
+            }
+            guard let value = facts.value(slot) else { return Verdict(node: index, why: .missing) }
+            return verdict(compare(value, op, literals[Int(nodes[i].literal)]), index)
         }
     }
 

@@ -126,7 +126,9 @@ public struct Delegation: Sendable, Hashable {
         hasher.combine(version)
     }
 
-    /// Whether the record is in force at `instant`: within its validity period and not revoked.
+    /// nil when the record is in force at `instant` (from `validFrom` 00:00 to the end of `validTo`, local time,
+    /// and not revoked); otherwise ``EscalationReason/revoked``, ``EscalationReason/expired`` or
+    /// ``EscalationReason/notYetValid``.
     public func status(at instant: Date) -> EscalationReason? {
         if let revokedAt, instant >= revokedAt { return .revoked }
         let day = Delegation.localDay(instant)

@@ -5,13 +5,22 @@ public struct DelegationRegistry: Sendable {
     /// Every record, in file order.
     public let records: [Delegation]
 
-    private struct Key: Hashable {
-        var delegatee: String
-        var procedure: String
+
+    /// What the hot path reads of each record, as plain values (no copies of whole records).
+    private struct Hot: Sendable {
+        var subjectMask: UInt8
+        var wholeCity: Bool
+        var territory: Set<String>
+        var validFrom: Int32
+        var validTo: Int32
+        var revokedAt: Double
+        var conditions: ConditionProgram?
     }
 
+    private let hot: [Hot]
     private let byId: [String: Int]
-    private let byDelegateeAndProcedure: [Key: [Int32]]
+    /// Records by procedure code (one string hash per dossier); the delegatee is compared in the loop.
+    private let byProcedure: [String: [Int32]]
     /// Index of each record superseded by another record.
     private let superseded: Set<Int>
 
@@ -19,11 +28,11 @@ public struct DelegationRegistry: Sendable {
     public init(records: [Delegation]) {
         self.records = records
         var byId: [String: Int] = [:]
-        var index: [Key: [Int32]] = [:]
+        var index: [String: [Int32]] = [:]
         for (i, record) in records.enumerated() {
             if byId[record.id] == nil { byId[record.id] = i }
             for procedure in Set(record.scope.procedures) {
-                index[Key(delegatee: record.delegatee, procedure: procedure), default: []].append(Int32(i))
+                index[procedure, default: []].append(Int32(i))
             }
         }
         var superseded = Set<Int>()
@@ -31,7 +40,13 @@ public struct DelegationRegistry: Sendable {
             if let old = record.supersedes, let i = byId[old] { superseded.insert(i) }
         }
         self.byId = byId
-        byDelegateeAndProcedure = index
+        hot = records.map { r in
+            Hot(
+                subjectMask: r.subjectMask, wholeCity: r.scope.coversWholeCity, territory: Set(r.scope.territory),
+                validFrom: r.validFrom.dayNumber, validTo: r.validTo?.dayNumber ?? Int32.max,
+                revokedAt: r.revokedAt?.timeIntervalSince1970 ?? .infinity, conditions: r.compiledConditions)
+        }
+        byProcedure = index
         self.superseded = superseded
     }
 
@@ -47,7 +62,7 @@ public struct DelegationRegistry: Sendable {
 
     /// The records naming `delegatee` for `procedure`, in file order.
     public func records(delegatee: String, procedure: String) -> [Delegation] {
-        (byDelegateeAndProcedure[Key(delegatee: delegatee, procedure: procedure)] ?? []).map { records[Int($0)] }
+        (byProcedure[procedure] ?? []).map { records[Int($0)] }.filter { $0.delegatee == delegatee }
     }
 
     enum Authorization {
@@ -57,69 +72,69 @@ public struct DelegationRegistry: Sendable {
 
     /// Finds the record that gives `delegatee` authority over `dossier` at `instant`.
     ///
-    /// When several apply, a record superseding another wins. When none applies, the reason reported is the most
-    /// specific one: outside the conditions of a record in force, then revoked, expired, not yet valid, and no
-    /// delegation when no record covers the procedure, territory and applicant kind.
+    /// When several apply, a record superseding another wins. When none applies, the reason follows
+    /// deploy/FORMATS.md ("Delegation validity"): no record for the procedure → no delegation; a record in force
+    /// whose scope (territory, applicant kinds) or conditions do not match → outside conditions; otherwise revoked
+    /// if a record was revoked, else expired if a period has ended, else not yet valid.
     func authorize(_ dossier: Dossier, delegatee: String, at instant: Date) -> Authorization {
-        guard let candidates = byDelegateeAndProcedure[Key(delegatee: delegatee, procedure: dossier.procedure)] else {
-            return .refused(.noDelegation, [])
+        guard let all = byProcedure[dossier.procedure] else { return .refused(.noDelegation, []) }
+        var candidates: [Int32] = all
+        if all.contains(where: { records[Int($0)].delegatee != delegatee }) {
+            candidates = all.filter { records[Int($0)].delegatee == delegatee }
+            if candidates.isEmpty { return .refused(.noDelegation, []) }
         }
         var granted = -1
-        var anyCovering = false
-        for c in candidates {
-            let i = Int(c)
-            let record = records[i]
-            guard record.covers(dossier) else { continue }
-            anyCovering = true
-            guard record.status(at: instant) == nil else { continue }
-            if let program = record.compiledConditions, !program.evaluate(root: 0, dossier).isTrue { continue }
-            if granted < 0 || superseded.contains(granted) { granted = i }
+        let seconds = instant.timeIntervalSince1970
+        let day = Delegation.localDay(instant)
+        let kind = Delegation.bit(dossier.applicant.kind)
+        hot.withUnsafeBufferPointer { hot in
+            for c in candidates {
+                let i = Int(c)
+                guard hot[i].subjectMask & kind != 0, hot[i].wholeCity || hot[i].territory.contains(dossier.commune),
+                    seconds < hot[i].revokedAt, day >= hot[i].validFrom, day <= hot[i].validTo
+                else { continue }
+                if let program = hot[i].conditions, !program.evaluate(root: 0, dossier).isTrue { continue }
+                if granted < 0 || superseded.contains(granted) { granted = i }
+            }
         }
         if granted >= 0 { return .granted(granted) }
-        return refusal(candidates, dossier, instant, anyCovering: anyCovering)
+        return refusal(candidates, dossier, instant)
     }
 
     /// The slow path: explain every candidate. Only taken for escalations.
-    private func refusal(
-        _ candidates: [Int32], _ dossier: Dossier, _ instant: Date, anyCovering: Bool
-    ) -> Authorization {
+    private func refusal(_ candidates: [Int32], _ dossier: Dossier, _ instant: Date) -> Authorization {
         var checks: [Explanation.DelegationCheck] = []
         var reasons = Set<EscalationReason>()
         for c in candidates {
             let record = records[Int(c)]
-            let check: Explanation.DelegationCheck
-            if !record.covers(dossier) {
-                let whom = record.subjectMask & Delegation.bit(dossier.applicant.kind) == 0
-                    ? "applicant kind \(dossier.applicant.kind.rawValue) is not among its subjects"
-                    : "commune \(dossier.commune) is outside its territory"
-                check = .init(id: record.id, instrument: record.instrument.number, status: "no-delegation", detail: whom)
-            } else if let status = record.status(at: instant) {
-                reasons.insert(status)
-                let detail: String
-                switch status {
+            let status: EscalationReason
+            let detail: String
+            if let timing = record.status(at: instant) {
+                status = timing
+                switch timing {
                 case .revoked:
                     let by = record.revokingInstrument.map { " by \($0.number)" } ?? ""
                     detail = "revoked at \(ISO8601Instant.format(record.revokedAt ?? instant))\(by)"
                 default:
                     detail = "valid from \(record.validFrom) to \(record.validTo.map(\.description) ?? "open-ended")"
                 }
-                check = .init(id: record.id, instrument: record.instrument.number, status: status.rawValue, detail: detail)
+            } else if !record.covers(dossier) {
+                status = .outsideConditions
+                detail = record.subjectMask & Delegation.bit(dossier.applicant.kind) == 0
+                    ? "applicant kind \(dossier.applicant.kind.rawValue) is not among its subjects"
+                    : "commune \(dossier.commune) is outside its territory"
             } else {
-                reasons.insert(.outsideConditions)
-                var detail = "conditions do not hold"
+                status = .outsideConditions
+                var text = "conditions do not hold"
                 if let program = record.compiledConditions {
                     let verdict = program.evaluate(root: 0, dossier)
-                    if verdict.node >= 0 {
-                        detail = "\(program.sources[Int(verdict.node)]): \(verdict.why.text)"
-                    }
+                    if verdict.node >= 0 { text = "\(program.sources[Int(verdict.node)]): \(verdict.why.text)" }
                 }
-                check = .init(
-                    id: record.id, instrument: record.instrument.number, status: EscalationReason.outsideConditions.rawValue,
-                    detail: detail)
+                detail = text
             }
-            checks.append(check)
+            reasons.insert(status)
+            checks.append(.init(id: record.id, instrument: record.instrument.number, status: status.rawValue, detail: detail))
         }
-        guard anyCovering else { return .refused(.noDelegation, checks) }
         for reason in [EscalationReason.outsideConditions, .revoked, .expired, .notYetValid] where reasons.contains(reason) {
             return .refused(reason, checks)
         }

@@ -90,7 +90,7 @@ public struct Explanation: Sendable, Equatable, Codable {
         self.compiled = compiled
         self.failures = failures
         self.firedIndex = firedIndex
-        self.firedRule = firedIndex >= 0 ? compiled?.rules[Int(firedIndex)].id : nil
+        if firedIndex >= 0, let compiled { self.firedRule = compiled.rules[Int(firedIndex)].id } else { self.firedRule = nil }
     }
 
     /// The rules up to the one that fired (every rule when none did), each with what happened to it.

@@ -22,44 +22,30 @@ extension RuleSet {
                 outcome: .escalate, review: .official, escalationReason: reason, ruleSetVersion: version,
                 explanation: Explanation(stage: .delegation, delegation: nil, delegationCandidates: checks))
         case .granted(let index):
-            let record = delegations.records[index]
-            delegationId = record.id
-            instrument = record.instrument.number
+            delegationId = delegations.records[index].id
+            instrument = delegations.records[index].instrument.number
             used = Explanation.DelegationCheck(id: delegationId, instrument: instrument, status: "applies")
         }
 
-        if let procedure = catalogue.procedure(dossier.procedure) {
-            let required = procedure.documents
+        if let required = catalogue.requiredDocuments(dossier.procedure) {
             if !required.allSatisfy(dossier.documents.contains) {
                 let missing = required.filter { !dossier.documents.contains($0) }
                 return Evaluation(
                     outcome: .supplement, review: .auto, delegationId: delegationId, delegationInstrument: instrument,
-                    missingDocuments: missing, legalBasis: procedure.legalBasis.first,
+                    missingDocuments: missing, legalBasis: catalogue.procedure(dossier.procedure)?.legalBasis.first,
                     reason: "missing required documents", ruleSetVersion: version,
                     explanation: Explanation(stage: .documents, delegation: used, missingDocuments: missing))
             }
         }
 
         let compiled = self.compiled
-        let plan = compiled.plans[dossier.procedure] ?? compiled.defaultPlan
+        let plan = compiled.plan(for: dossier.procedure)
         let program = compiled.program
         var failures: [Explanation.Failure] = []
-        let fired: Int32 = withUnsafeTemporaryAllocation(
-            of: FactValue?.self, capacity: max(program.factNames.count, 1)
-        ) { buffer in
-            let base = buffer.baseAddress!
-            for slot in plan.slots {
-                (base + Int(slot)).initialize(to: dossier.facts[program.factNames[Int(slot)]])
+        let fired: Int32 = withUnsafePointer(to: dossier) { d in
+            program.withFacts(of: d, slots: plan.slots) { facts in
+                program.firstHolding(plan.rules, d, facts, failures: &failures)
             }
-            defer { for slot in plan.slots { (base + Int(slot)).deinitialize(count: 1) } }
-            let facts = UnsafeBufferPointer(buffer)
-            for r in plan.rules {
-                let verdict = program.evaluate(node: program.roots[Int(r)], dossier, facts)
-                if verdict.isTrue { return r }
-                if failures.isEmpty { failures.reserveCapacity(plan.rules.count) }
-                failures.append(Explanation.Failure(rule: r, node: verdict.node, why: verdict.why))
-            }
-            return -1
         }
 
         let explanation = Explanation(
@@ -70,10 +56,12 @@ extension RuleSet {
                 outcome: .escalate, review: .official, delegationId: delegationId, delegationInstrument: instrument,
                 reason: "no rule of the table matched", ruleSetVersion: version, explanation: explanation)
         }
-        let rule = compiled.rules[Int(fired)]
+        let r = Int(fired)
+        let outcome = compiled.rules[r].outcome
         return Evaluation(
-            outcome: rule.outcome, review: rule.outcome == .refuse ? .official : rule.review, ruleId: rule.id,
-            delegationId: delegationId, delegationInstrument: instrument, forwardTo: rule.forwardTo,
-            legalBasis: rule.legalBasis, reason: rule.reason, ruleSetVersion: version, explanation: explanation)
+            outcome: outcome, review: outcome == .refuse ? .official : compiled.rules[r].review,
+            ruleId: compiled.rules[r].id, delegationId: delegationId, delegationInstrument: instrument,
+            forwardTo: compiled.rules[r].forwardTo, legalBasis: compiled.rules[r].legalBasis,
+            reason: compiled.rules[r].reason, ruleSetVersion: version, explanation: explanation)
     }
 }

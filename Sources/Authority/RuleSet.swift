@@ -177,6 +177,10 @@ final class CompiledRules: Sendable {
     let plans: [String: Plan]
     let defaultPlan: Plan
 
+    func plan(for procedure: String) -> Plan {
+        plans.isEmpty ? defaultPlan : plans[procedure] ?? defaultPlan
+    }
+
     init(rules: [Rule]) {
         self.rules = rules
         let program = ConditionProgram(conditions: rules.map(\.condition))

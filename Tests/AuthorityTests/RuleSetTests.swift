@@ -93,15 +93,21 @@ struct RuleSetTests {
     }
 
     @Test func escalateWithoutDelegation() {
-        let citizen = evaluate(Fixture.dossier(kind: .citizen))
-        #expect(citizen.outcome == .escalate)
-        #expect(citizen.escalationReason == .noDelegation)
-        #expect(citizen.delegationId == nil)
-        #expect(citizen.explanation.delegationCandidates.first?.detail?.contains("applicant kind citizen") == true)
         // Environment has no delegation for the tobacco procedure at all.
         let other = evaluate(Fixture.dossier(), department: "environment")
+        #expect(other.outcome == .escalate)
         #expect(other.escalationReason == .noDelegation)
+        #expect(other.delegationId == nil)
         #expect(other.explanation.delegationCandidates.isEmpty)
+        #expect(other.explanation.stage == .delegation)
+    }
+
+    @Test func escalateOutsideTheScope() {
+        // A record in force whose subjects exclude the applicant: outside conditions (deploy/FORMATS.md).
+        let citizen = evaluate(Fixture.dossier(kind: .citizen))
+        #expect(citizen.outcome == .escalate)
+        #expect(citizen.escalationReason == .outsideConditions)
+        #expect(citizen.explanation.delegationCandidates.first?.detail?.contains("applicant kind citizen") == true)
     }
 
     @Test func escalateOutsideTheConditions() {
