@@ -192,9 +192,11 @@ final class ConditionProgram: Sendable {
 
     /// Evaluates one root on its own (delegation conditions).
     func evaluate(root: Int, _ dossier: Dossier) -> Verdict {
-        withUnsafePointer(to: dossier) { d in
-            withFacts(of: d, slots: slotsOfRoot[root]) { facts in evaluate(node: roots[root], d, facts) }
-        }
+        withUnsafePointer(to: dossier) { d in evaluate(root: root, d) }
+    }
+
+    func evaluate(root: Int, _ d: UnsafePointer<Dossier>) -> Verdict {
+        withFacts(of: d, slots: slotsOfRoot[root]) { facts in evaluate(node: roots[root], d, facts) }
     }
 
     /// Runs `body` with the dossier's facts in `slots` loaded into a stack buffer.
@@ -208,8 +210,10 @@ final class ConditionProgram: Sendable {
                 let l = loaded.baseAddress!
                 let o = others.baseAddress!
                 l.initialize(repeating: Loaded(kind: 0, bits: 0, number: 0), count: count)
-                o.initialize(repeating: nil, count: count)
-                defer { o.deinitialize(count: count) }
+                // `others[slot]` is initialized only where `loaded[slot].kind == 4`; most facts are numbers.
+                defer {
+                    for slot in 0..<count where l[slot].kind == 4 { (o + slot).deinitialize(count: 1) }
+                }
                 loadFacts(dossier, loaded: l, others: o, slots: slots)
                 return body(Facts(loaded: UnsafeBufferPointer(loaded), others: UnsafeBufferPointer(others)))
             }
@@ -261,8 +265,12 @@ final class ConditionProgram: Sendable {
         case .number(let d): loaded[slot] = Loaded(kind: 2, bits: 0, number: d)
         case .bool(let b): loaded[slot] = Loaded(kind: 3, bits: b ? 1 : 0, number: 0)
         default:
+            if loaded[slot].kind == 4 {
+                others[slot] = value
+            } else {
+                (others + slot).initialize(to: value)
+            }
             loaded[slot] = Loaded(kind: 4, bits: 0, number: 0)
-            others[slot] = value
         }
     }
 

@@ -18,6 +18,8 @@ public struct DelegationRegistry: Sendable {
     }
 
     private let hot: [Hot]
+    /// The "applies" check of each record, shared by the evaluations relying on it.
+    let applies: [Explanation.SharedCheck]
     private let byId: [String: Int]
     /// Records by procedure code (one string hash per dossier); the delegatee is compared in the loop.
     private let byProcedure: [String: [Int32]]
@@ -47,6 +49,7 @@ public struct DelegationRegistry: Sendable {
                 revokedAt: r.revokedAt?.timeIntervalSince1970 ?? .infinity, conditions: r.compiledConditions)
         }
         byProcedure = index
+        applies = records.map { .init(.init(id: $0.id, instrument: $0.instrument.number, status: "applies")) }
         self.superseded = superseded
     }
 
@@ -76,8 +79,8 @@ public struct DelegationRegistry: Sendable {
     /// deploy/FORMATS.md ("Delegation validity"): no record for the procedure → no delegation; a record in force
     /// whose scope (territory, applicant kinds) or conditions do not match → outside conditions; otherwise revoked
     /// if a record was revoked, else expired if a period has ended, else not yet valid.
-    func authorize(_ dossier: Dossier, delegatee: String, at instant: Date) -> Authorization {
-        guard let all = byProcedure[dossier.procedure] else { return .refused(.noDelegation, []) }
+    func authorize(_ d: UnsafePointer<Dossier>, delegatee: String, at instant: Date) -> Authorization {
+        guard let all = byProcedure[d.pointee.procedure] else { return .refused(.noDelegation, []) }
         var candidates: [Int32] = all
         if all.contains(where: { records[Int($0)].delegatee != delegatee }) {
             candidates = all.filter { records[Int($0)].delegatee == delegatee }
@@ -86,19 +89,19 @@ public struct DelegationRegistry: Sendable {
         var granted = -1
         let seconds = instant.timeIntervalSince1970
         let day = Delegation.localDay(instant)
-        let kind = Delegation.bit(dossier.applicant.kind)
+        let kind = Delegation.bit(d.pointee.applicant.kind)
         hot.withUnsafeBufferPointer { hot in
             for c in candidates {
                 let i = Int(c)
-                guard hot[i].subjectMask & kind != 0, hot[i].wholeCity || hot[i].territory.contains(dossier.commune),
+                guard hot[i].subjectMask & kind != 0, hot[i].wholeCity || hot[i].territory.contains(d.pointee.commune),
                     seconds < hot[i].revokedAt, day >= hot[i].validFrom, day <= hot[i].validTo
                 else { continue }
-                if let program = hot[i].conditions, !program.evaluate(root: 0, dossier).isTrue { continue }
+                if let program = hot[i].conditions, !program.evaluate(root: 0, d).isTrue { continue }
                 if granted < 0 || superseded.contains(granted) { granted = i }
             }
         }
         if granted >= 0 { return .granted(granted) }
-        return refusal(candidates, dossier, instant)
+        return refusal(candidates, d.pointee, instant)
     }
 
     /// The slow path: explain every candidate. Only taken for escalations.

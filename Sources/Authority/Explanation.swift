@@ -64,33 +64,50 @@ public struct Explanation: Sendable, Equatable, Codable {
         var why: ConditionProgram.Why
     }
 
-    public var stage: Stage
-    /// The delegation used; nil when none applied.
-    public var delegation: DelegationCheck?
-    /// When no delegation applied: each record for the procedure and delegatee, and why it did not apply.
-    public var delegationCandidates: [DelegationCheck]
-    public var missingDocuments: [String]
-    /// The rule that fired.
-    public var firedRule: String?
+    /// A delegation check shared by every evaluation that relies on the same record.
+    final class SharedCheck: Sendable {
+        let check: DelegationCheck
 
-    private var compiled: CompiledRules?
-    private var failures: [Failure]
-    private var firedIndex: Int32
-    private var rendered: [RuleCheck]?
+        init(_ check: DelegationCheck) {
+            self.check = check
+        }
+    }
+
+    public let stage: Stage
+    /// When no delegation applied: each record for the procedure and delegatee, and why it did not apply.
+    public let delegationCandidates: [DelegationCheck]
+    public let missingDocuments: [String]
+
+    private let used: SharedCheck?
+    private let compiled: CompiledRules?
+    private let failures: [Failure]
+    private let firedIndex: Int32
+    private let decodedRule: String?
+    private let rendered: [RuleCheck]?
+
+    /// The delegation used; nil when none applied.
+    public var delegation: DelegationCheck? { used?.check }
+
+    /// The rule that fired.
+    public var firedRule: String? {
+        if firedIndex >= 0, let compiled { return compiled.rules[Int(firedIndex)].id }
+        return decodedRule
+    }
 
     init(
-        stage: Stage, delegation: DelegationCheck?, delegationCandidates: [DelegationCheck] = [],
+        stage: Stage, delegation: SharedCheck?, delegationCandidates: [DelegationCheck] = [],
         missingDocuments: [String] = [], compiled: CompiledRules? = nil, failures: [Failure] = [],
         firedIndex: Int32 = -1
     ) {
         self.stage = stage
-        self.delegation = delegation
+        self.used = delegation
         self.delegationCandidates = delegationCandidates
         self.missingDocuments = missingDocuments
         self.compiled = compiled
         self.failures = failures
         self.firedIndex = firedIndex
-        if firedIndex >= 0, let compiled { self.firedRule = compiled.rules[Int(firedIndex)].id } else { self.firedRule = nil }
+        self.decodedRule = nil
+        self.rendered = nil
     }
 
     /// The rules up to the one that fired (every rule when none did), each with what happened to it.
@@ -127,10 +144,10 @@ public struct Explanation: Sendable, Equatable, Codable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         stage = try c.decode(Stage.self, forKey: .stage)
-        delegation = try c.decodeIfPresent(DelegationCheck.self, forKey: .delegation)
+        used = try c.decodeIfPresent(DelegationCheck.self, forKey: .delegation).map(SharedCheck.init)
         delegationCandidates = try c.decodeIfPresent([DelegationCheck].self, forKey: .delegationCandidates) ?? []
         missingDocuments = try c.decodeIfPresent([String].self, forKey: .missingDocuments) ?? []
-        firedRule = try c.decodeIfPresent(String.self, forKey: .rule)
+        decodedRule = try c.decodeIfPresent(String.self, forKey: .rule)
         rendered = try c.decodeIfPresent([RuleCheck].self, forKey: .ruleChecks) ?? []
         compiled = nil
         failures = []
@@ -149,7 +166,7 @@ public struct Explanation: Sendable, Equatable, Codable {
     }
 
     public static func == (lhs: Explanation, rhs: Explanation) -> Bool {
-        guard lhs.stage == rhs.stage, lhs.delegation == rhs.delegation,
+        guard lhs.stage == rhs.stage, lhs.used === rhs.used || lhs.delegation == rhs.delegation,
             lhs.delegationCandidates == rhs.delegationCandidates, lhs.missingDocuments == rhs.missingDocuments,
             lhs.firedRule == rhs.firedRule
         else { return false }

@@ -13,55 +13,64 @@ extension RuleSet {
         _ dossier: Dossier, department: String, delegations: DelegationRegistry, catalogue: Catalogue,
         at instant: Date
     ) -> Evaluation {
-        let used: Explanation.DelegationCheck
-        let delegationId: String
-        let instrument: String
-        switch delegations.authorize(dossier, delegatee: department, at: instant) {
+        // One pointer for the whole evaluation: passing the struct into the nested closures copied it.
+        withUnsafePointer(to: dossier) { d in
+            evaluate(d, department: department, delegations: delegations, catalogue: catalogue, at: instant)
+        }
+    }
+
+    private func evaluate(
+        _ d: UnsafePointer<Dossier>, department: String, delegations: DelegationRegistry, catalogue: Catalogue,
+        at instant: Date
+    ) -> Evaluation {
+        let compiled = self.compiled
+        let used: Explanation.SharedCheck
+        switch delegations.authorize(d, delegatee: department, at: instant) {
         case .refused(let reason, let checks):
             return Evaluation(
-                outcome: .escalate, review: .official, escalationReason: reason, ruleSetVersion: version,
-                explanation: Explanation(stage: .delegation, delegation: nil, delegationCandidates: checks))
+                outcome: .escalate, review: .official, escalationReason: reason, citation: nil,
+                ruleSetVersion: version,
+                explanation: Explanation(
+                    stage: .delegation, delegation: nil, delegationCandidates: checks, compiled: compiled))
         case .granted(let index):
-            delegationId = delegations.records[index].id
-            instrument = delegations.records[index].instrument.number
-            used = Explanation.DelegationCheck(id: delegationId, instrument: instrument, status: "applies")
+            used = delegations.applies[index]
         }
 
-        if let required = catalogue.requiredDocuments(dossier.procedure) {
-            if !required.allSatisfy(dossier.documents.contains) {
-                let missing = required.filter { !dossier.documents.contains($0) }
-                return Evaluation(
-                    outcome: .supplement, review: .auto, delegationId: delegationId, delegationInstrument: instrument,
-                    missingDocuments: missing, legalBasis: catalogue.procedure(dossier.procedure)?.legalBasis.first,
-                    reason: "missing required documents", ruleSetVersion: version,
-                    explanation: Explanation(stage: .documents, delegation: used, missingDocuments: missing))
-            }
+        if let required = catalogue.requiredDocuments(d.pointee.procedure),
+            !required.allSatisfy(d.pointee.documents.contains)
+        {
+            let missing = required.filter { !d.pointee.documents.contains($0) }
+            let citation = Evaluation.Citation(
+                ruleId: nil, legalBasis: catalogue.procedure(d.pointee.procedure)?.legalBasis.first,
+                reason: "missing required documents", forwardTo: nil)
+            return Evaluation(
+                outcome: .supplement, review: .auto, escalationReason: nil, citation: citation,
+                ruleSetVersion: version,
+                explanation: Explanation(
+                    stage: .documents, delegation: used, missingDocuments: missing, compiled: compiled))
         }
 
-        let compiled = self.compiled
-        let plan = compiled.plan(for: dossier.procedure)
+        let plan = compiled.plan(for: d.pointee.procedure)
         let program = compiled.program
         var failures: [Explanation.Failure] = []
-        let fired: Int32 = withUnsafePointer(to: dossier) { d in
-            program.withFacts(of: d, slots: plan.slots) { facts in
-                program.firstHolding(plan.rules, d, facts, failures: &failures)
-            }
+        let fired: Int32 = program.withFacts(of: d, slots: plan.slots) { facts in
+            program.firstHolding(plan.rules, d, facts, failures: &failures)
         }
-
         let explanation = Explanation(
             stage: .rules, delegation: used, compiled: compiled, failures: failures, firedIndex: fired)
         guard fired >= 0 else {
             // Unreachable for a loaded table (it must end with a catch-all); escalate rather than guess.
             return Evaluation(
-                outcome: .escalate, review: .official, delegationId: delegationId, delegationInstrument: instrument,
-                reason: "no rule of the table matched", ruleSetVersion: version, explanation: explanation)
+                outcome: .escalate, review: .official, escalationReason: nil,
+                citation: Evaluation.Citation(
+                    ruleId: nil, legalBasis: nil, reason: "no rule of the table matched", forwardTo: nil),
+                ruleSetVersion: version, explanation: explanation)
         }
         let r = Int(fired)
         let outcome = compiled.rules[r].outcome
         return Evaluation(
             outcome: outcome, review: outcome == .refuse ? .official : compiled.rules[r].review,
-            ruleId: compiled.rules[r].id, delegationId: delegationId, delegationInstrument: instrument,
-            forwardTo: compiled.rules[r].forwardTo, legalBasis: compiled.rules[r].legalBasis,
-            reason: compiled.rules[r].reason, ruleSetVersion: version, explanation: explanation)
+            escalationReason: nil, citation: compiled.citations[r], ruleSetVersion: compiled.version,
+            explanation: explanation)
     }
 }

@@ -49,7 +49,7 @@ public struct RuleSet: Sendable {
         self.rules = rules
         self.canonicalText = canonicalText
         self.version = sha256Hex(canonicalText)
-        self.compiled = CompiledRules(rules: rules)
+        self.compiled = CompiledRules(rules: rules, version: version)
     }
 
     /// The rule with this id.
@@ -173,6 +173,9 @@ final class CompiledRules: Sendable {
     }
 
     let rules: [Rule]
+    /// What each rule's decisions cite, shared by every evaluation it decides.
+    let citations: [Evaluation.Citation]
+    let version: String
     let program: ConditionProgram
     let plans: [String: Plan]
     let defaultPlan: Plan
@@ -181,8 +184,12 @@ final class CompiledRules: Sendable {
         plans.isEmpty ? defaultPlan : plans[procedure] ?? defaultPlan
     }
 
-    init(rules: [Rule]) {
+    init(rules: [Rule], version: String) {
         self.rules = rules
+        self.version = version
+        citations = rules.map {
+            Evaluation.Citation(ruleId: $0.id, legalBasis: $0.legalBasis, reason: $0.reason, forwardTo: $0.forwardTo)
+        }
         let program = ConditionProgram(conditions: rules.map(\.condition))
         self.program = program
         func plan(for procedure: String?) -> Plan {
