@@ -10,6 +10,8 @@ struct BundleLoader {
     var report: ValidationReport
 
     private var schemas: [AuthorityBundle.Kind: JSONSchema] = [:]
+    /// Where each procedure is defined, for problems found later about it.
+    private var procedureLocations: [String: (file: String, line: Int)] = [:]
 
     init(prefix: String, schemaPrefix: String, report: ValidationReport) {
         self.prefix = prefix
@@ -117,9 +119,10 @@ struct BundleLoader {
                 // catalog/ holds three kinds; route by exact place.
                 let isProcedure = path.hasPrefix("catalog/procedures/")
                 if (kind == .procedures) != isProcedure { continue }
-            } else if path.dropFirst(path.firstIndex(of: "/").map { path.distance(from: path.startIndex, to: $0) + 1 } ?? 0)
-                .contains("/")
-            {
+            } else if path.dropFirst(
+                path.firstIndex(of: "/").map { path.distance(from: path.startIndex, to: $0) + 1 } ?? 0
+            )
+            .contains("/") {
                 continue
             }
             let display = "\(prefix)/\(path)"
@@ -185,7 +188,8 @@ struct BundleLoader {
                         ))
                 }
                 if !docs.isEmpty && seenIds[Catalogue.delegatorId] == nil {
-                    report.error(doc.display, doc.root.line, "the delegator \"city\" (City People's Committee) is missing")
+                    report.error(
+                        doc.display, doc.root.line, "the delegator \"city\" (City People's Committee) is missing")
                 }
             }
         }
@@ -203,12 +207,14 @@ struct BundleLoader {
                         continue
                     }
                     if let first = seen[id] {
-                        report.error(doc.display, node.line, "duplicate document type \"\(id)\" (first at line \(first))")
+                        report.error(
+                            doc.display, node.line, "duplicate document type \"\(id)\" (first at line \(first))")
                         continue
                     }
                     seen[id] = node.line
                     result.append(
-                        (id, DocumentType(id: id, name: node["name"]?.string ?? "", gloss: node["gloss"]?.string ?? "")))
+                        (id, DocumentType(id: id, name: node["name"]?.string ?? "", gloss: node["gloss"]?.string ?? ""))
+                    )
                 }
             }
         }
@@ -231,6 +237,8 @@ struct BundleLoader {
         var result: [(key: String, value: Procedure)] = []
         var seen: [String: String] = [:]
         var ownerFiles: [String: String] = [:]
+        var locations: [String: (file: String, line: Int)] = [:]
+        defer { procedureLocations = locations }
         for doc in docs {
             within(doc) { report in
                 let rootLine = doc.root["department"]?.line ?? doc.root.line
@@ -263,6 +271,7 @@ struct BundleLoader {
                         continue
                     }
                     seen[code] = "\(doc.display):\(node.line)"
+                    locations[code] = (doc.display, codeLine)
                     guard let limit = BundleLoader.timeLimit(node["timeLimit"]) else {
                         report.error(
                             doc.display, node["timeLimit"]?.line ?? node.line,
@@ -270,7 +279,8 @@ struct BundleLoader {
                         continue
                     }
                     if limit.value <= 0 {
-                        report.error(doc.display, node["timeLimit"]!.line, "procedure \(code): timeLimit must be positive")
+                        report.error(
+                            doc.display, node["timeLimit"]!.line, "procedure \(code): timeLimit must be positive")
                     }
                     var required: [String] = []
                     for item in node["documents"]?.array ?? [] {
@@ -290,7 +300,9 @@ struct BundleLoader {
                             guard let stepDepartment = stepNode["department"]?.string,
                                 let stepLimit = BundleLoader.timeLimit(stepNode["timeLimit"])
                             else {
-                                report.error(doc.display, stepNode.line, "procedure \(code): a step needs department and timeLimit")
+                                report.error(
+                                    doc.display, stepNode.line,
+                                    "procedure \(code): a step needs department and timeLimit")
                                 continue
                             }
                             if !departmentIds.isEmpty && !departmentIds.contains(stepDepartment) {
@@ -305,7 +317,9 @@ struct BundleLoader {
                                 )
                             }
                             if stepLimit.value <= 0 {
-                                report.error(doc.display, stepNode["timeLimit"]!.line, "procedure \(code): a step's timeLimit must be positive")
+                                report.error(
+                                    doc.display, stepNode["timeLimit"]!.line,
+                                    "procedure \(code): a step's timeLimit must be positive")
                             }
                             total += stepLimit.value
                             steps.append(Procedure.Step(department: stepDepartment, timeLimit: stepLimit))
@@ -323,8 +337,10 @@ struct BundleLoader {
                             )
                         }
                         var seenSteps = Set<String>()
-                        for (step, stepNode) in zip(steps, stepNodes) where !seenSteps.insert(step.department).inserted {
-                            report.error(doc.display, stepNode.line, "procedure \(code): \(step.department) has two steps")
+                        for (step, stepNode) in zip(steps, stepNodes) where !seenSteps.insert(step.department).inserted
+                        {
+                            report.error(
+                                doc.display, stepNode.line, "procedure \(code): \(step.department) has two steps")
                         }
                     }
                     let level = node["onlineLevel"]?.string.flatMap(Procedure.OnlineLevel.init(rawValue:)) ?? .partial
@@ -345,7 +361,9 @@ struct BundleLoader {
 
     // MARK: - Delegations
 
-    private mutating func loadDelegations(_ docs: [Document], catalogue: Catalogue) -> [(key: YAMLNode, value: Delegation)] {
+    private mutating func loadDelegations(_ docs: [Document], catalogue: Catalogue) -> [(
+        key: YAMLNode, value: Delegation
+    )] {
         var result: [(key: YAMLNode, value: Delegation)] = []
         var displays: [String] = []
         var reportables: [Bool] = []
@@ -355,7 +373,9 @@ struct BundleLoader {
                 for node in doc.root["delegations"]?.array ?? [] {
                     guard let record = Delegation.parse(node, file: doc.display, report: &report) else { continue }
                     if let first = seen[record.id] {
-                        report.error(doc.display, node["id"]?.line ?? node.line, "duplicate delegation id \"\(record.id)\" (first at \(first))")
+                        report.error(
+                            doc.display, node["id"]?.line ?? node.line,
+                            "duplicate delegation id \"\(record.id)\" (first at \(first))")
                         continue
                     }
                     seen[record.id] = "\(doc.display):\(node.line)"
@@ -373,15 +393,19 @@ struct BundleLoader {
             if record.delegator != Catalogue.delegatorId {
                 report.error(
                     file, node["delegator"]?.line ?? line,
-                    "delegation \(record.id): the delegator must be \"city\" (the City People's Committee), got \"\(record.delegator)\"")
+                    "delegation \(record.id): the delegator must be \"city\" (the City People's Committee), got \"\(record.delegator)\""
+                )
             }
             if delegators.contains(record.delegatee) || record.delegatee == Catalogue.delegatorId {
                 report.error(
                     file, node["delegatee"]?.line ?? line,
-                    "delegation \(record.id): \"\(record.delegatee)\" is itself a delegator: a delegatee may not re-delegate")
+                    "delegation \(record.id): \"\(record.delegatee)\" is itself a delegator: a delegatee may not re-delegate"
+                )
             }
             if catalogue.department(record.delegatee) == nil {
-                report.error(file, node["delegatee"]?.line ?? line, "delegation \(record.id): unknown department \"\(record.delegatee)\"")
+                report.error(
+                    file, node["delegatee"]?.line ?? line,
+                    "delegation \(record.id): unknown department \"\(record.delegatee)\"")
             }
             let procedureNodes = node["scope"]?["procedures"]?.array ?? []
             for (code, codeNode) in zip(record.scope.procedures, procedureNodes) {
@@ -392,7 +416,8 @@ struct BundleLoader {
                 if procedure.step(of: record.delegatee) == nil {
                     report.error(
                         file, codeNode.line,
-                        "delegation \(record.id): \(record.delegatee) takes no step in procedure \(code) (owned by \(procedure.department))")
+                        "delegation \(record.id): \(record.delegatee) takes no step in procedure \(code) (owned by \(procedure.department))"
+                    )
                 }
             }
             if let old = record.supersedes {
@@ -403,11 +428,14 @@ struct BundleLoader {
                             "delegation \(record.id) supersedes \(old), which delegates to another department")
                     }
                 } else {
-                    report.error(file, node["supersedes"]?.line ?? line, "delegation \(record.id): supersedes unknown record \"\(old)\"")
+                    report.error(
+                        file, node["supersedes"]?.line ?? line,
+                        "delegation \(record.id): supersedes unknown record \"\(old)\"")
                 }
             }
             if let revokedAt = record.revokedAt, Delegation.localDay(revokedAt) < record.validFrom.dayNumber {
-                report.warning(file, node["revokedAt"]?.line ?? line, "delegation \(record.id) is revoked before it starts")
+                report.warning(
+                    file, node["revokedAt"]?.line ?? line, "delegation \(record.id) is revoked before it starts")
             }
             for j in 0..<i {
                 let other = result[j].value
@@ -499,7 +527,8 @@ struct BundleLoader {
                     if procedure.step(of: department) == nil {
                         report.error(
                             doc.display, codeNode.line,
-                            "rule \"\(rule.id)\": \(department) takes no step in procedure \(code) (owned by \(procedure.department))")
+                            "rule \"\(rule.id)\": \(department) takes no step in procedure \(code) (owned by \(procedure.department))"
+                        )
                     }
                 }
                 if let forwardTo = rule.forwardTo {
@@ -510,7 +539,8 @@ struct BundleLoader {
                         report.error(doc.display, line, "rule \"\(rule.id)\": forwards to its own department")
                     }
                 }
-                checkDocumentLiterals(rule.condition, rule: rule.id, file: doc.display, line: node.line, catalogue: catalogue)
+                checkDocumentLiterals(
+                    rule.condition, rule: rule.id, file: doc.display, line: node.line, catalogue: catalogue)
             }
             result[department] = ruleSet
         }
@@ -549,17 +579,23 @@ struct BundleLoader {
         catalogue: Catalogue, delegations: [(key: YAMLNode, value: Delegation)], ruleSets: [String: RuleSet],
         procedures: [(key: String, value: Procedure)]
     ) {
-        let covered = Set(delegations.flatMap { pair in pair.value.scope.procedures.map { "\(pair.value.delegatee) \($0)" } })
+        let covered = Set(
+            delegations.flatMap { pair in pair.value.scope.procedures.map { "\(pair.value.delegatee) \($0)" } })
         for procedure in catalogue.procedures {
+            let location =
+                procedureLocations[procedure.code] ?? ("\(prefix)/catalog/procedures/\(procedure.department).yaml", 1)
             for step in procedure.steps where !covered.contains("\(step.department) \(procedure.code)") {
                 report.warning(
-                    "\(prefix)/catalog/procedures/\(procedure.department).yaml", 1,
-                    "no delegation gives \(step.department) authority over \(procedure.code): its dossiers will all be escalated")
+                    location.file, location.line,
+                    "no delegation gives \(step.department) authority over \(procedure.code): its dossiers will all be escalated"
+                )
             }
         }
         let departmentsWithSteps = Set(catalogue.procedures.flatMap { $0.steps.map(\.department) })
         for department in departmentsWithSteps.sorted() where ruleSets[department] == nil {
-            report.warning("\(prefix)/rules/\(department).yaml", 1, "missing: \(department) takes procedure steps but has no rules")
+            report.warning(
+                "\(prefix)/rules/\(department).yaml", 1, "missing: \(department) takes procedure steps but has no rules"
+            )
         }
     }
 }

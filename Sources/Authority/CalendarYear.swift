@@ -68,7 +68,8 @@ extension CalendarYear {
         }
         let year = Int(yearValue)
         if let name = file.split(separator: "/").last, name != "vn-\(year).yaml" {
-            report.error(file, root["year"]?.line ?? 1, "year \(year) does not match the file name (expected vn-\(year).yaml)")
+            report.error(
+                file, root["year"]?.line ?? 1, "year \(year) does not match the file name (expected vn-\(year).yaml)")
         }
         if let tz = root["timezone"]?.string, tz != "Asia/Ho_Chi_Minh" {
             report.error(file, root["timezone"]?.line ?? 1, "timezone must be Asia/Ho_Chi_Minh, got \"\(tz)\"")
@@ -116,8 +117,12 @@ extension CalendarYear {
                 }
                 daysOff[day] = entry.line
             }
-            if kind == .compensatory, (from.dayNumber...to.dayNumber).contains(where: { LocalDate(dayNumber: $0).isWeekend }) {
-                report.error(file, entry.line, "compensatory day off \"\(name)\" falls on a weekend: compensatory days are Monday–Friday")
+            if kind == .compensatory,
+                (from.dayNumber...to.dayNumber).contains(where: { LocalDate(dayNumber: $0).isWeekend })
+            {
+                report.error(
+                    file, entry.line,
+                    "compensatory day off \"\(name)\" falls on a weekend: compensatory days are Monday–Friday")
             }
             holidays.append(Holiday(from: from, to: to, name: name, kind: kind))
         }

@@ -259,7 +259,10 @@ final class ConditionProgram: Sendable {
     }
 
     @inline(__always)
-    private static func store(_ value: FactValue, _ slot: Int, _ loaded: UnsafeMutablePointer<Loaded>, _ others: UnsafeMutablePointer<FactValue?>) {
+    private static func store(
+        _ value: FactValue, _ slot: Int, _ loaded: UnsafeMutablePointer<Loaded>,
+        _ others: UnsafeMutablePointer<FactValue?>
+    ) {
         switch value {
         case .integer(let i): loaded[slot] = Loaded(kind: 1, bits: i, number: Double(i))
         case .number(let d): loaded[slot] = Loaded(kind: 2, bits: 0, number: d)
@@ -276,7 +279,8 @@ final class ConditionProgram: Sendable {
 
     /// Loads the dossier's value of each fact in `slots` (the buffers hold absent values on entry).
     func loadFacts(
-        _ dossier: UnsafePointer<Dossier>, loaded: UnsafeMutablePointer<Loaded>, others: UnsafeMutablePointer<FactValue?>,
+        _ dossier: UnsafePointer<Dossier>, loaded: UnsafeMutablePointer<Loaded>,
+        others: UnsafeMutablePointer<FactValue?>,
         slots: [Int32]
     ) {
         guard !slots.isEmpty else { return }
@@ -354,7 +358,8 @@ final class ConditionProgram: Sendable {
             return .holds
         case .any:
             let first = Int(nodes[i].firstChild)
-            for k in first..<(first + Int(nodes[i].childCount)) where run(kids[k], nodes, kids, literals, dossier, facts).isTrue {
+            for k in first..<(first + Int(nodes[i].childCount))
+            where run(kids[k], nodes, kids, literals, dossier, facts).isTrue {
                 return .holds
             }
             return Verdict(node: index, why: .isFalse)
@@ -362,13 +367,17 @@ final class ConditionProgram: Sendable {
             let v = run(kids[Int(nodes[i].firstChild)], nodes, kids, literals, dossier, facts)
             return v.isTrue ? Verdict(node: index, why: .isFalse) : .holds
         case .procedure:
-            return verdict(compareString(dossier.pointee.procedure, nodes[i].op, literals[Int(nodes[i].literal)]), index)
+            return verdict(
+                compareString(dossier.pointee.procedure, nodes[i].op, literals[Int(nodes[i].literal)]), index)
         case .channel:
-            return verdict(compareString(dossier.pointee.channel.rawValue, nodes[i].op, literals[Int(nodes[i].literal)]), index)
+            return verdict(
+                compareString(dossier.pointee.channel.rawValue, nodes[i].op, literals[Int(nodes[i].literal)]), index)
         case .commune:
             return verdict(compareString(dossier.pointee.commune, nodes[i].op, literals[Int(nodes[i].literal)]), index)
         case .applicantKind:
-            return verdict(compareString(dossier.pointee.applicant.kind.rawValue, nodes[i].op, literals[Int(nodes[i].literal)]), index)
+            return verdict(
+                compareString(dossier.pointee.applicant.kind.rawValue, nodes[i].op, literals[Int(nodes[i].literal)]),
+                index)
         case .documents:
             return verdict(documents(dossier.pointee.documents, nodes[i].op, literals[Int(nodes[i].literal)]), index)
         case .fact:

@@ -202,7 +202,8 @@ extension Delegation {
                 ok = false
                 return nil
             }
-            guard let number = string("number", in: n), let d = date("date", in: n), let signer = string("signer", in: n)
+            guard let number = string("number", in: n), let d = date("date", in: n),
+                let signer = string("signer", in: n)
             else { return nil }
             return Instrument(number: number, date: d, signer: signer)
         }
@@ -240,7 +241,8 @@ extension Delegation {
                     } else {
                         report.error(
                             file, item.line,
-                            "scope.subjects: expected citizen, household, enterprise or organisation, got \(item.brief)")
+                            "scope.subjects: expected citizen, household, enterprise or organisation, got \(item.brief)"
+                        )
                         ok = false
                     }
                 }
@@ -262,7 +264,8 @@ extension Delegation {
             ok = false
         }
         if let validFrom, let validTo, validTo < validFrom {
-            report.error(file, node["validTo"]?.line ?? node.line, "validTo \(validTo) is before validFrom \(validFrom)")
+            report.error(
+                file, node["validTo"]?.line ?? node.line, "validTo \(validTo) is before validFrom \(validFrom)")
         }
         var revokedAt: Date?
         if let r = node["revokedAt"] {

@@ -5,7 +5,6 @@ public struct DelegationRegistry: Sendable {
     /// Every record, in file order.
     public let records: [Delegation]
 
-
     /// What the hot path reads of each record, as plain values (no copies of whole records).
     private struct Hot: Sendable {
         var subjectMask: UInt8
@@ -123,7 +122,8 @@ public struct DelegationRegistry: Sendable {
                 }
             } else if !record.covers(dossier) {
                 status = .outsideConditions
-                detail = record.subjectMask & Delegation.bit(dossier.applicant.kind) == 0
+                detail =
+                    record.subjectMask & Delegation.bit(dossier.applicant.kind) == 0
                     ? "applicant kind \(dossier.applicant.kind.rawValue) is not among its subjects"
                     : "commune \(dossier.commune) is outside its territory"
             } else {
@@ -136,9 +136,11 @@ public struct DelegationRegistry: Sendable {
                 detail = text
             }
             reasons.insert(status)
-            checks.append(.init(id: record.id, instrument: record.instrument.number, status: status.rawValue, detail: detail))
+            checks.append(
+                .init(id: record.id, instrument: record.instrument.number, status: status.rawValue, detail: detail))
         }
-        for reason in [EscalationReason.outsideConditions, .revoked, .expired, .notYetValid] where reasons.contains(reason) {
+        for reason in [EscalationReason.outsideConditions, .revoked, .expired, .notYetValid]
+        where reasons.contains(reason) {
             return .refused(reason, checks)
         }
         return .refused(.noDelegation, checks)

@@ -111,12 +111,16 @@ final class JSONSchema {
             case "properties":
                 node.properties = (v.members ?? []).map { ($0.key, compileNew($0.value)) }
             case "additionalProperties":
-                if case .bool(let b) = v.value { node.additionalAllowed = b } else {
+                if case .bool(let b) = v.value {
+                    node.additionalAllowed = b
+                } else {
                     node.additionalProperties = compileNew(v)
                 }
             case "patternProperties":
                 for m in v.members ?? [] {
-                    if let regex = regex(m.key, line: m.keyLine) { node.patternProperties.append((regex, compileNew(m.value))) }
+                    if let regex = regex(m.key, line: m.keyLine) {
+                        node.patternProperties.append((regex, compileNew(m.value)))
+                    }
                 }
             case "propertyNames": node.propertyNames = compileNew(v)
             case "minProperties": node.minProperties = v.int.map { Int($0) }
@@ -218,7 +222,9 @@ final class JSONSchema {
                 case "date" where LocalDate(s) == nil:
                     fail("expected a date YYYY-MM-DD, got \(instance.brief)")
                 case "date-time" where ISO8601Instant.parse(s) == nil:
-                    fail("expected an ISO-8601 instant with offset (e.g. 2026-01-05T09:30:00+07:00), got \(instance.brief)")
+                    fail(
+                        "expected an ISO-8601 instant with offset (e.g. 2026-01-05T09:30:00+07:00), got \(instance.brief)"
+                    )
                 default: break
                 }
             }
@@ -226,8 +232,12 @@ final class JSONSchema {
             let x = instance.number ?? 0
             if let m = schema.minimum, x < m { fail("must be ≥ \(YAMLNode.format(m)), got \(instance.brief)") }
             if let m = schema.maximum, x > m { fail("must be ≤ \(YAMLNode.format(m)), got \(instance.brief)") }
-            if let m = schema.exclusiveMinimum, x <= m { fail("must be > \(YAMLNode.format(m)), got \(instance.brief)") }
-            if let m = schema.exclusiveMaximum, x >= m { fail("must be < \(YAMLNode.format(m)), got \(instance.brief)") }
+            if let m = schema.exclusiveMinimum, x <= m {
+                fail("must be > \(YAMLNode.format(m)), got \(instance.brief)")
+            }
+            if let m = schema.exclusiveMaximum, x >= m {
+                fail("must be < \(YAMLNode.format(m)), got \(instance.brief)")
+            }
             if let m = schema.multipleOf, m > 0, (x / m).rounded() != x / m {
                 fail("must be a multiple of \(YAMLNode.format(m))")
             }
@@ -262,7 +272,8 @@ final class JSONSchema {
             for member in members {
                 let childPath = path.isEmpty ? member.key : "\(path).\(member.key)"
                 if let names = schema.propertyNames {
-                    validate(YAMLNode(.string(member.key), line: member.keyLine), names, path: childPath, into: &failures)
+                    validate(
+                        YAMLNode(.string(member.key), line: member.keyLine), names, path: childPath, into: &failures)
                 }
                 var matched = false
                 if let propertySchema = schema.property(member.key) {

@@ -92,7 +92,8 @@ extension RuleSet {
             }
             ids[rule.id] = node.line
             if let earlier = rules.first(where: { rule.isShadowed(by: $0) }) {
-                let why = earlier.isCatchAll ? "it comes after the catch-all" : "it matches every dossier this one would"
+                let why =
+                    earlier.isCatchAll ? "it comes after the catch-all" : "it matches every dossier this one would"
                 report.error(
                     file, node.line,
                     "rule \"\(rule.id)\" can never fire: \(why) \"\(earlier.id)\" (line \(earlier.line))")
@@ -103,7 +104,8 @@ extension RuleSet {
         if let last = rules.last, !last.isCatchAll {
             report.error(
                 file, last.line,
-                "the table must end with a catch-all rule (when: { always: true }, no procedures); \"\(last.id)\" is not")
+                "the table must end with a catch-all rule (when: { always: true }, no procedures); \"\(last.id)\" is not"
+            )
         }
         return RuleSet(department: department, hitPolicy: hitPolicy, rules: rules, canonicalText: root.canonicalJSON)
     }
@@ -145,7 +147,9 @@ extension RuleSet {
             return nil
         }
         if outcome == .refuse && review != .official {
-            report.error(file, node["review"]?.line ?? node.line, "rule \"\(id)\": a refusal is always signed: review must be official")
+            report.error(
+                file, node["review"]?.line ?? node.line,
+                "rule \"\(id)\": a refusal is always signed: review must be official")
         }
         let forwardTo = node["forwardTo"]?.string
         if outcome == .forward && forwardTo == nil {

@@ -32,7 +32,8 @@ struct CalendarCommand: AsyncParsableCommand {
 
         @Option(
             parsing: .singleValue,
-            help: "A paused interval START/END (two ISO-8601 instants), e.g. while a supplement was awaited. Repeatable.")
+            help:
+                "A paused interval START/END (two ISO-8601 instants), e.g. while a supplement was awaited. Repeatable.")
         var pause: [String] = []
 
         @Option(help: "The directory of the vn-YYYY.yaml calendars.")
@@ -47,7 +48,8 @@ struct CalendarCommand: AsyncParsableCommand {
                 throw ValidationError("--unit must be working-days or days, got \"\(unit)\"")
             }
             for p in pause where parsePause(p) == nil {
-                throw ValidationError("--pause: expected START/END, two ISO-8601 instants with START ≤ END, got \"\(p)\"")
+                throw ValidationError(
+                    "--pause: expected START/END, two ISO-8601 instants with START ≤ END, got \"\(p)\"")
             }
         }
 
@@ -74,7 +76,8 @@ struct CalendarCommand: AsyncParsableCommand {
 
         private func parsePause(_ text: String) -> DateInterval? {
             let parts = text.split(separator: "/", maxSplits: 1)
-            guard parts.count == 2, let start = ISO8601Instant.parse(parts[0]), let end = ISO8601Instant.parse(parts[1]),
+            guard parts.count == 2, let start = ISO8601Instant.parse(parts[0]),
+                let end = ISO8601Instant.parse(parts[1]),
                 start <= end
             else { return nil }
             return DateInterval(start: start, end: end)

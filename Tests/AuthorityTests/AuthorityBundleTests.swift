@@ -32,7 +32,10 @@ struct AuthorityBundleTests {
         let bundle = try Fixture.bundle()
         #expect(bundle.warnings.isEmpty, "\(bundle.warnings)")
         #expect(bundle.catalogue.departments.count == 3)
-        #expect(bundle.catalogue.procedure("2.000633")?.steps == [.init(department: "industry-trade", timeLimit: .init(value: 15, unit: .workingDays))])
+        #expect(
+            bundle.catalogue.procedure("2.000633")?.steps == [
+                .init(department: "industry-trade", timeLimit: .init(value: 15, unit: .workingDays))
+            ])
         #expect(bundle.catalogue.procedure("2.000581")?.steps.map(\.department) == ["environment", "industry-trade"])
         #expect(bundle.catalogue.procedure("2.000581")?.nextDepartment(after: "environment") == "industry-trade")
         #expect(bundle.catalogue.department("industry-trade")?.agencyCode == "CT")
@@ -96,17 +99,18 @@ struct AuthorityBundleTests {
 
     @Test func malformedDelegations() throws {
         let path = "delegations/industry-trade.yaml"
-        let redelegating = Fixture.industryTradeDelegations + """
-              - id: uq-ct-2024-09
-                instrument: { number: "9/QĐ-SCT", date: 2024-03-01, signer: "Giám đốc Sở Công Thương" }
-                mode: delegation
-                delegator: industry-trade
-                delegatee: environment
-                scope: { procedures: ["1.010727"], territory: ["*"] }
-                validFrom: 2024-03-01
-                validTo: 2025-12-31
+        let redelegating =
+            Fixture.industryTradeDelegations + """
+                  - id: uq-ct-2024-09
+                    instrument: { number: "9/QĐ-SCT", date: 2024-03-01, signer: "Giám đốc Sở Công Thương" }
+                    mode: delegation
+                    delegator: industry-trade
+                    delegatee: environment
+                    scope: { procedures: ["1.010727"], territory: ["*"] }
+                    validFrom: 2024-03-01
+                    validTo: 2025-12-31
 
-            """
+                """
         try expectError(path, redelegating, line: "delegator: industry-trade", "expected \"city\"")
         // Without the schema, the meaning checks catch it too.
         var files = Fixture.files
@@ -116,23 +120,33 @@ struct AuthorityBundleTests {
             Issue.record("re-delegation accepted")
         } catch {
             let display = "deploy/" + path
-            #expect(error.errors.contains { $0.file == display && $0.line == Fixture.line(of: "delegatee: industry-trade", in: redelegating) && $0.message.contains("a delegatee may not re-delegate") })
-            #expect(error.errors.contains { $0.file == display && $0.line == Fixture.line(of: "delegator: industry-trade", in: redelegating) && $0.message.contains("the delegator must be \"city\"") })
+            #expect(
+                error.errors.contains {
+                    $0.file == display && $0.line == Fixture.line(of: "delegatee: industry-trade", in: redelegating)
+                        && $0.message.contains("a delegatee may not re-delegate")
+                })
+            #expect(
+                error.errors.contains {
+                    $0.file == display && $0.line == Fixture.line(of: "delegator: industry-trade", in: redelegating)
+                        && $0.message.contains("the delegator must be \"city\"")
+                })
         }
 
-        let conflicting = Fixture.industryTradeDelegations + """
-              - id: uq-ct-2025-03
-                instrument: { number: "77/QĐ-UBND", date: 2025-01-10, signer: "Chủ tịch UBND Thành phố" }
-                mode: delegation
-                delegator: city
-                delegatee: industry-trade
-                scope: { procedures: ["2.000633"], territory: ["00004"], subjects: [enterprise] }
-                validFrom: 2025-02-01
-                validTo: 2026-12-31
+        let conflicting =
+            Fixture.industryTradeDelegations + """
+                  - id: uq-ct-2025-03
+                    instrument: { number: "77/QĐ-UBND", date: 2025-01-10, signer: "Chủ tịch UBND Thành phố" }
+                    mode: delegation
+                    delegator: city
+                    delegatee: industry-trade
+                    scope: { procedures: ["2.000633"], territory: ["00004"], subjects: [enterprise] }
+                    validFrom: 2025-02-01
+                    validTo: 2026-12-31
 
-            """
+                """
         try expectError(path, conflicting, line: "- id: uq-ct-2025-03", "conflicts with uq-ct-2024-01")
-        let superseding = conflicting.replacingOccurrences(of: "validTo: 2026-12-31", with: "validTo: 2026-12-31\n    supersedes: uq-ct-2024-01")
+        let superseding = conflicting.replacingOccurrences(
+            of: "validTo: 2026-12-31", with: "validTo: 2026-12-31\n    supersedes: uq-ct-2024-01")
         #expect(try Fixture.load([path: superseding]).get().delegations.records.count == 3)
 
         let unknownProcedure = Fixture.industryTradeDelegations.replacingOccurrences(
@@ -143,7 +157,8 @@ struct AuthorityBundleTests {
         try expectError(path, noValidTo, line: "- id: uq-ct-2024-01", "missing required property \"validTo\"")
 
         let badCondition = Fixture.industryTradeDelegations.replacingOccurrences(
-            of: "{ field: facts.capitalVnd, lte: 50000000000 }", with: "{ field: facts.capitalVnd, atMost: 50000000000 }")
+            of: "{ field: facts.capitalVnd, lte: 50000000000 }",
+            with: "{ field: facts.capitalVnd, atMost: 50000000000 }")
         try expectError(path, badCondition, line: "atMost", "unknown property \"atMost\"")
     }
 
@@ -155,43 +170,52 @@ struct AuthorityBundleTests {
         try expectError(path, badDate, line: "2026-04-31", "expected a date YYYY-MM-DD")
         let wrongYear = Fixture.calendar2026.replacingOccurrences(of: "date: 2026-05-01", with: "date: 2027-05-01")
         try expectError(path, wrongYear, line: "2027-05-01", "outside the calendar's year 2026")
-        let reversed = Fixture.calendar2026.replacingOccurrences(of: "from: 2026-09-01, to: 2026-09-02", with: "from: 2026-09-02, to: 2026-09-01")
+        let reversed = Fixture.calendar2026.replacingOccurrences(
+            of: "from: 2026-09-01, to: 2026-09-02", with: "from: 2026-09-02, to: 2026-09-01")
         try expectError(path, reversed, line: "Quốc khánh", "ends (2026-09-01) before it starts")
     }
 
     @Test func malformedRules() throws {
         let path = "rules/industry-trade.yaml"
-        let misspelt = Fixture.industryTradeRules.replacingOccurrences(of: "outcome: escalate", with: "outcome: escalated")
+        let misspelt = Fixture.industryTradeRules.replacingOccurrences(
+            of: "outcome: escalate", with: "outcome: escalated")
         try expectError(path, misspelt, line: "outcome: escalated", "expected one of approve, refuse")
 
         let unknownProcedure = Fixture.industryTradeRules.replacingOccurrences(
             of: "procedures: [\"2.000581\"]", with: "procedures: [\"2.000999\"]")
         try expectError(path, unknownProcedure, line: "2.000999", "unknown procedure \"2.000999\"")
 
-        let forwardNowhere = Fixture.industryTradeRules.replacingOccurrences(of: "forwardTo: environment", with: "forwardTo: culture")
+        let forwardNowhere = Fixture.industryTradeRules.replacingOccurrences(
+            of: "forwardTo: environment", with: "forwardTo: culture")
         try expectError(path, forwardNowhere, line: "forwardTo: culture", "unknown department \"culture\"")
 
-        let afterCatchAll = Fixture.industryTradeRules + """
-              - id: it-too-late
-                when: { field: channel, eq: post }
-                outcome: approve
-                review: auto
-                legalBasis: "x"
+        let afterCatchAll =
+            Fixture.industryTradeRules + """
+                  - id: it-too-late
+                    when: { field: channel, eq: post }
+                    outcome: approve
+                    review: auto
+                    legalBasis: "x"
 
-            """
+                """
         try expectError(path, afterCatchAll, line: "- id: it-too-late", "can never fire")
 
-        let unknownField = Fixture.industryTradeRules.replacingOccurrences(of: "field: channel, eq: online", with: "field: applicant.name, eq: online")
+        let unknownField = Fixture.industryTradeRules.replacingOccurrences(
+            of: "field: channel, eq: online", with: "field: applicant.name, eq: online")
         try expectError(path, unknownField, line: "applicant.name", "does not match the pattern")
 
-        let syntax = Fixture.industryTradeRules.replacingOccurrences(of: "    review: auto\n", with: "    review: [auto\n")
+        let syntax = Fixture.industryTradeRules.replacingOccurrences(
+            of: "    review: auto\n", with: "    review: [auto\n")
         let found = try errors(path, syntax)
         #expect(found.count == 1 && found[0].message.hasPrefix("YAML syntax"))
     }
 
     @Test func missingFilesAreReported() throws {
         let report = try #require(try Fixture.load(["catalog/documents.yaml": nil]).failure)
-        #expect(report.errors.contains { $0.file.hasSuffix("deploy/catalog/documents.yaml") && $0.message.hasPrefix("missing") })
+        #expect(
+            report.errors.contains {
+                $0.file.hasSuffix("deploy/catalog/documents.yaml") && $0.message.hasPrefix("missing")
+            })
         let noCalendar = try #require(try Fixture.load(["calendar/vn-2026.yaml": nil]).failure)
         #expect(noCalendar.errors.contains { $0.message.contains("no calendar files") })
     }
@@ -199,8 +223,10 @@ struct AuthorityBundleTests {
     @Test func everyProblemIsListedAsFileLineMessage() throws {
         let report = try #require(
             try Fixture.load([
-                "rules/environment.yaml": Fixture.environmentRules.replacingOccurrences(of: "review: official", with: "review: maybe"),
-                "calendar/vn-2026.yaml": Fixture.calendar2026.replacingOccurrences(of: "date: 2026-01-10", with: "date: 2026-01-11"),
+                "rules/environment.yaml": Fixture.environmentRules.replacingOccurrences(
+                    of: "review: official", with: "review: maybe"),
+                "calendar/vn-2026.yaml": Fixture.calendar2026.replacingOccurrences(
+                    of: "date: 2026-01-10", with: "date: 2026-01-11"),
             ]).failure)
         let lines = report.description.split(separator: "\n")
         #expect(lines.count >= 2)

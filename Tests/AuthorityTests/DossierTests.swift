@@ -56,20 +56,36 @@ struct DossierTests {
         #expect(
             error(Self.valid.replacingOccurrences(of: "\"enterprise\"", with: "\"company\""))
                 == "applicant.kind: expected one of citizen, household, enterprise, organisation; got \"company\"")
-        #expect(error(Self.valid.replacingOccurrences(of: ", \"name\": \"Công ty TNHH A\"", with: "")) == "applicant.name: missing")
-        #expect(error(Self.valid.replacingOccurrences(of: "+07:00\"", with: "\""))?.hasPrefix("submittedAt: expected an ISO-8601 instant") == true)
-        #expect(error(Self.valid.replacingOccurrences(of: "\"00004\"", with: "4"))?.hasPrefix("commune: expected a string") == true)
-        #expect(error(Self.valid.replacingOccurrences(of: "\"00004\"", with: "\"4\"")) == "commune: expected a 5-digit commune code")
-        #expect(error(Self.valid.replacingOccurrences(of: "4b3f2a5e-", with: "x")) == "id: expected a UUID (8-4-4-4-12 hexadecimal digits)")
-        #expect(error(Self.valid.replacingOccurrences(of: "\"areaM2\": 120.5", with: "\"areaM2\": null")) == "facts.areaM2: expected a string, number or boolean")
-        #expect(error(Self.valid.replacingOccurrences(of: "\"business-registration\"", with: "\"Business Registration\"")) == "documents[1]: expected a document-type id (lowercase kebab-case)")
-        #expect(error(Self.valid.replacingOccurrences(of: "\"channel\"", with: "\"chanel\"")) == "chanel: unknown property")
+        #expect(
+            error(Self.valid.replacingOccurrences(of: ", \"name\": \"Công ty TNHH A\"", with: ""))
+                == "applicant.name: missing")
+        #expect(
+            error(Self.valid.replacingOccurrences(of: "+07:00\"", with: "\""))?.hasPrefix(
+                "submittedAt: expected an ISO-8601 instant") == true)
+        #expect(
+            error(Self.valid.replacingOccurrences(of: "\"00004\"", with: "4"))?.hasPrefix("commune: expected a string")
+                == true)
+        #expect(
+            error(Self.valid.replacingOccurrences(of: "\"00004\"", with: "\"4\""))
+                == "commune: expected a 5-digit commune code")
+        #expect(
+            error(Self.valid.replacingOccurrences(of: "4b3f2a5e-", with: "x"))
+                == "id: expected a UUID (8-4-4-4-12 hexadecimal digits)")
+        #expect(
+            error(Self.valid.replacingOccurrences(of: "\"areaM2\": 120.5", with: "\"areaM2\": null"))
+                == "facts.areaM2: expected a string, number or boolean")
+        #expect(
+            error(Self.valid.replacingOccurrences(of: "\"business-registration\"", with: "\"Business Registration\""))
+                == "documents[1]: expected a document-type id (lowercase kebab-case)")
+        #expect(
+            error(Self.valid.replacingOccurrences(of: "\"channel\"", with: "\"chanel\"")) == "chanel: unknown property")
         #expect(error("{\"id\": ") == "not valid JSON")
         #expect(error("[]")?.isEmpty == false)
     }
 
     @Test func agreesWithTheIntakeSchema() throws {
-        let schemaText = try String(contentsOf: Fixture.realSchemas.appendingPathComponent("intake.schema.json"), encoding: .utf8)
+        let schemaText = try String(
+            contentsOf: Fixture.realSchemas.appendingPathComponent("intake.schema.json"), encoding: .utf8)
         let schema = JSONSchema(file: "intake.schema.json", document: try YAMLNode.parse(schemaText))
         #expect(schema.problems.problems.isEmpty)
         let variants = [

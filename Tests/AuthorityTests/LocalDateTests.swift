@@ -33,6 +33,7 @@ struct LocalDateTests {
         #expect(ISO8601Instant.parse("2026-11-27T09:30:00") == nil)
         #expect(ISO8601Instant.parse("2026-11-27 09:30:00+07:00") == nil)
         #expect(ISO8601Instant.parse("2026-02-30T09:30:00+07:00") == nil)
-        #expect(ISO8601Instant.format(ISO8601Instant.parse("2026-11-27T09:30:00.125+07:00")!) == "2026-11-27T02:30:00.125Z")
+        #expect(
+            ISO8601Instant.format(ISO8601Instant.parse("2026-11-27T09:30:00.125+07:00")!) == "2026-11-27T02:30:00.125Z")
     }
 }

@@ -40,7 +40,8 @@ struct RuleSetTests {
     }
 
     @Test func refuseWithTheLegalReason() {
-        let e = evaluate(Fixture.dossier(facts: ["capitalVnd": .integer(1_000_000_000), "distanceToSchoolM": .number(80.5)]))
+        let e = evaluate(
+            Fixture.dossier(facts: ["capitalVnd": .integer(1_000_000_000), "distanceToSchoolM": .number(80.5)]))
         #expect(e.outcome == .refuse)
         #expect(e.review == .official)
         #expect(e.ruleId == "it-tobacco-near-school")
@@ -69,7 +70,8 @@ struct RuleSetTests {
     }
 
     @Test func escalateByRule() {
-        let e = evaluate(Fixture.dossier(facts: ["capitalVnd": .integer(30_000_000_000), "distanceToSchoolM": .integer(500)]))
+        let e = evaluate(
+            Fixture.dossier(facts: ["capitalVnd": .integer(30_000_000_000), "distanceToSchoolM": .integer(500)]))
         #expect(e.outcome == .escalate)
         #expect(e.ruleId == "it-large-capital")
         #expect(e.escalationReason == nil)
@@ -111,7 +113,8 @@ struct RuleSetTests {
     }
 
     @Test func escalateOutsideTheConditions() {
-        let e = evaluate(Fixture.dossier(facts: ["capitalVnd": .integer(60_000_000_000), "distanceToSchoolM": .integer(500)]))
+        let e = evaluate(
+            Fixture.dossier(facts: ["capitalVnd": .integer(60_000_000_000), "distanceToSchoolM": .integer(500)]))
         #expect(e.outcome == .escalate)
         #expect(e.escalationReason == .outsideConditions)
         #expect(e.explanation.stage == .delegation)
@@ -147,20 +150,30 @@ struct RuleSetTests {
     }
 
     @Test func escalationReasonsHaveKebabCaseRawValues() {
-        #expect(EscalationReason.allCases.map(\.rawValue) == [
-            "no-delegation", "outside-conditions", "expired", "not-yet-valid", "revoked",
-        ])
+        #expect(
+            EscalationReason.allCases.map(\.rawValue) == [
+                "no-delegation", "outside-conditions", "expired", "not-yet-valid", "revoked",
+            ])
     }
 
     @Test func explanationListsWhyEarlierRulesDidNotFire() throws {
         let e = evaluate(Fixture.dossier())
         let checks = e.explanation.ruleChecks
-        #expect(checks.map(\.rule) == [
-            "it-tobacco-near-school", "it-fire-safety-invalid", "it-large-capital", "it-forward-env",
-            "it-auto-online-enterprise",
-        ])
-        #expect(checks[0] == .init(rule: "it-tobacco-near-school", result: .notMatched, failedCondition: "facts.distanceToSchoolM lt 100", because: "false"))
-        #expect(checks[1] == .init(rule: "it-fire-safety-invalid", result: .notMatched, failedCondition: "facts.fireSafetyValid eq false", because: "field missing"))
+        #expect(
+            checks.map(\.rule) == [
+                "it-tobacco-near-school", "it-fire-safety-invalid", "it-large-capital", "it-forward-env",
+                "it-auto-online-enterprise",
+            ])
+        #expect(
+            checks[0]
+                == .init(
+                    rule: "it-tobacco-near-school", result: .notMatched,
+                    failedCondition: "facts.distanceToSchoolM lt 100", because: "false"))
+        #expect(
+            checks[1]
+                == .init(
+                    rule: "it-fire-safety-invalid", result: .notMatched,
+                    failedCondition: "facts.fireSafetyValid eq false", because: "field missing"))
         #expect(checks[2].failedCondition == "facts.capitalVnd gt 20000000000")
         #expect(checks[3].result == .notApplicable)
         #expect(checks[4].result == .fired)
@@ -198,7 +211,10 @@ struct RuleSetTests {
 
         let table = Fixture.industryTradeRules
         let base = try RuleSet(yaml: table)
-        let reordered = try RuleSet(yaml: table.replacingOccurrences(of: "{ field: facts.distanceToSchoolM, lt: 100 }", with: "{lt: 100,   field: \"facts.distanceToSchoolM\"}"))
+        let reordered = try RuleSet(
+            yaml: table.replacingOccurrences(
+                of: "{ field: facts.distanceToSchoolM, lt: 100 }",
+                with: "{lt: 100,   field: \"facts.distanceToSchoolM\"}"))
         #expect(reordered.version == base.version)
         let changed = try RuleSet(yaml: table.replacingOccurrences(of: "lt: 100 }", with: "lt: 150 }"))
         #expect(changed.version != base.version)
@@ -214,8 +230,12 @@ struct RuleSetTests {
         #expect(rebuilt.rules.map(\.id) == ruleSet.rules.map(\.id))
         #expect(rebuilt.rules.map(\.condition) == ruleSet.rules.map(\.condition))
         for dossier in [Fixture.dossier(), Fixture.dossier(channel: .counter), Fixture.dossier(kind: .citizen)] {
-            let a = ruleSet.evaluate(dossier, department: "industry-trade", delegations: bundle.delegations, catalogue: bundle.catalogue, at: now)
-            let b = rebuilt.evaluate(dossier, department: "industry-trade", delegations: bundle.delegations, catalogue: bundle.catalogue, at: now)
+            let a = ruleSet.evaluate(
+                dossier, department: "industry-trade", delegations: bundle.delegations, catalogue: bundle.catalogue,
+                at: now)
+            let b = rebuilt.evaluate(
+                dossier, department: "industry-trade", delegations: bundle.delegations, catalogue: bundle.catalogue,
+                at: now)
             #expect(a.outcome == b.outcome && a.ruleId == b.ruleId && a.explanation == b.explanation)
         }
     }
@@ -230,13 +250,15 @@ struct RuleSetTests {
         let registry = DelegationRegistry(records: [record])
         let a = evaluate(Fixture.dossier())
         let b = bundle.ruleSets["industry-trade"]!.evaluate(
-            Fixture.dossier(), department: "industry-trade", delegations: registry, catalogue: bundle.catalogue, at: now)
+            Fixture.dossier(), department: "industry-trade", delegations: registry, catalogue: bundle.catalogue, at: now
+        )
         #expect(a == b)
     }
 
     @Test func unreachableRulesAreRejected() throws {
         let shadowed = Fixture.industryTradeRules.replacingOccurrences(
-            of: "  - id: it-default", with: """
+            of: "  - id: it-default",
+            with: """
                   - id: it-default-early
                     when: { always: true }
                     outcome: approve
@@ -244,7 +266,8 @@ struct RuleSetTests {
                     legalBasis: "x"
                   - id: it-default
                 """)
-        let line = shadowed.split(separator: "\n", omittingEmptySubsequences: false)
+        let line =
+            shadowed.split(separator: "\n", omittingEmptySubsequences: false)
             .firstIndex { $0 == "  - id: it-default" }! + 1
         #expect {
             _ = try RuleSet(yaml: shadowed, file: "rules/industry-trade.yaml")
@@ -255,7 +278,8 @@ struct RuleSetTests {
             }
         }
         let duplicateCondition = Fixture.industryTradeRules.replacingOccurrences(
-            of: "  - id: it-default", with: """
+            of: "  - id: it-default",
+            with: """
                   - id: it-tobacco-again
                     procedures: ["2.000633"]
                     when: { field: facts.distanceToSchoolM, lt: 100 }
@@ -294,12 +318,17 @@ struct RuleSetTests {
               - { id: r-default, when: { always: true }, outcome: refuse, review: official, legalBasis: "b" }
             """
         let ruleSet = try RuleSet(yaml: table)
-        func fired(_ facts: [String: FactValue], commune: String = "00004", kind: Dossier.Applicant.Kind = .enterprise,
-                   documents: [String] = ["application-form", "business-registration"]) -> String? {
+        func fired(
+            _ facts: [String: FactValue], commune: String = "00004", kind: Dossier.Applicant.Kind = .enterprise,
+            documents: [String] = ["application-form", "business-registration"]
+        ) -> String? {
             var all = facts
             all["capitalVnd"] = .integer(1)
             let dossier = Fixture.dossier(commune: commune, kind: kind, documents: documents, facts: all)
-            return ruleSet.evaluate(dossier, department: "industry-trade", delegations: bundle.delegations, catalogue: bundle.catalogue, at: now).ruleId
+            return ruleSet.evaluate(
+                dossier, department: "industry-trade", delegations: bundle.delegations, catalogue: bundle.catalogue,
+                at: now
+            ).ruleId
         }
         #expect(fired(["s": .string("z")]) == "r-ne")
         #expect(fired(["s": .string("x")]) == "r-default")

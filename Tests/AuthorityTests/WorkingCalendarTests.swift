@@ -11,7 +11,9 @@ struct WorkingCalendarTests {
         calendar = try Fixture.bundle().calendar
     }
 
-    private func due(_ received: String, _ value: Int, _ unit: TimeLimit.Unit = .workingDays, pauses: [DateInterval] = [])
+    private func due(
+        _ received: String, _ value: Int, _ unit: TimeLimit.Unit = .workingDays, pauses: [DateInterval] = []
+    )
         throws -> String
     {
         try calendar.dueDate(
@@ -24,7 +26,8 @@ struct WorkingCalendarTests {
         #expect(try due("2026-02-13T10:00:00+07:00", 1) == "2026-02-23")
         #expect(try due("2026-02-12T10:00:00+07:00", 3) == "2026-02-24")
         #expect(try due("2026-02-17T09:00:00+07:00", 1) == "2026-02-24")
-        #expect(try calendar.effectiveReceiptDay(Fixture.instant("2026-02-18T09:00:00+07:00")).description == "2026-02-23")
+        #expect(
+            try calendar.effectiveReceiptDay(Fixture.instant("2026-02-18T09:00:00+07:00")).description == "2026-02-23")
         for day in 16...20 {
             #expect(try !calendar.isWorkingDay(Fixture.date("2026-02-\(day)")))
         }
@@ -32,7 +35,8 @@ struct WorkingCalendarTests {
 
     @Test func tetWithAfternoonReceipt() throws {
         // After 15:00 on the Friday before Tết the receipt day itself is the first day after Tết.
-        #expect(try calendar.effectiveReceiptDay(Fixture.instant("2026-02-13T16:00:00+07:00")).description == "2026-02-23")
+        #expect(
+            try calendar.effectiveReceiptDay(Fixture.instant("2026-02-13T16:00:00+07:00")).description == "2026-02-23")
         #expect(try due("2026-02-13T16:00:00+07:00", 1) == "2026-02-24")
         #expect(try due("2026-02-13T16:00:00+07:00", 15) == "2026-03-16")
     }
@@ -45,7 +49,8 @@ struct WorkingCalendarTests {
         #expect(try calendar.isWorkingDay(Fixture.date("2026-09-03")))
         #expect(try due("2026-08-28T09:00:00+07:00", 1) == "2026-09-03")
         // Friday 21/8 after 15:00: the receipt day is the working Saturday 22/8.
-        #expect(try calendar.effectiveReceiptDay(Fixture.instant("2026-08-21T16:00:00+07:00")).description == "2026-08-22")
+        #expect(
+            try calendar.effectiveReceiptDay(Fixture.instant("2026-08-21T16:00:00+07:00")).description == "2026-08-22")
         #expect(try due("2026-08-21T16:00:00+07:00", 1) == "2026-08-24")
         #expect(try due("2026-08-20T10:00:00+07:00", 5) == "2026-08-26")
     }
@@ -106,7 +111,8 @@ struct WorkingCalendarTests {
     @Test func datesOutsideTheLoadedYearsNameTheMissingFile() throws {
         #expect {
             _ = try calendar.dueDate(
-                receivedAt: Fixture.instant("2026-12-28T09:00:00+07:00"), limit: TimeLimit(value: 10, unit: .workingDays))
+                receivedAt: Fixture.instant("2026-12-28T09:00:00+07:00"),
+                limit: TimeLimit(value: 10, unit: .workingDays))
         } throws: { error in
             let e = error as? CalendarError
             return e?.year == 2027 && e?.description.contains("deploy/calendar/vn-2027.yaml") == true
@@ -166,8 +172,13 @@ struct WorkingCalendarTests {
         let real = try WorkingCalendar.load(from: Fixture.realDeploy.appendingPathComponent("calendar"))
         #expect(real.loadedYears.contains(2026))
         let received = Fixture.instant("2026-02-13T16:00:00+07:00")
-        #expect(try real.dueDate(receivedAt: received, limit: TimeLimit(value: 1, unit: .workingDays)).description == "2026-02-24")
-        #expect(try real.dueDate(receivedAt: Fixture.instant("2026-08-28T09:00:00+07:00"), limit: TimeLimit(value: 1, unit: .workingDays)).description == "2026-09-03")
+        #expect(
+            try real.dueDate(receivedAt: received, limit: TimeLimit(value: 1, unit: .workingDays)).description
+                == "2026-02-24")
+        #expect(
+            try real.dueDate(
+                receivedAt: Fixture.instant("2026-08-28T09:00:00+07:00"), limit: TimeLimit(value: 1, unit: .workingDays)
+            ).description == "2026-09-03")
         #expect(try real.isWorkingDay(Fixture.date("2026-08-22")))
     }
 }

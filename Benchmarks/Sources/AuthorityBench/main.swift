@@ -6,7 +6,6 @@ import Foundation
 let runs = 7
 let only = CommandLine.arguments.dropFirst().first
 
-
 /// CPU time of the calling thread: on a shared machine wall time also counts other processes' turns.
 func threadCPUSeconds() -> Double {
     var t = timespec()
@@ -45,13 +44,19 @@ for i in 0..<19 {
     let condition: String
     switch i % 5 {
     case 0: condition = "{ field: facts.workers\(i), gt: \(1000 + i) }"
-    case 1: condition = "{ all: [ { field: facts.capitalVnd, gt: \(100_000_000_000 + i) }, { field: channel, eq: post } ] }"
+    case 1:
+        condition = "{ all: [ { field: facts.capitalVnd, gt: \(100_000_000_000 + i) }, { field: channel, eq: post } ] }"
     case 2: condition = "{ field: facts.sector, in: [mining\(i), chemicals\(i), explosives\(i)] }"
-    case 3: condition = "{ any: [ { field: facts.foreignOwnershipPct, gte: \(100 + i) }, { field: commune, eq: \"9\(1000 + i)\" } ] }"
-    default: condition = "{ all: [ { not: { field: facts.fireSafetyValid, eq: true } }, { field: facts.workers0, gte: \(i) } ] }"
+    case 3:
+        condition =
+            "{ any: [ { field: facts.foreignOwnershipPct, gte: \(100 + i) }, { field: commune, eq: \"9\(1000 + i)\" } ] }"
+    default:
+        condition =
+            "{ all: [ { not: { field: facts.fireSafetyValid, eq: true } }, { field: facts.workers0, gte: \(i) } ] }"
     }
     let outcome = i % 3 == 0 ? "refuse" : "escalate"
-    ruleLines.append("""
+    ruleLines.append(
+        """
           - id: r\(i)
             when: \(condition)
             outcome: \(outcome)
@@ -60,7 +65,8 @@ for i in 0..<19 {
             reason: "rule \(i)"
         """)
 }
-ruleLines.append("""
+ruleLines.append(
+    """
       - id: r-default
         when: { always: true }
         outcome: approve
@@ -73,7 +79,8 @@ precondition(ruleSet.rules.count == 20)
 let catalogue = Catalogue(
     departments: [
         Department(id: "city", name: "UBND", gloss: "City", agencyCode: "UB", head: "chu-tich"),
-        Department(id: "industrial-zones", name: "Ban quản lý", gloss: "IZ board", agencyCode: "KCN", head: "truong-ban"),
+        Department(
+            id: "industrial-zones", name: "Ban quản lý", gloss: "IZ board", agencyCode: "KCN", head: "truong-ban"),
     ],
     documentTypes: [
         DocumentType(id: "application-form", name: "Đơn", gloss: "Application form"),
@@ -113,7 +120,8 @@ for i in 0..<1024 {
 }
 var histogram: [String: Int] = [:]
 for d in dossiers {
-    let e = ruleSet.evaluate(d, department: "industrial-zones", delegations: registry, catalogue: catalogue, at: instant)
+    let e = ruleSet.evaluate(
+        d, department: "industrial-zones", delegations: registry, catalogue: catalogue, at: instant)
     histogram[e.ruleId ?? e.outcome.rawValue, default: 0] += 1
 }
 let evaluations = 1_000_000
@@ -121,7 +129,8 @@ measure("rule-eval", operations: evaluations) {
     var acc = 0
     for i in 0..<evaluations {
         let e = ruleSet.evaluate(
-            dossiers[i & 1023], department: "industrial-zones", delegations: registry, catalogue: catalogue, at: instant)
+            dossiers[i & 1023], department: "industrial-zones", delegations: registry, catalogue: catalogue, at: instant
+        )
         acc &+= e.outcome.hashValue &+ (e.ruleId?.utf8.count ?? 0)
     }
     return acc
@@ -138,15 +147,21 @@ func year(_ y: Int, holidays: [(String, String)], saturdays: [(String, String)])
         workingSaturdays: saturdays.map { .init(date: LocalDate($0.0)!, replaces: LocalDate($0.1)!) })
 }
 let calendar = WorkingCalendar(years: [
-    year(2026, holidays: [("2026-01-01", "2026-01-01"), ("2026-02-16", "2026-02-20"), ("2026-04-27", "2026-04-27"),
-                          ("2026-04-30", "2026-05-01"), ("2026-09-01", "2026-09-02")],
-         saturdays: [("2026-01-10", "2026-01-02"), ("2026-08-22", "2026-08-31")]),
+    year(
+        2026,
+        holidays: [
+            ("2026-01-01", "2026-01-01"), ("2026-02-16", "2026-02-20"), ("2026-04-27", "2026-04-27"),
+            ("2026-04-30", "2026-05-01"), ("2026-09-01", "2026-09-02"),
+        ],
+        saturdays: [("2026-01-10", "2026-01-02"), ("2026-08-22", "2026-08-31")]),
     year(2027, holidays: [("2027-01-01", "2027-01-01"), ("2027-02-05", "2027-02-11")], saturdays: []),
 ])
 let base = ISO8601Instant.parse("2026-01-01T00:00:00+07:00")!.timeIntervalSince1970
 let received = (0..<4096).map { Date(timeIntervalSince1970: base + Double(($0 &* 7919) % (330 * 86400))) }
-let limits = [TimeLimit(value: 15, unit: .workingDays), TimeLimit(value: 30, unit: .days),
-              TimeLimit(value: 10, unit: .workingDays), TimeLimit(value: 5, unit: .workingDays)]
+let limits = [
+    TimeLimit(value: 15, unit: .workingDays), TimeLimit(value: 30, unit: .days),
+    TimeLimit(value: 10, unit: .workingDays), TimeLimit(value: 5, unit: .workingDays),
+]
 let computations = 10_000_000
 measure("due-date", operations: computations) {
     var acc = 0
