@@ -54,7 +54,7 @@ public final class EffectivelyOnceConsumer: Sendable {
 
     public init(
         settings: Settings, kafka: KafkaClientOptions, postgres: PostgresConfiguration, writer: any BatchWriter,
-        logger: Logger, afterCommit: @escaping @Sendable () -> Void = {}
+        logger: Logger, metrics factory: (any MetricsFactory)? = nil, afterCommit: @escaping @Sendable () -> Void = {}
     ) {
         self.settings = settings
         var consumerConfig = KafkaConsumerConfiguration(client: kafka, groupID: settings.group)
@@ -65,7 +65,7 @@ public final class EffectivelyOnceConsumer: Sendable {
         self.logger = logger
         self.afterCommit = afterCommit
         self.offsets = OffsetStore(group: settings.group)
-        self.metrics = ConsumerMetrics(group: settings.group)
+        self.metrics = ConsumerMetrics(group: settings.group, factory: factory ?? MetricsSystem.factory)
     }
 
     /// Asks ``run()`` to finish its current batch, leave the group and return.
@@ -290,17 +290,19 @@ func seconds(_ duration: Duration) -> TimeInterval {
 /// The consumer's metrics (swift-metrics; exported by the Prometheus registry the executable bootstraps).
 struct ConsumerMetrics: Sendable {
     let group: String
+    let factory: any MetricsFactory
     let consumed: Counter
     let deadLetters: Counter
     let duplicates: Counter
     let batchDuration: Metrics.Timer
 
-    init(group: String) {
+    init(group: String, factory: any MetricsFactory) {
         self.group = group
-        consumed = Counter(label: "messaging_client_consumed_messages", dimensions: [("consumer_group", group)])
-        deadLetters = Counter(label: "motcua_dead_letters", dimensions: [("consumer_group", group)])
-        duplicates = Counter(label: "motcua_duplicates_skipped", dimensions: [("consumer_group", group)])
-        batchDuration = Metrics.Timer(label: "motcua_batch_duration", dimensions: [("consumer_group", group)])
+        self.factory = factory
+        consumed = Counter(label: "messaging_client_consumed_messages", dimensions: [("consumer_group", group)], factory: factory)
+        deadLetters = Counter(label: "motcua_dead_letters", dimensions: [("consumer_group", group)], factory: factory)
+        duplicates = Counter(label: "motcua_duplicates_skipped", dimensions: [("consumer_group", group)], factory: factory)
+        batchDuration = Metrics.Timer(label: "motcua_batch_duration", dimensions: [("consumer_group", group)], factory: factory)
     }
 
     func record(_ report: BatchReport, messages: Int, duration: Duration) {
@@ -308,7 +310,7 @@ struct ConsumerMetrics: Sendable {
         if report.deadLetters > 0 { deadLetters.increment(by: report.deadLetters) }
         if report.skippedDuplicates > 0 { duplicates.increment(by: report.skippedDuplicates) }
         for (outcome, count) in report.outcomes {
-            Counter(label: "motcua_decisions", dimensions: [("consumer_group", group), ("outcome", outcome)])
+            Counter(label: "motcua_decisions", dimensions: [("consumer_group", group), ("outcome", outcome)], factory: factory)
                 .increment(by: count)
         }
         if duration > .zero { batchDuration.recordNanoseconds(Int64(seconds(duration) * 1e9)) }
@@ -317,6 +319,6 @@ struct ConsumerMetrics: Sendable {
     func lag(_ partition: TopicPartition, _ value: Int64) {
         Gauge(label: "messaging_consumer_lag", dimensions: [
             ("consumer_group", group), ("topic", partition.topic), ("partition", String(partition.partition)),
-        ]).record(value)
+        ], factory: factory).record(value)
     }
 }

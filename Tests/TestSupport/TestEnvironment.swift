@@ -42,14 +42,15 @@ public enum TestEnvironment {
     }()
 }
 
-/// Polls `condition` until it holds or `timeout` passes; returns whether it held.
+/// Polls `condition` until it holds or `timeout` passes; returns whether it held. A condition that throws (a
+/// database still restarting) counts as not holding yet.
 public func eventually(
     timeout: Duration = .seconds(30), interval: Duration = .milliseconds(50), _ condition: () throws -> Bool
-) async rethrows -> Bool {
+) async -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
-        if try condition() { return true }
+        if (try? condition()) == true { return true }
         try? await Task.sleep(for: interval)
     }
-    return try condition()
+    return (try? condition()) == true
 }

@@ -1,0 +1,119 @@
+import Authority
+import Foundation
+import Kafka
+import Postgres
+import Processing
+import TestSupport
+
+/// A running MotCua pipeline for a test: reception and workers as real processes with consumer groups of the
+/// test's own, started at the current end of the shared topics so that tests do not see each other's dossiers.
+final class Pipeline: @unchecked Sendable {
+    let bundle: AuthorityBundle
+    let database: PostgresConnection
+    let databaseURL: String
+    let producer: KafkaProducer
+    let admin: KafkaAdmin
+    let suffix = TestEnvironment.unique("e2e")
+    var processes: [String: ServiceProcess] = [:]
+    var generator: DossierGenerator
+
+    init(databaseURL: String? = nil, seed: UInt64 = 1) throws {
+        bundle = try AuthorityBundle.load(from: TestEnvironment.root.appendingPathComponent("deploy"))
+        self.databaseURL = try databaseURL ?? TestEnvironment.databaseURL()
+        database = try PostgresConnection.connect(PostgresConfiguration(connectionString: self.databaseURL), logger: TestEnvironment.logger)
+        let options = KafkaClientOptions(bootstrapServers: try TestEnvironment.kafkaBootstrap())
+        producer = try KafkaProducer(configuration: KafkaProducerConfiguration(client: options), logger: TestEnvironment.logger)
+        admin = try KafkaAdmin(options: options, logger: TestEnvironment.logger)
+        generator = DossierGenerator(catalogue: bundle.catalogue, seed: seed)
+    }
+
+    deinit {
+        for process in processes.values where process.isRunning { process.signal(SIGKILL) }
+    }
+
+    func group(_ name: String) -> String { "test.\(name).\(suffix)" }
+
+    /// Stores the current high watermarks as the group's offsets: its consumers start at the end.
+    func startAtEnd(group: String, topic: String) throws {
+        let partitions = try admin.metadata(topic: topic).first?.partitions ?? []
+        for partition in partitions {
+            let high = try admin.watermarks(TopicPartition(topic, partition.id)).high
+            try database.execute(
+                """
+                INSERT INTO consumer_offsets (consumer_group, topic, partition, next_offset) VALUES ($1, $2, $3, $4)
+                ON CONFLICT (consumer_group, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset
+                """, [group, topic, partition.id, high])
+        }
+    }
+
+    static let environment = ["KAFKA_SESSION_TIMEOUT_MS": "6000", "KAFKA_HEARTBEAT_INTERVAL_MS": "500"]
+
+    @discardableResult
+    func startReception(name: String = "reception", extra: [String] = []) throws -> ServiceProcess {
+        let group = group("reception")
+        if processes.values.allSatisfy({ !$0.name.hasPrefix("coordinator") }) {
+            try startAtEnd(group: group, topic: Topics.intake)
+        }
+        let process = try ServiceProcess(
+            "coordinator", ["--rules", "deploy", "--reception-only", "--reception-group", group, "--log-level", "warning"] + extra,
+            environment: Self.environment.merging(["DATABASE_URL": databaseURL]) { $1 })
+        processes[name] = process
+        return process
+    }
+
+    @discardableResult
+    func startWorker(_ department: String, name: String? = nil, extra: [String] = []) throws -> ServiceProcess {
+        let group = group(department)
+        let key = name ?? department
+        if !processes.keys.contains(where: { $0.hasPrefix(department) }) {
+            try startAtEnd(group: group, topic: Topics.department(department))
+        }
+        let process = try ServiceProcess(
+            "\(department)-worker", ["--rules", "deploy", "--group", group, "--log-level", "warning"] + extra,
+            environment: Self.environment.merging(["DATABASE_URL": databaseURL]) { $1 })
+        processes[key] = process
+        return process
+    }
+
+    /// Sends dossiers to `dossiers.intake` (keyed by id) and waits for the acknowledgements.
+    func submit(_ dossiers: [Dossier]) async throws {
+        let encoder = JSONEncoder()
+        for dossier in dossiers {
+            try producer.produce(KafkaOutgoingMessage(
+                topic: Topics.intake, key: dossier.id, value: Array(try encoder.encode(dossier)),
+                headers: [KafkaHeader("ce_type", MessageType.intake)]))
+        }
+        try producer.flush(timeout: .seconds(60))
+    }
+
+    func count(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) throws -> Int {
+        try database.query(sql, parameters)[0].decode(Int.self, at: 0)
+    }
+
+    /// Decisions per (dossier, step) for these dossiers: (dossier/step) → count.
+    func decisionCounts(_ ids: [String]) throws -> [String: Int] {
+        var result: [String: Int] = [:]
+        for row in try database.query(
+            "SELECT dossier_id, step, count(*) AS n FROM decisions WHERE dossier_id = ANY($1::text[]) GROUP BY 1, 2",
+            [ids])
+        {
+            result["\(try row.decode(String.self, "dossier_id"))/\(try row.decode(Int.self, "step"))"] = try row.decode(Int.self, "n")
+        }
+        return result
+    }
+
+    /// Dossiers whose last decided step is final (not forwarded on), i.e. the dossier went through all its steps.
+    func completed(_ ids: [String]) throws -> Int {
+        try count(
+            """
+            SELECT count(*) FROM (
+                SELECT dossier_id FROM decisions WHERE dossier_id = ANY($1::text[])
+                GROUP BY dossier_id HAVING bool_or(outcome <> 'forward' AND round = 0)
+            ) AS done
+            """, [ids])
+    }
+
+    func logs() -> String {
+        processes.map { "--- \($0.key)\n\($0.value.log.suffix(3_000))" }.joined(separator: "\n")
+    }
+}
