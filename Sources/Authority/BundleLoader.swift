@@ -57,7 +57,9 @@ struct BundleLoader {
         let delegations = loadDelegations(delegationDocs, catalogue: catalogue)
         let calendar = loadCalendar(calendarDocs)
         let ruleSets = loadRules(ruleDocs, catalogue: catalogue)
-        checkCoverage(catalogue: catalogue, delegations: delegations, ruleSets: ruleSets, procedures: procedures)
+        checkCoverage(
+            catalogue: catalogue, delegations: delegations, ruleSets: ruleSets,
+            ruleFiles: Set(files.keys.filter { $0.hasPrefix("rules/") }))
 
         report.sort()
         guard !report.hasErrors, let calendar else {
@@ -577,7 +579,7 @@ struct BundleLoader {
 
     private mutating func checkCoverage(
         catalogue: Catalogue, delegations: [(key: YAMLNode, value: Delegation)], ruleSets: [String: RuleSet],
-        procedures: [(key: String, value: Procedure)]
+        ruleFiles: Set<String>
     ) {
         let covered = Set(
             delegations.flatMap { pair in pair.value.scope.procedures.map { "\(pair.value.delegatee) \($0)" } })
@@ -593,6 +595,8 @@ struct BundleLoader {
         }
         let departmentsWithSteps = Set(catalogue.procedures.flatMap { $0.steps.map(\.department) })
         for department in departmentsWithSteps.sorted() where ruleSets[department] == nil {
+            // A rule file that failed to load has already been reported.
+            if ruleFiles.contains("rules/\(department).yaml") { continue }
             report.warning(
                 "\(prefix)/rules/\(department).yaml", 1, "missing: \(department) takes procedure steps but has no rules"
             )

@@ -339,8 +339,11 @@ final class JSONSchema {
             }
         }
         if matches == 0, let best {
-            // The alternative with the fewest failures is almost always the one the author meant.
-            failures.append(contentsOf: best)
+            // The alternative with the fewest failures is almost always the one the author meant; a place already
+            // reported (e.g. by an enum beside the oneOf) is not reported twice.
+            let reported = Set(failures.map { "\($0.line) \($0.path)" })
+            let fresh = best.filter { !reported.contains("\($0.line) \($0.path)") }
+            failures.append(contentsOf: fresh.isEmpty && reported.isEmpty ? best : fresh)
         } else if exactlyOne && matches > 1 {
             failures.append(Failure(line: instance.line, path: path, message: "matches more than one allowed form"))
         }
