@@ -36,7 +36,7 @@ public final class KafkaAdmin: Sendable {
 
     public init(options: KafkaClientOptions, logger: Logger) throws(KafkaError) {
         var properties = options.dictionary()
-        properties.merge(options.properties) { _, override in override }
+        properties.merge(options.properties(for: .producer)) { _, override in override }
         client = try RDKafkaClient(kind: RD_KAFKA_PRODUCER, properties: properties, logger: logger)
     }
 

@@ -35,6 +35,32 @@ public struct KafkaClientOptions: Sendable, Hashable {
     func dictionary() -> [String: String] {
         ["bootstrap.servers": bootstrapServers, "client.id": clientID, "log_level": String(logLevel)]
     }
+
+    /// Pass-through properties that make sense for this kind of client: one `KAFKA_*` environment serves producers
+    /// and consumers alike, and librdkafka warns about properties of the other kind.
+    func properties(for kind: Kind) -> [String: String] {
+        properties.filter { key, _ in
+            let consumerOnly = Self.consumerOnly.contains(key) || key.hasPrefix("group.") || key.hasPrefix("fetch.")
+            let producerOnly = Self.producerOnly.contains(key) || key.hasPrefix("queue.buffering.")
+            switch kind {
+            case .producer: return !consumerOnly
+            case .consumer: return !producerOnly
+            }
+        }
+    }
+
+    enum Kind { case producer, consumer }
+
+    static let consumerOnly: Set<String> = [
+        "session.timeout.ms", "heartbeat.interval.ms", "max.poll.interval.ms", "auto.offset.reset",
+        "enable.auto.commit", "auto.commit.interval.ms", "enable.auto.offset.store", "partition.assignment.strategy",
+        "isolation.level", "enable.partition.eof", "check.crcs", "queued.min.messages", "queued.max.messages.kbytes",
+    ]
+    static let producerOnly: Set<String> = [
+        "linger.ms", "acks", "request.required.acks", "enable.idempotence", "compression.codec", "compression.type",
+        "message.timeout.ms", "delivery.timeout.ms", "batch.num.messages", "batch.size", "retries",
+        "message.send.max.retries", "transactional.id", "partitioner",
+    ]
 }
 
 /// Configuration of a ``KafkaProducer``.
@@ -60,7 +86,7 @@ public struct KafkaProducerConfiguration: Sendable, Hashable {
         d["message.timeout.ms"] = String(deliveryTimeout.milliseconds)
         d["compression.codec"] = compression
         d["queue.buffering.max.messages"] = String(queueCapacity)
-        d.merge(client.properties) { _, override in override }
+        d.merge(client.properties(for: .producer)) { _, override in override }
         return d
     }
 }
@@ -101,7 +127,7 @@ public struct KafkaConsumerConfiguration: Sendable, Hashable {
         d["partition.assignment.strategy"] = assignmentStrategy
         d["session.timeout.ms"] = String(sessionTimeout.milliseconds)
         d["enable.partition.eof"] = reportPartitionEOF ? "true" : "false"
-        d.merge(client.properties) { _, override in override }
+        d.merge(client.properties(for: .consumer)) { _, override in override }
         return d
     }
 }

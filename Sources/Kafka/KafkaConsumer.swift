@@ -130,26 +130,44 @@ public final class KafkaConsumer: Sendable {
 
     /// Waits up to `timeout` for one message; `nil` when none came.
     public func poll(timeout: Duration) throws(KafkaError) -> KafkaMessage? {
+        var topics = TopicNameCache()
+        return try poll(timeout: timeout, topics: &topics)
+    }
+
+    /// Waits up to `timeout` for a first message, then takes whatever else is already fetched, up to `maxMessages`.
+    public func pollBatch(maxMessages: Int, timeout: Duration) throws(KafkaError) -> [KafkaMessage] {
+        var topics = TopicNameCache()
+        guard let first = try poll(timeout: timeout, topics: &topics) else { return [] }
+        var batch: [KafkaMessage] = []
+        batch.reserveCapacity(maxMessages)
+        batch.append(first)
+        // What is already fetched: one non-blocking poll per message, no clock reads.
+        while batch.count < maxMessages, let next = try pollNow(topics: &topics) {
+            batch.append(next)
+        }
+        return batch
+    }
+
+    private func poll(timeout: Duration, topics: inout TopicNameCache) throws(KafkaError) -> KafkaMessage? {
+        // With no time to wait, one non-blocking poll is all the loop below would do.
+        if timeout <= .zero { return try pollNow(topics: &topics) }
         guard !closed.load(ordering: .acquiring) else { throw KafkaError(.closed, "consumer is closed") }
         let deadline = ContinuousClock.now + timeout
         while true {
             let remaining = max(0, (deadline - ContinuousClock.now).milliseconds)
             guard let pointer = rd_kafka_consumer_poll(client.handle, Int32(clamping: remaining)) else { return nil }
             defer { rd_kafka_message_destroy(pointer) }
-            if let message = try convert(pointer) { return message }
+            if let message = try convert(pointer, topics: &topics) { return message }
             if remaining == 0 { return nil }
         }
     }
 
-    /// Waits up to `timeout` for a first message, then takes whatever else is already fetched, up to `maxMessages`.
-    public func pollBatch(maxMessages: Int, timeout: Duration) throws(KafkaError) -> [KafkaMessage] {
-        guard let first = try poll(timeout: timeout) else { return [] }
-        var batch = [first]
-        batch.reserveCapacity(maxMessages)
-        while batch.count < maxMessages, let next = try poll(timeout: .zero) {
-            batch.append(next)
-        }
-        return batch
+    /// One non-blocking poll: the next fetched message, or `nil` (none ready, or an event that is not a message).
+    private func pollNow(topics: inout TopicNameCache) throws(KafkaError) -> KafkaMessage? {
+        guard !closed.load(ordering: .acquiring) else { throw KafkaError(.closed, "consumer is closed") }
+        guard let pointer = rd_kafka_consumer_poll(client.handle, 0) else { return nil }
+        defer { rd_kafka_message_destroy(pointer) }
+        return try convert(pointer, topics: &topics)
     }
 
     /// Batches of messages as an asynchronous sequence; polling runs on the consumer's dispatch queue.
@@ -197,7 +215,9 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
-    private func convert(_ pointer: UnsafeMutablePointer<rd_kafka_message_t>) throws(KafkaError) -> KafkaMessage? {
+    private func convert(
+        _ pointer: UnsafeMutablePointer<rd_kafka_message_t>, topics: inout TopicNameCache
+    ) throws(KafkaError) -> KafkaMessage? {
         let m = pointer.pointee
         if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {
             switch m.err {
@@ -216,7 +236,15 @@ public final class KafkaConsumer: Sendable {
             }
         }
         client.context.lastClientError.withLock { $0 = nil }
-        let topic = topicName(m.rkt)
+        return message(pointer, topics: &topics)
+    }
+
+    /// The message `pointer` holds, copied out (it has no error).
+    private func message(
+        _ pointer: UnsafeMutablePointer<rd_kafka_message_t>, topics: inout TopicNameCache
+    ) -> KafkaMessage {
+        let m = pointer.pointee
+        let topic = topicName(m.rkt, cache: &topics)
         let value = m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: m.len)) } ?? []
         let key = m.key.map { Array(UnsafeRawBufferPointer(start: $0, count: m.key_len)) }
         var headers: [KafkaHeader] = []
@@ -239,14 +267,27 @@ public final class KafkaConsumer: Sendable {
             timestampMilliseconds: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp)
     }
 
-    private func topicName(_ rkt: OpaquePointer?) -> String {
+    private func topicName(_ rkt: OpaquePointer?, cache: inout TopicNameCache) -> String {
         guard let rkt else { return "" }
         let key = UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(rkt)))
-        if let cached = topicNames.withLock({ $0[key] }) { return cached }
-        let name = String(cString: rd_kafka_topic_name(rkt))
-        topicNames.withLock { $0[key] = name }
+        // Messages of one poll batch mostly come from one topic: skip the lock and the hash for a repeat.
+        if key == cache.key { return cache.name }
+        let name: String
+        if let cached = topicNames.withLock({ $0[key] }) {
+            name = cached
+        } else {
+            name = String(cString: rd_kafka_topic_name(rkt))
+            topicNames.withLock { $0[key] = name }
+        }
+        cache = TopicNameCache(key: key, name: name)
         return name
     }
+}
+
+/// The last topic name a poll loop resolved (`key` is the `rd_kafka_topic_t` address; 0 = none).
+private struct TopicNameCache {
+    var key: UInt = 0
+    var name: String = ""
 }
 
 /// Batches of messages from a ``KafkaConsumer``.

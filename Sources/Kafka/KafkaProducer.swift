@@ -10,7 +10,7 @@ import Synchronization
 /// librdkafka's delivery reports until ``close(timeout:)``.
 public final class KafkaProducer: Sendable {
     let client: RDKafkaClient
-    private let topics = Mutex<[String: TopicHandle]>([:])
+    private let topics = Mutex(TopicTable())
     private let poller: PollThread
     private let deliveryTimeout: Duration
 
@@ -26,8 +26,8 @@ public final class KafkaProducer: Sendable {
     deinit {
         poller.stop()
         topics.withLock { table in
-            for handle in table.values { rd_kafka_topic_destroy(handle.pointer) }
-            table.removeAll()
+            for handle in table.handles.values { rd_kafka_topic_destroy(handle.pointer) }
+            table = TopicTable()
         }
     }
 
@@ -85,23 +85,32 @@ public final class KafkaProducer: Sendable {
 
     private func topicHandle(_ name: String) -> OpaquePointer {
         topics.withLock { table in
-            if let existing = table[name] { return existing.pointer }
+            // Producers mostly send to one topic after another: compare with the last one before hashing.
+            if let last = table.last, last.name == name { return last.pointer }
+            if let existing = table.handles[name] {
+                table.last = (name, existing.pointer)
+                return existing.pointer
+            }
             let pointer = rd_kafka_topic_new(client.handle, name, nil)!
-            table[name] = TopicHandle(pointer: pointer)
+            table.handles[name] = TopicHandle(pointer: pointer)
+            table.last = (name, pointer)
             return pointer
         }
     }
 
     private func enqueue(_ message: KafkaOutgoingMessage, opaque: UnsafeMutableRawPointer?) throws(KafkaError) {
         let rkt = topicHandle(message.topic)
-        let deadline = ContinuousClock.now + deliveryTimeout
+        // The clock is read only once the queue is full, not for every message.
+        var deadline: ContinuousClock.Instant? = nil
         while true {
             let error = produceOnce(message, rkt: rkt, opaque: opaque)
             guard let error else { return }
             let code = rd_kafka_error_code(error)
             let text = String(cString: rd_kafka_error_string(error))
             rd_kafka_error_destroy(error)
-            if code == RD_KAFKA_RESP_ERR__QUEUE_FULL && ContinuousClock.now < deadline {
+            let now = ContinuousClock.now
+            if deadline == nil { deadline = now + deliveryTimeout }
+            if code == RD_KAFKA_RESP_ERR__QUEUE_FULL, let deadline, now < deadline {
                 // The polling thread drains delivery reports; give it a moment to make room.
                 rd_kafka_poll(client.handle, 1)
                 continue
@@ -128,26 +137,29 @@ public final class KafkaProducer: Sendable {
         }
         let error: OpaquePointer? = message.value.withUnsafeBytes { value in
             withKey(message.key) { keyPointer, keyLength in
-                var vus = [rd_kafka_vu_t](repeating: rd_kafka_vu_t(), count: headers == nil ? 6 : 7)
-                vus[0].vtype = RD_KAFKA_VTYPE_RKT
-                vus[0].u.rkt = rkt
-                vus[1].vtype = RD_KAFKA_VTYPE_PARTITION
-                vus[1].u.i32 = message.partition ?? RD_KAFKA_PARTITION_UA
-                vus[2].vtype = RD_KAFKA_VTYPE_VALUE
-                vus[2].u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress)
-                vus[2].u.mem.size = value.count
-                vus[3].vtype = RD_KAFKA_VTYPE_KEY
-                vus[3].u.mem.ptr = UnsafeMutableRawPointer(mutating: keyPointer)
-                vus[3].u.mem.size = keyLength
-                vus[4].vtype = RD_KAFKA_VTYPE_MSGFLAGS
-                vus[4].u.i = RD_KAFKA_MSG_F_COPY
-                vus[5].vtype = RD_KAFKA_VTYPE_OPAQUE
-                vus[5].u.ptr = opaque
-                if let headers {
-                    vus[6].vtype = RD_KAFKA_VTYPE_HEADERS
-                    vus[6].u.headers = headers
+                // On the stack: a heap array per message costs as much as the rest of this function.
+                withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 7) { vus in
+                    vus.initialize(repeating: rd_kafka_vu_t())
+                    vus[0].vtype = RD_KAFKA_VTYPE_RKT
+                    vus[0].u.rkt = rkt
+                    vus[1].vtype = RD_KAFKA_VTYPE_PARTITION
+                    vus[1].u.i32 = message.partition ?? RD_KAFKA_PARTITION_UA
+                    vus[2].vtype = RD_KAFKA_VTYPE_VALUE
+                    vus[2].u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress)
+                    vus[2].u.mem.size = value.count
+                    vus[3].vtype = RD_KAFKA_VTYPE_KEY
+                    vus[3].u.mem.ptr = UnsafeMutableRawPointer(mutating: keyPointer)
+                    vus[3].u.mem.size = keyLength
+                    vus[4].vtype = RD_KAFKA_VTYPE_MSGFLAGS
+                    vus[4].u.i = RD_KAFKA_MSG_F_COPY
+                    vus[5].vtype = RD_KAFKA_VTYPE_OPAQUE
+                    vus[5].u.ptr = opaque
+                    if let headers {
+                        vus[6].vtype = RD_KAFKA_VTYPE_HEADERS
+                        vus[6].u.headers = headers
+                    }
+                    return rd_kafka_produceva(client.handle, vus.baseAddress, headers == nil ? 6 : 7)
                 }
-                return rd_kafka_produceva(client.handle, vus, vus.count)
             }
         }
         // librdkafka takes the headers only when the message was accepted.
@@ -159,6 +171,12 @@ public final class KafkaProducer: Sendable {
 private func withKey<R>(_ key: [UInt8]?, _ body: (UnsafeRawPointer?, Int) -> R) -> R {
     guard let key else { return body(nil, 0) }
     return key.withUnsafeBytes { body($0.baseAddress, $0.count) }
+}
+
+/// The producer's topic handles by name, and the one used last.
+private struct TopicTable {
+    var handles: [String: TopicHandle] = [:]
+    var last: (name: String, pointer: OpaquePointer)? = nil
 }
 
 private struct TopicHandle: @unchecked Sendable {

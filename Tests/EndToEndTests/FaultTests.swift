@@ -85,6 +85,7 @@ struct FaultTests {
         let done = await eventually(timeout: .seconds(120)) { try pipeline.completed(ids) == ids.count }
         #expect(done, "completed \((try? pipeline.completed(ids)) ?? -1)/\(ids.count)\n\(pipeline.logs())")
         try expectExactlyOnce(pipeline, ids)
-        #expect(try pipeline.count("SELECT count(*) FROM dossiers WHERE id = ANY($1::text[])", [ids]) == ids.count)
+        let received = try pipeline.count("SELECT count(*) FROM dossiers WHERE id = ANY($1::text[])", [ids])
+        #expect(received == ids.count, "received \(received) of \(ids.count)")
     }
 }

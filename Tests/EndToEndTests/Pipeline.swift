@@ -55,7 +55,7 @@ final class Pipeline: @unchecked Sendable {
             try startAtEnd(group: group, topic: Topics.intake)
         }
         let process = try ServiceProcess(
-            "coordinator", ["--rules", "deploy", "--reception-only", "--reception-group", group, "--log-level", "warning"] + extra,
+            "coordinator", ["--rules", TestEnvironment.root.appendingPathComponent("deploy").path, "--reception-only", "--reception-group", group, "--log-level", "warning"] + extra,
             environment: Self.environment.merging(["DATABASE_URL": databaseURL]) { $1 })
         processes[name] = process
         return process
@@ -69,7 +69,7 @@ final class Pipeline: @unchecked Sendable {
             try startAtEnd(group: group, topic: Topics.department(department))
         }
         let process = try ServiceProcess(
-            "\(department)-worker", ["--rules", "deploy", "--group", group, "--log-level", "warning"] + extra,
+            "\(department)-worker", ["--rules", TestEnvironment.root.appendingPathComponent("deploy").path, "--group", group, "--log-level", "warning"] + extra,
             environment: Self.environment.merging(["DATABASE_URL": databaseURL]) { $1 })
         processes[key] = process
         return process

@@ -40,22 +40,27 @@ public final class ThrowawayPostgres: @unchecked Sendable {
         try Self.asPostgres(["\(bin)/pg_ctl", "-D", directory.appendingPathComponent("data").path, "stop", "-m", "fast", "-w"])
     }
 
+    /// Runs a command (as the postgres user when this process is root) and waits for it with waitpid.
+    ///
+    /// Foundation's `Process.waitUntilExit` can hang here when the child leaves a daemon behind (pg_ctl start).
     static func asPostgres(_ command: [String], asRoot: Bool = false) throws {
-        let process = Process()
-        if getuid() == 0 && !asRoot {
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            process.arguments = ["-u", "postgres", "--"] + command
-        } else {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = command
-        }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw CommandFailed(command: command.joined(separator: " "), status: process.terminationStatus)
-        }
+        let argv = (getuid() == 0 && !asRoot) ? ["/usr/sbin/runuser", "-u", "postgres", "--"] + command : command
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let cArgs = argv.map { strdup($0) } + [nil]
+        defer { cArgs.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawnp(&pid, argv[0], &actions, nil, cArgs, environ)
+        guard spawned == 0 else { throw CommandFailed(command: argv.joined(separator: " "), status: spawned) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let exited = (status & 0x7f) == 0
+        let code = (status >> 8) & 0xff
+        guard exited && code == 0 else { throw CommandFailed(command: argv.joined(separator: " "), status: exited ? code : -1) }
     }
 
     public struct CommandFailed: Error, CustomStringConvertible {
