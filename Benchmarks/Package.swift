@@ -16,12 +16,15 @@ let package = Package(
         ),
         .executableTarget(
             name: "KafkaBench",
-            dependencies: [.product(name: "Kafka", package: "MotCua")]
+            dependencies: [.product(name: "Kafka", package: "MotCua"), "CKafkaRaw"]
         ),
         .executableTarget(
             name: "PostgresBench",
-            dependencies: [.product(name: "Postgres", package: "MotCua")]
+            dependencies: [.product(name: "Postgres", package: "MotCua"), "CPostgresRaw"]
         ),
+        // Raw C baselines measured in the same run as the Swift modules.
+        .target(name: "CKafkaRaw", linkerSettings: [.linkedLibrary("rdkafka")]),
+        .target(name: "CPostgresRaw", linkerSettings: [.linkedLibrary("pq")]),
     ],
     swiftLanguageModes: [.v6]
 )

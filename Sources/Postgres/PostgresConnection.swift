@@ -293,9 +293,10 @@ public struct PostgresCopyWriter {
 
     /// Appends one row; `nil` is SQL NULL.
     public mutating func row(_ values: [(any PostgresEncodable)?]) throws(PostgresError) {
-        for (index, value) in values.enumerated() {
+        for index in values.indices {
             if index > 0 { buffer.append(0x09) }
-            if let value { appendEscaped(value.postgresText) } else { buffer.append(contentsOf: [0x5C, 0x4E]) }
+            // Reading the text through the element (not a bound copy of the existential) saves a copy per value.
+            if let text = values[index]?.postgresText { appendEscaped(text) } else { appendNull() }
         }
         buffer.append(0x0A)
         rowCount += 1
@@ -306,23 +307,45 @@ public struct PostgresCopyWriter {
     public mutating func row(text values: [String?]) throws(PostgresError) {
         for (index, value) in values.enumerated() {
             if index > 0 { buffer.append(0x09) }
-            if let value { appendEscaped(value) } else { buffer.append(contentsOf: [0x5C, 0x4E]) }
+            if let value { appendEscaped(value) } else { appendNull() }
         }
         buffer.append(0x0A)
         rowCount += 1
         if buffer.count >= 1 << 16 { try flush() }
     }
 
+    /// `\N`, SQL NULL in COPY text format.
+    private mutating func appendNull() {
+        buffer.append(0x5C)
+        buffer.append(0x4E)
+    }
+
     private mutating func appendEscaped(_ text: String) {
-        for byte in text.utf8 {
-            switch byte {
-            case 0x5C: buffer.append(contentsOf: [0x5C, 0x5C])
-            case 0x09: buffer.append(contentsOf: [0x5C, 0x74])
-            case 0x0A: buffer.append(contentsOf: [0x5C, 0x6E])
-            case 0x0D: buffer.append(contentsOf: [0x5C, 0x72])
-            default: buffer.append(byte)
-            }
+        // Native strings are contiguous UTF-8: copy runs of plain bytes at once instead of byte by byte.
+        let done: Void? = text.utf8.withContiguousStorageIfAvailable { appendEscaped(utf8: $0) }
+        if done == nil {
+            var contiguous = text
+            contiguous.withUTF8 { appendEscaped(utf8: $0) }
         }
+    }
+
+    private mutating func appendEscaped(utf8 bytes: UnsafeBufferPointer<UInt8>) {
+        var plainStart = 0
+        for index in 0..<bytes.count {
+            let escape: UInt8
+            switch bytes[index] {
+            case 0x5C: escape = 0x5C  // \ → \\
+            case 0x09: escape = 0x74  // tab → \t
+            case 0x0A: escape = 0x6E  // newline → \n
+            case 0x0D: escape = 0x72  // carriage return → \r
+            default: continue
+            }
+            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[plainStart..<index]))
+            buffer.append(0x5C)
+            buffer.append(escape)
+            plainStart = index + 1
+        }
+        buffer.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[plainStart..<bytes.count]))
     }
 
     mutating func flush() throws(PostgresError) {
