@@ -163,18 +163,20 @@ struct EndToEndTests {
     func gracefulShutdown() async throws {
         let pipeline = try Pipeline(seed: 15)
         let worker = try pipeline.startWorker("environment", extra: ["--metrics-port", "0", "--metrics-port-file", "/tmp/\(pipeline.suffix).port"])
-        let port = await eventually(timeout: .seconds(30)) {
+        let written = await eventually(timeout: .seconds(30)) {
             FileManager.default.fileExists(atPath: "/tmp/\(pipeline.suffix).port")
         }
-        #expect(port)
+        #expect(written)
         let portText = try String(contentsOfFile: "/tmp/\(pipeline.suffix).port", encoding: .utf8)
-        let url = URL(string: "http://127.0.0.1:\(portText.trimmingCharacters(in: .whitespacesAndNewlines))/health")!
+        let port = try #require(Int(portText.trimmingCharacters(in: .whitespacesAndNewlines)))
         let healthy = await eventually(timeout: .seconds(30)) {
-            (try? String(contentsOf: url, encoding: .utf8))?.contains("\"status\":\"ok\"") == true
+            let response = try httpGet(port: port, path: "/health")
+            return response.status == 200 && response.body.contains("\"status\":\"ok\"")
         }
         #expect(healthy, "\(worker.log)")
-        let metrics = try String(contentsOf: url.deletingLastPathComponent().appendingPathComponent("metrics"), encoding: .utf8)
-        #expect(metrics.contains("messaging_client_consumed_messages"))
+        let metrics = try httpGet(port: port, path: "/metrics")
+        #expect(metrics.status == 200)
+        #expect(metrics.body.contains("messaging_client_consumed_messages"))
         let started = ContinuousClock.now
         worker.signal(SIGTERM)
         let status = await worker.waitForExit(timeout: .seconds(30))

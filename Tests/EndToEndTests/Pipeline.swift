@@ -24,7 +24,8 @@ final class Pipeline: @unchecked Sendable {
         let options = KafkaClientOptions(bootstrapServers: try TestEnvironment.kafkaBootstrap())
         producer = try KafkaProducer(configuration: KafkaProducerConfiguration(client: options), logger: TestEnvironment.logger)
         admin = try KafkaAdmin(options: options, logger: TestEnvironment.logger)
-        generator = DossierGenerator(catalogue: bundle.catalogue, seed: seed)
+        // Fresh ids on every run: a rerun against the same database must not meet its earlier dossiers.
+        generator = DossierGenerator(catalogue: bundle.catalogue, seed: seed &+ UInt64.random(in: 0...UInt64.max))
     }
 
     deinit {
