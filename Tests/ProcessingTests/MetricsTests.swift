@@ -16,7 +16,7 @@ struct MetricsTests {
         let kafka = KafkaClientOptions(bootstrapServers: try TestEnvironment.kafkaBootstrap())
         let writer = CountingWriter()
         let group = TestEnvironment.unique("metrics")
-        var settings = EffectivelyOnceConsumer.Settings(group: group, topics: ["test.kafka.batches"])
+        var settings = EffectivelyOnceConsumer.Settings(group: group, topics: ["test.processing.metrics"])
         settings.batchSize = 50
         let consumer = EffectivelyOnceConsumer(
             settings: settings, kafka: kafka, postgres: PostgresConfiguration(connectionString: database),
@@ -24,15 +24,15 @@ struct MetricsTests {
         // Start at the end, then send 30 messages.
         let admin = try KafkaAdmin(options: kafka, logger: TestEnvironment.logger)
         let connection = try PostgresConnection.connect(PostgresConfiguration(connectionString: database), logger: TestEnvironment.logger)
-        for partition in 0..<4 {
-            let high = try admin.watermarks(TopicPartition("test.kafka.batches", Int32(partition))).high
+        for partition in 0..<3 {
+            let high = try admin.watermarks(TopicPartition("test.processing.metrics", Int32(partition))).high
             try connection.execute(
                 "INSERT INTO consumer_offsets (consumer_group, topic, partition, next_offset) VALUES ($1, $2, $3, $4)",
-                [group, "test.kafka.batches", partition, high])
+                [group, "test.processing.metrics", partition, high])
         }
         let run = Task.detached { try await onThread("consumer") { try consumer.run() } }
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(client: kafka), logger: TestEnvironment.logger)
-        for index in 0..<30 { try producer.produce(KafkaOutgoingMessage(topic: "test.kafka.batches", key: "\(index)", value: [1])) }
+        for index in 0..<30 { try producer.produce(KafkaOutgoingMessage(topic: "test.processing.metrics", key: "\(index)", value: [1])) }
         try producer.flush()
         let counted = await eventually(timeout: .seconds(60)) {
             (try? metrics.expectCounter("messaging_client_consumed_messages", [("consumer_group", group)]).totalValue) == 30
