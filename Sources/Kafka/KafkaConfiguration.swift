@@ -111,6 +111,10 @@ public struct KafkaConsumerConfiguration: Sendable, Hashable {
     public var sessionTimeout: Duration = .seconds(10)
     /// Report reaching the end of a partition as an event. Default: `false`.
     public var reportPartitionEOF: Bool = false
+    /// Read each message's headers. Default: `true`. librdkafka 2.0.2 allocates to parse headers on every message,
+    /// even one without any — about a third of a consumer's CPU — so a consumer that never looks at headers may
+    /// turn this off (its messages then have no headers).
+    public var readHeaders: Bool = true
 
     public init(client: KafkaClientOptions, groupID: String?) {
         self.client = client

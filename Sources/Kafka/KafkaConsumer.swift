@@ -35,6 +35,7 @@ public final class KafkaConsumer: Sendable {
     private let topicNames = Mutex<[UInt: String]>([:])
     private let closed = Atomic<Bool>(false)
     private let logger: Logger
+    private let readHeaders: Bool
 
     public init(
         configuration: KafkaConsumerConfiguration, rebalance: KafkaRebalanceHandler? = nil, logger: Logger
@@ -44,6 +45,7 @@ public final class KafkaConsumer: Sendable {
             if useRebalance { rd_kafka_conf_set_rebalance_cb($0, rebalanceCallback) }
         }
         self.logger = logger
+        self.readHeaders = configuration.readHeaders
         queue = DispatchQueue(label: "kafka-consumer")
         if let rebalance, useRebalance {
             client.context.rebalance.withLock {
@@ -249,7 +251,7 @@ public final class KafkaConsumer: Sendable {
         let key = m.key.map { Array(UnsafeRawBufferPointer(start: $0, count: m.key_len)) }
         var headers: [KafkaHeader] = []
         var hdrs: OpaquePointer? = nil
-        if rd_kafka_message_headers(pointer, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR, let hdrs {
+        if readHeaders, rd_kafka_message_headers(pointer, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR, let hdrs {
             var index = 0
             var name: UnsafePointer<CChar>? = nil
             var valuePointer: UnsafeRawPointer? = nil

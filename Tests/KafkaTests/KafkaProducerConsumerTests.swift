@@ -60,6 +60,24 @@ struct KafkaProducerConsumerTests {
         #expect(received == sent)
     }
 
+    @Test("a consumer that does not read headers gets the payloads without them")
+    func withoutHeaders() async throws {
+        let topic = "test.kafka.roundtrip"
+        let producer = try producer()
+        let run = UUID().uuidString
+        let report = try await producer.send(KafkaOutgoingMessage(
+            topic: topic, key: run, value: Array(run.utf8), headers: [KafkaHeader("ce_id", run)]))
+        try producer.close()
+        var config = KafkaConsumerConfiguration(client: options, groupID: nil)
+        config.readHeaders = false
+        let consumer = try KafkaConsumer(configuration: config, logger: TestEnvironment.logger)
+        defer { consumer.close() }
+        try consumer.assign([TopicPartition(topic, report.partition): KafkaOffset(report.offset)])
+        let message = try #require(try consumer.poll(timeout: .seconds(20)))
+        #expect(message.value == Array(run.utf8))
+        #expect(message.headers.isEmpty)
+    }
+
     @Test("fire-and-forget produce then flush delivers everything")
     func produceAndFlush() async throws {
         let topic = "test.kafka.batches"

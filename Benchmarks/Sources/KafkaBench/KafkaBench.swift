@@ -42,6 +42,7 @@ struct KafkaBench {
         var consumeCPU: [String: [Double]] = [:]
         var consumeWithHeaders: [Double] = []
         var consumeWithHeadersCPU: [Double] = []
+        var consumeWrapperNoHeaders: [Double] = []
         for round in 1...options.rounds {
             let order = round % 2 == 1 ? sides : sides.reversed()
             for side in order where options.sides.contains(side.name) {
@@ -56,6 +57,10 @@ struct KafkaBench {
                 let headersReader = side.name == "raw" && options.rawWithHeaders
                     ? try RawReader(bootstrap: bootstrap, side: side, start: start, readHeaders: true) : nil
                 defer { headersReader?.close() }
+                // The wrapper with `readHeaders = false`: the same work as the raw reader that reads payloads only.
+                let noHeadersReader = side.name == "wrapper" && options.rawWithHeaders
+                    ? try WrapperReader(client: client, side: side, start: start, logger: logger, readHeaders: false) : nil
+                defer { noHeadersReader?.close() }
                 let produced: Timing
                 switch side.name {
                 case "raw": produced = try rawProduce(bootstrap, side, workload)
@@ -67,6 +72,10 @@ struct KafkaBench {
                     let timing = try headersReader.consume(workload)
                     consumeWithHeaders.append(Double(workload.count) / timing.seconds)
                     consumeWithHeadersCPU.append(timing.cpu / Double(workload.count) * 1e6)
+                }
+                if let noHeadersReader {
+                    let timing = try noHeadersReader.consume(workload)
+                    consumeWrapperNoHeaders.append(Double(workload.count) / timing.seconds)
                 }
                 let count = Double(workload.count)
                 produce[side.name, default: []].append(count / produced.seconds)
@@ -96,6 +105,13 @@ struct KafkaBench {
             let rawHeaders = median(consumeWithHeaders)
             print(String(format: "| consume, raw C also reading headers and timestamp (context) | %.0f msgs/s | %.0f msgs/s | %.2f | |",
                          rawHeaders, wrapperConsumeMedian, wrapperConsumeMedian / rawHeaders))
+        }
+        if !consumeWrapperNoHeaders.isEmpty {
+            let wrapperBare = median(consumeWrapperNoHeaders)
+            print(String(format: "| consume, neither side reading headers (wrapper `readHeaders = false`) | %.0f msgs/s | %.0f msgs/s | %.2f | ≥ 0.8 |",
+                         rawConsumeMedian, wrapperBare, wrapperBare / rawConsumeMedian))
+            print(String(format: "RESULT kafka consume-no-headers raw=%.0f wrapper=%.0f ratio=%.3f", rawConsumeMedian,
+                         wrapperBare, wrapperBare / rawConsumeMedian))
         }
         print(String(format: "| calling thread CPU per message, produce | %.2f µs | %.2f µs | | |",
                      median(produceCPU["raw"]!), median(produceCPU["wrapper"]!)))
@@ -217,8 +233,10 @@ final class WrapperReader: Reader {
     let consumer: KafkaConsumer
     var offsets: [TopicPartition: KafkaOffset] = [:]
 
-    init(client: KafkaClientOptions, side: Side, start: [Int64], logger: Logger) throws {
-        consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(client: client, groupID: nil), logger: logger)
+    init(client: KafkaClientOptions, side: Side, start: [Int64], logger: Logger, readHeaders: Bool = true) throws {
+        var configuration = KafkaConsumerConfiguration(client: client, groupID: nil)
+        configuration.readHeaders = readHeaders
+        consumer = try KafkaConsumer(configuration: configuration, logger: logger)
         var offsets: [TopicPartition: KafkaOffset] = [:]
         for (partition, offset) in start.enumerated() { offsets[TopicPartition(side.topic, Int32(partition))] = KafkaOffset(offset) }
         self.offsets = offsets
