@@ -1,30 +1,127 @@
 import ArgumentParser
 import Foundation
+import ServiceLifecycle
 
-/// The command line of the `coordinator` executable. It hosts reception (intake → dossiers → department topics);
-/// `--reception-only` runs reception alone.
+/// The command line of the `coordinator` executable: reception (intake → dossiers → department topics), the
+/// status projection of `dossier.events` (status, timeline, deadlines) and the deadline timer (due-soon, overdue,
+/// escalations). `--reception-only`, `--projection-only` and `--timers-only` run one part alone, so operators can
+/// scale them separately (timers share the work through PostgreSQL row locks).
 public struct CoordinatorCommand: ParsableArguments {
     @OptionGroup public var runtime: RuntimeOptions
 
     @Flag(help: "Run only the reception service.")
     public var receptionOnly = false
 
+    @Flag(help: "Run only the status projection of dossier.events.")
+    public var projectionOnly = false
+
+    @Flag(help: "Run only the deadline timer.")
+    public var timersOnly = false
+
     @Option(help: "Consumer group of reception.")
     public var receptionGroup: String = "motcua.reception"
 
+    @Option(help: "Consumer group of the status projection.")
+    public var projectionGroup: String = StatusProjection.consumerName
+
+    @Option(help: "Working days before the due date at which due-soon fires.")
+    public var dueSoonDays: Int = 2
+
+    @Option(help: "Working days after the due date at which the level-2 escalation (to the delegator) fires.")
+    public var level2Days: Int = 3
+
+    @Option(help: "Working days the delegator has to answer an authority escalation.")
+    public var authorityDays: Int = 5
+
+    @Option(help: "Most deadlines a timer fires per transaction.")
+    public var timerBatchSize: Int = 1_000
+
     public init() {}
+
+    public func validate() throws {
+        guard [receptionOnly, projectionOnly, timersOnly].filter({ $0 }).count <= 1 else {
+            throw ValidationError("give at most one of --reception-only, --projection-only, --timers-only")
+        }
+        guard (0...60).contains(dueSoonDays), (1...60).contains(level2Days), (1...60).contains(authorityDays) else {
+            throw ValidationError("--due-soon-days must be 0–60, --level2-days and --authority-days 1–60")
+        }
+        guard (1...100_000).contains(timerBatchSize) else {
+            throw ValidationError("--timer-batch-size must be between 1 and 100000")
+        }
+    }
+
+    var policy: DeadlinePolicy {
+        var policy = DeadlinePolicy()
+        policy.dueSoonWorkingDays = dueSoonDays
+        policy.level2WorkingDays = level2Days
+        policy.authorityWorkingDays = authorityDays
+        return policy
+    }
 
     public static func main() async {
         do {
             let command = try CoordinatorCommand.parse()
             let runtime = try Runtime.make(command.runtime, label: "motcua.coordinator")
-            let reception = Reception(bundle: runtime.bundle, clock: runtime.clock, logger: runtime.logger)
-            let service = try runtime.service(
-                writer: reception, group: command.receptionGroup, topics: [Topics.intake],
-                batchSize: command.runtime.batchSize)
-            try await runtime.run([service], options: command.runtime)
+            let all = !command.receptionOnly && !command.projectionOnly && !command.timersOnly
+            var services: [ProcessingService] = []
+            if all || command.receptionOnly {
+                let reception = Reception(bundle: runtime.bundle, clock: runtime.clock, logger: runtime.logger)
+                services.append(try runtime.service(
+                    writer: reception, group: command.receptionGroup, topics: [Topics.intake],
+                    batchSize: command.runtime.batchSize))
+            }
+            let recipients = EscalationRecipients(catalogue: runtime.bundle.catalogue)
+            if all || command.projectionOnly {
+                let projection = StatusProjection(
+                    calendar: runtime.bundle.calendar, policy: command.policy, recipients: recipients,
+                    logger: runtime.logger)
+                services.append(try runtime.service(
+                    writer: projection, group: command.projectionGroup, topics: [Topics.events],
+                    batchSize: command.runtime.batchSize))
+            }
+            guard all || command.timersOnly else {
+                try await runtime.run(services, options: command.runtime)
+                return
+            }
+            var settings = DeadlineTimer.Settings()
+            settings.batchSize = command.timerBatchSize
+            let relay = try OutboxRelay(
+                settings: .init(source: settings.outboxSource), kafka: runtime.kafka, postgres: runtime.postgres,
+                logger: runtime.logger)
+            let timer = DeadlineTimer(
+                settings: settings, postgres: runtime.postgres, clock: runtime.clock, recipients: recipients,
+                logger: runtime.logger, afterCommit: { relay.nudge() })
+            let timerService = DeadlineTimerService(timer: timer, relay: relay, logger: runtime.logger)
+            try await run(services, timer: timerService, runtime: runtime, options: command.runtime)
         } catch {
             CoordinatorCommand.exit(withError: error)
         }
+    }
+
+    /// Like ``Runtime/run(_:options:)``, with the deadline timer next to the consumers (and in `/health`).
+    static func run(
+        _ services: [ProcessingService], timer: DeadlineTimerService, runtime: Runtime, options: RuntimeOptions
+    ) async throws {
+        var all: [any Service] = services
+        all.append(timer)
+        if let port = options.metricsPort {
+            let consumers = services.map(\.consumer)
+            let health = OperationsServer.Health(checks: [
+                "database": { consumers.allSatisfy(\.isHealthy) && timer.timer.isHealthy }
+            ])
+            all.append(OperationsServer.application(
+                port: port, registry: runtime.registry, health: health, portFile: options.metricsPortFile,
+                logger: runtime.logger))
+        }
+        var configuration = ServiceGroupConfiguration(
+            services: all.map {
+                .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup,
+                      failureTerminationBehavior: .gracefullyShutdownGroup)
+            },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            cancellationSignals: [],
+            logger: runtime.logger)
+        configuration.maximumGracefulShutdownDuration = .seconds(options.drainSeconds)
+        try await ServiceGroup(configuration: configuration).run()
     }
 }

@@ -1,0 +1,30 @@
+import Logging
+import ServiceLifecycle
+
+/// Runs a ``DeadlineTimer`` and the ``OutboxRelay`` of its outbox source as one service; on graceful shutdown the
+/// timer finishes its round, then the relay publishes what was committed and stops.
+public struct DeadlineTimerService: Service {
+    public let timer: DeadlineTimer
+    public let relay: OutboxRelay
+    let logger: Logger
+
+    public init(timer: DeadlineTimer, relay: OutboxRelay, logger: Logger) {
+        self.timer = timer
+        self.relay = relay
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let relay = relay
+        let timer = timer
+        async let relayDone: Void = onThread("timer-outbox-relay") { relay.run() }
+        await withGracefulShutdownHandler {
+            _ = try? await onThread("deadline-timer") { timer.run() }
+        } onGracefulShutdown: {
+            timer.stop()
+        }
+        relay.stop()
+        try await relayDone
+        logger.info("deadline timer drained and stopped")
+    }
+}
