@@ -9,6 +9,8 @@ public struct Catalogue: Sendable {
     private let departmentIndex: [String: Int]
     private let documentIndex: [String: Int]
     private let procedureIndex: [String: Int]
+    /// `procedureIndex` for the evaluation hot path.
+    private let procedureLookup: StringIndex
 
     /// The id of the delegator, the City People's Committee.
     public static let delegatorId = "city"
@@ -21,6 +23,7 @@ public struct Catalogue: Sendable {
         departmentIndex = Dictionary(departments.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
         documentIndex = Dictionary(documentTypes.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
         procedureIndex = Dictionary(procedures.enumerated().map { ($1.code, $0) }, uniquingKeysWith: { a, _ in a })
+        procedureLookup = StringIndex(procedureIndex)
     }
 
     public func department(_ id: String) -> Department? {
@@ -38,7 +41,7 @@ public struct Catalogue: Sendable {
 
     /// The required document types of a procedure, without copying the whole procedure.
     func requiredDocuments(_ code: String) -> [String]? {
-        guard let i = procedureIndex[code] else { return nil }
+        guard let i = procedureLookup[code] else { return nil }
         return procedures[i].documents
     }
 

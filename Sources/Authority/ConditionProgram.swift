@@ -72,11 +72,16 @@ final class ConditionProgram: Sendable {
         var literalKind: UInt8 = 0
         var bits: Int64 = 0
         var number: Double = 0
+        /// A precomputed answer: 0 none; 1 holds when the (interned) string is in `mask`, 2 when it is not; 3 by
+        /// enum case, `mask` holding 2 bits per case (0 holds, else 1 + `Why.rawValue`).
+        var fast: UInt8 = 0
+        var mask: UInt64 = 0
     }
 
     /// A fact loaded for one evaluation: numbers and booleans as plain data, anything else in `FactValue` form.
     struct Loaded {
-        /// 0 absent, 1 integer, 2 number, 3 boolean, 4 other (in the side buffer).
+        /// 0 absent, 1 integer, 2 number, 3 boolean, 4 other (in the side buffer), 5 string (in the side buffer,
+        /// `bits` its interned id or -1), 6 a string field of the dossier (commune, procedure; `bits` its id or -1).
         var kind: UInt8
         var bits: Int64
         var number: Double
@@ -94,6 +99,21 @@ final class ConditionProgram: Sendable {
     let roots: [Int32]
     /// Fact slots each root reads.
     let slotsOfRoot: [[Int32]]
+    /// Slots of the commune and the procedure code when conditions compare them with strings (after the facts'),
+    /// else -1; `slotCount` counts every slot.
+    let communeSlot: Int32
+    let procedureSlot: Int32
+    let slotCount: Int
+
+    /// The distinct strings each slot is compared with (eq, ne, in, notIn), so that a dossier's string is compared
+    /// with them once per evaluation and conditions test a bit: slot → range of `internStrings`.
+    private let internFirst: [Int32]
+    private let internCount: [Int32]
+    private let internStrings: [String]
+    /// The bytes of each ASCII string of `internStrings` (`internLength` -1 when not ASCII).
+    private let internBytes: [UInt8]
+    private let internStart: [Int32]
+    private let internLength: [Int32]
 
     init(conditions: [Condition]) {
         var instructions: [Instruction] = []
@@ -172,6 +192,114 @@ final class ConditionProgram: Sendable {
             roots.append(emit(condition, slots: &slots))
             slotsOfRoot.append(slots.sorted())
         }
+
+        // String fields get slots after the facts; every compared string gets an id within its slot.
+        var slotCount = factNames.count
+        var communeSlot: Int32 = -1
+        var procedureSlot: Int32 = -1
+        var interned: [[String]] = []
+        func strings(_ op: Condition.Operator, _ literal: Literal) -> [String]? {
+            switch (op, literal) {
+            case (.eq, .string(let l)), (.ne, .string(let l)): return [l]
+            case (.in, .strings(let ls)), (.notIn, .strings(let ls)): return ls
+            case (.in, .values(let vs)), (.notIn, .values(let vs)):
+                return vs.compactMap { v -> String? in
+                    if case .string(let s) = v { return s }
+                    return nil
+                }
+            default: return nil
+            }
+        }
+        for i in instructions.indices {
+            let kind = instructions[i].kind
+            guard kind == .fact || kind == .commune || kind == .procedure,
+                strings(instructions[i].op, literals[Int(instructions[i].literal)]) != nil
+            else { continue }
+            if kind == .commune {
+                if communeSlot < 0 {
+                    communeSlot = Int32(slotCount)
+                    slotCount += 1
+                }
+                instructions[i].slot = communeSlot
+            } else if kind == .procedure {
+                if procedureSlot < 0 {
+                    procedureSlot = Int32(slotCount)
+                    slotCount += 1
+                }
+                instructions[i].slot = procedureSlot
+            }
+        }
+        interned = Array(repeating: [], count: slotCount)
+        for i in instructions.indices {
+            let kind = instructions[i].kind
+            guard kind == .fact || kind == .commune || kind == .procedure,
+                let list = strings(instructions[i].op, literals[Int(instructions[i].literal)])
+            else { continue }
+            let slot = Int(instructions[i].slot)
+            // Equal (canonically equivalent) strings share an id, so the first match is the only one.
+            for string in list where !interned[slot].contains(string) { interned[slot].append(string) }
+        }
+        for i in instructions.indices where instructions[i].literal >= 0 {
+            let kind = instructions[i].kind
+            let op = instructions[i].op
+            let literal = literals[Int(instructions[i].literal)]
+            switch kind {
+            case .fact, .commune, .procedure:
+                guard let list = strings(op, literal), interned[Int(instructions[i].slot)].count <= 64 else {
+                    continue
+                }
+                var mask: UInt64 = 0
+                for string in list {
+                    let id = interned[Int(instructions[i].slot)].firstIndex(of: string)!
+                    mask |= 1 << UInt64(id)
+                }
+                instructions[i].mask = mask
+                instructions[i].fast = op == .eq || op == .in ? 1 : 2
+            case .channel, .applicantKind:
+                let names =
+                    kind == .channel
+                    ? Dossier.Channel.allCases.map(\.rawValue) : Dossier.Applicant.Kind.allCases.map(\.rawValue)
+                var mask: UInt64 = 0
+                for (c, name) in names.enumerated() {
+                    let code: UInt64 =
+                        ConditionProgram.compareString(name, op, literal).map { 1 + UInt64($0.rawValue) } ?? 0
+                    mask |= code << UInt64(2 * c)
+                }
+                instructions[i].mask = mask
+                instructions[i].fast = 3
+            default:
+                continue
+            }
+        }
+        var internFirst: [Int32] = []
+        var internCount: [Int32] = []
+        var internStrings: [String] = []
+        var internBytes: [UInt8] = []
+        var internStart: [Int32] = []
+        var internLength: [Int32] = []
+        for list in interned {
+            internFirst.append(Int32(internStrings.count))
+            internCount.append(list.count <= 64 ? Int32(list.count) : 0)
+            for string in list {
+                internStrings.append(string)
+                internStart.append(Int32(internBytes.count))
+                if string.utf8.allSatisfy({ $0 < 0x80 }) {
+                    internLength.append(Int32(string.utf8.count))
+                    internBytes.append(contentsOf: string.utf8)
+                } else {
+                    internLength.append(-1)
+                }
+            }
+        }
+        self.communeSlot = communeSlot
+        self.procedureSlot = procedureSlot
+        self.slotCount = slotCount
+        self.internFirst = internFirst
+        self.internCount = internCount
+        self.internStrings = internStrings
+        self.internBytes = internBytes
+        self.internStart = internStart
+        self.internLength = internLength
         self.instructions = instructions
         self.literals = literals
         self.sources = sources
@@ -204,7 +332,7 @@ final class ConditionProgram: Sendable {
     /// The dossier travels as a pointer: captured by value in these closures it was copied (every field retained)
     /// for each rule, which dominated the profile.
     func withFacts<R>(of dossier: UnsafePointer<Dossier>, slots: [Int32], _ body: (Facts) -> R) -> R {
-        let count = max(factNames.count, 1)
+        let count = max(slotCount, 1)
         return withUnsafeTemporaryAllocation(of: Loaded.self, capacity: count) { loaded in
             withUnsafeTemporaryAllocation(of: FactValue?.self, capacity: count) { others in
                 let l = loaded.baseAddress!
@@ -212,9 +340,19 @@ final class ConditionProgram: Sendable {
                 l.initialize(repeating: Loaded(kind: 0, bits: 0, number: 0), count: count)
                 // `others[slot]` is initialized only where `loaded[slot].kind == 4`; most facts are numbers.
                 defer {
-                    for slot in 0..<count where l[slot].kind == 4 { (o + slot).deinitialize(count: 1) }
+                    for slot in 0..<count where l[slot].kind == 4 || l[slot].kind == 5 {
+                        (o + slot).deinitialize(count: 1)
+                    }
                 }
                 loadFacts(dossier, loaded: l, others: o, slots: slots)
+                if communeSlot >= 0 {
+                    l[Int(communeSlot)] = Loaded(
+                        kind: 6, bits: intern(dossier.pointee.commune, Int(communeSlot)), number: 0)
+                }
+                if procedureSlot >= 0 {
+                    l[Int(procedureSlot)] = Loaded(
+                        kind: 6, bits: intern(dossier.pointee.procedure, Int(procedureSlot)), number: 0)
+                }
                 return body(Facts(loaded: UnsafeBufferPointer(loaded), others: UnsafeBufferPointer(others)))
             }
         }
@@ -259,7 +397,7 @@ final class ConditionProgram: Sendable {
     }
 
     @inline(__always)
-    private static func store(
+    private func store(
         _ value: FactValue, _ slot: Int, _ loaded: UnsafeMutablePointer<Loaded>,
         _ others: UnsafeMutablePointer<FactValue?>
     ) {
@@ -268,13 +406,50 @@ final class ConditionProgram: Sendable {
         case .number(let d): loaded[slot] = Loaded(kind: 2, bits: 0, number: d)
         case .bool(let b): loaded[slot] = Loaded(kind: 3, bits: b ? 1 : 0, number: 0)
         default:
-            if loaded[slot].kind == 4 {
+            if loaded[slot].kind == 4 || loaded[slot].kind == 5 {
                 others[slot] = value
             } else {
                 (others + slot).initialize(to: value)
             }
-            loaded[slot] = Loaded(kind: 4, bits: 0, number: 0)
+            if case .string(let s) = value {
+                loaded[slot] = Loaded(kind: 5, bits: intern(s, slot), number: 0)
+            } else {
+                loaded[slot] = Loaded(kind: 4, bits: 0, number: 0)
+            }
         }
+    }
+
+    /// The id of `s` among the strings slot `slot` is compared with, or -1 (not among them, or none are).
+    func intern(_ s: String, _ slot: Int) -> Int64 {
+        let count = Int(internCount[slot])
+        if count == 0 { return -1 }
+        let first = Int(internFirst[slot])
+        let ascii = s.utf8.withContiguousStorageIfAvailable { b -> Int64? in
+            var high: UInt8 = 0
+            for byte in b { high |= byte }
+            guard high < 0x80 else { return nil }
+            // Two ASCII strings are equal exactly when their bytes are.
+            let found = internBytes.withUnsafeBufferPointer { bytes -> Int in
+                internLength.withUnsafeBufferPointer { lengths -> Int in
+                    internStart.withUnsafeBufferPointer { starts -> Int in
+                        for e in first..<(first + count) {
+                            let length = Int(lengths[e])
+                            if length < 0 { return -2 }  // a non-ASCII literal: compare as strings
+                            guard length == b.count else { continue }
+                            let start = Int(starts[e])
+                            var j = 0
+                            while j < length && bytes[start + j] == b[j] { j += 1 }
+                            if j == length { return e - first }
+                        }
+                        return -1
+                    }
+                }
+            }
+            return found == -2 ? nil : Int64(found)
+        }
+        if let ascii, let id = ascii { return id }
+        for k in 0..<count where internStrings[first + k] == s { return Int64(k) }
+        return -1
     }
 
     /// Loads the dossier's value of each fact in `slots` (the buffers hold absent values on entry).
@@ -292,7 +467,7 @@ final class ConditionProgram: Sendable {
                         var slot = buckets[ConditionProgram.bucket(name)]
                         while slot >= 0 {
                             if factNames[Int(slot)] == name {
-                                ConditionProgram.store(value, Int(slot), loaded, others)
+                                store(value, Int(slot), loaded, others)
                                 break
                             }
                             slot = chain[Int(slot)]
@@ -303,7 +478,7 @@ final class ConditionProgram: Sendable {
         } else {
             for slot in slots {
                 if let value = dossier.pointee.facts[factNames[Int(slot)]] {
-                    ConditionProgram.store(value, Int(slot), loaded, others)
+                    store(value, Int(slot), loaded, others)
                 }
             }
         }
@@ -328,23 +503,62 @@ final class ConditionProgram: Sendable {
             children.withUnsafeBufferPointer { kids in
                 literals.withUnsafeBufferPointer { literals in
                     roots.withUnsafeBufferPointer { roots in
-                        for r in rules {
-                            let verdict = ConditionProgram.run(roots[Int(r)], nodes, kids, literals, dossier, facts)
-                            if verdict.isTrue { return r }
-                            if failures.isEmpty { failures.reserveCapacity(rules.count) }
-                            failures.append(Explanation.Failure(rule: r, node: verdict.node, why: verdict.why))
+                        // Failures go to the stack, then into one array of the exact size.
+                        withUnsafeTemporaryAllocation(of: Explanation.Failure.self, capacity: max(rules.count, 1)) {
+                            buffer in
+                            let out = buffer.baseAddress!
+                            var count = 0
+                            var fired: Int32 = -1
+                            var context = Context(
+                                nodes: nodes, kids: kids, literals: literals, dossier: dossier, facts: facts)
+                            for r in rules {
+                                let verdict = ConditionProgram.run(roots[Int(r)], &context)
+                                if verdict.isTrue {
+                                    fired = r
+                                    break
+                                }
+                                (out + count).initialize(
+                                    to: Explanation.Failure(rule: r, node: verdict.node, why: verdict.why))
+                                count += 1
+                            }
+                            if count > 0 {
+                                failures = [Explanation.Failure](unsafeUninitializedCapacity: count) { array, n in
+                                    array.baseAddress!.moveInitialize(from: out, count: count)
+                                    n = count
+                                }
+                            }
+                            return fired
                         }
-                        return -1
                     }
                 }
             }
         }
     }
 
+    /// Everything a node reads, passed to the recursive `run` as one pointer rather than twelve words.
+    struct Context {
+        var nodes: UnsafeBufferPointer<Instruction>
+        var kids: UnsafeBufferPointer<Int32>
+        var literals: UnsafeBufferPointer<Literal>
+        var dossier: UnsafePointer<Dossier>
+        var facts: Facts
+    }
+
     static func run(
         _ index: Int32, _ nodes: UnsafeBufferPointer<Instruction>, _ kids: UnsafeBufferPointer<Int32>,
         _ literals: UnsafeBufferPointer<Literal>, _ dossier: UnsafePointer<Dossier>, _ facts: Facts
     ) -> Verdict {
+        withUnsafePointer(
+            to: Context(nodes: nodes, kids: kids, literals: literals, dossier: dossier, facts: facts)
+        ) { run(index, $0) }
+    }
+
+    static func run(_ index: Int32, _ c: UnsafePointer<Context>) -> Verdict {
+        let nodes = c.pointee.nodes
+        let kids = c.pointee.kids
+        let literals = c.pointee.literals
+        let dossier = c.pointee.dossier
+        let facts = c.pointee.facts
         let i = Int(index)
         switch nodes[i].kind {
         case .always:
@@ -352,32 +566,31 @@ final class ConditionProgram: Sendable {
         case .all:
             let first = Int(nodes[i].firstChild)
             for k in first..<(first + Int(nodes[i].childCount)) {
-                let v = run(kids[k], nodes, kids, literals, dossier, facts)
+                let v = run(kids[k], c)
                 if !v.isTrue { return v }
             }
             return .holds
         case .any:
             let first = Int(nodes[i].firstChild)
             for k in first..<(first + Int(nodes[i].childCount))
-            where run(kids[k], nodes, kids, literals, dossier, facts).isTrue {
+            where run(kids[k], c).isTrue {
                 return .holds
             }
             return Verdict(node: index, why: .isFalse)
         case .not:
-            let v = run(kids[Int(nodes[i].firstChild)], nodes, kids, literals, dossier, facts)
+            let v = run(kids[Int(nodes[i].firstChild)], c)
             return v.isTrue ? Verdict(node: index, why: .isFalse) : .holds
         case .procedure:
+            if nodes[i].fast != 0 { return member(facts.loaded[Int(nodes[i].slot)].bits, nodes[i], index) }
             return verdict(
                 compareString(dossier.pointee.procedure, nodes[i].op, literals[Int(nodes[i].literal)]), index)
         case .channel:
-            return verdict(
-                compareString(dossier.pointee.channel.rawValue, nodes[i].op, literals[Int(nodes[i].literal)]), index)
+            return byCase(channelIndex(dossier.pointee.channel), nodes[i].mask, index)
         case .commune:
+            if nodes[i].fast != 0 { return member(facts.loaded[Int(nodes[i].slot)].bits, nodes[i], index) }
             return verdict(compareString(dossier.pointee.commune, nodes[i].op, literals[Int(nodes[i].literal)]), index)
         case .applicantKind:
-            return verdict(
-                compareString(dossier.pointee.applicant.kind.rawValue, nodes[i].op, literals[Int(nodes[i].literal)]),
-                index)
+            return byCase(kindIndex(dossier.pointee.applicant.kind), nodes[i].mask, index)
         case .documents:
             return verdict(documents(dossier.pointee.documents, nodes[i].op, literals[Int(nodes[i].literal)]), index)
         case .fact:
@@ -389,6 +602,7 @@ final class ConditionProgram: Sendable {
                 return Verdict(node: index, why: .missing)
             }
             if op == .exists { return nodes[i].bits != 0 ? .holds : Verdict(node: index, why: .isFalse) }
+            if kind == 5 && nodes[i].fast != 0 { return member(facts.loaded[slot].bits, nodes[i], index) }
             let literalKind = nodes[i].literalKind
             if (kind == 1 || kind == 2) && (literalKind == 1 || literalKind == 2) && op != .in && op != .notIn {
                 if kind == 1 && literalKind == 1 {
@@ -402,6 +616,40 @@ final class ConditionProgram: Sendable {
             }
             guard let value = facts.value(slot) else { return Verdict(node: index, why: .missing) }
             return verdict(compare(value, op, literals[Int(nodes[i].literal)]), index)
+        }
+    }
+
+    /// An interned string `id` against a string condition (`fast` 1 or 2).
+    @inline(__always)
+    private static func member(_ id: Int64, _ node: Instruction, _ index: Int32) -> Verdict {
+        let found = id >= 0 && (node.mask >> UInt64(id)) & 1 != 0
+        return found == (node.fast == 1) ? .holds : Verdict(node: index, why: .isFalse)
+    }
+
+    /// A condition on an enum field, answered per case when compiled.
+    @inline(__always)
+    private static func byCase(_ c: Int, _ table: UInt64, _ index: Int32) -> Verdict {
+        let code = (table >> UInt64(2 * c)) & 3
+        if code == 0 { return .holds }
+        return Verdict(node: index, why: Why(rawValue: UInt8(code - 1))!)
+    }
+
+    @inline(__always)
+    private static func channelIndex(_ channel: Dossier.Channel) -> Int {
+        switch channel {
+        case .online: return 0
+        case .counter: return 1
+        case .post: return 2
+        }
+    }
+
+    @inline(__always)
+    private static func kindIndex(_ kind: Dossier.Applicant.Kind) -> Int {
+        switch kind {
+        case .citizen: return 0
+        case .household: return 1
+        case .enterprise: return 2
+        case .organisation: return 3
         }
     }
 

@@ -22,6 +22,9 @@ public struct DelegationRegistry: Sendable {
     private let byId: [String: Int]
     /// Records by procedure code (one string hash per dossier); the delegatee is compared in the loop.
     private let byProcedure: [String: [Int32]]
+    /// `byProcedure` for the hot path: procedure code → index into `candidateLists`.
+    private let procedureLookup: StringIndex
+    private let candidateLists: [[Int32]]
     /// Index of each record superseded by another record.
     private let superseded: Set<Int>
 
@@ -48,6 +51,9 @@ public struct DelegationRegistry: Sendable {
                 revokedAt: r.revokedAt?.timeIntervalSince1970 ?? .infinity, conditions: r.compiledConditions)
         }
         byProcedure = index
+        let codes = index.keys.sorted()
+        candidateLists = codes.map { index[$0]! }
+        procedureLookup = StringIndex(Dictionary(uniqueKeysWithValues: codes.enumerated().map { ($1, $0) }))
         applies = records.map { .init(.init(id: $0.id, instrument: $0.instrument.number, status: "applies")) }
         self.superseded = superseded
     }
@@ -79,7 +85,8 @@ public struct DelegationRegistry: Sendable {
     /// whose scope (territory, applicant kinds) or conditions do not match → outside conditions; otherwise revoked
     /// if a record was revoked, else expired if a period has ended, else not yet valid.
     func authorize(_ d: UnsafePointer<Dossier>, delegatee: String, at instant: Date) -> Authorization {
-        guard let all = byProcedure[d.pointee.procedure] else { return .refused(.noDelegation, []) }
+        guard let list = procedureLookup[d.pointee.procedure] else { return .refused(.noDelegation, []) }
+        let all = candidateLists[list]
         var candidates: [Int32] = all
         if all.contains(where: { records[Int($0)].delegatee != delegatee }) {
             candidates = all.filter { records[Int($0)].delegatee == delegatee }

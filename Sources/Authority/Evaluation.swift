@@ -24,8 +24,11 @@ public struct Evaluation: Sendable, Equatable {
     public let escalationReason: EscalationReason?
     public let explanation: Explanation
     /// The version of the rule set that evaluated the dossier.
-    public let ruleSetVersion: String
+    public var ruleSetVersion: String { versionOverride ?? explanation.compiledVersion ?? "" }
     private let citation: Citation?
+    /// nil when the version is the explanation's compiled rule set's (every evaluation by ``RuleSet``), which
+    /// spares a reference per evaluation.
+    private let versionOverride: String?
 
     /// The rule that fired; nil when the delegation check or the document check decided.
     public var ruleId: String? { citation?.ruleId }
@@ -60,7 +63,7 @@ public struct Evaluation: Sendable, Equatable {
         self.review = review
         self.escalationReason = escalationReason
         self.citation = citation
-        self.ruleSetVersion = ruleSetVersion
+        self.versionOverride = explanation.compiledVersion == ruleSetVersion ? nil : ruleSetVersion
         self.explanation = explanation
     }
 

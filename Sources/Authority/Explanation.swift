@@ -73,17 +73,40 @@ public struct Explanation: Sendable, Equatable, Codable {
         }
     }
 
+    /// What the rules stage never has: one optional reference, so that building and dropping a rules-stage
+    /// explanation touches as few references as possible.
+    private final class Extra: Sendable {
+        let delegationCandidates: [DelegationCheck]
+        let missingDocuments: [String]
+        let decodedRule: String?
+        let rendered: [RuleCheck]?
+
+        init(
+            delegationCandidates: [DelegationCheck], missingDocuments: [String], decodedRule: String?,
+            rendered: [RuleCheck]?
+        ) {
+            self.delegationCandidates = delegationCandidates
+            self.missingDocuments = missingDocuments
+            self.decodedRule = decodedRule
+            self.rendered = rendered
+        }
+    }
+
     public let stage: Stage
     /// When no delegation applied: each record for the procedure and delegatee, and why it did not apply.
-    public let delegationCandidates: [DelegationCheck]
-    public let missingDocuments: [String]
+    public var delegationCandidates: [DelegationCheck] { extra?.delegationCandidates ?? [] }
+    public var missingDocuments: [String] { extra?.missingDocuments ?? [] }
 
     private let used: SharedCheck?
     private let compiled: CompiledRules?
     private let failures: [Failure]
     private let firedIndex: Int32
-    private let decodedRule: String?
-    private let rendered: [RuleCheck]?
+    private let extra: Extra?
+    private var decodedRule: String? { extra?.decodedRule }
+    private var rendered: [RuleCheck]? { extra?.rendered }
+
+    /// The version of the compiled rule set the explanation refers to.
+    var compiledVersion: String? { compiled?.version }
 
     /// The delegation used; nil when none applied.
     public var delegation: DelegationCheck? { used?.check }
@@ -101,13 +124,15 @@ public struct Explanation: Sendable, Equatable, Codable {
     ) {
         self.stage = stage
         self.used = delegation
-        self.delegationCandidates = delegationCandidates
-        self.missingDocuments = missingDocuments
+        self.extra =
+            delegationCandidates.isEmpty && missingDocuments.isEmpty
+            ? nil
+            : Extra(
+                delegationCandidates: delegationCandidates, missingDocuments: missingDocuments, decodedRule: nil,
+                rendered: nil)
         self.compiled = compiled
         self.failures = failures
         self.firedIndex = firedIndex
-        self.decodedRule = nil
-        self.rendered = nil
     }
 
     /// The rules up to the one that fired (every rule when none did), each with what happened to it.
@@ -145,10 +170,11 @@ public struct Explanation: Sendable, Equatable, Codable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         stage = try c.decode(Stage.self, forKey: .stage)
         used = try c.decodeIfPresent(DelegationCheck.self, forKey: .delegation).map(SharedCheck.init)
-        delegationCandidates = try c.decodeIfPresent([DelegationCheck].self, forKey: .delegationCandidates) ?? []
-        missingDocuments = try c.decodeIfPresent([String].self, forKey: .missingDocuments) ?? []
-        decodedRule = try c.decodeIfPresent(String.self, forKey: .rule)
-        rendered = try c.decodeIfPresent([RuleCheck].self, forKey: .ruleChecks) ?? []
+        extra = Extra(
+            delegationCandidates: try c.decodeIfPresent([DelegationCheck].self, forKey: .delegationCandidates) ?? [],
+            missingDocuments: try c.decodeIfPresent([String].self, forKey: .missingDocuments) ?? [],
+            decodedRule: try c.decodeIfPresent(String.self, forKey: .rule),
+            rendered: try c.decodeIfPresent([RuleCheck].self, forKey: .ruleChecks) ?? [])
         compiled = nil
         failures = []
         firedIndex = -1

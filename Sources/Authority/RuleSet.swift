@@ -183,9 +183,14 @@ final class CompiledRules: Sendable {
     let program: ConditionProgram
     let plans: [String: Plan]
     let defaultPlan: Plan
+    /// `plans` for the hot path: procedure code → index into `planList`.
+    private let planLookup: StringIndex
+    private let planList: [Plan]
 
     func plan(for procedure: String) -> Plan {
-        plans.isEmpty ? defaultPlan : plans[procedure] ?? defaultPlan
+        if planList.isEmpty { return defaultPlan }
+        guard let i = planLookup[procedure] else { return defaultPlan }
+        return planList[i]
     }
 
     init(rules: [Rule], version: String) {
@@ -214,5 +219,8 @@ final class CompiledRules: Sendable {
         }
         self.plans = plans
         defaultPlan = plan(for: nil)
+        let codes = plans.keys.sorted()
+        planList = codes.map { plans[$0]! }
+        planLookup = StringIndex(Dictionary(uniqueKeysWithValues: codes.enumerated().map { ($1, $0) }))
     }
 }

@@ -3,7 +3,10 @@
 import Authority
 import Foundation
 
-let runs = 7
+let environment = ProcessInfo.processInfo.environment
+/// `AUTHORITY_BENCH_RUNS` and `AUTHORITY_BENCH_DIVISOR` shrink a run for profiling (valgrind --tool=callgrind).
+let runs = environment["AUTHORITY_BENCH_RUNS"].flatMap { Int($0) } ?? 7
+let divisor = max(environment["AUTHORITY_BENCH_DIVISOR"].flatMap { Int($0) } ?? 1, 1)
 let only = CommandLine.arguments.dropFirst().first
 
 /// CPU time of the calling thread: on a shared machine wall time also counts other processes' turns.
@@ -124,7 +127,7 @@ for d in dossiers {
         d, department: "industrial-zones", delegations: registry, catalogue: catalogue, at: instant)
     histogram[e.ruleId ?? e.outcome.rawValue, default: 0] += 1
 }
-let evaluations = 1_000_000
+let evaluations = 1_000_000 / divisor
 measure("rule-eval", operations: evaluations) {
     var acc = 0
     for i in 0..<evaluations {
@@ -162,7 +165,7 @@ let limits = [
     TimeLimit(value: 15, unit: .workingDays), TimeLimit(value: 30, unit: .days),
     TimeLimit(value: 10, unit: .workingDays), TimeLimit(value: 5, unit: .workingDays),
 ]
-let computations = 10_000_000
+let computations = 10_000_000 / divisor
 measure("due-date", operations: computations) {
     var acc = 0
     for i in 0..<computations {
