@@ -25,6 +25,16 @@ let package = Package(
         // Raw C baselines measured in the same run as the Swift modules.
         .target(name: "CKafkaRaw", linkerSettings: [.linkedLibrary("rdkafka")]),
         .target(name: "CPostgresRaw", linkerSettings: [.linkedLibrary("pq")]),
+        // One worker end to end (consume, decide, COPY decisions + offsets + outbox) next to its raw baselines.
+        .executableTarget(
+            name: "WorkerBench",
+            dependencies: [
+                .product(name: "Processing", package: "MotCua"), .product(name: "Kafka", package: "MotCua"),
+                .product(name: "Postgres", package: "MotCua"), .product(name: "Authority", package: "MotCua"),
+                "CWorkerRaw",
+            ]
+        ),
+        .target(name: "CWorkerRaw", linkerSettings: [.linkedLibrary("pq")]),
     ],
     swiftLanguageModes: [.v6]
 )

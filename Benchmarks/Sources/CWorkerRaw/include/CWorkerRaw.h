@@ -1,0 +1,34 @@
+#ifndef MOTCUA_CWORKERRAW_H
+#define MOTCUA_CWORKERRAW_H
+// The raw libpq baseline of WorkerBench: the worker's batch transactions (COPY decisions, COPY outbox, advance the
+// stored offsets, COMMIT) written the way a C programmer would, with PQputCopyData and a prepared UPDATE.
+#include <stddef.h>
+
+/// One partition's offset move in a batch: the stored next offset goes from `expected` to `next`.
+typedef struct {
+    int partition;
+    long long expected;
+    long long next;
+} raw_offset_move;
+
+/// One transaction: decision rows [decision_start, decision_end), outbox rows [outbox_start, outbox_end) and offset
+/// moves [move_start, move_end) of the arrays given to raw_worker_replay.
+typedef struct {
+    long long decision_start, decision_end;
+    long long outbox_start, outbox_end;
+    int move_start, move_end;
+} raw_batch;
+
+/// Connects with `conninfo` (URL or key=value), then for every batch: BEGIN; COPY `decision_copy` FROM STDIN with its
+/// decision rows; COPY `outbox_copy` with its outbox rows; a prepared fenced UPDATE of consumer_offsets
+/// (group, topic, partition, expected → next) per move, failing if a row does not match; COMMIT. Fields are
+/// NUL-terminated strings (`fields[row * columns + column]`, NULL = SQL NULL), escaped for the COPY text format.
+/// `seconds` is the time from the first BEGIN to the last COMMIT. Returns the decision rows copied, or -1 with a
+/// message in `error`.
+long long raw_worker_replay(const char *conninfo, const char *group, const char *topic,
+                            const char *decision_copy, const char *const *decision_fields, int decision_columns,
+                            const char *outbox_copy, const char *const *outbox_fields, int outbox_columns,
+                            const raw_batch *batches, int batch_count, const raw_offset_move *moves,
+                            double *seconds, char *error, size_t error_size);
+
+#endif

@@ -1,0 +1,376 @@
+import Authority
+import CWorkerRaw
+import Foundation
+import Kafka
+import Logging
+import Postgres
+import Processing
+
+/// The department topic's messages of this run, and where they start.
+struct ProducedTasks {
+    var topic: String
+    var count: Int
+    var start: [Int32: Int64]
+    var end: [Int32: Int64]
+    var values: [[UInt8]]
+    var averageBytes: Double
+}
+
+/// One timed run of the worker (``EffectivelyOnceConsumer`` + ``DepartmentWorker``) over the produced tasks.
+struct WorkerRound {
+    var rate: Double
+    /// Seconds from starting the consumer (group join included) to the last commit.
+    var wallWithJoin: Double
+    /// Seconds from the first batch's `write` to the last commit.
+    var seconds: Double
+    var batches: [TimedWriter.Batch]
+    var writeSeconds: Double
+    var commitSeconds: Double
+    var pollSeconds: Double
+    /// This process's CPU, in cores, between the first and last commit; and the whole machine's.
+    var processCores: Double
+    var machineCores: Double
+    /// CPU microseconds per dossier between the first and the last commit: this process, and the PostgreSQL cluster.
+    var processMicros: Double
+    var postgresMicros: Double
+}
+
+/// `text` (valid JSON as PostgreSQL prints jsonb) without the spaces between tokens.
+func compactJSON(_ text: String) -> String {
+    var out: [UInt8] = []
+    out.reserveCapacity(text.utf8.count)
+    var inString = false
+    var escaped = false
+    for byte in text.utf8 {
+        if inString {
+            out.append(byte)
+            if escaped {
+                escaped = false
+            } else if byte == 0x5C {
+                escaped = true
+            } else if byte == 0x22 {
+                inString = false
+            }
+        } else if byte == 0x22 {
+            inString = true
+            out.append(byte)
+        } else if byte != 0x20 && byte != 0x0A && byte != 0x09 && byte != 0x0D {
+            out.append(byte)
+        }
+    }
+    return String(decoding: out, as: UTF8.self)
+}
+
+/// One timed run of the raw C replay.
+struct RawRound {
+    var rate: Double
+    var processMicros: Double
+    var postgresMicros: Double
+}
+
+/// The decision and outbox rows a worker round wrote, grouped in its transactions, ready for the raw C replay.
+final class RawReplay {
+    let decisionColumns = 18
+    let outboxColumns = 7
+    var decisionFields: [UnsafeMutablePointer<CChar>?] = []
+    var outboxFields: [UnsafeMutablePointer<CChar>?] = []
+    var batches: [raw_batch] = []
+    var moves: [raw_offset_move] = []
+    var rows = 0
+
+    deinit {
+        for field in decisionFields { free(field) }
+        for field in outboxFields { free(field) }
+    }
+}
+
+struct ThroughputBench {
+    let runtime: Runtime
+    let admin: KafkaAdmin
+    let logger: Logger
+    let databaseURL: String
+    let postgresCPU: PostgresCPU?
+    static let decisionColumns =
+        "dossier_id, step, round, department, procedure, outcome, review, rule_id, rule_version, delegation_id, "
+        + "delegation_version, escalation_reason, forward_to, decided_at, source_topic, source_partition, "
+        + "source_offset, explanation"
+    static let outboxColumns = "source, event_id, topic, key, ce_type, payload, headers"
+
+    /// Produces `count` step tasks to the department topic and checks the broker kept all of them.
+    func produce(count: Int, seed: UInt64) throws -> ProducedTasks {
+        let topic = Topics.department(Workload.department)
+        var workload = Workload(bundle: runtime.bundle, seed: seed)
+        let encoder = MessageCoding.encoder()
+        let now = runtime.clock.now()
+        var values: [[UInt8]] = []
+        var keys: [String] = []
+        var ids: [String] = []
+        values.reserveCapacity(count)
+        for i in 0..<count {
+            let task = workload.stepTask(at: now, sequence: i + 1)
+            values.append(Array(try encoder.encode(task)))
+            keys.append(task.dossier.id)
+            ids.append(task.taskId.uuidString.lowercased())
+        }
+        let start = try highWatermarks(admin, topic: topic)
+        var config = KafkaProducerConfiguration(client: runtime.kafka)
+        config.linger = .milliseconds(5)
+        let producer = try KafkaProducer(configuration: config, logger: logger)
+        for i in 0..<count {
+            try producer.produce(
+                KafkaOutgoingMessage(
+                    topic: topic, key: keys[i], value: values[i],
+                    headers: [
+                        KafkaHeader("ce_specversion", "1.0"), KafkaHeader("ce_id", ids[i]),
+                        KafkaHeader("ce_type", MessageType.step), KafkaHeader("ce_source", "motcua/bench"),
+                        KafkaHeader("content-type", "application/json"),
+                    ]))
+        }
+        try producer.flush(timeout: .seconds(60))
+        guard producer.failedDeliveries == 0 else { fail("\(producer.failedDeliveries) step tasks were not delivered") }
+        try producer.close()
+        var end: [Int32: Int64] = [:]
+        var stored = 0
+        for (partition, first) in start {
+            let marks = try admin.watermarks(TopicPartition(topic, partition))
+            guard marks.low <= first else {
+                fail(
+                    "the devbroker dropped messages of this run from \(topic)[\(partition)] (it keeps ~5 MiB per "
+                        + "partition): lower --messages or restart the devbroker")
+            }
+            end[partition] = marks.high
+            stored += Int(marks.high - first)
+        }
+        guard stored == count else { fail("expected \(count) new messages on \(topic), found \(stored)") }
+        let bytes = values.reduce(0) { $0 + $1.count }
+        return ProducedTasks(
+            topic: topic, count: count, start: start, end: end, values: values,
+            averageBytes: Double(bytes) / Double(count))
+    }
+
+    /// Empties the tables the worker writes (this benchmark's database only) and checkpoints, so that every timed
+    /// round starts from the same state.
+    func resetTables(_ connection: PostgresConnection) throws {
+        try connection.executeScript(
+            "TRUNCATE decisions, outbox; DELETE FROM consumer_offsets WHERE consumer_group LIKE 'bench.%'; CHECKPOINT")
+    }
+
+    func workerRound(_ tasks: ProducedTasks, batchSize: Int, label: String) throws -> WorkerRound {
+        let connection = try PostgresConnection.connect(runtime.postgres, logger: logger)
+        try resetTables(connection)
+        let group = "bench.worker.\(label).\(UInt32.random(in: 0...UInt32.max))"
+        try seedOffsets(connection, group: group, topic: tasks.topic, tasks.start)
+
+        let worker = try DepartmentWorker(
+            department: Workload.department, bundle: runtime.bundle, clock: runtime.clock, logger: logger)
+        let timed = TimedWriter(worker, recordKeys: false, recordBatches: true)
+        var settings = EffectivelyOnceConsumer.Settings(group: group, topics: [tasks.topic])
+        settings.batchSize = batchSize
+        let consumer = EffectivelyOnceConsumer(
+            settings: settings, kafka: runtime.kafka, postgres: runtime.postgres, writer: timed, logger: logger,
+            afterCommit: { timed.committed() })
+        let started = ContinuousClock.now
+        let thread = BackgroundThread("consumer") {
+            do { try consumer.run() } catch { fail("consumer stopped: \(error)") }
+        }
+        var firstSeen: (ContinuousClock.Instant, Double, Double, Double, Int)?
+        let deadline = started + .seconds(120)
+        while timed.committedMessages < tasks.count {
+            let committed = timed.committedMessages
+            if firstSeen == nil && committed > 0 {
+                firstSeen = (
+                    ContinuousClock.now, processCPUSeconds(), machineCPUSeconds(),
+                    postgresCPU?.seconds() ?? .nan, committed
+                )
+            }
+            guard ContinuousClock.now < deadline else {
+                fail("the worker committed \(timed.committedMessages) of \(tasks.count) tasks in 120 s")
+            }
+            Thread.sleep(forTimeInterval: 0.001)
+        }
+        let finished = (ContinuousClock.now, processCPUSeconds(), machineCPUSeconds(), postgresCPU?.seconds() ?? .nan)
+        consumer.stop()
+        thread.wait()
+
+        let state = timed.snapshot()
+        let batches = state.batches.filter { $0.commitEnd != nil }
+        guard let first = batches.first, let lastCommit = batches.last?.commitEnd else { fail("no batch committed") }
+        let decided = try connection.query("SELECT count(*)::int8 AS n FROM decisions")[0].decode(Int64.self, "n")
+        guard decided == tasks.count else { fail("expected \(tasks.count) decision rows, found \(decided)") }
+
+        var write = 0.0
+        var commit = 0.0
+        for batch in batches {
+            write += (batch.writeEnd - batch.writeStart).seconds
+            commit += (batch.commitEnd! - batch.writeEnd).seconds
+        }
+        let seconds = (lastCommit - first.writeStart).seconds
+        let window = firstSeen.map { (finished.0 - $0.0).seconds } ?? .nan
+        let windowCount = Double(tasks.count - (firstSeen?.4 ?? tasks.count))
+        return WorkerRound(
+            rate: Double(tasks.count) / seconds, wallWithJoin: (lastCommit - started).seconds, seconds: seconds,
+            batches: batches, writeSeconds: write, commitSeconds: commit, pollSeconds: seconds - write - commit,
+            processCores: firstSeen.map { (finished.1 - $0.1) / window } ?? .nan,
+            machineCores: firstSeen.map { (finished.2 - $0.2) / window } ?? .nan,
+            processMicros: firstSeen.map { (finished.1 - $0.1) / windowCount * 1e6 } ?? .nan,
+            postgresMicros: firstSeen.map { (finished.3 - $0.3) / windowCount * 1e6 } ?? .nan)
+    }
+
+    /// The same messages read with a group-less ``KafkaConsumer`` (`assign` + `pollBatch`), nothing else.
+    func rawConsume(_ tasks: ProducedTasks, batchSize: Int) throws -> Double {
+        let consumer = try KafkaConsumer(
+            configuration: KafkaConsumerConfiguration(client: runtime.kafka, groupID: nil), logger: logger)
+        defer { consumer.close() }
+        try consumer.assign(
+            Dictionary(
+                uniqueKeysWithValues: tasks.start.map {
+                    (TopicPartition(tasks.topic, $0.key), KafkaOffset($0.value))
+                }))
+        var received = 0
+        var bytes = 0
+        var first: ContinuousClock.Instant?
+        var firstCount = 0
+        let deadline = ContinuousClock.now + .seconds(60)
+        while received < tasks.count {
+            let batch = try consumer.pollBatch(maxMessages: batchSize, timeout: .milliseconds(100))
+            if first == nil && !batch.isEmpty {
+                first = .now
+                firstCount = batch.count
+            }
+            for message in batch where message.offset < tasks.end[message.partition] ?? 0 {
+                received += 1
+                bytes += message.value.count
+            }
+            guard ContinuousClock.now < deadline else { fail("raw consume got \(received) of \(tasks.count) in 60 s") }
+        }
+        let seconds = (ContinuousClock.now - first!).seconds
+        precondition(bytes > 0)
+        return Double(tasks.count - firstCount) / seconds
+    }
+
+    /// Reads back what a worker round wrote and groups it into that round's transactions, for the C replay.
+    func collectReplay(_ tasks: ProducedTasks, round: WorkerRound) throws -> RawReplay {
+        let connection = try PostgresConnection.connect(runtime.postgres, logger: logger)
+        let columns = Self.decisionColumns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let decisions = try connection.query(
+            "SELECT \(Self.decisionColumns) FROM decisions ORDER BY source_partition, source_offset")
+        var decisionIndex: [Int64: Int] = [:]  // partition << 40 | offset → row
+        for (i, row) in decisions.enumerated() {
+            let key =
+                Int64(try row.decode(Int32.self, "source_partition")) << 40
+                | (try row.decode(Int64.self, "source_offset"))
+            decisionIndex[key] = i
+        }
+        let outboxNames = Self.outboxColumns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let outbox = try connection.query(
+            """
+            SELECT o.source, o.event_id, o.topic, o.key, o.ce_type, o.payload, o.headers, d.source_partition AS p,
+                   d.source_offset AS o
+            FROM outbox o JOIN decisions d ON d.dossier_id = o.key ORDER BY o.id
+            """)
+        var outboxByDecision: [Int: [Int]] = [:]
+        for (i, row) in outbox.enumerated() {
+            let key = Int64(try row.decode(Int32.self, "p")) << 40 | (try row.decode(Int64.self, "o"))
+            guard let d = decisionIndex[key] else { fail("outbox row without its decision") }
+            outboxByDecision[d, default: []].append(i)
+        }
+
+        let replay = RawReplay()
+        var position = tasks.start
+        for batch in round.batches {
+            var b = raw_batch()
+            b.decision_start = Int64(replay.decisionFields.count / replay.decisionColumns)
+            b.outbox_start = Int64(replay.outboxFields.count / replay.outboxColumns)
+            b.move_start = Int32(replay.moves.count)
+            for (partition, range) in batch.ranges.sorted(by: { $0.key < $1.key }) {
+                for offset in range.first...range.last {
+                    guard let d = decisionIndex[Int64(partition) << 40 | offset] else { continue }
+                    for name in columns {
+                        var value = try decisions[d].decodeIfPresent(String.self, name)
+                        // PostgreSQL prints jsonb with a space after ':' and ','; the worker sends compact JSON.
+                        if name == "explanation" { value = value.map(compactJSON) }
+                        replay.decisionFields.append(value.map { strdup($0) })
+                    }
+                    for o in outboxByDecision[d] ?? [] {
+                        for name in outboxNames {
+                            replay.outboxFields.append(
+                                try outbox[o].decodeIfPresent(String.self, name).map { strdup($0) })
+                        }
+                    }
+                }
+                replay.moves.append(
+                    raw_offset_move(
+                        partition: partition, expected: position[partition]!, next: range.last + 1))
+                position[partition] = range.last + 1
+            }
+            b.decision_end = Int64(replay.decisionFields.count / replay.decisionColumns)
+            b.outbox_end = Int64(replay.outboxFields.count / replay.outboxColumns)
+            b.move_end = Int32(replay.moves.count)
+            replay.batches.append(b)
+        }
+        replay.rows = replay.decisionFields.count / replay.decisionColumns
+        guard replay.rows == tasks.count else {
+            fail("replay has \(replay.rows) decision rows, expected \(tasks.count)")
+        }
+        return replay
+    }
+
+    /// The raw C replay of the worker's transactions; decision rows per second.
+    func rawCopy(_ tasks: ProducedTasks, replay: RawReplay) throws -> RawRound {
+        let connection = try PostgresConnection.connect(runtime.postgres, logger: logger)
+        try resetTables(connection)
+        let group = "bench.raw.\(UInt32.random(in: 0...UInt32.max))"
+        try seedOffsets(connection, group: group, topic: tasks.topic, tasks.start)
+        var seconds = 0.0
+        var error = [CChar](repeating: 0, count: 1024)
+        let decisionCopy = "COPY decisions (\(Self.decisionColumns)) FROM STDIN"
+        let outboxCopy = "COPY outbox (\(Self.outboxColumns)) FROM STDIN"
+        let errorSize = error.count
+        let cpuBefore = (processCPUSeconds(), postgresCPU?.seconds() ?? .nan)
+        let rows = replay.decisionFields.withUnsafeBufferPointer { decisions in
+            replay.outboxFields.withUnsafeBufferPointer { outbox in
+                decisions.withMemoryRebound(to: UnsafePointer<CChar>?.self) { d in
+                    outbox.withMemoryRebound(to: UnsafePointer<CChar>?.self) { o in
+                        raw_worker_replay(
+                            databaseURL, group, tasks.topic, decisionCopy, d.baseAddress, Int32(replay.decisionColumns),
+                            outboxCopy, o.baseAddress, Int32(replay.outboxColumns), replay.batches,
+                            Int32(replay.batches.count), replay.moves, &seconds, &error, errorSize)
+                    }
+                }
+            }
+        }
+        // Let the replay's backend exit and be reaped, so that its CPU shows in the postmaster's child times.
+        Thread.sleep(forTimeInterval: 0.3)
+        let cpuAfter = (processCPUSeconds(), postgresCPU?.seconds() ?? .nan)
+        guard rows == tasks.count else {
+            fail(
+                "raw COPY replay failed: \(String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))"
+            )
+        }
+        let stored = try connection.query("SELECT count(*)::int8 AS n FROM outbox")[0].decode(Int64.self, "n")
+        guard stored == replay.outboxFields.count / replay.outboxColumns else {
+            fail("raw replay outbox count differs")
+        }
+        return RawRound(
+            rate: Double(rows) / seconds, processMicros: (cpuAfter.0 - cpuBefore.0) / Double(rows) * 1e6,
+            postgresMicros: (cpuAfter.1 - cpuBefore.1) / Double(rows) * 1e6)
+    }
+
+    /// Outcome mix of the last worker round.
+    func outcomes() throws -> [(String, Int)] {
+        let connection = try PostgresConnection.connect(runtime.postgres, logger: logger)
+        return try connection.query(
+            "SELECT outcome || '/' || review AS o, count(*)::int8 AS n FROM decisions GROUP BY 1 ORDER BY 2 DESC"
+        ).map { (try $0.decode(String.self, "o"), Int(try $0.decode(Int64.self, "n"))) }
+    }
+
+    /// Average bytes of the rows a worker round wrote (decision row text, explanation, outbox payload).
+    func rowSizes() throws -> (decision: Double, explanation: Double, outbox: Double) {
+        let connection = try PostgresConnection.connect(runtime.postgres, logger: logger)
+        let d = try connection.query(
+            "SELECT avg(length(explanation::text))::float8 AS e, avg(pg_column_size(d.*))::float8 AS r FROM decisions d"
+        )[0]
+        let o = try connection.query("SELECT avg(length(payload))::float8 AS p FROM outbox")[0]
+        return (try d.decode(Double.self, "r"), try d.decode(Double.self, "e"), try o.decode(Double.self, "p"))
+    }
+}
