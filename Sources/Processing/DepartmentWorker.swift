@@ -57,6 +57,7 @@ public final class DepartmentWorker: BatchWriter {
         var rows: [DecisionRow] = []
         var outbox: [OutboxMessage] = []
         var commands: [(KafkaMessage, String)] = []
+        var explanations = ExplanationMemo()
         let decoder = MessageCoding.decoder()
         let encoder = MessageCoding.encoder()
         let now = clock.now()
@@ -82,8 +83,9 @@ public final class DepartmentWorker: BatchWriter {
             }
             let decision = Decider.decide(
                 task.dossier, department: department, bundle: bundle, ruleSet: ruleSet, checks: checks, at: now)
-            let row = try DecisionRow(task: task, decision: decision, department: department, ruleSet: ruleSet,
-                                      registry: bundle.delegations, at: now, source: message, encoder: encoder)
+            let row = DecisionRow(task: task, decision: decision, department: department, ruleSet: ruleSet,
+                                  registry: bundle.delegations, at: now, source: message,
+                                  explanation: try explanations.text(of: decision, encoder: encoder))
             rows.append(row)
             outbox += try effects(of: decision, task: task, at: now, encoder: encoder)
             report.outcomes[decision.outcome.rawValue, default: 0] += 1
@@ -196,6 +198,25 @@ public final class DepartmentWorker: BatchWriter {
     }
 }
 
+/// The encoded explanations of one batch.
+///
+/// Dossiers of one procedure that take the same path through the delegation check, the documents check and the
+/// rule table have equal explanations — a few dozen kinds among thousands of dossiers — and JSONEncoder costs far more
+/// than comparing two explanations: each kind is encoded once per batch. Equal explanations encode to the same text.
+struct ExplanationMemo {
+    private var kinds: [String: [(explanation: StoredExplanation, text: String)]] = [:]
+
+    mutating func text(of decision: StepDecision, encoder: JSONEncoder) throws -> String {
+        let explanation = Decider.explanation(of: decision)
+        let evaluation = explanation.evaluation
+        let key = "\(evaluation.stage.rawValue)/\(evaluation.firedRule ?? "")/\(evaluation.delegation?.id ?? "")"
+        if let known = kinds[key]?.first(where: { $0.explanation == explanation }) { return known.text }
+        let text = String(decoding: try encoder.encode(explanation), as: UTF8.self)
+        kinds[key, default: []].append((explanation, text))
+        return text
+    }
+}
+
 /// One row of `decisions`.
 struct DecisionRow: Sendable {
     var dossierId: String
@@ -214,11 +235,21 @@ struct DecisionRow: Sendable {
         task: StepTask, decision: StepDecision, department: String, ruleSet: RuleSet, registry: DelegationRegistry,
         at now: Date, source: KafkaMessage, encoder: JSONEncoder
     ) throws {
+        let explanation = String(decoding: try encoder.encode(Decider.explanation(of: decision)), as: UTF8.self)
+        self.init(
+            task: task, decision: decision, department: department, ruleSet: ruleSet, registry: registry, at: now,
+            source: source, explanation: explanation)
+    }
+
+    /// A row whose explanation is already encoded (``ExplanationMemo``).
+    init(
+        task: StepTask, decision: StepDecision, department: String, ruleSet: RuleSet, registry: DelegationRegistry,
+        at now: Date, source: KafkaMessage, explanation: String
+    ) {
         dossierId = task.dossier.id
         step = task.step
         round = task.round
         let delegationId = decision.evaluation.delegationId
-        let explanation = String(decoding: try encoder.encode(Decider.explanation(of: decision)), as: UTF8.self)
         text = [
             task.dossier.id, String(task.step), String(task.round), department, task.dossier.procedure,
             decision.outcome.rawValue, decision.review.rawValue, decision.evaluation.ruleId, ruleSet.version,

@@ -70,11 +70,14 @@ public final class OutboxRelay: Sendable {
                     try waitForLock(fresh)
                     connection = fresh
                 }
+                // Forget the wake-ups this read serves, then clear the flag before reading: a commit that lands
+                // after the read nudges again, so its rows never wait out the idle timeout.
+                while wakeup.semaphore.wait(timeout: .now()) == .success {}
+                wakeup.pending.store(false, ordering: .releasing)
                 let sent = try relayOnce(connection!)
                 attempt = 0
                 if sent > 0 { continue }
                 if stopRequested { break }
-                wakeup.pending.store(false, ordering: .releasing)
                 _ = wakeup.semaphore.wait(timeout: .now() + seconds(settings.idleWait))
             } catch {
                 if let error = error as? PostgresError, error.isConnectionFailure { connection = nil }
