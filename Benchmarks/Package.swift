@@ -22,6 +22,10 @@ let package = Package(
             name: "PostgresBench",
             dependencies: [.product(name: "Postgres", package: "MotCua"), "CPostgresRaw"]
         ),
+        .executableTarget(
+            name: "CoordinatorBench",
+            dependencies: [.product(name: "Processing", package: "MotCua"), .product(name: "Postgres", package: "MotCua")]
+        ),
         // Raw C baselines measured in the same run as the Swift modules.
         .target(name: "CKafkaRaw", linkerSettings: [.linkedLibrary("rdkafka")]),
         .target(name: "CPostgresRaw", linkerSettings: [.linkedLibrary("pq")]),
