@@ -92,36 +92,10 @@ public struct CoordinatorCommand: ParsableArguments {
                 settings: settings, postgres: runtime.postgres, clock: runtime.clock, recipients: recipients,
                 logger: runtime.logger, afterCommit: { relay.nudge() })
             let timerService = DeadlineTimerService(timer: timer, relay: relay, logger: runtime.logger)
-            try await run(services, timer: timerService, runtime: runtime, options: command.runtime)
+            try await runtime.run(
+                services, additional: [timerService], additionalHealth: { timer.isHealthy }, options: command.runtime)
         } catch {
             CoordinatorCommand.exit(withError: error)
         }
-    }
-
-    /// Like ``Runtime/run(_:options:)``, with the deadline timer next to the consumers (and in `/health`).
-    static func run(
-        _ services: [ProcessingService], timer: DeadlineTimerService, runtime: Runtime, options: RuntimeOptions
-    ) async throws {
-        var all: [any Service] = services
-        all.append(timer)
-        if let port = options.metricsPort {
-            let consumers = services.map(\.consumer)
-            let health = OperationsServer.Health(checks: [
-                "database": { consumers.allSatisfy(\.isHealthy) && timer.timer.isHealthy }
-            ])
-            all.append(OperationsServer.application(
-                port: port, registry: runtime.registry, health: health, portFile: options.metricsPortFile,
-                logger: runtime.logger))
-        }
-        var configuration = ServiceGroupConfiguration(
-            services: all.map {
-                .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup,
-                      failureTerminationBehavior: .gracefullyShutdownGroup)
-            },
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            cancellationSignals: [],
-            logger: runtime.logger)
-        configuration.maximumGracefulShutdownDuration = .seconds(options.drainSeconds)
-        try await ServiceGroup(configuration: configuration).run()
     }
 }

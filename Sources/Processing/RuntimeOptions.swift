@@ -80,12 +80,18 @@ public struct Runtime: Sendable {
             clock: clock, bundle: bundle, logger: logger, registry: registry)
     }
 
-    /// Runs the processing services (and the operations endpoint, if asked) until SIGTERM/SIGINT, then drains.
-    public func run(_ services: [ProcessingService], options: RuntimeOptions) async throws {
-        var all: [any Service] = services
+    /// Runs the processing services, any `additional` ones (healthy when `additionalHealth` says so) and the
+    /// operations endpoint, if asked, until SIGTERM/SIGINT; then drains.
+    public func run(
+        _ services: [ProcessingService], additional: [any Service] = [],
+        additionalHealth: @escaping @Sendable () -> Bool = { true }, options: RuntimeOptions
+    ) async throws {
+        var all: [any Service] = services + additional
         if let port = options.metricsPort {
             let consumers = services.map(\.consumer)
-            let health = OperationsServer.Health(checks: ["database": { consumers.allSatisfy(\.isHealthy) }])
+            let health = OperationsServer.Health(checks: [
+                "database": { consumers.allSatisfy(\.isHealthy) && additionalHealth() }
+            ])
             all.append(OperationsServer.application(
                 port: port, registry: registry, health: health, portFile: options.metricsPortFile, logger: logger))
         }

@@ -24,12 +24,14 @@ struct FaultTests {
         try pipeline.startWorker("labour", extra: ["--batch-size", "100"])
         let dossiers = (0..<2_000).map { _ in pipeline.generator.next(department: "labour", submittedAt: Date()) }
         let ids = dossiers.map(\.id)
-        try await pipeline.submit(dossiers)
+        try await pipeline.submit(Array(dossiers.prefix(1_000)))
         let some = await eventually(timeout: .seconds(60)) {
-            try pipeline.count("SELECT count(*) FROM decisions WHERE dossier_id = ANY($1::text[])", [ids]) >= 200
+            try pipeline.count("SELECT count(*) FROM decisions WHERE dossier_id = ANY($1::text[])", [ids]) >= 100
         }
         #expect(some, "\(pipeline.logs())")
         await pipeline.processes["labour"]!.crash()
+        // The rest arrives while the worker is dead, so the restarted one surely has work left mid-stream.
+        try await pipeline.submit(Array(dossiers.dropFirst(1_000)))
         let partial = try pipeline.count("SELECT count(*) FROM decisions WHERE dossier_id = ANY($1::text[])", [ids])
         #expect(partial < ids.count, "the worker finished before it was killed; the test proves nothing")
         try pipeline.startWorker("labour", name: "labour-again")
