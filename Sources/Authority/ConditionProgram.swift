@@ -76,7 +76,16 @@ final class ConditionProgram: Sendable {
         /// enum case, `mask` holding 2 bits per case (0 holds, else 1 + `Why.rawValue`).
         var fast: UInt8 = 0
         var mask: UInt64 = 0
+        /// In `code`: the node this leaf is, and where to continue when it holds / does not hold: a position in
+        /// `code` (always forward), or `jumpHolds`, `jumpOwn` (fails with this leaf's verdict), or `-3 - node`
+        /// (fails with `node`'s verdict, an `any` or a `not`, `isFalse`).
+        var node: Int32 = -1
+        var onTrue: Int32 = -1
+        var onFalse: Int32 = -2
     }
+
+    static let jumpHolds: Int32 = -1
+    static let jumpOwn: Int32 = -2
 
     /// A fact loaded for one evaluation: numbers and booleans as plain data, anything else in `FactValue` form.
     struct Loaded {
@@ -97,6 +106,11 @@ final class ConditionProgram: Sendable {
     let factNames: [String]
     /// Root node of each compiled condition, in the order given.
     let roots: [Int32]
+    /// The leaves of every condition in pre-order, with jump targets for all/any/not (short-circuit): evaluated by
+    /// one loop, no recursion. An empty `all`/`any` is a leaf.
+    let code: ContiguousArray<Instruction>
+    /// Position in `code` where each root starts.
+    let entries: [Int32]
     /// Fact slots each root reads.
     let slotsOfRoot: [[Int32]]
     /// Slots of the commune and the procedure code when conditions compare them with strings (after the facts'),
@@ -316,6 +330,59 @@ final class ConditionProgram: Sendable {
         self.chain = chain
         self.roots = roots
         self.slotsOfRoot = slotsOfRoot
+        (code, entries) = ConditionProgram.flatten(instructions, children, roots)
+    }
+
+    /// Compiles the node tree into leaves with jump targets (see `Instruction.onTrue`).
+    static func flatten(_ nodes: [Instruction], _ children: [Int32], _ roots: [Int32]) -> (
+        ContiguousArray<Instruction>, [Int32]
+    ) {
+        func isLeaf(_ n: Instruction) -> Bool {
+            switch n.kind {
+            case .all, .any: return n.childCount == 0
+            case .not: return false
+            default: return true
+            }
+        }
+        var code = ContiguousArray<Instruction>()
+        var position = [Int32](repeating: -1, count: nodes.count)
+        // Nodes are numbered in pre-order, so the leaves are too, and every jump goes forward.
+        for (i, n) in nodes.enumerated() where isLeaf(n) {
+            position[i] = Int32(code.count)
+            var leaf = n
+            leaf.node = Int32(i)
+            code.append(leaf)
+        }
+        func start(_ n: Int32) -> Int32 {
+            let node = nodes[Int(n)]
+            return isLeaf(node) ? position[Int(n)] : start(children[Int(node.firstChild)])
+        }
+        func fixed(_ target: Int32, _ n: Int32) -> Int32 { target == jumpOwn ? -3 - n : target }
+        func generate(_ n: Int32, _ onTrue: Int32, _ onFalse: Int32) {
+            let node = nodes[Int(n)]
+            let first = Int(node.firstChild)
+            let count = Int(node.childCount)
+            if isLeaf(node) {
+                code[Int(position[Int(n)])].onTrue = onTrue
+                code[Int(position[Int(n)])].onFalse = onFalse
+                return
+            }
+            switch node.kind {
+            case .all:
+                for k in 0..<count {
+                    generate(children[first + k], k + 1 < count ? start(children[first + k + 1]) : onTrue, onFalse)
+                }
+            case .any:
+                let fails = fixed(onFalse, n)
+                for k in 0..<count {
+                    generate(children[first + k], onTrue, k + 1 < count ? start(children[first + k + 1]) : fails)
+                }
+            default:  // not
+                generate(children[first], fixed(onFalse, n), onTrue)
+            }
+        }
+        for root in roots { generate(root, jumpHolds, jumpOwn) }
+        return (code, roots.map(start))
     }
 
     /// Evaluates one root on its own (delegation conditions).
@@ -324,7 +391,7 @@ final class ConditionProgram: Sendable {
     }
 
     func evaluate(root: Int, _ d: UnsafePointer<Dossier>) -> Verdict {
-        withFacts(of: d, slots: slotsOfRoot[root]) { facts in evaluate(node: roots[root], d, facts) }
+        withFacts(of: d, slots: slotsOfRoot[root]) { facts in evaluate(root: root, d, facts) }
     }
 
     /// Runs `body` with the dossier's facts in `slots` loaded into a stack buffer.
@@ -354,6 +421,79 @@ final class ConditionProgram: Sendable {
                         kind: 6, bits: intern(dossier.pointee.procedure, Int(procedureSlot)), number: 0)
                 }
                 return body(Facts(loaded: UnsafeBufferPointer(loaded), others: UnsafeBufferPointer(others)))
+            }
+        }
+    }
+
+    /// Facts another program already loaded for this dossier: its `facts` for the (sorted) `slots`.
+    struct SharedFacts {
+        var program: ConditionProgram
+        var facts: Facts
+        var slots: [Int32]
+
+        /// Whether `other`'s slot `slot` was loaded (binary search in `slots`).
+        func loaded(_ slot: Int32) -> Bool {
+            slots.withUnsafeBufferPointer { s in
+                var low = 0
+                var high = s.count
+                while low < high {
+                    let mid = (low + high) / 2
+                    if s[mid] < slot { low = mid + 1 } else { high = mid }
+                }
+                return low < s.count && s[low] == slot
+            }
+        }
+    }
+
+    /// The slot of fact `name`, or -1.
+    func slot(ofFact name: String) -> Int32 {
+        var slot = buckets[ConditionProgram.bucket(name)]
+        while slot >= 0 {
+            if factNames[Int(slot)] == name { return slot }
+            slot = chain[Int(slot)]
+        }
+        return -1
+    }
+
+    /// Evaluates one root (delegation conditions) reading the facts `shared` loaded where it can, and looking up
+    /// only the others in the dossier.
+    func evaluate(root: Int, _ dossier: UnsafePointer<Dossier>, sharing shared: SharedFacts) -> Verdict {
+        let count = max(slotCount, 1)
+        return withUnsafeTemporaryAllocation(of: Loaded.self, capacity: count) { loaded in
+            withUnsafeTemporaryAllocation(of: FactValue?.self, capacity: count) { others in
+                let l = loaded.baseAddress!
+                let o = others.baseAddress!
+                l.initialize(repeating: Loaded(kind: 0, bits: 0, number: 0), count: count)
+                defer {
+                    for slot in 0..<count where l[slot].kind == 4 || l[slot].kind == 5 {
+                        (o + slot).deinitialize(count: 1)
+                    }
+                }
+                for slot in slotsOfRoot[root] {
+                    let name = factNames[Int(slot)]
+                    let theirs = shared.program.slot(ofFact: name)
+                    if theirs >= 0 && shared.loaded(theirs) {
+                        let value = shared.facts.loaded[Int(theirs)]
+                        if value.kind == 4 || value.kind == 5 {
+                            // Strings are interned per slot: store again for ours.
+                            store(shared.facts.others[Int(theirs)]!, Int(slot), l, o)
+                        } else if value.kind != 0 {
+                            l[Int(slot)] = value
+                        }
+                    } else if let value = dossier.pointee.facts[name] {
+                        store(value, Int(slot), l, o)
+                    }
+                }
+                if communeSlot >= 0 {
+                    l[Int(communeSlot)] = Loaded(
+                        kind: 6, bits: intern(dossier.pointee.commune, Int(communeSlot)), number: 0)
+                }
+                if procedureSlot >= 0 {
+                    l[Int(procedureSlot)] = Loaded(
+                        kind: 6, bits: intern(dossier.pointee.procedure, Int(procedureSlot)), number: 0)
+                }
+                return evaluate(
+                    root: root, dossier, Facts(loaded: UnsafeBufferPointer(loaded), others: UnsafeBufferPointer(others)))
             }
         }
     }
@@ -484,35 +624,33 @@ final class ConditionProgram: Sendable {
         }
     }
 
-    /// Evaluates node `index` with facts already loaded (by slot).
-    func evaluate(node index: Int32, _ dossier: UnsafePointer<Dossier>, _ facts: Facts) -> Verdict {
-        instructions.withUnsafeBufferPointer { nodes in
-            children.withUnsafeBufferPointer { kids in
-                literals.withUnsafeBufferPointer { literals in
-                    ConditionProgram.run(index, nodes, kids, literals, dossier, facts)
-                }
+    /// Evaluates root `root` with facts already loaded (by slot).
+    func evaluate(root: Int, _ dossier: UnsafePointer<Dossier>, _ facts: Facts) -> Verdict {
+        code.withUnsafeBufferPointer { code in
+            literals.withUnsafeBufferPointer { literals in
+                withUnsafePointer(
+                    to: Context(code: code, literals: literals, dossier: dossier, facts: facts)
+                ) { ConditionProgram.run(entries[root], $0) }
             }
         }
     }
 
     /// The first of `rules` (roots) whose condition holds, or -1; records each failure before it.
     func firstHolding(
-        _ rules: [Int32], _ dossier: UnsafePointer<Dossier>, _ facts: Facts, failures: inout [Explanation.Failure]
+        _ rules: [Int32], _ dossier: UnsafePointer<Dossier>, _ facts: Facts, failures: inout Explanation.FailureList?
     ) -> Int32 {
-        instructions.withUnsafeBufferPointer { nodes in
-            children.withUnsafeBufferPointer { kids in
+        code.withUnsafeBufferPointer { code in
                 literals.withUnsafeBufferPointer { literals in
-                    roots.withUnsafeBufferPointer { roots in
+                    entries.withUnsafeBufferPointer { entries in
                         // Failures go to the stack, then into one array of the exact size.
                         withUnsafeTemporaryAllocation(of: Explanation.Failure.self, capacity: max(rules.count, 1)) {
                             buffer in
                             let out = buffer.baseAddress!
                             var count = 0
                             var fired: Int32 = -1
-                            var context = Context(
-                                nodes: nodes, kids: kids, literals: literals, dossier: dossier, facts: facts)
+                            var context = Context(code: code, literals: literals, dossier: dossier, facts: facts)
                             for r in rules {
-                                let verdict = ConditionProgram.run(roots[Int(r)], &context)
+                                let verdict = ConditionProgram.run(entries[Int(r)], &context)
                                 if verdict.isTrue {
                                     fired = r
                                     break
@@ -522,116 +660,115 @@ final class ConditionProgram: Sendable {
                                 count += 1
                             }
                             if count > 0 {
-                                failures = [Explanation.Failure](unsafeUninitializedCapacity: count) { array, n in
-                                    array.baseAddress!.moveInitialize(from: out, count: count)
-                                    n = count
-                                }
+                                failures = Explanation.FailureList.make(moving: out, count: count)
                             }
                             return fired
                         }
                     }
                 }
-            }
         }
     }
 
-    /// Everything a node reads, passed to the recursive `run` as one pointer rather than twelve words.
+    /// Everything a leaf reads, passed to `run` as one pointer.
     struct Context {
-        var nodes: UnsafeBufferPointer<Instruction>
-        var kids: UnsafeBufferPointer<Int32>
+        var code: UnsafeBufferPointer<Instruction>
         var literals: UnsafeBufferPointer<Literal>
         var dossier: UnsafePointer<Dossier>
         var facts: Facts
     }
 
-    static func run(
-        _ index: Int32, _ nodes: UnsafeBufferPointer<Instruction>, _ kids: UnsafeBufferPointer<Int32>,
-        _ literals: UnsafeBufferPointer<Literal>, _ dossier: UnsafePointer<Dossier>, _ facts: Facts
-    ) -> Verdict {
-        withUnsafePointer(
-            to: Context(nodes: nodes, kids: kids, literals: literals, dossier: dossier, facts: facts)
-        ) { run(index, $0) }
+    /// Runs the leaves of one condition from `entry`, following their jumps: the loop ends at `jumpHolds` or a
+    /// failure (jumps only go forward).
+    static func run(_ entry: Int32, _ c: UnsafePointer<Context>) -> Verdict {
+        let code = c.pointee.code.baseAddress!
+        var pc = Int(entry)
+        while true {
+            let leaf = code + pc
+            let why = test(leaf, c)
+            let next = why == 0 ? leaf.pointee.onTrue : leaf.pointee.onFalse
+            if next >= 0 {
+                pc = Int(next)
+                continue
+            }
+            if next == jumpHolds { return .holds }
+            if next == jumpOwn { return Verdict(node: leaf.pointee.node, why: Why(rawValue: why &- 1)!) }
+            return Verdict(node: -3 - next, why: .isFalse)
+        }
     }
 
-    static func run(_ index: Int32, _ c: UnsafePointer<Context>) -> Verdict {
-        let nodes = c.pointee.nodes
-        let kids = c.pointee.kids
-        let literals = c.pointee.literals
-        let dossier = c.pointee.dossier
-        let facts = c.pointee.facts
-        let i = Int(index)
-        switch nodes[i].kind {
+    /// 0 when the leaf holds, else 1 + `Why.rawValue`.
+    @inline(__always)
+    static func test(_ leaf: UnsafePointer<Instruction>, _ c: UnsafePointer<Context>) -> UInt8 {
+        let n = leaf
+        switch n.pointee.kind {
         case .always:
-            return .holds
-        case .all:
-            let first = Int(nodes[i].firstChild)
-            for k in first..<(first + Int(nodes[i].childCount)) {
-                let v = run(kids[k], c)
-                if !v.isTrue { return v }
-            }
-            return .holds
-        case .any:
-            let first = Int(nodes[i].firstChild)
-            for k in first..<(first + Int(nodes[i].childCount))
-            where run(kids[k], c).isTrue {
-                return .holds
-            }
-            return Verdict(node: index, why: .isFalse)
-        case .not:
-            let v = run(kids[Int(nodes[i].firstChild)], c)
-            return v.isTrue ? Verdict(node: index, why: .isFalse) : .holds
+            return 0
+        case .all:  // empty
+            return 0
+        case .any:  // empty
+            return 1
+        case .not:  // not a leaf
+            return 3
         case .procedure:
-            if nodes[i].fast != 0 { return member(facts.loaded[Int(nodes[i].slot)].bits, nodes[i], index) }
-            return verdict(
-                compareString(dossier.pointee.procedure, nodes[i].op, literals[Int(nodes[i].literal)]), index)
+            if n.pointee.fast != 0 { return member(c.pointee.facts.loaded[Int(n.pointee.slot)].bits, n) }
+            return code(
+                compareString(
+                    c.pointee.dossier.pointee.procedure, n.pointee.op, c.pointee.literals[Int(n.pointee.literal)]))
         case .channel:
-            return byCase(channelIndex(dossier.pointee.channel), nodes[i].mask, index)
+            return byCase(channelIndex(c.pointee.dossier.pointee.channel), n.pointee.mask)
         case .commune:
-            if nodes[i].fast != 0 { return member(facts.loaded[Int(nodes[i].slot)].bits, nodes[i], index) }
-            return verdict(compareString(dossier.pointee.commune, nodes[i].op, literals[Int(nodes[i].literal)]), index)
+            if n.pointee.fast != 0 { return member(c.pointee.facts.loaded[Int(n.pointee.slot)].bits, n) }
+            return code(
+                compareString(
+                    c.pointee.dossier.pointee.commune, n.pointee.op, c.pointee.literals[Int(n.pointee.literal)]))
         case .applicantKind:
-            return byCase(kindIndex(dossier.pointee.applicant.kind), nodes[i].mask, index)
+            return byCase(kindIndex(c.pointee.dossier.pointee.applicant.kind), n.pointee.mask)
         case .documents:
-            return verdict(documents(dossier.pointee.documents, nodes[i].op, literals[Int(nodes[i].literal)]), index)
+            return code(
+                documents(
+                    c.pointee.dossier.pointee.documents, n.pointee.op, c.pointee.literals[Int(n.pointee.literal)]))
         case .fact:
-            let slot = Int(nodes[i].slot)
-            let kind = facts.loaded[slot].kind
-            let op = nodes[i].op
+            let slot = Int(n.pointee.slot)
+            let loaded = c.pointee.facts.loaded.baseAddress! + slot
+            let kind = loaded.pointee.kind
+            let op = n.pointee.op
+            let literalKind = n.pointee.literalKind
             if kind == 0 {
-                if op == .exists, nodes[i].bits == 0, nodes[i].literalKind == 3 { return .holds }
-                return Verdict(node: index, why: .missing)
+                if op == .exists, n.pointee.bits == 0, literalKind == 3 { return 0 }
+                return 2
             }
-            if op == .exists { return nodes[i].bits != 0 ? .holds : Verdict(node: index, why: .isFalse) }
-            if kind == 5 && nodes[i].fast != 0 { return member(facts.loaded[slot].bits, nodes[i], index) }
-            let literalKind = nodes[i].literalKind
+            if op == .exists { return n.pointee.bits != 0 ? 0 : 1 }
+            if kind == 5 && n.pointee.fast != 0 { return member(loaded.pointee.bits, n) }
             if (kind == 1 || kind == 2) && (literalKind == 1 || literalKind == 2) && op != .in && op != .notIn {
-                if kind == 1 && literalKind == 1 {
-                    return verdict(ordered(facts.loaded[slot].bits, nodes[i].bits, op), index)
-                }
-                return verdict(ordered(facts.loaded[slot].number, nodes[i].number, op), index)
+                if kind == 1 && literalKind == 1 { return code(ordered(loaded.pointee.bits, n.pointee.bits, op)) }
+                return code(ordered(loaded.pointee.number, n.pointee.number, op))
             }
             if kind == 3 && literalKind == 3 && (op == .eq || op == .ne) {
-                let same = facts.loaded[slot].bits == nodes[i].bits
-                return (same == (op == .eq)) ? .holds : Verdict(node: index, why: .isFalse)
+                let same = loaded.pointee.bits == n.pointee.bits
+                return same == (op == .eq) ? 0 : 1
             }
-            guard let value = facts.value(slot) else { return Verdict(node: index, why: .missing) }
-            return verdict(compare(value, op, literals[Int(nodes[i].literal)]), index)
+            guard let value = c.pointee.facts.value(slot) else { return 2 }
+            return code(compare(value, op, c.pointee.literals[Int(n.pointee.literal)]))
         }
+    }
+
+    @inline(__always)
+    private static func code(_ r: Why?) -> UInt8 {
+        guard let r else { return 0 }
+        return r.rawValue &+ 1
     }
 
     /// An interned string `id` against a string condition (`fast` 1 or 2).
     @inline(__always)
-    private static func member(_ id: Int64, _ node: Instruction, _ index: Int32) -> Verdict {
-        let found = id >= 0 && (node.mask >> UInt64(id)) & 1 != 0
-        return found == (node.fast == 1) ? .holds : Verdict(node: index, why: .isFalse)
+    private static func member(_ id: Int64, _ node: UnsafePointer<Instruction>) -> UInt8 {
+        let found = id >= 0 && (node.pointee.mask >> UInt64(id)) & 1 != 0
+        return found == (node.pointee.fast == 1) ? 0 : 1
     }
 
     /// A condition on an enum field, answered per case when compiled.
     @inline(__always)
-    private static func byCase(_ c: Int, _ table: UInt64, _ index: Int32) -> Verdict {
-        let code = (table >> UInt64(2 * c)) & 3
-        if code == 0 { return .holds }
-        return Verdict(node: index, why: Why(rawValue: UInt8(code - 1))!)
+    private static func byCase(_ c: Int, _ table: UInt64) -> UInt8 {
+        UInt8(truncatingIfNeeded: (table >> UInt64(2 * c)) & 3)
     }
 
     @inline(__always)
@@ -651,12 +788,6 @@ final class ConditionProgram: Sendable {
         case .enterprise: return 2
         case .organisation: return 3
         }
-    }
-
-    @inline(__always)
-    private static func verdict(_ r: Why?, _ index: Int32) -> Verdict {
-        guard let r else { return .holds }
-        return Verdict(node: index, why: r)
     }
 
     /// nil when the comparison holds, otherwise why not.

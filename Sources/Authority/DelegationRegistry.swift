@@ -14,6 +14,7 @@ public struct DelegationRegistry: Sendable {
         var validTo: Int32
         var revokedAt: Double
         var conditions: ConditionProgram?
+        var delegatee: String
     }
 
     private let hot: [Hot]
@@ -48,7 +49,8 @@ public struct DelegationRegistry: Sendable {
             Hot(
                 subjectMask: r.subjectMask, wholeCity: r.scope.coversWholeCity, territory: Set(r.scope.territory),
                 validFrom: r.validFrom.dayNumber, validTo: r.validTo?.dayNumber ?? Int32.max,
-                revokedAt: r.revokedAt?.timeIntervalSince1970 ?? .infinity, conditions: r.compiledConditions)
+                revokedAt: r.revokedAt?.timeIntervalSince1970 ?? .infinity, conditions: r.compiledConditions,
+                delegatee: r.delegatee)
         }
         byProcedure = index
         let codes = index.keys.sorted()
@@ -84,12 +86,16 @@ public struct DelegationRegistry: Sendable {
     /// deploy/FORMATS.md ("Delegation validity"): no record for the procedure → no delegation; a record in force
     /// whose scope (territory, applicant kinds) or conditions do not match → outside conditions; otherwise revoked
     /// if a record was revoked, else expired if a period has ended, else not yet valid.
-    func authorize(_ d: UnsafePointer<Dossier>, delegatee: String, at instant: Date) -> Authorization {
+    ///
+    /// `shared`: facts the rules already loaded, read by the records' conditions instead of looking them up again.
+    func authorize(
+        _ d: UnsafePointer<Dossier>, delegatee: String, at instant: Date, sharing shared: ConditionProgram.SharedFacts?
+    ) -> Authorization {
         guard let list = procedureLookup[d.pointee.procedure] else { return .refused(.noDelegation, []) }
         let all = candidateLists[list]
         var candidates: [Int32] = all
-        if all.contains(where: { records[Int($0)].delegatee != delegatee }) {
-            candidates = all.filter { records[Int($0)].delegatee == delegatee }
+        if all.contains(where: { !DelegationRegistry.same(hot[Int($0)].delegatee, delegatee) }) {
+            candidates = all.filter { DelegationRegistry.same(hot[Int($0)].delegatee, delegatee) }
             if candidates.isEmpty { return .refused(.noDelegation, []) }
         }
         var granted = -1
@@ -102,12 +108,31 @@ public struct DelegationRegistry: Sendable {
                 guard hot[i].subjectMask & kind != 0, hot[i].wholeCity || hot[i].territory.contains(d.pointee.commune),
                     seconds < hot[i].revokedAt, day >= hot[i].validFrom, day <= hot[i].validTo
                 else { continue }
-                if let program = hot[i].conditions, !program.evaluate(root: 0, d).isTrue { continue }
+                if let program = hot[i].conditions {
+                    let verdict =
+                        shared.map { program.evaluate(root: 0, d, sharing: $0) } ?? program.evaluate(root: 0, d)
+                    if !verdict.isTrue { continue }
+                }
                 if granted < 0 || superseded.contains(granted) { granted = i }
             }
         }
         if granted >= 0 { return .granted(granted) }
         return refusal(candidates, d.pointee, instant)
+    }
+
+    /// String equality, comparing bytes when both strings are ASCII (then equal exactly when their bytes are).
+    @inline(__always)
+    static func same(_ a: String, _ b: String) -> Bool {
+        let fast = a.utf8.withContiguousStorageIfAvailable { x -> Bool? in
+            b.utf8.withContiguousStorageIfAvailable { y -> Bool? in
+                var high: UInt8 = 0
+                for byte in x { high |= byte }
+                for byte in y { high |= byte }
+                guard high < 0x80 else { return nil }
+                return x.count == y.count && memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0
+            } ?? nil
+        }
+        return (fast ?? nil) ?? (a == b)
     }
 
     /// The slow path: explain every candidate. Only taken for escalations.

@@ -64,6 +64,23 @@ public struct Explanation: Sendable, Equatable, Codable {
         var why: ConditionProgram.Why
     }
 
+    /// The failures of one evaluation in one exact-size object: a non-generic class, so that creating it skips
+    /// the generic metadata lookup an `Array` of a struct pays on every allocation. Immutable once filled.
+    final class FailureList: ManagedBuffer<Int, Failure> {
+        /// Moves `count` failures from `source` into a new list.
+        static func make(moving source: UnsafeMutablePointer<Failure>, count: Int) -> FailureList {
+            let list = unsafeDowncast(FailureList.create(minimumCapacity: count) { _ in count }, to: FailureList.self)
+            list.withUnsafeMutablePointerToElements { $0.moveInitialize(from: source, count: count) }
+            return list
+        }
+
+        var count: Int { header }
+
+        subscript(i: Int) -> Failure { withUnsafeMutablePointerToElements { $0[i] } }
+
+        var all: [Failure] { (0..<count).map { self[$0] } }
+    }
+
     /// A delegation check shared by every evaluation that relies on the same record.
     final class SharedCheck: Sendable {
         let check: DelegationCheck
@@ -99,7 +116,8 @@ public struct Explanation: Sendable, Equatable, Codable {
 
     private let used: SharedCheck?
     private let compiled: CompiledRules?
-    private let failures: [Failure]
+    /// Immutable once filled, hence safe to share.
+    private nonisolated(unsafe) let failures: FailureList?
     private let firedIndex: Int32
     private let extra: Extra?
     private var decodedRule: String? { extra?.decodedRule }
@@ -119,7 +137,7 @@ public struct Explanation: Sendable, Equatable, Codable {
 
     init(
         stage: Stage, delegation: SharedCheck?, delegationCandidates: [DelegationCheck] = [],
-        missingDocuments: [String] = [], compiled: CompiledRules? = nil, failures: [Failure] = [],
+        missingDocuments: [String] = [], compiled: CompiledRules? = nil, failures: FailureList? = nil,
         firedIndex: Int32 = -1
     ) {
         self.stage = stage
@@ -143,11 +161,12 @@ public struct Explanation: Sendable, Equatable, Codable {
         guard end >= 0 else { return [] }
         var checks: [RuleCheck] = []
         var f = 0
+        let failureCount = failures?.count ?? 0
         for i in 0...end {
             let rule = compiled.rules[i]
             if i == Int(firedIndex) {
                 checks.append(RuleCheck(rule: rule.id, result: .fired))
-            } else if f < failures.count, failures[f].rule == Int32(i) {
+            } else if f < failureCount, let failures, failures[f].rule == Int32(i) {
                 let failure = failures[f]
                 f += 1
                 checks.append(
@@ -176,7 +195,7 @@ public struct Explanation: Sendable, Equatable, Codable {
             decodedRule: try c.decodeIfPresent(String.self, forKey: .rule),
             rendered: try c.decodeIfPresent([RuleCheck].self, forKey: .ruleChecks) ?? [])
         compiled = nil
-        failures = []
+        failures = nil
         firedIndex = -1
     }
 
@@ -197,7 +216,7 @@ public struct Explanation: Sendable, Equatable, Codable {
             lhs.firedRule == rhs.firedRule
         else { return false }
         if let a = lhs.compiled, let b = rhs.compiled, a === b {
-            return lhs.failures == rhs.failures && lhs.firedIndex == rhs.firedIndex
+            return (lhs.failures?.all ?? []) == (rhs.failures?.all ?? []) && lhs.firedIndex == rhs.firedIndex
         }
         return lhs.ruleChecks == rhs.ruleChecks
     }

@@ -25,7 +25,7 @@ extension RuleSet {
     ) -> Evaluation {
         let compiled = self.compiled
         let used: Explanation.SharedCheck
-        switch delegations.authorize(d, delegatee: department, at: instant) {
+        switch delegations.authorize(d, delegatee: department, at: instant, sharing: nil) {
         case .refused(let reason, let checks):
             return Evaluation(
                 outcome: .escalate, review: .official, escalationReason: reason, citation: nil,
@@ -52,7 +52,7 @@ extension RuleSet {
 
         let plan = compiled.plan(for: d.pointee.procedure)
         let program = compiled.program
-        var failures: [Explanation.Failure] = []
+        var failures: Explanation.FailureList?
         let fired: Int32 = program.withFacts(of: d, slots: plan.slots) { facts in
             program.firstHolding(plan.rules, d, facts, failures: &failures)
         }
