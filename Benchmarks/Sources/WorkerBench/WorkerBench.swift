@@ -152,11 +152,11 @@ struct WorkerBench {
         )
         for stage in split.stages {
             out.line(
-                "  \(stage.name.padding(toLength: 44, withPad: " ", startingAt: 0)) \(format(stage.microseconds, 1)) µs"
+                "  \(stage.name.padding(toLength: 48, withPad: " ", startingAt: 0)) \(format(stage.microseconds, 1)) µs"
             )
         }
         out.line(
-            "  \("total".padding(toLength: 44, withPad: " ", startingAt: 0)) \(format(split.total, 1)) µs "
+            "  \("total".padding(toLength: 48, withPad: " ", startingAt: 0)) \(format(split.total, 1)) µs "
                 + "(≤ \(grouped(1e6 / split.total))/s on one core)")
 
         struct Row {
