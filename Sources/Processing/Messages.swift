@@ -211,19 +211,9 @@ public enum MessageCoding {
         return decoder
     }
 
-    /// `2026-11-27T02:30:00.123Z` — UTC with milliseconds.
+    /// `2026-11-27T02:30:00.123Z` — UTC, with milliseconds when the instant has a fraction (Authority's format).
     public static func formatInstant(_ date: Date) -> String {
-        let millis = Int64((date.timeIntervalSince1970 * 1000).rounded())
-        let seconds = millis >= 0 ? millis / 1000 : (millis - 999) / 1000
-        let ms = millis - seconds * 1000
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let secondOfDay = seconds - days * 86_400
-        func pad(_ v: Int64, _ w: Int) -> String {
-            let t = String(v)
-            return t.count >= w ? t : String(repeating: "0", count: w - t.count) + t
-        }
-        return "\(LocalDate(dayNumber: Int32(days)))T\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay % 3600 / 60, 2)):"
-            + "\(pad(secondOfDay % 60, 2)).\(pad(ms, 3))Z"
+        ISO8601Instant.format(date)
     }
 }
 
