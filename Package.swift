@@ -87,6 +87,7 @@ let package = Package(
                 "Authority", "Kafka", "Postgres", "Processing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .target(

@@ -8,7 +8,10 @@ import Postgres
 /// resumes supplemented dossiers, and writes decisions and their events.
 public final class DepartmentWorker: BatchWriter {
     public let department: String
-    public let bundle: AuthorityBundle
+    /// The file delegations plus those recorded with `motcua delegations` (reloaded when they change).
+    public let delegations: DelegationOverlay
+    /// The rules and delegations as of the last batch.
+    public var bundle: AuthorityBundle { delegations.bundle }
     public let ruleSet: RuleSet
     public let checks: DepartmentChecks
     let clock: any MotCuaClock
@@ -30,7 +33,7 @@ public final class DepartmentWorker: BatchWriter {
                     + "known: \(bundle.ruleSets.keys.sorted().joined(separator: ", "))")
         }
         self.department = department
-        self.bundle = bundle
+        self.delegations = DelegationOverlay(files: bundle)
         self.ruleSet = ruleSet
         self.checks = checks ?? .builtIn(for: department)
         self.clock = clock
@@ -60,6 +63,8 @@ public final class DepartmentWorker: BatchWriter {
         var explanations = ExplanationMemo()
         let decoder = MessageCoding.decoder()
         let encoder = MessageCoding.encoder()
+        // Before "now": a revocation recorded meanwhile waits for this batch, or this batch sees it.
+        let bundle = try delegations.refresh(in: tx)
         let now = clock.now()
         for message in messages {
             let type = message.header("ce_type") ?? MessageType.step

@@ -6,6 +6,8 @@ struct MotCua: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "motcua",
         abstract: "MotCua: one-stop administrative dossiers under delegated authority.",
-        subcommands: [RulesCommand.self, CalendarCommand.self, MigrateCommand.self, SubmitCommand.self, SimulateCommand.self]
+        subcommands: [RulesCommand.self, CalendarCommand.self, MigrateCommand.self, SubmitCommand.self, SimulateCommand.self,
+            StatusCommand.self, ReviewCommand.self, DelegationsCommand.self, ReportCommand.self, TopicsCommand.self,
+        ]
     )
 }

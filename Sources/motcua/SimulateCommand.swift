@@ -5,10 +5,24 @@ import Kafka
 import Logging
 import Processing
 
-/// `motcua simulate`: generates realistic dossiers and sends them to `dossiers.intake`.
+/// `motcua simulate`: realistic load — dossiers (the default) and officials signing them.
 struct SimulateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate",
+        abstract: "Simulate load: dossiers submitted (default) and officials signing prepared decisions.",
+        discussion: """
+            Examples:
+              motcua simulate --count 500 --rate 100
+              motcua simulate officials --duration 120
+            """,
+        subcommands: [Dossiers.self, OfficialsCommand.self],
+        defaultSubcommand: Dossiers.self)
+}
+
+/// `motcua simulate [dossiers]`: generates realistic dossiers and sends them to `dossiers.intake`.
+struct Dossiers: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dossiers",
         abstract: "Generate realistic dossiers (reproducible with --seed) and submit them, or print them.",
         discussion: """
             Procedures across all departments, 93% online and the rest at desks or by post, communes out of 584, \

@@ -1,0 +1,136 @@
+import ArgumentParser
+import Authority
+import Foundation
+import Kafka
+import Logging
+import Postgres
+import Processing
+
+/// An error the user can act on: what is wrong, and how to fix it. Printed as `Error: …`, exit status 1.
+struct CLIError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Connections and settings from the environment, checked with errors that say how to fix them.
+enum CLI {
+    static var environment: [String: String] { ProcessInfo.processInfo.environment }
+
+    static var quietLogger: Logger {
+        var logger = Logger(label: "motcua")
+        logger.logLevel = .warning
+        return logger
+    }
+
+    static func database() throws -> PostgresConnection {
+        let environment = environment
+        guard environment["DATABASE_URL"] != nil || environment["PGHOST"] != nil || environment["PGDATABASE"] != nil
+        else {
+            throw CLIError(
+                "DATABASE_URL is not set: export the PostgreSQL URL (or PGHOST/PGDATABASE); for a local cluster run "
+                    + "./tools/dev-up and `set -a; . .dev/env; set +a`")
+        }
+        do {
+            return try PostgresConnection.connect(.fromEnvironment(environment), logger: quietLogger)
+        } catch {
+            throw CLIError("cannot connect to PostgreSQL (\(error)): check DATABASE_URL and that the server runs")
+        }
+    }
+
+    static func producer() throws -> KafkaProducer {
+        let environment = environment
+        guard environment["KAFKA_BOOTSTRAP"] != nil || environment["KAFKA_BOOTSTRAP_SERVERS"] != nil else {
+            throw CLIError(
+                "KAFKA_BOOTSTRAP is not set: export the broker list (host:port,…); ./tools/dev-up writes .dev/env")
+        }
+        // Idempotent (the configuration's default): a retried send is written once.
+        return try KafkaProducer(
+            configuration: KafkaProducerConfiguration(client: .fromEnvironment(environment)), logger: quietLogger)
+    }
+
+    static func clock() throws -> any MotCuaClock {
+        do {
+            return try ClockSetting.clock(from: environment)
+        } catch {
+            throw CLIError(error.description)
+        }
+    }
+
+    static func bundle(_ directory: String) throws -> AuthorityBundle {
+        guard FileManager.default.fileExists(atPath: directory) else {
+            throw CLIError("\(directory): no such directory; pass --rules with the deploy directory")
+        }
+        do {
+            return try AuthorityBundle.load(from: URL(fileURLWithPath: directory, isDirectory: true))
+        } catch {
+            throw CLIError("the files in '\(directory)' do not load:\n\(error)\nrun `motcua rules check \(directory)`")
+        }
+    }
+
+    /// Prints a value as JSON (sorted keys, instants in ISO-8601) on standard output.
+    static func printJSON<T: Encodable>(_ value: T) throws {
+        let encoder = MessageCoding.encoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+
+    /// `2026-11-27 09:30` in Asia/Ho_Chi_Minh (UTC+7).
+    static func local(_ date: Date?) -> String {
+        guard let date else { return "—" }
+        let local = date.addingTimeInterval(7 * 3600)
+        let text = ISO8601Instant.format(local)  // 2026-11-27T02:30:00Z shape, already shifted
+        return String(text.prefix(16)).replacingOccurrences(of: "T", with: " ")
+    }
+
+    /// A local day `YYYY-MM-DD`, checked.
+    static func day(_ text: String, option: String) throws -> LocalDate {
+        guard let day = LocalDate(text) else { throw CLIError("\(option): expected a date YYYY-MM-DD, got '\(text)'") }
+        return day
+    }
+
+    /// Pads columns for a plain table.
+    static func table(_ header: [String], _ rows: [[String]]) -> String {
+        var widths = header.map(\.count)
+        for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { i, cell in
+                i == cells.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }
+        return ([line(header)] + rows.map(line)).joined(separator: "\n")
+    }
+}
+
+/// A dossier found by id or code.
+struct DossierRef {
+    var id: String
+    var code: String?
+    var procedure: String?
+    /// The department holding the dossier now (status projection, else reception's routing).
+    var department: String?
+    var status: String?
+
+    static func find(_ key: String, in db: PostgresConnection) throws -> DossierRef {
+        let rows = try db.query(
+            """
+            SELECT d.id, d.code, d.procedure, COALESCE(s.department, d.department) AS department,
+                   COALESCE(s.status, d.status) AS status
+            FROM dossiers d LEFT JOIN dossier_status s ON s.dossier_id = d.id
+            WHERE d.id = $1 OR d.code = $1
+            UNION ALL
+            SELECT s.dossier_id, s.code, s.procedure, s.department, s.status FROM dossier_status s
+            WHERE (s.dossier_id = $1 OR s.code = $1) AND NOT EXISTS (SELECT 1 FROM dossiers d WHERE d.id = s.dossier_id)
+            LIMIT 1
+            """, [key])
+        guard let row = rows.first else {
+            throw CLIError(
+                "no dossier with id or code '\(key)': check the code (AGENCY-yymmdd-NNNNNN, as on the receipt) or "
+                    + "the dossier id; a dossier just submitted appears once reception has taken it")
+        }
+        return DossierRef(
+            id: try row.decode(String.self, "id"), code: try row.decodeIfPresent(String.self, "code"),
+            procedure: try row.decodeIfPresent(String.self, "procedure"),
+            department: try row.decodeIfPresent(String.self, "department"),
+            status: try row.decodeIfPresent(String.self, "status"))
+    }
+}

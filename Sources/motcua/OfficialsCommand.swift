@@ -1,0 +1,196 @@
+import ArgumentParser
+import Authority
+import Dispatch
+import Foundation
+import Kafka
+import Postgres
+import Processing
+import Synchronization
+
+/// `motcua simulate officials`: officials who read the decisions awaiting their signature and sign them after a
+/// delay drawn per department, in the injected clock's time (`MOTCUA_CLOCK`), during office hours.
+struct OfficialsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "officials",
+        abstract: "Simulate officials signing prepared decisions after realistic delays (some run late).",
+        discussion: """
+            Polls PostgreSQL for decisions awaiting a signature and, once the delay drawn for each (reproducible \
+            from --seed) has passed in the clock of MOTCUA_CLOCK, sends the signature to dossiers.<department> like \
+            `motcua review sign`. Officials sign on working days between 08:00 and 17:00 (Asia/Ho_Chi_Minh). \
+            Delays are in hours of that clock, skewed short with a long tail, so that some dossiers run past their \
+            due date. Needs DATABASE_URL and KAFKA_BOOTSTRAP. Stops after --duration wall seconds, or on SIGTERM/SIGINT.
+
+            Examples:
+              motcua simulate officials --duration 120
+              MOTCUA_CLOCK=simulated:start=2026-11-23T08:00:00+07:00,epoch=$(date +%s),speed=3600 \\
+                  motcua simulate officials --delay culture=2-30 --delay labour=4-80
+            """)
+
+    @Option(help: "Only officials of this department (repeatable; default: all).")
+    var department: [String] = []
+
+    @Option(
+        parsing: .singleValue,
+        help: ArgumentHelp(
+            "DEPARTMENT=MIN-MAX: the signing delay in hours (repeatable). Defaults: industry-trade=2-60, "
+                + "environment=4-120, labour=2-72, culture=1-40, industrial-zones=2-60."))
+    var delay: [String] = []
+
+    @Option(help: "Share of prepared approvals an official refuses instead (0–1).")
+    var refuseShare: Double = 0.02
+
+    @Option(help: "Random seed for the delays.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Seconds (wall) between polls.")
+    var pollSeconds: Double = 0.5
+
+    @Option(help: "Stop after this many wall seconds (0: until SIGTERM/SIGINT).")
+    var duration: Double = 0
+
+    @Option(help: "The deploy directory (calendar, agency codes).")
+    var rules: String = "deploy"
+
+    static let defaultDelays: [String: ClosedRange<Double>] = [
+        "industry-trade": 2...60, "environment": 4...120, "labour": 2...72, "culture": 1...40,
+        "industrial-zones": 2...60,
+    ]
+
+    func delays() throws -> [String: ClosedRange<Double>] {
+        var result = Self.defaultDelays
+        for item in delay {
+            let parts = item.split(separator: "=", maxSplits: 1)
+            let bounds = parts.count == 2 ? parts[1].split(separator: "-").compactMap { Double($0) } : []
+            guard parts.count == 2, Topics.departments.contains(String(parts[0])), bounds.count == 2,
+                bounds[0] >= 0, bounds[0] <= bounds[1]
+            else {
+                throw ValidationError(
+                    "--delay: expected DEPARTMENT=MIN-MAX in hours, e.g. labour=2-72; got '\(item)' (departments: "
+                        + "\(Topics.departments.joined(separator: ", ")))")
+            }
+            result[String(parts[0])] = bounds[0]...bounds[1]
+        }
+        return result
+    }
+
+    func validate() throws {
+        for d in department { try checkDepartment(d) }
+        _ = try delays()
+        guard (0...1).contains(refuseShare) else { throw ValidationError("--refuse-share is a share between 0 and 1") }
+        guard pollSeconds > 0 else { throw ValidationError("--poll-seconds must be positive") }
+        guard duration >= 0 else { throw ValidationError("--duration must be 0 or positive") }
+    }
+
+    func run() async throws {
+        let bundle = try CLI.bundle(rules)
+        let delays = try delays()
+        let departments = department.isEmpty ? Topics.departments : department
+        let db = try CLI.database()
+        let producer = try CLI.producer()
+        let clock = try CLI.clock()
+        let stop = Atomic<Bool>(false)
+        let sources = [SIGTERM, SIGINT].map { number -> any DispatchSourceSignal in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number)
+            source.setEventHandler { stop.store(true, ordering: .relaxed) }
+            source.resume()
+            return source
+        }
+        defer { sources.forEach { $0.cancel() } }
+        let started = ContinuousClock.now
+        let encoder = MessageCoding.encoder()
+        var sent: [String: ContinuousClock.Instant] = [:]
+        var signed: [String: Int] = [:]
+        var lateSigned = 0
+        while !stop.load(ordering: .relaxed) {
+            if duration > 0 && ContinuousClock.now - started >= .milliseconds(Int64(duration * 1000)) { break }
+            let now = clock.now()
+            let rows = try db.query(
+                """
+                SELECT d.dossier_id, d.step, d.round, d.department, d.outcome, d.decided_at, d.rule_id,
+                       COALESCE(s.overdue, false) AS overdue
+                FROM decisions d LEFT JOIN dossier_status s ON s.dossier_id = d.dossier_id
+                WHERE d.department = ANY($1::text[]) AND d.review = 'official' AND d.signed_at IS NULL
+                  AND d.outcome IN ('approve', 'refuse')
+                  AND COALESCE(s.status, '') NOT IN ('withdrawn', 'decided', 'result-returned')
+                  AND NOT EXISTS (SELECT 1 FROM decisions n WHERE n.dossier_id = d.dossier_id AND n.step = d.step
+                                  AND n.round > d.round)
+                ORDER BY d.decided_at LIMIT 5000
+                """, [departments])
+            var produced = 0
+            for row in rows {
+                let id = try row.decode(String.self, "dossier_id")
+                let step = try row.decode(Int.self, "step")
+                let round = try row.decode(Int.self, "round")
+                let key = "\(id)/\(step)/\(round)"
+                if let at = sent[key], ContinuousClock.now - at < .seconds(120) { continue }
+                let dept = try row.decode(String.self, "department")
+                let decidedAt = try row.decode(Date.self, "decided_at")
+                let range = delays[dept] ?? 2...60
+                let u = Double(StableID.hash64(seed, key) % 1_000_000) / 1_000_000
+                let hours = range.lowerBound + (range.upperBound - range.lowerBound) * u * u
+                let due = officeHours(decidedAt.addingTimeInterval(hours * 3600), calendar: bundle.calendar)
+                guard now >= due else { continue }
+                let outcome = try row.decode(String.self, "outcome")
+                let refuse = outcome == "refuse"
+                    || Double(StableID.hash64(seed &+ 1, key) % 1_000_000) / 1_000_000 < refuseShare
+                let agency = bundle.catalogue.department(dept)?.agencyCode.lowercased() ?? dept
+                let official = "\(agency)-\(String(format: "%04d", Int(StableID.hash64(seed &+ 2, key) % 5) + 1))"
+                let decision: SignCommand.Decision = refuse ? .refuse : .approve
+                let reason: String? = refuse
+                    ? (outcome == "refuse"
+                        ? "refused as prepared (rule \(try row.decodeIfPresent(String.self, "rule_id") ?? "—"))"
+                        : "refused on review: the file does not support the request") : nil
+                let command = SignCommand(
+                    commandId: StableID.make("sign", id, String(step), String(round), official, decision.rawValue),
+                    dossierId: id, step: step, official: Official(id: official, department: dept),
+                    decision: decision, reason: reason, at: now)
+                try producer.produce(KafkaOutgoingMessage(
+                    topic: Topics.department(dept), key: id, value: Array(try encoder.encode(command)),
+                    headers: [
+                        KafkaHeader("ce_specversion", "1.0"),
+                        KafkaHeader("ce_id", command.commandId.uuidString.lowercased()),
+                        KafkaHeader("ce_type", MessageType.sign), KafkaHeader("ce_source", "motcua/simulate/officials"),
+                        KafkaHeader("content-type", "application/json"),
+                    ]))
+                sent[key] = ContinuousClock.now
+                signed[dept, default: 0] += 1
+                if try row.decode(Bool.self, "overdue") { lateSigned += 1 }
+                produced += 1
+            }
+            if produced > 0 { try producer.flush(timeout: .seconds(30)) }
+            if sent.count > 100_000 { sent = sent.filter { ContinuousClock.now - $0.value < .seconds(120) } }
+            try await Task.sleep(for: .milliseconds(Int64(pollSeconds * 1000)))
+        }
+        try producer.close(timeout: .seconds(30))
+        let total = signed.values.reduce(0, +)
+        print("officials signed \(total) decision(s) (\(lateSigned) already overdue): "
+              + signed.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+    }
+
+    /// The instant moved into office hours: 08:00–17:00 local on a working day (else the next one's 08:00).
+    func officeHours(_ instant: Date, calendar: WorkingCalendar) -> Date {
+        let offset = 7.0 * 3600
+        let local = instant.timeIntervalSince1970 + offset
+        var day = LocalDate(dayNumber: Int32((local / 86400).rounded(.down)))
+        let seconds = local - Double(day.dayNumber) * 86400
+        let working = (try? calendar.isWorkingDay(day)) ?? !day.isWeekend
+        if working && seconds >= 8 * 3600 && seconds < 17 * 3600 { return instant }
+        if !working || seconds >= 17 * 3600 {
+            day = (try? calendar.nextWorkingDay(after: day)) ?? day.adding(days: 1)
+        }
+        return Date(timeIntervalSince1970: Double(day.dayNumber) * 86400 + 8 * 3600 - offset)
+    }
+}
+
+extension StableID {
+    /// A 64-bit hash of a seed and a key (FNV-1a), for reproducible draws.
+    static func hash64(_ seed: UInt64, _ key: String) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ seed
+        for byte in key.utf8 { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        h ^= h >> 33
+        h = h &* 0xff51_afd7_ed55_8ccd
+        h ^= h >> 33
+        return h
+    }
+}

@@ -1,0 +1,357 @@
+import ArgumentParser
+import Authority
+import Foundation
+import Kafka
+import Postgres
+import Processing
+
+/// `motcua review …`: officials list the decisions awaiting their signature, sign or refuse them, or ask for
+/// documents. Every action is a command on the department topic; the department worker applies it.
+struct ReviewCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "review",
+        abstract: "Officials' review: list decisions awaiting signature, sign, refuse, request a supplement.",
+        subcommands: [List.self, Sign.self, Refuse.self, Supplement.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the decisions of a department that await an official's signature (latest round).",
+            discussion: """
+                Needs DATABASE_URL.
+
+                Examples:
+                  motcua review list --department labour
+                  motcua review list --department culture --json
+                """)
+
+        @Option(help: "The department (industry-trade, environment, labour, culture, industrial-zones).")
+        var department: String
+
+        @Option(help: "At most this many, oldest first.")
+        var limit: Int = 200
+
+        @Flag(help: "Print JSON instead of text.")
+        var json = false
+
+        func validate() throws { try checkDepartment(department) }
+
+        struct Item: Encodable {
+            var dossierId: String
+            var code: String?
+            var step: Int
+            var round: Int
+            var procedure: String
+            var prepared: String
+            var ruleId: String?
+            var delegationId: String?
+            var decidedAt: Date
+            var dueDate: String?
+            var overdue: Bool
+        }
+
+        func run() async throws {
+            let db = try CLI.database()
+            let items = try awaiting(department: department, limit: limit, in: db)
+            if json { return try CLI.printJSON(items) }
+            if items.isEmpty {
+                print("no decisions of \(department) await a signature")
+                return
+            }
+            print(CLI.table(
+                ["code", "step", "procedure", "prepared", "rule", "delegation", "prepared at", "due", "overdue"],
+                items.map {
+                    [$0.code ?? $0.dossierId, String($0.step), $0.procedure, $0.prepared, $0.ruleId ?? "—",
+                     $0.delegationId ?? "—", CLI.local($0.decidedAt), $0.dueDate ?? "—", $0.overdue ? "YES" : "no"]
+                }))
+            print("\(items.count) awaiting; sign with: motcua review sign <code> --official <id> --department \(department)")
+        }
+
+        func awaiting(department: String, limit: Int, in db: PostgresConnection) throws -> [Item] {
+            try db.query(
+                """
+                SELECT d.dossier_id, s.code, d.step, d.round, d.procedure, d.outcome, d.rule_id, d.delegation_id,
+                       d.decided_at, COALESCE(s.step_due_date, s.due_date)::text AS due_date,
+                       COALESCE(s.overdue, false) AS overdue
+                FROM decisions d LEFT JOIN dossier_status s ON s.dossier_id = d.dossier_id
+                WHERE d.department = $1 AND d.review = 'official' AND d.signed_at IS NULL
+                  AND d.outcome IN ('approve', 'refuse')
+                  AND COALESCE(s.status, '') NOT IN ('withdrawn', 'decided', 'result-returned')
+                  AND NOT EXISTS (SELECT 1 FROM decisions n WHERE n.dossier_id = d.dossier_id AND n.step = d.step
+                                  AND n.round > d.round)
+                ORDER BY d.decided_at, d.dossier_id LIMIT $2
+                """, [department, limit]
+            ).map { row in
+                Item(
+                    dossierId: try row.decode(String.self, "dossier_id"), code: try row.decodeIfPresent(String.self, "code"),
+                    step: try row.decode(Int.self, "step"), round: try row.decode(Int.self, "round"),
+                    procedure: try row.decode(String.self, "procedure"), prepared: try row.decode(String.self, "outcome"),
+                    ruleId: try row.decodeIfPresent(String.self, "rule_id"),
+                    delegationId: try row.decodeIfPresent(String.self, "delegation_id"),
+                    decidedAt: try row.decode(Date.self, "decided_at"),
+                    dueDate: try row.decodeIfPresent(String.self, "due_date"),
+                    overdue: try row.decode(Bool.self, "overdue"))
+            }
+        }
+    }
+
+    struct Sign: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Sign the prepared decision of a dossier (approve, or refuse when it was prepared as a refusal).",
+            discussion: """
+                Sends a signature command to dossiers.<department>, keyed by the dossier id; the department worker \
+                checks the official's authority and records the signature. The command id is derived from the \
+                dossier, step, round, official and decision: sending it twice signs once. Needs DATABASE_URL and \
+                KAFKA_BOOTSTRAP.
+
+                Examples:
+                  motcua review sign CT-261127-000012 --official ct-0042 --department industry-trade
+                  motcua review sign CT-261127-000012 --official ct-0042 --department industry-trade --wait
+                """)
+
+        @OptionGroup var options: ActionOptions
+
+        @Option(help: "A note recorded with the signature.")
+        var reason: String?
+
+        func run() async throws {
+            try await options.sign(.approve, reason: reason)
+        }
+    }
+
+    struct Refuse: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Refuse a dossier whose decision awaits signature, with the legal reason.",
+            discussion: """
+                Sends a signed refusal to dossiers.<department>. Needs DATABASE_URL and KAFKA_BOOTSTRAP.
+
+                Example:
+                  motcua review refuse LD-261127-000007 --official ld-0003 --department labour \\
+                      --reason "Art. 9(2) Decree 152/2020: health certificate older than 12 months"
+                """)
+
+        @OptionGroup var options: ActionOptions
+
+        @Option(help: "The legal reason for the refusal (required).")
+        var reason: String
+
+        func validate() throws {
+            guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw ValidationError("--reason must state the legal reason for the refusal")
+            }
+        }
+
+        func run() async throws {
+            try await options.sign(.refuse, reason: reason)
+        }
+    }
+
+    struct Supplement: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Ask the applicant for documents; the deadline clock pauses until they are supplied.",
+            discussion: """
+                Sends a supplement request to dossiers.<department>. Document ids are those of the catalogue \
+                (deploy/catalog/documents.yaml). Needs DATABASE_URL and KAFKA_BOOTSTRAP.
+
+                Example:
+                  motcua review supplement MT-261127-000031 --official mt-0011 --department environment \\
+                      --documents water-analysis,site-plan --reason "the water analysis is older than 6 months"
+                """)
+
+        @OptionGroup var options: ActionOptions
+
+        @Option(help: "The document ids asked for, comma-separated.")
+        var documents: String
+
+        @Option(help: "Why they are needed (shown to the applicant).")
+        var reason: String
+
+        @Option(help: "The deploy directory (to check the document ids).")
+        var rules: String = "deploy"
+
+        func run() async throws {
+            let ids = documents.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+                !$0.isEmpty
+            }
+            guard !ids.isEmpty else { throw CLIError("--documents: list at least one document id (a,b)") }
+            let catalogue = try CLI.bundle(rules).catalogue
+            let unknown = ids.filter { catalogue.documentType($0) == nil }
+            guard unknown.isEmpty else {
+                throw CLIError(
+                    "--documents: unknown document type(s) \(unknown.joined(separator: ", ")); see "
+                        + "\(rules)/catalog/documents.yaml for the ids")
+            }
+            let db = try CLI.database()
+            let target = try options.target(in: db, requireAwaiting: false)
+            let clock = try CLI.clock()
+            let command = SupplementRequest(
+                commandId: StableID.make(
+                    "supplement-request", target.dossier.id, String(target.step), String(target.round),
+                    options.official, ids.joined(separator: ",")),
+                dossierId: target.dossier.id, step: target.step,
+                official: Official(id: options.official, department: options.department), documents: ids,
+                reason: reason, at: clock.now())
+            try await options.send(command, type: MessageType.requestSupplement, id: command.commandId, target: target)
+            let eventId = StableID.make("command-event", DossierEvent.Kind.supplementRequested.rawValue,
+                                        command.commandId.uuidString)
+            let rejectedId = StableID.make("command-event", DossierEvent.Kind.signatureRejected.rawValue,
+                                           command.commandId.uuidString)
+            try await options.waitIfAsked(db: db, target: target) {
+                if try db.query("SELECT 1 FROM dossier_timeline WHERE event_id = $1", [eventId]).count > 0 {
+                    return "supplement requested; the deadline is paused until the applicant supplies the documents"
+                }
+                return nil
+            } rejected: {
+                try db.query("SELECT detail FROM dossier_timeline WHERE event_id = $1", [rejectedId]).first
+                    .map { (try $0.decodeIfPresent(String.self, "detail")) ?? "rejected" }
+            }
+        }
+    }
+
+    /// What sign, refuse and supplement share.
+    struct ActionOptions: ParsableArguments {
+        @Argument(help: "The dossier's code or id.")
+        var dossier: String
+
+        @Option(help: "The official's id.")
+        var official: String
+
+        @Option(help: "The official's department.")
+        var department: String
+
+        @Option(help: "The step to act on (default: the step the dossier is at).")
+        var step: Int?
+
+        @Flag(help: "Wait until the worker has applied the command (reads PostgreSQL).")
+        var wait = false
+
+        @Option(help: "Seconds to wait with --wait.")
+        var timeout: Int = 30
+
+        func validate() throws {
+            try checkDepartment(department)
+            guard !official.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw ValidationError("--official must name the official (their id)")
+            }
+        }
+
+        struct Target {
+            var dossier: DossierRef
+            var step: Int
+            var round: Int
+            var department: String
+            var outcome: String
+            var review: String
+            var signedAt: Date?
+        }
+
+        /// The decision the action is about; errors when the official's department does not hold the dossier.
+        func target(in db: PostgresConnection, requireAwaiting: Bool) throws -> Target {
+            let ref = try DossierRef.find(dossier, in: db)
+            let rows = try db.query(
+                """
+                SELECT step, round, department, outcome, review, signed_at FROM decisions
+                WHERE dossier_id = $1 AND ($2::integer IS NULL OR step = $2)
+                ORDER BY step DESC, round DESC LIMIT 1
+                """, [ref.id, step])
+            let name = ref.code ?? ref.id
+            guard let row = rows.first else {
+                throw CLIError(
+                    "dossier \(name) has no decision\(step.map { " at step \($0)" } ?? "") yet: the department worker "
+                        + "prepares one first (see `motcua status \(name)`)")
+            }
+            let target = Target(
+                dossier: ref, step: try row.decode(Int.self, "step"), round: try row.decode(Int.self, "round"),
+                department: try row.decode(String.self, "department"), outcome: try row.decode(String.self, "outcome"),
+                review: try row.decode(String.self, "review"), signedAt: try row.decodeIfPresent(Date.self, "signed_at"))
+            guard target.department == department else {
+                throw CLIError(
+                    "dossier \(name) is held by \(target.department), not \(department): an official of \(department) "
+                        + "cannot act on it (the worker would reject it as signature-rejected); ask an official of "
+                        + "\(target.department)")
+            }
+            if ["withdrawn", "result-returned"].contains(ref.status ?? "") {
+                throw CLIError("dossier \(name) is \(ref.status!): there is nothing to act on")
+            }
+            if requireAwaiting {
+                guard target.review == "official", ["approve", "refuse"].contains(target.outcome) else {
+                    throw CLIError(
+                        "dossier \(name) does not await a signature: its decision at step \(target.step) is "
+                            + "'\(target.outcome)' (\(target.review)); see `motcua status \(name)`")
+                }
+                if let signedAt = target.signedAt {
+                    throw CLIError("dossier \(name) was already signed at \(CLI.local(signedAt)); nothing to do")
+                }
+            }
+            return target
+        }
+
+        func sign(_ decision: SignCommand.Decision, reason: String?) async throws {
+            let db = try CLI.database()
+            let target = try target(in: db, requireAwaiting: true)
+            let clock = try CLI.clock()
+            let command = SignCommand(
+                commandId: StableID.make(
+                    "sign", target.dossier.id, String(target.step), String(target.round), official, decision.rawValue),
+                dossierId: target.dossier.id, step: target.step,
+                official: Official(id: official, department: department), decision: decision, reason: reason,
+                at: clock.now())
+            try await send(command, type: MessageType.sign, id: command.commandId, target: target)
+            let rejectedId = StableID.make("command-event", DossierEvent.Kind.signatureRejected.rawValue,
+                                           command.commandId.uuidString)
+            try await waitIfAsked(db: db, target: target) {
+                guard let row = try db.query(
+                    "SELECT signed_by, signed_outcome FROM decisions WHERE dossier_id = $1 AND step = $2 AND round = $3",
+                    [target.dossier.id, target.step, target.round]
+                ).first, let by = try row.decodeIfPresent(String.self, "signed_by") else { return nil }
+                let outcome = try row.decodeIfPresent(String.self, "signed_outcome") ?? "?"
+                return by == official ? "signed: \(outcome)" : "already signed by \(by) (\(outcome))"
+            } rejected: {
+                try db.query("SELECT detail FROM dossier_timeline WHERE event_id = $1", [rejectedId]).first
+                    .map { (try $0.decodeIfPresent(String.self, "detail")) ?? "rejected" }
+            }
+        }
+
+        func send<T: Encodable>(_ command: T, type: String, id: UUID, target: Target) async throws {
+            let producer = try CLI.producer()
+            let topic = Topics.department(target.department)
+            let report = try await producer.send(KafkaOutgoingMessage(
+                topic: topic, key: target.dossier.id, value: Array(try MessageCoding.encoder().encode(command)),
+                headers: [
+                    KafkaHeader("ce_specversion", "1.0"), KafkaHeader("ce_id", id.uuidString.lowercased()),
+                    KafkaHeader("ce_type", type), KafkaHeader("ce_source", "motcua/review/\(official)"),
+                    KafkaHeader("content-type", "application/json"),
+                ]))
+            try producer.close()
+            print("sent \(type) for \(target.dossier.code ?? target.dossier.id) step \(target.step) to \(topic) "
+                  + "(partition \(report.partition), offset \(report.offset), command \(id.uuidString.lowercased()))")
+        }
+
+        /// With --wait: polls until `done` or `rejected` answers; exits non-zero on rejection or timeout.
+        func waitIfAsked(
+            db: PostgresConnection, target: Target, done: () throws -> String?, rejected: () throws -> String?
+        ) async throws {
+            guard wait else { return }
+            let deadline = ContinuousClock.now + .seconds(timeout)
+            while ContinuousClock.now < deadline {
+                if let text = try done() {
+                    print(text)
+                    return
+                }
+                if let reason = try rejected() {
+                    throw CLIError("the worker rejected the command: \(reason)")
+                }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            throw CLIError(
+                "no result after \(timeout) s: is the \(target.department) worker running? The command is on its "
+                    + "topic and will be applied when it runs (see `motcua status \(target.dossier.code ?? target.dossier.id)`)")
+        }
+    }
+}
+
+func checkDepartment(_ department: String) throws {
+    guard Topics.departments.contains(department) else {
+        throw ValidationError(
+            "unknown department '\(department)'; one of: \(Topics.departments.joined(separator: ", "))")
+    }
+}
