@@ -63,6 +63,9 @@ public struct CoordinatorCommand: ParsableArguments {
             let command = try CoordinatorCommand.parse()
             let runtime = try Runtime.make(command.runtime, label: "motcua.coordinator")
             let all = !command.receptionOnly && !command.projectionOnly && !command.timersOnly
+            // The citizens' lookup and the status page, on the operations endpoint (--metrics-port).
+            let pages = OperationsPages(
+                postgres: runtime.postgres, kafka: runtime.kafka, catalogue: runtime.bundle.catalogue, logger: runtime.logger)
             var services: [ProcessingService] = []
             if all || command.receptionOnly {
                 let reception = Reception(bundle: runtime.bundle, clock: runtime.clock, logger: runtime.logger)
@@ -80,7 +83,7 @@ public struct CoordinatorCommand: ParsableArguments {
                     batchSize: command.runtime.batchSize))
             }
             guard all || command.timersOnly else {
-                try await runtime.run(services, options: command.runtime)
+                try await runtime.run(services, options: command.runtime, extraRoutes: pages.register)
                 return
             }
             var settings = DeadlineTimer.Settings()
@@ -93,7 +96,8 @@ public struct CoordinatorCommand: ParsableArguments {
                 logger: runtime.logger, afterCommit: { relay.nudge() })
             let timerService = DeadlineTimerService(timer: timer, relay: relay, logger: runtime.logger)
             try await runtime.run(
-                services, additional: [timerService], additionalHealth: { timer.isHealthy }, options: command.runtime)
+                services, additional: [timerService], additionalHealth: { timer.isHealthy }, options: command.runtime,
+                extraRoutes: pages.register)
         } catch {
             CoordinatorCommand.exit(withError: error)
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Authority
 import Foundation
+import Hummingbird
 import Kafka
 import Logging
 import Metrics
@@ -81,10 +82,12 @@ public struct Runtime: Sendable {
     }
 
     /// Runs the processing services, any `additional` ones (healthy when `additionalHealth` says so) and the
-    /// operations endpoint, if asked, until SIGTERM/SIGINT; then drains.
+    /// operations endpoint (with `extraRoutes` besides `/health` and `/metrics`), if asked, until SIGTERM/SIGINT;
+    /// then drains.
     public func run(
         _ services: [ProcessingService], additional: [any Service] = [],
-        additionalHealth: @escaping @Sendable () -> Bool = { true }, options: RuntimeOptions
+        additionalHealth: @escaping @Sendable () -> Bool = { true }, options: RuntimeOptions,
+        extraRoutes: (Router<BasicRequestContext>) -> Void = { _ in }
     ) async throws {
         var all: [any Service] = services + additional
         if let port = options.metricsPort {
@@ -93,7 +96,8 @@ public struct Runtime: Sendable {
                 "database": { consumers.allSatisfy(\.isHealthy) && additionalHealth() }
             ])
             all.append(OperationsServer.application(
-                port: port, registry: registry, health: health, portFile: options.metricsPortFile, logger: logger))
+                port: port, registry: registry, health: health, extraRoutes: extraRoutes, portFile: options.metricsPortFile,
+                logger: logger))
         }
         var configuration = ServiceGroupConfiguration(
             services: all.map {
