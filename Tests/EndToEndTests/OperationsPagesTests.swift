@@ -1,0 +1,335 @@
+import Authority
+import Foundation
+import Kafka
+import Postgres
+import Processing
+import TestSupport
+import Testing
+
+/// A pipeline (reception, the culture worker, and a coordinator running the status projection with the operations
+/// endpoint) and one dossier that went through it to a decision, for the HTTP pages' tests.
+final class PagesFixture: @unchecked Sendable {
+    let pipeline: Pipeline
+    let port: Int
+    let dossier: Dossier
+    let code: String
+
+    private init(pipeline: Pipeline, port: Int, dossier: Dossier, code: String) {
+        self.pipeline = pipeline
+        self.port = port
+        self.dossier = dossier
+        self.code = code
+    }
+
+    static func start(seed: UInt64) async throws -> PagesFixture {
+        let pipeline = try Pipeline(seed: seed)
+        try pipeline.startReception()
+        try pipeline.startWorker("culture")
+        let group = pipeline.group("projection")
+        try pipeline.startAtEnd(group: group, topic: Topics.events)
+        let portFile = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.unique("pages-port")).path
+        pipeline.processes["pages"] = try ServiceProcess(
+            "coordinator",
+            ["--rules", TestEnvironment.root.appendingPathComponent("deploy").path, "--projection-only",
+             "--projection-group", group, "--metrics-port", "0", "--metrics-port-file", portFile, "--log-level", "warning"],
+            environment: Pipeline.environment.merging(["DATABASE_URL": pipeline.databaseURL]) { $1 })
+        var port = 0
+        let listening = await eventually(timeout: .seconds(60)) {
+            port = Int((try String(contentsOfFile: portFile, encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+            return port > 0
+        }
+        try #require(listening, "the coordinator did not report its port\n\(pipeline.logs())")
+
+        // A sports-business certificate, online, nothing wrong: the culture rules approve it automatically.
+        var dossier = pipeline.generator.next(procedure: "1.000917", submittedAt: Date(), outsideShare: 0)
+        dossier.channel = .online
+        dossier.facts["priorViolations"] = .integer(0)
+        dossier.facts["sportsStaffCertified"] = .bool(true)
+        dossier.facts["fireSafetyValid"] = .bool(true)
+        let marker = UInt64.random(in: 100_000...999_999)
+        dossier.applicant = Dossier.Applicant(
+            kind: .enterprise, id: "0109\(marker)", name: "Công ty TNHH Bí Mật <Thử> \(marker)")
+        try await pipeline.submit([dossier])
+        let decided = await eventually(timeout: .seconds(120)) {
+            try pipeline.count(
+                "SELECT count(*) FROM dossier_status WHERE dossier_id = $1 AND decided_at IS NOT NULL AND code IS NOT NULL",
+                [dossier.id]) == 1
+        }
+        try #require(decided, "the dossier was not decided and projected\n\(pipeline.logs())")
+        let code = try pipeline.database.query("SELECT code FROM dossiers WHERE id = $1", [dossier.id])[0].decode(String.self, "code")
+        return PagesFixture(pipeline: pipeline, port: port, dossier: dossier, code: code)
+    }
+
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    /// The values of the intake message that are personal, or private to the system: none may appear on a page.
+    var secrets: [String] {
+        [dossier.applicant.id, dossier.applicant.name, HTML.escape(dossier.applicant.name), dossier.id]
+    }
+
+    // MARK: the status page's figures, computed independently of StatusPage
+
+    /// department → field → text as the page shows it (`open`, `overdue`, `on-time-rate`, `escalations-1`,
+    /// `escalations-2`, `lag`), for every department of the catalogue, any other department with rows, and `all`.
+    func expectedStatus() throws -> [String: [String: String]] {
+        let database = pipeline.database
+        struct Counts { var open = 0, overdue = 0, onTime = 0, late = 0, l1 = 0, l2 = 0 }
+        var counts: [String: Counts] = [:]
+        for department in pipeline.bundle.catalogue.departments.map(\.id) { counts[department] = Counts() }
+        for row in try database.query(
+            """
+            SELECT COALESCE(department, 'unassigned') AS d,
+                   count(*) FILTER (WHERE status <> 'closed') AS open,
+                   count(*) FILTER (WHERE status <> 'closed' AND (fired & 2) <> 0) AS overdue,
+                   count(*) FILTER (WHERE status = 'closed' AND closed_on_time IS TRUE) AS on_time,
+                   count(*) FILTER (WHERE status = 'closed' AND closed_on_time IS FALSE) AS late
+            FROM deadlines WHERE kind = 'step' GROUP BY 1
+            """)
+        {
+            var c = counts[try row.decode(String.self, "d")] ?? Counts()
+            c.open = try row.decode(Int.self, "open")
+            c.overdue = try row.decode(Int.self, "overdue")
+            c.onTime = try row.decode(Int.self, "on_time")
+            c.late = try row.decode(Int.self, "late")
+            counts[try row.decode(String.self, "d")] = c
+        }
+        for row in try database.query(
+            """
+            SELECT COALESCE(department, 'unassigned') AS d, count(*) FILTER (WHERE level = 1) AS l1,
+                   count(*) FILTER (WHERE level = 2) AS l2
+            FROM escalations WHERE closed_at IS NULL GROUP BY 1
+            """)
+        {
+            var c = counts[try row.decode(String.self, "d")] ?? Counts()
+            c.l1 = try row.decode(Int.self, "l1")
+            c.l2 = try row.decode(Int.self, "l2")
+            counts[try row.decode(String.self, "d")] = c
+        }
+        func rate(_ onTime: Int, _ late: Int) -> String {
+            onTime + late == 0 ? "—" : String(format: "%.1f%%", Double(onTime) * 100 / Double(onTime + late))
+        }
+        var expected: [String: [String: String]] = [:]
+        var total = Counts()
+        for (department, c) in counts {
+            expected[department] = [
+                "open": "\(c.open)", "overdue": "\(c.overdue)", "on-time-rate": rate(c.onTime, c.late),
+                "escalations-1": "\(c.l1)", "escalations-2": "\(c.l2)", "lag": "—",
+            ]
+            total.open += c.open; total.overdue += c.overdue; total.onTime += c.onTime; total.late += c.late
+            total.l1 += c.l1; total.l2 += c.l2
+        }
+        // Lag: the department topic's high watermarks against the offsets the default worker group stored.
+        var totalLag: Int64 = 0
+        for department in Topics.departments {
+            let topic = Topics.department(department)
+            var stored: [Int: Int64] = [:]
+            for row in try database.query(
+                "SELECT partition, next_offset FROM consumer_offsets WHERE consumer_group = $1 AND topic = $2",
+                ["motcua.\(department)", topic])
+            {
+                stored[try row.decode(Int.self, "partition")] = try row.decode(Int64.self, "next_offset")
+            }
+            var lag: Int64 = 0
+            for partition in try pipeline.admin.metadata(topic: topic).first?.partitions ?? [] {
+                let marks = try pipeline.admin.watermarks(TopicPartition(topic, partition.id))
+                let next = Swift.max(stored[Int(partition.id)] ?? marks.low, marks.low)
+                lag += Swift.max(0, marks.high - next)
+            }
+            expected[department, default: [:]]["lag"] = "\(lag)"
+            totalLag += lag
+        }
+        expected["all"] = [
+            "open": "\(total.open)", "overdue": "\(total.overdue)", "on-time-rate": rate(total.onTime, total.late),
+            "escalations-1": "\(total.l1)", "escalations-2": "\(total.l2)", "lag": "\(totalLag)",
+        ]
+        return expected
+    }
+
+    /// Compares what `page` shows with ``expectedStatus()`` taken just before and just after it; other tests
+    /// share the database and the topics, so a pair that differs is retried.
+    func compareStatus(
+        _ label: String, _ page: () async throws -> [String: [String: String]]
+    ) async throws {
+        for _ in 0..<15 {
+            let before = try expectedStatus()
+            let shown = try await page()
+            let after = try expectedStatus()
+            guard before == after else {
+                try await Task.sleep(for: .milliseconds(300))
+                continue
+            }
+            #expect(shown == before, "\(label): the page shows\n\(shown.sorted { $0.key < $1.key })\nthe database\n\(before.sorted { $0.key < $1.key })")
+            return
+        }
+        Issue.record("\(label): the figures kept changing under the test")
+    }
+
+    /// department → field → text from the status page's markup (the server's or Chromium's serialization).
+    static func parseStatusTable(_ html: String) throws -> [String: [String: String]] {
+        let rowPattern = try NSRegularExpression(pattern: #"<tr data-department="([^"]+)">(.*?)</tr>"#, options: [.dotMatchesLineSeparators])
+        let cellPattern = try NSRegularExpression(pattern: #"<t[dh][^>]*data-field="([^"]+)"[^>]*>([^<]*)</t[dh]>"#)
+        var result: [String: [String: String]] = [:]
+        let text = html as NSString
+        for row in rowPattern.matches(in: html, range: NSRange(location: 0, length: text.length)) {
+            let department = text.substring(with: row.range(at: 1))
+            let cellsText = text.substring(with: row.range(at: 2))
+            let cells = cellsText as NSString
+            var fields: [String: String] = [:]
+            for cell in cellPattern.matches(in: cellsText, range: NSRange(location: 0, length: cells.length)) {
+                let field = cells.substring(with: cell.range(at: 1))
+                if field != "name" { fields[field] = cells.substring(with: cell.range(at: 2)) }
+            }
+            result[department] = fields
+        }
+        return result
+    }
+
+    /// The same map from the JSON report.
+    static func fields(of report: StatusReport) -> [String: [String: String]] {
+        var result: [String: [String: String]] = [:]
+        for row in report.departments + [report.totals] {
+            result[row.department] = [
+                "open": "\(row.openDossiers)", "overdue": "\(row.overdueOpen)",
+                "on-time-rate": StatusPage.percent(row.onTimeRate), "escalations-1": "\(row.escalationsLevel1)",
+                "escalations-2": "\(row.escalationsLevel2)", "lag": StatusPage.lagText(row),
+            ]
+        }
+        return result
+    }
+}
+
+@Suite("Operations pages", .serialized)
+struct OperationsPagesTests {
+    @Test("citizen lookup: JSON and HTML for a dossier that went through reception and a worker, 404, 400, no personal data")
+    func citizenLookup() async throws {
+        let fixture = try await PagesFixture.start(seed: 71)
+        let database = fixture.pipeline.database
+        let path = "/dossiers/\(fixture.code)"
+        let status = try database.query(
+            "SELECT status, department, due_date::text AS due, outcome, overdue FROM dossier_status WHERE dossier_id = $1",
+            [fixture.dossier.id])[0]
+        let timeline = try database.query(
+            "SELECT type FROM dossier_timeline WHERE dossier_id = $1 ORDER BY at, id", [fixture.dossier.id]
+        ).map { try $0.decode(String.self, "type") }
+
+        // JSON, by Accept and by ?format=json.
+        let byAccept = try httpRequest(port: fixture.port, path: path, headers: ["Accept": "application/json"])
+        #expect(byAccept.status == 200, "\(byAccept.body)")
+        #expect(byAccept.headers["content-type"]?.hasPrefix("application/json") == true)
+        let found = try JSONDecoder().decode(CitizenDossier.self, from: Data(byAccept.body.utf8))
+        #expect(found.code == fixture.code)
+        #expect(found.status == (try status.decode(String.self, "status")))
+        #expect(found.procedure.code == "1.000917")
+        #expect(found.procedure.name == fixture.pipeline.bundle.catalogue.procedure("1.000917")?.name)
+        #expect(found.department?.id == (try status.decodeIfPresent(String.self, "department")))
+        #expect(found.department?.name == "Sở Văn hóa và Thể thao Hà Nội")
+        #expect(found.dueDate == (try status.decodeIfPresent(String.self, "due")))
+        #expect(found.dueDate != nil)
+        #expect(found.overdue == (try status.decode(Bool.self, "overdue")))
+        #expect(found.decision?.outcome == "approve")
+        #expect(found.decision?.outcome == (try status.decodeIfPresent(String.self, "outcome")))
+        #expect(found.timeline.map(\.type) == timeline)
+        #expect(found.timeline.first?.type == "received")
+        #expect(found.timeline.contains { $0.type == "decided" && $0.from?.id == "culture" })
+        let byQuery = try httpRequest(port: fixture.port, path: path + "?format=json")
+        #expect(byQuery.status == 200)
+        #expect(try JSONDecoder().decode(CitizenDossier.self, from: Data(byQuery.body.utf8)) == found)
+
+        // HTML otherwise (a browser's Accept too).
+        let html = try httpRequest(
+            port: fixture.port, path: path, headers: ["Accept": "text/html,application/xhtml+xml,*/*;q=0.8"])
+        #expect(html.status == 200)
+        #expect(html.headers["content-type"]?.hasPrefix("text/html") == true)
+        #expect(html.body.contains("<code id=\"code\">\(fixture.code)</code>"))
+        #expect(html.body.contains(HTML.escape(found.procedure.name)))
+        #expect(html.body.contains("<dd id=\"due\">\(found.dueDate ?? "?")</dd>"))
+        #expect(html.body.contains("<dd id=\"decision\">approved on "))
+        #expect(html.body.contains("name=\"viewport\""))
+
+        // Unknown and malformed codes.
+        let unknown = try httpRequest(port: fixture.port, path: "/dossiers/ZZ-200101-000001")
+        #expect(unknown.status == 404)
+        #expect(unknown.body.contains("No dossier has the code ZZ-200101-000001"))
+        let unknownJSON = try httpRequest(port: fixture.port, path: "/dossiers/ZZ-200101-000001?format=json")
+        #expect(unknownJSON.status == 404)
+        #expect(unknownJSON.headers["content-type"]?.hasPrefix("application/json") == true)
+        var bodies = [byAccept.body, byQuery.body, html.body, unknown.body, unknownJSON.body]
+        for malformed in ["not-a-code", "ct-261127-000001", "CT-261327-000001", "CT-261127-42", "%3Cscript%3Ealert(1)"] {
+            for headers in [[:], ["Accept": "application/json"]] {
+                let response = try httpRequest(port: fixture.port, path: "/dossiers/\(malformed)", headers: headers)
+                #expect(response.status == 400, "\(malformed): \(response.status)")
+                #expect(response.body.contains("AGENCY-yymmdd-NNNNNN"), "\(response.body)")
+                #expect(!response.body.contains("<script>"))
+                bodies.append(response.body)
+            }
+        }
+
+        // Nothing personal, in any answer.
+        for body in bodies {
+            for secret in fixture.secrets {
+                #expect(!body.contains(secret), "a page shows '\(secret)'")
+            }
+        }
+        // The dossier's row does hold them: the test looks for the right values.
+        #expect(try fixture.pipeline.count(
+            "SELECT count(*) FROM dossiers WHERE id = $1 AND body->'applicant'->>'id' = $2 AND body->'applicant'->>'name' = $3",
+            [fixture.dossier.id, fixture.dossier.applicant.id, fixture.dossier.applicant.name]) == 1)
+    }
+
+    @Test("status page: per-department figures (HTML and JSON) equal independent SQL and the topics' watermarks")
+    func statusPage() async throws {
+        let fixture = try await PagesFixture.start(seed: 72)
+        let html = try httpRequest(port: fixture.port, path: "/")
+        #expect(html.status == 200)
+        #expect(html.headers["content-type"]?.hasPrefix("text/html") == true)
+        #expect(html.body.contains("<meta http-equiv=\"refresh\" content=\"10\">"))
+        #expect(html.body.contains("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"))
+        #expect(try PagesFixture.parseStatusTable(html.body)["culture"]?["lag"] != "unknown")
+
+        try await fixture.compareStatus("HTML /status") {
+            let page = try httpRequest(port: fixture.port, path: "/status")
+            #expect(page.status == 200)
+            return try PagesFixture.parseStatusTable(page.body)
+        }
+        try await fixture.compareStatus("JSON /status") {
+            let page = try httpRequest(port: fixture.port, path: "/status", headers: ["Accept": "application/json"])
+            #expect(page.status == 200)
+            return PagesFixture.fields(of: try JSONDecoder().decode(StatusReport.self, from: Data(page.body.utf8)))
+        }
+        // The decided dossier's step closed on time, so its department has a rate.
+        let culture = try PagesFixture.parseStatusTable(try httpRequest(port: fixture.port, path: "/status").body)["culture"]
+        #expect(culture?["on-time-rate"]?.hasSuffix("%") == true)
+    }
+
+    @Test("Chromium renders the status page and the citizen page at phone size; the rendered numbers match the database")
+    func chromium() async throws {
+        let fixture = try await PagesFixture.start(seed: 73)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.unique("screens"))
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+
+        // Screenshots at a phone's size.
+        for (name, path) in [("status", "/status"), ("citizen", "/dossiers/\(fixture.code)")] {
+            let file = directory.appendingPathComponent("\(name).png")
+            let png = try await Chromium.screenshot(fixture.url + path, to: file, width: 390, height: 844)
+            #expect(png.width == 390, "\(name): \(png)")
+            #expect(png.height == 844, "\(name): \(png)")
+            #expect(png.byteCount > 8_000, "\(name): a \(png.byteCount)-byte screenshot is too small to hold the page")
+        }
+
+        // The rendered status table, against the database.
+        try await fixture.compareStatus("Chromium /status") {
+            try PagesFixture.parseStatusTable(try await Chromium.dumpDOM(fixture.url + "/status"))
+        }
+
+        // The rendered citizen page.
+        let dom = try await Chromium.dumpDOM(fixture.url + "/dossiers/\(fixture.code)")
+        let row = try fixture.pipeline.database.query(
+            "SELECT status, due_date::text AS due FROM dossier_status WHERE dossier_id = $1", [fixture.dossier.id])[0]
+        #expect(dom.contains("<code id=\"code\">\(fixture.code)</code>"))
+        #expect(dom.contains("<dd id=\"status\">\(try row.decode(String.self, "status"))</dd>"))
+        #expect(dom.contains("<dd id=\"due\">\(try row.decode(String.self, "due"))</dd>"))
+        #expect(dom.contains("<dd id=\"decision\">approved on "))
+        for secret in fixture.secrets { #expect(!dom.contains(secret), "the rendered page shows '\(secret)'") }
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+
+/// An HTTP response read by ``httpRequest(port:path:headers:timeout:)``.
+public struct HTTPResult: Sendable {
+    public var status: Int
+    /// Header names lowercased.
+    public var headers: [String: String]
+    public var body: String
+}
+
+/// A plain HTTP/1.0 GET to 127.0.0.1 with request headers (for content negotiation); like ``httpGet(port:path:timeout:)``
+/// it needs no FoundationNetworking.
+public func httpRequest(
+    port: Int, path: String, headers: [String: String] = [:], timeout: TimeInterval = 10
+) throws -> HTTPResult {
+    struct HTTPError: Error, CustomStringConvertible { var description: String }
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw HTTPError(description: "socket() failed") }
+    defer { close(fd) }
+    var tv = timeval(tv_sec: Int(timeout), tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else { throw HTTPError(description: "cannot connect to 127.0.0.1:\(port)") }
+    var head = "GET \(path) HTTP/1.0\r\nHost: 127.0.0.1\r\n"
+    for (name, value) in headers { head += "\(name): \(value)\r\n" }
+    let request = Array((head + "\r\n").utf8)
+    _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+    var response: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65_536)
+    while true {
+        let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        if count <= 0 { break }
+        response.append(contentsOf: buffer[0..<count])
+    }
+    let text = String(decoding: response, as: UTF8.self)
+    guard let split = text.range(of: "\r\n\r\n") else {
+        throw HTTPError(description: "no HTTP response from 127.0.0.1:\(port)\(path)")
+    }
+    let lines = text[..<split.lowerBound].split(separator: "\r\n")
+    guard let statusLine = lines.first, statusLine.split(separator: " ").count >= 2,
+        let status = Int(statusLine.split(separator: " ")[1])
+    else { throw HTTPError(description: "no HTTP status line from 127.0.0.1:\(port)\(path)") }
+    var fields: [String: String] = [:]
+    for line in lines.dropFirst() {
+        guard let colon = line.firstIndex(of: ":") else { continue }
+        fields[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+    }
+    return HTTPResult(status: status, headers: fields, body: String(text[split.upperBound...]))
+}
