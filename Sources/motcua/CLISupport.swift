@@ -24,8 +24,7 @@ enum CLI {
 
     static func database() throws -> PostgresConnection {
         let environment = environment
-        guard environment["DATABASE_URL"] != nil || environment["PGHOST"] != nil || environment["PGDATABASE"] != nil
-        else {
+        guard ["DATABASE_URL", "PGHOST", "PGDATABASE"].contains(where: { !(environment[$0] ?? "").isEmpty }) else {
             throw CLIError(
                 "DATABASE_URL is not set: export the PostgreSQL URL (or PGHOST/PGDATABASE); for a local cluster run "
                     + "./tools/dev-up and `set -a; . .dev/env; set +a`")
@@ -39,7 +38,7 @@ enum CLI {
 
     static func producer() throws -> KafkaProducer {
         let environment = environment
-        guard environment["KAFKA_BOOTSTRAP"] != nil || environment["KAFKA_BOOTSTRAP_SERVERS"] != nil else {
+        guard !(environment["KAFKA_BOOTSTRAP"] ?? environment["KAFKA_BOOTSTRAP_SERVERS"] ?? "").isEmpty else {
             throw CLIError(
                 "KAFKA_BOOTSTRAP is not set: export the broker list (host:port,…); ./tools/dev-up writes .dev/env")
         }

@@ -10,6 +10,11 @@ struct DelegationsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "delegations",
         abstract: "List, grant and revoke delegations of authority (with their legal instrument).",
+        discussion: """
+            Examples:
+              motcua delegations list --department culture
+              motcua delegations revoke uq-vh-2024-01 --instrument "No. 4512/QĐ-UBND"
+            """,
         subcommands: [List.self, Grant.self, Revoke.self])
 
     struct List: AsyncParsableCommand {

@@ -11,6 +11,11 @@ struct ReviewCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "review",
         abstract: "Officials' review: list decisions awaiting signature, sign, refuse, request a supplement.",
+        discussion: """
+            Examples:
+              motcua review list --department labour
+              motcua review sign LD-261127-000007 --official ld-0003 --department labour --wait
+            """,
         subcommands: [List.self, Sign.self, Refuse.self, Supplement.self])
 
     struct List: AsyncParsableCommand {

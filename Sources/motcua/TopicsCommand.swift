@@ -9,6 +9,10 @@ struct TopicsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "topics",
         abstract: "Kafka topics of deploy/topics.yaml.",
+        discussion: """
+            Example:
+              motcua topics create --replication-factor 3 --min-insync-replicas 2
+            """,
         subcommands: [Create.self])
 
     struct Create: AsyncParsableCommand {
