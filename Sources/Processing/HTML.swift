@@ -41,15 +41,16 @@ public enum HTML {
     /// Readable from 320 px up: system font, tables that shrink (compact cells, wrapped headers) and scroll
     /// sideways inside their box rather than widening the page.
     static let style = """
-        body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;padding:12px;max-width:960px;\
+        body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;padding:10px;max-width:960px;\
         color:#1b1f23;background:#fff;line-height:1.4;font-size:15px}
         h1{font-size:1.3em;margin:.2em 0 .4em}h2{font-size:1.1em;margin:1.2em 0 .4em}
         p.meta{color:#57606a;font-size:.85em;margin:.2em 0}
         .scroll{overflow-x:auto;max-width:100%}
-        table{border-collapse:collapse;width:100%;font-size:.85em}
-        th,td{border-bottom:1px solid #d0d7de;padding:4px 3px;text-align:right;vertical-align:top}
+        table{border-collapse:collapse;width:100%;font-size:.8em}
+        th,td{border-bottom:1px solid #d0d7de;padding:4px 2px;text-align:right;vertical-align:top}
         th{background:#f6f8fa;font-weight:600;white-space:normal}
-        th:first-child,td:first-child{text-align:left}
+        th:first-child,td:first-child{text-align:left;padding-right:4px}
+        @media (max-width:420px){body{padding:8px;font-size:14px}table{font-size:.78em}}
         td.num{font-variant-numeric:tabular-nums;white-space:nowrap}
         tfoot td{font-weight:600}
         dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 12px;margin:0}

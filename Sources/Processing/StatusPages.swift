@@ -216,7 +216,7 @@ public enum StatusPage {
         body += "<p class=\"meta\">As of <time id=\"generated\">\(e(CitizenLookup.shortTime(report.generatedAt)))</time> "
             + "(Hanoi time); refreshes every \(refreshSeconds) s.</p>\n"
         body += "<div class=\"scroll\"><table id=\"departments\">\n<thead><tr><th>Department</th><th>Open</th>"
-            + "<th>Over&shy;due</th><th>On time</th><th>Esc. L1</th><th>Esc. L2</th><th>Lag</th></tr></thead>\n<tbody>\n"
+            + "<th>Over&shy;due</th><th>On time</th><th>Esc.<br>L1</th><th>Esc.<br>L2</th><th>Lag</th></tr></thead>\n<tbody>\n"
         for row in report.departments { body += cells(row) }
         body += "</tbody>\n<tfoot>\n" + cells(report.totals) + "</tfoot>\n</table></div>\n"
         body += """
