@@ -71,13 +71,17 @@ enum DeadlineStore {
     }
 
     /// Closes deadlines (all of the dossier's when `steps` is nil), on time when `at` is not after their due instant.
-    static func close(_ dossierId: String, steps: [Int]?, at: Date, in tx: PostgresConnection) throws {
+    /// `counted: false` (a withdrawal) leaves
+    /// `closed_on_time` NULL, so the on-time statistics count the step as neither on time nor late.
+    static func close(
+        _ dossierId: String, steps: [Int]?, at: Date, counted: Bool = true, in tx: PostgresConnection
+    ) throws {
         try tx.execute(
             """
             UPDATE deadlines SET status = 'closed', closed_at = $2, next_fire_at = NULL, paused_since = NULL,
-                closed_on_time = ($2 <= due_at)
+                closed_on_time = CASE WHEN $4 THEN $2 <= due_at END
             WHERE dossier_id = $1 AND status <> 'closed' AND ($3::int8[] IS NULL OR step = ANY($3::int8[]))
-            """, [dossierId, at, steps.map { PostgresIntArray($0.map(Int64.init)) }])
+            """, [dossierId, at, steps.map { PostgresIntArray($0.map(Int64.init)) }, counted])
     }
 
     /// One timeline entry; a replayed event id is ignored.

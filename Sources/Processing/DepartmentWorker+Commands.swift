@@ -18,6 +18,9 @@ extension DepartmentWorker {
             case MessageType.requestSupplement:
                 let command = try decoder.decode(SupplementRequest.self, from: data)
                 try requestSupplement(command, at: now, into: tx, outbox: &outbox, report: &report, encoder: encoder)
+            case MessageType.withdraw:
+                let command = try decoder.decode(Withdrawal.self, from: data)
+                try withdraw(command, source: message, at: now, into: tx, outbox: &outbox, report: &report, encoder: encoder)
             case MessageType.supplement:
                 let command = try decoder.decode(ApplicantSupplement.self, from: data)
                 try resume(command, source: message, at: now, into: tx, outbox: &outbox, report: &report,
@@ -39,6 +42,52 @@ extension DepartmentWorker {
             WHERE dossier_id = $1 AND step = $2 ORDER BY round DESC LIMIT 1
             """, [dossierId, step]
         ).first
+    }
+
+    /// Whether the applicant has withdrawn the dossier.
+    func isWithdrawn(_ dossierId: String, in tx: PostgresConnection) throws -> Bool {
+        try !tx.query("SELECT 1 FROM withdrawals WHERE dossier_id = $1", [dossierId]).isEmpty
+    }
+
+    /// The applicant's withdrawal: recorded unless the dossier is already decided (an automatic approval or an
+    /// official's signature) or already withdrawn; either way the answer is an event on `dossier.events`.
+    func withdraw(
+        _ command: Withdrawal, source: KafkaMessage, at now: Date, into tx: PostgresConnection,
+        outbox: inout [OutboxMessage], report: inout BatchReport, encoder: JSONEncoder
+    ) throws {
+        let latest = try tx.query(
+            """
+            SELECT step, outcome, review, signed_outcome FROM decisions WHERE dossier_id = $1
+            ORDER BY step DESC, round DESC LIMIT 1
+            """, [command.dossierId]
+        ).first
+        let step = try latest?.decode(Int.self, "step") ?? 0
+        func reject(_ reason: String) throws {
+            outbox.append(try event(
+                .withdrawalRejected, dossierId: command.dossierId, step: step, round: nil, cause: command.commandId,
+                at: now, data: DossierEvent.Data(reason: reason), encoder: encoder))
+            report.outcomes["withdrawal-rejected", default: 0] += 1
+        }
+        if let latest {
+            let outcome = try latest.decode(String.self, "outcome")
+            let final = try latest.decodeIfPresent(String.self, "signed_outcome") != nil
+                || (try latest.decode(String.self, "review") == "auto" && (outcome == "approve" || outcome == "refuse"))
+            if final { return try reject("the dossier is already decided") }
+        }
+        let inserted = try tx.query(
+            """
+            INSERT INTO withdrawals (dossier_id, department, step, reason, withdrawn_at, source_topic,
+                                     source_partition, source_offset)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (dossier_id) DO NOTHING RETURNING dossier_id
+            """,
+            [command.dossierId, department, step, command.reason, now, source.topic, Int(source.partition),
+             source.offset])
+        guard !inserted.isEmpty else { return try reject("the dossier is already withdrawn") }
+        outbox.append(try event(
+            .withdrawn, dossierId: command.dossierId, step: step, round: nil, cause: command.commandId, at: now,
+            data: DossierEvent.Data(reason: command.reason), encoder: encoder))
+        report.outcomes["withdrawn", default: 0] += 1
+        report.processed += 1
     }
 
     private func event(
@@ -69,6 +118,9 @@ extension DepartmentWorker {
         }
         guard let row = try latestDecision(command.dossierId, step: command.step, in: tx) else {
             return try reject("no decision to sign for this dossier step", round: nil)
+        }
+        guard try !isWithdrawn(command.dossierId, in: tx) else {
+            return try reject("the applicant has withdrawn the dossier", round: nil)
         }
         let round = try row.decode(Int.self, "round")
         let outcome = try row.decode(String.self, "outcome")
@@ -136,6 +188,15 @@ extension DepartmentWorker {
         guard let stored, let latest else {
             outbox.append(.deadLetter(of: source, error: "supplement for an unknown dossier step", consumer: department))
             report.deadLetters += 1
+            return
+        }
+        guard try !isWithdrawn(command.dossierId, in: tx) else {
+            outbox.append(try event(
+                .withdrawalRejected, dossierId: command.dossierId, step: command.step, round: nil,
+                cause: command.commandId, at: now,
+                data: DossierEvent.Data(reason: "supplement ignored: the applicant has withdrawn the dossier"),
+                encoder: encoder))
+            report.outcomes["supplement-ignored", default: 0] += 1
             return
         }
         var dossier = try Dossier.decode(json: Data(try stored.decode(PostgresJSON.self, "body").text.utf8))

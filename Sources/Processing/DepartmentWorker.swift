@@ -96,6 +96,7 @@ public final class DepartmentWorker: BatchWriter {
             report.outcomes[decision.outcome.rawValue, default: 0] += 1
             report.processed += 1
         }
+        try dropWithdrawn(&rows, outbox: &outbox, report: &report, in: tx)
         try insert(rows, outbox: &outbox, report: &report, into: tx)
         try OutboxWriter.write(outbox, source: outboxSource, into: tx)
         for (message, type) in commands {
@@ -105,6 +106,27 @@ public final class DepartmentWorker: BatchWriter {
             try OutboxWriter.write(commandOutbox, source: outboxSource, into: tx)
         }
         return report
+    }
+
+    /// Steps of dossiers the applicant has withdrawn are not decided (one indexed lookup per batch).
+    private func dropWithdrawn(
+        _ rows: inout [DecisionRow], outbox: inout [OutboxMessage], report: inout BatchReport, in tx: PostgresConnection
+    ) throws {
+        guard !rows.isEmpty else { return }
+        let withdrawn = Set(try tx.query(
+            "SELECT dossier_id FROM withdrawals WHERE dossier_id = ANY($1::text[])", [rows.map(\.dossierId)]
+        ).map { try $0.decode(String.self, "dossier_id") })
+        guard !withdrawn.isEmpty else { return }
+        var dropped = Set<String>()
+        rows.removeAll { row in
+            guard withdrawn.contains(row.dossierId) else { return false }
+            dropped.insert(row.identity)
+            if let outcome = row.text[5] { report.outcomes[outcome, default: 0] -= 1 }
+            report.outcomes["skipped-withdrawn", default: 0] += 1
+            report.processed -= 1
+            return true
+        }
+        outbox.removeAll { dropped.contains($0.causeIdentity ?? "") }
     }
 
     /// COPY the decision rows; if a step was already decided (a republished task), skip those rows and their events.

@@ -102,6 +102,22 @@ public struct ApplicantSupplement: Codable, Sendable, Hashable {
     }
 }
 
+/// The applicant withdraws the dossier (sent to the department topic that holds it, so it is ordered with the
+/// department's work on the dossier). Refused once the dossier is decided.
+public struct Withdrawal: Codable, Sendable, Hashable {
+    public var commandId: UUID
+    public var dossierId: String
+    public var reason: String?
+    public var at: Date
+
+    public init(commandId: UUID, dossierId: String, reason: String?, at: Date) {
+        self.commandId = commandId
+        self.dossierId = dossierId
+        self.reason = reason
+        self.at = at
+    }
+}
+
 /// A lifecycle event on `dossier.events`, keyed by dossier id.
 ///
 /// The event id is derived from what caused it (the source message and the event type), so that re-processing the
@@ -119,6 +135,10 @@ public struct DossierEvent: Codable, Sendable, Hashable {
         case forwarded
         case escalatedAuthority = "escalated-authority"
         case signatureRejected = "signature-rejected"
+        case withdrawn
+        case withdrawalRejected = "withdrawal-rejected"
+        /// The one-stop desk handed the result to the applicant: the end of the lifecycle.
+        case resultReturned = "result-returned"
     }
 
     public struct Data: Codable, Sendable, Hashable {

@@ -105,17 +105,26 @@ public final class StatusProjection: BatchWriter {
                     id, step: step, kind: .step, department: event.department, procedure: event.data.procedure,
                     schedule: policy.schedule(due: dueDate, kind: .step, calendar: calendar), at: event.at, in: tx)
             }
-        case .prepared, .signatureRejected:
-            if event.type == .signatureRejected { status.status = nil }
+        case .prepared, .signatureRejected, .withdrawalRejected:
+            if event.type != .prepared { status.status = nil }
             to = event.department
         case .decided:
             status.outcome = event.data.outcome
             status.decidedAt = event.at
             try DeadlineStore.close(id, steps: nil, at: event.at, in: tx)
-            try tx.execute(
-                "UPDATE escalations SET closed_at = $2, closed_by = 'decided' WHERE dossier_id = $1 AND closed_at IS NULL",
-                [id, event.at])
+            try closeEscalations(id, by: "decided", at: event.at, in: tx)
             to = nil
+        case .withdrawn:
+            // Not decided, so neither on time nor late: the deadlines close uncounted.
+            from = "applicant"
+            to = nil
+            try DeadlineStore.close(id, steps: nil, at: event.at, counted: false, in: tx)
+            try closeEscalations(id, by: "withdrawn", at: event.at, in: tx)
+        case .resultReturned:
+            from = "one-stop desk"
+            to = "applicant"
+            try DeadlineStore.close(id, steps: nil, at: event.at, in: tx)
+            try closeEscalations(id, by: "result-returned", at: event.at, in: tx)
         case .supplementRequested:
             to = "applicant"
             let paused = try tx.query(
@@ -161,6 +170,13 @@ public final class StatusProjection: BatchWriter {
             due: stepDue, detail: event.data.reason ?? event.data.escalationReason, in: tx)
         try status.upsert(id, in: tx)
         return out
+    }
+
+    /// Closes the dossier's open escalations: it was decided, withdrawn, or its result returned.
+    private func closeEscalations(_ id: String, by cause: String, at: Date, in tx: PostgresConnection) throws {
+        try tx.execute(
+            "UPDATE escalations SET closed_at = $2, closed_by = $3 WHERE dossier_id = $1 AND closed_at IS NULL",
+            [id, at, cause])
     }
 
     /// Ends a pause: the due date moves by the working days paused (from the local day the pause started,

@@ -19,6 +19,8 @@ public enum MessageType {
     public static let requestSupplement = "motcua.official.request-supplement"
     /// The applicant supplies what was asked.
     public static let supplement = "motcua.applicant.supplement"
+    /// The applicant withdraws the dossier.
+    public static let withdraw = "motcua.applicant.withdraw"
     /// A lifecycle event on `dossier.events`.
     public static let event = "motcua.dossier.event"
     /// An intake dossier (producers may omit it).

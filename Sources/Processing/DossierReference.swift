@@ -1,0 +1,45 @@
+import Foundation
+import Postgres
+
+/// A dossier found by its id or its code (`AGENCY-yymmdd-NNNNNN`), with where it is now. No personal data.
+public struct DossierReference: Sendable, Hashable {
+    public var id: String
+    public var code: String?
+    /// Current status from the coordinator's projection (`received`, `prepared`, `decided`, …), or reception's.
+    public var status: String
+    /// The agency holding the dossier (`city` while an authority escalation is with the delegator).
+    public var department: String?
+    public var step: Int?
+    /// The department that decided the dossier's latest step (the worker that holds its rows), if any.
+    public var decidingDepartment: String?
+
+    /// The dossier `text` names (its id or its code), or nil when there is none. Reads the coordinator's projection
+    /// first, then reception's table (a dossier the projection has not seen yet).
+    public static func resolve(_ text: String, on connection: PostgresConnection) throws -> DossierReference? {
+        let found =
+            try connection.query(
+                "SELECT dossier_id AS id, code, status, department, step FROM dossier_status WHERE dossier_id = $1 OR code = $1 LIMIT 1",
+                [text]
+            ).first
+            ?? connection.query(
+                "SELECT id, code, status, department, step FROM dossiers WHERE id = $1 OR code = $1 LIMIT 1", [text]
+            ).first
+        guard let found else { return nil }
+        let id = try found.decode(String.self, "id")
+        let deciding = try connection.query(
+            "SELECT department FROM decisions WHERE dossier_id = $1 ORDER BY step DESC, round DESC LIMIT 1", [id]
+        ).first
+        return DossierReference(
+            id: id, code: try found.decodeIfPresent(String.self, "code"), status: try found.decode(String.self, "status"),
+            department: try found.decodeIfPresent(String.self, "department"),
+            step: try found.decodeIfPresent(Int.self, "step"),
+            decidingDepartment: try deciding?.decodeIfPresent(String.self, "department"))
+    }
+
+    /// The department topic that orders commands for this dossier: the holding department when it runs a worker,
+    /// otherwise (escalated to the delegator) the department that decided it last.
+    public var commandDepartment: String? {
+        if let department, Topics.departments.contains(department) { return department }
+        return decidingDepartment
+    }
+}

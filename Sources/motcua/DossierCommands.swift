@@ -1,0 +1,225 @@
+import ArgumentParser
+import Authority
+import Foundation
+import Kafka
+import Logging
+import Postgres
+import Processing
+
+/// What the dossier commands share: the database, the producer, the clock, and finding the dossier.
+struct DossierCommandContext {
+    let environment = ProcessInfo.processInfo.environment
+    let logger: Logger
+    let connection: PostgresConnection
+    let clock: any MotCuaClock
+
+    init(label: String) throws {
+        var logger = Logger(label: label)
+        logger.logLevel = .warning
+        self.logger = logger
+        guard environment["DATABASE_URL"] != nil || environment["PGHOST"] != nil || environment["PGDATABASE"] != nil else {
+            throw ValidationError("DATABASE_URL is not set: export the PostgreSQL URL (./tools/dev-up writes .dev/env)")
+        }
+        connection = try PostgresConnection.connect(.fromEnvironment(environment), logger: logger)
+        clock = try ClockSetting.clock(from: environment)
+    }
+
+    func dossier(_ text: String) throws -> DossierReference {
+        guard let found = try DossierReference.resolve(text, on: connection) else {
+            throw ValidationError("no dossier has the id or code '\(text)': check it (codes look like AGENCY-yymmdd-NNNNNN)")
+        }
+        return found
+    }
+
+    func producer() throws -> KafkaProducer {
+        guard environment["KAFKA_BOOTSTRAP"] != nil else {
+            throw ValidationError("KAFKA_BOOTSTRAP is not set: export the broker list (./tools/dev-up writes .dev/env)")
+        }
+        return try KafkaProducer(
+            configuration: KafkaProducerConfiguration(client: .fromEnvironment(environment)), logger: logger)
+    }
+
+    /// Sends one message and waits for the broker's acknowledgement.
+    func send(topic: String, key: String, type: String, id: UUID, value: [UInt8]) async throws {
+        let producer = try producer()
+        _ = try await producer.send(KafkaOutgoingMessage(
+            topic: topic, key: key, value: value,
+            headers: [
+                KafkaHeader("ce_specversion", "1.0"), KafkaHeader("ce_id", id.uuidString.lowercased()),
+                KafkaHeader("ce_type", type), KafkaHeader("ce_source", "motcua/cli"),
+                KafkaHeader("content-type", "application/json"),
+            ]))
+        try producer.close()
+    }
+
+    /// Polls the dossier's timeline until an event of one of `types` caused by this command appears (or the
+    /// timeout passes); returns its type and detail.
+    func awaitTimeline(_ dossierId: String, types: [String], timeout: Double) async throws -> (String, String?)? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let row = try connection.query(
+                """
+                SELECT type, detail FROM dossier_timeline WHERE dossier_id = $1 AND type = ANY($2::text[])
+                ORDER BY at DESC, id DESC LIMIT 1
+                """, [dossierId, types]
+            ).first {
+                return (try row.decode(String.self, "type"), try row.decodeIfPresent(String.self, "detail"))
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        return nil
+    }
+}
+
+/// `motcua withdraw`: the applicant withdraws a dossier that is not decided yet.
+struct WithdrawCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "withdraw",
+        abstract: "Withdraw a dossier at the applicant's request (before it is decided).",
+        discussion: """
+            The withdrawal goes to the department topic that holds the dossier, so the department's worker orders \
+            it with its own work: a dossier already decided cannot be withdrawn (the answer is a \
+            withdrawal-rejected event). The coordinator then closes its deadlines and escalations. \
+            Needs DATABASE_URL and KAFKA_BOOTSTRAP.
+
+            Examples:
+              motcua withdraw HN-SCT-261123-000042 --reason "applicant moved the business" --wait
+              motcua withdraw 7f1c0e9a-... 
+            """)
+
+    @Argument(help: "The dossier's id or code.")
+    var dossier: String
+
+    @Option(help: "Why the applicant withdraws (recorded on the timeline).")
+    var reason: String?
+
+    @Flag(help: "Wait (up to 30 s) until the coordinator has recorded the outcome, and print it.")
+    var wait = false
+
+    func run() async throws {
+        let context = try DossierCommandContext(label: "motcua.withdraw")
+        let found = try context.dossier(dossier)
+        switch found.status {
+        case "withdrawn": throw ValidationError("the dossier is already withdrawn")
+        case "decided", "result-returned":
+            throw ValidationError("the dossier is already decided (\(found.status)); a decided dossier cannot be withdrawn")
+        case "intake-incomplete", "intake-refused":
+            throw ValidationError("the dossier was not received (\(found.status)); there is nothing to withdraw")
+        default: break
+        }
+        guard let department = found.commandDepartment else {
+            throw ValidationError("the dossier is not with a department yet; try again once it is assigned")
+        }
+        let now = context.clock.now()
+        let command = Withdrawal(
+            commandId: StableID.make("withdraw", found.id), dossierId: found.id, reason: reason, at: now)
+        try await context.send(
+            topic: Topics.department(department), key: found.id, type: MessageType.withdraw, id: command.commandId,
+            value: Array(try MessageCoding.encoder().encode(command)))
+        print("withdrawal sent to \(Topics.department(department)) for \(found.code ?? found.id)")
+        guard wait else { return }
+        guard let (type, detail) = try await context.awaitTimeline(
+            found.id, types: ["withdrawn", "withdrawal-rejected"], timeout: 30)
+        else {
+            throw ValidationError("no answer within 30 s: is the \(department)-worker and the coordinator running?")
+        }
+        print(type == "withdrawn" ? "withdrawn" : "refused: \(detail ?? "no reason given")")
+        if type != "withdrawn" { throw ExitCode(1) }
+    }
+}
+
+/// `motcua return-result`: the one-stop desk hands the decision to the applicant.
+struct ReturnResultCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "return-result",
+        abstract: "Record that the one-stop desk returned a decided dossier's result to the applicant.",
+        discussion: """
+            Publishes a result-returned event on dossier.events (its id derived from the dossier, so sending it \
+            twice records it once). The coordinator ends the lifecycle: any escalation still open closes. Only a \
+            decided dossier has a result to return. Needs DATABASE_URL and KAFKA_BOOTSTRAP.
+
+            Example: motcua return-result HN-SCT-261123-000042
+            """)
+
+    @Argument(help: "The dossier's id or code.")
+    var dossier: String
+
+    func run() async throws {
+        let context = try DossierCommandContext(label: "motcua.return-result")
+        let found = try context.dossier(dossier)
+        guard found.status == "decided" || found.status == "result-returned" else {
+            throw ValidationError(
+                "the dossier is '\(found.status)', not decided: a result is returned only after the decision is signed")
+        }
+        let event = DossierEvent(
+            eventId: StableID.make("result-returned", found.id), dossierId: found.id, code: found.code,
+            type: .resultReturned, department: found.department, step: found.step, round: nil, at: context.clock.now())
+        try await context.send(
+            topic: Topics.events, key: found.id, type: MessageType.event, id: event.eventId,
+            value: Array(try MessageCoding.encoder().encode(event)))
+        print("result returned: \(found.code ?? found.id)")
+    }
+}
+
+/// `motcua apology`: an apology slip (reason + one new date) before the due date, at most once per step.
+struct ApologyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apology",
+        abstract: "Issue an apology slip: the department foresees lateness, says why, and gives one new date.",
+        discussion: """
+            Allowed once per dossier step and only before its due date; the deadline moves to the new date and \
+            its due-soon, overdue and escalation timers re-arm for it. The coordinator publishes the \
+            apology-issued event. Needs DATABASE_URL.
+
+            Example: motcua apology HN-SCT-261123-000042 --reason "site inspection rescheduled by the applicant" \\
+                       --new-date 2026-12-18 --official sct-0042
+            """)
+
+    @Argument(help: "The dossier's id or code.")
+    var dossier: String
+
+    @Option(help: "Why the department will be late (shown to the applicant).")
+    var reason: String
+
+    @Option(help: "The one new due date, YYYY-MM-DD (local, Asia/Ho_Chi_Minh).")
+    var newDate: String
+
+    @Option(help: "The deadline's step (default: the dossier's current step; -1 for the whole procedure).")
+    var step: Int?
+
+    @Option(help: "The official who issues the slip.")
+    var official: String?
+
+    @Option(help: "The deploy directory (its calendar/ is the working-day calendar).")
+    var rules = "deploy"
+
+    func validate() throws {
+        guard LocalDate(newDate) != nil else {
+            throw ValidationError("--new-date '\(newDate)' is not a date: use YYYY-MM-DD, e.g. 2026-12-18")
+        }
+        guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw ValidationError("--reason is empty: an apology slip must say why")
+        }
+    }
+
+    func run() throws {
+        let context = try DossierCommandContext(label: "motcua.apology")
+        let found = try context.dossier(dossier)
+        let calendar: WorkingCalendar
+        do {
+            calendar = try WorkingCalendar.load(from: URL(fileURLWithPath: rules).appendingPathComponent("calendar"))
+        } catch {
+            throw ValidationError("cannot load the calendar under \(rules)/calendar:\n\(error)")
+        }
+        let slip = ApologySlip(
+            dossierId: found.id, step: step ?? found.step ?? 0, reason: reason, newDate: LocalDate(newDate)!,
+            issuedBy: official)
+        do {
+            try ApologyDesk(calendar: calendar, policy: DeadlinePolicy())
+                .issue(slip, at: context.clock.now(), on: context.connection)
+        } catch let error as ApologyError {
+            throw ValidationError("apology refused: \(error)")
+        }
+        print("apology recorded for \(found.code ?? found.id) step \(slip.step): new due date \(newDate)")
+    }
+}
