@@ -72,6 +72,9 @@ final class ConditionProgram: Sendable {
         var literalKind: UInt8 = 0
         var bits: Int64 = 0
         var number: Double = 0
+        /// For eq, ne, lt, lte, gt, gte against a number literal: which of less (4), equal (2), greater (1) hold;
+        /// 0 otherwise.
+        var order: UInt8 = 0
         /// A precomputed answer: 0 none; 1 holds when the (interned) string is in `mask`, 2 when it is not; 3 by
         /// enum case, `mask` holding 2 bits per case (0 holds, else 1 + `Why.rawValue`).
         var fast: UInt8 = 0
@@ -128,6 +131,26 @@ final class ConditionProgram: Sendable {
     private let internBytes: [UInt8]
     private let internStart: [Int32]
     private let internLength: [Int32]
+    /// Per slot: every string it is compared with is ASCII, so an ASCII string is found by hash and bytes.
+    private let internAllASCII: [Bool]
+    /// Open addressing over the strings of those slots: index into `internStrings`, or -1.
+    private let internTable: [Int32]
+    private let internHashes: [UInt64]
+    private let internSlots: [Int32]
+    /// The UTF-8 bytes of each fact name (`nameStart`, `nameLength`), for finding a dossier's fact names by bytes.
+    private let nameBytes: [UInt8]
+    private let nameStart: [Int32]
+    private let nameLength: [Int32]
+    /// Whether a fact name is not ASCII: then names are also compared as Strings (canonical equivalence).
+    private let hasNonASCIINames: Bool
+
+    /// FNV-1a over the bytes, seeded with the slot.
+    @inline(__always)
+    static func internHash<C: Sequence>(_ bytes: C, slot: Int) -> UInt64 where C.Element == UInt8 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325 ^ (UInt64(truncatingIfNeeded: slot) &* 0x9E37_79B9_7F4A_7C15)
+        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return hash
+    }
 
     init(conditions: [Condition]) {
         var instructions: [Instruction] = []
@@ -165,6 +188,15 @@ final class ConditionProgram: Sendable {
                 instruction.op = op
                 instruction.literal = Int32(literals.count)
                 literals.append(Literal(value))
+                switch op {
+                case .eq: instruction.order = 2
+                case .ne: instruction.order = 5
+                case .lt: instruction.order = 4
+                case .lte: instruction.order = 6
+                case .gt: instruction.order = 1
+                case .gte: instruction.order = 3
+                default: instruction.order = 0
+                }
                 switch value {
                 case .integer(let i):
                     instruction.literalKind = 1
@@ -176,8 +208,9 @@ final class ConditionProgram: Sendable {
                 case .bool(let b):
                     instruction.literalKind = 3
                     instruction.bits = b ? 1 : 0
+                    instruction.order = 0
                 default:
-                    break
+                    instruction.order = 0
                 }
                 switch field {
                 case .procedure: instruction.kind = .procedure
@@ -305,6 +338,35 @@ final class ConditionProgram: Sendable {
                 }
             }
         }
+        // The ASCII strings of the slots whose strings are all ASCII, by hash (slot mixed in).
+        var internAllASCII = [Bool](repeating: true, count: slotCount)
+        for slot in 0..<slotCount where internCount[slot] > 0 {
+            let first = Int(internFirst[slot])
+            for e in first..<(first + Int(internCount[slot])) where internLength[e] < 0 { internAllASCII[slot] = false }
+        }
+        var internHashes = [UInt64](repeating: 0, count: internStrings.count)
+        var internSlots = [Int32](repeating: -1, count: internStrings.count)
+        var hashed: [Int] = []
+        for slot in 0..<slotCount where internCount[slot] > 0 && internAllASCII[slot] {
+            let first = Int(internFirst[slot])
+            for e in first..<(first + Int(internCount[slot])) {
+                internHashes[e] = ConditionProgram.internHash(internStrings[e].utf8, slot: slot)
+                internSlots[e] = Int32(slot)
+                hashed.append(e)
+            }
+        }
+        var internCapacity = 4
+        while internCapacity < 2 * hashed.count { internCapacity *= 2 }
+        var internTable = [Int32](repeating: -1, count: internCapacity)
+        for e in hashed {
+            var b = Int(truncatingIfNeeded: internHashes[e]) & (internCapacity - 1)
+            while internTable[b] >= 0 { b = (b + 1) & (internCapacity - 1) }
+            internTable[b] = Int32(e)
+        }
+        self.internAllASCII = internAllASCII
+        self.internHashes = internHashes
+        self.internSlots = internSlots
+        self.internTable = internTable
         self.communeSlot = communeSlot
         self.procedureSlot = procedureSlot
         self.slotCount = slotCount
@@ -319,6 +381,20 @@ final class ConditionProgram: Sendable {
         self.sources = sources
         self.children = children
         self.factNames = factNames
+        var nameBytes: [UInt8] = []
+        var nameStart: [Int32] = []
+        var nameLength: [Int32] = []
+        var hasNonASCIINames = false
+        for name in factNames {
+            nameStart.append(Int32(nameBytes.count))
+            nameLength.append(Int32(name.utf8.count))
+            nameBytes.append(contentsOf: name.utf8)
+            if !name.utf8.allSatisfy({ $0 < 0x80 }) { hasNonASCIINames = true }
+        }
+        self.nameBytes = nameBytes
+        self.nameStart = nameStart
+        self.nameLength = nameLength
+        self.hasNonASCIINames = hasNonASCIINames
         var buckets = [Int32](repeating: -1, count: ConditionProgram.bucketCount)
         var chain = [Int32](repeating: -1, count: factNames.count)
         for (slot, name) in factNames.enumerated().reversed() {
@@ -447,12 +523,7 @@ final class ConditionProgram: Sendable {
 
     /// The slot of fact `name`, or -1.
     func slot(ofFact name: String) -> Int32 {
-        var slot = buckets[ConditionProgram.bucket(name)]
-        while slot >= 0 {
-            if factNames[Int(slot)] == name { return slot }
-            slot = chain[Int(slot)]
-        }
-        return -1
+        withNameTable { ConditionProgram.find(name, $0) } ?? exactSlot(ofName: name)
     }
 
     /// Evaluates one root (delegation conditions) reading the facts `shared` loaded where it can, and looking up
@@ -530,6 +601,20 @@ final class ConditionProgram: Sendable {
         return hash & (bucketCount - 1)
     }
 
+    /// `bucket(name)` for an ASCII name, -1 for any other.
+    @inline(__always)
+    private static func asciiBucket(_ name: String) -> Int {
+        let hash =
+            name.utf8.withContiguousStorageIfAvailable { b -> Int in
+                guard let first = b.first, let last = b.last else { return 0 }
+                var high: UInt8 = 0
+                for byte in b { high |= byte }
+                if high >= 0x80 { return -1 }
+                return b.count &* 7 &+ Int(first) &* 13 &+ Int(last) &* 31
+            } ?? -1
+        return hash < 0 ? -1 : hash & (bucketCount - 1)
+    }
+
     private static func slowHash(_ name: String) -> Int {
         let utf8 = Array(name.utf8)
         guard let first = utf8.first, let last = utf8.last else { return 0 }
@@ -564,31 +649,96 @@ final class ConditionProgram: Sendable {
         let count = Int(internCount[slot])
         if count == 0 { return -1 }
         let first = Int(internFirst[slot])
-        let ascii = s.utf8.withContiguousStorageIfAvailable { b -> Int64? in
-            var high: UInt8 = 0
-            for byte in b { high |= byte }
-            guard high < 0x80 else { return nil }
-            // Two ASCII strings are equal exactly when their bytes are.
-            let found = internBytes.withUnsafeBufferPointer { bytes -> Int in
-                internLength.withUnsafeBufferPointer { lengths -> Int in
-                    internStart.withUnsafeBufferPointer { starts -> Int in
-                        for e in first..<(first + count) {
-                            let length = Int(lengths[e])
-                            if length < 0 { return -2 }  // a non-ASCII literal: compare as strings
-                            guard length == b.count else { continue }
-                            let start = Int(starts[e])
-                            var j = 0
-                            while j < length && bytes[start + j] == b[j] { j += 1 }
-                            if j == length { return e - first }
+        if internAllASCII[slot] {
+            // Two ASCII strings are equal exactly when their bytes are. A non-ASCII `s` may still equal an ASCII
+            // literal (U+212A KELVIN SIGN is K): compared as Strings below.
+            let found = s.utf8.withContiguousStorageIfAvailable { b -> Int64? in
+                var high: UInt8 = 0
+                for byte in b { high |= byte }
+                guard high < 0x80 else { return nil }
+                let hash = ConditionProgram.internHash(b, slot: slot)
+                return internTable.withUnsafeBufferPointer { table -> Int64 in
+                    let mask = table.count - 1
+                    var i = Int(truncatingIfNeeded: hash) & mask
+                    while true {
+                        let e = Int(table[i])
+                        if e < 0 { return -1 }
+                        if internHashes[e] == hash && internSlots[e] == Int32(slot)
+                            && Int(internLength[e]) == b.count
+                        {
+                            let start = Int(internStart[e])
+                            let same = internBytes.withUnsafeBufferPointer { bytes in
+                                var j = 0
+                                while j < b.count && bytes[start + j] == b[j] { j += 1 }
+                                return j == b.count
+                            }
+                            if same { return Int64(e - first) }
                         }
-                        return -1
+                        i = (i + 1) & mask
                     }
                 }
             }
-            return found == -2 ? nil : Int64(found)
+            if let found = found ?? nil { return found }
         }
-        if let ascii, let id = ascii { return id }
         for k in 0..<count where internStrings[first + k] == s { return Int64(k) }
+        return -1
+    }
+
+    /// The fact-name table as buffers, read by `find` without touching the arrays' references per lookup.
+    struct NameTable {
+        var buckets: UnsafeBufferPointer<Int32>
+        var chain: UnsafeBufferPointer<Int32>
+        var start: UnsafeBufferPointer<Int32>
+        var length: UnsafeBufferPointer<Int32>
+        var bytes: UnsafeBufferPointer<UInt8>
+        var hasNonASCIINames: Bool
+    }
+
+    func withNameTable<R>(_ body: (NameTable) -> R) -> R {
+        buckets.withUnsafeBufferPointer { buckets in
+            chain.withUnsafeBufferPointer { chain in
+                nameStart.withUnsafeBufferPointer { start in
+                    nameLength.withUnsafeBufferPointer { length in
+                        nameBytes.withUnsafeBufferPointer { bytes in
+                            body(
+                                NameTable(
+                                    buckets: buckets, chain: chain, start: start, length: length, bytes: bytes,
+                                    hasNonASCIINames: hasNonASCIINames))
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The slot of an ASCII name by its bytes, -1 when there is none; nil when it must be compared as a String
+    /// (a non-ASCII name on either side: canonical equivalence, as a dictionary compares its keys).
+    @inline(__always)
+    static func find(_ name: String, _ t: NameTable) -> Int32? {
+        let byBytes = name.utf8.withContiguousStorageIfAvailable { b -> Int32? in
+            var high: UInt8 = 0
+            for byte in b { high |= byte }
+            guard high < 0x80, let firstByte = b.first, let lastByte = b.last else { return nil }
+            let hash = (b.count &* 7 &+ Int(firstByte) &* 13 &+ Int(lastByte) &* 31) & (ConditionProgram.bucketCount - 1)
+            var slot = t.buckets[hash]
+            while slot >= 0 {
+                let i = Int(slot)
+                if Int(t.length[i]) == b.count {
+                    let start = Int(t.start[i])
+                    var j = 0
+                    while j < b.count && t.bytes[start + j] == b[j] { j += 1 }
+                    if j == b.count { return slot }
+                }
+                slot = t.chain[i]
+            }
+            return t.hasNonASCIINames ? nil : -1
+        }
+        return byBytes ?? nil
+    }
+
+    /// The slot of the fact named `name` compared as Strings, or -1.
+    func exactSlot(ofName name: String) -> Int32 {
+        for (i, candidate) in factNames.enumerated() where candidate == name { return Int32(i) }
         return -1
     }
 
@@ -600,11 +750,20 @@ final class ConditionProgram: Sendable {
     ) {
         guard !slots.isEmpty else { return }
         if dossier.pointee.facts.count <= 2 * slots.count {
-            // Walk the dossier's facts (no hashing) and find each name's slot in the small table.
+            // Walk the dossier's facts (no hashing) and find each name's slot in the small table. A non-ASCII name
+            // (on either side) is compared as a String, as the dictionary compares its keys: canonically
+            // equivalent spellings have different bytes, so the bucket of one is not the bucket of the other.
+            let exactOnly = hasNonASCIINames
             buckets.withUnsafeBufferPointer { buckets in
                 chain.withUnsafeBufferPointer { chain in
                     for (name, value) in dossier.pointee.facts {
-                        var slot = buckets[ConditionProgram.bucket(name)]
+                        let b = ConditionProgram.asciiBucket(name)
+                        if b < 0 || exactOnly {
+                            let slot = exactSlot(ofName: name)
+                            if slot >= 0 { store(value, Int(slot), loaded, others) }
+                            continue
+                        }
+                        var slot = buckets[b]
                         while slot >= 0 {
                             if factNames[Int(slot)] == name {
                                 store(value, Int(slot), loaded, others)
@@ -679,6 +838,7 @@ final class ConditionProgram: Sendable {
 
     /// Runs the leaves of one condition from `entry`, following their jumps: the loop ends at `jumpHolds` or a
     /// failure (jumps only go forward).
+    @inline(__always)
     static func run(_ entry: Int32, _ c: UnsafePointer<Context>) -> Verdict {
         let code = c.pointee.code.baseAddress!
         var pc = Int(entry)
@@ -731,6 +891,24 @@ final class ConditionProgram: Sendable {
             let slot = Int(n.pointee.slot)
             let loaded = c.pointee.facts.loaded.baseAddress! + slot
             let kind = loaded.pointee.kind
+            let order = n.pointee.order
+            if order != 0 {
+                // A number against a number literal: compare once, test the precomputed mask.
+                if kind == 1 && n.pointee.literalKind == 1 {
+                    let a = loaded.pointee.bits
+                    let b = n.pointee.bits
+                    let r: UInt8 = a < b ? 4 : (a == b ? 2 : 1)
+                    return r & order != 0 ? 0 : 1
+                }
+                if kind == 1 || kind == 2 {
+                    let a = loaded.pointee.number
+                    let b = n.pointee.number
+                    if !a.isNaN && !b.isNaN {
+                        let r: UInt8 = a < b ? 4 : (a == b ? 2 : 1)
+                        return r & order != 0 ? 0 : 1
+                    }
+                }
+            }
             let op = n.pointee.op
             let literalKind = n.pointee.literalKind
             if kind == 0 {
