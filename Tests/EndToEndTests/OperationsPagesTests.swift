@@ -332,4 +332,50 @@ struct OperationsPagesTests {
         #expect(dom.contains("<dd id=\"decision\">approved on "))
         for secret in fixture.secrets { #expect(!dom.contains(secret), "the rendered page shows '\(secret)'") }
     }
+
+    @Test("the pages answer 503 while PostgreSQL is down and recover on their own when it is back")
+    func databaseOutage() async throws {
+        let server = try ThrowawayPostgres()
+        let setup = try PostgresConnection.connect(PostgresConfiguration(connectionString: server.url), logger: TestEnvironment.logger)
+        try PostgresMigrator(directory: TestEnvironment.root.appendingPathComponent("schemas/postgres")).migrate(setup)
+        let code = "CT-261127-\(Int.random(in: 100_000...999_999))"
+        try setup.execute(
+            """
+            INSERT INTO dossiers (id, code, procedure, channel, commune, applicant_kind, submitted_at, received_at, status,
+                                  department, due_date, body)
+            VALUES ($1, $2, '2.000633', 'online', '00004', 'enterprise', now(), now(), 'received', 'industry-trade',
+                    '2026-12-21', '{"applicant": {"id": "0101234567", "name": "Công ty TNHH A"}}')
+            """, [UUID().uuidString.lowercased(), code])
+        // The timer alone: it needs no topic, and the database of its own is empty.
+        let portFile = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.unique("pages-port")).path
+        let coordinator = try ServiceProcess(
+            "coordinator",
+            ["--rules", TestEnvironment.root.appendingPathComponent("deploy").path, "--timers-only", "--metrics-port", "0",
+             "--metrics-port-file", portFile, "--log-level", "warning"],
+            environment: ["DATABASE_URL": server.url])
+        var port = 0
+        let listening = await eventually(timeout: .seconds(60)) {
+            port = Int((try String(contentsOfFile: portFile, encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+            return port > 0
+        }
+        try #require(listening, "\(coordinator.log)")
+        #expect(try httpRequest(port: port, path: "/dossiers/\(code)").status == 200)
+        #expect(try httpRequest(port: port, path: "/status").status == 200)
+
+        try server.stop()
+        let down = try httpRequest(port: port, path: "/dossiers/\(code)?format=json")
+        #expect(down.status == 503, "\(down.body)")
+        #expect(down.body.contains("not reachable"))
+        #expect(try httpRequest(port: port, path: "/status").status == 503)
+        #expect(coordinator.isRunning)
+
+        try server.start()
+        let back = await eventually(timeout: .seconds(30), interval: .milliseconds(500)) {
+            try httpRequest(port: port, path: "/dossiers/\(code)").status == 200
+        }
+        #expect(back, "\(coordinator.log.suffix(3_000))")
+        #expect(try httpRequest(port: port, path: "/status").status == 200)
+        let page = try httpRequest(port: port, path: "/dossiers/\(code)")
+        #expect(!page.body.contains("0101234567") && !page.body.contains("Công ty TNHH A"))
+    }
 }

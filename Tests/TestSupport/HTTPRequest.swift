@@ -27,16 +27,19 @@ public func httpRequest(
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
     }
     guard connected == 0 else { throw HTTPError(description: "cannot connect to 127.0.0.1:\(port)") }
-    var head = "GET \(path) HTTP/1.0\r\nHost: 127.0.0.1\r\n"
+    var head = "GET \(path) HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
     for (name, value) in headers { head += "\(name): \(value)\r\n" }
     let request = Array((head + "\r\n").utf8)
     _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
     var response: [UInt8] = []
     var buffer = [UInt8](repeating: 0, count: 65_536)
+    // Until the server closes, or the body announced by Content-Length is complete (a server may keep the
+    // connection open despite HTTP/1.0 and `Connection: close`).
     while true {
         let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
         if count <= 0 { break }
         response.append(contentsOf: buffer[0..<count])
+        if let expected = completeLength(response), response.count >= expected { break }
     }
     let text = String(decoding: response, as: UTF8.self)
     guard let split = text.range(of: "\r\n\r\n") else {
@@ -52,4 +55,19 @@ public func httpRequest(
         fields[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
     }
     return HTTPResult(status: status, headers: fields, body: String(text[split.upperBound...]))
+}
+
+/// Header length plus Content-Length, once the header is in.
+private func completeLength(_ response: [UInt8]) -> Int? {
+    let separator: [UInt8] = [13, 10, 13, 10]
+    guard response.count >= 4,
+        let end = (0...(response.count - 4)).first(where: { Array(response[$0..<($0 + 4)]) == separator })
+    else { return nil }
+    let head = String(decoding: response[0..<end], as: UTF8.self).lowercased()
+    for line in head.split(separator: "\r\n") where line.hasPrefix("content-length:") {
+        if let length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) {
+            return end + 4 + length
+        }
+    }
+    return nil
 }
