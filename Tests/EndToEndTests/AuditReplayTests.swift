@@ -1,0 +1,208 @@
+import Authority
+import Foundation
+import Kafka
+import Postgres
+import Processing
+import TestSupport
+import Testing
+
+/// Audit replay on a real run: reception and the industrial-zones worker decide dossiers into a database of the
+/// test's own; the replay reads the topic range of exactly those decisions.
+@Suite("Audit replay", .serialized)
+struct AuditReplayTests {
+    static let department = "industrial-zones"
+    static var topic: String { Topics.department(department) }
+
+    /// Findings of one replay, parsed from its JSON report.
+    struct Replay {
+        var run: CommandRun
+        var differences: Int
+        var compared: Int
+        var findings: [[String: Any]]
+
+        func findings(_ kind: String) -> [[String: Any]] { findings.filter { $0["kind"] as? String == kind } }
+        func dossiers(_ kind: String) -> Set<String> { Set(findings(kind).compactMap { $0["dossierId"] as? String }) }
+    }
+
+    static func replay(
+        _ extra: [String], database: OwnDatabase, offsets: [String]
+    ) async throws -> Replay {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.unique("audit") + ".json")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let arguments = ["audit", "replay", "--department", department, "--format", "json", "--output", file.path,
+                         "--rules", TestEnvironment.root.appendingPathComponent("deploy").path]
+            + offsets.flatMap { ["--offsets", $0] } + extra
+        let run = try await CommandRun.run("motcua", arguments, environment: database.environment)
+        let data = try Data(contentsOf: file)
+        let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any], "\(run)")
+        return Replay(
+            run: run, differences: json["differences"] as? Int ?? -1, compared: json["compared"] as? Int ?? -1,
+            findings: json["findings"] as? [[String: Any]] ?? [])
+    }
+
+    @Test("an untouched run re-derives; what-if, a revoked delegation and altered rows are each reported exactly; the HTML report renders")
+    func replayARealRun() async throws {
+        let database = try OwnDatabase()
+        defer { database.drop() }
+        let pipeline = try Pipeline(databaseURL: database.url, seed: 31)
+        try pipeline.startReception()
+        try pipeline.startWorker(Self.department)
+        let group = pipeline.group(Self.department)
+        let starts = Dictionary(uniqueKeysWithValues: try database.connection.query(
+            "SELECT partition, next_offset FROM consumer_offsets WHERE consumer_group = $1 AND topic = $2", [group, Self.topic]
+        ).map { (try $0.decode(Int.self, "partition"), try $0.decode(Int64.self, "next_offset")) })
+        #expect(!starts.isEmpty)
+
+        let bundle = pipeline.bundle
+        let procedures = bundle.catalogue.procedures(ownedBy: Self.department).filter {
+            $0.steps.first?.department ?? $0.department == Self.department
+        }
+        var dossiers: [Dossier] = []
+        for index in 0..<240 {
+            dossiers.append(pipeline.generator.next(
+                procedure: procedures[index % procedures.count].code, submittedAt: Date(), outsideShare: 0.2))
+        }
+        try await pipeline.submit(dossiers)
+        let ids = dossiers.map(\.id)
+        let settled = await eventually(timeout: .seconds(120)) {
+            let received = try pipeline.count("SELECT count(*) FROM dossiers WHERE id = ANY($1::text[]) AND status = 'received'", [ids])
+            let decided = try pipeline.count("SELECT count(*) FROM decisions WHERE dossier_id = ANY($1::text[])", [ids])
+            let recorded = try pipeline.count("SELECT count(*) FROM dossiers WHERE id = ANY($1::text[])", [ids])
+            return recorded == ids.count && decided == received
+        }
+        #expect(settled, "\(pipeline.logs())")
+        // The range: from where the worker started to just past this test's last decided step, per partition.
+        let ends = try database.connection.query(
+            """
+            SELECT source_partition, max(source_offset) + 1 AS end FROM decisions
+            WHERE dossier_id = ANY($1::text[]) AND source_topic = $2 GROUP BY source_partition
+            """, [ids, Self.topic]
+        ).map { (try $0.decode(Int.self, "source_partition"), try $0.decode(Int64.self, "end")) }
+        let offsets = ends.map { "\($0.0)=\(starts[$0.0] ?? 0)-\($0.1)" }
+        let mine = Set(try database.connection.query(
+            "SELECT dossier_id FROM decisions WHERE dossier_id = ANY($1::text[]) AND source_topic = $2", [ids, Self.topic]
+        ).map { try $0.decode(String.self, "dossier_id") })
+        #expect(mine.count > 150)
+
+        // 1. Untouched: nothing differs, every decision in range compared.
+        let clean = try await Self.replay([], database: database, offsets: offsets)
+        #expect(clean.run.status == 0, "\(clean.run)")
+        #expect(clean.differences == 0, "\(clean.findings.prefix(5))")
+        #expect(clean.compared >= mine.count)
+
+        // 2. What-if: the health-certificate age limit lowered from 12 to 6 months. The dossiers whose outcome
+        // changes, evaluated here directly with the library, are exactly those the replay lists.
+        let original = try String(
+            contentsOf: TestEnvironment.root.appendingPathComponent("deploy/rules/\(Self.department).yaml"), encoding: .utf8)
+        let lowered = original.replacingOccurrences(
+            of: "field: facts.healthCertificateAgeMonths, gt: 12", with: "field: facts.healthCertificateAgeMonths, gt: 6")
+        #expect(lowered != original)
+        let whatIf = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.unique("what-if"))
+        try FileManager.default.createDirectory(at: whatIf, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: whatIf) }
+        try lowered.write(to: whatIf.appendingPathComponent("\(Self.department).yaml"), atomically: true, encoding: .utf8)
+        let oldRules = try #require(bundle.ruleSets[Self.department])
+        let newRules = try RuleSet(yaml: lowered)
+        let decidedAt = Dictionary(uniqueKeysWithValues: try database.connection.query(
+            "SELECT dossier_id, decided_at FROM decisions WHERE dossier_id = ANY($1::text[]) AND source_topic = $2",
+            [ids, Self.topic]
+        ).map { (try $0.decode(String.self, "dossier_id"), try $0.decode(Date.self, "decided_at")) })
+        let checks = DepartmentChecks.builtIn(for: Self.department)
+        var changes = Set<String>()
+        for dossier in dossiers {
+            guard let at = decidedAt[dossier.id] else { continue }
+            let before = Decider.decide(dossier, department: Self.department, bundle: bundle, ruleSet: oldRules, checks: checks, at: at)
+            let after = Decider.decide(dossier, department: Self.department, bundle: bundle, ruleSet: newRules, checks: checks, at: at)
+            if before.outcome != after.outcome || before.evaluation.ruleId != after.evaluation.ruleId { changes.insert(dossier.id) }
+        }
+        #expect(!changes.isEmpty)
+        let whatIfRun = try await Self.replay(["--what-if", whatIf.path], database: database, offsets: offsets)
+        #expect(whatIfRun.run.status == 1, "\(whatIfRun.run)")
+        #expect(whatIfRun.dossiers("would-change").intersection(mine) == changes)
+        #expect(whatIfRun.findings("differs").isEmpty)
+
+        // 3. The HTML report opens in headless Chromium and shows the differences.
+        let html = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.unique("audit") + ".html")
+        defer { try? FileManager.default.removeItem(at: html) }
+        let htmlRun = try await CommandRun.run(
+            "motcua",
+            ["audit", "replay", "--department", Self.department, "--what-if", whatIf.path, "--format", "html",
+             "--output", html.path, "--rules", TestEnvironment.root.appendingPathComponent("deploy").path]
+                + offsets.flatMap { ["--offsets", $0] },
+            environment: database.environment)
+        #expect(htmlRun.status == 1, "\(htmlRun)")
+        let dom = try await Chromium.dumpDOM(html.absoluteString)
+        #expect(dom.contains("id=\"count-would-change\">\(whatIfRun.findings("would-change").count)<"))
+        for id in changes { #expect(dom.contains(id)) }
+        let png = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.unique("audit") + ".png")
+        defer { try? FileManager.default.removeItem(at: png) }
+        let shot = try await Chromium.screenshot(html.absoluteString, to: png, width: 1280, height: 900)
+        #expect(shot.width == 1280)
+        #expect(try Data(contentsOf: png).count > 10_000)
+
+        // 4. A delegation revoked (backdated) before some decisions: exactly those are reported.
+        let used = try #require(try database.connection.query(
+            """
+            SELECT delegation_id, count(*) AS n FROM decisions
+            WHERE dossier_id = ANY($1::text[]) AND delegation_id IS NOT NULL AND outcome <> 'escalate'
+            GROUP BY delegation_id ORDER BY n DESC LIMIT 1
+            """, [ids]
+        ).first)
+        let delegation = try used.decode(String.self, "delegation_id")
+        let instants = try database.connection.query(
+            """
+            SELECT DISTINCT decided_at FROM decisions
+            WHERE dossier_id = ANY($1::text[]) AND delegation_id = $2 AND outcome <> 'escalate' ORDER BY decided_at
+            """, [ids, delegation]
+        ).map { try $0.decode(Date.self, "decided_at") }
+        let revokedAt = instants[instants.count / 2]
+        let revoke = try await CommandRun.motcua(
+            "delegations", "revoke", delegation, "--instrument", "No. 999/QĐ-UBND", "--at", ISO8601Instant.format(revokedAt),
+            "--rules", TestEnvironment.root.appendingPathComponent("deploy").path, environment: database.environment)
+        #expect(revoke.status == 0, "\(revoke)")
+        let afterRevocation = Set(try database.connection.query(
+            """
+            SELECT dossier_id FROM decisions WHERE dossier_id = ANY($1::text[]) AND delegation_id = $2
+                AND outcome <> 'escalate' AND decided_at >= $3
+            """, [ids, delegation, revokedAt]
+        ).map { try $0.decode(String.self, "dossier_id") })
+        #expect(!afterRevocation.isEmpty)
+        let revoked = try await Self.replay([], database: database, offsets: offsets)
+        #expect(revoked.run.status == 1)
+        #expect(revoked.dossiers("delegation-not-valid").intersection(mine) == afterRevocation)
+        #expect(revoked.findings("differs").isEmpty, "\(revoked.findings("differs").prefix(3))")
+
+        // 5. Rows altered in PostgreSQL: an outcome, a rule id, a deletion — each named with its field.
+        let victims = Array(mine.subtracting(afterRevocation).sorted().prefix(3))
+        try #require(victims.count == 3)
+        try database.connection.execute(
+            "UPDATE decisions SET outcome = CASE WHEN outcome = 'refuse' THEN 'approve' ELSE 'refuse' END WHERE dossier_id = $1",
+            [victims[0]])
+        try database.connection.execute("UPDATE decisions SET rule_id = 'kcn-tampered' WHERE dossier_id = $1", [victims[1]])
+        try database.connection.execute("DELETE FROM decisions WHERE dossier_id = $1", [victims[2]])
+        let altered = try await Self.replay([], database: database, offsets: offsets)
+        #expect(altered.run.status == 1)
+        let differs = altered.findings("differs").map { "\($0["dossierId"] as? String ?? "")/\($0["field"] as? String ?? "")" }
+        #expect(Set(differs) == ["\(victims[0])/outcome", "\(victims[1])/rule"])
+        #expect(altered.dossiers("missing-decision") == [victims[2]])
+        #expect(altered.findings("missing-decision").first?["offset"] is Int)
+        #expect(altered.findings("decision-without-message").isEmpty)
+        #expect(altered.findings("duplicate").isEmpty)
+    }
+
+    @Test("bad arguments exit 2 with what is wrong")
+    func badArguments() async throws {
+        let noDepartment = try await CommandRun.motcua("audit", "replay", "--offsets", "0=0-10")
+        #expect(noDepartment.status == 2)
+        #expect(noDepartment.stderr.contains("--offsets needs exactly one --department"), "\(noDepartment)")
+        let badRange = try await CommandRun.motcua("audit", "replay", "--department", "labour", "--offsets", "0=10-5")
+        #expect(badRange.status == 2)
+        #expect(badRange.stderr.contains("PARTITION=START-END"), "\(badRange)")
+        let unknown = try await CommandRun.motcua("audit", "replay", "--department", "finance")
+        #expect(unknown.status == 2)
+        #expect(unknown.stderr.contains("is not a department"), "\(unknown)")
+        let whatIf = try await CommandRun.motcua("audit", "replay", "--department", "labour", "--what-if", "/nonexistent")
+        #expect(whatIf.status == 2)
+        #expect(whatIf.stderr.contains("is not a directory of rule files"), "\(whatIf)")
+    }
+}
