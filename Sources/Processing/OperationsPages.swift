@@ -24,11 +24,16 @@ public final class OperationsPages: @unchecked Sendable {
     private let kafka: KafkaClientOptions?
     private let catalogue: Catalogue
     private let logger: Logger
-    public var refreshSeconds = 10
-    public var kafkaTimeout: Duration = .seconds(2)
+    private let refreshSeconds: Int
+    private let kafkaTimeout: Duration
 
-    /// `kafka` nil: the lag column shows `unknown`.
-    public init(postgres: PostgresConfiguration, kafka: KafkaClientOptions?, catalogue: Catalogue, logger: Logger) {
+    /// `kafka` nil: the lag column shows `unknown`. `kafkaTimeout` bounds each watermark query of a status page.
+    public init(
+        postgres: PostgresConfiguration, kafka: KafkaClientOptions?, catalogue: Catalogue, logger: Logger,
+        refreshSeconds: Int = 10, kafkaTimeout: Duration = .seconds(2)
+    ) {
+        self.refreshSeconds = refreshSeconds
+        self.kafkaTimeout = kafkaTimeout
         var configuration = postgres
         configuration.applicationName = "motcua-pages"
         configuration.connectTimeout = .seconds(5)
