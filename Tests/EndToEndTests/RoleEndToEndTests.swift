@@ -1,0 +1,76 @@
+import Authority
+import Foundation
+import Postgres
+import Processing
+import TestSupport
+import Testing
+
+/// The services connected as their own PostgreSQL roles (schemas/postgres/003_roles.sql): reception as
+/// motcua_coordinator, a worker as motcua_worker_labour — COPYs, offsets, outbox relay and all. Each process logs in
+/// as a throwaway LOGIN role that is a member of the service role with `ALTER ROLE … SET role = <service role>`, so
+/// its sessions run as the service role from the start (one way deploy/README.md describes; the other is LOGIN on
+/// the service role itself, which the shared test cluster must not get).
+@Suite("End to end as database roles", .serialized)
+struct RoleEndToEndTests {
+    /// A LOGIN role acting as `role`, and DATABASE_URL for it (the test cluster trusts local connections).
+    static func login(as role: String, base: String, admin: PostgresConnection) throws -> (name: String, url: String) {
+        let name = TestEnvironment.unique("login")
+        try admin.execute("CREATE ROLE \(name) LOGIN IN ROLE \(role)")
+        try admin.execute("ALTER ROLE \(name) SET role = '\(role)'")
+        let rest = base[base.range(of: "://")!.upperBound...]
+        let host = rest.contains("@") ? rest[rest.range(of: "@")!.upperBound...] : rest
+        return (name, "postgresql://\(name)@\(host)")
+    }
+
+    @Test("reception as motcua_coordinator and the labour worker as motcua_worker_labour decide and publish")
+    func servicesAsRoles() async throws {
+        let pipeline = try Pipeline(seed: 29)
+        let rules = TestEnvironment.root.appendingPathComponent("deploy").path
+        // Groups: any on dossiers.intake for the coordinator; motcua.labour.* for the labour role.
+        let receptionGroup = pipeline.group("reception")
+        let workerGroup = "motcua.labour.\(pipeline.suffix)"
+        try pipeline.startAtEnd(group: receptionGroup, topic: Topics.intake)
+        try pipeline.startAtEnd(group: workerGroup, topic: Topics.department("labour"))
+        let coordinatorLogin = try Self.login(as: "motcua_coordinator", base: pipeline.databaseURL, admin: pipeline.database)
+        let workerLogin = try Self.login(as: "motcua_worker_labour", base: pipeline.databaseURL, admin: pipeline.database)
+        defer {
+            for process in pipeline.processes.values where process.isRunning { process.signal(SIGKILL) }
+            for login in [coordinatorLogin.name, workerLogin.name] {
+                _ = try? pipeline.database.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", [login])
+                _ = try? pipeline.database.execute("DROP ROLE IF EXISTS \(login)")
+            }
+        }
+        // The sessions really run as the service roles.
+        let probe = try PostgresConnection.connect(PostgresConfiguration(connectionString: workerLogin.url), logger: TestEnvironment.logger)
+        #expect(try probe.query("SELECT current_user AS u")[0].decode(String.self, "u") == "motcua_worker_labour")
+        pipeline.processes["coordinator-as-role"] = try ServiceProcess(
+            "coordinator", ["--rules", rules, "--reception-only", "--reception-group", receptionGroup, "--log-level", "warning"],
+            environment: Pipeline.environment.merging(
+                ["DATABASE_URL": coordinatorLogin.url]) { $1 })
+        pipeline.processes["labour-as-role"] = try ServiceProcess(
+            "labour-worker", ["--rules", rules, "--group", workerGroup, "--log-level", "warning"],
+            environment: Pipeline.environment.merging(
+                ["DATABASE_URL": workerLogin.url]) { $1 })
+
+        let dossiers = (0..<6).map { _ in pipeline.generator.next(department: "labour", submittedAt: Date()) }
+        let ids = dossiers.map(\.id)
+        try await pipeline.submit(dossiers)
+        let decided = await eventually(timeout: .seconds(90)) {
+            try pipeline.count("SELECT count(*) FROM decisions WHERE dossier_id = ANY($1::text[]) AND step = 0", [ids]) == ids.count
+        }
+        #expect(decided, "decided \((try? pipeline.count("SELECT count(*) FROM decisions WHERE dossier_id = ANY($1::text[])", [ids])) ?? -1) of \(ids.count)\n\(pipeline.logs())")
+        #expect(try pipeline.count("SELECT count(*) FROM dossiers WHERE id = ANY($1::text[])", [ids]) == ids.count)
+        #expect(try pipeline.count(
+            "SELECT count(*) FROM decisions WHERE dossier_id = ANY($1::text[]) AND step = 0 AND department <> 'labour'", [ids]) == 0)
+        #expect(try pipeline.count(
+            "SELECT count(*) FROM consumer_offsets WHERE consumer_group = $1 AND next_offset > 0", [workerGroup]) > 0)
+        // Both relays, as their roles, published their outbox rows.
+        let published = await eventually(timeout: .seconds(30)) {
+            try pipeline.count("SELECT count(*) FROM outbox WHERE key = ANY($1::text[]) AND sent_at IS NULL", [ids]) == 0
+        }
+        #expect(published, "\(pipeline.logs())")
+        #expect(try pipeline.count(
+            "SELECT count(DISTINCT source) FROM outbox WHERE key = ANY($1::text[]) AND source IN ('reception', 'labour')", [ids]) == 2)
+        for process in pipeline.processes.values { #expect(process.isRunning, "\(process.log.suffix(2_000))") }
+    }
+}
