@@ -17,8 +17,8 @@ struct OfficialsCommand: AsyncParsableCommand {
             Polls PostgreSQL for decisions awaiting a signature and, once the delay drawn for each (reproducible \
             from --seed) has passed in the clock of MOTCUA_CLOCK, sends the signature to dossiers.<department> like \
             `motcua review sign`. Officials sign on working days between 08:00 and 17:00 (Asia/Ho_Chi_Minh). \
-            Delays are in hours of that clock, skewed short with a long tail, so that some dossiers run past their \
-            due date. Needs DATABASE_URL and KAFKA_BOOTSTRAP. Stops after --duration wall seconds, or on SIGTERM/SIGINT.
+            Delays are in hours of that clock, skewed short, and a share (--backlog-share) waits in the pile for \
+            up to three times the usual maximum, so that some dossiers run past their due date. Needs DATABASE_URL and KAFKA_BOOTSTRAP. Stops after --duration wall seconds, or on SIGTERM/SIGINT.
 
             Examples:
               motcua simulate officials --duration 120
@@ -32,9 +32,12 @@ struct OfficialsCommand: AsyncParsableCommand {
     @Option(
         parsing: .singleValue,
         help: ArgumentHelp(
-            "DEPARTMENT=MIN-MAX: the signing delay in hours (repeatable). Defaults: industry-trade=2-60, "
-                + "environment=4-120, labour=2-72, culture=1-40, industrial-zones=2-60."))
+            "DEPARTMENT=MIN-MAX: the usual signing delay in hours (repeatable). Defaults: industry-trade=2-48, "
+                + "environment=4-96, labour=2-48, culture=1-36, industrial-zones=2-48."))
     var delay: [String] = []
+
+    @Option(help: "Share of decisions left in the pile: signed after MAX to 3×MAX hours instead (0–1).")
+    var backlogShare: Double = 0.2
 
     @Option(help: "Share of prepared approvals an official refuses instead (0–1).")
     var refuseShare: Double = 0.02
@@ -52,8 +55,8 @@ struct OfficialsCommand: AsyncParsableCommand {
     var rules: String = "deploy"
 
     static let defaultDelays: [String: ClosedRange<Double>] = [
-        "industry-trade": 2...60, "environment": 4...120, "labour": 2...72, "culture": 1...40,
-        "industrial-zones": 2...60,
+        "industry-trade": 2...48, "environment": 4...96, "labour": 2...48, "culture": 1...36,
+        "industrial-zones": 2...48,
     ]
 
     func delays() throws -> [String: ClosedRange<Double>] {
@@ -76,6 +79,7 @@ struct OfficialsCommand: AsyncParsableCommand {
     func validate() throws {
         for d in department { try checkDepartment(d) }
         _ = try delays()
+        guard (0...1).contains(backlogShare) else { throw ValidationError("--backlog-share is a share between 0 and 1") }
         guard (0...1).contains(refuseShare) else { throw ValidationError("--refuse-share is a share between 0 and 1") }
         guard pollSeconds > 0 else { throw ValidationError("--poll-seconds must be positive") }
         guard duration >= 0 else { throw ValidationError("--duration must be 0 or positive") }
@@ -128,7 +132,11 @@ struct OfficialsCommand: AsyncParsableCommand {
                 let decidedAt = try row.decode(Date.self, "decided_at")
                 let range = delays[dept] ?? 2...60
                 let u = Double(StableID.hash64(seed, key) % 1_000_000) / 1_000_000
-                let hours = range.lowerBound + (range.upperBound - range.lowerBound) * u * u
+                // Most are signed within the usual range (skewed short); some wait in the pile (up to 3×MAX).
+                let backlog = Double(StableID.hash64(seed &+ 3, key) % 1_000_000) / 1_000_000 < backlogShare
+                let hours = backlog
+                    ? range.upperBound * (1 + 2 * u)
+                    : range.lowerBound + (range.upperBound - range.lowerBound) * u * u
                 let due = officeHours(decidedAt.addingTimeInterval(hours * 3600), calendar: bundle.calendar)
                 guard now >= due else { continue }
                 let outcome = try row.decode(String.self, "outcome")
