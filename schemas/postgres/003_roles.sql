@@ -3,6 +3,10 @@
 -- Roles are cluster-wide (several databases of one cluster share them), created NOLOGIN when missing. A
 -- deployment gives each service's role LOGIN and a password out of band, and the service connects as that role:
 --   ALTER ROLE motcua_worker_labour LOGIN PASSWORD '…';   -- from the secret store, never from a file in git
+-- or through a login role that acts as it from its first statement (BYPASSRLS is not inherited: the coordinator's
+-- login role needs this):
+--   CREATE ROLE labour_svc LOGIN PASSWORD '…' IN ROLE motcua_worker_labour;
+--   ALTER ROLE labour_svc SET role = 'motcua_worker_labour';
 -- Grants, guards and policies are per database (this migration, and `motcua_grant_roles()` again after any later
 -- migration that adds a table).
 --
