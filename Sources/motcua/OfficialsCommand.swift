@@ -18,7 +18,7 @@ struct OfficialsCommand: AsyncParsableCommand {
             from --seed) has passed in the clock of MOTCUA_CLOCK, sends the signature to dossiers.<department> like \
             `motcua review sign`. Officials sign on working days between 08:00 and 17:00 (Asia/Ho_Chi_Minh). \
             Delays are in hours of that clock, skewed short, and a share (--backlog-share) waits in the pile for \
-            up to three times the usual maximum, so that some dossiers run past their due date. Needs DATABASE_URL and KAFKA_BOOTSTRAP. Stops after --duration wall seconds, or on SIGTERM/SIGINT.
+            up to twice the usual maximum, so that some dossiers run past their due date. Needs DATABASE_URL and KAFKA_BOOTSTRAP. Stops after --duration wall seconds, or on SIGTERM/SIGINT.
 
             Examples:
               motcua simulate officials --duration 120
@@ -36,7 +36,7 @@ struct OfficialsCommand: AsyncParsableCommand {
                 + "environment=4-96, labour=2-48, culture=1-36, industrial-zones=2-48."))
     var delay: [String] = []
 
-    @Option(help: "Share of decisions left in the pile: signed after MAX to 3×MAX hours instead (0–1).")
+    @Option(help: "Share of decisions left in the pile: signed after MAX to 2×MAX hours instead (0–1).")
     var backlogShare: Double = 0.2
 
     @Option(help: "Share of prepared approvals an official refuses instead (0–1).")
@@ -132,10 +132,10 @@ struct OfficialsCommand: AsyncParsableCommand {
                 let decidedAt = try row.decode(Date.self, "decided_at")
                 let range = delays[dept] ?? 2...60
                 let u = Double(StableID.hash64(seed, key) % 1_000_000) / 1_000_000
-                // Most are signed within the usual range (skewed short); some wait in the pile (up to 3×MAX).
+                // Most are signed within the usual range (skewed short); some wait in the pile (up to 2×MAX).
                 let backlog = Double(StableID.hash64(seed &+ 3, key) % 1_000_000) / 1_000_000 < backlogShare
                 let hours = backlog
-                    ? range.upperBound * (1 + 2 * u)
+                    ? range.upperBound * (1 + u)
                     : range.lowerBound + (range.upperBound - range.lowerBound) * u * u
                 let due = officeHours(decidedAt.addingTimeInterval(hours * 3600), calendar: bundle.calendar)
                 guard now >= due else { continue }
