@@ -306,6 +306,17 @@ final class RoleTests {
                 try tx.execute("UPDATE deadlines SET status = 'closed', closed_at = now(), next_fire_at = NULL WHERE dossier_id = 'd-new'")
                 try tx.execute("DELETE FROM deadlines WHERE dossier_id = 'd-new' AND step = 0 AND status = 'closed'")
                 _ = try tx.query("SELECT * FROM on_time_statistics")
+                // The citizen page (CitizenLookup) and the status page (StatusPages): no personal columns needed.
+                #expect(try tx.query(
+                    """
+                    SELECT d.id, d.code, d.procedure, COALESCE(s.status, d.status) AS status,
+                           COALESCE(s.department, d.department) AS department, COALESCE(s.received_at, d.received_at) AS received_at,
+                           COALESCE(s.due_date, d.due_date)::text AS due_date, COALESCE(s.overdue, false) AS overdue, s.outcome, s.decided_at
+                    FROM dossiers d LEFT JOIN dossier_status s ON s.dossier_id = d.id WHERE d.code = $1
+                    """, ["LD-261127-000001"]).count == 1)
+                _ = try tx.query("SELECT type, at, from_department, to_department, timing FROM dossier_timeline WHERE dossier_id = 'd-new' ORDER BY at, id LIMIT 50")
+                _ = try tx.query("SELECT level, count(*) AS n FROM escalations WHERE closed_at IS NULL GROUP BY level")
+                _ = try tx.query("SELECT consumer_group, topic, partition, next_offset FROM consumer_offsets")
                 try tx.execute("UPDATE outbox SET sent_at = now() WHERE source = 'reception' AND sent_at IS NULL")
             }
             expectDenied("insert a decision") {
