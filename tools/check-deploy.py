@@ -287,11 +287,19 @@ def docker_compose(path):
         return "docker not installed: docker compose config skipped"
     if probe.returncode != 0:
         return "docker compose plugin not installed: docker compose config skipped"
-    # Placeholder env files from the examples, in a copy, so that `config` can resolve them.
-    result = subprocess.run(["docker", "compose", "-f", path, "config", "-q"], capture_output=True, text=True, timeout=60)
-    if result.returncode != 0 and "env file" not in result.stderr:
+    # The real secret files are not in the repository: check a copy whose secrets are the examples.
+    import shutil
+    import tempfile
+    with tempfile.TemporaryDirectory() as scratch:
+        copy = os.path.join(scratch, "compose")
+        shutil.copytree(os.path.dirname(path), copy)
+        for example in glob.glob(os.path.join(copy, "secrets", "*.example")):
+            shutil.copyfile(example, example[: -len(".example")])
+        result = subprocess.run(["docker", "compose", "-f", os.path.join(copy, os.path.basename(path)), "config", "-q"],
+                                capture_output=True, text=True, timeout=60)
+    if result.returncode != 0:
         error(os.path.relpath(path, ROOT), f"docker compose config: {result.stderr.strip()}")
-    return "docker compose config ran"
+    return "docker compose config -q passed"
 
 
 def main():
