@@ -50,12 +50,23 @@ final class PagesFixture: @unchecked Sendable {
         dossier.applicant = Dossier.Applicant(
             kind: .enterprise, id: "0109\(marker)", name: "Công ty TNHH Bí Mật <Thử> \(marker)")
         try await pipeline.submit([dossier])
-        let decided = await eventually(timeout: .seconds(120)) {
+        // Usually seconds; minutes when the whole test run shares the two cores and the topics.
+        let decided = await eventually(timeout: .seconds(240), interval: .milliseconds(200)) {
             try pipeline.count(
                 "SELECT count(*) FROM dossier_status WHERE dossier_id = $1 AND decided_at IS NOT NULL AND code IS NOT NULL",
                 [dossier.id]) == 1
         }
-        try #require(decided, "the dossier was not decided and projected\n\(pipeline.logs())")
+        if !decided {
+            let stage = try pipeline.database.query(
+                """
+                SELECT (SELECT count(*) FROM dossiers WHERE id = $1) AS received,
+                       (SELECT count(*) FROM decisions WHERE dossier_id = $1) AS decisions,
+                       (SELECT count(*) FROM dossier_timeline WHERE dossier_id = $1) AS events
+                """, [dossier.id])[0]
+            let reached = "received \(try stage.decode(Int.self, "received")), decisions \(try stage.decode(Int.self, "decisions")), "
+                + "projected events \(try stage.decode(Int.self, "events"))"
+            try #require(decided, "the dossier was not decided and projected (\(reached))\n\(pipeline.logs())")
+        }
         let code = try pipeline.database.query("SELECT code FROM dossiers WHERE id = $1", [dossier.id])[0].decode(String.self, "code")
         return PagesFixture(pipeline: pipeline, port: port, dossier: dossier, code: code)
     }
