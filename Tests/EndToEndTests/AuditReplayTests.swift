@@ -25,14 +25,14 @@ struct AuditReplayTests {
     }
 
     static func replay(
-        _ extra: [String], database: OwnDatabase, offsets: [String]
+        _ extra: [String], database: OwnDatabase, offsets: [String], environment: [String: String]? = nil
     ) async throws -> Replay {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.unique("audit") + ".json")
         defer { try? FileManager.default.removeItem(at: file) }
         let arguments = ["audit", "replay", "--department", department, "--format", "json", "--output", file.path,
                          "--rules", TestEnvironment.root.appendingPathComponent("deploy").path]
             + offsets.flatMap { ["--offsets", $0] } + extra
-        let run = try await CommandRun.run("motcua", arguments, environment: database.environment)
+        let run = try await CommandRun.run("motcua", arguments, environment: environment ?? database.environment)
         let data = try Data(contentsOf: file)
         let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any], "\(run)")
         return Replay(
@@ -89,6 +89,17 @@ struct AuditReplayTests {
         #expect(clean.run.status == 0, "\(clean.run)")
         #expect(clean.differences == 0, "\(clean.findings.prefix(5))")
         #expect(clean.compared >= mine.count)
+
+        // 1b. The same replay as a login that holds only the read-only auditor role gives the same answer.
+        let auditor = TestEnvironment.unique("auditor_login")
+        try database.connection.execute("CREATE ROLE \(auditor) LOGIN IN ROLE motcua_auditor")
+        defer { _ = try? database.connection.execute("DROP ROLE IF EXISTS \(auditor)") }
+        let auditorURL = database.url.replacingOccurrences(of: "://postgres@", with: "://\(auditor)@")
+        #expect(auditorURL != database.url)
+        let asAuditor = try await Self.replay(
+            [], database: database, offsets: offsets, environment: ["DATABASE_URL": auditorURL])
+        #expect(asAuditor.run.status == 0, "\(asAuditor.run)")
+        #expect(asAuditor.compared == clean.compared)
 
         // 2. What-if: the health-certificate age limit lowered from 12 to 6 months. The dossiers whose outcome
         // changes, evaluated here directly with the library, are exactly those the replay lists.
@@ -155,9 +166,12 @@ struct AuditReplayTests {
             WHERE dossier_id = ANY($1::text[]) AND delegation_id = $2 AND outcome <> 'escalate' ORDER BY decided_at
             """, [ids, delegation]
         ).map { try $0.decode(Date.self, "decided_at") }
-        let revokedAt = instants[instants.count / 2]
+        // Just before the median decision instant, in the millisecond precision of the instants the CLI takes:
+        // the expectation below uses the very instant the revocation records.
+        let at = ISO8601Instant.format(instants[instants.count / 2].addingTimeInterval(-0.002))
+        let revokedAt = try #require(ISO8601Instant.parse(at))
         let revoke = try await CommandRun.motcua(
-            "delegations", "revoke", delegation, "--instrument", "No. 999/QĐ-UBND", "--at", ISO8601Instant.format(revokedAt),
+            "delegations", "revoke", delegation, "--instrument", "No. 999/QĐ-UBND", "--at", at,
             "--rules", TestEnvironment.root.appendingPathComponent("deploy").path, environment: database.environment)
         #expect(revoke.status == 0, "\(revoke)")
         let afterRevocation = Set(try database.connection.query(
