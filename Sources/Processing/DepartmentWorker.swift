@@ -74,7 +74,7 @@ public final class DepartmentWorker: BatchWriter {
             }
             let task: StepTask
             do {
-                task = try decoder.decode(StepTask.self, from: Data(message.value))
+                task = try MessageCoding.decodeStepTask(message.value, decoder: decoder)
             } catch {
                 outbox.append(.deadLetter(of: message, error: "not a dossier step: \(describe(error))", consumer: department))
                 report.deadLetters += 1
@@ -198,13 +198,13 @@ public final class DepartmentWorker: BatchWriter {
             type: kind, department: department, step: task.step, round: task.round, at: now, data: data)
         var eventMessage = OutboxMessage(
             eventId: event.eventId, topic: Topics.events, key: task.dossier.id, type: MessageType.event,
-            payload: Array(try encoder.encode(event)))
+            payload: MessageCoding.encode(event))
         eventMessage.causeIdentity = identity
         out.append(eventMessage)
         if let next {
             var stepMessage = OutboxMessage(
                 eventId: next.taskId, topic: Topics.department(next.department), key: task.dossier.id,
-                type: MessageType.step, payload: Array(try encoder.encode(next)))
+                type: MessageType.step, payload: try MessageCoding.encode(next, encoder: encoder))
             stepMessage.causeIdentity = identity
             out.append(stepMessage)
         }

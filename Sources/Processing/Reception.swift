@@ -44,7 +44,7 @@ public final class Reception: BatchWriter {
         for message in messages {
             let dossier: Dossier
             do {
-                dossier = try Dossier.decode(json: Data(message.value))
+                dossier = try MessageCoding.decodeIntakeDossier(message.value)
             } catch {
                 outbox.append(.deadLetter(of: message, error: "invalid intake dossier: \(error)", consumer: "reception"))
                 report.deadLetters += 1
@@ -136,7 +136,7 @@ public final class Reception: BatchWriter {
                 type: kind, department: item.department, step: item.department == nil ? nil : 0, round: nil, at: now,
                 data: data)
             return OutboxMessage(eventId: event.eventId, topic: Topics.events, key: dossier.id, type: MessageType.event,
-                                 payload: Array(try encoder.encode(event)))
+                                 payload: MessageCoding.encode(event))
         }
         var common = DossierEvent.Data(procedure: dossier.procedure, channel: dossier.channel.rawValue, commune: dossier.commune)
         switch item.status {
@@ -160,7 +160,7 @@ public final class Reception: BatchWriter {
                 try event(.received, common),
                 try event(.assigned, assigned),
                 OutboxMessage(eventId: task.taskId, topic: Topics.department(department), key: dossier.id,
-                              type: MessageType.step, payload: Array(try encoder.encode(task))),
+                              type: MessageType.step, payload: try MessageCoding.encode(task, encoder: encoder)),
             ]
         }
     }
