@@ -1,52 +1,70 @@
 /// The procedure catalogue: departments, document types and procedures.
+///
+/// One reference to an immutable object: copying a catalogue retains once instead of every array and index.
 public struct Catalogue: Sendable {
     /// Departments in file order; includes the delegator `city`.
-    public let departments: [Department]
-    public let documentTypes: [DocumentType]
+    public var departments: [Department] { core.departments }
+    public var documentTypes: [DocumentType] { core.documentTypes }
     /// Procedures in load order.
-    public let procedures: [Procedure]
+    public var procedures: [Procedure] { core.procedures }
 
-    private let departmentIndex: [String: Int]
-    private let documentIndex: [String: Int]
-    private let procedureIndex: [String: Int]
-    /// `procedureIndex` for the evaluation hot path.
-    private let procedureLookup: StringIndex
+    final class Core: Sendable {
+        let departments: [Department]
+        let documentTypes: [DocumentType]
+        let procedures: [Procedure]
+        let departmentIndex: [String: Int]
+        let documentIndex: [String: Int]
+        let procedureIndex: [String: Int]
+        /// `procedureIndex` for the evaluation hot path.
+        let procedureLookup: StringIndex
+
+        init(departments: [Department], documentTypes: [DocumentType], procedures: [Procedure]) {
+            self.departments = departments
+            self.documentTypes = documentTypes
+            self.procedures = procedures
+            departmentIndex = Dictionary(departments.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
+            documentIndex = Dictionary(documentTypes.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
+            procedureIndex = Dictionary(procedures.enumerated().map { ($1.code, $0) }, uniquingKeysWith: { a, _ in a })
+            procedureLookup = StringIndex(procedureIndex)
+        }
+
+        /// The required document types of a procedure, without copying the whole procedure.
+        func requiredDocuments(_ code: String, hash: UInt64?) -> [String]? {
+            guard let i = procedureLookup[code, hash: hash] else { return nil }
+            return procedures[i].documents
+        }
+    }
+
+    let core: Core
 
     /// The id of the delegator, the City People's Committee.
     public static let delegatorId = "city"
 
     /// Builds a catalogue; ids and codes are expected to be unique (the loader reports duplicates).
     public init(departments: [Department], documentTypes: [DocumentType], procedures: [Procedure]) {
-        self.departments = departments
-        self.documentTypes = documentTypes
-        self.procedures = procedures
-        departmentIndex = Dictionary(departments.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
-        documentIndex = Dictionary(documentTypes.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
-        procedureIndex = Dictionary(procedures.enumerated().map { ($1.code, $0) }, uniquingKeysWith: { a, _ in a })
-        procedureLookup = StringIndex(procedureIndex)
+        core = Core(departments: departments, documentTypes: documentTypes, procedures: procedures)
     }
 
     public func department(_ id: String) -> Department? {
-        departmentIndex[id].map { departments[$0] }
+        core.departmentIndex[id].map { core.departments[$0] }
     }
 
     public func documentType(_ id: String) -> DocumentType? {
-        documentIndex[id].map { documentTypes[$0] }
+        core.documentIndex[id].map { core.documentTypes[$0] }
     }
 
     /// The procedure with this national code.
     public func procedure(_ code: String) -> Procedure? {
-        procedureIndex[code].map { procedures[$0] }
+        core.procedureIndex[code].map { core.procedures[$0] }
     }
 
     /// The required document types of a procedure, without copying the whole procedure.
     func requiredDocuments(_ code: String) -> [String]? {
-        guard let i = procedureLookup[code] else { return nil }
-        return procedures[i].documents
+        core.requiredDocuments(code, hash: StringIndex.asciiHash(code))
     }
 
     /// The procedures owned by a department (its catalogue file).
     public func procedures(ownedBy department: String) -> [Procedure] {
-        procedures.filter { $0.department == department }
+        core.procedures.filter { $0.department == department }
     }
 }

@@ -133,6 +133,10 @@ final class ConditionProgram: Sendable {
     private let internLength: [Int32]
     /// Per slot: every string it is compared with is ASCII, so an ASCII string is found by hash and bytes.
     private let internAllASCII: [Bool]
+    /// The strings of each all-ASCII slot by representation (key: the slot; value: the id), and per slot whether
+    /// a small ASCII string's miss there is proof that it is none of them (see `RawStringTable.find`).
+    private let internRepresentations: RawStringTable
+    private let internDefinitive: [Bool]
     /// Open addressing over the strings of those slots: index into `internStrings`, or -1.
     private let internTable: [Int32]
     private let internHashes: [UInt64]
@@ -143,6 +147,8 @@ final class ConditionProgram: Sendable {
     private let nameLength: [Int32]
     /// Whether a fact name is not ASCII: then names are also compared as Strings (canonical equivalence).
     private let hasNonASCIINames: Bool
+    /// Fact names → slot by their representation (hits only).
+    private let nameRepresentations: RawStringTable
 
     /// FNV-1a over the bytes, seeded with the slot.
     @inline(__always)
@@ -364,6 +370,16 @@ final class ConditionProgram: Sendable {
             internTable[b] = Int32(e)
         }
         self.internAllASCII = internAllASCII
+        var representations: [(String, Int32, Int32)] = []
+        var internDefinitive = [Bool](repeating: false, count: slotCount)
+        for slot in 0..<slotCount where internCount[slot] > 0 && internAllASCII[slot] {
+            let first = Int(internFirst[slot])
+            let strings = Array(internStrings[first..<(first + Int(internCount[slot]))])
+            internDefinitive[slot] = RawStringTable.allSmall(strings)
+            for (k, string) in strings.enumerated() { representations.append((string, Int32(slot), Int32(k))) }
+        }
+        internRepresentations = RawStringTable(representations)
+        self.internDefinitive = internDefinitive
         self.internHashes = internHashes
         self.internSlots = internSlots
         self.internTable = internTable
@@ -395,6 +411,7 @@ final class ConditionProgram: Sendable {
         self.nameStart = nameStart
         self.nameLength = nameLength
         self.hasNonASCIINames = hasNonASCIINames
+        nameRepresentations = RawStringTable(factNames.enumerated().map { ($1, 0, Int32($0)) })
         var buckets = [Int32](repeating: -1, count: ConditionProgram.bucketCount)
         var chain = [Int32](repeating: -1, count: factNames.count)
         for (slot, name) in factNames.enumerated().reversed() {
@@ -478,26 +495,41 @@ final class ConditionProgram: Sendable {
         let count = max(slotCount, 1)
         return withUnsafeTemporaryAllocation(of: Loaded.self, capacity: count) { loaded in
             withUnsafeTemporaryAllocation(of: FactValue?.self, capacity: count) { others in
-                let l = loaded.baseAddress!
-                let o = others.baseAddress!
-                l.initialize(repeating: Loaded(kind: 0, bits: 0, number: 0), count: count)
-                // `others[slot]` is initialized only where `loaded[slot].kind == 4`; most facts are numbers.
-                defer {
-                    for slot in 0..<count where l[slot].kind == 4 || l[slot].kind == 5 {
-                        (o + slot).deinitialize(count: 1)
-                    }
-                }
-                loadFacts(dossier, loaded: l, others: o, slots: slots)
-                if communeSlot >= 0 {
-                    l[Int(communeSlot)] = Loaded(
-                        kind: 6, bits: intern(dossier.pointee.commune, Int(communeSlot)), number: 0)
-                }
-                if procedureSlot >= 0 {
-                    l[Int(procedureSlot)] = Loaded(
-                        kind: 6, bits: intern(dossier.pointee.procedure, Int(procedureSlot)), number: 0)
-                }
-                return body(Facts(loaded: UnsafeBufferPointer(loaded), others: UnsafeBufferPointer(others)))
+                let facts = load(dossier, slots: slots, loaded: loaded.baseAddress!, others: others.baseAddress!)
+                defer { unload(facts) }
+                return body(facts)
             }
+        }
+    }
+
+    /// Loads the dossier's facts in `slots` (and the commune and procedure code when conditions compare them) into
+    /// buffers of `max(slotCount, 1)` uninitialized elements; `unload` must be called on the result.
+    @inline(__always)
+    func load(
+        _ dossier: UnsafePointer<Dossier>, slots: [Int32], loaded l: UnsafeMutablePointer<Loaded>,
+        others o: UnsafeMutablePointer<FactValue?>
+    ) -> Facts {
+        let count = max(slotCount, 1)
+        l.initialize(repeating: Loaded(kind: 0, bits: 0, number: 0), count: count)
+        // `others[slot]` is initialized only where `loaded[slot].kind` is 4 or 5; most facts are numbers.
+        loadFacts(dossier, loaded: l, others: o, slots: slots)
+        if communeSlot >= 0 {
+            l[Int(communeSlot)] = Loaded(kind: 6, bits: intern(dossier.pointee.commune, Int(communeSlot)), number: 0)
+        }
+        if procedureSlot >= 0 {
+            l[Int(procedureSlot)] = Loaded(
+                kind: 6, bits: intern(dossier.pointee.procedure, Int(procedureSlot)), number: 0)
+        }
+        return Facts(loaded: UnsafeBufferPointer(start: l, count: count), others: UnsafeBufferPointer(start: o, count: count))
+    }
+
+    /// Releases what `load` stored in the side buffer.
+    @inline(__always)
+    func unload(_ facts: Facts) {
+        let l = facts.loaded.baseAddress!
+        let o = UnsafeMutablePointer(mutating: facts.others.baseAddress!)
+        for slot in 0..<facts.loaded.count where l[slot].kind == 4 || l[slot].kind == 5 {
+            (o + slot).deinitialize(count: 1)
         }
     }
 
@@ -521,6 +553,13 @@ final class ConditionProgram: Sendable {
         }
     }
 
+    /// The slot of fact `name`, or -1; first by its representation.
+    @inline(__always)
+    func slot(ofFactNamed name: String) -> Int32 {
+        let known = nameRepresentations.find(name)
+        return known >= 0 ? known : slot(ofFact: name)
+    }
+
     /// The slot of fact `name`, or -1.
     func slot(ofFact name: String) -> Int32 {
         withNameTable { ConditionProgram.find(name, $0) } ?? exactSlot(ofName: name)
@@ -542,7 +581,7 @@ final class ConditionProgram: Sendable {
                 }
                 for slot in slotsOfRoot[root] {
                     let name = factNames[Int(slot)]
-                    let theirs = shared.program.slot(ofFact: name)
+                    let theirs = shared.program.slot(ofFactNamed: name)
                     if theirs >= 0 && shared.loaded(theirs) {
                         let value = shared.facts.loaded[Int(theirs)]
                         if value.kind == 4 || value.kind == 5 {
@@ -648,6 +687,9 @@ final class ConditionProgram: Sendable {
     func intern(_ s: String, _ slot: Int) -> Int64 {
         let count = Int(internCount[slot])
         if count == 0 { return -1 }
+        if internDefinitive[slot] && RawStringTable.isSmallASCII(s) {
+            return Int64(internRepresentations.find(s, key: Int32(slot)))
+        }
         let first = Int(internFirst[slot])
         if internAllASCII[slot] {
             // Two ASCII strings are equal exactly when their bytes are. A non-ASCII `s` may still equal an ASCII
@@ -750,13 +792,20 @@ final class ConditionProgram: Sendable {
     ) {
         guard !slots.isEmpty else { return }
         if dossier.pointee.facts.count <= 2 * slots.count {
-            // Walk the dossier's facts (no hashing) and find each name's slot in the small table. A non-ASCII name
-            // (on either side) is compared as a String, as the dictionary compares its keys: canonically
-            // equivalent spellings have different bytes, so the bucket of one is not the bucket of the other.
+            // Walk the dossier's facts (no hashing). A name stored as one of the rules' names is found by its
+            // representation; any other by a small table, comparing Strings. A non-ASCII name (on either side) is
+            // compared as a String with every name, as the dictionary compares its keys: canonically equivalent
+            // spellings have different bytes, so the bucket of one is not the bucket of the other.
             let exactOnly = hasNonASCIINames
+            let names = nameRepresentations
             buckets.withUnsafeBufferPointer { buckets in
                 chain.withUnsafeBufferPointer { chain in
                     for (name, value) in dossier.pointee.facts {
+                        let known = names.find(name)
+                        if known >= 0 {
+                            store(value, Int(known), loaded, others)
+                            continue
+                        }
                         let b = ConditionProgram.asciiBucket(name)
                         if b < 0 || exactOnly {
                             let slot = exactSlot(ofName: name)
@@ -765,7 +814,7 @@ final class ConditionProgram: Sendable {
                         }
                         var slot = buckets[b]
                         while slot >= 0 {
-                            if factNames[Int(slot)] == name {
+                            if RawStringTable.equal(factNames[Int(slot)], name) {
                                 store(value, Int(slot), loaded, others)
                                 break
                             }

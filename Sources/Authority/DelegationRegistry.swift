@@ -1,12 +1,15 @@
 import Foundation
 
 /// The delegation records in force for the workers, indexed by delegatee and procedure.
+///
+/// One reference to an immutable object: copying a registry (into a closure, an argument) retains once instead of
+/// every array and table it holds.
 public struct DelegationRegistry: Sendable {
     /// Every record, in file order.
-    public let records: [Delegation]
+    public var records: [Delegation] { core.records }
 
     /// What the hot path reads of each record, as plain values (no copies of whole records).
-    private struct Hot: Sendable {
+    struct Hot: Sendable {
         var subjectMask: UInt8
         var wholeCity: Bool
         var territory: Set<String>
@@ -17,52 +20,61 @@ public struct DelegationRegistry: Sendable {
         var delegatee: String
     }
 
-    private let hot: [Hot]
-    /// The "applies" check of each record, shared by the evaluations relying on it.
-    let applies: [Explanation.SharedCheck]
-    private let byId: [String: Int]
-    /// Records by procedure code (one string hash per dossier); the delegatee is compared in the loop.
-    private let byProcedure: [String: [Int32]]
-    /// `byProcedure` for the hot path: procedure code → index into `candidateLists`.
-    private let procedureLookup: StringIndex
-    private let candidateLists: [[Int32]]
-    /// Index of each record superseded by another record.
-    private let superseded: Set<Int>
+    final class Core: Sendable {
+        let records: [Delegation]
+        let hot: [Hot]
+        /// The "applies" check of each record, shared by the evaluations relying on it.
+        let applies: [Explanation.SharedCheck]
+        let byId: [String: Int]
+        /// Records by procedure code (one string hash per dossier); the delegatee is compared in the loop.
+        let byProcedure: [String: [Int32]]
+        /// `byProcedure` for the hot path: procedure code → index into `candidateLists`.
+        let procedureLookup: StringIndex
+        let candidateLists: [[Int32]]
+        /// Index of each record superseded by another record.
+        let superseded: Set<Int>
+
+        init(records: [Delegation]) {
+            self.records = records
+            var byId: [String: Int] = [:]
+            var index: [String: [Int32]] = [:]
+            for (i, record) in records.enumerated() {
+                if byId[record.id] == nil { byId[record.id] = i }
+                for procedure in Set(record.scope.procedures) {
+                    index[procedure, default: []].append(Int32(i))
+                }
+            }
+            var superseded = Set<Int>()
+            for record in records {
+                if let old = record.supersedes, let i = byId[old] { superseded.insert(i) }
+            }
+            self.byId = byId
+            hot = records.map { r in
+                Hot(
+                    subjectMask: r.subjectMask, wholeCity: r.scope.coversWholeCity, territory: Set(r.scope.territory),
+                    validFrom: r.validFrom.dayNumber, validTo: r.validTo?.dayNumber ?? Int32.max,
+                    revokedAt: r.revokedAt?.timeIntervalSince1970 ?? .infinity, conditions: r.compiledConditions,
+                    delegatee: r.delegatee)
+            }
+            byProcedure = index
+            let codes = index.keys.sorted()
+            candidateLists = codes.map { index[$0]! }
+            procedureLookup = StringIndex(Dictionary(uniqueKeysWithValues: codes.enumerated().map { ($1, $0) }))
+            applies = records.map { .init(.init(id: $0.id, instrument: $0.instrument.number, status: "applies")) }
+            self.superseded = superseded
+        }
+    }
+
+    let core: Core
 
     /// Builds a registry; ids are expected to be unique (the loader reports duplicates), the first one wins.
     public init(records: [Delegation]) {
-        self.records = records
-        var byId: [String: Int] = [:]
-        var index: [String: [Int32]] = [:]
-        for (i, record) in records.enumerated() {
-            if byId[record.id] == nil { byId[record.id] = i }
-            for procedure in Set(record.scope.procedures) {
-                index[procedure, default: []].append(Int32(i))
-            }
-        }
-        var superseded = Set<Int>()
-        for record in records {
-            if let old = record.supersedes, let i = byId[old] { superseded.insert(i) }
-        }
-        self.byId = byId
-        hot = records.map { r in
-            Hot(
-                subjectMask: r.subjectMask, wholeCity: r.scope.coversWholeCity, territory: Set(r.scope.territory),
-                validFrom: r.validFrom.dayNumber, validTo: r.validTo?.dayNumber ?? Int32.max,
-                revokedAt: r.revokedAt?.timeIntervalSince1970 ?? .infinity, conditions: r.compiledConditions,
-                delegatee: r.delegatee)
-        }
-        byProcedure = index
-        let codes = index.keys.sorted()
-        candidateLists = codes.map { index[$0]! }
-        procedureLookup = StringIndex(Dictionary(uniqueKeysWithValues: codes.enumerated().map { ($1, $0) }))
-        applies = records.map { .init(.init(id: $0.id, instrument: $0.instrument.number, status: "applies")) }
-        self.superseded = superseded
+        core = Core(records: records)
     }
 
     /// The record with this id.
     public subscript(id id: String) -> Delegation? {
-        byId[id].map { records[$0] }
+        core.byId[id].map { core.records[$0] }
     }
 
     /// The canonical JSON text of a record and its SHA-256, for workers to store once per version.
@@ -72,7 +84,13 @@ public struct DelegationRegistry: Sendable {
 
     /// The records naming `delegatee` for `procedure`, in file order.
     public func records(delegatee: String, procedure: String) -> [Delegation] {
-        (byProcedure[procedure] ?? []).map { records[Int($0)] }.filter { $0.delegatee == delegatee }
+        (core.byProcedure[procedure] ?? []).map { core.records[Int($0)] }.filter { $0.delegatee == delegatee }
+    }
+
+    /// String equality, comparing representations and bytes before `==`.
+    @inline(__always)
+    static func same(_ a: String, _ b: String) -> Bool {
+        RawStringTable.equal(a, b)
     }
 
     enum Authorization {
@@ -91,7 +109,20 @@ public struct DelegationRegistry: Sendable {
     func authorize(
         _ d: UnsafePointer<Dossier>, delegatee: String, at instant: Date, sharing shared: ConditionProgram.SharedFacts?
     ) -> Authorization {
-        guard let list = procedureLookup[d.pointee.procedure] else { return .refused(.noDelegation, []) }
+        core.authorize(
+            d, delegatee: delegatee, at: instant, sharing: shared, hash: StringIndex.asciiHash(d.pointee.procedure))
+    }
+}
+
+extension DelegationRegistry.Core {
+    typealias Authorization = DelegationRegistry.Authorization
+
+    /// `DelegationRegistry.authorize` with `hash` = `StringIndex.asciiHash` of the dossier's procedure code.
+    func authorize(
+        _ d: UnsafePointer<Dossier>, delegatee: String, at instant: Date, sharing shared: ConditionProgram.SharedFacts?,
+        hash: UInt64?
+    ) -> Authorization {
+        guard let list = procedureLookup[d.pointee.procedure, hash: hash] else { return .refused(.noDelegation, []) }
         let all = candidateLists[list]
         var candidates: [Int32] = all
         if all.contains(where: { !DelegationRegistry.same(hot[Int($0)].delegatee, delegatee) }) {
@@ -118,21 +149,6 @@ public struct DelegationRegistry: Sendable {
         }
         if granted >= 0 { return .granted(granted) }
         return refusal(candidates, d.pointee, instant)
-    }
-
-    /// String equality, comparing bytes when both strings are ASCII (then equal exactly when their bytes are).
-    @inline(__always)
-    static func same(_ a: String, _ b: String) -> Bool {
-        let fast = a.utf8.withContiguousStorageIfAvailable { x -> Bool? in
-            b.utf8.withContiguousStorageIfAvailable { y -> Bool? in
-                var high: UInt8 = 0
-                for byte in x { high |= byte }
-                for byte in y { high |= byte }
-                guard high < 0x80 else { return nil }
-                return x.count == y.count && memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0
-            } ?? nil
-        }
-        return (fast ?? nil) ?? (a == b)
     }
 
     /// The slow path: explain every candidate. Only taken for escalations.

@@ -15,47 +15,72 @@ extension RuleSet {
     ) -> Evaluation {
         // One pointer for the whole evaluation: passing the struct into the nested closures copied it.
         withUnsafePointer(to: dossier) { d in
-            evaluate(d, department: department, delegations: delegations, catalogue: catalogue, at: instant)
+            RuleSet.evaluate(
+                d, compiled: compiled, department: department, delegations: delegations.core,
+                catalogue: catalogue.core, at: instant)
         }
     }
 
-    private func evaluate(
-        _ d: UnsafePointer<Dossier>, department: String, delegations: DelegationRegistry, catalogue: Catalogue,
+    /// The evaluation proper, on references only (the registry's and the catalogue's objects, the compiled rules),
+    /// so that the closures below capture no struct copies.
+    private static func evaluate(
+        _ d: UnsafePointer<Dossier>, compiled: CompiledRules, department: String, delegations: DelegationRegistry.Core,
+        catalogue: Catalogue.Core, at instant: Date
+    ) -> Evaluation {
+        // The procedure code is hashed once for the three indices keyed by it.
+        let hash = StringIndex.asciiHash(d.pointee.procedure)
+        let plan = compiled.plan(for: d.pointee.procedure, hash: hash)
+        let program = compiled.program
+        let count = max(program.slotCount, 1)
+        // The table's facts are loaded first: the delegation's conditions read them from there instead of looking
+        // them up in the dossier again. Loading has no effect on the result when the delegation check decides.
+        return withUnsafeTemporaryAllocation(of: ConditionProgram.Loaded.self, capacity: count) { loaded in
+            withUnsafeTemporaryAllocation(of: FactValue?.self, capacity: count) { others in
+                let facts = program.load(d, slots: plan.slots, loaded: loaded.baseAddress!, others: others.baseAddress!)
+                defer { program.unload(facts) }
+                return decide(
+                    d, compiled: compiled, plan: plan, facts: facts, hash: hash, department: department,
+                    delegations: delegations, catalogue: catalogue, at: instant)
+            }
+        }
+    }
+
+    private static func decide(
+        _ d: UnsafePointer<Dossier>, compiled: CompiledRules, plan: CompiledRules.Plan, facts: ConditionProgram.Facts,
+        hash: UInt64?, department: String, delegations: DelegationRegistry.Core, catalogue: Catalogue.Core,
         at instant: Date
     ) -> Evaluation {
-        let compiled = self.compiled
+        let program = compiled.program
         let used: Explanation.SharedCheck
-        switch delegations.authorize(d, delegatee: department, at: instant, sharing: nil) {
+        let shared = ConditionProgram.SharedFacts(program: program, facts: facts, slots: plan.slots)
+        switch delegations.authorize(d, delegatee: department, at: instant, sharing: shared, hash: hash) {
         case .refused(let reason, let checks):
             return Evaluation(
                 outcome: .escalate, review: .official, escalationReason: reason, citation: nil,
-                ruleSetVersion: version,
+                ruleSetVersion: compiled.version,
                 explanation: Explanation(
                     stage: .delegation, delegation: nil, delegationCandidates: checks, compiled: compiled))
         case .granted(let index):
             used = delegations.applies[index]
         }
 
-        if let required = catalogue.requiredDocuments(d.pointee.procedure),
+        if let required = catalogue.requiredDocuments(d.pointee.procedure, hash: hash),
             !required.allSatisfy(d.pointee.documents.contains)
         {
             let missing = required.filter { !d.pointee.documents.contains($0) }
+            let procedure = catalogue.procedureIndex[d.pointee.procedure].map { catalogue.procedures[$0] }
             let citation = Evaluation.Citation(
-                ruleId: nil, legalBasis: catalogue.procedure(d.pointee.procedure)?.legalBasis.first,
-                reason: "missing required documents", forwardTo: nil)
+                ruleId: nil, legalBasis: procedure?.legalBasis.first, reason: "missing required documents",
+                forwardTo: nil)
             return Evaluation(
                 outcome: .supplement, review: .auto, escalationReason: nil, citation: citation,
-                ruleSetVersion: version,
+                ruleSetVersion: compiled.version,
                 explanation: Explanation(
                     stage: .documents, delegation: used, missingDocuments: missing, compiled: compiled))
         }
 
-        let plan = compiled.plan(for: d.pointee.procedure)
-        let program = compiled.program
         var failures: Explanation.FailureList?
-        let fired: Int32 = program.withFacts(of: d, slots: plan.slots) { facts in
-            program.firstHolding(plan.rules, d, facts, failures: &failures)
-        }
+        let fired = program.firstHolding(plan.rules, d, facts, failures: &failures)
         let explanation = Explanation(
             stage: .rules, delegation: used, compiled: compiled, failures: failures, firedIndex: fired)
         guard fired >= 0 else {
@@ -64,7 +89,7 @@ extension RuleSet {
                 outcome: .escalate, review: .official, escalationReason: nil,
                 citation: Evaluation.Citation(
                     ruleId: nil, legalBasis: nil, reason: "no rule of the table matched", forwardTo: nil),
-                ruleSetVersion: version, explanation: explanation)
+                ruleSetVersion: compiled.version, explanation: explanation)
         }
         let r = Int(fired)
         let outcome = compiled.rules[r].outcome
@@ -73,4 +98,5 @@ extension RuleSet {
             escalationReason: nil, citation: compiled.citations[r], ruleSetVersion: compiled.version,
             explanation: explanation)
     }
+
 }

@@ -171,9 +171,15 @@ extension RuleSet {
 /// The compiled form of a rule table: one condition program and, per procedure, the rules that apply and the
 /// facts they read.
 final class CompiledRules: Sendable {
-    struct Plan: Sendable {
-        var rules: [Int32]
-        var slots: [Int32]
+    /// A reference, so that the evaluation takes one retain for both arrays.
+    final class Plan: Sendable {
+        let rules: [Int32]
+        let slots: [Int32]
+
+        init(rules: [Int32], slots: [Int32]) {
+            self.rules = rules
+            self.slots = slots
+        }
     }
 
     let rules: [Rule]
@@ -188,8 +194,13 @@ final class CompiledRules: Sendable {
     private let planList: [Plan]
 
     func plan(for procedure: String) -> Plan {
+        plan(for: procedure, hash: StringIndex.asciiHash(procedure))
+    }
+
+    /// `plan(for:)` with `hash` = `StringIndex.asciiHash(procedure)`.
+    func plan(for procedure: String, hash: UInt64?) -> Plan {
         if planList.isEmpty { return defaultPlan }
-        guard let i = planLookup[procedure] else { return defaultPlan }
+        guard let i = planLookup[procedure, hash: hash] else { return defaultPlan }
         return planList[i]
     }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// An exact replacement for `[String: Int]` lookups on the evaluation hot path: ASCII keys are found with a cheap
 /// unseeded hash of their bytes instead of SipHash over the normalized string.
 ///
@@ -59,7 +61,13 @@ struct StringIndex: Sendable {
     }
 
     subscript(_ key: String) -> Int? {
-        guard let hash = StringIndex.asciiHash(key) else { return dictionary[key] }
+        self[key, hash: StringIndex.asciiHash(key)]
+    }
+
+    /// The lookup with `hash` = `asciiHash(key)` computed by the caller, so that one key looked up in several
+    /// indices is hashed once.
+    subscript(_ key: String, hash hash: UInt64?) -> Int? {
+        guard let hash else { return dictionary[key] }
         let mask = table.count - 1
         var b = Int(truncatingIfNeeded: hash) & mask
         while true {
@@ -69,5 +77,160 @@ struct StringIndex: Sendable {
             b = (b + 1) & mask
         }
         return hasNonASCIIKeys ? dictionary[key] : nil
+    }
+}
+
+/// Strings found by the 16 bytes of their representation: a dossier's string that is the same small string as a
+/// rule's (up to 15 UTF-8 bytes, stored inline) is found with two word comparisons, no hashing of its characters.
+///
+/// Two strings with the same representation are the same string, so a hit is always right. The same string can
+/// have other representations (a heap buffer, another normalization), so a miss proves nothing unless
+/// ``isSmallASCII(_:)`` holds for the string looked up and every string of its `key` is ASCII (see ``find(_:key:)``).
+struct RawStringTable: Sendable {
+    struct Entry: Sendable {
+        var w0: UInt64
+        var w1: UInt64
+        var key: Int32
+        var value: Int32
+    }
+
+    /// Open addressing; `value` -1 marks an empty entry.
+    private let entries: [Entry]
+    /// The strings whose words are in `entries`, kept alive with the table: a string stored in a heap buffer has
+    /// its address in its words, which must not be reused by another string while the table holds them.
+    private let strings: [String]
+
+    /// Whether a string's representation is two words here; otherwise the table stays empty and finds nothing.
+    static let enabled = MemoryLayout<String>.size == 16
+
+    /// Whether the small-string layout is the one ``isSmallASCII(_:)`` reads: an ASCII string of up to 15 bytes
+    /// stored inline, its bytes in order from the first word's low byte, unused bytes zero, and the last byte
+    /// 0xE0 + its length (flags: immortal, small, ASCII). Checked once on this platform's standard library;
+    /// when it does not hold, misses are never taken as proof.
+    static let smallLayoutKnown: Bool = {
+        guard enabled else { return false }
+        func bytes(_ s: String) -> String { String(decoding: Array(s.utf8), as: UTF8.self) }
+        let probes = ["", "a", "abc", "textiles", "0123456789abcde"]
+        for probe in probes {
+            let (w0, w1) = words(bytes(probe))
+            var expected0: UInt64 = 0
+            var expected1: UInt64 = 0
+            for (i, byte) in probe.utf8.enumerated() {
+                if i < 8 { expected0 |= UInt64(byte) << (8 * UInt64(i)) } else {
+                    expected1 |= UInt64(byte) << (8 * UInt64(i - 8))
+                }
+            }
+            expected1 |= (0xE0 | UInt64(probe.utf8.count)) << 56
+            if w0 != expected0 || w1 != expected1 { return false }
+        }
+        // Neither a non-ASCII small string nor a heap string looks like a small ASCII one.
+        if words(bytes("é")).1 >> 60 == 0xE { return false }
+        var heap = bytes("abc")
+        heap.reserveCapacity(64)
+        if words(heap).1 >> 60 == 0xE { return false }
+        if words(bytes("0123456789abcdef")).1 >> 60 == 0xE { return false }
+        return true
+    }()
+
+    /// Whether `s` is stored inline as ASCII (only meaningful when `smallLayoutKnown`).
+    @inline(__always)
+    static func isSmallASCII(_ s: String) -> Bool {
+        words(s).1 >> 60 == 0xE
+    }
+
+    /// `strings`: (string, key, value); the first value of a string under a key wins.
+    init(_ strings: [(String, Int32, Int32)]) {
+        guard RawStringTable.enabled, !strings.isEmpty else {
+            entries = [Entry(w0: 0, w1: 0, key: 0, value: -1)]
+            self.strings = []
+            return
+        }
+        var kept: [String] = []
+        var capacity = 4
+        while capacity < 2 * strings.count { capacity *= 2 }
+        var entries = [Entry](repeating: Entry(w0: 0, w1: 0, key: 0, value: -1), count: capacity)
+        for (string, key, value) in strings {
+            // The usual form of a short string: built from its bytes, it is stored inline.
+            let canonical = String(decoding: Array(string.utf8), as: UTF8.self)
+            kept.append(canonical)
+            let (w0, w1) = RawStringTable.words(canonical)
+            var i = RawStringTable.hash(w0, w1, key) & (capacity - 1)
+            var duplicate = false
+            while entries[i].value >= 0 {
+                if entries[i].w0 == w0 && entries[i].w1 == w1 && entries[i].key == key { duplicate = true }
+                i = (i + 1) & (capacity - 1)
+            }
+            if !duplicate { entries[i] = Entry(w0: w0, w1: w1, key: key, value: value) }
+        }
+        self.entries = entries
+        self.strings = kept
+    }
+
+    /// Whether every ASCII string of up to 15 bytes among `strings` is stored inline when built from its bytes, so
+    /// that a small ASCII string missing from the table equals none of them.
+    static func allSmall(_ strings: [String]) -> Bool {
+        guard smallLayoutKnown else { return false }
+        for s in strings where s.utf8.count <= 15 && s.utf8.allSatisfy({ $0 < 0x80 }) {
+            if !isSmallASCII(String(decoding: Array(s.utf8), as: UTF8.self)) { return false }
+        }
+        return true
+    }
+
+    @inline(__always)
+    static func words(_ s: String) -> (UInt64, UInt64) {
+        unsafeBitCast(s, to: (UInt64, UInt64).self)
+    }
+
+    @inline(__always)
+    static func hash(_ w0: UInt64, _ w1: UInt64, _ key: Int32) -> Int {
+        let h = (w0 ^ (w1 &* 0x9E37_79B9_7F4A_7C15) ^ UInt64(UInt32(bitPattern: key))) &* 0xBF58_476D_1CE4_E5B9
+        return Int(truncatingIfNeeded: h >> 29)
+    }
+
+    /// The value stored for a string with `s`'s representation under `key`, or -1.
+    ///
+    /// A miss proves that `s` equals none of the key's strings when `smallLayoutKnown`, `isSmallASCII(s)`, every
+    /// string of the key is ASCII and `allSmall` held for them: `s` then has the one representation of its bytes,
+    /// and an ASCII string equals another exactly when their bytes are equal.
+    @inline(__always)
+    func find(_ s: String, key: Int32 = 0) -> Int32 {
+        guard RawStringTable.enabled else { return -1 }
+        let (w0, w1) = RawStringTable.words(s)
+        return entries.withUnsafeBufferPointer { e in
+            let mask = e.count - 1
+            var i = RawStringTable.hash(w0, w1, key) & mask
+            while true {
+                let entry = e[i]
+                if entry.value < 0 { return -1 }
+                if entry.w0 == w0 && entry.w1 == w1 && entry.key == key { return entry.value }
+                i = (i + 1) & mask
+            }
+        }
+    }
+
+    /// String equality (`==`, canonical equivalence), cheaper for the strings the hot path compares: the same
+    /// representation is the same string; two different small ASCII strings differ; equal bytes are the same
+    /// string; different bytes differ when both strings are ASCII; anything else is left to `==`.
+    @inline(__always)
+    static func equal(_ a: String, _ b: String) -> Bool {
+        guard enabled else { return a == b }
+        let (a0, a1) = words(a)
+        let (b0, b1) = words(b)
+        if a0 == b0 && a1 == b1 { return true }
+        if smallLayoutKnown && a1 >> 60 == 0xE && b1 >> 60 == 0xE { return false }
+        return bytesEqual(a, b)
+    }
+
+    private static func bytesEqual(_ a: String, _ b: String) -> Bool {
+        let fast = a.utf8.withContiguousStorageIfAvailable { x -> Bool? in
+            b.utf8.withContiguousStorageIfAvailable { y -> Bool? in
+                if x.count == y.count && memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0 { return true }
+                var high: UInt8 = 0
+                for byte in x { high |= byte }
+                for byte in y { high |= byte }
+                return high < 0x80 ? false : nil
+            } ?? nil
+        }
+        return (fast ?? nil) ?? (a == b)
     }
 }

@@ -129,14 +129,18 @@ for d in dossiers {
 }
 let evaluations = 1_000_000 / divisor
 measure("rule-eval", operations: evaluations) {
-    var acc = 0
-    for i in 0..<evaluations {
-        let e = ruleSet.evaluate(
-            dossiers[i & 1023], department: "industrial-zones", delegations: registry, catalogue: catalogue, at: instant
-        )
-        acc &+= e.outcome.hashValue &+ (e.ruleId?.utf8.count ?? 0)
+    // The dossiers are read in place: an element of the global array was copied (each of its fields retained and
+    // released) for every evaluation, and hashing the outcome cost ~300 instructions; neither is evaluation.
+    dossiers.withUnsafeBufferPointer { inputs in
+        var acc = 0
+        for i in 0..<evaluations {
+            let e = ruleSet.evaluate(
+                inputs[i & 1023], department: "industrial-zones", delegations: registry, catalogue: catalogue,
+                at: instant)
+            acc &+= (e.outcome == .approve ? 1 : 2) &+ (e.ruleId?.utf8.count ?? 0)
+        }
+        return acc
     }
-    return acc
 }
 let defaultShare = Double(histogram["r-default"] ?? 0) / Double(dossiers.count)
 print("  (20 rules; \(Int(defaultShare * 100))% of dossiers reach the catch-all after 19 misses)")
