@@ -68,4 +68,54 @@ struct ConditionProgramTests {
             #expect(index[query] == dictionary[query], "\(query)")
         }
     }
+
+    /// The same text in a heap buffer instead of inline (as decoders and string building may leave it).
+    private func heap(_ s: String) -> String {
+        var copy = String(decoding: Array(s.utf8), as: UTF8.self)
+        copy.reserveCapacity(64)
+        return copy
+    }
+
+    @Test func representationShortcutsAgreeWithStringEquality() {
+        // The layout the shortcuts read is this platform's; without it they fall back to exact comparisons.
+        #expect(RawStringTable.smallLayoutKnown)
+        let texts = [
+            "", "K", "\u{212A}", "mining", "mining3", "Mining", "0123456789abcde", "0123456789abcdef",
+            "application-form", "application-forn", "foreignOwnershipPct", "Hà Nội", "Ha\u{0300} N\u{006F}\u{0323}\u{0302}i",
+        ]
+        let forms = texts + texts.map(heap)
+        for a in forms {
+            for b in forms {
+                #expect(RawStringTable.equal(a, b) == (a == b), "\(a.debugDescription) vs \(b.debugDescription)")
+            }
+        }
+        let table = RawStringTable(texts.enumerated().map { ($1, 1, Int32($0)) })
+        for (i, text) in texts.enumerated() where text.utf8.count <= 15 {
+            #expect(table.find(text, key: 1) == Int32(i))
+            #expect(table.find(text, key: 2) == -1)
+        }
+        #expect(table.find("absent", key: 1) == -1)
+    }
+
+    @Test func heapFormStringsAreFound() {
+        // Names and values stored in a heap buffer miss the representation tables and are found exactly.
+        var facts: [String: FactValue] = [heap("sector"): .string(heap("mining")), "n": .integer(3)]
+        facts[heap("capitalVnd")] = .integer(7)
+        let d = Fixture.dossier(commune: heap("00004"), facts: facts)
+        #expect(holds(.compare(.fact("sector"), .in, .array([.string("food"), .string("mining")])), d))
+        #expect(holds(.compare(.fact("sector"), .eq, .string("mining")), d))
+        #expect(!holds(.compare(.fact("sector"), .ne, .string("mining")), d))
+        #expect(holds(.compare(.fact("capitalVnd"), .gt, .integer(6)), d))
+        // Two facts read: the dossier's facts are walked rather than looked up.
+        let both = Condition.all([
+            .compare(.fact("sector"), .in, .array([.string("food"), .string("mining")])),
+            .compare(.fact("capitalVnd"), .eq, .integer(7)),
+        ])
+        #expect(holds(both, d))
+        #expect(holds(.compare(.commune, .eq, .string("00004")), d))
+        #expect(!holds(.compare(.commune, .in, .array([.string("00001"), .string("00005")])), d))
+        // A non-ASCII value equal to an ASCII literal (U+212A is K) is not taken for a miss.
+        let kelvin = Fixture.dossier(facts: ["unit": .string("\u{212A}")])
+        #expect(holds(.compare(.fact("unit"), .in, .array([.string("J"), .string("K")])), kelvin))
+    }
 }
