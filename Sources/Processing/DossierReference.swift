@@ -5,6 +5,7 @@ import Postgres
 public struct DossierReference: Sendable, Hashable {
     public var id: String
     public var code: String?
+    public var procedure: String?
     /// Current status from the coordinator's projection (`received`, `prepared`, `decided`, …), or reception's.
     public var status: String
     /// The agency holding the dossier (`city` while an authority escalation is with the delegator).
@@ -13,24 +14,29 @@ public struct DossierReference: Sendable, Hashable {
     /// The department that decided the dossier's latest step (the worker that holds its rows), if any.
     public var decidingDepartment: String?
 
-    /// The dossier `text` names (its id or its code), or nil when there is none. Reads the coordinator's projection
-    /// first, then reception's table (a dossier the projection has not seen yet).
+    /// The dossier `text` names (its id or its code), or nil when there is none. Status and holder come from the
+    /// coordinator's projection when it has seen the dossier, otherwise from reception's table.
     public static func resolve(_ text: String, on connection: PostgresConnection) throws -> DossierReference? {
-        let found =
-            try connection.query(
-                "SELECT dossier_id AS id, code, status, department, step FROM dossier_status WHERE dossier_id = $1 OR code = $1 LIMIT 1",
-                [text]
-            ).first
-            ?? connection.query(
-                "SELECT id, code, status, department, step FROM dossiers WHERE id = $1 OR code = $1 LIMIT 1", [text]
-            ).first
+        let found = try connection.query(
+            """
+            SELECT d.id, d.code, d.procedure, COALESCE(s.department, d.department) AS department,
+                   COALESCE(s.status, d.status) AS status, COALESCE(s.step, d.step) AS step
+            FROM dossiers d LEFT JOIN dossier_status s ON s.dossier_id = d.id
+            WHERE d.id = $1 OR d.code = $1
+            UNION ALL
+            SELECT s.dossier_id, s.code, s.procedure, s.department, s.status, s.step FROM dossier_status s
+            WHERE (s.dossier_id = $1 OR s.code = $1) AND NOT EXISTS (SELECT 1 FROM dossiers d WHERE d.id = s.dossier_id)
+            LIMIT 1
+            """, [text]
+        ).first
         guard let found else { return nil }
         let id = try found.decode(String.self, "id")
         let deciding = try connection.query(
             "SELECT department FROM decisions WHERE dossier_id = $1 ORDER BY step DESC, round DESC LIMIT 1", [id]
         ).first
         return DossierReference(
-            id: id, code: try found.decodeIfPresent(String.self, "code"), status: try found.decode(String.self, "status"),
+            id: id, code: try found.decodeIfPresent(String.self, "code"),
+            procedure: try found.decodeIfPresent(String.self, "procedure"), status: try found.decode(String.self, "status"),
             department: try found.decodeIfPresent(String.self, "department"),
             step: try found.decodeIfPresent(Int.self, "step"),
             decidingDepartment: try deciding?.decodeIfPresent(String.self, "department"))

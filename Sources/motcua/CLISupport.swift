@@ -100,36 +100,32 @@ enum CLI {
     }
 }
 
-/// A dossier found by id or code.
-struct DossierRef {
-    var id: String
-    var code: String?
-    var procedure: String?
-    /// The department holding the dossier now (status projection, else reception's routing).
-    var department: String?
-    var status: String?
-
-    static func find(_ key: String, in db: PostgresConnection) throws -> DossierRef {
-        let rows = try db.query(
-            """
-            SELECT d.id, d.code, d.procedure, COALESCE(s.department, d.department) AS department,
-                   COALESCE(s.status, d.status) AS status
-            FROM dossiers d LEFT JOIN dossier_status s ON s.dossier_id = d.id
-            WHERE d.id = $1 OR d.code = $1
-            UNION ALL
-            SELECT s.dossier_id, s.code, s.procedure, s.department, s.status FROM dossier_status s
-            WHERE (s.dossier_id = $1 OR s.code = $1) AND NOT EXISTS (SELECT 1 FROM dossiers d WHERE d.id = s.dossier_id)
-            LIMIT 1
-            """, [key])
-        guard let row = rows.first else {
+extension CLI {
+    /// The dossier `key` names (its id or code), or an error that says how to find it.
+    static func dossier(_ key: String, in db: PostgresConnection) throws -> DossierReference {
+        guard let found = try DossierReference.resolve(key, on: db) else {
             throw CLIError(
                 "no dossier with id or code '\(key)': check the code (AGENCY-yymmdd-NNNNNN, as on the receipt) or "
                     + "the dossier id; a dossier just submitted appears once reception has taken it")
         }
-        return DossierRef(
-            id: try row.decode(String.self, "id"), code: try row.decodeIfPresent(String.self, "code"),
-            procedure: try row.decodeIfPresent(String.self, "procedure"),
-            department: try row.decodeIfPresent(String.self, "department"),
-            status: try row.decodeIfPresent(String.self, "status"))
+        return found
+    }
+
+    /// Sends one command or event (JSON, CloudEvents headers) with the idempotent producer and waits for the
+    /// broker's acknowledgement.
+    @discardableResult
+    static func send(
+        topic: String, key: String, type: String, id: UUID, source: String, value: [UInt8]
+    ) async throws -> KafkaDeliveryReport {
+        let producer = try producer()
+        let report = try await producer.send(KafkaOutgoingMessage(
+            topic: topic, key: key, value: value,
+            headers: [
+                KafkaHeader("ce_specversion", "1.0"), KafkaHeader("ce_id", id.uuidString.lowercased()),
+                KafkaHeader("ce_type", type), KafkaHeader("ce_source", source),
+                KafkaHeader("content-type", "application/json"),
+            ]))
+        try producer.close()
+        return report
     }
 }

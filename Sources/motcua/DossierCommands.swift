@@ -6,69 +6,24 @@ import Logging
 import Postgres
 import Processing
 
-/// What the dossier commands share: the database, the producer, the clock, and finding the dossier.
-struct DossierCommandContext {
-    let environment = ProcessInfo.processInfo.environment
-    let logger: Logger
-    let connection: PostgresConnection
-    let clock: any MotCuaClock
-
-    init(label: String) throws {
-        var logger = Logger(label: label)
-        logger.logLevel = .warning
-        self.logger = logger
-        guard environment["DATABASE_URL"] != nil || environment["PGHOST"] != nil || environment["PGDATABASE"] != nil else {
-            throw ValidationError("DATABASE_URL is not set: export the PostgreSQL URL (./tools/dev-up writes .dev/env)")
+/// Polls the dossier's timeline until an event of one of `types` appears (or `timeout` seconds pass); its type and
+/// detail.
+func awaitTimeline(
+    _ dossierId: String, types: [String], timeout: Double, db: PostgresConnection
+) async throws -> (String, String?)? {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if let row = try db.query(
+            """
+            SELECT type, detail FROM dossier_timeline WHERE dossier_id = $1 AND type = ANY($2::text[])
+            ORDER BY at DESC, id DESC LIMIT 1
+            """, [dossierId, types]
+        ).first {
+            return (try row.decode(String.self, "type"), try row.decodeIfPresent(String.self, "detail"))
         }
-        connection = try PostgresConnection.connect(.fromEnvironment(environment), logger: logger)
-        clock = try ClockSetting.clock(from: environment)
+        try await Task.sleep(for: .milliseconds(200))
     }
-
-    func dossier(_ text: String) throws -> DossierReference {
-        guard let found = try DossierReference.resolve(text, on: connection) else {
-            throw ValidationError("no dossier has the id or code '\(text)': check it (codes look like AGENCY-yymmdd-NNNNNN)")
-        }
-        return found
-    }
-
-    func producer() throws -> KafkaProducer {
-        guard environment["KAFKA_BOOTSTRAP"] != nil else {
-            throw ValidationError("KAFKA_BOOTSTRAP is not set: export the broker list (./tools/dev-up writes .dev/env)")
-        }
-        return try KafkaProducer(
-            configuration: KafkaProducerConfiguration(client: .fromEnvironment(environment)), logger: logger)
-    }
-
-    /// Sends one message and waits for the broker's acknowledgement.
-    func send(topic: String, key: String, type: String, id: UUID, value: [UInt8]) async throws {
-        let producer = try producer()
-        _ = try await producer.send(KafkaOutgoingMessage(
-            topic: topic, key: key, value: value,
-            headers: [
-                KafkaHeader("ce_specversion", "1.0"), KafkaHeader("ce_id", id.uuidString.lowercased()),
-                KafkaHeader("ce_type", type), KafkaHeader("ce_source", "motcua/cli"),
-                KafkaHeader("content-type", "application/json"),
-            ]))
-        try producer.close()
-    }
-
-    /// Polls the dossier's timeline until an event of one of `types` caused by this command appears (or the
-    /// timeout passes); returns its type and detail.
-    func awaitTimeline(_ dossierId: String, types: [String], timeout: Double) async throws -> (String, String?)? {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if let row = try connection.query(
-                """
-                SELECT type, detail FROM dossier_timeline WHERE dossier_id = $1 AND type = ANY($2::text[])
-                ORDER BY at DESC, id DESC LIMIT 1
-                """, [dossierId, types]
-            ).first {
-                return (try row.decode(String.self, "type"), try row.decodeIfPresent(String.self, "detail"))
-            }
-            try await Task.sleep(for: .milliseconds(200))
-        }
-        return nil
-    }
+    return nil
 }
 
 /// `motcua withdraw`: the applicant withdraws a dossier that is not decided yet.
@@ -97,31 +52,31 @@ struct WithdrawCommand: AsyncParsableCommand {
     var wait = false
 
     func run() async throws {
-        let context = try DossierCommandContext(label: "motcua.withdraw")
-        let found = try context.dossier(dossier)
+        let db = try CLI.database()
+        let found = try CLI.dossier(dossier, in: db)
         switch found.status {
-        case "withdrawn": throw ValidationError("the dossier is already withdrawn")
+        case "withdrawn": throw CLIError("the dossier is already withdrawn")
         case "decided", "result-returned":
-            throw ValidationError("the dossier is already decided (\(found.status)); a decided dossier cannot be withdrawn")
+            throw CLIError("the dossier is already decided (\(found.status)); a decided dossier cannot be withdrawn")
         case "intake-incomplete", "intake-refused":
-            throw ValidationError("the dossier was not received (\(found.status)); there is nothing to withdraw")
+            throw CLIError("the dossier was not received (\(found.status)); there is nothing to withdraw")
         default: break
         }
         guard let department = found.commandDepartment else {
-            throw ValidationError("the dossier is not with a department yet; try again once it is assigned")
+            throw CLIError("the dossier is not with a department yet; try again once it is assigned")
         }
-        let now = context.clock.now()
         let command = Withdrawal(
-            commandId: StableID.make("withdraw", found.id), dossierId: found.id, reason: reason, at: now)
-        try await context.send(
+            commandId: StableID.make("withdraw", found.id), dossierId: found.id, reason: reason,
+            at: try CLI.clock().now())
+        try await CLI.send(
             topic: Topics.department(department), key: found.id, type: MessageType.withdraw, id: command.commandId,
-            value: Array(try MessageCoding.encoder().encode(command)))
+            source: "motcua/withdraw", value: Array(try MessageCoding.encoder().encode(command)))
         print("withdrawal sent to \(Topics.department(department)) for \(found.code ?? found.id)")
         guard wait else { return }
-        guard let (type, detail) = try await context.awaitTimeline(
-            found.id, types: ["withdrawn", "withdrawal-rejected"], timeout: 30)
+        guard let (type, detail) = try await awaitTimeline(
+            found.id, types: ["withdrawn", "withdrawal-rejected"], timeout: 30, db: db)
         else {
-            throw ValidationError("no answer within 30 s: is the \(department)-worker and the coordinator running?")
+            throw CLIError("no answer within 30 s: is the \(department)-worker and the coordinator running?")
         }
         print(type == "withdrawn" ? "withdrawn" : "refused: \(detail ?? "no reason given")")
         if type != "withdrawn" { throw ExitCode(1) }
@@ -145,18 +100,17 @@ struct ReturnResultCommand: AsyncParsableCommand {
     var dossier: String
 
     func run() async throws {
-        let context = try DossierCommandContext(label: "motcua.return-result")
-        let found = try context.dossier(dossier)
+        let found = try CLI.dossier(dossier, in: try CLI.database())
         guard found.status == "decided" || found.status == "result-returned" else {
-            throw ValidationError(
+            throw CLIError(
                 "the dossier is '\(found.status)', not decided: a result is returned only after the decision is signed")
         }
         let event = DossierEvent(
             eventId: StableID.make("result-returned", found.id), dossierId: found.id, code: found.code,
-            type: .resultReturned, department: found.department, step: found.step, round: nil, at: context.clock.now())
-        try await context.send(
+            type: .resultReturned, department: found.department, step: found.step, round: nil, at: try CLI.clock().now())
+        try await CLI.send(
             topic: Topics.events, key: found.id, type: MessageType.event, id: event.eventId,
-            value: Array(try MessageCoding.encoder().encode(event)))
+            source: "motcua/one-stop-desk", value: Array(try MessageCoding.encoder().encode(event)))
         print("result returned: \(found.code ?? found.id)")
     }
 }
@@ -203,22 +157,22 @@ struct ApologyCommand: ParsableCommand {
     }
 
     func run() throws {
-        let context = try DossierCommandContext(label: "motcua.apology")
-        let found = try context.dossier(dossier)
+        let db = try CLI.database()
+        let found = try CLI.dossier(dossier, in: db)
         let calendar: WorkingCalendar
         do {
             calendar = try WorkingCalendar.load(from: URL(fileURLWithPath: rules).appendingPathComponent("calendar"))
         } catch {
-            throw ValidationError("cannot load the calendar under \(rules)/calendar:\n\(error)")
+            throw CLIError("cannot load the calendar under \(rules)/calendar:\n\(error)")
         }
         let slip = ApologySlip(
             dossierId: found.id, step: step ?? found.step ?? 0, reason: reason, newDate: LocalDate(newDate)!,
             issuedBy: official)
         do {
             try ApologyDesk(calendar: calendar, policy: DeadlinePolicy())
-                .issue(slip, at: context.clock.now(), on: context.connection)
+                .issue(slip, at: try CLI.clock().now(), on: db)
         } catch let error as ApologyError {
-            throw ValidationError("apology refused: \(error)")
+            throw CLIError("apology refused: \(error)")
         }
         print("apology recorded for \(found.code ?? found.id) step \(slip.step): new due date \(newDate)")
     }

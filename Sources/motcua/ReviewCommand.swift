@@ -240,7 +240,7 @@ struct ReviewCommand: AsyncParsableCommand {
         }
 
         struct Target {
-            var dossier: DossierRef
+            var dossier: DossierReference
             var step: Int
             var round: Int
             var department: String
@@ -251,7 +251,7 @@ struct ReviewCommand: AsyncParsableCommand {
 
         /// The decision the action is about; errors when the official's department does not hold the dossier.
         func target(in db: PostgresConnection, requireAwaiting: Bool) throws -> Target {
-            let ref = try DossierRef.find(dossier, in: db)
+            let ref = try CLI.dossier(dossier, in: db)
             let rows = try db.query(
                 """
                 SELECT step, round, department, outcome, review, signed_at FROM decisions
@@ -274,8 +274,8 @@ struct ReviewCommand: AsyncParsableCommand {
                         + "cannot act on it (the worker would reject it as signature-rejected); ask an official of "
                         + "\(target.department)")
             }
-            if ["withdrawn", "result-returned"].contains(ref.status ?? "") {
-                throw CLIError("dossier \(name) is \(ref.status!): there is nothing to act on")
+            if ["withdrawn", "result-returned"].contains(ref.status) {
+                throw CLIError("dossier \(name) is \(ref.status): there is nothing to act on")
             }
             if requireAwaiting {
                 guard target.review == "official", ["approve", "refuse"].contains(target.outcome) else {
@@ -317,16 +317,10 @@ struct ReviewCommand: AsyncParsableCommand {
         }
 
         func send<T: Encodable>(_ command: T, type: String, id: UUID, target: Target) async throws {
-            let producer = try CLI.producer()
             let topic = Topics.department(target.department)
-            let report = try await producer.send(KafkaOutgoingMessage(
-                topic: topic, key: target.dossier.id, value: Array(try MessageCoding.encoder().encode(command)),
-                headers: [
-                    KafkaHeader("ce_specversion", "1.0"), KafkaHeader("ce_id", id.uuidString.lowercased()),
-                    KafkaHeader("ce_type", type), KafkaHeader("ce_source", "motcua/review/\(official)"),
-                    KafkaHeader("content-type", "application/json"),
-                ]))
-            try producer.close()
+            let report = try await CLI.send(
+                topic: topic, key: target.dossier.id, type: type, id: id, source: "motcua/review/\(official)",
+                value: Array(try MessageCoding.encoder().encode(command)))
             print("sent \(type) for \(target.dossier.code ?? target.dossier.id) step \(target.step) to \(topic) "
                   + "(partition \(report.partition), offset \(report.offset), command \(id.uuidString.lowercased()))")
         }

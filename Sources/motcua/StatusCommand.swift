@@ -73,7 +73,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let db = try CLI.database()
-        let ref = try DossierRef.find(dossier, in: db)
+        let ref = try CLI.dossier(dossier, in: db)
         var output = Output(
             id: ref.id, code: ref.code, procedure: ref.procedure, status: ref.status, heldBy: ref.department,
             overdue: false, awaitingSignature: false, deadlines: [], escalations: [], timeline: [])

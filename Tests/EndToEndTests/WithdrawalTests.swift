@@ -8,11 +8,10 @@ import Testing
 
 @Suite("Withdrawal and the end of the lifecycle", .serialized)
 struct WithdrawalTests {
-    /// Runs the `motcua` executable to its end; its exit status and output.
+    /// Runs `motcua` to its end: its exit status and everything it printed.
     static func motcua(_ arguments: [String], databaseURL: String) async throws -> (status: Int32?, output: String) {
-        let process = try ServiceProcess("motcua", arguments, environment: ["DATABASE_URL": databaseURL])
-        let status = await process.waitForExit(timeout: .seconds(60))
-        return (status, process.log)
+        let run = try await CommandRun.run("motcua", arguments, environment: ["DATABASE_URL": databaseURL])
+        return (run.status, run.stdout + run.stderr)
     }
 
     /// The `type` events of a dossier written to the outbox, with their reasons.
@@ -98,7 +97,7 @@ struct WithdrawalTests {
         // Errors name the problem: an unknown dossier, a result that is not there to return, a bad apology date.
         let unknown = try await Self.motcua(["withdraw", "XX-000000-000000"], databaseURL: pipeline.databaseURL)
         #expect(unknown.status != 0)
-        #expect(unknown.output.contains("no dossier has the id or code 'XX-000000-000000'"))
+        #expect(unknown.output.contains("no dossier with id or code 'XX-000000-000000'"))
         let notDecided = try await Self.motcua(["return-result", withdrawn.id], databaseURL: pipeline.databaseURL)
         #expect(notDecided.status != 0)
         #expect(notDecided.output.contains("not decided"))
