@@ -207,6 +207,11 @@ public struct DossierEvent: Codable, Sendable, Hashable {
 }
 
 /// JSON coding shared by every MotCua message: ISO-8601 instants with fractional seconds, sorted keys.
+///
+/// The workers' hot path reads step tasks and intake dossiers, and writes events and step tasks, by hand
+/// (`FastJSONReader.swift`, `FastJSONWriter.swift`): the same values and bytes as the coders here, which they fall
+/// back to for anything else. A change to these coders or to the messages' fields must be made there too
+/// (`FastJSONTests` compares both over generated messages).
 public enum MessageCoding {
     public static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()
