@@ -101,7 +101,8 @@ struct RawStringTable: Sendable {
     private let strings: [String]
 
     /// Whether a string's representation is two words here; otherwise the table stays empty and finds nothing.
-    static let enabled = MemoryLayout<String>.size == 16
+    @inline(__always)
+    static var enabled: Bool { MemoryLayout<String>.size == 16 }
 
     /// Whether the small-string layout is the one ``isSmallASCII(_:)`` reads: an ASCII string of up to 15 bytes
     /// stored inline, its bytes in order from the first word's low byte, unused bytes zero, and the last byte
