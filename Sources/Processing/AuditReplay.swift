@@ -19,6 +19,10 @@ public struct AuditReplay: Sendable {
         /// `--what-if`: the other bundle to evaluate with, and its name for the report.
         public var whatIf: (name: String, ruleSets: [String: RuleSet], delegations: DelegationRegistry?)?
         public var batchSize = 2_000
+        /// With `from`: seek the start by the messages' Kafka timestamps (offsets-for-times). Safe only when the
+        /// services ran on the system clock (a step is produced after its receipt, so its timestamp is later);
+        /// under a simulated `MOTCUA_CLOCK` the replay scans instead.
+        public var seekByTimestamp = true
         public init() {}
     }
 
@@ -94,28 +98,44 @@ public struct AuditReplay: Sendable {
             AuditReport.PartitionRange(topic: $0.key.topic, partition: Int($0.key.partition), start: $0.value.start,
                                        end: $0.value.end)
         }.sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) }
-        let inputs = try read(ranges, report: &report, progress: progress)
+        let (inputs, outsideWindow) = try read(ranges, report: &report, progress: progress)
         let decisions = try loadDecisions(connection)
         let withdrawn = Set(try connection.query("SELECT dossier_id FROM withdrawals").map {
             try $0.decode(String.self, "dossier_id")
         })
         let history = try DelegationHistory(bundle: bundle, connection: connection)
 
-        // Scope: decisions whose source message lies in the replayed range (and in the business-time window).
+        // Scope. Whole topics: every decision citing them. Offsets: decisions whose source lies in the range.
+        // Business time: decisions of the steps received in the window (and the later rounds of those dossiers),
+        // and decisions made in the window whose source holds no MotCua message.
         func inRange(_ source: Source) -> Bool {
             guard let range = ranges[TopicPartition(source.topic, source.partition)] else { return false }
             return source.offset >= range.start && source.offset < range.end
         }
-        let wholeTopics = settings.offsets.isEmpty && settings.from == nil && settings.to == nil
+        let window = settings.from != nil || settings.to != nil
+        let wholeTopics = settings.offsets.isEmpty && !window
+        var inWindow = Set<String>()
+        for case .step(let task) in inputs.values { inWindow.insert(task.dossier.id) }
+        func inScope(_ decision: StoredDecision) -> Bool {
+            guard ranges.keys.contains(where: { $0.topic == decision.source.topic }) else { return false }
+            if wholeTopics { return true }
+            guard inRange(decision.source) else { return false }
+            guard window else { return true }
+            if outsideWindow.contains(decision.source) { return false }
+            switch inputs[decision.source] {
+            case .step?: return true
+            case .supplement?: return inWindow.contains(decision.dossierId)
+            case nil:
+                return (settings.from.map { decision.decidedAt >= $0 } ?? true)
+                    && (settings.to.map { decision.decidedAt < $0 } ?? true)
+            }
+        }
         var scoped: [StoredDecision] = []
         var bySource: [Source: [StoredDecision]] = [:]
         var byIdentity: [String: StoredDecision] = [:]
         for decision in decisions {
             byIdentity[decision.identity] = decision
-            let topicReplayed = ranges.keys.contains { $0.topic == decision.source.topic }
-            guard topicReplayed, inRange(decision.source) || wholeTopics else { continue }
-            if let from = settings.from, decision.decidedAt < from, !inRange(decision.source) { continue }
-            if let to = settings.to, decision.decidedAt >= to, !inRange(decision.source) { continue }
+            guard inScope(decision) else { continue }
             scoped.append(decision)
             bySource[decision.source, default: []].append(decision)
         }
@@ -291,7 +311,7 @@ public struct AuditReplay: Sendable {
             }
         }
         // Business time: seek the start where the broker can find it by timestamp; otherwise scan from the start.
-        if let from = settings.from, settings.offsets.isEmpty {
+        if let from = settings.from, settings.offsets.isEmpty, settings.seekByTimestamp {
             let times = Dictionary(uniqueKeysWithValues: ranges.keys.map { ($0, Int64(from.timeIntervalSince1970 * 1000)) })
             if let found = try? admin.offsetsForTimes(times) {
                 for (partition, offset) in found where offset >= 0 {
@@ -305,8 +325,8 @@ public struct AuditReplay: Sendable {
     /// Reads every range to its end with an assigned (never subscribed, never committing) consumer.
     func read(
         _ ranges: [TopicPartition: (start: Int64, end: Int64)], report: inout AuditReport, progress: Progress?
-    ) throws -> [Source: Input] {
-        guard !ranges.isEmpty else { return [:] }
+    ) throws -> (inputs: [Source: Input], outsideWindow: Set<Source>) {
+        guard !ranges.isEmpty else { return ([:], []) }
         var configuration = KafkaConsumerConfiguration(client: kafka, groupID: nil)
         configuration.autoCommit = false
         let consumer = try KafkaConsumer(configuration: configuration, logger: logger)
@@ -315,6 +335,7 @@ public struct AuditReplay: Sendable {
         let total = ranges.values.reduce(0) { $0 + Int($1.end - $1.start) }
         var remaining = Set(ranges.keys)
         var inputs: [Source: Input] = [:]
+        var outsideWindow = Set<Source>()
         inputs.reserveCapacity(total)
         let decoder = MessageCoding.decoder()
         var read = 0
@@ -342,8 +363,14 @@ public struct AuditReplay: Sendable {
                     switch type {
                     case MessageType.step:
                         let task = try decoder.decode(StepTask.self, from: Data(message.value))
-                        if let from = settings.from, task.receivedAt < from { continue }
-                        if let to = settings.to, task.receivedAt >= to { continue }
+                        if let from = settings.from, task.receivedAt < from {
+                            outsideWindow.insert(source)
+                            continue
+                        }
+                        if let to = settings.to, task.receivedAt >= to {
+                            outsideWindow.insert(source)
+                            continue
+                        }
                         inputs[source] = .step(task)
                     case MessageType.supplement:
                         inputs[source] = .supplement(try decoder.decode(ApplicantSupplement.self, from: Data(message.value)))
@@ -357,7 +384,7 @@ public struct AuditReplay: Sendable {
             progress?(read, total)
         }
         report.messages = read
-        return inputs
+        return (inputs, outsideWindow)
     }
 
     // MARK: - PostgreSQL

@@ -66,6 +66,9 @@ struct AuditReplayCommand: AsyncParsableCommand {
     @Option(help: "The deploy directory (catalogue, delegation files, calendar).")
     var rules = "deploy"
 
+    @Flag(help: "With --from: scan from the start instead of seeking by Kafka timestamps (automatic under a simulated MOTCUA_CLOCK).")
+    var scan = false
+
     @Flag(help: "No progress output.")
     var quiet = false
 
@@ -121,6 +124,8 @@ struct AuditReplayCommand: AsyncParsableCommand {
         settings.offsets = try parsedOffsets()
         settings.from = try from.map { try Self.instant($0, option: "--from") }
         settings.to = try to.map { try Self.instant($0, option: "--to") }
+        // Kafka timestamps are wall-clock times: seeking by them is right only when the services used it too.
+        settings.seekByTimestamp = ["", "system"].contains(environment["MOTCUA_CLOCK"] ?? "") && !scan
         let bundle = try CLI.bundle(rules)
         if let whatIf { settings.whatIf = try Self.whatIfRules(whatIf) }
         var logger = Logger(label: "motcua.audit")

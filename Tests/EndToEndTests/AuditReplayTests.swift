@@ -90,6 +90,19 @@ struct AuditReplayTests {
         #expect(clean.differences == 0, "\(clean.findings.prefix(5))")
         #expect(clean.compared >= mine.count)
 
+        // 1a. Business time splits the same range by the steps' receipt instant: before this test's first receipt,
+        // and from it on. The two add up to the whole; every decision of this test is in the second.
+        let firstReceipt = try #require(try database.connection.query(
+            "SELECT min(received_at) AS first FROM dossiers WHERE id = ANY($1::text[])", [ids]
+        ).first?.decode(Date.self, "first"))
+        let split = ISO8601Instant.format(firstReceipt.addingTimeInterval(-0.001))
+        let before = try await Self.replay(["--to", split], database: database, offsets: offsets)
+        let after = try await Self.replay(["--from", split], database: database, offsets: offsets)
+        #expect(before.run.status == 0, "\(before.run)")
+        #expect(after.run.status == 0, "\(after.run)")
+        #expect(before.compared + after.compared == clean.compared)
+        #expect(after.compared >= mine.count)
+
         // 1b. The same replay as a login that holds only the read-only auditor role gives the same answer.
         let auditor = TestEnvironment.unique("auditor_login")
         try database.connection.execute("CREATE ROLE \(auditor) LOGIN IN ROLE motcua_auditor")
