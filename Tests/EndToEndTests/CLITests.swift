@@ -6,32 +6,6 @@ import Processing
 import TestSupport
 import Testing
 
-/// A database of the test's own on the shared server (migrated; dropped by `drop()`), so that a revocation or a
-/// grant does not reach the other tests' workers.
-final class OwnDatabase: @unchecked Sendable {
-    let name = TestEnvironment.unique("cli")
-    let url: String
-    let admin: PostgresConnection
-    let connection: PostgresConnection
-
-    init() throws {
-        let base = try TestEnvironment.databaseURL()
-        let head = base.split(separator: "?", maxSplits: 1)[0]
-        let query = base.contains("?") ? "?" + base.split(separator: "?", maxSplits: 1)[1] : ""
-        url = head[..<head.lastIndex(of: "/")!] + "/" + name + query
-        admin = try PostgresConnection.connect(PostgresConfiguration(connectionString: base), logger: TestEnvironment.logger)
-        try admin.execute("CREATE DATABASE \(name)")
-        connection = try PostgresConnection.connect(PostgresConfiguration(connectionString: url), logger: TestEnvironment.logger)
-        try PostgresMigrator(directory: TestEnvironment.root.appendingPathComponent("schemas/postgres")).migrate(connection)
-    }
-
-    func drop() {
-        _ = try? admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
-    }
-
-    var environment: [String: String] { ["DATABASE_URL": url] }
-}
-
 @Suite("motcua CLI", .serialized)
 struct CLITests {
     static let subcommands: [[String]] = [
@@ -134,7 +108,7 @@ struct CLITests {
 
     @Test("delegations grant checks the record like the files; granting twice is an error")
     func grant() async throws {
-        let db = try OwnDatabase()
+        let db = try TestDatabase("cli")
         defer { db.drop() }
         let directory = FileManager.default.temporaryDirectory
         let good = directory.appendingPathComponent(TestEnvironment.unique("grant") + ".yaml")
@@ -193,7 +167,7 @@ struct CLITests {
 
     @Test("a revocation escalates later dossiers (reason revoked); earlier ones stay approved; review and status")
     func revocationReviewStatusReport() async throws {
-        let db = try OwnDatabase()
+        let db = try TestDatabase("cli")
         defer { db.drop() }
         let pipeline = try Pipeline(databaseURL: db.url, seed: 77)
         let env = db.environment

@@ -8,25 +8,17 @@ import Testing
 /// are those the services run (`Sources/Processing`), COPY included: the guards must hold for COPY too.
 @Suite("PostgreSQL roles: departments, coordinator, auditor")
 final class RoleTests {
-    let name: String
-    let admin: PostgresConnection
-    let db: PostgresConnection
+    let database: TestDatabase
+    var db: PostgresConnection { database.connection }
+    var name: String { database.name }
 
     init() throws {
-        let base = try TestEnvironment.databaseURL()
-        name = TestEnvironment.unique("roles")
-        let head = base.split(separator: "?", maxSplits: 1)[0]
-        let query = base.contains("?") ? "?" + base.split(separator: "?", maxSplits: 1)[1] : ""
-        let url = head[..<head.lastIndex(of: "/")!] + "/" + name + query
-        admin = try PostgresConnection.connect(PostgresConfiguration(connectionString: base), logger: TestEnvironment.logger)
-        try admin.execute("CREATE DATABASE \(name)")
-        db = try PostgresConnection.connect(PostgresConfiguration(connectionString: url), logger: TestEnvironment.logger)
-        try PostgresMigrator(directory: TestEnvironment.root.appendingPathComponent("schemas/postgres")).migrate(db)
+        database = try TestDatabase("roles")
         try seed()
     }
 
     deinit {
-        _ = try? admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+        database.drop()
     }
 
     // MARK: fixtures

@@ -13,32 +13,24 @@ final class CoordinatorFixture: @unchecked Sendable {
         try AuthorityBundle.load(from: TestEnvironment.root.appendingPathComponent("deploy"))
     }
 
-    let name: String
-    let url: String
-    let admin: PostgresConnection
-    let database: PostgresConnection
+    let own: TestDatabase
+    var name: String { own.name }
+    var url: String { own.url }
+    var database: PostgresConnection { own.connection }
     let bundle: AuthorityBundle
     let clock: ManualClock
     var policy = DeadlinePolicy()
     private var offset: Int64 = 0
 
     init(at start: String = "2026-03-02T09:00:00+07:00") throws {
-        let base = try TestEnvironment.databaseURL()
-        name = TestEnvironment.unique("coord")
-        let head = base.split(separator: "?", maxSplits: 1)[0]
-        let query = base.contains("?") ? "?" + base.split(separator: "?", maxSplits: 1)[1] : ""
-        url = head[..<head.lastIndex(of: "/")!] + "/" + name + query
-        admin = try PostgresConnection.connect(PostgresConfiguration(connectionString: base), logger: TestEnvironment.logger)
-        try admin.execute("CREATE DATABASE \(name)")
-        database = try PostgresConnection.connect(PostgresConfiguration(connectionString: url), logger: TestEnvironment.logger)
-        try PostgresMigrator(directory: TestEnvironment.root.appendingPathComponent("schemas/postgres")).migrate(database)
+        own = try TestDatabase("coord")
         bundle = try Self.bundle.get()
         clock = ManualClock(Self.instant(start))
     }
 
     /// Drops the test's database (call with `defer`).
     func drop() {
-        _ = try? admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+        own.drop()
     }
 
     var postgres: PostgresConfiguration { PostgresConfiguration(connectionString: url) }

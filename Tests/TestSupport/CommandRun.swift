@@ -14,12 +14,6 @@ public struct CommandRun: Sendable, CustomStringConvertible {
         _ executable: String, _ arguments: [String], environment extra: [String: String] = [:],
         stdin: String? = nil, timeout: Duration = .seconds(120)
     ) async throws -> CommandRun {
-        let bin = ProcessInfo.processInfo.environment["MOTCUA_BIN"]
-            ?? TestEnvironment.root.appendingPathComponent(".build/debug").path
-        let path = URL(fileURLWithPath: bin).appendingPathComponent(executable).path
-        guard FileManager.default.isExecutableFile(atPath: path) else {
-            throw TestEnvironment.Missing(variable: "MOTCUA_BIN (no executable \(path); build with swift build)")
-        }
         let directory = FileManager.default.temporaryDirectory
         let base = TestEnvironment.unique(executable)
         let out = directory.appendingPathComponent(base + ".out")
@@ -29,21 +23,8 @@ public struct CommandRun: Sendable, CustomStringConvertible {
         defer {
             for file in [out, err, input] { try? FileManager.default.removeItem(at: file) }
         }
-        var environment = ProcessInfo.processInfo.environment
-        environment.merge(extra) { _, new in new }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, input.path, O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, out.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, err.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        let argv = ([path] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { envp.forEach { free($0) } }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, path, &actions, nil, argv, envp)
-        guard result == 0 else { throw ServiceProcess.SpawnFailed(executable: executable, errno: result) }
+        let pid = try ServiceProcess.spawn(
+            executable, arguments, environment: extra, stdin: input.path, stdout: out.path, stderr: err.path)
         let deadline = ContinuousClock.now + timeout
         var raw: Int32 = 0
         while true {

@@ -13,22 +13,43 @@ public final class ServiceProcess: Sendable {
 
     /// Starts `executable` (from `MOTCUA_BIN`) with `arguments`, the test's service environment plus `environment`.
     public init(_ executable: String, _ arguments: [String], environment extra: [String: String] = [:]) throws {
+        name = executable
+        logFile = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.unique(executable) + ".log")
+        pid = try Self.spawn(
+            executable, arguments, environment: extra, stdin: "/dev/null", stdout: logFile.path, stderr: nil)
+    }
+
+    /// The path of a MotCua executable: `MOTCUA_BIN` (or `.build/debug`) / `executable`.
+    public static func path(of executable: String) throws -> String {
         let bin = ProcessInfo.processInfo.environment["MOTCUA_BIN"]
             ?? TestEnvironment.root.appendingPathComponent(".build/debug").path
         let path = URL(fileURLWithPath: bin).appendingPathComponent(executable).path
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw TestEnvironment.Missing(variable: "MOTCUA_BIN (no executable \(path); build with swift build)")
         }
-        name = executable
-        logFile = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.unique(executable) + ".log")
+        return path
+    }
+
+    /// Starts a MotCua executable with the test's environment plus `extra`, its standard streams on the given
+    /// files (`stderr` nil: with standard output). `posix_spawn`, not Foundation's `Process`, which has crashed here
+    /// under parallel tests.
+    public static func spawn(
+        _ executable: String, _ arguments: [String], environment extra: [String: String], stdin: String,
+        stdout: String, stderr: String?
+    ) throws -> pid_t {
+        let path = try path(of: executable)
         var environment = ProcessInfo.processInfo.environment
         environment.merge(extra) { _, new in new }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, logFile.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        if let stderr {
+            posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        } else {
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        }
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
@@ -36,7 +57,7 @@ public final class ServiceProcess: Sendable {
         var pid: pid_t = 0
         let result = posix_spawn(&pid, path, &actions, nil, argv, envp)
         guard result == 0 else { throw SpawnFailed(executable: executable, errno: result) }
-        self.pid = pid
+        return pid
     }
 
     deinit {

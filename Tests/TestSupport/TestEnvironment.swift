@@ -55,36 +55,9 @@ public func eventually(
     return (try? condition()) == true
 }
 
-/// A plain HTTP/1.0 GET to 127.0.0.1 (Foundation on Linux has no URL loading without FoundationNetworking):
-/// returns the status code and the body.
+/// A plain HTTP/1.0 GET to 127.0.0.1: the status code and the body (``httpRequest(port:path:headers:timeout:)``
+/// without request headers).
 public func httpGet(port: Int, path: String, timeout: TimeInterval = 5) throws -> (status: Int, body: String) {
-    struct HTTPError: Error, CustomStringConvertible { var description: String }
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw HTTPError(description: "socket() failed") }
-    defer { close(fd) }
-    var tv = timeval(tv_sec: Int(timeout), tv_usec: 0)
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port).bigEndian)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard connected == 0 else { throw HTTPError(description: "cannot connect to 127.0.0.1:\(port)") }
-    let request = Array("GET \(path) HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n".utf8)
-    _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
-    var response: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65_536)
-    while true {
-        let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        if count <= 0 { break }
-        response.append(contentsOf: buffer[0..<count])
-    }
-    let text = String(decoding: response, as: UTF8.self)
-    guard let statusLine = text.split(separator: "\r\n").first, statusLine.split(separator: " ").count >= 2,
-        let status = Int(statusLine.split(separator: " ")[1])
-    else { throw HTTPError(description: "no HTTP response from 127.0.0.1:\(port)\(path)") }
-    let body = text.range(of: "\r\n\r\n").map { String(text[$0.upperBound...]) } ?? ""
-    return (status, body)
+    let result = try httpRequest(port: port, path: path, timeout: timeout)
+    return (result.status, result.body)
 }
