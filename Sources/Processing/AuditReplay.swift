@@ -362,7 +362,7 @@ public struct AuditReplay: Sendable {
                 do {
                     switch type {
                     case MessageType.step:
-                        let task = try decoder.decode(StepTask.self, from: Data(message.value))
+                        let task = try MessageCoding.decodeStepTask(message.value, decoder: decoder)
                         if let from = settings.from, task.receivedAt < from {
                             outsideWindow.insert(source)
                             continue
