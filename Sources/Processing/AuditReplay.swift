@@ -3,6 +3,7 @@ import Foundation
 import Kafka
 import Logging
 import Postgres
+import Synchronization
 
 /// `motcua audit replay`: reads department topics over a range with its own consumer (no group, no commits),
 /// re-evaluates every decision with the rule version and delegation snapshot it recorded, and reports every
@@ -63,6 +64,13 @@ public struct AuditReplay: Sendable {
         var topic: String
         var partition: Int32
         var offset: Int64
+
+        /// Partition and offset only: a replay reads a handful of topics, and hashing their names for every message
+        /// costs more than the rare collision between topics (which `==` still tells apart).
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(partition)
+            hasher.combine(offset)
+        }
     }
 
     struct StoredDecision {
@@ -80,7 +88,15 @@ public struct AuditReplay: Sendable {
         var signedOutcome: String?
         var signedAt: Date?
 
-        var identity: String { "\(dossierId)/\(step)/\(round)" }
+        var identity: Identity { Identity(dossierId: dossierId, step: step, round: round) }
+    }
+
+    /// A dossier step's round: what a decision is unique by.
+    struct Identity: Hashable {
+        var dossierId: String
+        var step: Int
+        var round: Int
+        var text: String { "\(dossierId)/\(step)/\(round)" }
     }
 
     // MARK: - Run
@@ -98,8 +114,26 @@ public struct AuditReplay: Sendable {
             AuditReport.PartitionRange(topic: $0.key.topic, partition: Int($0.key.partition), start: $0.value.start,
                                        end: $0.value.end)
         }.sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) }
+        var mark = ContinuousClock.now
+        func phase(_ name: String) {
+            let now = ContinuousClock.now
+            report.phases[name, default: 0] += (now - mark).seconds
+            mark = now
+        }
+        // PostgreSQL loads the decisions while this thread reads the topics.
+        let loaded = Mutex<Result<[StoredDecision], any Error>?>(nil)
+        let loading = DispatchSemaphore(value: 0)
+        let load = { @Sendable in
+            let result = Result { try self.loadDecisions(connection) }
+            loaded.withLock { $0 = result }
+            loading.signal()
+        }
+        Thread.detachNewThread(load)
         let (inputs, outsideWindow) = try read(ranges, report: &report, progress: progress)
-        let decisions = try loadDecisions(connection)
+        phase("read")
+        loading.wait()
+        let decisions = try loaded.withLock { $0! }.get()
+        phase("load (beyond the read)")
         let withdrawn = Set(try connection.query("SELECT dossier_id FROM withdrawals").map {
             try $0.decode(String.self, "dossier_id")
         })
@@ -115,9 +149,12 @@ public struct AuditReplay: Sendable {
         let window = settings.from != nil || settings.to != nil
         let wholeTopics = settings.offsets.isEmpty && !window
         var inWindow = Set<String>()
-        for case .step(let task) in inputs.values { inWindow.insert(task.dossier.id) }
+        if window {
+            for case .step(let task) in inputs.values { inWindow.insert(task.dossier.id) }
+        }
+        let topics = Set(ranges.keys.map(\.topic))
         func inScope(_ decision: StoredDecision) -> Bool {
-            guard ranges.keys.contains(where: { $0.topic == decision.source.topic }) else { return false }
+            guard topics.contains(decision.source.topic) else { return false }
             if wholeTopics { return true }
             guard inRange(decision.source) else { return false }
             guard window else { return true }
@@ -131,21 +168,24 @@ public struct AuditReplay: Sendable {
             }
         }
         var scoped: [StoredDecision] = []
-        var bySource: [Source: [StoredDecision]] = [:]
-        var byIdentity: [String: StoredDecision] = [:]
+        scoped.reserveCapacity(decisions.count)
+        var citing: [Source: Int] = [:]
+        citing.reserveCapacity(decisions.count)
+        var byIdentity: [Identity: StoredDecision] = [:]
+        byIdentity.reserveCapacity(decisions.count)
         for decision in decisions {
             byIdentity[decision.identity] = decision
             guard inScope(decision) else { continue }
             scoped.append(decision)
-            bySource[decision.source, default: []].append(decision)
+            citing[decision.source, default: 0] += 1
         }
         report.decisions = scoped.count
 
         // Every step on the topic has its decision (unless withdrawn first, or a republished copy of a decided one).
-        for (source, input) in inputs.sorted(by: { ($0.key.topic, $0.key.partition, $0.key.offset) < ($1.key.topic, $1.key.partition, $1.key.offset) }) {
+        for (source, input) in inputs {
             guard case .step(let task) = input else { continue }
             report.steps += 1
-            let identity = "\(task.dossier.id)/\(task.step)/\(task.round)"
+            let identity = Identity(dossierId: task.dossier.id, step: task.step, round: task.round)
             if byIdentity[identity] == nil, !withdrawn.contains(task.dossier.id) {
                 report.findings.append(AuditFinding(
                     kind: .missingDecision, dossierId: task.dossier.id, step: task.step, round: task.round,
@@ -155,24 +195,35 @@ public struct AuditReplay: Sendable {
         }
 
         // Duplicates: several decisions citing one source message.
-        for (source, rows) in bySource where rows.count > 1 {
+        var bySource: [Source: [StoredDecision]] = [:]
+        for decision in scoped where citing[decision.source, default: 0] > 1 {
+            bySource[decision.source, default: []].append(decision)
+        }
+        for (source, rows) in bySource {
             for row in rows.dropFirst() {
                 report.findings.append(AuditFinding(
                     kind: .duplicate, dossierId: row.dossierId, step: row.step, round: row.round,
                     department: row.department, topic: source.topic, partition: Int(source.partition),
                     offset: source.offset,
-                    detail: "\(rows.count) decisions cite this message: \(rows.map(\.identity).joined(separator: ", "))"))
+                    detail: "\(rows.count) decisions cite this message: \(rows.map(\.identity.text).joined(separator: ", "))"))
             }
         }
 
         // Re-derive and compare.
+        phase("scope")
         var dossiers = DossierHistory(inputs: inputs)
-        for decision in scoped.sorted(by: { ($0.source.topic, $0.source.partition, $0.source.offset) < ($1.source.topic, $1.source.partition, $1.source.offset) }) {
+        for decision in scoped {
             try compare(decision, inputs: inputs, dossiers: &dossiers, history: history, report: &report)
         }
+        phase("compare")
         report.findings.append(contentsOf: try missedDeadlines(Set(scoped.map(\.dossierId)), connection))
-        report.seconds = Double((ContinuousClock.now - started).components.attoseconds) / 1e18
-            + Double((ContinuousClock.now - started).components.seconds)
+        phase("deadlines")
+        // In topic order, then by kind: the same report for the same inputs.
+        report.findings.sort {
+            ($0.topic ?? "", $0.partition ?? -1, $0.offset ?? -1, $0.kind.rawValue, $0.dossierId, $0.field ?? "")
+                < ($1.topic ?? "", $1.partition ?? -1, $1.offset ?? -1, $1.kind.rawValue, $1.dossierId, $1.field ?? "")
+        }
+        report.seconds = (ContinuousClock.now - started).seconds
         return report
     }
 
@@ -230,26 +281,31 @@ public struct AuditReplay: Sendable {
                 detail: "the rule version is not in rule_versions"))
             return
         }
-        let registry: DelegationRegistry
+        let decisionBundle: AuthorityBundle
         do {
-            registry = try history.registry(at: decision.decidedAt, snapshot: decision.delegationVersion)
+            decisionBundle = try history.bundle(at: decision.decidedAt, snapshot: decision.delegationVersion)
         } catch let failure as Failure {
             report.findings.append(finding(.differs, field: "delegation_version", stored: decision.delegationVersion,
                                            detail: failure.description))
             return
         }
-        let checks = DepartmentChecks.builtIn(for: decision.department)
+        let checks = history.checks(decision.department)
         let rederived = Decider.decide(
-            dossier, department: decision.department, bundle: bundle.replacingDelegations(registry), ruleSet: ruleSet,
-            checks: checks, at: decision.decidedAt)
+            dossier, department: decision.department, bundle: decisionBundle, ruleSet: ruleSet, checks: checks,
+            at: decision.decidedAt)
         report.compared += 1
-        let pairs: [(String, String?, String?)] = [
-            ("outcome", decision.outcome, rederived.outcome.rawValue),
-            ("rule", decision.ruleId, rederived.evaluation.ruleId),
-            ("delegation", decision.delegationId, rederived.evaluation.delegationId),
-        ]
-        for (field, stored, again) in pairs where stored != again {
-            report.findings.append(finding(.differs, field: field, stored: stored ?? "—", rederived: again ?? "—"))
+        if decision.outcome != rederived.outcome.rawValue {
+            report.findings.append(finding(
+                .differs, field: "outcome", stored: decision.outcome, rederived: rederived.outcome.rawValue))
+        }
+        if decision.ruleId != rederived.evaluation.ruleId {
+            report.findings.append(finding(
+                .differs, field: "rule", stored: decision.ruleId ?? "—", rederived: rederived.evaluation.ruleId ?? "—"))
+        }
+        if decision.delegationId != rederived.evaluation.delegationId {
+            report.findings.append(finding(
+                .differs, field: "delegation", stored: decision.delegationId ?? "—",
+                rederived: rederived.evaluation.delegationId ?? "—"))
         }
 
         // Was the delegation valid when the decision was made, and when it was signed (what is known now)?
@@ -274,7 +330,8 @@ public struct AuditReplay: Sendable {
             guard let otherRules = whatIf.ruleSets[decision.department] else { return }
             let other = Decider.decide(
                 dossier, department: decision.department,
-                bundle: bundle.replacingDelegations(whatIf.delegations ?? registry), ruleSet: otherRules,
+                bundle: whatIf.delegations.map { bundle.replacingDelegations($0) } ?? decisionBundle,
+                ruleSet: otherRules,
                 checks: checks, at: decision.decidedAt)
             if other.outcome != rederived.outcome || other.evaluation.ruleId != rederived.evaluation.ruleId {
                 report.findings.append(finding(
@@ -334,16 +391,31 @@ public struct AuditReplay: Sendable {
         try consumer.assign(ranges.mapValues { KafkaOffset($0.start) })
         let total = ranges.values.reduce(0) { $0 + Int($1.end - $1.start) }
         var remaining = Set(ranges.keys)
-        var inputs: [Source: Input] = [:]
-        var outsideWindow = Set<Source>()
-        inputs.reserveCapacity(total)
-        let decoder = MessageCoding.decoder()
+        // This thread polls (librdkafka); chunks of messages are decoded meanwhile on the other cores.
+        let from = settings.from
+        let to = settings.to
+        let decoding = DispatchQueue(label: "motcua.audit.decode", attributes: .concurrent)
+        let decoded = DispatchGroup()
+        let results = Mutex<[[Decoded]]>([])
+        var chunk: [Pending] = []
+        func dispatch() {
+            guard !chunk.isEmpty else { return }
+            let work = chunk
+            chunk = []
+            decoded.enter()
+            decoding.async {
+                let out = Self.decode(work, from: from, to: to)
+                results.withLock { $0.append(out) }
+                decoded.leave()
+            }
+        }
         var read = 0
         var idle = ContinuousClock.now
         while !remaining.isEmpty {
             let batch = try consumer.pollBatch(maxMessages: settings.batchSize, timeout: .milliseconds(200))
             if batch.isEmpty {
                 guard ContinuousClock.now - idle < .seconds(30) else {
+                    decoded.wait()
                     throw Failure("no messages for 30 s while \(remaining.sorted { $0.description < $1.description }.map(\.description).joined(separator: ", ")) had more to read: is the broker up?")
                 }
                 continue
@@ -358,33 +430,69 @@ public struct AuditReplay: Sendable {
                 if message.offset + 1 >= range.end { remaining.remove(partition) }
                 read += 1
                 let source = Source(topic: message.topic, partition: message.partition, offset: message.offset)
-                let type = message.header("ce_type") ?? MessageType.step
-                do {
-                    switch type {
-                    case MessageType.step:
-                        let task = try MessageCoding.decodeStepTask(message.value, decoder: decoder)
-                        if let from = settings.from, task.receivedAt < from {
-                            outsideWindow.insert(source)
-                            continue
-                        }
-                        if let to = settings.to, task.receivedAt >= to {
-                            outsideWindow.insert(source)
-                            continue
-                        }
-                        inputs[source] = .step(task)
-                    case MessageType.supplement:
-                        inputs[source] = .supplement(try decoder.decode(ApplicantSupplement.self, from: Data(message.value)))
-                    default:
-                        continue
-                    }
-                } catch {
-                    report.invalidMessages += 1
+                switch message.header("ce_type") ?? MessageType.step {
+                case MessageType.step: chunk.append(Pending(source: source, supplement: false, value: message.value))
+                case MessageType.supplement: chunk.append(Pending(source: source, supplement: true, value: message.value))
+                default: continue
                 }
             }
+            if chunk.count >= 2_000 { dispatch() }
             progress?(read, total)
         }
+        dispatch()
+        decoded.wait()
         report.messages = read
+        var inputs: [Source: Input] = [:]
+        inputs.reserveCapacity(read)
+        var outsideWindow = Set<Source>()
+        for decoded in results.withLock({ $0 }).joined() {
+            switch decoded {
+            case .input(let source, let input): inputs[source] = input
+            case .outside(let source): outsideWindow.insert(source)
+            case .invalid: report.invalidMessages += 1
+            }
+        }
         return (inputs, outsideWindow)
+    }
+
+    struct Pending: Sendable {
+        var source: Source
+        var supplement: Bool
+        var value: [UInt8]
+    }
+
+    enum Decoded: Sendable {
+        case input(Source, Input)
+        case outside(Source)
+        case invalid
+    }
+
+    /// Decodes read messages: step tasks through the hand-written reader, supplements through JSONDecoder; steps
+    /// received outside the business-time window are only noted.
+    static func decode(_ work: [Pending], from: Date?, to: Date?) -> [Decoded] {
+        let decoder = MessageCoding.decoder()
+        var out: [Decoded] = []
+        out.reserveCapacity(work.count)
+        for item in work {
+            do {
+                if item.supplement {
+                    out.append(.input(item.source, .supplement(
+                        try decoder.decode(ApplicantSupplement.self, from: Data(item.value)))))
+                    continue
+                }
+                let task = try MessageCoding.decodeStepTask(item.value, decoder: decoder)
+                if let from, task.receivedAt < from {
+                    out.append(.outside(item.source))
+                } else if let to, task.receivedAt >= to {
+                    out.append(.outside(item.source))
+                } else {
+                    out.append(.input(item.source, .step(task)))
+                }
+            } catch {
+                out.append(.invalid)
+            }
+        }
+        return out
     }
 
     // MARK: - PostgreSQL
@@ -418,14 +526,15 @@ public struct AuditReplay: Sendable {
     /// Steps of the dossiers in scope decided late or still open past their due date (from the coordinator).
     func missedDeadlines(_ dossiers: Set<String>, _ connection: PostgresConnection) throws -> [AuditFinding] {
         guard !dossiers.isEmpty else { return [] }
+        // The missed ones are few; filtering them here is far cheaper than sending every id in scope.
         return try connection.query(
             """
             SELECT dossier_id, step, department, due_date::text AS due, closed_at, status FROM deadlines
-            WHERE kind = 'step' AND dossier_id = ANY($1::text[])
+            WHERE kind = 'step'
               AND ((status = 'closed' AND closed_on_time = false) OR (status <> 'closed' AND fired & 2 <> 0))
             ORDER BY dossier_id, step
-            """, [Array(dossiers)]
-        ).map { row in
+            """
+        ).filter { dossiers.contains(try $0.decode(String.self, "dossier_id")) }.map { row in
             let closed = try row.decodeIfPresent(Date.self, "closed_at")
             return AuditFinding(
                 kind: .deadlineMissed, dossierId: try row.decode(String.self, "dossier_id"),
@@ -435,6 +544,10 @@ public struct AuditReplay: Sendable {
                 detail: closed == nil ? "still open past its due date" : "closed after its due date")
         }
     }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
 
 /// The dossier as each supplement left it: the step message's dossier with the supplements up to that one merged,
@@ -481,12 +594,18 @@ final class DelegationHistory {
     private let ruleTexts: [String: String]
     private let snapshots: [String: String]
     private var ruleSets: [String: RuleSet] = [:]
-    private var registries: [String: DelegationRegistry] = [:]
+    private let byEffectiveInstant: [DelegationChanges.Change]
+    private var bundles: [BundleKey: AuthorityBundle] = [:]
+    private var departmentChecks: [String: DepartmentChecks] = [:]
+    /// Consecutive decisions mostly share their rule version and delegation snapshot.
+    private var lastRuleSet: RuleSet?
+    private var lastBundle: (key: BundleKey, bundle: AuthorityBundle)?
 
     init(bundle: AuthorityBundle, connection: PostgresConnection) throws {
         self.bundle = bundle
         changes = try DelegationChanges.load(from: connection)
         latest = DelegationRegistry(records: try DelegationChanges.overlay(bundle.delegations.records, changes))
+        byEffectiveInstant = changes.sorted { ($0.effectiveAt, $0.seq) < ($1.effectiveAt, $1.seq) }
         ruleTexts = Dictionary(uniqueKeysWithValues: try connection.query(
             "SELECT version, canonical_text FROM rule_versions"
         ).map { (try $0.decode(String.self, "version"), try $0.decode(String.self, "canonical_text")) })
@@ -497,20 +616,36 @@ final class DelegationHistory {
 
     /// The rule set of a recorded version, compiled once.
     func ruleSet(_ version: String) throws -> RuleSet? {
-        if let known = ruleSets[version] { return known }
+        if let last = lastRuleSet, last.version == version { return last }
+        if let known = ruleSets[version] {
+            lastRuleSet = known
+            return known
+        }
         guard let text = ruleTexts[version] else { return nil }
         let compiled = try RuleSet(canonicalText: text)
         ruleSets[version] = compiled
         return compiled
     }
 
-    /// The registry a worker knew at `instant` (files + changes effective by then), with the decision's recorded
-    /// delegation snapshot in place of the record of the same id.
-    func registry(at instant: Date, snapshot version: String?) throws -> DelegationRegistry {
-        let applied = changes.filter { $0.effectiveAt <= instant }
-        let key = applied.map { String($0.seq) }.joined(separator: ",") + "|" + (version ?? "")
-        if let known = registries[key] { return known }
-        var records = try DelegationChanges.overlay(bundle.delegations.records, applied)
+    private struct BundleKey: Hashable {
+        /// How many changes (in order of their effective instants) had taken effect.
+        var changes: Int
+        var snapshot: String?
+    }
+
+    /// The bundle a worker had at `instant` (files + changes effective by then), with the decision's recorded
+    /// delegation snapshot in place of the record of the same id. Cached: a replay meets a handful of them.
+    func bundle(at instant: Date, snapshot version: String?) throws -> AuthorityBundle {
+        var effective = 0
+        while effective < byEffectiveInstant.count, byEffectiveInstant[effective].effectiveAt <= instant { effective += 1 }
+        let key = BundleKey(changes: effective, snapshot: version)
+        if let last = lastBundle, last.key == key { return last.bundle }
+        if let known = bundles[key] {
+            lastBundle = (key, known)
+            return known
+        }
+        let applied = byEffectiveInstant.prefix(effective).sorted { $0.seq < $1.seq }
+        var records = try DelegationChanges.overlay(bundle.delegations.records, Array(applied))
         if let version {
             guard let json = snapshots[version] else {
                 throw AuditReplay.Failure("delegation version \(version) is not in delegation_versions")
@@ -522,8 +657,16 @@ final class DelegationHistory {
                 records.append(snapshot)
             }
         }
-        let registry = DelegationRegistry(records: records)
-        registries[key] = registry
-        return registry
+        let made = bundle.replacingDelegations(DelegationRegistry(records: records))
+        bundles[key] = made
+        return made
+    }
+
+    /// A department's own checks, made once.
+    func checks(_ department: String) -> DepartmentChecks {
+        if let known = departmentChecks[department] { return known }
+        let made = DepartmentChecks.builtIn(for: department)
+        departmentChecks[department] = made
+        return made
     }
 }

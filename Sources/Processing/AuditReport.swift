@@ -89,6 +89,8 @@ public struct AuditReport: Codable, Sendable {
     public var notRederived = 0
     public var findings: [AuditFinding] = []
     public var seconds: Double = 0
+    /// Seconds spent per phase: read (Kafka + decoding), load (decisions from PostgreSQL), scope, compare, deadlines.
+    public var phases: [String: Double] = [:]
 
     public init() {}
 

@@ -32,7 +32,7 @@ struct WorkerBench {
         var migrations = "schemas/postgres"
 
         static let usage = """
-            usage: WorkerBench [--mode all|throughput|latency|split] [--messages N] [--batch-sizes 500,1000] [--rounds N]
+            usage: WorkerBench [--mode all|throughput|latency|split|audit] [--messages N] [--batch-sizes 500,1000] [--rounds N]
                                [--latency-rate N] [--latency-seconds S] [--latency-rounds N] [--latency-batch-size N]
                                [--fetch-wait-max-ms MS] [--rules DIR] [--markdown FILE] [--seed N]
                                [--database NAME] [--migrations DIR]
@@ -78,7 +78,7 @@ struct WorkerBench {
                 }
                 i += 1
             }
-            guard ["all", "throughput", "latency", "split"].contains(options.mode) else { fail(usage) }
+            guard ["all", "throughput", "latency", "split", "audit"].contains(options.mode) else { fail(usage) }
             return options
         }
     }
@@ -116,10 +116,12 @@ struct WorkerBench {
             out.line("  total: \(format(split.total, 1)) µs")
             return
         }
-        if options.mode != "latency" {
+        if options.mode == "audit" {
+            try audit(options, runtime: runtime, admin: admin, databaseURL: databaseURL, out: &out)
+        } else if options.mode != "latency" {
             try throughput(options, runtime: runtime, admin: admin, databaseURL: databaseURL, out: &out)
         }
-        if options.mode != "throughput" {
+        if options.mode != "throughput" && options.mode != "audit" {
             try latency(options, runtime: runtime, admin: admin, out: &out)
         }
         if let path = options.markdown {
