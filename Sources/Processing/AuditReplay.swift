@@ -55,9 +55,16 @@ public struct AuditReplay: Sendable {
     // MARK: - What was read
 
     /// A step message, or a supplement that produced a later round.
-    enum Input {
-        case step(StepTask)
+    enum Input: Sendable {
+        case step(Step)
         case supplement(ApplicantSupplement)
+    }
+
+    /// A decoded step task behind one reference: the replay moves it through dictionaries and switches, and a
+    /// `StepTask` copied by value retains every string, array and dictionary of its dossier each time.
+    final class Step: Sendable {
+        let task: StepTask
+        init(_ task: StepTask) { self.task = task }
     }
 
     struct Source: Hashable {
@@ -150,7 +157,7 @@ public struct AuditReplay: Sendable {
         let wholeTopics = settings.offsets.isEmpty && !window
         var inWindow = Set<String>()
         if window {
-            for case .step(let task) in inputs.values { inWindow.insert(task.dossier.id) }
+            for case .step(let step) in inputs.values { inWindow.insert(step.task.dossier.id) }
         }
         let topics = Set(ranges.keys.map(\.topic))
         func inScope(_ decision: StoredDecision) -> Bool {
@@ -183,7 +190,8 @@ public struct AuditReplay: Sendable {
 
         // Every step on the topic has its decision (unless withdrawn first, or a republished copy of a decided one).
         for (source, input) in inputs {
-            guard case .step(let task) = input else { continue }
+            guard case .step(let step) = input else { continue }
+            let task = step.task
             report.steps += 1
             let identity = Identity(dossierId: task.dossier.id, step: task.step, round: task.round)
             if byIdentity[identity] == nil, !withdrawn.contains(task.dossier.id) {
@@ -253,7 +261,8 @@ public struct AuditReplay: Sendable {
         }
         let dossier: Dossier
         switch input {
-        case .step(let task):
+        case .step(let step):
+            let task = step.task
             guard task.dossier.id == decision.dossierId, task.step == decision.step, task.round == decision.round else {
                 report.findings.append(finding(
                     .decisionWithoutMessage,
@@ -486,7 +495,7 @@ public struct AuditReplay: Sendable {
                 } else if let to, task.receivedAt >= to {
                     out.append(.outside(item.source))
                 } else {
-                    out.append(.input(item.source, .step(task)))
+                    out.append(.input(item.source, .step(Step(task))))
                 }
             } catch {
                 out.append(.invalid)
@@ -558,14 +567,16 @@ struct DossierHistory {
 
     init(inputs: [AuditReplay.Source: AuditReplay.Input]) {
         for (source, input) in inputs {
-            switch input {
-            case .step(let task) where task.round == 0:
-                steps["\(task.dossier.id)/\(task.step)"] = (source, task.dossier)
-            case .supplement(let supplement):
+            if case .supplement(let supplement) = input {
                 supplements["\(supplement.dossierId)/\(supplement.step)", default: []].append((source, supplement))
-            default:
-                break
             }
+        }
+        // Only the steps that were supplemented are needed (most dossiers never are).
+        guard !supplements.isEmpty else { return }
+        for (source, input) in inputs {
+            guard case .step(let step) = input, step.task.round == 0 else { continue }
+            let key = "\(step.task.dossier.id)/\(step.task.step)"
+            if supplements[key] != nil { steps[key] = (source, step.task.dossier) }
         }
     }
 
