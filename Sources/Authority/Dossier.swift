@@ -149,7 +149,8 @@ public struct Dossier: Sendable, Codable, Hashable {
         return value
     }
 
-    static func isUUID(_ s: String) -> Bool {
+    /// A UUID in 8-4-4-4-12 hexadecimal digits (the dossier id). The field checks of `init(from:)`, public so that hand-written readers accept exactly the same.
+    public static func isUUID(_ s: String) -> Bool {
         let u = s.utf8
         guard u.count == 36 else { return false }
         for (i, c) in u.enumerated() {
@@ -162,7 +163,8 @@ public struct Dossier: Sendable, Codable, Hashable {
         return true
     }
 
-    static func isProcedureCode(_ s: String) -> Bool {
+    /// A national procedure code, `1.xxxxxx` or `2.xxxxxx`. The field checks of `init(from:)`, public so that hand-written readers accept exactly the same.
+    public static func isProcedureCode(_ s: String) -> Bool {
         let u = Array(s.utf8)
         guard u.count == 8, u[0] == UInt8(ascii: "1") || u[0] == UInt8(ascii: "2"), u[1] == UInt8(ascii: ".") else {
             return false
@@ -170,11 +172,13 @@ public struct Dossier: Sendable, Codable, Hashable {
         return u[2...].allSatisfy { $0 >= 48 && $0 <= 57 }
     }
 
-    static func isCommuneCode(_ s: String) -> Bool {
+    /// A five-digit commune code. The field checks of `init(from:)`, public so that hand-written readers accept exactly the same.
+    public static func isCommuneCode(_ s: String) -> Bool {
         s.utf8.count == 5 && s.utf8.allSatisfy { $0 >= 48 && $0 <= 57 }
     }
 
-    static func isKebab(_ s: String) -> Bool {
+    /// Lower-case words and digits joined by single dashes (document ids). The field checks of `init(from:)`, public so that hand-written readers accept exactly the same.
+    public static func isKebab(_ s: String) -> Bool {
         var previousDash = true
         for c in s.utf8 {
             if c == UInt8(ascii: "-") {
@@ -189,7 +193,8 @@ public struct Dossier: Sendable, Codable, Hashable {
         return !previousDash
     }
 
-    static func hasNonSpace(_ s: String) -> Bool {
+    /// Anything but whitespace. The field checks of `init(from:)`, public so that hand-written readers accept exactly the same.
+    public static func hasNonSpace(_ s: String) -> Bool {
         s.unicodeScalars.contains { !$0.properties.isWhitespace }
     }
 

@@ -394,10 +394,10 @@ struct JSONByteReader {
                 facts = r.facts()
                 return facts != nil
             } else if r.key(key, is: "id") {
-                guard id == nil, let text = r.string(), DossierFields.isUUID(text) else { return false }
+                guard id == nil, let text = r.string(), Dossier.isUUID(text) else { return false }
                 id = text
             } else if r.key(key, is: "procedure") {
-                guard procedure == nil, let text = r.string(), DossierFields.isProcedureCode(text) else { return false }
+                guard procedure == nil, let text = r.string(), Dossier.isProcedureCode(text) else { return false }
                 procedure = text
             } else if r.key(key, is: "submittedAt") {
                 guard submittedAt == nil, let text = r.string() else { return false }
@@ -408,7 +408,7 @@ struct JSONByteReader {
                 channel = Dossier.Channel(rawValue: text)
                 return channel != nil
             } else if r.key(key, is: "commune") {
-                guard commune == nil, let text = r.string(), DossierFields.isCommuneCode(text) else { return false }
+                guard commune == nil, let text = r.string(), Dossier.isCommuneCode(text) else { return false }
                 commune = text
             } else if r.key(key, is: "applicant") {
                 guard applicant == nil else { return false }
@@ -418,7 +418,7 @@ struct JSONByteReader {
                 guard documents == nil else { return false }
                 var list: [String] = []
                 let read = r.array { r in
-                    guard let document = r.string(), DossierFields.isKebab(document) else { return false }
+                    guard let document = r.string(), Dossier.isKebab(document) else { return false }
                     list.append(document)
                     return true
                 }
@@ -445,10 +445,10 @@ struct JSONByteReader {
                 kind = Dossier.Applicant.Kind(rawValue: text)
                 return kind != nil
             } else if r.key(key, is: "id") {
-                guard id == nil, let text = r.string(), DossierFields.hasNonSpace(text) else { return false }
+                guard id == nil, let text = r.string(), Dossier.hasNonSpace(text) else { return false }
                 id = text
             } else if r.key(key, is: "name") {
-                guard name == nil, let text = r.string(), DossierFields.hasNonSpace(text) else { return false }
+                guard name == nil, let text = r.string(), Dossier.hasNonSpace(text) else { return false }
                 name = text
             } else {
                 return false
@@ -477,55 +477,3 @@ struct JSONByteReader {
     }
 }
 
-/// `Dossier`'s field checks (internal to Authority), copied to the letter: the fast reader must accept exactly
-/// what `Dossier.init(from:)` accepts.
-enum DossierFields {
-    static func isUUID(_ s: String) -> Bool {
-        let u = s.utf8
-        guard u.count == 36 else { return false }
-        for (i, c) in u.enumerated() {
-            if i == 8 || i == 13 || i == 18 || i == 23 {
-                if c != UInt8(ascii: "-") { return false }
-            } else if !((c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70)) {
-                return false
-            }
-        }
-        return true
-    }
-
-    static func isProcedureCode(_ s: String) -> Bool {
-        let u = s.utf8
-        guard u.count == 8 else { return false }
-        for (i, c) in u.enumerated() {
-            switch i {
-            case 0: guard c == UInt8(ascii: "1") || c == UInt8(ascii: "2") else { return false }
-            case 1: guard c == UInt8(ascii: ".") else { return false }
-            default: guard c >= 48 && c <= 57 else { return false }
-            }
-        }
-        return true
-    }
-
-    static func isCommuneCode(_ s: String) -> Bool {
-        s.utf8.count == 5 && s.utf8.allSatisfy { $0 >= 48 && $0 <= 57 }
-    }
-
-    static func isKebab(_ s: String) -> Bool {
-        var previousDash = true
-        for c in s.utf8 {
-            if c == UInt8(ascii: "-") {
-                if previousDash { return false }
-                previousDash = true
-            } else if (c >= 97 && c <= 122) || (c >= 48 && c <= 57) {
-                previousDash = false
-            } else {
-                return false
-            }
-        }
-        return !previousDash
-    }
-
-    static func hasNonSpace(_ s: String) -> Bool {
-        s.unicodeScalars.contains { !$0.properties.isWhitespace }
-    }
-}
