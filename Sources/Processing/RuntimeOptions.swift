@@ -18,8 +18,13 @@ public struct RuntimeOptions: ParsableArguments {
     @Option(help: "Most messages per PostgreSQL transaction.")
     public var batchSize: Int = 500
 
-    @Option(help: "Port for /health and /metrics on 127.0.0.1 (0 picks a free port; omit to disable).")
+    @Option(help: "Port for /health and /metrics (0 picks a free port; omit to disable).")
     public var metricsPort: Int?
+
+    @Option(help: """
+        Address /health and /metrics listen on: 127.0.0.1 (default, this machine only), or 0.0.0.0 in a container         whose probes and Prometheus come from outside it.
+        """)
+    public var metricsHost: String = "127.0.0.1"
 
     @Option(help: "Write the bound metrics port to this file.")
     public var metricsPortFile: String?
@@ -32,10 +37,21 @@ public struct RuntimeOptions: ParsableArguments {
 
     public init() {}
 
+    /// An IPv4 or IPv6 literal (a name would need resolving, and would make it unclear what is exposed).
+    static func isAddress(_ text: String) -> Bool {
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        return inet_pton(AF_INET, text, &v4) == 1 || inet_pton(AF_INET6, text, &v6) == 1
+    }
+
     public func validate() throws {
         guard (1...10_000).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 10000") }
         if let metricsPort, !(0...65_535).contains(metricsPort) {
             throw ValidationError("--metrics-port must be a TCP port (0–65535)")
+        }
+        guard Self.isAddress(metricsHost) else {
+            throw ValidationError(
+                "--metrics-host '\(metricsHost)' is not an IP address: use 127.0.0.1 (default), 0.0.0.0 or ::")
         }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
@@ -96,7 +112,7 @@ public struct Runtime: Sendable {
                 "database": { consumers.allSatisfy(\.isHealthy) && additionalHealth() }
             ])
             all.append(OperationsServer.application(
-                port: port, registry: registry, health: health, extraRoutes: extraRoutes, portFile: options.metricsPortFile,
+                host: options.metricsHost, port: port, registry: registry, health: health, extraRoutes: extraRoutes, portFile: options.metricsPortFile,
                 logger: logger))
         }
         var configuration = ServiceGroupConfiguration(
