@@ -555,10 +555,6 @@ public struct AuditReplay: Sendable {
     }
 }
 
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}
-
 /// The dossier as each supplement left it: the step message's dossier with the supplements up to that one merged,
 /// as the worker merged them.
 struct DossierHistory {

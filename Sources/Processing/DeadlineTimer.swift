@@ -266,7 +266,7 @@ public final class DeadlineTimer: Sendable {
     private func sleep(_ duration: Duration) {
         let deadline = ContinuousClock.now + duration
         while ContinuousClock.now < deadline && !stopping.load(ordering: .acquiring) {
-            Thread.sleep(forTimeInterval: min(0.05, seconds(deadline - ContinuousClock.now)))
+            Thread.sleep(forTimeInterval: min(0.05, (deadline - ContinuousClock.now).seconds))
         }
     }
 }

@@ -15,16 +15,9 @@ public struct DeadlineTimerService: Service {
     }
 
     public func run() async throws {
-        let relay = relay
         let timer = timer
-        async let relayDone: Void = onThread("timer-outbox-relay") { relay.run() }
-        await withGracefulShutdownHandler {
-            _ = try? await onThread("deadline-timer") { timer.run() }
-        } onGracefulShutdown: {
-            timer.stop()
-        }
-        relay.stop()
-        try await relayDone
-        logger.info("deadline timer drained and stopped")
+        try await runBeside(
+            relay, thread: "deadline-timer", work: { timer.run() }, stop: { timer.stop() }, logger: logger,
+            stopped: "deadline timer drained and stopped")
     }
 }

@@ -152,7 +152,7 @@ public final class EffectivelyOnceConsumer: Sendable {
             } catch {
                 attempt += 1
                 dropConnection(after: error)
-                Thread.sleep(forTimeInterval: seconds(settings.retry.delay(beforeAttempt: attempt)))
+                Thread.sleep(forTimeInterval: settings.retry.delay(beforeAttempt: attempt).seconds)
             }
         }
         // Stopping: start nowhere useful; the fence keeps anything from being written from a wrong position.
@@ -283,8 +283,9 @@ public final class EffectivelyOnceConsumer: Sendable {
     }
 }
 
-func seconds(_ duration: Duration) -> TimeInterval {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+extension Duration {
+    /// The duration in seconds, as `TimeInterval`.
+    public var seconds: TimeInterval { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
 
 /// The consumer's metrics (swift-metrics; exported by the Prometheus registry the executable bootstraps).
@@ -313,7 +314,7 @@ struct ConsumerMetrics: Sendable {
             Counter(label: "motcua_decisions", dimensions: [("consumer_group", group), ("outcome", outcome)], factory: factory)
                 .increment(by: count)
         }
-        if duration > .zero { batchDuration.recordNanoseconds(Int64(seconds(duration) * 1e9)) }
+        if duration > .zero { batchDuration.recordNanoseconds(Int64(duration.seconds * 1e9)) }
     }
 
     func lag(_ partition: TopicPartition, _ value: Int64) {

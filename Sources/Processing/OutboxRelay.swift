@@ -78,7 +78,7 @@ public final class OutboxRelay: Sendable {
                 attempt = 0
                 if sent > 0 { continue }
                 if stopRequested { break }
-                _ = wakeup.semaphore.wait(timeout: .now() + seconds(settings.idleWait))
+                _ = wakeup.semaphore.wait(timeout: .now() + settings.idleWait.seconds)
             } catch {
                 if let error = error as? PostgresError, error.isConnectionFailure { connection = nil }
                 if stopRequested { break }

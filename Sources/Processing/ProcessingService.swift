@@ -18,24 +18,34 @@ public struct ProcessingService: Service {
     }
 
     public func run() async throws {
-        let relay = relay
         let consumer = consumer
-        async let relayDone: Void = onThread("outbox-relay") { relay.run() }
-        do {
-            try await withGracefulShutdownHandler {
-                try await onThread("consumer") { try consumer.run() }
-            } onGracefulShutdown: {
-                consumer.stop()
-            }
-        } catch {
-            relay.stop()
-            try? await relayDone
-            throw error
-        }
-        relay.stop()
-        try await relayDone
-        logger.info("drained and stopped")
+        try await runBeside(
+            relay, thread: "consumer", work: { try consumer.run() }, stop: { consumer.stop() }, logger: logger,
+            stopped: "drained and stopped")
     }
+}
+
+/// Runs blocking `work` on a thread of its own beside the `relay` of its outbox; on graceful shutdown `stop` ends the
+/// work (which finishes what it is doing and commits), then the relay publishes what was committed and stops.
+func runBeside(
+    _ relay: OutboxRelay, thread: String, work: @escaping @Sendable () throws -> Void,
+    stop: @escaping @Sendable () -> Void, logger: Logger, stopped: Logger.Message
+) async throws {
+    async let relayDone: Void = onThread("\(thread)-outbox-relay") { relay.run() }
+    do {
+        try await withGracefulShutdownHandler {
+            try await onThread(thread) { try work() }
+        } onGracefulShutdown: {
+            stop()
+        }
+    } catch {
+        relay.stop()
+        try? await relayDone
+        throw error
+    }
+    relay.stop()
+    try await relayDone
+    logger.info(stopped)
 }
 
 /// Runs blocking work on a thread of its own (not the cooperative pool) and awaits it.

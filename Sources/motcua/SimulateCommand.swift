@@ -106,8 +106,7 @@ struct Dossiers: AsyncParsableCommand {
                 headers: [KafkaHeader("ce_type", MessageType.intake), KafkaHeader("ce_source", "motcua/simulate")]))
         }
         try producer.close(timeout: .seconds(60))
-        let seconds = Double((ContinuousClock.now - started).components.seconds)
-            + Double((ContinuousClock.now - started).components.attoseconds) / 1e18
+        let seconds = (ContinuousClock.now - started).seconds
         Swift.print("submitted \(count) dossiers in \(String(format: "%.1f", seconds)) s: "
                     + byDepartment.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
     }
