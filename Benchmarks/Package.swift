@@ -10,21 +10,25 @@ let package = Package(
         .package(name: "MotCua", path: ".."),
     ],
     targets: [
+        // What every benchmark executable shares: SplitMix64, uuidBytes, median, seconds, fail.
+        .target(name: "BenchSupport"),
         .executableTarget(
             name: "AuthorityBench",
-            dependencies: [.product(name: "Authority", package: "MotCua")]
+            dependencies: [.product(name: "Authority", package: "MotCua"), "BenchSupport"]
         ),
         .executableTarget(
             name: "KafkaBench",
-            dependencies: [.product(name: "Kafka", package: "MotCua"), "CKafkaRaw"]
+            dependencies: [.product(name: "Kafka", package: "MotCua"), "CKafkaRaw", "BenchSupport"]
         ),
         .executableTarget(
             name: "PostgresBench",
-            dependencies: [.product(name: "Postgres", package: "MotCua"), "CPostgresRaw"]
+            dependencies: [.product(name: "Postgres", package: "MotCua"), "CPostgresRaw", "BenchSupport"]
         ),
         .executableTarget(
             name: "CoordinatorBench",
-            dependencies: [.product(name: "Processing", package: "MotCua"), .product(name: "Postgres", package: "MotCua")]
+            dependencies: [
+                .product(name: "Processing", package: "MotCua"), .product(name: "Postgres", package: "MotCua"), "BenchSupport",
+            ]
         ),
         // Raw C baselines measured in the same run as the Swift modules.
         .target(name: "CKafkaRaw", linkerSettings: [.linkedLibrary("rdkafka")]),
@@ -35,7 +39,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Processing", package: "MotCua"), .product(name: "Kafka", package: "MotCua"),
                 .product(name: "Postgres", package: "MotCua"), .product(name: "Authority", package: "MotCua"),
-                "CWorkerRaw",
+                "CWorkerRaw", "BenchSupport",
             ]
         ),
         .target(name: "CWorkerRaw", linkerSettings: [.linkedLibrary("pq")]),

@@ -1,5 +1,6 @@
 // Release-mode benchmark of the Authority hot paths: rule evaluation (20-rule table, delegation check and
 // required documents included) and due-date computation. One thread; median of several runs.
+import BenchSupport
 import Authority
 import Foundation
 

@@ -1,3 +1,4 @@
+import BenchSupport
 import Foundation
 import Logging
 import Postgres
@@ -69,9 +70,6 @@ func load(_ count: Int, prefix: String, dueAt: Date, dueDate: String) throws -> 
     return seconds(ContinuousClock.now - started)
 }
 
-func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-}
 
 /// Fires everything due at `instant` with `timerCount` timers; returns the seconds taken.
 func fire(

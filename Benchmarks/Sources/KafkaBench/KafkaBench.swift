@@ -1,3 +1,4 @@
+import BenchSupport
 import CKafkaRaw
 import Foundation
 import Kafka
@@ -401,30 +402,6 @@ struct Workload {
     }
 }
 
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
-func uuidBytes(_ generator: inout SplitMix64) -> uuid_t {
-    let a = generator.next(), b = generator.next()
-    var bytes = [UInt8](repeating: 0, count: 16)
-    for i in 0..<8 {
-        bytes[i] = UInt8(truncatingIfNeeded: a >> (8 * i))
-        bytes[8 + i] = UInt8(truncatingIfNeeded: b >> (8 * i))
-    }
-    bytes[6] = bytes[6] & 0x0F | 0x40  // version 4
-    bytes[8] = bytes[8] & 0x3F | 0x80  // RFC 4122 variant
-    return (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-            bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15])
-}
 
 struct Options {
     var messages = 100_000
@@ -469,16 +446,6 @@ func positive(_ text: String, _ name: String) -> Int {
     return value
 }
 
-func median(_ values: [Double]) -> Double {
-    let sorted = values.sorted()
-    let middle = sorted.count / 2
-    return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
-}
-
-func seconds(_ duration: Duration) -> Double {
-    let (s, atto) = duration.components
-    return Double(s) + Double(atto) / 1e18
-}
 
 func string(_ buffer: [CChar]) -> String {
     String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
@@ -492,7 +459,3 @@ func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePoint
     return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
 }
 
-func fail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("KafkaBench: error: \(message)\n".utf8))
-    exit(1)
-}

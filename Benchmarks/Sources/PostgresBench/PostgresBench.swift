@@ -1,3 +1,4 @@
+import BenchSupport
 import CPostgresRaw
 import Foundation
 import Logging
@@ -247,24 +248,6 @@ struct DecisionRow {
     var textFields: [String?] { parameters.map { $0?.postgresText } }
 }
 
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
-func uuidBytes(_ generator: inout SplitMix64) -> uuid_t {
-    let a = generator.next(), b = generator.next()
-    func byte(_ word: UInt64, _ i: Int) -> UInt8 { UInt8(truncatingIfNeeded: word >> (8 * i)) }
-    return (byte(a, 0), byte(a, 1), byte(a, 2), byte(a, 3), byte(a, 4), byte(a, 5), byte(a, 6) & 0x0F | 0x40, byte(a, 7),
-            byte(b, 0) & 0x3F | 0x80, byte(b, 1), byte(b, 2), byte(b, 3), byte(b, 4), byte(b, 5), byte(b, 6), byte(b, 7))
-}
 
 struct Options {
     var rounds = 5
@@ -308,13 +291,4 @@ func now() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
 
-func median(_ values: [Double]) -> Double {
-    let sorted = values.sorted()
-    let middle = sorted.count / 2
-    return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
-}
 
-func fail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("PostgresBench: error: \(message)\n".utf8))
-    exit(1)
-}

@@ -1,3 +1,4 @@
+import BenchSupport
 import Authority
 import Foundation
 import Postgres

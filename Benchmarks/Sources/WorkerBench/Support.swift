@@ -1,28 +1,13 @@
+import BenchSupport
 import Foundation
 import Kafka
 import Postgres
-
-func fail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("WorkerBench: \(message)\n".utf8))
-    exit(1)
-}
-
-func median(_ values: [Double]) -> Double {
-    guard !values.isEmpty else { return .nan }
-    let sorted = values.sorted()
-    return sorted.count % 2 == 1
-        ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-}
 
 /// Nearest-rank percentile of sorted values.
 func percentile(_ sorted: [Double], _ p: Double) -> Double {
     guard !sorted.isEmpty else { return .nan }
     let rank = Int((p / 100 * Double(sorted.count)).rounded(.up))
     return sorted[min(sorted.count - 1, max(0, rank - 1))]
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
 
 /// User + system CPU seconds of this process so far.

@@ -1,3 +1,4 @@
+import BenchSupport
 import Authority
 import Foundation
 import Processing
@@ -16,7 +17,7 @@ struct Workload {
     let intakeProcedures: [Procedure]
     /// Every (procedure, step) the department decides.
     let steps: [(procedure: Procedure, step: Int)]
-    private var state: UInt64
+    private var generator: SplitMix64
 
     init(bundle: AuthorityBundle, seed: UInt64) {
         catalogue = bundle.catalogue
@@ -29,17 +30,10 @@ struct Workload {
                 (procedure, $0)
             }
         }
-        state = seed &+ 0x9E37_79B9_7F4A_7C15
+        generator = SplitMix64(seed: seed &+ 0x9E37_79B9_7F4A_7C15)
     }
 
-    /// SplitMix64.
-    mutating func random() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func random() -> UInt64 { generator.next() }
 
     mutating func uniform(_ range: ClosedRange<Int>) -> Int {
         range.lowerBound + Int(random() % UInt64(range.count))
