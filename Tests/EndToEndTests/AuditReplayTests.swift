@@ -68,10 +68,17 @@ struct AuditReplayTests {
         try await pipeline.submit(dossiers)
         let ids = dossiers.map(\.id)
         let settled = await eventually(timeout: .seconds(120)) {
-            let received = try pipeline.count("SELECT count(*) FROM dossiers WHERE id = ANY($1::text[]) AND status = 'received'", [ids])
-            let decided = try pipeline.count("SELECT count(*) FROM decisions WHERE dossier_id = ANY($1::text[])", [ids])
-            let recorded = try pipeline.count("SELECT count(*) FROM dossiers WHERE id = ANY($1::text[])", [ids])
-            return recorded == ids.count && decided == received
+            // One statement, one snapshot: counted one by one, the reception could commit between the counts and
+            // "none received, none decided" would pass for settled.
+            let row = try pipeline.database.query(
+                """
+                SELECT (SELECT count(*) FROM dossiers WHERE id = ANY($1::text[])) AS recorded,
+                       (SELECT count(*) FROM dossiers WHERE id = ANY($1::text[]) AND status = 'received') AS received,
+                       (SELECT count(*) FROM decisions WHERE dossier_id = ANY($1::text[])) AS decided
+                """, [ids])[0]
+            let received = try row.decode(Int.self, "received")
+            return try row.decode(Int.self, "recorded") == ids.count && received > 0
+                && (try row.decode(Int.self, "decided")) == received
         }
         #expect(settled, "\(pipeline.logs())")
         // The range: from where the worker started to just past this test's last decided step, per partition.
