@@ -17,6 +17,10 @@ public struct Catalogue: Sendable {
         let procedureIndex: [String: Int]
         /// `procedureIndex` for the evaluation hot path.
         let procedureLookup: StringIndex
+        /// The required documents of every procedure in one array: procedure `i`'s are
+        /// `required[requiredStart[i]..<requiredStart[i + 1]]`.
+        let requiredStart: [Int32]
+        let required: [String]
 
         init(departments: [Department], documentTypes: [DocumentType], procedures: [Procedure]) {
             self.departments = departments
@@ -26,6 +30,36 @@ public struct Catalogue: Sendable {
             documentIndex = Dictionary(documentTypes.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
             procedureIndex = Dictionary(procedures.enumerated().map { ($1.code, $0) }, uniquingKeysWith: { a, _ in a })
             procedureLookup = StringIndex(procedureIndex)
+            var start: [Int32] = [0]
+            for procedure in procedures { start.append(start.last! + Int32(procedure.documents.count)) }
+            requiredStart = start
+            required = procedures.flatMap(\.documents)
+        }
+
+        /// Whether the dossier lacks a required document of procedure `i` (an index into `procedures`): the
+        /// answer of `!procedures[i].documents.allSatisfy(dossier.documents.contains)`, without copying either list.
+        func lacksDocument(_ d: UnsafePointer<Dossier>, procedure i: Int) -> Bool {
+            let (first, end) = requiredStart.withUnsafeBufferPointer { (Int($0[i]), Int($0[i + 1])) }
+            if first == end { return false }
+            return required.withUnsafeBufferPointer { required in
+                d.pointee.documents.withUnsafeBufferPointer { documents in
+                    for r in first..<end {
+                        // The same bytes first (the usual case); `==` only for a document not found so.
+                        var found = false
+                        for k in 0..<documents.count where RawStringTable.sameBytes(documents[k], required[r]) {
+                            found = true
+                            break
+                        }
+                        if found { continue }
+                        for k in 0..<documents.count where documents[k] == required[r] {
+                            found = true
+                            break
+                        }
+                        if !found { return true }
+                    }
+                    return false
+                }
+            }
         }
 
         /// The required document types of a procedure, without copying the whole procedure.

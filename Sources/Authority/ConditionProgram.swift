@@ -97,6 +97,10 @@ final class ConditionProgram: Sendable {
         var kind: UInt8
         var bits: Int64
         var number: Double
+
+        /// `kind` of a fact slot that `load` did not look up (not among the slots asked for, the dossier's facts
+        /// not walked): read only by `SharedFacts.loaded`.
+        static let notLookedUp: UInt8 = 7
     }
 
     /// Plain data only, so that reading one copies no references.
@@ -116,6 +120,10 @@ final class ConditionProgram: Sendable {
     let entries: [Int32]
     /// Fact slots each root reads.
     let slotsOfRoot: [[Int32]]
+    /// For a program of one root (a delegation's conditions): `slotsOfRoot[0]`, and the root's leaves as
+    /// specialised steps (`steps(rules: [0], bitOffsets: [0])`), run by `holds(_:sharing:)`. Empty otherwise.
+    let soleSlots: [Int32]
+    let soleSteps: ContiguousArray<Step>
     /// Slots of the commune and the procedure code when conditions compare them with strings (after the facts'),
     /// else -1; `slotCount` counts every slot.
     let communeSlot: Int32
@@ -423,7 +431,12 @@ final class ConditionProgram: Sendable {
         self.chain = chain
         self.roots = roots
         self.slotsOfRoot = slotsOfRoot
-        (code, entries) = ConditionProgram.flatten(instructions, children, roots)
+        let (code, entries) = ConditionProgram.flatten(instructions, children, roots)
+        (self.code, self.entries) = (code, entries)
+        soleSlots = roots.count == 1 ? slotsOfRoot[0] : []
+        soleSteps =
+            roots.count == 1
+            ? ConditionProgram.steps(code: code, entries: entries, rules: [0], bitOffsets: [0]) : []
     }
 
     /// Compiles the node tree into leaves with jump targets (see `Instruction.onTrue`).
@@ -494,7 +507,7 @@ final class ConditionProgram: Sendable {
     func withFacts<R>(of dossier: UnsafePointer<Dossier>, slots: [Int32], _ body: (Facts) -> R) -> R {
         let count = max(slotCount, 1)
         return withUnsafeTemporaryAllocation(of: Loaded.self, capacity: count) { loaded in
-            withUnsafeTemporaryAllocation(of: FactValue?.self, capacity: count) { others in
+            withUnsafeTemporaryAllocation(of: FactValue.self, capacity: count) { others in
                 let facts = load(dossier, slots: slots, loaded: loaded.baseAddress!, others: others.baseAddress!)
                 defer { unload(facts) }
                 return body(facts)
@@ -507,7 +520,7 @@ final class ConditionProgram: Sendable {
     @inline(__always)
     func load(
         _ dossier: UnsafePointer<Dossier>, slots: [Int32], loaded l: UnsafeMutablePointer<Loaded>,
-        others o: UnsafeMutablePointer<FactValue?>
+        others o: UnsafeMutablePointer<FactValue>
     ) -> Facts {
         let count = max(slotCount, 1)
         l.initialize(repeating: Loaded(kind: 0, bits: 0, number: 0), count: count)
@@ -533,23 +546,22 @@ final class ConditionProgram: Sendable {
         }
     }
 
-    /// Facts another program already loaded for this dossier: its `facts` for the (sorted) `slots`.
+    /// Facts another program already loaded for this dossier (`program.load`).
+    ///
+    /// Plain data (no reference counted): the program is alive for the whole evaluation that shares its facts.
     struct SharedFacts {
-        var program: ConditionProgram
-        var facts: Facts
-        var slots: [Int32]
+        unowned(unsafe) let program: ConditionProgram
+        let facts: Facts
 
-        /// Whether `other`'s slot `slot` was loaded (binary search in `slots`).
+        init(program: ConditionProgram, facts: Facts) {
+            self.program = program
+            self.facts = facts
+        }
+
+        /// Whether `program`'s slot `slot` was looked up in the dossier (`Loaded.notLookedUp` otherwise).
+        @inline(__always)
         func loaded(_ slot: Int32) -> Bool {
-            slots.withUnsafeBufferPointer { s in
-                var low = 0
-                var high = s.count
-                while low < high {
-                    let mid = (low + high) / 2
-                    if s[mid] < slot { low = mid + 1 } else { high = mid }
-                }
-                return low < s.count && s[low] == slot
-            }
+            facts.loaded[Int(slot)].kind != Loaded.notLookedUp
         }
     }
 
@@ -570,7 +582,7 @@ final class ConditionProgram: Sendable {
     func evaluate(root: Int, _ dossier: UnsafePointer<Dossier>, sharing shared: SharedFacts) -> Verdict {
         let count = max(slotCount, 1)
         return withUnsafeTemporaryAllocation(of: Loaded.self, capacity: count) { loaded in
-            withUnsafeTemporaryAllocation(of: FactValue?.self, capacity: count) { others in
+            withUnsafeTemporaryAllocation(of: FactValue.self, capacity: count) { others in
                 let l = loaded.baseAddress!
                 let o = others.baseAddress!
                 l.initialize(repeating: Loaded(kind: 0, bits: 0, number: 0), count: count)
@@ -586,7 +598,7 @@ final class ConditionProgram: Sendable {
                         let value = shared.facts.loaded[Int(theirs)]
                         if value.kind == 4 || value.kind == 5 {
                             // Strings are interned per slot: store again for ours.
-                            store(shared.facts.others[Int(theirs)]!, Int(slot), l, o)
+                            store(shared.facts.others[Int(theirs)], Int(slot), l, o)
                         } else if value.kind != 0 {
                             l[Int(slot)] = value
                         }
@@ -608,14 +620,145 @@ final class ConditionProgram: Sendable {
         }
     }
 
+    /// `holds(_:sharing:)` without loading anything, when every step it runs is a comparison of a number or a
+    /// boolean fact that `shared` loaded in the form the step expects (or needs no fact: `always`, the channel, the
+    /// applicant kind): the step then reads `shared`'s slot in place. nil as soon as a step needs more (a string, a
+    /// fact absent, not looked up, NaN, of another type, or a name the other program does not have): `holds` then
+    /// loads and runs the steps, asking the general `test` where needed.
+    @inline(__always)
+    func quickHolds(_ dossier: UnsafePointer<Dossier>, sharing shared: SharedFacts) -> Bool? {
+        soleSteps.withUnsafeBufferPointer { steps -> Bool? in
+            guard let steps = steps.baseAddress else { return nil }
+            return factNames.withUnsafeBufferPointer { names -> Bool? in
+                var pc = 0
+                while true {
+                    let s = steps + pc
+                    var why: UInt8
+                    switch s.pointee.op {
+                    case Step.always:
+                        why = 0
+                    case Step.orderInt, Step.orderNumber, Step.boolean:
+                        let theirs = shared.program.slot(ofFactNamed: names[Int(s.pointee.slot)])
+                        guard theirs >= 0 else { return nil }
+                        let l = shared.facts.loaded[Int(theirs)]
+                        switch s.pointee.op {
+                        case Step.orderInt:
+                            if l.kind == 1 {
+                                let a = l.bits
+                                let b = s.pointee.bits
+                                let r: UInt8 = a < b ? 4 : (a == b ? 2 : 1)
+                                why = r & s.pointee.flag != 0 ? 0 : 1
+                            } else if l.kind == 2 && !l.number.isNaN {
+                                let a = l.number
+                                let b = s.pointee.number
+                                let r: UInt8 = a < b ? 4 : (a == b ? 2 : 1)
+                                why = r & s.pointee.flag != 0 ? 0 : 1
+                            } else {
+                                return nil
+                            }
+                        case Step.orderNumber:
+                            let a = l.number
+                            let b = s.pointee.number
+                            guard (l.kind == 1 || l.kind == 2) && !a.isNaN && !b.isNaN else { return nil }
+                            let r: UInt8 = a < b ? 4 : (a == b ? 2 : 1)
+                            why = r & s.pointee.flag != 0 ? 0 : 1
+                        default:
+                            guard l.kind == 3 else { return nil }
+                            why = (l.bits == s.pointee.bits) == (s.pointee.flag != 0) ? 0 : 1
+                        }
+                    case Step.channel:
+                        why = ConditionProgram.byCase(
+                            ConditionProgram.channelIndex(dossier.pointee.channel), s.pointee.mask)
+                    case Step.applicantKind:
+                        why = ConditionProgram.byCase(
+                            ConditionProgram.kindIndex(dossier.pointee.applicant.kind), s.pointee.mask)
+                    default:
+                        return nil
+                    }
+                    let next = why == 0 ? s.pointee.onTrue : s.pointee.onFalse
+                    if next >= 0 {
+                        pc = Int(next)
+                        continue
+                    }
+                    return next == ConditionProgram.jumpHolds
+                }
+            }
+        }
+    }
+
+    /// Whether root 0 holds (a program of one root: a delegation's conditions), reading the facts `shared` loaded
+    /// where it can and looking up only the others in the dossier: the answer of
+    /// `evaluate(root: 0, dossier, sharing: shared).isTrue`, through the specialised steps (`soleSteps`), which ask
+    /// the leaf's general `test` whenever a fact is not of the form they expect.
+    func holds(_ dossier: UnsafePointer<Dossier>, sharing shared: SharedFacts) -> Bool {
+        if let quick = quickHolds(dossier, sharing: shared) { return quick }
+        if soleSteps.isEmpty { return evaluate(root: 0, dossier, sharing: shared).isTrue }
+        let count = max(slotCount, 1)
+        return withUnsafeTemporaryAllocation(of: Loaded.self, capacity: count) { loaded in
+            withUnsafeTemporaryAllocation(of: FactValue.self, capacity: count) { others in
+                let l = loaded.baseAddress!
+                let o = others.baseAddress!
+                l.initialize(repeating: Loaded(kind: 0, bits: 0, number: 0), count: count)
+                var stored = false
+                soleSlots.withUnsafeBufferPointer { slots in
+                    factNames.withUnsafeBufferPointer { names in
+                        for slot in slots {
+                            let s = Int(slot)
+                            let theirs = shared.program.slot(ofFactNamed: names[s])
+                            if theirs >= 0 && shared.loaded(theirs) {
+                                let value = shared.facts.loaded[Int(theirs)]
+                                if value.kind == 4 || value.kind == 5 {
+                                    // Strings are interned per slot: store again for ours.
+                                    store(shared.facts.others[Int(theirs)], s, l, o)
+                                    stored = true
+                                } else if value.kind != 0 {
+                                    l[s] = value
+                                }
+                            } else if let value = dossier.pointee.facts[names[s]] {
+                                store(value, s, l, o)
+                                stored = true
+                            }
+                        }
+                    }
+                }
+                if communeSlot >= 0 {
+                    l[Int(communeSlot)] = Loaded(
+                        kind: 6, bits: intern(dossier.pointee.commune, Int(communeSlot)), number: 0)
+                }
+                if procedureSlot >= 0 {
+                    l[Int(procedureSlot)] = Loaded(
+                        kind: 6, bits: intern(dossier.pointee.procedure, Int(procedureSlot)), number: 0)
+                }
+                let facts = Facts(
+                    loaded: UnsafeBufferPointer(start: l, count: count),
+                    others: UnsafeBufferPointer(start: o, count: count))
+                let fired = code.withUnsafeBufferPointer { code in
+                    literals.withUnsafeBufferPointer { literals in
+                        soleSteps.withUnsafeBufferPointer { steps in
+                            var context = Context(code: code, literals: literals, dossier: dossier, facts: facts)
+                            var packed = Explanation.PackedFailures()
+                            return ConditionProgram.run(steps.baseAddress!, &context, packed: &packed)
+                        }
+                    }
+                }
+                if stored {
+                    for slot in 0..<count where l[slot].kind == 4 || l[slot].kind == 5 {
+                        (o + slot).deinitialize(count: 1)
+                    }
+                }
+                return fired >= 0
+            }
+        }
+    }
+
     /// The facts of one evaluation, by slot.
     struct Facts {
         var loaded: UnsafeBufferPointer<Loaded>
-        var others: UnsafeBufferPointer<FactValue?>
+        var others: UnsafeBufferPointer<FactValue>
 
         func value(_ slot: Int) -> FactValue? {
             switch loaded[slot].kind {
-            case 0: return nil
+            case 0, Loaded.notLookedUp: return nil
             case 1: return .integer(loaded[slot].bits)
             case 2: return .number(loaded[slot].number)
             case 3: return .bool(loaded[slot].bits != 0)
@@ -663,7 +806,7 @@ final class ConditionProgram: Sendable {
     @inline(__always)
     private func store(
         _ value: FactValue, _ slot: Int, _ loaded: UnsafeMutablePointer<Loaded>,
-        _ others: UnsafeMutablePointer<FactValue?>
+        _ others: UnsafeMutablePointer<FactValue>
     ) {
         switch value {
         case .integer(let i): loaded[slot] = Loaded(kind: 1, bits: i, number: Double(i))
@@ -784,52 +927,75 @@ final class ConditionProgram: Sendable {
         return -1
     }
 
-    /// Loads the dossier's value of each fact in `slots` (the buffers hold absent values on entry).
+    /// Loads the dossier's value of each fact in `slots` (the buffers hold absent values on entry). When the
+    /// dossier's facts are walked, every fact slot of the program is loaded; otherwise the slots not in `slots` are
+    /// marked `Loaded.notLookedUp` (only `SharedFacts.loaded` reads them).
     func loadFacts(
         _ dossier: UnsafePointer<Dossier>, loaded: UnsafeMutablePointer<Loaded>,
-        others: UnsafeMutablePointer<FactValue?>,
+        others: UnsafeMutablePointer<FactValue>,
         slots: [Int32]
     ) {
-        guard !slots.isEmpty else { return }
-        if dossier.pointee.facts.count <= 2 * slots.count {
+        if !slots.isEmpty && dossier.pointee.facts.count <= 2 * slots.count {
             // Walk the dossier's facts (no hashing). A name stored as one of the rules' names is found by its
             // representation; any other by a small table, comparing Strings. A non-ASCII name (on either side) is
             // compared as a String with every name, as the dictionary compares its keys: canonically equivalent
             // spellings have different bytes, so the bucket of one is not the bucket of the other.
-            let exactOnly = hasNonASCIINames
             let names = nameRepresentations
-            buckets.withUnsafeBufferPointer { buckets in
-                chain.withUnsafeBufferPointer { chain in
-                    for (name, value) in dossier.pointee.facts {
-                        let known = names.find(name)
-                        if known >= 0 {
-                            store(value, Int(known), loaded, others)
-                            continue
-                        }
-                        let b = ConditionProgram.asciiBucket(name)
-                        if b < 0 || exactOnly {
-                            let slot = exactSlot(ofName: name)
-                            if slot >= 0 { store(value, Int(slot), loaded, others) }
-                            continue
-                        }
-                        var slot = buckets[b]
-                        while slot >= 0 {
-                            if RawStringTable.equal(factNames[Int(slot)], name) {
-                                store(value, Int(slot), loaded, others)
-                                break
-                            }
-                            slot = chain[Int(slot)]
-                        }
-                    }
+            for (name, value) in dossier.pointee.facts {
+                var slot = names.find(name)
+                if slot < 0 {
+                    slot = self.slot(missedName: name)
+                    if slot < 0 { continue }
+                }
+                // Numbers and booleans as plain data: no copy of the value.
+                switch value {
+                case .integer(let i): loaded[Int(slot)] = Loaded(kind: 1, bits: i, number: Double(i))
+                case .number(let d): loaded[Int(slot)] = Loaded(kind: 2, bits: 0, number: d)
+                case .bool(let b): loaded[Int(slot)] = Loaded(kind: 3, bits: b ? 1 : 0, number: 0)
+                default: storeOther(value, Int(slot), loaded, others)
                 }
             }
         } else {
+            for slot in 0..<factNames.count { loaded[slot].kind = Loaded.notLookedUp }
+            for slot in slots { loaded[Int(slot)].kind = 0 }
             for slot in slots {
                 if let value = dossier.pointee.facts[factNames[Int(slot)]] {
                     store(value, Int(slot), loaded, others)
                 }
             }
         }
+    }
+
+    /// The slot of a dossier's fact name that the representation table missed, or -1: an ASCII name by a small
+    /// table (length, first and last bytes) and its bytes, since two ASCII strings are equal exactly when their
+    /// bytes are. A non-ASCII name (on either side) is compared as a String with every name, as the dictionary
+    /// compares its keys: canonically equivalent spellings have different bytes, so the bucket of one is not the
+    /// bucket of the other.
+    @inline(never)
+    func slot(missedName name: String) -> Int32 {
+        let b = ConditionProgram.asciiBucket(name)
+        if b < 0 || hasNonASCIINames { return exactSlot(ofName: name) }
+        return buckets.withUnsafeBufferPointer { buckets in
+            chain.withUnsafeBufferPointer { chain in
+                factNames.withUnsafeBufferPointer { factNames in
+                    var slot = buckets[b]
+                    while slot >= 0 {
+                        if RawStringTable.sameBytes(factNames[Int(slot)], name) { return slot }
+                        slot = chain[Int(slot)]
+                    }
+                    return -1
+                }
+            }
+        }
+    }
+
+    /// `store` for a value that is not a number or a boolean (kept in the side buffer).
+    @inline(never)
+    private func storeOther(
+        _ value: FactValue, _ slot: Int, _ loaded: UnsafeMutablePointer<Loaded>,
+        _ others: UnsafeMutablePointer<FactValue>
+    ) {
+        store(value, slot, loaded, others)
     }
 
     /// Evaluates root `root` with facts already loaded (by slot).
@@ -919,6 +1085,16 @@ final class ConditionProgram: Sendable {
 
     /// The steps of `rules` (roots, in order), each failure packed at `bitOffsets` (one per rule).
     func steps(rules: [Int32], bitOffsets: [UInt8]) -> ContiguousArray<Step> {
+        ConditionProgram.steps(code: code, entries: entries, rules: rules, bitOffsets: bitOffsets)
+    }
+
+    static func steps(
+        code: ContiguousArray<Instruction>, entries: [Int32], rules: [Int32], bitOffsets: [UInt8]
+    ) -> ContiguousArray<Step> {
+        func leafCount(root: Int) -> Int {
+            let end = root + 1 < entries.count ? Int(entries[root + 1]) : code.count
+            return end - Int(entries[root])
+        }
         var steps = ContiguousArray<Step>()
         var starts: [Int] = []
         var total = 0

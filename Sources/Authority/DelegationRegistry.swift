@@ -31,6 +31,13 @@ public struct DelegationRegistry: Sendable {
         /// `byProcedure` for the hot path: procedure code → index into `candidateLists`.
         let procedureLookup: StringIndex
         let candidateLists: [[Int32]]
+        /// `candidateLists` flattened for the hot path: list `k` is `candidates[candidateStart[k]..<candidateStart[k + 1]]`.
+        let candidateStart: [Int32]
+        let candidates: [Int32]
+        /// Each record's compiled conditions without a reference count: the records in `hot` keep them alive.
+        let conditionRefs: [Unmanaged<ConditionProgram>?]
+        /// Each record's delegatee (as in `hot`), compared per evaluation.
+        let delegatees: [String]
         /// Index of each record superseded by another record.
         let superseded: Set<Int>
 
@@ -59,6 +66,12 @@ public struct DelegationRegistry: Sendable {
             byProcedure = index
             let codes = index.keys.sorted()
             candidateLists = codes.map { index[$0]! }
+            var start: [Int32] = [0]
+            for list in candidateLists { start.append(start.last! + Int32(list.count)) }
+            candidateStart = start
+            candidates = candidateLists.flatMap { $0 }
+            conditionRefs = hot.map { $0.conditions.map { Unmanaged.passUnretained($0) } }
+            delegatees = records.map(\.delegatee)
             procedureLookup = StringIndex(Dictionary(uniqueKeysWithValues: codes.enumerated().map { ($1, $0) }))
             applies = records.map { .init(.init(id: $0.id, instrument: $0.instrument.number, status: "applies")) }
             self.superseded = superseded
@@ -90,7 +103,7 @@ public struct DelegationRegistry: Sendable {
     /// String equality, comparing representations and bytes before `==`.
     @inline(__always)
     static func same(_ a: String, _ b: String) -> Bool {
-        RawStringTable.equal(a, b)
+        RawStringTable.sameBytes(a, b) || a == b
     }
 
     enum Authorization {
@@ -123,32 +136,45 @@ extension DelegationRegistry.Core {
         hash: UInt64?
     ) -> Authorization {
         guard let list = procedureLookup[d.pointee.procedure, hash: hash] else { return .refused(.noDelegation, []) }
-        let all = candidateLists[list]
-        var candidates: [Int32] = all
-        if all.contains(where: { !DelegationRegistry.same(hot[Int($0)].delegatee, delegatee) }) {
-            candidates = all.filter { DelegationRegistry.same(hot[Int($0)].delegatee, delegatee) }
-            if candidates.isEmpty { return .refused(.noDelegation, []) }
-        }
+        // The records for the procedure naming `delegatee`, in file order, walked in place (no array of them).
+        let (first, end) = candidateStart.withUnsafeBufferPointer { (Int($0[list]), Int($0[list + 1])) }
+        var named = false
         var granted = -1
         let seconds = instant.timeIntervalSince1970
-        let day = Delegation.localDay(instant)
+        var day: Int32? = nil
         let kind = Delegation.bit(d.pointee.applicant.kind)
         hot.withUnsafeBufferPointer { hot in
-            for c in candidates {
-                let i = Int(c)
-                guard hot[i].subjectMask & kind != 0, hot[i].wholeCity || hot[i].territory.contains(d.pointee.commune),
-                    seconds < hot[i].revokedAt, day >= hot[i].validFrom, day <= hot[i].validTo
-                else { continue }
-                if let program = hot[i].conditions {
-                    let verdict =
-                        shared.map { program.evaluate(root: 0, d, sharing: $0) } ?? program.evaluate(root: 0, d)
-                    if !verdict.isTrue { continue }
+            candidates.withUnsafeBufferPointer { candidates in
+                conditionRefs.withUnsafeBufferPointer { conditions in
+                    delegatees.withUnsafeBufferPointer { delegatees in
+                    for k in first..<end {
+                        let i = Int(candidates[k])
+                        guard DelegationRegistry.same(delegatees[i], delegatee) else { continue }
+                        named = true
+                        guard hot[i].subjectMask & kind != 0,
+                            hot[i].wholeCity || hot[i].territory.contains(d.pointee.commune),
+                            seconds < hot[i].revokedAt
+                        else { continue }
+                        let today = day ?? Delegation.localDay(instant)
+                        day = today
+                        guard today >= hot[i].validFrom, today <= hot[i].validTo else { continue }
+                        if let program = conditions[i] {
+                            let holds = program._withUnsafeGuaranteedRef { program in
+                                if let shared { return program.holds(d, sharing: shared) }
+                                return program.evaluate(root: 0, d).isTrue
+                            }
+                            if !holds { continue }
+                        }
+                        if granted < 0 || superseded.contains(granted) { granted = i }
+                    }
+                    }
                 }
-                if granted < 0 || superseded.contains(granted) { granted = i }
             }
         }
         if granted >= 0 { return .granted(granted) }
-        return refusal(candidates, d.pointee, instant)
+        guard named else { return .refused(.noDelegation, []) }
+        let all = candidateLists[list]
+        return refusal(all.filter { DelegationRegistry.same(hot[Int($0)].delegatee, delegatee) }, d.pointee, instant)
     }
 
     /// The slow path: explain every candidate. Only taken for escalations.

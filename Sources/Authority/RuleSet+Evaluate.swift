@@ -35,7 +35,7 @@ extension RuleSet {
         // The table's facts are loaded first: the delegation's conditions read them from there instead of looking
         // them up in the dossier again. Loading has no effect on the result when the delegation check decides.
         return withUnsafeTemporaryAllocation(of: ConditionProgram.Loaded.self, capacity: count) { loaded in
-            withUnsafeTemporaryAllocation(of: FactValue?.self, capacity: count) { others in
+            withUnsafeTemporaryAllocation(of: FactValue.self, capacity: count) { others in
                 let facts = program.load(d, slots: plan.slots, loaded: loaded.baseAddress!, others: others.baseAddress!)
                 defer { program.unload(facts) }
                 return decide(
@@ -52,7 +52,7 @@ extension RuleSet {
     ) -> Evaluation {
         let program = compiled.program
         let used: Explanation.SharedCheck
-        let shared = ConditionProgram.SharedFacts(program: program, facts: facts, slots: plan.slots)
+        let shared = ConditionProgram.SharedFacts(program: program, facts: facts)
         switch delegations.authorize(d, delegatee: department, at: instant, sharing: shared, hash: hash) {
         case .refused(let reason, let checks):
             return Evaluation(
@@ -64,8 +64,8 @@ extension RuleSet {
             used = delegations.applies[index]
         }
 
-        if let required = catalogue.requiredDocuments(d.pointee.procedure, hash: hash),
-            !required.allSatisfy(d.pointee.documents.contains)
+        if let p = catalogue.procedureLookup[d.pointee.procedure, hash: hash], catalogue.lacksDocument(d, procedure: p),
+            let required = catalogue.requiredDocuments(d.pointee.procedure, hash: hash)
         {
             let missing = required.filter { !d.pointee.documents.contains($0) }
             let procedure = catalogue.procedureIndex[d.pointee.procedure].map { catalogue.procedures[$0] }

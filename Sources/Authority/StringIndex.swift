@@ -147,8 +147,10 @@ struct RawStringTable: Sendable {
             return
         }
         var kept: [String] = []
-        var capacity = 4
-        while capacity < 2 * strings.count { capacity *= 2 }
+        // At most a quarter full: most lookups on the hot path are misses (a dossier's value that no rule
+        // names), and a miss ends at the first empty entry.
+        var capacity = 8
+        while capacity < 4 * strings.count { capacity *= 2 }
         var entries = [Entry](repeating: Entry(w0: 0, w1: 0, key: 0, value: -1), count: capacity)
         for (string, key, value) in strings {
             // The usual form of a short string: built from its bytes, it is stored inline.
@@ -184,8 +186,11 @@ struct RawStringTable: Sendable {
 
     @inline(__always)
     static func hash(_ w0: UInt64, _ w1: UInt64, _ key: Int32) -> Int {
-        let h = (w0 ^ (w1 &* 0x9E37_79B9_7F4A_7C15) ^ UInt64(UInt32(bitPattern: key))) &* 0xBF58_476D_1CE4_E5B9
-        return Int(truncatingIfNeeded: h >> 29)
+        // Short strings that differ in one byte (`mining2`, `mining7`) must not share a run of entries: every
+        // byte of both words reaches the high half of the last product, whose top bits are taken.
+        var h = (w0 &* 0x9E37_79B9_7F4A_7C15) ^ w1 ^ UInt64(UInt32(bitPattern: key))
+        h = (h ^ (h >> 29)) &* 0xBF58_476D_1CE4_E5B9
+        return Int(truncatingIfNeeded: h >> 40)
     }
 
     /// The value stored for a string with `s`'s representation under `key`, or -1.
@@ -220,6 +225,44 @@ struct RawStringTable: Sendable {
         if a0 == b0 && a1 == b1 { return true }
         if smallLayoutKnown && a1 >> 60 == 0xE && b1 >> 60 == 0xE { return false }
         return bytesEqual(a, b)
+    }
+
+    /// Whether `a` and `b` are the same representation or have the same UTF-8 bytes; then they are equal. `false`
+    /// proves nothing (canonically equivalent spellings have different bytes): the caller then compares with `==`.
+    @inline(__always)
+    static func sameBytes(_ a: String, _ b: String) -> Bool {
+        if enabled {
+            let (a0, a1) = words(a)
+            let (b0, b1) = words(b)
+            if a0 == b0 && a1 == b1 { return true }
+        }
+        let n = a.utf8.count
+        guard n == b.utf8.count else { return false }
+        if n == 0 { return true }
+        let same = a.utf8.withContiguousStorageIfAvailable { x in
+            b.utf8.withContiguousStorageIfAvailable { y in
+                RawStringTable.bytesMatch(UnsafeRawPointer(x.baseAddress!), UnsafeRawPointer(y.baseAddress!), n)
+            }
+        }
+        return (same ?? nil) ?? false
+    }
+
+    /// Whether `n` bytes at `x` and `y` are equal: eight at a time (a call to `memcmp` costs more for the short
+    /// strings compared here).
+    @inline(__always)
+    static func bytesMatch(_ x: UnsafeRawPointer, _ y: UnsafeRawPointer, _ n: Int) -> Bool {
+        var i = 0
+        while i + 8 <= n {
+            if x.loadUnaligned(fromByteOffset: i, as: UInt64.self) != y.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
+                return false
+            }
+            i += 8
+        }
+        while i < n {
+            if x.load(fromByteOffset: i, as: UInt8.self) != y.load(fromByteOffset: i, as: UInt8.self) { return false }
+            i += 1
+        }
+        return true
     }
 
     private static func bytesEqual(_ a: String, _ b: String) -> Bool {

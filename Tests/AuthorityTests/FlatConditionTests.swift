@@ -147,10 +147,15 @@ struct FlatConditionTests {
         ])
         withUnsafePointer(to: dossier) { d in
             rules.withFacts(of: d, slots: [0, 1]) { facts in
-                let shared = ConditionProgram.SharedFacts(program: rules, facts: facts, slots: [0, 1])
+                let shared = ConditionProgram.SharedFacts(program: rules, facts: facts)
                 #expect(delegation.evaluate(root: 0, d, sharing: shared).isTrue)
-                let notLoaded = ConditionProgram.SharedFacts(program: rules, facts: facts, slots: [])
+                #expect(delegation.holds(d, sharing: shared))
+            }
+            // Nothing looked up (every slot `Loaded.notLookedUp`): the delegation looks its facts up itself.
+            rules.withFacts(of: d, slots: []) { facts in
+                let notLoaded = ConditionProgram.SharedFacts(program: rules, facts: facts)
                 #expect(delegation.evaluate(root: 0, d, sharing: notLoaded).isTrue)
+                #expect(delegation.holds(d, sharing: notLoaded))
             }
         }
     }
