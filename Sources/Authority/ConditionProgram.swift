@@ -877,6 +877,230 @@ final class ConditionProgram: Sendable {
         }
     }
 
+    /// A leaf of a plan's code (`steps(rules:bitOffsets:)`): the rules of one plan one after the other, a failing
+    /// rule continuing with the next, and the common comparisons specialised, so that the whole table runs in one
+    /// loop of few branches.
+    struct Step {
+        /// `Step.general` (the leaf's `test`), or a specialised comparison.
+        var op: UInt8
+        /// `orderInt`, `orderNumber`: which of less (4), equal (2), greater (1) hold; `member`, `memberField`:
+        /// 1 when found means holds; `boolean`: 1 for `eq`.
+        var flag: UInt8
+        /// The failure's bit position in the packed words (see `Explanation.PackedFailures`).
+        var packOffset: UInt8
+        var slot: Int32
+        /// As `Instruction.onTrue`/`onFalse`, relocated into the steps; any negative value but `jumpHolds` fails
+        /// the rule.
+        var onTrue: Int32
+        var onFalse: Int32
+        /// The leaf in `code`, for `general`.
+        var leaf: Int32
+        /// The rule (its index in the table).
+        var rule: Int32
+        /// Where the next rule of the plan starts, or -1 after the last.
+        var nextRule: Int32
+        /// The position of this leaf within its rule, shifted left by 2: the failure's code without its `test`
+        /// result.
+        var local: UInt64
+        var bits: Int64
+        var number: Double
+        var mask: UInt64
+
+        static let general: UInt8 = 0
+        static let always: UInt8 = 1
+        static let orderInt: UInt8 = 2
+        static let orderNumber: UInt8 = 3
+        static let member: UInt8 = 4
+        static let memberField: UInt8 = 5
+        static let channel: UInt8 = 6
+        static let applicantKind: UInt8 = 7
+        static let boolean: UInt8 = 8
+    }
+
+    /// The steps of `rules` (roots, in order), each failure packed at `bitOffsets` (one per rule).
+    func steps(rules: [Int32], bitOffsets: [UInt8]) -> ContiguousArray<Step> {
+        var steps = ContiguousArray<Step>()
+        var starts: [Int] = []
+        var total = 0
+        for r in rules {
+            starts.append(total)
+            total += leafCount(root: Int(r))
+        }
+        for (p, r) in rules.enumerated() {
+            let entry = Int(entries[Int(r)])
+            let base = starts[p]
+            let nextRule = p + 1 < rules.count ? Int32(starts[p + 1]) : -1
+            func relocated(_ target: Int32) -> Int32 { target >= 0 ? Int32(base + Int(target) - entry) : target }
+            for k in 0..<leafCount(root: Int(r)) {
+                let n = code[entry + k]
+                var step = Step(
+                    op: Step.general, flag: 0, packOffset: bitOffsets[p], slot: n.slot, onTrue: relocated(n.onTrue),
+                    onFalse: relocated(n.onFalse), leaf: Int32(entry + k), rule: r, nextRule: nextRule,
+                    local: UInt64(k) << 2, bits: n.bits, number: n.number, mask: n.mask)
+                switch n.kind {
+                case .always:
+                    step.op = Step.always
+                case .channel:
+                    step.op = Step.channel
+                case .applicantKind:
+                    step.op = Step.applicantKind
+                case .procedure, .commune:
+                    if n.fast != 0 {
+                        step.op = Step.memberField
+                        step.flag = n.fast == 1 ? 1 : 0
+                    }
+                case .fact:
+                    if n.order != 0 && n.literalKind == 1 {
+                        step.op = Step.orderInt
+                        step.flag = n.order
+                    } else if n.order != 0 && n.literalKind == 2 {
+                        step.op = Step.orderNumber
+                        step.flag = n.order
+                    } else if n.fast == 1 || n.fast == 2 {
+                        step.op = Step.member
+                        step.flag = n.fast == 1 ? 1 : 0
+                    } else if n.literalKind == 3 && (n.op == .eq || n.op == .ne) {
+                        step.op = Step.boolean
+                        step.flag = n.op == .eq ? 1 : 0
+                    }
+                default:
+                    break
+                }
+                steps.append(step)
+            }
+        }
+        return steps
+    }
+
+    /// The first rule of `plan` whose condition holds (its index in the table), or -1; each failure before it is
+    /// packed into `packed` (`plan.packs` must hold): the position of the leaf that decided it within the rule,
+    /// and the leaf's `test` result (see `Explanation.PackedFailures`). Nothing is allocated.
+    ///
+    /// Each specialised step answers as `test` would for the leaf; when the fact's loaded form is not the one
+    /// it expects, it asks `test`.
+    func firstHolding(
+        _ plan: CompiledRules.Plan, _ dossier: UnsafePointer<Dossier>, _ facts: Facts,
+        packed: inout Explanation.PackedFailures
+    ) -> Int32 {
+        code.withUnsafeBufferPointer { code in
+            literals.withUnsafeBufferPointer { literals in
+                plan.steps.withUnsafeBufferPointer { steps in
+                    var context = Context(code: code, literals: literals, dossier: dossier, facts: facts)
+                    return ConditionProgram.run(steps.baseAddress!, &context, packed: &packed)
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func run(
+        _ steps: UnsafePointer<Step>, _ c: UnsafePointer<Context>, packed: inout Explanation.PackedFailures
+    ) -> Int32 {
+        let loaded = c.pointee.facts.loaded.baseAddress!
+        let code = c.pointee.code.baseAddress!
+        var w0: UInt64 = 0
+        var w1: UInt64 = 0
+        var pc = 0
+        var fired: Int32 = -1
+        while true {
+            let s = steps + pc
+            var why: UInt8
+            switch s.pointee.op {
+            case Step.always:
+                why = 0
+            case Step.orderInt:
+                let l = loaded + Int(s.pointee.slot)
+                let kind = l.pointee.kind
+                if kind == 1 {
+                    let a = l.pointee.bits
+                    let b = s.pointee.bits
+                    let r: UInt8 = a < b ? 4 : (a == b ? 2 : 1)
+                    why = r & s.pointee.flag != 0 ? 0 : 1
+                } else if kind == 2 && !l.pointee.number.isNaN {
+                    let a = l.pointee.number
+                    let b = s.pointee.number
+                    let r: UInt8 = a < b ? 4 : (a == b ? 2 : 1)
+                    why = r & s.pointee.flag != 0 ? 0 : 1
+                } else {
+                    why = test(code + Int(s.pointee.leaf), c)
+                }
+            case Step.orderNumber:
+                let l = loaded + Int(s.pointee.slot)
+                let kind = l.pointee.kind
+                let a = l.pointee.number
+                let b = s.pointee.number
+                if (kind == 1 || kind == 2) && !a.isNaN && !b.isNaN {
+                    let r: UInt8 = a < b ? 4 : (a == b ? 2 : 1)
+                    why = r & s.pointee.flag != 0 ? 0 : 1
+                } else {
+                    why = test(code + Int(s.pointee.leaf), c)
+                }
+            case Step.member:
+                let l = loaded + Int(s.pointee.slot)
+                if l.pointee.kind == 5 {
+                    let id = l.pointee.bits
+                    let found = id >= 0 && (s.pointee.mask >> UInt64(id)) & 1 != 0
+                    why = found == (s.pointee.flag != 0) ? 0 : 1
+                } else {
+                    why = test(code + Int(s.pointee.leaf), c)
+                }
+            case Step.memberField:
+                let id = loaded[Int(s.pointee.slot)].bits
+                let found = id >= 0 && (s.pointee.mask >> UInt64(id)) & 1 != 0
+                why = found == (s.pointee.flag != 0) ? 0 : 1
+            case Step.channel:
+                why = byCase(channelIndex(c.pointee.dossier.pointee.channel), s.pointee.mask)
+            case Step.applicantKind:
+                why = byCase(kindIndex(c.pointee.dossier.pointee.applicant.kind), s.pointee.mask)
+            case Step.boolean:
+                let l = loaded + Int(s.pointee.slot)
+                if l.pointee.kind == 3 {
+                    why = (l.pointee.bits == s.pointee.bits) == (s.pointee.flag != 0) ? 0 : 1
+                } else {
+                    why = test(code + Int(s.pointee.leaf), c)
+                }
+            default:
+                why = test(code + Int(s.pointee.leaf), c)
+            }
+            let next = why == 0 ? s.pointee.onTrue : s.pointee.onFalse
+            if next >= 0 {
+                pc = Int(next)
+                continue
+            }
+            if next == jumpHolds {
+                fired = s.pointee.rule
+                break
+            }
+            let failure = s.pointee.local | UInt64(why)
+            let offset = s.pointee.packOffset
+            if offset < 64 {
+                w0 |= failure << UInt64(offset)
+            } else {
+                w1 |= failure << UInt64(offset & 63)
+            }
+            let nextRule = s.pointee.nextRule
+            if nextRule < 0 { break }
+            pc = Int(nextRule)
+        }
+        packed = Explanation.PackedFailures(w0: w0, w1: w1)
+        return fired
+    }
+
+    /// The number of leaves of root `root` in `code` (its leaves are contiguous: nodes are numbered in pre-order).
+    func leafCount(root: Int) -> Int {
+        let end = root + 1 < entries.count ? Int(entries[root + 1]) : code.count
+        return end - Int(entries[root])
+    }
+
+    /// A failure packed by `firstHolding(_:_:_:packed:)` for the rule starting at `entry`, as a verdict.
+    func verdict(packed bits: Int, entry: Int32) -> Verdict {
+        let leaf = code[Int(entry) + bits >> 2]
+        let why = UInt8(truncatingIfNeeded: bits & 3)
+        let next = why == 0 ? leaf.onTrue : leaf.onFalse
+        if next == ConditionProgram.jumpOwn { return Verdict(node: leaf.node, why: Why(rawValue: why &- 1)!) }
+        return Verdict(node: -3 - next, why: .isFalse)
+    }
+
     /// Everything a leaf reads, passed to `run` as one pointer.
     struct Context {
         var code: UnsafeBufferPointer<Instruction>

@@ -25,18 +25,22 @@ public struct Evaluation: Sendable, Equatable {
     public let explanation: Explanation
     /// The version of the rule set that evaluated the dossier.
     public var ruleSetVersion: String { versionOverride ?? explanation.compiledVersion ?? "" }
+    /// nil when a rule fired: its citation is then the compiled rule set's (`Explanation.firedCitation`), which
+    /// spares a reference per evaluation.
     private let citation: Citation?
     /// nil when the version is the explanation's compiled rule set's (every evaluation by ``RuleSet``), which
     /// spares a reference per evaluation.
     private let versionOverride: String?
 
+    private var cited: Citation? { citation ?? explanation.firedCitation }
+
     /// The rule that fired; nil when the delegation check or the document check decided.
-    public var ruleId: String? { citation?.ruleId }
+    public var ruleId: String? { cited?.ruleId }
     /// The next department, for ``Outcome/forward``.
-    public var forwardTo: String? { citation?.forwardTo }
-    public var legalBasis: String? { citation?.legalBasis }
+    public var forwardTo: String? { cited?.forwardTo }
+    public var legalBasis: String? { cited?.legalBasis }
     /// The reason shown to the applicant.
-    public var reason: String? { citation?.reason }
+    public var reason: String? { cited?.reason }
     /// The delegation the decision relies on; nil when none applied.
     public var delegationId: String? { explanation.delegation?.id }
     /// The number of the delegation's instrument, which the decision cites.
@@ -71,7 +75,7 @@ public struct Evaluation: Sendable, Equatable {
         guard lhs.outcome == rhs.outcome, lhs.review == rhs.review, lhs.escalationReason == rhs.escalationReason,
             lhs.ruleSetVersion == rhs.ruleSetVersion
         else { return false }
-        if lhs.citation !== rhs.citation {
+        if lhs.cited !== rhs.cited {
             guard lhs.ruleId == rhs.ruleId, lhs.legalBasis == rhs.legalBasis, lhs.reason == rhs.reason,
                 lhs.forwardTo == rhs.forwardTo
             else { return false }

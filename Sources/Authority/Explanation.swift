@@ -81,6 +81,16 @@ public struct Explanation: Sendable, Equatable, Codable {
         var all: [Failure] { (0..<count).map { self[$0] } }
     }
 
+    /// The failures of one evaluation when its plan's codes fit in two words (`CompiledRules.Plan.bitOffsets`):
+    /// per rule before the one that fired, the position of the leaf that decided it within the rule and that
+    /// leaf's `ConditionProgram.test` result (0 held but led to a failing `not`, else 1 + `Why`). The leaf's jumps
+    /// give the verdict back (`ConditionProgram.verdict(packed:entry:)`).
+    struct PackedFailures: Sendable, Equatable {
+        static let capacity = 128
+        var w0: UInt64 = 0
+        var w1: UInt64 = 0
+    }
+
     /// A delegation check shared by every evaluation that relies on the same record.
     final class SharedCheck: Sendable {
         let check: DelegationCheck
@@ -119,6 +129,9 @@ public struct Explanation: Sendable, Equatable, Codable {
     /// Immutable once filled, hence safe to share.
     private nonisolated(unsafe) let failures: FailureList?
     private let firedIndex: Int32
+    /// The plan (`CompiledRules.Plan.index`) whose rules were tried, when `packed` holds their failures.
+    private let planIndex: Int32
+    private let packed: PackedFailures
     private let extra: Extra?
     private var decodedRule: String? { extra?.decodedRule }
     private var rendered: [RuleCheck]? { extra?.rendered }
@@ -135,10 +148,34 @@ public struct Explanation: Sendable, Equatable, Codable {
         return decodedRule
     }
 
+    /// What the fired rule's decision cites.
+    var firedCitation: Evaluation.Citation? {
+        if firedIndex >= 0, let compiled { return compiled.citations[Int(firedIndex)] }
+        return nil
+    }
+
+    /// Each rule tried before the one that fired (every rule of the plan when none did) and why it did not hold.
+    var failureList: [Failure] {
+        if let failures { return failures.all }
+        guard let compiled, stage == .rules else { return [] }
+        let plan = compiled.plan(at: planIndex)
+        guard plan.packs else { return [] }
+        var list: [Failure] = []
+        for (p, rule) in plan.rules.enumerated() {
+            if rule == firedIndex { break }
+            let offset = Int(plan.bitOffsets[p])
+            let word = offset < 64 ? packed.w0 : packed.w1
+            let bits = Int(truncatingIfNeeded: (word >> UInt64(offset & 63)) & ((1 << UInt64(plan.bitWidths[p])) - 1))
+            let verdict = compiled.program.verdict(packed: bits, entry: plan.entries[p])
+            list.append(Failure(rule: rule, node: verdict.node, why: verdict.why))
+        }
+        return list
+    }
+
     init(
         stage: Stage, delegation: SharedCheck?, delegationCandidates: [DelegationCheck] = [],
         missingDocuments: [String] = [], compiled: CompiledRules? = nil, failures: FailureList? = nil,
-        firedIndex: Int32 = -1
+        firedIndex: Int32 = -1, packed: PackedFailures = PackedFailures(), planIndex: Int32 = -1
     ) {
         self.stage = stage
         self.used = delegation
@@ -151,6 +188,8 @@ public struct Explanation: Sendable, Equatable, Codable {
         self.compiled = compiled
         self.failures = failures
         self.firedIndex = firedIndex
+        self.packed = packed
+        self.planIndex = planIndex
     }
 
     /// The rules up to the one that fired (every rule when none did), each with what happened to it.
@@ -161,12 +200,13 @@ public struct Explanation: Sendable, Equatable, Codable {
         guard end >= 0 else { return [] }
         var checks: [RuleCheck] = []
         var f = 0
-        let failureCount = failures?.count ?? 0
+        let failures = failureList
+        let failureCount = failures.count
         for i in 0...end {
             let rule = compiled.rules[i]
             if i == Int(firedIndex) {
                 checks.append(RuleCheck(rule: rule.id, result: .fired))
-            } else if f < failureCount, let failures, failures[f].rule == Int32(i) {
+            } else if f < failureCount, failures[f].rule == Int32(i) {
                 let failure = failures[f]
                 f += 1
                 checks.append(
@@ -197,6 +237,8 @@ public struct Explanation: Sendable, Equatable, Codable {
         compiled = nil
         failures = nil
         firedIndex = -1
+        packed = PackedFailures()
+        planIndex = -1
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -216,7 +258,13 @@ public struct Explanation: Sendable, Equatable, Codable {
             lhs.firedRule == rhs.firedRule
         else { return false }
         if let a = lhs.compiled, let b = rhs.compiled, a === b {
-            return (lhs.failures?.all ?? []) == (rhs.failures?.all ?? []) && lhs.firedIndex == rhs.firedIndex
+            guard lhs.firedIndex == rhs.firedIndex else { return false }
+            if lhs.failures == nil && rhs.failures == nil && lhs.planIndex == rhs.planIndex
+                && lhs.packed == rhs.packed
+            {
+                return true
+            }
+            return lhs.failureList == rhs.failureList
         }
         return lhs.ruleChecks == rhs.ruleChecks
     }

@@ -79,10 +79,20 @@ extension RuleSet {
                     stage: .documents, delegation: used, missingDocuments: missing, compiled: compiled))
         }
 
-        var failures: Explanation.FailureList?
-        let fired = program.firstHolding(plan.rules, d, facts, failures: &failures)
-        let explanation = Explanation(
-            stage: .rules, delegation: used, compiled: compiled, failures: failures, firedIndex: fired)
+        let fired: Int32
+        let explanation: Explanation
+        if plan.packs {
+            var packed = Explanation.PackedFailures()
+            fired = program.firstHolding(plan, d, facts, packed: &packed)
+            explanation = Explanation(
+                stage: .rules, delegation: used, compiled: compiled, firedIndex: fired, packed: packed,
+                planIndex: plan.index)
+        } else {
+            var failures: Explanation.FailureList?
+            fired = program.firstHolding(plan.rules, d, facts, failures: &failures)
+            explanation = Explanation(
+                stage: .rules, delegation: used, compiled: compiled, failures: failures, firedIndex: fired)
+        }
         guard fired >= 0 else {
             // Unreachable for a loaded table (it must end with a catch-all); escalate rather than guess.
             return Evaluation(
@@ -95,8 +105,7 @@ extension RuleSet {
         let outcome = compiled.rules[r].outcome
         return Evaluation(
             outcome: outcome, review: outcome == .refuse ? .official : compiled.rules[r].review,
-            escalationReason: nil, citation: compiled.citations[r], ruleSetVersion: compiled.version,
-            explanation: explanation)
+            escalationReason: nil, citation: nil, ruleSetVersion: compiled.version, explanation: explanation)
     }
 
 }

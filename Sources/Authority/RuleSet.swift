@@ -175,11 +175,43 @@ final class CompiledRules: Sendable {
     final class Plan: Sendable {
         let rules: [Int32]
         let slots: [Int32]
+        /// Its index in `planList`, or -1 for `defaultPlan`: what an explanation records of it.
+        let index: Int32
+        /// Where each rule of `rules` starts in the program's code.
+        let entries: [Int32]
+        /// Each rule's failure packed (see `Explanation.PackedFailures`): its bit position, and how many bits.
+        /// Empty when the failures of every rule do not fit in the packed words: then they go to a `FailureList`.
+        let bitOffsets: [UInt8]
+        let bitWidths: [UInt8]
+        /// The rules' leaves as one program (`ConditionProgram.steps`); empty unless `packs`.
+        let steps: ContiguousArray<ConditionProgram.Step>
 
-        init(rules: [Int32], slots: [Int32]) {
+        init(rules: [Int32], slots: [Int32], index: Int32, program: ConditionProgram) {
             self.rules = rules
             self.slots = slots
+            self.index = index
+            entries = rules.map { program.entries[Int($0)] }
+            // A failure is the position of the leaf that decided it within its rule, and how it left (2 bits).
+            // A code never straddles two words.
+            var offsets: [UInt8] = []
+            var widths: [UInt8] = []
+            var position = 0
+            for r in rules {
+                let leaves = program.leafCount(root: Int(r))
+                let width = (leaves > 1 ? Int.bitWidth - (leaves - 1).leadingZeroBitCount : 0) + 2
+                if position / 64 != (position + width - 1) / 64 { position = (position + 63) / 64 * 64 }
+                offsets.append(UInt8(truncatingIfNeeded: position))
+                widths.append(UInt8(width))
+                position += width
+            }
+            let fits = position <= Explanation.PackedFailures.capacity
+            bitOffsets = fits ? offsets : []
+            bitWidths = fits ? widths : []
+            steps = fits && !rules.isEmpty ? program.steps(rules: rules, bitOffsets: offsets) : []
         }
+
+        /// Whether failures are packed into an explanation's words (else a `FailureList`).
+        var packs: Bool { !steps.isEmpty }
     }
 
     let rules: [Rule]
@@ -204,6 +236,11 @@ final class CompiledRules: Sendable {
         return planList[i]
     }
 
+    /// The plan with this `Plan.index`.
+    func plan(at index: Int32) -> Plan {
+        index < 0 ? defaultPlan : planList[Int(index)]
+    }
+
     init(rules: [Rule], version: String) {
         self.rules = rules
         self.version = version
@@ -212,7 +249,7 @@ final class CompiledRules: Sendable {
         }
         let program = ConditionProgram(conditions: rules.map(\.condition))
         self.program = program
-        func plan(for procedure: String?) -> Plan {
+        func plan(for procedure: String?, index: Int32) -> Plan {
             var indices: [Int32] = []
             var slots = Set<Int32>()
             for (i, rule) in rules.enumerated() {
@@ -222,15 +259,15 @@ final class CompiledRules: Sendable {
                 indices.append(Int32(i))
                 slots.formUnion(program.slotsOfRoot[i])
             }
-            return Plan(rules: indices, slots: slots.sorted())
+            return Plan(rules: indices, slots: slots.sorted(), index: index, program: program)
         }
+        let codes = Set(rules.flatMap { $0.procedures ?? [] }).sorted()
         var plans: [String: Plan] = [:]
-        for code in Set(rules.flatMap { $0.procedures ?? [] }) {
-            plans[code] = plan(for: code)
+        for (i, code) in codes.enumerated() {
+            plans[code] = plan(for: code, index: Int32(i))
         }
         self.plans = plans
-        defaultPlan = plan(for: nil)
-        let codes = plans.keys.sorted()
+        defaultPlan = plan(for: nil, index: -1)
         planList = codes.map { plans[$0]! }
         planLookup = StringIndex(Dictionary(uniqueKeysWithValues: codes.enumerated().map { ($1, $0) }))
     }

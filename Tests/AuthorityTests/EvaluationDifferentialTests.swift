@@ -356,9 +356,9 @@ struct EvaluationDifferentialTests {
         }
     }
 
-    static func ruleSet(_ g: inout Generator) -> RuleSet? {
+    static func ruleSet(_ g: inout Generator, maxRules: Int = 15) -> RuleSet? {
         var rules: [String] = []
-        for i in 0..<(1 + g.int(14)) {
+        for i in 0..<(1 + g.int(maxRules - 1)) {
             let procedures =
                 g.chance(25) ? ", \"procedures\": [\(json(.string(g.pick(procedures))))]" : ""
             let outcome = g.pick(["approve", "refuse", "escalate", "supplement", "forward"])
