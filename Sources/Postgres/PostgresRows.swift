@@ -62,6 +62,24 @@ public struct PostgresRow: Sendable {
         return value
     }
 
+    /// Decodes the column at `position`, `nil` when NULL.
+    public func decodeIfPresent<T: PostgresDecodable>(_ type: T.Type = T.self, at position: Int) throws(PostgresError) -> T? {
+        try decodeIfPresent(type, at: Int32(position))
+    }
+
+    /// The text of the column at `position` as the server sent it (nil when NULL), valid only inside `body`: for
+    /// readers of many rows that can skip building a value (e.g. reuse the previous row's string when the bytes
+    /// are the same).
+    public func withText<R>(at position: Int, _ body: (UnsafeRawBufferPointer?) throws -> R) throws -> R {
+        let column = Int32(position)
+        guard column < PQnfields(rows.result) else {
+            throw PostgresError(.decoding, context: "column \(column) out of range")
+        }
+        if PQgetisnull(rows.result, index, column) == 1 { return try body(nil) }
+        return try body(UnsafeRawBufferPointer(
+            start: PQgetvalue(rows.result, index, column), count: Int(PQgetlength(rows.result, index, column))))
+    }
+
     func decodeIfPresent<T: PostgresDecodable>(_ type: T.Type, at column: Int32) throws(PostgresError) -> T? {
         guard column < PQnfields(rows.result) else {
             throw PostgresError(.decoding, context: "column \(column) out of range")

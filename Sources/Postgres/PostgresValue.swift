@@ -118,7 +118,9 @@ extension Date: PostgresEncodable, PostgresDecodable {
     public static var postgresType: UInt32 { PostgresType.timestamptz }
     public var postgresText: String { PostgresTimestamp.format(self) }
     public init(postgresText text: UnsafePointer<CChar>, length: Int) throws(PostgresError) {
-        guard let value = PostgresTimestamp.parse(String(cString: text)) else { throw Self.decodingError(text, length) }
+        guard let value = PostgresTimestamp.parse(UnsafeRawBufferPointer(start: text, count: length)) else {
+            throw Self.decodingError(text, length)
+        }
         self = value
     }
 }
@@ -209,7 +211,12 @@ public enum PostgresTimestamp {
 
     /// Parses `YYYY-MM-DD HH:MM:SS[.ffffff]±HH[:MM]` (what the server sends with `DateStyle=ISO`).
     public static func parse(_ text: String) -> Date? {
-        let bytes = Array(text.utf8)
+        var text = text
+        return text.withUTF8 { parse(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// ``parse(_:)`` over the bytes (e.g. a column's text as libpq holds it), without copying them.
+    public static func parse(_ bytes: UnsafeRawBufferPointer) -> Date? {
         guard bytes.count >= 19 else { return nil }
         func number(_ from: Int, _ count: Int) -> Int64? {
             var value: Int64 = 0

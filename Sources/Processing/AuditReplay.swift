@@ -127,104 +127,27 @@ public struct AuditReplay: Sendable {
             report.phases[name, default: 0] += (now - mark).seconds
             mark = now
         }
-        // PostgreSQL loads the decisions while this thread reads the topics.
-        let loaded = Mutex<Result<[StoredDecision], any Error>?>(nil)
-        let loading = DispatchSemaphore(value: 0)
-        let load = { @Sendable in
-            let result = Result { try self.loadDecisions(connection) }
-            loaded.withLock { $0 = result }
-            loading.signal()
+        // PostgreSQL loads the decisions, and what re-deriving them needs, on a thread of its own while this thread
+        // reads the topics. The messages are decoded on the other cores as they arrive and, once the decisions are
+        // there, each step is compared with the decision citing it at once: nothing waits for the whole range, and
+        // only the few messages needed again at the end (supplemented steps, messages cited twice) are kept.
+        let loading = Loading<ReplayIndex>()
+        Thread.detachNewThread {
+            loading.set(Result { try ReplayIndex(replay: self, ranges: ranges, connection: connection) })
         }
-        Thread.detachNewThread(load)
-        let (inputs, outsideWindow) = try read(ranges, report: &report, progress: progress)
-        phase("read")
-        loading.wait()
-        let decisions = try loaded.withLock { $0! }.get()
-        phase("load (beyond the read)")
-        let withdrawn = Set(try connection.query("SELECT dossier_id FROM withdrawals").map {
-            try $0.decode(String.self, "dossier_id")
-        })
-        let history = try DelegationHistory(bundle: bundle, connection: connection)
-
-        // Scope. Whole topics: every decision citing them. Offsets: decisions whose source lies in the range.
-        // Business time: decisions of the steps received in the window (and the later rounds of those dossiers),
-        // and decisions made in the window whose source holds no MotCua message.
-        func inRange(_ source: Source) -> Bool {
-            guard let range = ranges[TopicPartition(source.topic, source.partition)] else { return false }
-            return source.offset >= range.start && source.offset < range.end
+        let read: Streamed
+        do {
+            read = try readAndCompare(ranges, loading: loading, report: &report, progress: progress)
+        } catch {
+            _ = try? loading.wait()  // the loading thread uses the connection: let it finish first
+            throw error
         }
-        let window = settings.from != nil || settings.to != nil
-        let wholeTopics = settings.offsets.isEmpty && !window
-        var inWindow = Set<String>()
-        if window {
-            for case .step(let step) in inputs.values { inWindow.insert(step.task.dossier.id) }
-        }
-        let topics = Set(ranges.keys.map(\.topic))
-        func inScope(_ decision: StoredDecision) -> Bool {
-            guard topics.contains(decision.source.topic) else { return false }
-            if wholeTopics { return true }
-            guard inRange(decision.source) else { return false }
-            guard window else { return true }
-            if outsideWindow.contains(decision.source) { return false }
-            switch inputs[decision.source] {
-            case .step?: return true
-            case .supplement?: return inWindow.contains(decision.dossierId)
-            case nil:
-                return (settings.from.map { decision.decidedAt >= $0 } ?? true)
-                    && (settings.to.map { decision.decidedAt < $0 } ?? true)
-            }
-        }
-        var scoped: [StoredDecision] = []
-        scoped.reserveCapacity(decisions.count)
-        var citing: [Source: Int] = [:]
-        citing.reserveCapacity(decisions.count)
-        var byIdentity: [Identity: StoredDecision] = [:]
-        byIdentity.reserveCapacity(decisions.count)
-        for decision in decisions {
-            byIdentity[decision.identity] = decision
-            guard inScope(decision) else { continue }
-            scoped.append(decision)
-            citing[decision.source, default: 0] += 1
-        }
-        report.decisions = scoped.count
-
-        // Every step on the topic has its decision (unless withdrawn first, or a republished copy of a decided one).
-        for (source, input) in inputs {
-            guard case .step(let step) = input else { continue }
-            let task = step.task
-            report.steps += 1
-            let identity = Identity(dossierId: task.dossier.id, step: task.step, round: task.round)
-            if byIdentity[identity] == nil, !withdrawn.contains(task.dossier.id) {
-                report.findings.append(AuditFinding(
-                    kind: .missingDecision, dossierId: task.dossier.id, step: task.step, round: task.round,
-                    department: task.department, topic: source.topic, partition: Int(source.partition),
-                    offset: source.offset, detail: "no decision row for this dossier step"))
-            }
-        }
-
-        // Duplicates: several decisions citing one source message.
-        var bySource: [Source: [StoredDecision]] = [:]
-        for decision in scoped where citing[decision.source, default: 0] > 1 {
-            bySource[decision.source, default: []].append(decision)
-        }
-        for (source, rows) in bySource {
-            for row in rows.dropFirst() {
-                report.findings.append(AuditFinding(
-                    kind: .duplicate, dossierId: row.dossierId, step: row.step, round: row.round,
-                    department: row.department, topic: source.topic, partition: Int(source.partition),
-                    offset: source.offset,
-                    detail: "\(rows.count) decisions cite this message: \(rows.map(\.identity.text).joined(separator: ", "))"))
-            }
-        }
-
-        // Re-derive and compare.
-        phase("scope")
-        var dossiers = DossierHistory(inputs: inputs)
-        for decision in scoped {
-            try compare(decision, inputs: inputs, dossiers: &dossiers, history: history, report: &report)
-        }
-        phase("compare")
-        report.findings.append(contentsOf: try missedDeadlines(Set(scoped.map(\.dossierId)), connection))
+        phase("read and compare")
+        let index = try loading.wait()
+        var streamed = read
+        try finish(&streamed, index: index, report: &report)
+        phase("the rest (supplements, duplicates, missing)")
+        report.findings.append(contentsOf: try missedDeadlines(index.dossiers(scoped: streamed.scoped), connection))
         phase("deadlines")
         // In topic order, then by kind: the same report for the same inputs.
         report.findings.sort {
@@ -235,120 +158,267 @@ public struct AuditReplay: Sendable {
         return report
     }
 
-    private func compare(
-        _ decision: StoredDecision, inputs: [Source: Input], dossiers: inout DossierHistory,
-        history: DelegationHistory, report: inout AuditReport
-    ) throws {
-        func finding(_ kind: AuditFinding.Kind, field: String? = nil, stored: String? = nil, rederived: String? = nil,
-                     detail: String? = nil) -> AuditFinding {
-            AuditFinding(
-                kind: kind, dossierId: decision.dossierId, step: decision.step, round: decision.round,
-                department: decision.department, topic: decision.source.topic,
-                partition: Int(decision.source.partition), offset: decision.source.offset, field: field,
-                stored: stored, rederived: rederived, detail: detail)
+    /// What the stream left for the end.
+    struct Streamed {
+        /// Per decision (index in ``ReplayIndex/decisions``): whether it is in scope (compared in the stream, or
+        /// decided at the end); decisions dealt with in the stream are marked `handled`.
+        var scoped: [Bool]
+        var handled: [Bool]
+        /// Messages needed at the end: supplements, the steps they supplement, messages several decisions cite.
+        var kept: [Source: Input] = [:]
+        /// Business time: steps received outside the window, and the dossiers with a step inside it.
+        var outside = Set<Source>()
+        var windowDossiers = Set<String>()
+        /// Steps whose decision does not cite them: looked up by identity at the end.
+        var unmatched: [(identity: Identity, source: Source, department: String)] = []
+    }
+
+    /// What one chunk of messages gave.
+    struct Chunk: Sendable {
+        var findings: [AuditFinding] = []
+        var steps = 0
+        var compared = 0
+        var invalid = 0
+        var scoped: [Int32] = []
+        var skipped: [Int32] = []
+        var kept: [(Source, Input)] = []
+        var outside: [Source] = []
+        var windowDossiers: [String] = []
+        var unmatched: [(identity: Identity, source: Source, department: String)] = []
+        var failure: String?
+    }
+
+    /// Compares the decoded messages of a chunk with the decisions citing them.
+    func process(_ decoded: [Decoded], index: ReplayIndex) -> Chunk {
+        var out = Chunk()
+        var cursor = HistoryCursor(index.history)
+        let window = settings.from != nil || settings.to != nil
+        for item in decoded {
+            switch item {
+            case .invalid:
+                out.invalid += 1
+            case .outside(let source):
+                out.outside.append(source)
+                if let i = index.decision(at: source) { out.skipped.append(i) }
+            case .input(let source, .supplement(let supplement)):
+                out.kept.append((source, .supplement(supplement)))
+            case .input(let source, .step(let step)):
+                let task = step.task
+                out.steps += 1
+                if window { out.windowDossiers.append(task.dossier.id) }
+                if index.keeps(source, task) { out.kept.append((source, .step(step))) }
+                let identity = Identity(dossierId: task.dossier.id, step: task.step, round: task.round)
+                guard let i = index.decision(at: source) else {
+                    out.unmatched.append((identity, source, task.department))
+                    continue
+                }
+                out.scoped.append(i)
+                let decision = index.decisions[Int(i)]
+                guard decision.identity == identity else {
+                    out.findings.append(Self.finding(
+                        decision, .decisionWithoutMessage,
+                        detail: "the message at its source offset is dossier step \(identity.text)"))
+                    out.unmatched.append((identity, source, task.department))
+                    continue
+                }
+                do {
+                    if try rederive(decision, task.dossier, index: index, cursor: &cursor, findings: &out.findings) {
+                        out.compared += 1
+                    }
+                } catch {
+                    out.failure = "\(decision.identity.text): \(error)"
+                    return out
+                }
+            }
         }
-        guard let input = inputs[decision.source] else {
-            let range = report.ranges.first {
-                $0.topic == decision.source.topic && $0.partition == Int(decision.source.partition)
+        return out
+    }
+
+    /// The decisions the stream did not settle: those citing a supplement, a message that is not there (or not a
+    /// step), a message another decision cited first; duplicates; steps with no decision.
+    private func finish(_ streamed: inout Streamed, index: ReplayIndex, report: inout AuditReport) throws {
+        let window = settings.from != nil || settings.to != nil
+        let inputs = streamed.kept
+        func inScope(_ decision: StoredDecision) -> Bool {
+            guard window else { return true }
+            if streamed.outside.contains(decision.source) { return false }
+            switch inputs[decision.source] {
+            case .step?: return true
+            case .supplement?: return streamed.windowDossiers.contains(decision.dossierId)
+            case nil:
+                return (settings.from.map { decision.decidedAt >= $0 } ?? true)
+                    && (settings.to.map { decision.decidedAt < $0 } ?? true)
             }
-            let gone = range.map { decision.source.offset < $0.start } ?? false
-            report.findings.append(finding(
-                .decisionWithoutMessage,
-                detail: gone
-                    ? "its message is no longer on the topic (before the low watermark: retention)"
-                    : "no MotCua message at its source offset"))
-            return
         }
-        let dossier: Dossier
-        switch input {
-        case .step(let step):
-            let task = step.task
-            guard task.dossier.id == decision.dossierId, task.step == decision.step, task.round == decision.round else {
-                report.findings.append(finding(
-                    .decisionWithoutMessage,
-                    detail: "the message at its source offset is dossier step \(task.dossier.id)/\(task.step)/\(task.round)"))
-                return
+        var left: [Int32] = []
+        for i in index.placed where !streamed.handled[Int(i)] { left.append(i) }
+        left.append(contentsOf: index.extras)
+        left.sort()
+        var remaining: [StoredDecision] = []
+        for i in left where inScope(index.decisions[Int(i)]) {
+            streamed.scoped[Int(i)] = true
+            remaining.append(index.decisions[Int(i)])
+        }
+        report.decisions = streamed.scoped.lazy.filter { $0 }.count
+
+        // Duplicates: several decisions in scope citing one source message.
+        if !index.shared.isEmpty {
+            var bySource: [Source: [Int32]] = [:]
+            for i in index.placed + index.extras where streamed.scoped[Int(i)] {
+                let source = index.decisions[Int(i)].source
+                if index.shared.contains(source) { bySource[source, default: []].append(i) }
             }
-            dossier = task.dossier
-        case .supplement(let supplement):
-            guard supplement.dossierId == decision.dossierId, supplement.step == decision.step else {
-                report.findings.append(finding(
-                    .decisionWithoutMessage, detail: "the supplement at its source offset is another dossier's"))
-                return
+            for (source, indices) in bySource where indices.count > 1 {
+                let rows = indices.sorted().map { index.decisions[Int($0)] }
+                for row in rows.dropFirst() {
+                    report.findings.append(AuditFinding(
+                        kind: .duplicate, dossierId: row.dossierId, step: row.step, round: row.round,
+                        department: row.department, topic: source.topic, partition: Int(source.partition),
+                        offset: source.offset,
+                        detail: "\(rows.count) decisions cite this message: \(rows.map(\.identity.text).joined(separator: ", "))"))
+                }
             }
-            guard let supplemented = dossiers.dossier(at: decision.source) else {
-                report.notRederived += 1
-                return
-            }
-            dossier = supplemented
         }
 
-        // Re-derive with exactly what the decision recorded: its rule version and its delegation snapshot.
-        guard let ruleSet = try history.ruleSet(decision.ruleVersion) else {
-            report.findings.append(finding(
-                .differs, field: "rule_version", stored: decision.ruleVersion,
+        // Every step on the topic has its decision (unless withdrawn first, or a republished copy of a decided one).
+        if !streamed.unmatched.isEmpty {
+            let identities = Set(index.decisions.lazy.map(\.identity))
+            for (identity, source, department) in streamed.unmatched
+            where !identities.contains(identity) && !index.withdrawn.contains(identity.dossierId) {
+                report.findings.append(AuditFinding(
+                    kind: .missingDecision, dossierId: identity.dossierId, step: identity.step, round: identity.round,
+                    department: department, topic: source.topic, partition: Int(source.partition),
+                    offset: source.offset, detail: "no decision row for this dossier step"))
+            }
+        }
+
+        // The rest, each from the message it cites.
+        let dossiers = DossierHistory(inputs: inputs)
+        var cursor = HistoryCursor(index.history)
+        for decision in remaining {
+            guard let input = inputs[decision.source] else {
+                let range = report.ranges.first {
+                    $0.topic == decision.source.topic && $0.partition == Int(decision.source.partition)
+                }
+                let gone = range.map { decision.source.offset < $0.start } ?? false
+                report.findings.append(Self.finding(
+                    decision, .decisionWithoutMessage,
+                    detail: gone
+                        ? "its message is no longer on the topic (before the low watermark: retention)"
+                        : "no MotCua message at its source offset"))
+                continue
+            }
+            let dossier: Dossier
+            switch input {
+            case .step(let step):
+                let task = step.task
+                guard task.dossier.id == decision.dossierId, task.step == decision.step, task.round == decision.round
+                else {
+                    report.findings.append(Self.finding(
+                        decision, .decisionWithoutMessage,
+                        detail: "the message at its source offset is dossier step \(task.dossier.id)/\(task.step)/\(task.round)"))
+                    continue
+                }
+                dossier = task.dossier
+            case .supplement(let supplement):
+                guard supplement.dossierId == decision.dossierId, supplement.step == decision.step else {
+                    report.findings.append(Self.finding(
+                        decision, .decisionWithoutMessage, detail: "the supplement at its source offset is another dossier's"))
+                    continue
+                }
+                guard let supplemented = dossiers.dossier(at: decision.source) else {
+                    report.notRederived += 1
+                    continue
+                }
+                dossier = supplemented
+            }
+            if try rederive(decision, dossier, index: index, cursor: &cursor, findings: &report.findings) {
+                report.compared += 1
+            }
+        }
+    }
+
+    static func finding(
+        _ decision: StoredDecision, _ kind: AuditFinding.Kind, field: String? = nil, stored: String? = nil,
+        rederived: String? = nil, detail: String? = nil
+    ) -> AuditFinding {
+        AuditFinding(
+            kind: kind, dossierId: decision.dossierId, step: decision.step, round: decision.round,
+            department: decision.department, topic: decision.source.topic, partition: Int(decision.source.partition),
+            offset: decision.source.offset, field: field, stored: stored, rederived: rederived, detail: detail)
+    }
+
+    /// Re-derives a decision from the dossier it was made on, with exactly what it recorded (its rule version and
+    /// delegation snapshot), and appends what differs. Returns whether it was compared.
+    func rederive(
+        _ decision: StoredDecision, _ dossier: Dossier, index: ReplayIndex, cursor: inout HistoryCursor,
+        findings: inout [AuditFinding]
+    ) throws -> Bool {
+        guard let ruleSet = try cursor.ruleSet(decision.ruleVersion) else {
+            findings.append(Self.finding(
+                decision, .differs, field: "rule_version", stored: decision.ruleVersion,
                 detail: "the rule version is not in rule_versions"))
-            return
+            return false
         }
         let decisionBundle: AuthorityBundle
         do {
-            decisionBundle = try history.bundle(at: decision.decidedAt, snapshot: decision.delegationVersion)
+            decisionBundle = try cursor.bundle(at: decision.decidedAt, snapshot: decision.delegationVersion)
         } catch let failure as Failure {
-            report.findings.append(finding(.differs, field: "delegation_version", stored: decision.delegationVersion,
-                                           detail: failure.description))
-            return
+            findings.append(Self.finding(
+                decision, .differs, field: "delegation_version", stored: decision.delegationVersion,
+                detail: failure.description))
+            return false
         }
-        let checks = history.checks(decision.department)
+        let checks = index.checks(decision.department)
         let rederived = Decider.decide(
             dossier, department: decision.department, bundle: decisionBundle, ruleSet: ruleSet, checks: checks,
             at: decision.decidedAt)
-        report.compared += 1
         if decision.outcome != rederived.outcome.rawValue {
-            report.findings.append(finding(
-                .differs, field: "outcome", stored: decision.outcome, rederived: rederived.outcome.rawValue))
+            findings.append(Self.finding(
+                decision, .differs, field: "outcome", stored: decision.outcome, rederived: rederived.outcome.rawValue))
         }
         if decision.ruleId != rederived.evaluation.ruleId {
-            report.findings.append(finding(
-                .differs, field: "rule", stored: decision.ruleId ?? "—", rederived: rederived.evaluation.ruleId ?? "—"))
+            findings.append(Self.finding(
+                decision, .differs, field: "rule", stored: decision.ruleId ?? "—",
+                rederived: rederived.evaluation.ruleId ?? "—"))
         }
         if decision.delegationId != rederived.evaluation.delegationId {
-            report.findings.append(finding(
-                .differs, field: "delegation", stored: decision.delegationId ?? "—",
+            findings.append(Self.finding(
+                decision, .differs, field: "delegation", stored: decision.delegationId ?? "—",
                 rederived: rederived.evaluation.delegationId ?? "—"))
         }
 
         // Was the delegation valid when the decision was made, and when it was signed (what is known now)?
-        if let id = decision.delegationId, decision.outcome != "escalate" {
-            let current = history.latest[id: id]
-            for (what, instant) in [("decided", decision.decidedAt), ("signed", decision.signedAt)] {
-                guard let instant else { continue }
-                if let current, let problem = current.status(at: instant) {
-                    report.findings.append(finding(
-                        .delegationNotValid, field: "delegation", stored: id, rederived: problem.rawValue,
-                        detail: "\(what) at \(ISO8601Instant.format(instant)) while delegation \(id) was \(problem.rawValue)"))
-                    break
-                }
+        if let id = decision.delegationId, decision.outcome != "escalate", let current = index.history.latest[id: id] {
+            if let problem = current.status(at: decision.decidedAt) {
+                findings.append(Self.finding(
+                    decision, .delegationNotValid, field: "delegation", stored: id, rederived: problem.rawValue,
+                    detail: "decided at \(ISO8601Instant.format(decision.decidedAt)) while delegation \(id) was \(problem.rawValue)"))
+            } else if let signed = decision.signedAt, let problem = current.status(at: signed) {
+                findings.append(Self.finding(
+                    decision, .delegationNotValid, field: "delegation", stored: id, rederived: problem.rawValue,
+                    detail: "signed at \(ISO8601Instant.format(signed)) while delegation \(id) was \(problem.rawValue)"))
             }
         }
         if let signed = decision.signedOutcome, signed != decision.outcome {
-            report.findings.append(finding(
-                .signatureOverride, field: "outcome", stored: decision.outcome, rederived: signed,
+            findings.append(Self.finding(
+                decision, .signatureOverride, field: "outcome", stored: decision.outcome, rederived: signed,
                 detail: "an official signed '\(signed)' where the rules prepared '\(decision.outcome)'"))
         }
-        if let whatIf = settings.whatIf {
-            guard let otherRules = whatIf.ruleSets[decision.department] else { return }
+        if let whatIf = settings.whatIf, let otherRules = whatIf.ruleSets[decision.department] {
             let other = Decider.decide(
                 dossier, department: decision.department,
                 bundle: whatIf.delegations.map { bundle.replacingDelegations($0) } ?? decisionBundle,
                 ruleSet: otherRules,
                 checks: checks, at: decision.decidedAt)
             if other.outcome != rederived.outcome || other.evaluation.ruleId != rederived.evaluation.ruleId {
-                report.findings.append(finding(
-                    .wouldChange, field: other.outcome != rederived.outcome ? "outcome" : "rule",
+                findings.append(Self.finding(
+                    decision, .wouldChange, field: other.outcome != rederived.outcome ? "outcome" : "rule",
                     stored: "\(rederived.outcome.rawValue) (\(rederived.evaluation.ruleId ?? "—"))",
                     rederived: "\(other.outcome.rawValue) (\(other.evaluation.ruleId ?? "—"))"))
             }
         }
+        return true
     }
 
     // MARK: - Kafka
@@ -388,80 +458,95 @@ public struct AuditReplay: Sendable {
         return ranges.filter { $0.value.end > $0.value.start }
     }
 
-    /// Reads every range to its end with an assigned (never subscribed, never committing) consumer.
-    func read(
-        _ ranges: [TopicPartition: (start: Int64, end: Int64)], report: inout AuditReport, progress: Progress?
-    ) throws -> (inputs: [Source: Input], outsideWindow: Set<Source>) {
-        guard !ranges.isEmpty else { return ([:], []) }
-        var configuration = KafkaConsumerConfiguration(client: kafka, groupID: nil)
-        configuration.autoCommit = false
-        let consumer = try KafkaConsumer(configuration: configuration, logger: logger)
-        defer { consumer.close() }
-        try consumer.assign(ranges.mapValues { KafkaOffset($0.start) })
-        let total = ranges.values.reduce(0) { $0 + Int($1.end - $1.start) }
-        var remaining = Set(ranges.keys)
-        // This thread polls (librdkafka); chunks of messages are decoded meanwhile on the other cores.
-        let from = settings.from
-        let to = settings.to
-        let decoding = DispatchQueue(label: "motcua.audit.decode", attributes: .concurrent)
-        let decoded = DispatchGroup()
-        let results = Mutex<[[Decoded]]>([])
-        var chunk: [Pending] = []
-        func dispatch() {
-            guard !chunk.isEmpty else { return }
-            let work = chunk
-            chunk = []
-            decoded.enter()
-            decoding.async {
-                let out = Self.decode(work, from: from, to: to)
-                results.withLock { $0.append(out) }
-                decoded.leave()
-            }
-        }
+    /// Reads every range to its end with an assigned (never subscribed, never committing) consumer; the messages
+    /// are decoded and compared with their decisions on the other cores meanwhile.
+    func readAndCompare(
+        _ ranges: [TopicPartition: (start: Int64, end: Int64)], loading: Loading<ReplayIndex>,
+        report: inout AuditReport, progress: Progress?
+    ) throws -> Streamed {
+        let chunks = Mutex<[Chunk]>([])
+        let pending = DispatchGroup()
         var read = 0
-        var idle = ContinuousClock.now
-        while !remaining.isEmpty {
-            let batch = try consumer.pollBatch(maxMessages: settings.batchSize, timeout: .milliseconds(200))
-            if batch.isEmpty {
-                guard ContinuousClock.now - idle < .seconds(30) else {
-                    decoded.wait()
-                    throw Failure("no messages for 30 s while \(remaining.sorted { $0.description < $1.description }.map(\.description).joined(separator: ", ")) had more to read: is the broker up?")
+        if !ranges.isEmpty {
+            var configuration = KafkaConsumerConfiguration(client: kafka, groupID: nil)
+            configuration.autoCommit = false
+            let consumer = try KafkaConsumer(configuration: configuration, logger: logger)
+            defer { consumer.close() }
+            try consumer.assign(ranges.mapValues { KafkaOffset($0.start) })
+            let total = ranges.values.reduce(0) { $0 + Int($1.end - $1.start) }
+            var remaining = Set(ranges.keys)
+            let from = settings.from
+            let to = settings.to
+            let workers = DispatchQueue(label: "motcua.audit.compare", attributes: .concurrent)
+            var chunk: [Pending] = []
+            func dispatch() {
+                guard !chunk.isEmpty else { return }
+                let work = chunk
+                chunk = []
+                pending.enter()
+                workers.async {
+                    // Decoding needs nothing from PostgreSQL; comparing waits for the decisions (loaded by then,
+                    // except for the first chunks of a short replay).
+                    let decoded = Self.decode(work, from: from, to: to)
+                    let result = (try? loading.wait()).map { self.process(decoded, index: $0) } ?? Chunk()
+                    chunks.withLock { $0.append(result) }
+                    pending.leave()
                 }
-                continue
             }
-            idle = ContinuousClock.now
-            for message in batch {
-                let partition = message.topicPartition
-                guard let range = ranges[partition], message.offset < range.end else {
-                    remaining.remove(partition)
+            var idle = ContinuousClock.now
+            while !remaining.isEmpty {
+                let batch = try consumer.pollBatch(maxMessages: settings.batchSize, timeout: .milliseconds(200))
+                if batch.isEmpty {
+                    guard ContinuousClock.now - idle < .seconds(30) else {
+                        pending.wait()
+                        throw Failure("no messages for 30 s while \(remaining.sorted { $0.description < $1.description }.map(\.description).joined(separator: ", ")) had more to read: is the broker up?")
+                    }
                     continue
                 }
-                if message.offset + 1 >= range.end { remaining.remove(partition) }
-                read += 1
-                let source = Source(topic: message.topic, partition: message.partition, offset: message.offset)
-                switch message.header("ce_type") ?? MessageType.step {
-                case MessageType.step: chunk.append(Pending(source: source, supplement: false, value: message.value))
-                case MessageType.supplement: chunk.append(Pending(source: source, supplement: true, value: message.value))
-                default: continue
+                idle = ContinuousClock.now
+                for message in batch {
+                    let partition = message.topicPartition
+                    guard let range = ranges[partition], message.offset < range.end else {
+                        remaining.remove(partition)
+                        continue
+                    }
+                    if message.offset + 1 >= range.end { remaining.remove(partition) }
+                    read += 1
+                    let source = Source(topic: message.topic, partition: message.partition, offset: message.offset)
+                    switch message.header("ce_type") ?? MessageType.step {
+                    case MessageType.step: chunk.append(Pending(source: source, supplement: false, value: message.value))
+                    case MessageType.supplement: chunk.append(Pending(source: source, supplement: true, value: message.value))
+                    default: continue
+                    }
                 }
+                if chunk.count >= 1_000 { dispatch() }
+                progress?(read, total)
             }
-            if chunk.count >= 2_000 { dispatch() }
-            progress?(read, total)
+            dispatch()
         }
-        dispatch()
-        decoded.wait()
+        pending.wait()
         report.messages = read
-        var inputs: [Source: Input] = [:]
-        inputs.reserveCapacity(read)
-        var outsideWindow = Set<Source>()
-        for decoded in results.withLock({ $0 }).joined() {
-            switch decoded {
-            case .input(let source, let input): inputs[source] = input
-            case .outside(let source): outsideWindow.insert(source)
-            case .invalid: report.invalidMessages += 1
+        let index = try loading.wait()
+        var streamed = Streamed(
+            scoped: Array(repeating: false, count: index.decisions.count),
+            handled: Array(repeating: false, count: index.decisions.count))
+        for chunk in chunks.withLock({ $0 }) {
+            if let failure = chunk.failure { throw Failure("re-deriving \(failure)") }
+            report.findings.append(contentsOf: chunk.findings)
+            report.steps += chunk.steps
+            report.compared += chunk.compared
+            report.invalidMessages += chunk.invalid
+            for i in chunk.scoped {
+                streamed.scoped[Int(i)] = true
+                streamed.handled[Int(i)] = true
             }
+            for i in chunk.skipped { streamed.handled[Int(i)] = true }
+            for (source, input) in chunk.kept { streamed.kept[source] = input }
+            streamed.outside.formUnion(chunk.outside)
+            streamed.windowDossiers.formUnion(chunk.windowDossiers)
+            streamed.unmatched.append(contentsOf: chunk.unmatched)
         }
-        return (inputs, outsideWindow)
+        return streamed
     }
 
     struct Pending: Sendable {
@@ -508,28 +593,33 @@ public struct AuditReplay: Sendable {
 
     func loadDecisions(_ connection: PostgresConnection) throws -> [StoredDecision] {
         let topics = settings.departments.map(Topics.department)
-        return try connection.query(
+        let rows = try connection.query(
             """
             SELECT dossier_id, step, round, department, outcome, rule_id, rule_version, delegation_id,
                    delegation_version, decided_at, source_topic, source_partition, source_offset, signed_outcome, signed_at
             FROM decisions WHERE source_topic = ANY($1::text[])
-            """, [topics]
-        ).map { row in
-            StoredDecision(
-                dossierId: try row.decode(String.self, "dossier_id"), step: try row.decode(Int.self, "step"),
-                round: try row.decode(Int.self, "round"), department: try row.decode(String.self, "department"),
-                outcome: try row.decode(String.self, "outcome"), ruleId: try row.decodeIfPresent(String.self, "rule_id"),
-                ruleVersion: try row.decode(String.self, "rule_version"),
-                delegationId: try row.decodeIfPresent(String.self, "delegation_id"),
-                delegationVersion: try row.decodeIfPresent(String.self, "delegation_version"),
-                decidedAt: try row.decode(Date.self, "decided_at"),
+            """, [topics])
+        // By position, and the columns that repeat from row to row (department, outcome, versions, topic, …) made
+        // into a String only when their bytes change.
+        var department = RepeatedText(), outcome = RepeatedText(), ruleId = RepeatedText()
+        var ruleVersion = RepeatedText(), delegationId = RepeatedText(), delegationVersion = RepeatedText()
+        var topic = RepeatedText(), signedOutcome = RepeatedText()
+        var decisions: [StoredDecision] = []
+        decisions.reserveCapacity(rows.count)
+        for row in rows {
+            decisions.append(StoredDecision(
+                dossierId: try row.decode(String.self, at: 0), step: try row.decode(Int.self, at: 1),
+                round: try row.decode(Int.self, at: 2), department: try department.required(row, 3),
+                outcome: try outcome.required(row, 4), ruleId: try ruleId.optional(row, 5),
+                ruleVersion: try ruleVersion.required(row, 6), delegationId: try delegationId.optional(row, 7),
+                delegationVersion: try delegationVersion.optional(row, 8), decidedAt: try row.decode(Date.self, at: 9),
                 source: Source(
-                    topic: try row.decode(String.self, "source_topic"),
-                    partition: Int32(try row.decode(Int.self, "source_partition")),
-                    offset: try row.decode(Int64.self, "source_offset")),
-                signedOutcome: try row.decodeIfPresent(String.self, "signed_outcome"),
-                signedAt: try row.decodeIfPresent(Date.self, "signed_at"))
+                    topic: try topic.required(row, 10), partition: Int32(try row.decode(Int.self, at: 11)),
+                    offset: try row.decode(Int64.self, at: 12)),
+                signedOutcome: try signedOutcome.optional(row, 13),
+                signedAt: try row.decodeIfPresent(Date.self, at: 14)))
         }
+        return decisions
     }
 
     /// Steps of the dossiers in scope decided late or still open past their due date (from the coordinator).
@@ -592,21 +682,185 @@ struct DossierHistory {
     }
 }
 
+/// A value one thread loads and others wait for.
+final class Loading<Value: Sendable>: Sendable {
+    private let value = Mutex<Result<Value, any Error>?>(nil)
+    private let done = DispatchGroup()
+
+    init() { done.enter() }
+
+    func set(_ result: Result<Value, any Error>) {
+        value.withLock { $0 = result }
+        done.leave()
+    }
+
+    func wait() throws -> Value {
+        done.wait()
+        return try value.withLock { $0! }.get()
+    }
+}
+
+/// The decisions a replay compares, found by the message they cite, and what re-deriving them needs. Immutable
+/// once loaded: the threads comparing chunks of messages share it.
+final class ReplayIndex: Sendable {
+    let decisions: [AuditReplay.StoredDecision]
+    /// Per partition read: for each offset of its range, the first decision citing it (-1: none).
+    private let slots: [TopicPartition: (start: Int64, first: [Int32])]
+    /// Decisions citing an offset in the ranges read, first per offset; and those citing one another decision
+    /// cited first.
+    let placed: [Int32]
+    let extras: [Int32]
+    /// Sources several decisions cite: their messages are kept for the end.
+    let shared: Set<AuditReplay.Source>
+    /// Dossier steps decided again in later rounds, after supplements: their step messages are kept for the end.
+    private let supplemented: Set<StepKey>
+    let withdrawn: Set<String>
+    let history: DelegationHistory
+    private let departmentChecks: [String: DepartmentChecks]
+
+    private struct StepKey: Hashable {
+        var dossierId: String
+        var step: Int
+    }
+
+    init(
+        replay: AuditReplay, ranges: [TopicPartition: (start: Int64, end: Int64)], connection: PostgresConnection
+    ) throws {
+        decisions = try replay.loadDecisions(connection)
+        withdrawn = Set(try connection.query("SELECT dossier_id FROM withdrawals").map {
+            try $0.decode(String.self, at: 0)
+        })
+        history = try DelegationHistory(bundle: replay.bundle, connection: connection)
+        var partitions: [TopicPartition: Int] = [:]
+        var starts: [Int64] = []
+        var firsts: [[Int32]] = []
+        for (partition, range) in ranges {
+            partitions[partition] = firsts.count
+            starts.append(range.start)
+            firsts.append(Array(repeating: -1, count: Int(range.end - range.start)))
+        }
+        var placed: [Int32] = []
+        placed.reserveCapacity(decisions.count)
+        var extras: [Int32] = []
+        var shared = Set<AuditReplay.Source>()
+        var supplemented = Set<StepKey>()
+        var departments = Set<String>()
+        for (i, decision) in decisions.enumerated() {
+            departments.insert(decision.department)
+            if decision.round > 0 { supplemented.insert(StepKey(dossierId: decision.dossierId, step: decision.step)) }
+            guard let p = partitions[TopicPartition(decision.source.topic, decision.source.partition)] else { continue }
+            let k = decision.source.offset - starts[p]
+            guard k >= 0, k < firsts[p].count else { continue }  // outside the ranges read: not in scope
+            if firsts[p][Int(k)] < 0 {
+                firsts[p][Int(k)] = Int32(i)
+                placed.append(Int32(i))
+            } else {
+                extras.append(Int32(i))
+                shared.insert(decision.source)
+            }
+        }
+        slots = partitions.mapValues { (starts[$0], firsts[$0]) }
+        self.placed = placed
+        self.extras = extras
+        self.shared = shared
+        self.supplemented = supplemented
+        departmentChecks = Dictionary(uniqueKeysWithValues: departments.map { ($0, DepartmentChecks.builtIn(for: $0)) })
+    }
+
+    /// The first decision citing the message at `source`.
+    func decision(at source: AuditReplay.Source) -> Int32? {
+        guard let slots = slots[TopicPartition(source.topic, source.partition)] else { return nil }
+        let k = source.offset - slots.start
+        guard k >= 0, k < slots.first.count else { return nil }
+        let i = slots.first[Int(k)]
+        return i >= 0 ? i : nil
+    }
+
+    /// Whether the step message at `source` is needed again at the end.
+    func keeps(_ source: AuditReplay.Source, _ task: StepTask) -> Bool {
+        if !shared.isEmpty, shared.contains(source) { return true }
+        return !supplemented.isEmpty && task.round == 0
+            && supplemented.contains(StepKey(dossierId: task.dossier.id, step: task.step))
+    }
+
+    /// A department's own checks, made once.
+    func checks(_ department: String) -> DepartmentChecks {
+        departmentChecks[department] ?? DepartmentChecks.builtIn(for: department)
+    }
+
+    /// The dossiers of the decisions in scope.
+    func dossiers(scoped: [Bool]) -> Set<String> {
+        var out = Set<String>()
+        for (i, decision) in decisions.enumerated() where scoped[i] { out.insert(decision.dossierId) }
+        return out
+    }
+}
+
+/// A text column that mostly repeats from row to row: the previous row's String is reused while the bytes match.
+struct RepeatedText {
+    private var last: String?
+    private var bytes: [UInt8] = []
+
+    mutating func optional(_ row: PostgresRow, _ position: Int) throws -> String? {
+        try row.withText(at: position) { text -> String? in
+            guard let text else { return nil }
+            if let last, bytes.count == text.count,
+                text.isEmpty || bytes.withUnsafeBytes({ memcmp($0.baseAddress!, text.baseAddress!, text.count) == 0 })
+            {
+                return last
+            }
+            let made = String(decoding: text, as: UTF8.self)
+            last = made
+            bytes = Array(text)
+            return made
+        }
+    }
+
+    mutating func required(_ row: PostgresRow, _ position: Int) throws -> String {
+        guard let text = try optional(row, position) else {
+            throw AuditReplay.Failure("decisions column \(position) is NULL")
+        }
+        return text
+    }
+}
+
+/// A comparing thread's view of the ``DelegationHistory``: consecutive decisions mostly share their rule version and
+/// delegation snapshot, so the last ones are at hand without a lock.
+struct HistoryCursor {
+    let history: DelegationHistory
+    private var lastRuleSet: RuleSet?
+    private var lastBundle: (key: DelegationHistory.BundleKey, bundle: AuthorityBundle)?
+
+    init(_ history: DelegationHistory) { self.history = history }
+
+    mutating func ruleSet(_ version: String) throws -> RuleSet? {
+        if let last = lastRuleSet, last.version == version { return last }
+        let found = try history.ruleSet(version)
+        lastRuleSet = found
+        return found
+    }
+
+    mutating func bundle(at instant: Date, snapshot version: String?) throws -> AuthorityBundle {
+        let key = history.key(at: instant, snapshot: version)
+        if let last = lastBundle, last.key == key { return last.bundle }
+        let found = try history.bundle(key)
+        lastBundle = (key, found)
+        return found
+    }
+}
+
 /// Rule versions and delegation records as PostgreSQL recorded them, and the delegation registry as of an instant.
-final class DelegationHistory {
+/// Shared by the comparing threads: what it compiles is cached under a lock.
+final class DelegationHistory: Sendable {
     let bundle: AuthorityBundle
     let changes: [DelegationChanges.Change]
     /// Files with every recorded change: what is known now.
     let latest: DelegationRegistry
     private let ruleTexts: [String: String]
     private let snapshots: [String: String]
-    private var ruleSets: [String: RuleSet] = [:]
     private let byEffectiveInstant: [DelegationChanges.Change]
-    private var bundles: [BundleKey: AuthorityBundle] = [:]
-    private var departmentChecks: [String: DepartmentChecks] = [:]
-    /// Consecutive decisions mostly share their rule version and delegation snapshot.
-    private var lastRuleSet: RuleSet?
-    private var lastBundle: (key: BundleKey, bundle: AuthorityBundle)?
+    private let ruleSets = Mutex<[String: RuleSet]>([:])
+    private let bundles = Mutex<[BundleKey: AuthorityBundle]>([:])
 
     init(bundle: AuthorityBundle, connection: PostgresConnection) throws {
         self.bundle = bundle
@@ -623,57 +877,48 @@ final class DelegationHistory {
 
     /// The rule set of a recorded version, compiled once.
     func ruleSet(_ version: String) throws -> RuleSet? {
-        if let last = lastRuleSet, last.version == version { return last }
-        if let known = ruleSets[version] {
-            lastRuleSet = known
-            return known
+        try ruleSets.withLock { compiled -> RuleSet? in
+            if let known = compiled[version] { return known }
+            guard let text = ruleTexts[version] else { return nil }
+            let made = try RuleSet(canonicalText: text)
+            compiled[version] = made
+            return made
         }
-        guard let text = ruleTexts[version] else { return nil }
-        let compiled = try RuleSet(canonicalText: text)
-        ruleSets[version] = compiled
-        return compiled
     }
 
-    private struct BundleKey: Hashable {
+    struct BundleKey: Hashable, Sendable {
         /// How many changes (in order of their effective instants) had taken effect.
         var changes: Int
         var snapshot: String?
     }
 
-    /// The bundle a worker had at `instant` (files + changes effective by then), with the decision's recorded
-    /// delegation snapshot in place of the record of the same id. Cached: a replay meets a handful of them.
-    func bundle(at instant: Date, snapshot version: String?) throws -> AuthorityBundle {
+    func key(at instant: Date, snapshot version: String?) -> BundleKey {
         var effective = 0
         while effective < byEffectiveInstant.count, byEffectiveInstant[effective].effectiveAt <= instant { effective += 1 }
-        let key = BundleKey(changes: effective, snapshot: version)
-        if let last = lastBundle, last.key == key { return last.bundle }
-        if let known = bundles[key] {
-            lastBundle = (key, known)
-            return known
-        }
-        let applied = byEffectiveInstant.prefix(effective).sorted { $0.seq < $1.seq }
-        var records = try DelegationChanges.overlay(bundle.delegations.records, Array(applied))
-        if let version {
-            guard let json = snapshots[version] else {
-                throw AuditReplay.Failure("delegation version \(version) is not in delegation_versions")
-            }
-            let snapshot = try Delegation(snapshotJSON: json)
-            if let index = records.firstIndex(where: { $0.id == snapshot.id }) {
-                records[index] = snapshot
-            } else {
-                records.append(snapshot)
-            }
-        }
-        let made = bundle.replacingDelegations(DelegationRegistry(records: records))
-        bundles[key] = made
-        return made
+        return BundleKey(changes: effective, snapshot: version)
     }
 
-    /// A department's own checks, made once.
-    func checks(_ department: String) -> DepartmentChecks {
-        if let known = departmentChecks[department] { return known }
-        let made = DepartmentChecks.builtIn(for: department)
-        departmentChecks[department] = made
-        return made
+    /// The bundle a worker had at `instant` (files + changes effective by then), with the decision's recorded
+    /// delegation snapshot in place of the record of the same id. Cached: a replay meets a handful of them.
+    func bundle(_ key: BundleKey) throws -> AuthorityBundle {
+        try bundles.withLock { made -> AuthorityBundle in
+            if let known = made[key] { return known }
+            let applied = byEffectiveInstant.prefix(key.changes).sorted { $0.seq < $1.seq }
+            var records = try DelegationChanges.overlay(bundle.delegations.records, Array(applied))
+            if let version = key.snapshot {
+                guard let json = snapshots[version] else {
+                    throw AuditReplay.Failure("delegation version \(version) is not in delegation_versions")
+                }
+                let snapshot = try Delegation(snapshotJSON: json)
+                if let index = records.firstIndex(where: { $0.id == snapshot.id }) {
+                    records[index] = snapshot
+                } else {
+                    records.append(snapshot)
+                }
+            }
+            let bundle = bundle.replacingDelegations(DelegationRegistry(records: records))
+            made[key] = bundle
+            return bundle
+        }
     }
 }

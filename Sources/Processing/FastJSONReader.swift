@@ -464,7 +464,7 @@ struct JSONByteReader {
     mutating func facts() -> [String: FactValue]? {
         guard consume(UInt8(ascii: "{")) else { return nil }
         var facts: [String: FactValue] = [:]
-        facts.reserveCapacity(64)
+        facts.reserveCapacity(16)  // dossiers hold ~1–12 facts; 64 made a ~5 KB table per dossier
         if consume(UInt8(ascii: "}")) { return facts }
         while true {
             skipSpace()

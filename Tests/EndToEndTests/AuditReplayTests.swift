@@ -222,6 +222,65 @@ struct AuditReplayTests {
         #expect(altered.findings("missing-decision").first?["offset"] is Int)
         #expect(altered.findings("decision-without-message").isEmpty)
         #expect(altered.findings("duplicate").isEmpty)
+
+        // 6. Supplements: an applicant's supplement on the department topic (a document and a fact: a health
+        // certificate now 20 months old) makes the worker decide the step again as round 1, citing the supplement.
+        // The replay rebuilds each dossier as the supplement left it and re-derives those decisions too: exactly one
+        // more comparison each, no new difference.
+        let asked = Array(try database.connection.query(
+            """
+            SELECT dossier_id, step FROM decisions
+            WHERE dossier_id = ANY($1::text[]) AND round = 0 AND outcome = 'approve' ORDER BY dossier_id
+            """, [Array(mine.subtracting(victims))]
+        ).map { (try $0.decode(String.self, "dossier_id"), try $0.decode(Int.self, "step")) }.prefix(5))
+        try #require(asked.count == 5)
+        for (id, step) in asked {
+            let supplement = ApplicantSupplement(
+                commandId: UUID(), dossierId: id, step: step, documents: ["health-certificate"],
+                facts: ["healthCertificateAgeMonths": .integer(20)], at: Date())
+            try pipeline.producer.produce(KafkaOutgoingMessage(
+                topic: Self.topic, key: id, value: Array(try MessageCoding.encoder().encode(supplement)),
+                headers: [KafkaHeader("ce_type", MessageType.supplement)]))
+        }
+        try pipeline.producer.flush(timeout: .seconds(30))
+        let resumed = await eventually(timeout: .seconds(60)) {
+            try pipeline.count(
+                "SELECT count(*) FROM decisions WHERE dossier_id = ANY($1::text[]) AND round = 1", [asked.map(\.0)]
+            ) == asked.count
+        }
+        #expect(resumed, "\(pipeline.logs())")
+        let widened = try database.connection.query(
+            """
+            SELECT source_partition, max(source_offset) + 1 AS end FROM decisions
+            WHERE dossier_id = ANY($1::text[]) AND source_topic = $2 GROUP BY source_partition
+            """, [ids, Self.topic]
+        ).map { "\(try $0.decode(Int.self, "source_partition"))=\(starts[try $0.decode(Int.self, "source_partition")] ?? 0)-\(try $0.decode(Int64.self, "end"))" }
+        let supplemented = try await Self.replay([], database: database, offsets: widened)
+        #expect(supplemented.compared == altered.compared + asked.count, "\(supplemented.run)")
+        #expect(Set(supplemented.findings("differs").compactMap { $0["dossierId"] as? String })
+            == ["\(victims[0])", "\(victims[1])"])
+        #expect(supplemented.dossiers("missing-decision") == [victims[2]])
+
+        // 7. A second decision citing a message another already cites (here: a copy of one as round 9): reported
+        // as a duplicate, and as a decision whose message is another dossier step's.
+        let copied = try #require(mine.subtracting(victims).subtracting(asked.map(\.0)).subtracting(afterRevocation).sorted().first)
+        try database.connection.execute(
+            """
+            INSERT INTO decisions (dossier_id, step, round, department, procedure, outcome, review, rule_id, rule_version,
+                delegation_id, delegation_version, escalation_reason, forward_to, decided_at, source_topic,
+                source_partition, source_offset, explanation)
+            SELECT dossier_id, step, 9, department, procedure, outcome, review, rule_id, rule_version, delegation_id,
+                delegation_version, escalation_reason, forward_to, decided_at, source_topic, source_partition,
+                source_offset, explanation
+            FROM decisions WHERE dossier_id = $1 AND round = 0
+            """, [copied])
+        let doubled = try await Self.replay([], database: database, offsets: widened)
+        #expect(doubled.run.status == 1)
+        #expect(doubled.dossiers("duplicate") == [copied])
+        #expect(doubled.findings("duplicate").first?["round"] as? Int == 9)
+        #expect(doubled.dossiers("decision-without-message") == [copied])
+        #expect(doubled.findings("decision-without-message").first?["round"] as? Int == 9)
+        #expect(doubled.compared == supplemented.compared)
     }
 
     @Test("bad arguments exit 2 with what is wrong")
