@@ -44,8 +44,14 @@ public struct Catalogue: Sendable {
             return required.withUnsafeBufferPointer { required in
                 d.pointee.documents.withUnsafeBufferPointer { documents in
                     for r in first..<end {
-                        // The same bytes first (the usual case); `==` only for a document not found so.
+                        // The same representation first, then the same bytes (the usual cases); `==` only for a
+                        // document not found so.
                         var found = false
+                        for k in 0..<documents.count where RawStringTable.sameRepresentation(documents[k], required[r]) {
+                            found = true
+                            break
+                        }
+                        if found { continue }
                         for k in 0..<documents.count where RawStringTable.sameBytes(documents[k], required[r]) {
                             found = true
                             break

@@ -550,12 +550,20 @@ final class ConditionProgram: Sendable {
     ///
     /// Plain data (no reference counted): the program is alive for the whole evaluation that shares its facts.
     struct SharedFacts {
-        unowned(unsafe) let program: ConditionProgram
+        let programRef: Unmanaged<ConditionProgram>
         let facts: Facts
 
         init(program: ConditionProgram, facts: Facts) {
-            self.program = program
+            programRef = Unmanaged.passUnretained(program)
             self.facts = facts
+        }
+
+        var program: ConditionProgram { programRef.takeUnretainedValue() }
+
+        /// `program.slot(ofFactNamed:)` without a retain of the program.
+        @inline(__always)
+        func slot(ofFactNamed name: String) -> Int32 {
+            programRef._withUnsafeGuaranteedRef { $0.slot(ofFactNamed: name) }
         }
 
         /// Whether `program`'s slot `slot` was looked up in the dossier (`Loaded.notLookedUp` otherwise).
@@ -638,7 +646,7 @@ final class ConditionProgram: Sendable {
                     case Step.always:
                         why = 0
                     case Step.orderInt, Step.orderNumber, Step.boolean:
-                        let theirs = shared.program.slot(ofFactNamed: names[Int(s.pointee.slot)])
+                        let theirs = shared.slot(ofFactNamed: names[Int(s.pointee.slot)])
                         guard theirs >= 0 else { return nil }
                         let l = shared.facts.loaded[Int(theirs)]
                         switch s.pointee.op {
@@ -704,7 +712,7 @@ final class ConditionProgram: Sendable {
                     factNames.withUnsafeBufferPointer { names in
                         for slot in slots {
                             let s = Int(slot)
-                            let theirs = shared.program.slot(ofFactNamed: names[s])
+                            let theirs = shared.slot(ofFactNamed: names[s])
                             if theirs >= 0 && shared.loaded(theirs) {
                                 let value = shared.facts.loaded[Int(theirs)]
                                 if value.kind == 4 || value.kind == 5 {
@@ -827,7 +835,17 @@ final class ConditionProgram: Sendable {
     }
 
     /// The id of `s` among the strings slot `slot` is compared with, or -1 (not among them, or none are).
+    @inline(__always)
     func intern(_ s: String, _ slot: Int) -> Int64 {
+        // The usual case inline: a small ASCII string against a slot where its representation decides.
+        if internDefinitive.withUnsafeBufferPointer({ $0[slot] }) && RawStringTable.isSmallASCII(s) {
+            return Int64(internRepresentations.find(s, key: Int32(slot)))
+        }
+        return internSlowly(s, slot)
+    }
+
+    @inline(never)
+    private func internSlowly(_ s: String, _ slot: Int) -> Int64 {
         let count = Int(internCount[slot])
         if count == 0 { return -1 }
         if internDefinitive[slot] && RawStringTable.isSmallASCII(s) {
@@ -973,20 +991,40 @@ final class ConditionProgram: Sendable {
     /// bucket of the other.
     @inline(never)
     func slot(missedName name: String) -> Int32 {
-        let b = ConditionProgram.asciiBucket(name)
-        if b < 0 || hasNonASCIINames { return exactSlot(ofName: name) }
-        return buckets.withUnsafeBufferPointer { buckets in
-            chain.withUnsafeBufferPointer { chain in
-                factNames.withUnsafeBufferPointer { factNames in
-                    var slot = buckets[b]
-                    while slot >= 0 {
-                        if RawStringTable.sameBytes(factNames[Int(slot)], name) { return slot }
-                        slot = chain[Int(slot)]
+        if hasNonASCIINames { return exactSlot(ofName: name) }
+        let found = name.utf8.withContiguousStorageIfAvailable { b -> Int32? in
+            let n = b.count
+            guard n > 0, let p = b.baseAddress.map(UnsafeRawPointer.init) else { return nil }
+            // ASCII eight bytes at a time.
+            var high: UInt64 = 0
+            var i = 0
+            while i + 8 <= n {
+                high |= p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                i += 8
+            }
+            while i < n {
+                high |= UInt64(p.load(fromByteOffset: i, as: UInt8.self))
+                i += 1
+            }
+            guard high & 0x8080_8080_8080_8080 == 0 else { return nil }
+            // `bucket(name)`, from the bytes already at hand.
+            let hash = (n &* 7 &+ Int(b[0]) &* 13 &+ Int(b[n - 1]) &* 31) & (ConditionProgram.bucketCount - 1)
+            return withNameTable { t -> Int32 in
+                var slot = t.buckets[hash]
+                while slot >= 0 {
+                    let s = Int(slot)
+                    if Int(t.length[s]) == n
+                        && RawStringTable.bytesMatch(UnsafeRawPointer(t.bytes.baseAddress! + Int(t.start[s])), p, n)
+                    {
+                        return slot
                     }
-                    return -1
+                    slot = t.chain[s]
                 }
+                return -1
             }
         }
+        // Not ASCII, empty, or not contiguous: compared as Strings.
+        return (found ?? nil) ?? exactSlot(ofName: name)
     }
 
     /// `store` for a value that is not a number or a boolean (kept in the side buffer).

@@ -36,8 +36,11 @@ public struct DelegationRegistry: Sendable {
         let candidates: [Int32]
         /// Each record's compiled conditions without a reference count: the records in `hot` keep them alive.
         let conditionRefs: [Unmanaged<ConditionProgram>?]
-        /// Each record's delegatee (as in `hot`), compared per evaluation.
+        /// Each record's delegatee (as in `hot`), compared per evaluation, and its UTF-8 bytes: record `i`'s are
+        /// `delegateeBytes[delegateeStart[i]..<delegateeStart[i + 1]]`.
         let delegatees: [String]
+        let delegateeBytes: [UInt8]
+        let delegateeStart: [Int32]
         /// Index of each record superseded by another record.
         let superseded: Set<Int>
 
@@ -72,6 +75,14 @@ public struct DelegationRegistry: Sendable {
             candidates = candidateLists.flatMap { $0 }
             conditionRefs = hot.map { $0.conditions.map { Unmanaged.passUnretained($0) } }
             delegatees = records.map(\.delegatee)
+            var bytes: [UInt8] = []
+            var starts: [Int32] = [0]
+            for record in records {
+                bytes.append(contentsOf: record.delegatee.utf8)
+                starts.append(Int32(bytes.count))
+            }
+            delegateeBytes = bytes
+            delegateeStart = starts
             procedureLookup = StringIndex(Dictionary(uniqueKeysWithValues: codes.enumerated().map { ($1, $0) }))
             applies = records.map { .init(.init(id: $0.id, instrument: $0.instrument.number, status: "applies")) }
             self.superseded = superseded
@@ -123,19 +134,21 @@ public struct DelegationRegistry: Sendable {
         _ d: UnsafePointer<Dossier>, delegatee: String, at instant: Date, sharing shared: ConditionProgram.SharedFacts?
     ) -> Authorization {
         core.authorize(
-            d, delegatee: delegatee, at: instant, sharing: shared, hash: StringIndex.asciiHash(d.pointee.procedure))
+            d, procedure: d.pointee.procedure, delegatee: delegatee, at: instant, sharing: shared,
+            hash: StringIndex.asciiHash(d.pointee.procedure))
     }
 }
 
 extension DelegationRegistry.Core {
     typealias Authorization = DelegationRegistry.Authorization
 
-    /// `DelegationRegistry.authorize` with `hash` = `StringIndex.asciiHash` of the dossier's procedure code.
+    /// `DelegationRegistry.authorize` with `procedure` = the dossier's procedure code and `hash` =
+    /// `StringIndex.asciiHash(procedure)`.
     func authorize(
-        _ d: UnsafePointer<Dossier>, delegatee: String, at instant: Date, sharing shared: ConditionProgram.SharedFacts?,
-        hash: UInt64?
+        _ d: UnsafePointer<Dossier>, procedure: String, delegatee: String, at instant: Date,
+        sharing shared: ConditionProgram.SharedFacts?, hash: UInt64?
     ) -> Authorization {
-        guard let list = procedureLookup[d.pointee.procedure, hash: hash] else { return .refused(.noDelegation, []) }
+        guard let list = procedureLookup[procedure, hash: hash] else { return .refused(.noDelegation, []) }
         // The records for the procedure naming `delegatee`, in file order, walked in place (no array of them).
         let (first, end) = candidateStart.withUnsafeBufferPointer { (Int($0[list]), Int($0[list + 1])) }
         var named = false
@@ -143,13 +156,29 @@ extension DelegationRegistry.Core {
         let seconds = instant.timeIntervalSince1970
         var day: Int32? = nil
         let kind = Delegation.bit(d.pointee.applicant.kind)
+        // The delegatee's bytes are read once: a record's delegatee with the same bytes is the same string;
+        // any other is compared as a String (canonical equivalence).
+        func scan(_ department: UnsafeBufferPointer<UInt8>?) {
         hot.withUnsafeBufferPointer { hot in
             candidates.withUnsafeBufferPointer { candidates in
                 conditionRefs.withUnsafeBufferPointer { conditions in
                     delegatees.withUnsafeBufferPointer { delegatees in
+                    delegateeBytes.withUnsafeBufferPointer { bytes in
+                    delegateeStart.withUnsafeBufferPointer { start in
                     for k in first..<end {
                         let i = Int(candidates[k])
-                        guard DelegationRegistry.same(delegatees[i], delegatee) else { continue }
+                        var sameBytes = false
+                        if let department {
+                            let from = Int(start[i])
+                            let n = Int(start[i + 1]) - from
+                            sameBytes =
+                                n == department.count
+                                && (n == 0
+                                    || RawStringTable.bytesMatch(
+                                        UnsafeRawPointer(bytes.baseAddress! + from),
+                                        UnsafeRawPointer(department.baseAddress!), n))
+                        }
+                        guard sameBytes || delegatees[i] == delegatee else { continue }
                         named = true
                         guard hot[i].subjectMask & kind != 0,
                             hot[i].wholeCity || hot[i].territory.contains(d.pointee.commune),
@@ -168,9 +197,13 @@ extension DelegationRegistry.Core {
                         if granted < 0 || superseded.contains(granted) { granted = i }
                     }
                     }
+                    }
+                    }
                 }
             }
         }
+        }
+        if delegatee.utf8.withContiguousStorageIfAvailable({ scan($0) }) == nil { scan(nil) }
         if granted >= 0 { return .granted(granted) }
         guard named else { return .refused(.noDelegation, []) }
         let all = candidateLists[list]

@@ -27,33 +27,41 @@ extension RuleSet {
         _ d: UnsafePointer<Dossier>, compiled: CompiledRules, department: String, delegations: DelegationRegistry.Core,
         catalogue: Catalogue.Core, at instant: Date
     ) -> Evaluation {
-        // The procedure code is hashed once for the three indices keyed by it.
-        let hash = StringIndex.asciiHash(d.pointee.procedure)
-        let plan = compiled.plan(for: d.pointee.procedure, hash: hash)
-        let program = compiled.program
-        let count = max(program.slotCount, 1)
-        // The table's facts are loaded first: the delegation's conditions read them from there instead of looking
-        // them up in the dossier again. Loading has no effect on the result when the delegation check decides.
-        return withUnsafeTemporaryAllocation(of: ConditionProgram.Loaded.self, capacity: count) { loaded in
-            withUnsafeTemporaryAllocation(of: FactValue.self, capacity: count) { others in
-                let facts = program.load(d, slots: plan.slots, loaded: loaded.baseAddress!, others: others.baseAddress!)
-                defer { program.unload(facts) }
-                return decide(
-                    d, compiled: compiled, plan: plan, facts: facts, hash: hash, department: department,
-                    delegations: delegations, catalogue: catalogue, at: instant)
+        // The procedure code is read once (one copy of the string, not one per lookup) and hashed once for the
+        // three indices keyed by it.
+        let procedure = d.pointee.procedure
+        let hash = StringIndex.asciiHash(procedure)
+        // The plan is the compiled rule set's, alive for the whole call: no reference count taken.
+        return compiled.unretainedPlan(for: procedure, hash: hash)._withUnsafeGuaranteedRef { plan in
+            let program = compiled.program
+            let count = max(program.slotCount, 1)
+            // The table's facts are loaded first: the delegation's conditions read them from there instead of
+            // looking them up in the dossier again. Loading has no effect on the result when the delegation check
+            // decides.
+            return withUnsafeTemporaryAllocation(of: ConditionProgram.Loaded.self, capacity: count) { loaded in
+                withUnsafeTemporaryAllocation(of: FactValue.self, capacity: count) { others in
+                    let facts = program.load(
+                        d, slots: plan.slots, loaded: loaded.baseAddress!, others: others.baseAddress!)
+                    defer { program.unload(facts) }
+                    return decide(
+                        d, procedure: procedure, compiled: compiled, plan: plan, facts: facts, hash: hash,
+                        department: department, delegations: delegations, catalogue: catalogue, at: instant)
+                }
             }
         }
     }
 
     private static func decide(
-        _ d: UnsafePointer<Dossier>, compiled: CompiledRules, plan: CompiledRules.Plan, facts: ConditionProgram.Facts,
-        hash: UInt64?, department: String, delegations: DelegationRegistry.Core, catalogue: Catalogue.Core,
-        at instant: Date
+        _ d: UnsafePointer<Dossier>, procedure: String, compiled: CompiledRules, plan: CompiledRules.Plan,
+        facts: ConditionProgram.Facts, hash: UInt64?, department: String, delegations: DelegationRegistry.Core,
+        catalogue: Catalogue.Core, at instant: Date
     ) -> Evaluation {
         let program = compiled.program
         let used: Explanation.SharedCheck
         let shared = ConditionProgram.SharedFacts(program: program, facts: facts)
-        switch delegations.authorize(d, delegatee: department, at: instant, sharing: shared, hash: hash) {
+        switch delegations.authorize(
+            d, procedure: procedure, delegatee: department, at: instant, sharing: shared, hash: hash)
+        {
         case .refused(let reason, let checks):
             return Evaluation(
                 outcome: .escalate, review: .official, escalationReason: reason, citation: nil,
@@ -64,8 +72,8 @@ extension RuleSet {
             used = delegations.applies[index]
         }
 
-        if let p = catalogue.procedureLookup[d.pointee.procedure, hash: hash], catalogue.lacksDocument(d, procedure: p),
-            let required = catalogue.requiredDocuments(d.pointee.procedure, hash: hash)
+        if let p = catalogue.procedureLookup[procedure, hash: hash], catalogue.lacksDocument(d, procedure: p),
+            let required = catalogue.requiredDocuments(procedure, hash: hash)
         {
             let missing = required.filter { !d.pointee.documents.contains($0) }
             let procedure = catalogue.procedureIndex[d.pointee.procedure].map { catalogue.procedures[$0] }

@@ -224,6 +224,15 @@ final class CompiledRules: Sendable {
     /// `plans` for the hot path: procedure code → index into `planList`.
     private let planLookup: StringIndex
     private let planList: [Plan]
+    /// `planList` and `defaultPlan` without reference counts (this object keeps them alive), for the hot path.
+    private let planRefs: [Unmanaged<Plan>]
+    private let defaultPlanRef: Unmanaged<Plan>
+
+    /// `plan(for:hash:)` without a retain: valid as long as this object is.
+    func unretainedPlan(for procedure: String, hash: UInt64?) -> Unmanaged<Plan> {
+        guard !planRefs.isEmpty, let i = planLookup[procedure, hash: hash] else { return defaultPlanRef }
+        return planRefs.withUnsafeBufferPointer { $0[i] }
+    }
 
     func plan(for procedure: String) -> Plan {
         plan(for: procedure, hash: StringIndex.asciiHash(procedure))
@@ -269,6 +278,8 @@ final class CompiledRules: Sendable {
         self.plans = plans
         defaultPlan = plan(for: nil, index: -1)
         planList = codes.map { plans[$0]! }
+        planRefs = planList.map { Unmanaged.passUnretained($0) }
+        defaultPlanRef = Unmanaged.passUnretained(defaultPlan)
         planLookup = StringIndex(Dictionary(uniqueKeysWithValues: codes.enumerated().map { ($1, $0) }))
     }
 }

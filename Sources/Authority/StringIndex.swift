@@ -227,6 +227,15 @@ struct RawStringTable: Sendable {
         return bytesEqual(a, b)
     }
 
+    /// Whether `a` and `b` are the same two words, hence the same string. `false` proves nothing.
+    @inline(__always)
+    static func sameRepresentation(_ a: String, _ b: String) -> Bool {
+        guard enabled else { return false }
+        let (a0, a1) = words(a)
+        let (b0, b1) = words(b)
+        return a0 == b0 && a1 == b1
+    }
+
     /// Whether `a` and `b` are the same representation or have the same UTF-8 bytes; then they are equal. `false`
     /// proves nothing (canonically equivalent spellings have different bytes): the caller then compares with `==`.
     @inline(__always)
