@@ -47,7 +47,8 @@ public struct Catalogue: Sendable {
                         // The same representation first, then the same bytes (the usual cases); `==` only for a
                         // document not found so.
                         var found = false
-                        for k in 0..<documents.count where RawStringTable.sameRepresentation(documents[k], required[r]) {
+                        for k in 0..<documents.count where RawStringTable.sameRepresentation(documents[k], required[r])
+                        {
                             found = true
                             break
                         }

@@ -533,7 +533,8 @@ final class ConditionProgram: Sendable {
             l[Int(procedureSlot)] = Loaded(
                 kind: 6, bits: intern(dossier.pointee.procedure, Int(procedureSlot)), number: 0)
         }
-        return Facts(loaded: UnsafeBufferPointer(start: l, count: count), others: UnsafeBufferPointer(start: o, count: count))
+        return Facts(
+            loaded: UnsafeBufferPointer(start: l, count: count), others: UnsafeBufferPointer(start: o, count: count))
     }
 
     /// Releases what `load` stored in the side buffer.
@@ -623,7 +624,8 @@ final class ConditionProgram: Sendable {
                         kind: 6, bits: intern(dossier.pointee.procedure, Int(procedureSlot)), number: 0)
                 }
                 return evaluate(
-                    root: root, dossier, Facts(loaded: UnsafeBufferPointer(loaded), others: UnsafeBufferPointer(others)))
+                    root: root, dossier, Facts(loaded: UnsafeBufferPointer(loaded), others: UnsafeBufferPointer(others))
+                )
             }
         }
     }
@@ -922,7 +924,8 @@ final class ConditionProgram: Sendable {
             var high: UInt8 = 0
             for byte in b { high |= byte }
             guard high < 0x80, let firstByte = b.first, let lastByte = b.last else { return nil }
-            let hash = (b.count &* 7 &+ Int(firstByte) &* 13 &+ Int(lastByte) &* 31) & (ConditionProgram.bucketCount - 1)
+            let hash =
+                (b.count &* 7 &+ Int(firstByte) &* 13 &+ Int(lastByte) &* 31) & (ConditionProgram.bucketCount - 1)
             var slot = t.buckets[hash]
             while slot >= 0 {
                 let i = Int(slot)
@@ -1052,32 +1055,32 @@ final class ConditionProgram: Sendable {
         _ rules: [Int32], _ dossier: UnsafePointer<Dossier>, _ facts: Facts, failures: inout Explanation.FailureList?
     ) -> Int32 {
         code.withUnsafeBufferPointer { code in
-                literals.withUnsafeBufferPointer { literals in
-                    entries.withUnsafeBufferPointer { entries in
-                        // Failures go to the stack, then into one array of the exact size.
-                        withUnsafeTemporaryAllocation(of: Explanation.Failure.self, capacity: max(rules.count, 1)) {
-                            buffer in
-                            let out = buffer.baseAddress!
-                            var count = 0
-                            var fired: Int32 = -1
-                            var context = Context(code: code, literals: literals, dossier: dossier, facts: facts)
-                            for r in rules {
-                                let verdict = ConditionProgram.run(entries[Int(r)], &context)
-                                if verdict.isTrue {
-                                    fired = r
-                                    break
-                                }
-                                (out + count).initialize(
-                                    to: Explanation.Failure(rule: r, node: verdict.node, why: verdict.why))
-                                count += 1
+            literals.withUnsafeBufferPointer { literals in
+                entries.withUnsafeBufferPointer { entries in
+                    // Failures go to the stack, then into one array of the exact size.
+                    withUnsafeTemporaryAllocation(of: Explanation.Failure.self, capacity: max(rules.count, 1)) {
+                        buffer in
+                        let out = buffer.baseAddress!
+                        var count = 0
+                        var fired: Int32 = -1
+                        var context = Context(code: code, literals: literals, dossier: dossier, facts: facts)
+                        for r in rules {
+                            let verdict = ConditionProgram.run(entries[Int(r)], &context)
+                            if verdict.isTrue {
+                                fired = r
+                                break
                             }
-                            if count > 0 {
-                                failures = Explanation.FailureList.make(moving: out, count: count)
-                            }
-                            return fired
+                            (out + count).initialize(
+                                to: Explanation.Failure(rule: r, node: verdict.node, why: verdict.why))
+                            count += 1
                         }
+                        if count > 0 {
+                            failures = Explanation.FailureList.make(moving: out, count: count)
+                        }
+                        return fired
                     }
                 }
+            }
         }
     }
 

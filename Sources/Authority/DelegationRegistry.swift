@@ -159,49 +159,49 @@ extension DelegationRegistry.Core {
         // The delegatee's bytes are read once: a record's delegatee with the same bytes is the same string;
         // any other is compared as a String (canonical equivalence).
         func scan(_ department: UnsafeBufferPointer<UInt8>?) {
-        hot.withUnsafeBufferPointer { hot in
-            candidates.withUnsafeBufferPointer { candidates in
-                conditionRefs.withUnsafeBufferPointer { conditions in
-                    delegatees.withUnsafeBufferPointer { delegatees in
-                    delegateeBytes.withUnsafeBufferPointer { bytes in
-                    delegateeStart.withUnsafeBufferPointer { start in
-                    for k in first..<end {
-                        let i = Int(candidates[k])
-                        var sameBytes = false
-                        if let department {
-                            let from = Int(start[i])
-                            let n = Int(start[i + 1]) - from
-                            sameBytes =
-                                n == department.count
-                                && (n == 0
-                                    || RawStringTable.bytesMatch(
-                                        UnsafeRawPointer(bytes.baseAddress! + from),
-                                        UnsafeRawPointer(department.baseAddress!), n))
-                        }
-                        guard sameBytes || delegatees[i] == delegatee else { continue }
-                        named = true
-                        guard hot[i].subjectMask & kind != 0,
-                            hot[i].wholeCity || hot[i].territory.contains(d.pointee.commune),
-                            seconds < hot[i].revokedAt
-                        else { continue }
-                        let today = day ?? Delegation.localDay(instant)
-                        day = today
-                        guard today >= hot[i].validFrom, today <= hot[i].validTo else { continue }
-                        if let program = conditions[i] {
-                            let holds = program._withUnsafeGuaranteedRef { program in
-                                if let shared { return program.holds(d, sharing: shared) }
-                                return program.evaluate(root: 0, d).isTrue
+            hot.withUnsafeBufferPointer { hot in
+                candidates.withUnsafeBufferPointer { candidates in
+                    conditionRefs.withUnsafeBufferPointer { conditions in
+                        delegatees.withUnsafeBufferPointer { delegatees in
+                            delegateeBytes.withUnsafeBufferPointer { bytes in
+                                delegateeStart.withUnsafeBufferPointer { start in
+                                    for k in first..<end {
+                                        let i = Int(candidates[k])
+                                        var sameBytes = false
+                                        if let department {
+                                            let from = Int(start[i])
+                                            let n = Int(start[i + 1]) - from
+                                            sameBytes =
+                                                n == department.count
+                                                && (n == 0
+                                                    || RawStringTable.bytesMatch(
+                                                        UnsafeRawPointer(bytes.baseAddress! + from),
+                                                        UnsafeRawPointer(department.baseAddress!), n))
+                                        }
+                                        guard sameBytes || delegatees[i] == delegatee else { continue }
+                                        named = true
+                                        guard hot[i].subjectMask & kind != 0,
+                                            hot[i].wholeCity || hot[i].territory.contains(d.pointee.commune),
+                                            seconds < hot[i].revokedAt
+                                        else { continue }
+                                        let today = day ?? Delegation.localDay(instant)
+                                        day = today
+                                        guard today >= hot[i].validFrom, today <= hot[i].validTo else { continue }
+                                        if let program = conditions[i] {
+                                            let holds = program._withUnsafeGuaranteedRef { program in
+                                                if let shared { return program.holds(d, sharing: shared) }
+                                                return program.evaluate(root: 0, d).isTrue
+                                            }
+                                            if !holds { continue }
+                                        }
+                                        if granted < 0 || superseded.contains(granted) { granted = i }
+                                    }
+                                }
                             }
-                            if !holds { continue }
                         }
-                        if granted < 0 || superseded.contains(granted) { granted = i }
-                    }
-                    }
-                    }
                     }
                 }
             }
-        }
         }
         if delegatee.utf8.withContiguousStorageIfAvailable({ scan($0) }) == nil { scan(nil) }
         if granted >= 0 { return .granted(granted) }

@@ -117,7 +117,9 @@ struct RawStringTable: Sendable {
             var expected0: UInt64 = 0
             var expected1: UInt64 = 0
             for (i, byte) in probe.utf8.enumerated() {
-                if i < 8 { expected0 |= UInt64(byte) << (8 * UInt64(i)) } else {
+                if i < 8 {
+                    expected0 |= UInt64(byte) << (8 * UInt64(i))
+                } else {
                     expected1 |= UInt64(byte) << (8 * UInt64(i - 8))
                 }
             }
@@ -262,7 +264,9 @@ struct RawStringTable: Sendable {
     static func bytesMatch(_ x: UnsafeRawPointer, _ y: UnsafeRawPointer, _ n: Int) -> Bool {
         var i = 0
         while i + 8 <= n {
-            if x.loadUnaligned(fromByteOffset: i, as: UInt64.self) != y.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
+            if x.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                != y.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            {
                 return false
             }
             i += 8

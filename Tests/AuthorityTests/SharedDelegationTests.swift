@@ -136,10 +136,12 @@ struct SharedDelegationTests {
             "foreignOwnershipPct", "ab", "capitalVndAdjustedForInflation", "ph\u{1EDF}", "exactly-fifteen", "K",
         ]
         let rules = ConditionProgram(conditions: names.map { .compare(.fact($0), .gt, .integer(0)) })
-        let keys = names + [
-            "pho\u{31B}\u{309}", "\u{212A}", "foreignOwnershipPcT", "foreignOwnershipPc", "capitalVndAdjustedForInflatioN",
-            "exactly-fifteeN", "zz",
-        ]
+        let keys =
+            names + [
+                "pho\u{31B}\u{309}", "\u{212A}", "foreignOwnershipPcT", "foreignOwnershipPc",
+                "capitalVndAdjustedForInflatioN",
+                "exactly-fifteeN", "zz",
+            ]
         var g = Reference.Generator(rng: SplitMix64(seed: 9))
         for _ in 0..<300 {
             var facts: [String: FactValue] = [:]
