@@ -25,3 +25,26 @@ free_port() {
     done
     die "no free TCP port found on 127.0.0.1"
 }
+
+# SwiftPM's native build system does not rebuild the modules that depend on a struct when only its private stored
+# properties change (swiftlang/swift-package-manager#10502): they keep the old layout and the process corrupts memory
+# (crashes in swift_release). So when the sources of a library module (Authority, Kafka, Postgres, Processing,
+# TestSupport) changed since the last build in a build directory, the build products of this package's own modules
+# there are removed first (the dependencies' stay): they recompile in a few minutes instead of crashing later.
+# Usage: forget_stale_layouts <bin dir> [<bin dir>…]  (as `swift build --show-bin-path` prints them)
+forget_stale_layouts() {
+    local stamp now dir target
+    now="$(cd "$ROOT" && find Sources/Authority Sources/Kafka Sources/Postgres Sources/Processing Tests/TestSupport \
+        -name '*.swift' -print0 | sort -z | xargs -0 sha1sum | sha1sum | cut -c1-40)"
+    for dir in "$@"; do
+        [ -d "$dir" ] || continue
+        stamp="$dir/.motcua-sources"
+        if [ -f "$stamp" ] && [ "$(cat "$stamp")" != "$now" ]; then
+            for target in "$ROOT"/Sources/* "$ROOT"/Tests/* "$ROOT"/Benchmarks/Sources/* MotCuaPackageTests MotCuaPackageDiscoveredTests; do
+                target="$(basename "$target")"
+                rm -rf "$dir/$target.build" "$dir/Modules/$target.swiftmodule" "$dir/$target.swiftmodule"
+            done
+        fi
+        echo "$now" > "$stamp"
+    done
+}

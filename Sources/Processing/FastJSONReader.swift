@@ -164,6 +164,118 @@ struct JSONByteReader {
         return nil
     }
 
+    /// A string checked as it is read: when it is ASCII without escapes (the usual case), `ascii` judges its bytes
+    /// before any `String` is made; otherwise `other` judges the decoded value (the two must agree on ASCII text).
+    /// Nil when it is not a string or does not pass.
+    mutating func string(ascii: (UnsafeBufferPointer<UInt8>) -> Bool, other: (String) -> Bool) -> String? {
+        guard consume(Self.quote) else { return nil }
+        let start = index
+        var end = index
+        while end < bytes.count {
+            let c = bytes[end]
+            if c == Self.quote {
+                let text = UnsafeBufferPointer(rebasing: bytes[start..<end])
+                index = end + 1
+                guard ascii(text) else { return nil }
+                return String(decoding: text, as: UTF8.self)
+            }
+            if c == Self.backslash || c < 0x20 || c >= 0x80 { break }
+            end += 1
+        }
+        index = start - 1  // back to the quote: read it the general way
+        guard let text = string(), other(text) else { return nil }
+        return text
+    }
+
+    /// A UUID in the form `UUID(uuidString:)` reads (8-4-4-4-12 hexadecimal digits, either case), parsed from the
+    /// bytes; anything else goes through `UUID(uuidString:)` itself.
+    mutating func uuid() -> UUID? {
+        var parsed: UUID?
+        let text = string(
+            ascii: { bytes in
+                parsed = Self.uuid(bytes)
+                return parsed != nil
+            },
+            other: { _ in true })
+        if let parsed { return parsed }
+        return text.flatMap { UUID(uuidString: $0) }
+    }
+
+    static func hexValue(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 48...57: c &- 48
+        case 97...102: c &- 87
+        case 65...70: c &- 55
+        default: nil
+        }
+    }
+
+    /// The UUID written in `bytes` as 8-4-4-4-12 hexadecimal digits (either case), or nil.
+    static func uuid(_ b: UnsafeBufferPointer<UInt8>) -> UUID? {
+        guard b.count == 36, b[8] == Self.minus, b[13] == Self.minus, b[18] == Self.minus, b[23] == Self.minus else {
+            return nil
+        }
+        var out: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        let ok = withUnsafeMutableBytes(of: &out) { raw -> Bool in
+            var i = 0
+            for k in 0..<16 {
+                if i == 8 || i == 13 || i == 18 || i == 23 { i += 1 }
+                guard let high = hexValue(b[i]), let low = hexValue(b[i + 1]) else { return false }
+                raw[k] = high << 4 | low
+                i += 2
+            }
+            return true
+        }
+        return ok ? UUID(uuid: out) : nil
+    }
+
+    /// `Dossier.isUUID` on bytes.
+    static func isUUID(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard b.count == 36 else { return false }
+        for i in 0..<36 {
+            if i == 8 || i == 13 || i == 18 || i == 23 {
+                if b[i] != Self.minus { return false }
+            } else if hexValue(b[i]) == nil {
+                return false
+            }
+        }
+        return true
+    }
+
+    /// `Dossier.isProcedureCode` on bytes.
+    static func isProcedureCode(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard b.count == 8, b[0] == UInt8(ascii: "1") || b[0] == UInt8(ascii: "2"), b[1] == UInt8(ascii: ".") else {
+            return false
+        }
+        return b[2...].allSatisfy { $0 >= 48 && $0 <= 57 }
+    }
+
+    /// `Dossier.isCommuneCode` on bytes.
+    static func isCommuneCode(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        b.count == 5 && b.allSatisfy { $0 >= 48 && $0 <= 57 }
+    }
+
+    /// `Dossier.isKebab` on bytes.
+    static func isKebab(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        var previousDash = true
+        for c in b {
+            if c == Self.minus {
+                if previousDash { return false }
+                previousDash = true
+            } else if (c >= 97 && c <= 122) || (c >= 48 && c <= 57) {
+                previousDash = false
+            } else {
+                return false
+            }
+        }
+        return !previousDash
+    }
+
+    /// `Dossier.hasNonSpace` on ASCII bytes: a byte that is not white space (tab to carriage return, space).
+    static func hasNonSpace(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        b.contains { !(($0 >= 0x09 && $0 <= 0x0D) || $0 == 0x20) }
+    }
+
     /// The rest of a string that has an escape at `index`, which began at `start`.
     private mutating func escapedString(from start: Int) -> String? {
         var out = Array(UnsafeBufferPointer(rebasing: bytes[start..<index]))
@@ -343,8 +455,8 @@ struct JSONByteReader {
                 dossier = r.dossier()
                 return dossier != nil
             } else if r.key(key, is: "taskId") {
-                guard taskId == nil, let text = r.string() else { return false }
-                taskId = UUID(uuidString: text)
+                guard taskId == nil else { return false }
+                taskId = r.uuid()
                 return taskId != nil
             } else if r.key(key, is: "code") {
                 guard code == nil else { return false }
@@ -394,10 +506,12 @@ struct JSONByteReader {
                 facts = r.facts()
                 return facts != nil
             } else if r.key(key, is: "id") {
-                guard id == nil, let text = r.string(), Dossier.isUUID(text) else { return false }
+                guard id == nil, let text = r.string(ascii: Self.isUUID, other: Dossier.isUUID) else { return false }
                 id = text
             } else if r.key(key, is: "procedure") {
-                guard procedure == nil, let text = r.string(), Dossier.isProcedureCode(text) else { return false }
+                guard procedure == nil,
+                    let text = r.string(ascii: Self.isProcedureCode, other: Dossier.isProcedureCode)
+                else { return false }
                 procedure = text
             } else if r.key(key, is: "submittedAt") {
                 guard submittedAt == nil, let text = r.string() else { return false }
@@ -408,7 +522,9 @@ struct JSONByteReader {
                 channel = Dossier.Channel(rawValue: text)
                 return channel != nil
             } else if r.key(key, is: "commune") {
-                guard commune == nil, let text = r.string(), Dossier.isCommuneCode(text) else { return false }
+                guard commune == nil, let text = r.string(ascii: Self.isCommuneCode, other: Dossier.isCommuneCode) else {
+                    return false
+                }
                 commune = text
             } else if r.key(key, is: "applicant") {
                 guard applicant == nil else { return false }
@@ -418,7 +534,7 @@ struct JSONByteReader {
                 guard documents == nil else { return false }
                 var list: [String] = []
                 let read = r.array { r in
-                    guard let document = r.string(), Dossier.isKebab(document) else { return false }
+                    guard let document = r.string(ascii: Self.isKebab, other: Dossier.isKebab) else { return false }
                     list.append(document)
                     return true
                 }
@@ -445,10 +561,14 @@ struct JSONByteReader {
                 kind = Dossier.Applicant.Kind(rawValue: text)
                 return kind != nil
             } else if r.key(key, is: "id") {
-                guard id == nil, let text = r.string(), Dossier.hasNonSpace(text) else { return false }
+                guard id == nil, let text = r.string(ascii: Self.hasNonSpace, other: Dossier.hasNonSpace) else {
+                    return false
+                }
                 id = text
             } else if r.key(key, is: "name") {
-                guard name == nil, let text = r.string(), Dossier.hasNonSpace(text) else { return false }
+                guard name == nil, let text = r.string(ascii: Self.hasNonSpace, other: Dossier.hasNonSpace) else {
+                    return false
+                }
                 name = text
             } else {
                 return false

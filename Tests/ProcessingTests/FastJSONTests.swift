@@ -232,6 +232,35 @@ struct FastJSONTests {
             Array(base.utf8).map { $0 == UInt8(ascii: "A") ? 0xFF : $0 },
             Array("null".utf8), Array("[]".utf8), Array("".utf8), Array("{}".utf8), Array("\"text\"".utf8),
         ]
+        // Identifiers read from their bytes (UUIDs, codes, documents): other cases, escapes and near misses.
+        let taskId = try MessageCoding.decoder().decode(StepTask.self, from: Data(bytes)).taskId.uuidString
+        let dossierId = "3f2b8c4e-1a2b-4c3d-8e9f-0a1b2c3d4e5f"
+        for (old, new) in [(taskId, taskId.lowercased()), (dossierId, dossierId.uppercased())] {
+            let changed = replacing(old, new)
+            try Self.expectSameOutcome(changed)
+            #expect(FastJSON.stepTask(changed) != nil, "\(new) takes the fast path")
+        }
+        for id in [taskId, dossierId] {
+            cases += [
+                replacing(id, String(id.dropLast()) + "g"), replacing(id, String(id.dropLast())),
+                replacing(id, id + "0"), replacing(id, id.replacingOccurrences(of: "-", with: "")),
+                replacing(id, "+" + String(id.dropFirst())), replacing(id, " " + String(id.dropFirst())),
+                replacing(id, String(id.prefix(8)) + "_" + String(id.dropFirst(9))),
+                replacing(id, id.replacingOccurrences(of: "-", with: "\\u002d")),
+                replacing(id, String(id.prefix(35)) + "\\u0041"),
+            ]
+        }
+        cases += [
+            replacing(#""investment-certificate""#, #""investment\u002dcertificate""#),
+            replacing(#""investment-certificate""#, #""investment--certificate""#),
+            replacing(#""investment-certificate""#, #""-investment""#), replacing(#""site-plan""#, #""site-plan-""#),
+            replacing(#""procedure":"2.000633""#, #""procedure":"2\u002e000633""#),
+            replacing(#""procedure":"2.000633""#, #""procedure":"3.000633""#),
+            replacing(#""commune":"00044""#, #""commune":"0004\u0034""#),
+            replacing(#""commune":"00044""#, #""commune":"0004a""#),
+            replacing(#""name":"Applicant 1""#, #""name":"\u0020\u0009""#),
+            replacing(#""name":"Applicant 1""#, #""name":" \u00e9""#),
+        ]
         for input in cases { try Self.expectSameOutcome(input) }
         // The base task itself takes the fast path, so the cases above differ from it only by what they change.
         #expect(FastJSON.stepTask(bytes) != nil)
@@ -315,6 +344,46 @@ struct FastJSONTests {
     // MARK: Helpers
 
     /// A valid step task as `MessageCoding.encoder()` writes it, with no facts (cases add theirs).
+    @Test("identifiers checked on their bytes: the same verdicts as Dossier's checks and UUID(uuidString:)")
+    func byteChecks() {
+        var random = Random(state: 17)
+        let alphabet = Array("0123456789abcdefABCDEFgxz-.  \t_+".utf8)
+        var samples: [[UInt8]] = [
+            Array("3f2b8c4e-1a2b-4c3d-8e9f-0a1b2c3d4e5f".utf8), Array("3F2B8C4E-1A2B-4C3D-8E9F-0A1B2C3D4E5F".utf8),
+            Array("2.000633".utf8), Array("1.123456".utf8), Array("00044".utf8), Array("site-plan".utf8), [],
+            Array(" ".utf8), Array("\t\n".utf8), Array("a".utf8),
+        ]
+        for _ in 0..<20_000 {
+            let length = random.pick([0, 1, 5, 8, 9, 35, 36, 36, 36, 37, random.below(40)])
+            var sample = (0..<length).map { _ in random.pick(alphabet) }
+            if length == 36, random.chance(0.7) {
+                if random.chance(0.5) { sample = (0..<36).map { _ in random.pick(Array("0123456789abcdefABCDEF".utf8)) } }
+                for i in [8, 13, 18, 23] { sample[i] = UInt8(ascii: "-") }
+            }
+            samples.append(sample)
+        }
+        var uuids = 0
+        for sample in samples {
+            let text = String(decoding: sample, as: UTF8.self)
+            sample.withUnsafeBufferPointer { b in
+                #expect(JSONByteReader.isUUID(b) == Dossier.isUUID(text), "\(text)")
+                #expect(JSONByteReader.isProcedureCode(b) == Dossier.isProcedureCode(text), "\(text)")
+                #expect(JSONByteReader.isCommuneCode(b) == Dossier.isCommuneCode(text), "\(text)")
+                #expect(JSONByteReader.isKebab(b) == Dossier.isKebab(text), "\(text)")
+                #expect(JSONByteReader.hasNonSpace(b) == Dossier.hasNonSpace(text), "\(text)")
+                // The reader parses the strict form itself (and leaves anything else to UUID(uuidString:), which
+                // also takes e.g. signs and spaces inside the groups): where it parses, it agrees.
+                if let parsed = JSONByteReader.uuid(b) {
+                    #expect(parsed == UUID(uuidString: text), "\(text)")
+                    uuids += 1
+                } else {
+                    #expect(!Dossier.isUUID(text), "\(text)")
+                }
+            }
+        }
+        #expect(uuids > 1_000)
+    }
+
     static func baseTask() throws -> String {
         let dossier = Dossier(
             id: "3f2b8c4e-1a2b-4c3d-8e9f-0a1b2c3d4e5f", procedure: "2.000633",
