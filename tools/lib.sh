@@ -37,9 +37,10 @@ forget_stale_layouts() {
     now="$(cd "$ROOT" && find Sources/Authority Sources/Kafka Sources/Postgres Sources/Processing Tests/TestSupport \
         -name '*.swift' -print0 | sort -z | xargs -0 sha1sum | sha1sum | cut -c1-40)"
     for dir in "$@"; do
-        [ -d "$dir" ] || continue
         stamp="$dir/.motcua-sources"
-        if [ -f "$stamp" ] && [ "$(cat "$stamp")" != "$now" ]; then
+        if [ ! -d "$dir" ]; then
+            mkdir -p "$dir"  # a first build: it compiles everything from these sources
+        elif [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$now" ]; then  # no stamp: built before this check, unknown
             for target in "$ROOT"/Sources/* "$ROOT"/Tests/* "$ROOT"/Benchmarks/Sources/* MotCuaPackageTests MotCuaPackageDiscoveredTests; do
                 target="$(basename "$target")"
                 rm -rf "$dir/$target.build" "$dir/Modules/$target.swiftmodule" "$dir/$target.swiftmodule"
