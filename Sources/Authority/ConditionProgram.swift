@@ -526,6 +526,14 @@ final class ConditionProgram: Sendable {
         l.initialize(repeating: Loaded(kind: 0, bits: 0, number: 0), count: count)
         // `others[slot]` is initialized only where `loaded[slot].kind` is 4 or 5; most facts are numbers.
         loadFacts(dossier, loaded: l, others: o, slots: slots)
+        loadCodes(dossier, l)
+        return Facts(
+            loaded: UnsafeBufferPointer(start: l, count: count), others: UnsafeBufferPointer(start: o, count: count))
+    }
+
+    /// The commune and procedure code, when conditions compare them, as interned ids in their slots.
+    @inline(__always)
+    func loadCodes(_ dossier: UnsafePointer<Dossier>, _ l: UnsafeMutablePointer<Loaded>) {
         if communeSlot >= 0 {
             l[Int(communeSlot)] = Loaded(kind: 6, bits: intern(dossier.pointee.commune, Int(communeSlot)), number: 0)
         }
@@ -533,8 +541,6 @@ final class ConditionProgram: Sendable {
             l[Int(procedureSlot)] = Loaded(
                 kind: 6, bits: intern(dossier.pointee.procedure, Int(procedureSlot)), number: 0)
         }
-        return Facts(
-            loaded: UnsafeBufferPointer(start: l, count: count), others: UnsafeBufferPointer(start: o, count: count))
     }
 
     /// Releases what `load` stored in the side buffer.
@@ -615,14 +621,7 @@ final class ConditionProgram: Sendable {
                         store(value, Int(slot), l, o)
                     }
                 }
-                if communeSlot >= 0 {
-                    l[Int(communeSlot)] = Loaded(
-                        kind: 6, bits: intern(dossier.pointee.commune, Int(communeSlot)), number: 0)
-                }
-                if procedureSlot >= 0 {
-                    l[Int(procedureSlot)] = Loaded(
-                        kind: 6, bits: intern(dossier.pointee.procedure, Int(procedureSlot)), number: 0)
-                }
+                loadCodes(dossier, l)
                 return evaluate(
                     root: root, dossier, Facts(loaded: UnsafeBufferPointer(loaded), others: UnsafeBufferPointer(others))
                 )
@@ -731,14 +730,7 @@ final class ConditionProgram: Sendable {
                         }
                     }
                 }
-                if communeSlot >= 0 {
-                    l[Int(communeSlot)] = Loaded(
-                        kind: 6, bits: intern(dossier.pointee.commune, Int(communeSlot)), number: 0)
-                }
-                if procedureSlot >= 0 {
-                    l[Int(procedureSlot)] = Loaded(
-                        kind: 6, bits: intern(dossier.pointee.procedure, Int(procedureSlot)), number: 0)
-                }
+                loadCodes(dossier, l)
                 let facts = Facts(
                     loaded: UnsafeBufferPointer(start: l, count: count),
                     others: UnsafeBufferPointer(start: o, count: count))

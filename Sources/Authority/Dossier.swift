@@ -150,37 +150,65 @@ public struct Dossier: Sendable, Codable, Hashable {
     }
 
     /// A UUID in 8-4-4-4-12 hexadecimal digits (the dossier id). The field checks of `init(from:)`, public so that hand-written readers accept exactly the same.
-    public static func isUUID(_ s: String) -> Bool {
-        let u = s.utf8
-        guard u.count == 36 else { return false }
-        for (i, c) in u.enumerated() {
+    public static func isUUID(_ s: String) -> Bool { isUUID(utf8: s.utf8) }
+
+    /// ``isUUID(_:)`` on UTF-8 bytes (a reader's, before it makes a `String`).
+    @inlinable
+    public static func isUUID<Bytes: Sequence<UInt8>>(utf8: Bytes) -> Bool {
+        var i = 0
+        for c in utf8 {
             if i == 8 || i == 13 || i == 18 || i == 23 {
                 if c != UInt8(ascii: "-") { return false }
             } else if !((c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70)) {
                 return false
             }
+            i += 1
+            if i > 36 { return false }
         }
-        return true
+        return i == 36
     }
 
     /// A national procedure code, `1.xxxxxx` or `2.xxxxxx`. The field checks of `init(from:)`, public so that hand-written readers accept exactly the same.
-    public static func isProcedureCode(_ s: String) -> Bool {
-        let u = Array(s.utf8)
-        guard u.count == 8, u[0] == UInt8(ascii: "1") || u[0] == UInt8(ascii: "2"), u[1] == UInt8(ascii: ".") else {
-            return false
+    public static func isProcedureCode(_ s: String) -> Bool { isProcedureCode(utf8: s.utf8) }
+
+    /// ``isProcedureCode(_:)`` on UTF-8 bytes.
+    @inlinable
+    public static func isProcedureCode<Bytes: Sequence<UInt8>>(utf8: Bytes) -> Bool {
+        var i = 0
+        for c in utf8 {
+            switch i {
+            case 0: if c != UInt8(ascii: "1") && c != UInt8(ascii: "2") { return false }
+            case 1: if c != UInt8(ascii: ".") { return false }
+            case 2..<8: if !(c >= 48 && c <= 57) { return false }
+            default: return false
+            }
+            i += 1
         }
-        return u[2...].allSatisfy { $0 >= 48 && $0 <= 57 }
+        return i == 8
     }
 
     /// A five-digit commune code. The field checks of `init(from:)`, public so that hand-written readers accept exactly the same.
-    public static func isCommuneCode(_ s: String) -> Bool {
-        s.utf8.count == 5 && s.utf8.allSatisfy { $0 >= 48 && $0 <= 57 }
+    public static func isCommuneCode(_ s: String) -> Bool { isCommuneCode(utf8: s.utf8) }
+
+    /// ``isCommuneCode(_:)`` on UTF-8 bytes.
+    @inlinable
+    public static func isCommuneCode<Bytes: Sequence<UInt8>>(utf8: Bytes) -> Bool {
+        var i = 0
+        for c in utf8 {
+            if !(c >= 48 && c <= 57) || i == 5 { return false }
+            i += 1
+        }
+        return i == 5
     }
 
     /// Lower-case words and digits joined by single dashes (document ids). The field checks of `init(from:)`, public so that hand-written readers accept exactly the same.
-    public static func isKebab(_ s: String) -> Bool {
+    public static func isKebab(_ s: String) -> Bool { isKebab(utf8: s.utf8) }
+
+    /// ``isKebab(_:)`` on UTF-8 bytes.
+    @inlinable
+    public static func isKebab<Bytes: Sequence<UInt8>>(utf8: Bytes) -> Bool {
         var previousDash = true
-        for c in s.utf8 {
+        for c in utf8 {
             if c == UInt8(ascii: "-") {
                 if previousDash { return false }
                 previousDash = true

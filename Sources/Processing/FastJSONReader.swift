@@ -229,47 +229,10 @@ struct JSONByteReader {
         return ok ? UUID(uuid: out) : nil
     }
 
-    /// `Dossier.isUUID` on bytes.
-    static func isUUID(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard b.count == 36 else { return false }
-        for i in 0..<36 {
-            if i == 8 || i == 13 || i == 18 || i == 23 {
-                if b[i] != Self.minus { return false }
-            } else if hexValue(b[i]) == nil {
-                return false
-            }
-        }
-        return true
-    }
-
-    /// `Dossier.isProcedureCode` on bytes.
-    static func isProcedureCode(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard b.count == 8, b[0] == UInt8(ascii: "1") || b[0] == UInt8(ascii: "2"), b[1] == UInt8(ascii: ".") else {
-            return false
-        }
-        return b[2...].allSatisfy { $0 >= 48 && $0 <= 57 }
-    }
-
-    /// `Dossier.isCommuneCode` on bytes.
-    static func isCommuneCode(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        b.count == 5 && b.allSatisfy { $0 >= 48 && $0 <= 57 }
-    }
-
-    /// `Dossier.isKebab` on bytes.
-    static func isKebab(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        var previousDash = true
-        for c in b {
-            if c == Self.minus {
-                if previousDash { return false }
-                previousDash = true
-            } else if (c >= 97 && c <= 122) || (c >= 48 && c <= 57) {
-                previousDash = false
-            } else {
-                return false
-            }
-        }
-        return !previousDash
-    }
+    static func isUUID(_ b: UnsafeBufferPointer<UInt8>) -> Bool { Dossier.isUUID(utf8: b) }
+    static func isProcedureCode(_ b: UnsafeBufferPointer<UInt8>) -> Bool { Dossier.isProcedureCode(utf8: b) }
+    static func isCommuneCode(_ b: UnsafeBufferPointer<UInt8>) -> Bool { Dossier.isCommuneCode(utf8: b) }
+    static func isKebab(_ b: UnsafeBufferPointer<UInt8>) -> Bool { Dossier.isKebab(utf8: b) }
 
     /// `Dossier.hasNonSpace` on ASCII bytes: a byte that is not white space (tab to carriage return, space).
     static func hasNonSpace(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
