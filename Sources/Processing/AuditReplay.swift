@@ -269,7 +269,16 @@ public struct AuditReplay: Sendable {
                 if index.shared.contains(source) { bySource[source, default: []].append(i) }
             }
             for (source, indices) in bySource where indices.count > 1 {
-                let rows = indices.sorted().map { index.decisions[Int($0)] }
+                // The decision of the very step at that offset counts as the original (then the earliest), whatever
+                // order PostgreSQL returned the rows in; the others are the duplicates.
+                var message: Identity?
+                if case .step(let step)? = inputs[source] {
+                    message = Identity(dossierId: step.task.dossier.id, step: step.task.step, round: step.task.round)
+                }
+                let rows = indices.map { index.decisions[Int($0)] }.sorted {
+                    ($0.identity == message ? 0 : 1, $0.decidedAt, $0.identity.text)
+                        < ($1.identity == message ? 0 : 1, $1.decidedAt, $1.identity.text)
+                }
                 for row in rows.dropFirst() {
                     report.findings.append(AuditFinding(
                         kind: .duplicate, dossierId: row.dossierId, step: row.step, round: row.round,
