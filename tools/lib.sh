@@ -41,9 +41,15 @@ forget_stale_layouts() {
         if [ ! -d "$dir" ]; then
             mkdir -p "$dir"  # a first build: it compiles everything from these sources
         elif [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$now" ]; then  # no stamp: built before this check, unknown
+            # Objects, modules and the driver's incremental records only: the build plan's own files (output
+            # file maps, source lists) stay, or SwiftPM fails to find them on its next incremental build.
             for target in "$ROOT"/Sources/* "$ROOT"/Tests/* "$ROOT"/Benchmarks/Sources/* MotCuaPackageTests MotCuaPackageDiscoveredTests; do
                 target="$(basename "$target")"
-                rm -rf "$dir/$target.build" "$dir/Modules/$target.swiftmodule" "$dir/$target.swiftmodule"
+                if [ -d "$dir/$target.build" ]; then
+                    find "$dir/$target.build" -type f \( -name '*.o' -o -name '*.swiftdeps' -o -name '*.priors' \
+                        -o -name '*.swiftmodule' -o -name '*.swiftdoc' -o -name '*.swiftsourceinfo' -o -name '*.d' \) -delete
+                fi
+                rm -rf "$dir/Modules/$target.swiftmodule" "$dir/$target.swiftmodule"
             done
         fi
         echo "$now" > "$stamp"
