@@ -417,7 +417,7 @@ public struct AuditReplay: Sendable {
         if let whatIf = settings.whatIf, let otherRules = whatIf.ruleSets[decision.department] {
             let other = Decider.decide(
                 dossier, department: decision.department,
-                bundle: whatIf.delegations.map { bundle.replacingDelegations($0) } ?? decisionBundle,
+                bundle: index.whatIfBundle ?? decisionBundle,
                 ruleSet: otherRules,
                 checks: checks, at: decision.decidedAt)
             if other.outcome != rederived.outcome || other.evaluation.ruleId != rederived.evaluation.ruleId {
@@ -725,6 +725,8 @@ final class ReplayIndex: Sendable {
     private let supplemented: Set<StepKey>
     let withdrawn: Set<String>
     let history: DelegationHistory
+    /// `--what-if` with delegation files: the bundle with those delegations, made once.
+    let whatIfBundle: AuthorityBundle?
     private let departmentChecks: [String: DepartmentChecks]
 
     private struct StepKey: Hashable {
@@ -740,6 +742,7 @@ final class ReplayIndex: Sendable {
             try $0.decode(String.self, at: 0)
         })
         history = try DelegationHistory(bundle: replay.bundle, connection: connection)
+        whatIfBundle = replay.settings.whatIf?.delegations.map { replay.bundle.replacingDelegations($0) }
         var partitions: [TopicPartition: Int] = [:]
         var starts: [Int64] = []
         var firsts: [[Int32]] = []
