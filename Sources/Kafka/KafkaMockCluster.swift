@@ -35,6 +35,19 @@ public final class KafkaMockCluster: @unchecked Sendable {
         }
     }
 
+    /// Delays every response of the brokers (`-1`: all of them) by `rtt`, to simulate a slow network or broker.
+    public func setRoundTripTime(_ rtt: Duration, broker: Int32 = -1) throws(KafkaError) {
+        let err = rd_kafka_mock_broker_set_rtt(cluster, broker, Int32(clamping: rtt.milliseconds))
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(.admin, "mock broker \(broker) round-trip time", error: err) }
+    }
+
+    /// Makes the next `count` Produce requests fail with `error` (a librdkafka `rd_kafka_resp_err_t` value; e.g.
+    /// 29, topic authorization failed, which the producer does not retry), to simulate failed deliveries.
+    public func failNextProduceRequests(_ count: Int, error: Int32) {
+        let errors = [rd_kafka_resp_err_t](repeating: rd_kafka_resp_err_t(rawValue: error), count: count)
+        rd_kafka_mock_push_request_errors_array(cluster, 0, count, errors)
+    }
+
     /// Takes a broker down (connections refused) or brings it back, to simulate broker loss.
     public func setBroker(_ id: Int32, up: Bool) throws(KafkaError) {
         let err = up ? rd_kafka_mock_broker_set_up(cluster, id) : rd_kafka_mock_broker_set_down(cluster, id)

@@ -58,6 +58,27 @@ public final class KafkaProducer: Sendable {
         try enqueue(message, opaque: nil)
     }
 
+    /// Enqueues a message without waiting; `delivered` is called once, on the producer's polling thread, with nil
+    /// when the broker acknowledged the message or with the error when its delivery failed. Waits while the local
+    /// queue is full. Unlike ``send(_:)`` the caller keeps going; unlike ``produce(_:)`` it learns which message
+    /// was acknowledged (for example to mark it sent while it publishes the next ones).
+    public func produce(
+        _ message: KafkaOutgoingMessage, delivered: @escaping @Sendable (KafkaError?) -> Void
+    ) throws(KafkaError) {
+        let id = client.context.deliveries.withLock { table in
+            let id = table.nextID
+            table.nextID += 1
+            table.callbacks[id] = delivered
+            return id
+        }
+        do {
+            try enqueue(message, opaque: UnsafeMutableRawPointer(bitPattern: id))
+        } catch {
+            _ = client.context.deliveries.withLock { $0.callbacks.removeValue(forKey: id) }
+            throw error
+        }
+    }
+
     /// Called, on the producer's polling thread, for each message sent with ``produce(_:)`` that failed.
     public func onDeliveryFailure(_ handler: @escaping @Sendable (KafkaError) -> Void) {
         client.context.deliveryFailureHandler.withLock { $0 = handler }
@@ -204,7 +225,14 @@ private let deliveryCallback: @convention(c) (OpaquePointer?, UnsafePointer<rd_k
         }
         return
     }
-    guard let continuation = context.deliveries.withLock({ $0.waiting.removeValue(forKey: id) }) else { return }
+    let (continuation, callback) = context.deliveries.withLock { table in
+        (table.waiting.removeValue(forKey: id), table.callbacks.removeValue(forKey: id))
+    }
+    if let callback {
+        callback(failure)
+        return
+    }
+    guard let continuation else { return }
     if let failure {
         continuation.resume(throwing: failure)
     } else {

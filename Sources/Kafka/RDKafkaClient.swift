@@ -25,6 +25,8 @@ final class RDKafkaContext: Sendable {
 struct DeliveryTable {
     var nextID: UInt = 1
     var waiting: [UInt: CheckedContinuation<KafkaDeliveryReport, any Error>] = [:]
+    /// Callbacks of messages enqueued with `KafkaProducer.produce(_:delivered:)`.
+    var callbacks: [UInt: @Sendable (KafkaError?) -> Void] = [:]
 }
 
 /// Owns one `rd_kafka_t` handle and frees it on deinit.
