@@ -10,11 +10,20 @@ import Synchronization
 /// One relay per source is active at a time (a PostgreSQL advisory lock held by its session); others of the same
 /// source wait as standbys. A crash between publishing and marking publishes those rows again: every message
 /// carries its stable `ce_id`, and consumers ignore ids they have seen.
+///
+/// Publishing is pipelined: the relay reads and produces the next rows while the broker acknowledges the previous
+/// ones, and marks rows sent only once they and every row produced before them are acknowledged (in the order
+/// produced). The producer is idempotent, so the messages of one partition — of one key — reach it in the order
+/// produced. At the first failed delivery the relay stops, waits for what is in flight, marks what was acknowledged
+/// before the failure and reads the rest again, in id order: a failure republishes, it never loses a row.
 public final class OutboxRelay: Sendable {
     public struct Settings: Sendable {
         public var source: String
-        /// Rows per round. Default: 2,000.
+        /// Most rows read per round. Default: 2,000.
         public var batchSize: Int = 2_000
+        /// Most rows produced and not yet marked sent; the relay reads no more until acknowledgements free room.
+        /// Default: 8,000.
+        public var window: Int = 8_000
         /// How long to wait for new rows when there are none (a commit in this process wakes it at once).
         /// Default: 100 ms.
         public var idleWait: Duration = .milliseconds(100)
@@ -56,9 +65,11 @@ public final class OutboxRelay: Sendable {
         wakeup.semaphore.signal()
     }
 
-    /// Publishes until ``stop()``; on stop, one last round drains what was committed. Blocking: own thread.
+    /// Publishes until ``stop()``; on stop, it drains what was committed and waits for its acknowledgements.
+    /// Blocking: own thread.
     public func run() {
         var connection: PostgresConnection?
+        var inFlight = InFlight()
         var attempt = 0
         while true {
             let stopRequested = stopping.load(ordering: .acquiring)
@@ -68,18 +79,37 @@ public final class OutboxRelay: Sendable {
                     config.retry.attempts = 1
                     let fresh = try PostgresConnection.connect(config, logger: logger)
                     try waitForLock(fresh)
+                    // A mark lost in a crash only republishes (consumers skip ids they have seen): the relay's
+                    // commits need not wait for the WAL flush.
+                    try fresh.execute("SET synchronous_commit = off")
                     connection = fresh
                 }
                 // Forget the wake-ups this read serves, then clear the flag before reading: a commit that lands
                 // after the read nudges again, so its rows never wait out the idle timeout.
                 while wakeup.semaphore.wait(timeout: .now()) == .success {}
                 wakeup.pending.store(false, ordering: .releasing)
-                let sent = try relayOnce(connection!)
+                if let failure = inFlight.failure { throw failure }
+                let sent = inFlight.count < settings.window ? try relayOnce(connection!, inFlight: inFlight) : 0
+                try markAcknowledged(connection!, inFlight: inFlight)
                 attempt = 0
                 if sent > 0 { continue }
-                if stopRequested { break }
-                _ = wakeup.semaphore.wait(timeout: .now() + settings.idleWait.seconds)
+                if inFlight.isEmpty {
+                    if stopRequested { break }
+                    _ = wakeup.semaphore.wait(timeout: .now() + settings.idleWait.seconds)
+                } else if stopRequested {
+                    try producer.flush(timeout: .seconds(30))
+                } else {
+                    // Marked at the next commit's round, or after the idle wait.
+                    _ = wakeup.semaphore.wait(timeout: .now() + settings.idleWait.seconds)
+                }
             } catch {
+                // Settle what is in flight, mark what was acknowledged before the first failure and forget the
+                // rest: still unmarked, it is read and published again, in id order.
+                if !inFlight.isEmpty {
+                    try? producer.flush(timeout: .seconds(30))
+                    if let live = connection { try? markAcknowledged(live, inFlight: inFlight) }
+                    inFlight = InFlight()
+                }
                 if let error = error as? PostgresError, error.isConnectionFailure { connection = nil }
                 if stopRequested { break }
                 attempt += 1
@@ -102,19 +132,29 @@ public final class OutboxRelay: Sendable {
         }
     }
 
-    /// Publishes up to one batch of unsent rows; returns how many.
-    func relayOnce(_ connection: PostgresConnection) throws -> Int {
-        let rows = try connection.query(
-            """
-            SELECT id, event_id, topic, key, ce_type, payload, headers FROM outbox
-            WHERE source = $1 AND sent_at IS NULL ORDER BY id LIMIT $2
-            """, [settings.source, settings.batchSize])
+    /// Reads up to one batch of unsent rows that are not in flight, in id order, and produces them without waiting
+    /// for their acknowledgements; returns how many.
+    func relayOnce(_ connection: PostgresConnection, inFlight: InFlight) throws -> Int {
+        let limit = min(settings.batchSize, settings.window - inFlight.count)
+        let unmarked = inFlight.unmarkedIDs
+        // Rows in flight are still unsent in the table; a row of a transaction that committed late may sit between
+        // them (several writers share a source), so they are left out by id rather than by a cursor.
+        let rows =
+            unmarked.isEmpty
+            ? try connection.query(
+                """
+                SELECT id, event_id, topic, key, ce_type, payload, headers FROM outbox
+                WHERE source = $1 AND sent_at IS NULL ORDER BY id LIMIT $2
+                """, [settings.source, limit])
+            : try connection.query(
+                """
+                SELECT id, event_id, topic, key, ce_type, payload, headers FROM outbox
+                WHERE source = $1 AND sent_at IS NULL AND id <> ALL($3::int8[]) ORDER BY id LIMIT $2
+                """, [settings.source, limit, PostgresIntArray(unmarked)])
         guard !rows.isEmpty else { return 0 }
-        let before = producer.failedDeliveries
-        var ids: [Int64] = []
-        ids.reserveCapacity(rows.count)
+        let wakeup = wakeup
         for row in rows {
-            ids.append(try row.decode(Int64.self, "id"))
+            let id = try row.decode(Int64.self, "id")
             let eventId = try row.decode(String.self, "event_id")
             var headers = [
                 KafkaHeader("ce_specversion", "1.0"), KafkaHeader("ce_id", eventId),
@@ -126,16 +166,86 @@ public final class OutboxRelay: Sendable {
             {
                 for (name, value) in object.sorted(by: { $0.key < $1.key }) { headers.append(KafkaHeader(name, value)) }
             }
-            try producer.produce(KafkaOutgoingMessage(
+            let message = KafkaOutgoingMessage(
                 topic: try row.decode(String.self, "topic"), key: try row.decode(String.self, "key"),
-                value: try row.decode(PostgresBytes.self, "payload").bytes, headers: headers))
+                value: try row.decode(PostgresBytes.self, "payload").bytes, headers: headers)
+            let sequence = inFlight.add(id)
+            do {
+                try producer.produce(message) { failure in
+                    // A failure wakes the relay to republish; acknowledgements are marked at its next round (a
+                    // wake-up each would cost a round of queries).
+                    if inFlight.settle(sequence, failure: failure) {
+                        if !wakeup.pending.exchange(true, ordering: .acquiringAndReleasing) { wakeup.semaphore.signal() }
+                    }
+                }
+            } catch {
+                inFlight.settle(sequence, failure: error)
+                throw error
+            }
         }
-        try producer.flush(timeout: .seconds(30))
-        guard producer.failedDeliveries == before else {
-            throw KafkaError(.delivery, "\(producer.failedDeliveries - before) outbox messages were not acknowledged")
-        }
+        return rows.count
+    }
+
+    /// Marks sent the rows acknowledged so far, up to the first one that is not (in the order produced).
+    func markAcknowledged(_ connection: PostgresConnection, inFlight: InFlight) throws {
+        let ids = inFlight.takeAcknowledged()
+        guard !ids.isEmpty else { return }
         try connection.execute("UPDATE outbox SET sent_at = now() WHERE id = ANY($1::int8[])", [PostgresIntArray(ids)])
         published.increment(by: ids.count)
-        return ids.count
+    }
+
+    /// The rows produced and not yet marked sent, in the order produced, with their acknowledgements. Shared by the
+    /// relay's thread and the producer's polling thread (delivery callbacks).
+    final class InFlight: Sendable {
+        private struct State {
+            var ids: [Int64] = []
+            var acknowledged: [Bool] = []
+            /// The sequence number of `ids[0]`.
+            var base = 0
+            var failure: KafkaError?
+        }
+        private let state = Mutex(State())
+
+        var count: Int { state.withLock { $0.ids.count } }
+        var isEmpty: Bool { state.withLock { $0.ids.isEmpty } }
+        var unmarkedIDs: [Int64] { state.withLock { $0.ids } }
+        /// The first failed delivery, if any.
+        var failure: KafkaError? { state.withLock { $0.failure } }
+
+        /// Records a row being produced; returns its sequence number.
+        func add(_ id: Int64) -> Int {
+            state.withLock { state in
+                state.ids.append(id)
+                state.acknowledged.append(false)
+                return state.base + state.ids.count - 1
+            }
+        }
+
+        /// Records a delivery report; true when the delivery failed.
+        @discardableResult
+        func settle(_ sequence: Int, failure: KafkaError?) -> Bool {
+            state.withLock { state in
+                if let failure {
+                    if state.failure == nil { state.failure = failure }
+                    return true
+                }
+                let index = sequence - state.base
+                if index >= 0 && index < state.acknowledged.count { state.acknowledged[index] = true }
+                return false
+            }
+        }
+
+        /// Removes and returns the acknowledged rows that precede every unacknowledged one.
+        func takeAcknowledged() -> [Int64] {
+            state.withLock { state in
+                let prefix = state.acknowledged.firstIndex(of: false) ?? state.acknowledged.count
+                guard prefix > 0 else { return [] }
+                let ids = Array(state.ids.prefix(prefix))
+                state.ids.removeFirst(prefix)
+                state.acknowledged.removeFirst(prefix)
+                state.base += prefix
+                return ids
+            }
+        }
     }
 }
