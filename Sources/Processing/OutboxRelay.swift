@@ -27,6 +27,9 @@ public final class OutboxRelay: Sendable {
         /// How long to wait for new rows when there are none (a commit in this process wakes it at once).
         /// Default: 100 ms.
         public var idleWait: Duration = .milliseconds(100)
+        /// How often acknowledged rows are marked sent (sooner when a quarter batch is waiting). A crash republishes
+        /// at most what was acknowledged since. Default: 100 ms.
+        public var markInterval: Duration = .milliseconds(100)
         public init(source: String) { self.source = source }
     }
 
@@ -70,6 +73,7 @@ public final class OutboxRelay: Sendable {
     public func run() {
         var connection: PostgresConnection?
         var inFlight = InFlight()
+        var lastMark = ContinuousClock.now
         var attempt = 0
         while true {
             let stopRequested = stopping.load(ordering: .acquiring)
@@ -89,18 +93,26 @@ public final class OutboxRelay: Sendable {
                 while wakeup.semaphore.wait(timeout: .now()) == .success {}
                 wakeup.pending.store(false, ordering: .releasing)
                 if let failure = inFlight.failure { throw failure }
-                let sent = inFlight.count < settings.window ? try relayOnce(connection!, inFlight: inFlight) : 0
-                try markAcknowledged(connection!, inFlight: inFlight)
+                let limit = min(settings.batchSize, settings.window - inFlight.count)
+                let sent = limit > 0 ? try relayOnce(connection!, limit: limit, inFlight: inFlight) : 0
+                // One UPDATE per mark interval (or per quarter batch acknowledged), not one per round: at low rates
+                // a round is a commit of a few rows.
+                if stopRequested || ContinuousClock.now - lastMark >= settings.markInterval
+                    || inFlight.acknowledgedPrefix >= settings.batchSize / 4
+                {
+                    try markAcknowledged(connection!, inFlight: inFlight)
+                    lastMark = ContinuousClock.now
+                }
                 attempt = 0
-                if sent > 0 { continue }
+                // A full read leaves rows behind; otherwise the next commit nudges.
+                if limit > 0 && sent == limit { continue }
                 if inFlight.isEmpty {
                     if stopRequested { break }
                     _ = wakeup.semaphore.wait(timeout: .now() + settings.idleWait.seconds)
                 } else if stopRequested {
                     try producer.flush(timeout: .seconds(30))
                 } else {
-                    // Marked at the next commit's round, or after the idle wait.
-                    _ = wakeup.semaphore.wait(timeout: .now() + settings.idleWait.seconds)
+                    _ = wakeup.semaphore.wait(timeout: .now() + settings.markInterval.seconds)
                 }
             } catch {
                 // Settle what is in flight, mark what was acknowledged before the first failure and forget the
@@ -134,8 +146,7 @@ public final class OutboxRelay: Sendable {
 
     /// Reads up to one batch of unsent rows that are not in flight, in id order, and produces them without waiting
     /// for their acknowledgements; returns how many.
-    func relayOnce(_ connection: PostgresConnection, inFlight: InFlight) throws -> Int {
-        let limit = min(settings.batchSize, settings.window - inFlight.count)
+    func relayOnce(_ connection: PostgresConnection, limit: Int, inFlight: InFlight) throws -> Int {
         let unmarked = inFlight.unmarkedIDs
         // Rows in flight are still unsent in the table; a row of a transaction that committed late may sit between
         // them (several writers share a source), so they are left out by id rather than by a cursor.
@@ -209,6 +220,10 @@ public final class OutboxRelay: Sendable {
         var count: Int { state.withLock { $0.ids.count } }
         var isEmpty: Bool { state.withLock { $0.ids.isEmpty } }
         var unmarkedIDs: [Int64] { state.withLock { $0.ids } }
+        /// How many rows ``takeAcknowledged()`` would return.
+        var acknowledgedPrefix: Int {
+            state.withLock { $0.acknowledged.firstIndex(of: false) ?? $0.acknowledged.count }
+        }
         /// The first failed delivery, if any.
         var failure: KafkaError? { state.withLock { $0.failure } }
 
