@@ -49,7 +49,7 @@ public final class OutboxRelay: Sendable {
     public init(settings: Settings, kafka: KafkaClientOptions, postgres: PostgresConfiguration, logger: Logger) throws {
         self.settings = settings
         var config = KafkaProducerConfiguration(client: kafka)
-        config.linger = .milliseconds(1)
+        config.linger = .milliseconds(5)
         config.deliveryTimeout = .seconds(15)
         self.producer = try KafkaProducer(configuration: config, logger: logger)
         self.postgres = postgres
