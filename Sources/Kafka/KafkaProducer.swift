@@ -35,18 +35,24 @@ public final class KafkaProducer: Sendable {
     @discardableResult
     public func send(_ message: KafkaOutgoingMessage) async throws -> KafkaDeliveryReport {
         try await withCheckedThrowingContinuation { continuation in
-            let id = client.context.deliveries.withLock { table in
-                let id = table.nextID
-                table.nextID += 1
-                table.waiting[id] = continuation
-                return id
-            }
+            let id = track { table, id in table.waiting[id] = continuation }
             do {
                 try enqueue(message, opaque: UnsafeMutableRawPointer(bitPattern: id))
             } catch {
                 let waiting = client.context.deliveries.withLock { $0.waiting.removeValue(forKey: id) }
                 waiting?.resume(throwing: error)
             }
+        }
+    }
+
+    /// A new delivery id, filed in the delivery table by `file` under the same lock (the delivery callback finds
+    /// the waiter or callback by it).
+    private func track(_ file: (inout DeliveryTable, UInt) -> Void) -> UInt {
+        client.context.deliveries.withLock { table in
+            let id = table.nextID
+            table.nextID += 1
+            file(&table, id)
+            return id
         }
     }
 
@@ -65,12 +71,7 @@ public final class KafkaProducer: Sendable {
     public func produce(
         _ message: KafkaOutgoingMessage, delivered: @escaping @Sendable (KafkaError?) -> Void
     ) throws(KafkaError) {
-        let id = client.context.deliveries.withLock { table in
-            let id = table.nextID
-            table.nextID += 1
-            table.callbacks[id] = delivered
-            return id
-        }
+        let id = track { table, id in table.callbacks[id] = delivered }
         do {
             try enqueue(message, opaque: UnsafeMutableRawPointer(bitPattern: id))
         } catch {

@@ -80,6 +80,27 @@ struct OutboxRelayTests {
         return (relay, thread, done)
     }
 
+    /// A relay of a new source publishing to `topic` on a new mock cluster, warmed up: it has published one row,
+    /// so the producer has its metadata and connection before a test slows or fails the brokers.
+    func startWarmRelay(topic: String) throws -> (relay: OutboxRelay, source: String, cluster: KafkaMockCluster, stop: () -> Void) {
+        let source = TestEnvironment.unique("relay")
+        let cluster = try cluster(topic: topic)
+        let (relay, _, done) = try startRelay(source: source, cluster: cluster)
+        let stop = {
+            relay.stop()
+            done.wait()
+        }
+        do {
+            try commit([message(topic, key: "warm", "warm")], source: source)
+        } catch {
+            stop()
+            throw error
+        }
+        relay.nudge()
+        #expect(poll { try unsent(source) == 0 }, "the warm-up row was not published")
+        return (relay, source, cluster, stop)
+    }
+
     /// Polls on this thread (a test awaiting on the cooperative pool can resume seconds late while other suites
     /// keep its threads busy, which would blur the timings this suite checks).
     func poll(timeout: Duration = .seconds(30), _ condition: () throws -> Bool) -> Bool {
@@ -96,17 +117,8 @@ struct OutboxRelayTests {
     @Test("rows committed while earlier ones await their acknowledgements are published at once, in order per key")
     func pipelined() throws {
         let topic = "relay.pipelined"
-        let source = TestEnvironment.unique("relay")
-        let cluster = try cluster(topic: topic)
-        let (relay, _, done) = try startRelay(source: source, cluster: cluster)
-        defer {
-            relay.stop()
-            done.wait()
-        }
-        // Warm up: the producer has its metadata and connection before the slow acknowledgements start.
-        try commit([message(topic, key: "warm", "warm")], source: source)
-        relay.nudge()
-        #expect(poll { try unsent(source) == 0 })
+        let (relay, source, cluster, stop) = try startWarmRelay(topic: topic)
+        defer { stop() }
         let rtt: Int64 = 1_500
         try cluster.setRoundTripTime(.milliseconds(rtt))
         try commit([message(topic, key: "k", "first")], source: source)
@@ -134,16 +146,8 @@ struct OutboxRelayTests {
     @Test("a row that commits late, below rows already in flight, is published too — each row once")
     func lateCommitBelowInFlight() async throws {
         let topic = "relay.gap"
-        let source = TestEnvironment.unique("relay")
-        let cluster = try cluster(topic: topic)
-        let (relay, _, done) = try startRelay(source: source, cluster: cluster)
-        defer {
-            relay.stop()
-            done.wait()
-        }
-        try commit([message(topic, key: "warm", "warm")], source: source)
-        relay.nudge()
-        #expect(await eventually(timeout: .seconds(30)) { try unsent(source) == 0 })
+        let (relay, source, cluster, stop) = try startWarmRelay(topic: topic)
+        defer { stop() }
         try cluster.setRoundTripTime(.milliseconds(1500))
         // Another writer of the same source takes the lower id first and commits last.
         let other = try PostgresConnection.connect(postgres, logger: TestEnvironment.logger)
@@ -164,16 +168,8 @@ struct OutboxRelayTests {
     @Test("a failed delivery republishes from the first unacknowledged row: nothing is lost or marked unsent")
     func failedDelivery() async throws {
         let topic = "relay.failure"
-        let source = TestEnvironment.unique("relay")
-        let cluster = try cluster(topic: topic)
-        let (relay, _, done) = try startRelay(source: source, cluster: cluster)
-        defer {
-            relay.stop()
-            done.wait()
-        }
-        try commit([message(topic, key: "warm", "warm")], source: source)
-        relay.nudge()
-        #expect(await eventually(timeout: .seconds(30)) { try unsent(source) == 0 })
+        let (relay, source, cluster, stop) = try startWarmRelay(topic: topic)
+        defer { stop() }
         // Topic authorization failed (29): the producer does not retry it, the delivery fails.
         cluster.failNextProduceRequests(2, error: 29)
         let rows = (1...6).map { message(topic, key: "k\($0 % 2)", "row-\($0)") }
