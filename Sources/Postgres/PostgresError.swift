@@ -72,13 +72,21 @@ public struct PostgresError: Error, CustomStringConvertible, CustomDebugStringCo
         return sqlState.hasPrefix("08") || sqlState == "57P01" || sqlState == "57P02" || sqlState == "57P03"
     }
 
+    /// Whether the statement names a table, column, function, type or schema the database does not have: the
+    /// database's schema is not the one the program was built for (not migrated yet). No message causes it, so the
+    /// remedy is to wait for the migration, not to give up on the work.
+    public var isSchemaMismatch: Bool {
+        guard let sqlState else { return false }
+        return ["42P01", "42703", "42883", "42704", "3F000"].contains(sqlState)
+    }
+
     /// Serialization failures and deadlocks, which succeed when retried.
     public var isTransient: Bool { sqlState == "40001" || sqlState == "40P01" || isConnectionFailure }
 
     static let stateNames: [String: String] = [
         "23505": "unique_violation", "23503": "foreign_key_violation", "23502": "not_null_violation",
         "23514": "check_violation", "42P01": "undefined_table", "42703": "undefined_column",
-        "42601": "syntax_error", "42501": "insufficient_privilege", "22P02": "invalid_text_representation",
+        "42601": "syntax_error", "42883": "undefined_function", "42704": "undefined_object", "42501": "insufficient_privilege", "22P02": "invalid_text_representation",
         "40001": "serialization_failure", "40P01": "deadlock_detected", "57P01": "admin_shutdown",
         "08006": "connection_failure", "08001": "sqlclient_unable_to_establish_sqlconnection",
         "25P02": "in_failed_sql_transaction", "P0001": "raise_exception",

@@ -209,9 +209,11 @@ extension DepartmentWorker {
             step: command.step, round: try latest.decode(Int.self, "round") + 1, department: department,
             receivedAt: try stored.decode(Date.self, "received_at"), dueDate: nil)
         let decision = Decider.decide(dossier, department: department, bundle: bundle, ruleSet: ruleSet, checks: checks, at: now)
-        let row = try DecisionRow(task: task, decision: decision, department: department, ruleSet: ruleSet,
-                                  registry: bundle.delegations, at: now, source: source, encoder: encoder)
-        try DecisionRow.copy([row], into: tx)
+        var explanations = ExplanationMemo()
+        let row = DecisionRow(task: task, decision: decision, department: department, ruleSet: ruleSet,
+                              registry: bundle.delegations, at: now, source: source,
+                              explanation: try explanations.index(of: decision, encoder: encoder))
+        try DecisionRow.copy([row], explanationIds: try DecisionRow.storeExplanations(explanations.texts, in: tx), into: tx)
         // The stored body follows the dossier, so replay and later rounds see the supplemented documents.
         try tx.execute("UPDATE dossiers SET body = $2, updated_at = $3 WHERE id = $1",
                        [command.dossierId, PostgresJSON(String(decoding: try encoder.encode(dossier), as: UTF8.self)), now])

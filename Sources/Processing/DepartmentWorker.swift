@@ -90,14 +90,14 @@ public final class DepartmentWorker: BatchWriter {
                 task.dossier, department: department, bundle: bundle, ruleSet: ruleSet, checks: checks, at: now)
             let row = DecisionRow(task: task, decision: decision, department: department, ruleSet: ruleSet,
                                   registry: bundle.delegations, at: now, source: message,
-                                  explanation: try explanations.text(of: decision, encoder: encoder))
+                                  explanation: try explanations.index(of: decision, encoder: encoder))
             rows.append(row)
             outbox += try effects(of: decision, task: task, at: now, encoder: encoder)
             report.outcomes[decision.outcome.rawValue, default: 0] += 1
             report.processed += 1
         }
         try dropWithdrawn(&rows, outbox: &outbox, report: &report, in: tx)
-        try insert(rows, outbox: &outbox, report: &report, into: tx)
+        try insert(rows, explanations: explanations.texts, outbox: &outbox, report: &report, into: tx)
         try OutboxWriter.write(outbox, source: outboxSource, into: tx)
         for (message, type) in commands {
             var commandOutbox: [OutboxMessage] = []
@@ -131,12 +131,14 @@ public final class DepartmentWorker: BatchWriter {
 
     /// COPY the decision rows; if a step was already decided (a republished task), skip those rows and their events.
     private func insert(
-        _ rows: [DecisionRow], outbox: inout [OutboxMessage], report: inout BatchReport, into tx: PostgresConnection
+        _ rows: [DecisionRow], explanations: [String], outbox: inout [OutboxMessage], report: inout BatchReport,
+        into tx: PostgresConnection
     ) throws {
         guard !rows.isEmpty else { return }
+        let explanationIds = try DecisionRow.storeExplanations(explanations, in: tx)
         try tx.execute("SAVEPOINT decisions_copy")
         do {
-            try DecisionRow.copy(rows, into: tx)
+            try DecisionRow.copy(rows, explanationIds: explanationIds, into: tx)
             try tx.execute("RELEASE SAVEPOINT decisions_copy")
             return
         } catch let error as PostgresError where error.sqlState == "23505" {
@@ -154,7 +156,7 @@ public final class DepartmentWorker: BatchWriter {
         for row in rows {
             if taken.insert(row.identity).inserted { fresh.append(row) } else { skipped.insert(row.identity) }
         }
-        try DecisionRow.copy(fresh, into: tx)
+        try DecisionRow.copy(fresh, explanationIds: explanationIds, into: tx)
         outbox.removeAll { skipped.contains($0.causeIdentity ?? "") }
         report.skippedDuplicates += skipped.count
         report.processed -= skipped.count
@@ -225,22 +227,26 @@ public final class DepartmentWorker: BatchWriter {
     }
 }
 
-/// The encoded explanations of one batch.
+/// The encoded explanations of one batch, each kind once.
 ///
 /// Dossiers of one procedure that take the same path through the delegation check, the documents check and the
 /// rule table have equal explanations — a few dozen kinds among thousands of dossiers — and JSONEncoder costs far more
-/// than comparing two explanations: each kind is encoded once per batch. Equal explanations encode to the same text.
+/// than comparing two explanations: each kind is encoded once per batch, and stored once in PostgreSQL
+/// (`explanations`, cited by `decisions.explanation_id`). Equal explanations encode to the same text.
 struct ExplanationMemo {
-    private var kinds: [String: [(explanation: StoredExplanation, text: String)]] = [:]
+    private var kinds: [String: [(explanation: StoredExplanation, index: Int)]] = [:]
+    /// The distinct encoded explanations, in the order first seen.
+    private(set) var texts: [String] = []
 
-    mutating func text(of decision: StepDecision, encoder: JSONEncoder) throws -> String {
+    /// The position in ``texts`` of the decision's encoded explanation.
+    mutating func index(of decision: StepDecision, encoder: JSONEncoder) throws -> Int {
         let explanation = Decider.explanation(of: decision)
         let evaluation = explanation.evaluation
         let key = "\(evaluation.stage.rawValue)/\(evaluation.firedRule ?? "")/\(evaluation.delegation?.id ?? "")"
-        if let known = kinds[key]?.first(where: { $0.explanation == explanation }) { return known.text }
-        let text = String(decoding: try encoder.encode(explanation), as: UTF8.self)
-        kinds[key, default: []].append((explanation, text))
-        return text
+        if let known = kinds[key]?.first(where: { $0.explanation == explanation }) { return known.index }
+        texts.append(String(decoding: try encoder.encode(explanation), as: UTF8.self))
+        kinds[key, default: []].append((explanation, texts.count - 1))
+        return texts.count - 1
     }
 }
 
@@ -249,47 +255,58 @@ struct DecisionRow: Sendable {
     var dossierId: String
     var step: Int
     var round: Int
+    /// Every column's text but the last, `explanation_id`.
     var text: [String?]
+    /// The position of its explanation among the texts given to ``storeExplanations(_:in:)``.
+    var explanation: Int
 
     var identity: String { "\(dossierId)/\(step)/\(round)" }
 
     static let columns =
         "dossier_id, step, round, department, procedure, outcome, review, rule_id, rule_version, delegation_id, "
         + "delegation_version, escalation_reason, forward_to, decided_at, source_topic, source_partition, "
-        + "source_offset, explanation"
+        + "source_offset, explanation_id"
 
+    /// A row whose explanation is `explanation` of the batch's ``ExplanationMemo``.
     init(
         task: StepTask, decision: StepDecision, department: String, ruleSet: RuleSet, registry: DelegationRegistry,
-        at now: Date, source: KafkaMessage, encoder: JSONEncoder
-    ) throws {
-        let explanation = String(decoding: try encoder.encode(Decider.explanation(of: decision)), as: UTF8.self)
-        self.init(
-            task: task, decision: decision, department: department, ruleSet: ruleSet, registry: registry, at: now,
-            source: source, explanation: explanation)
-    }
-
-    /// A row whose explanation is already encoded (``ExplanationMemo``).
-    init(
-        task: StepTask, decision: StepDecision, department: String, ruleSet: RuleSet, registry: DelegationRegistry,
-        at now: Date, source: KafkaMessage, explanation: String
+        at now: Date, source: KafkaMessage, explanation: Int
     ) {
         dossierId = task.dossier.id
         step = task.step
         round = task.round
+        self.explanation = explanation
         let delegationId = decision.evaluation.delegationId
         text = [
             task.dossier.id, String(task.step), String(task.round), department, task.dossier.procedure,
             decision.outcome.rawValue, decision.review.rawValue, decision.evaluation.ruleId, ruleSet.version,
             delegationId, delegationId.flatMap { registry.snapshot(id: $0)?.version },
             decision.evaluation.escalationReason?.rawValue, decision.forwardTo, PostgresTimestamp.format(now),
-            source.topic, String(source.partition), String(source.offset), explanation,
+            source.topic, String(source.partition), String(source.offset), nil,
         ]
     }
 
-    static func copy(_ rows: [DecisionRow], into tx: PostgresConnection) throws {
+    /// Stores the explanations not stored yet, in the open transaction; returns the ids of all, in order, as text.
+    static func storeExplanations(_ texts: [String], in tx: PostgresConnection) throws -> [String] {
+        guard !texts.isEmpty else { return [] }
+        let ids = try tx.query(
+            "SELECT id FROM unnest(motcua_explanation_ids($1::text[]::jsonb[])) WITH ORDINALITY AS t (id, n) ORDER BY n",
+            [texts]
+        ).map { String(try $0.decode(Int64.self, "id")) }
+        guard ids.count == texts.count else {
+            throw PostgresError(.query, context: "motcua_explanation_ids: \(ids.count) ids for \(texts.count) explanations")
+        }
+        return ids
+    }
+
+    static func copy(_ rows: [DecisionRow], explanationIds: [String], into tx: PostgresConnection) throws {
         guard !rows.isEmpty else { return }
         try tx.copyIn("COPY decisions (\(columns)) FROM STDIN") { writer in
-            for row in rows { try writer.row(text: row.text) }
+            for row in rows {
+                var text = row.text
+                text[text.count - 1] = explanationIds[row.explanation]
+                try writer.row(text: text)
+            }
         }
     }
 }

@@ -118,10 +118,21 @@ public final class EffectivelyOnceConsumer: Sendable {
             guard !mine.isEmpty else { continue }
             do {
                 try commit(mine)
-            } catch let error as PostgresError where error.isConnectionFailure {
-                logger.warning("PostgreSQL unavailable; pausing consumption", metadata: ["db.error": "\(error)"])
+            } catch let error as PostgresError where error.isConnectionFailure || error.isSchemaMismatch {
+                if error.isSchemaMismatch {
+                    // Not the messages' fault: never dead-letter them for it; wait for `motcua migrate`.
+                    logger.error("the database schema lacks what this program uses; pausing consumption until it is migrated",
+                                 metadata: ["db.error": "\(error)"])
+                } else {
+                    logger.warning("PostgreSQL unavailable; pausing consumption", metadata: ["db.error": "\(error)"])
+                }
                 healthy.store(false, ordering: .relaxed)
                 state.connection = nil
+                state.needsRewind = true
+                try? consumer.pause(Array(state.owned.keys))
+            } catch let error as DatabaseSchema.Outdated {
+                logger.error("pausing consumption: \(error)")
+                healthy.store(false, ordering: .relaxed)
                 state.needsRewind = true
                 try? consumer.pause(Array(state.owned.keys))
             } catch let error as OffsetFenceError {
@@ -165,6 +176,7 @@ public final class EffectivelyOnceConsumer: Sendable {
         var config = postgres
         config.retry.attempts = 1
         let connection = try PostgresConnection.connect(config, logger: logger)
+        try DatabaseSchema.check(connection)
         try writer.prepare(connection)
         state.connection = connection
         healthy.store(true, ordering: .relaxed)
@@ -172,11 +184,15 @@ public final class EffectivelyOnceConsumer: Sendable {
     }
 
     private func dropConnection(after error: any Error) {
-        if let error = error as? PostgresError, error.isConnectionFailure {
+        if let error = error as? PostgresError, error.isConnectionFailure || error.isSchemaMismatch {
             state.connection = nil
             healthy.store(false, ordering: .relaxed)
         }
-        logger.warning("database not ready: \(error)")
+        if error is DatabaseSchema.Outdated {
+            logger.error("database not ready: \(error)")
+        } else {
+            logger.warning("database not ready: \(error)")
+        }
     }
 
     private func commit(_ batch: [KafkaMessage]) throws {
@@ -204,8 +220,11 @@ public final class EffectivelyOnceConsumer: Sendable {
         for message in batch where !stopping.load(ordering: .acquiring) {
             do {
                 try commit([message])
-            } catch let error as PostgresError where error.isConnectionFailure {
+            } catch let error as PostgresError where error.isConnectionFailure || error.isSchemaMismatch {
                 state.connection = nil
+                state.needsRewind = true
+                return
+            } catch is DatabaseSchema.Outdated {
                 state.needsRewind = true
                 return
             } catch is OffsetFenceError {

@@ -268,10 +268,10 @@ struct AuditReplayTests {
             """
             INSERT INTO decisions (dossier_id, step, round, department, procedure, outcome, review, rule_id, rule_version,
                 delegation_id, delegation_version, escalation_reason, forward_to, decided_at, source_topic,
-                source_partition, source_offset, explanation)
+                source_partition, source_offset, explanation_id)
             SELECT dossier_id, step, 9, department, procedure, outcome, review, rule_id, rule_version, delegation_id,
                 delegation_version, escalation_reason, forward_to, decided_at, source_topic, source_partition,
-                source_offset, explanation
+                source_offset, explanation_id
             FROM decisions WHERE dossier_id = $1 AND round = 0
             """, [copied])
         let doubled = try await Self.replay([], database: database, offsets: widened)

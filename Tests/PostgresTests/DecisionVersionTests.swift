@@ -4,8 +4,9 @@ import TestSupport
 import Testing
 
 /// `schemas/postgres/007_decision_write_cost.sql`: the foreign keys from `decisions` to the version tables became a
-/// check per statement (COPY included) and append-only version tables; explanations are stored uncompressed inline.
-@Suite("PostgreSQL: decisions cite stored rule and delegation versions")
+/// check per statement (COPY included) and append-only version tables. `008_explanations_once.sql`: explanations are
+/// stored once (`explanations`), cited by `decisions.explanation_id` under the same check.
+@Suite("PostgreSQL: decisions cite stored rule versions, delegation versions and explanations")
 final class DecisionVersionTests {
     let database: TestDatabase
     var db: PostgresConnection { database.connection }
@@ -17,16 +18,27 @@ final class DecisionVersionTests {
             INSERT INTO rule_versions (version, department, canonical_text) VALUES ('rv-1', 'labour', 'rules');
             INSERT INTO delegation_versions (version, delegation_id, canonical_json) VALUES ('dv-1', 'del-1', '{}');
             """)
+        explanation = try Self.explanationIds(["{}"], db)[0]
+    }
+
+    /// The id of the explanation `{}`.
+    var explanation: String = ""
+
+    static func explanationIds(_ texts: [String], _ db: PostgresConnection) throws -> [String] {
+        try db.query(
+            "SELECT id FROM unnest(motcua_explanation_ids($1::text[]::jsonb[])) WITH ORDINALITY AS t (id, n) ORDER BY n",
+            [texts]
+        ).map { String(try $0.decode(Int64.self, "id")) }
     }
 
     deinit { database.drop() }
 
     static let columns = "dossier_id, step, round, department, procedure, outcome, review, rule_version, "
-        + "delegation_version, decided_at, source_topic, source_partition, source_offset, explanation"
+        + "delegation_version, decided_at, source_topic, source_partition, source_offset, explanation_id"
 
-    func row(_ dossier: String, rule: String = "rv-1", delegation: String? = "dv-1", explanation: String = "{}") -> [String?] {
+    func row(_ dossier: String, rule: String = "rv-1", delegation: String? = "dv-1", explanation: String? = nil) -> [String?] {
         [dossier, "0", "0", "labour", "p1", "approve", "auto", rule, delegation, "2026-11-27 10:00:00+00",
-         "dossiers.labour", "0", "1", explanation]
+         "dossiers.labour", "0", "1", explanation ?? self.explanation]
     }
 
     func copy(_ rows: [[String?]]) throws {
@@ -64,7 +76,7 @@ final class DecisionVersionTests {
         expectFailure("23503", naming: "rv-missing") {
             try db.execute(
                 "INSERT INTO decisions (\(Self.columns)) VALUES ($1, 0, 0, 'labour', 'p1', 'approve', 'auto', "
-                    + "'rv-missing', NULL, now(), 'dossiers.labour', 0, 1, '{}')", ["d-9"])
+                    + "'rv-missing', NULL, now(), 'dossiers.labour', 0, 1, $2)", ["d-9", explanation])
         }
         #expect(try count() == 0)
         try copy([row("d-1"), row("d-2", delegation: nil), row("d-3")])
@@ -96,17 +108,73 @@ final class DecisionVersionTests {
         #expect(try db.query("SELECT count(*)::int AS n FROM rule_versions").first!.decode(Int.self, "n") == 2)
     }
 
-    @Test("an explanation of a few KB is stored inline and uncompressed, byte for byte")
-    func explanationInline() throws {
-        let failures = (0..<40).map { #"{"rule":"rule-\#($0)","condition":"capitalVnd >= 5000000000","fact":\#($0)}"# }
-        let explanation = #"{"failures":[\#(failures.joined(separator: ","))]}"#
-        #expect(explanation.utf8.count > 2_500)
-        try copy([row("d-1", explanation: explanation)])
-        let stored = try db.query(
-            "SELECT pg_column_compression(explanation) AS method, explanation = $1::jsonb AS same FROM decisions",
-            [explanation]
-        ).first!
-        #expect(try stored.decodeIfPresent(String.self, "method") == nil)
-        #expect(try stored.decode(Bool.self, "same"))
+    @Test("each explanation is stored once, whatever its key order, and decisions read it back through the view")
+    func explanationsOnce() throws {
+        let long = #"{"rule":"r-2","ruleChecks":[\#((0..<30).map { #"{"rule":"r-\#($0)","result":"not-matched"}"# }.joined(separator: ","))]}"#
+        let texts = [#"{"stage":"rules","rule":"r-1"}"#, long, #"{"rule": "r-1", "stage": "rules"}"#]
+        let ids = try Self.explanationIds(texts, db)
+        #expect(ids.count == 3)
+        #expect(ids[0] == ids[2], "the same explanation in another key order is one explanation")
+        #expect(ids[0] != ids[1])
+        // Asking again (another batch, another worker) finds the same rows.
+        #expect(try Self.explanationIds([long, texts[0]], db) == [ids[1], ids[0]])
+        #expect(try db.query("SELECT count(*)::int AS n FROM explanations").first!.decode(Int.self, "n") == 3)
+        try copy([row("d-1", explanation: ids[0]), row("d-2", explanation: ids[1]), row("d-3", explanation: ids[2])])
+        let read = try db.query(
+            "SELECT dossier_id, explanation = $1::jsonb AS short, explanation = $2::jsonb AS long "
+                + "FROM decisions_explained ORDER BY dossier_id", [texts[0], long])
+        #expect(try read.map { try $0.decode(String.self, "dossier_id") } == ["d-1", "d-2", "d-3"])
+        #expect(try read.map { try $0.decode(Bool.self, "short") } == [true, false, true])
+        #expect(try read.map { try $0.decode(Bool.self, "long") } == [false, true, false])
+    }
+
+    @Test("a decision citing an unknown explanation fails, naming it; explanations are append-only")
+    func unknownExplanationRefused() throws {
+        expectFailure("23503", naming: "explanation 987654") {
+            try copy([row("d-1"), row("d-2", explanation: "987654")])
+        }
+        #expect(try count() == 0)
+        try copy([row("d-1")])
+        expectFailure("23503", naming: "explanation 987654") {
+            try db.execute("UPDATE decisions SET explanation_id = 987654")
+        }
+        for statement in ["DELETE FROM explanations", "UPDATE explanations SET body = '[]'"] {
+            expectFailure("23000", naming: "append-only") { try db.execute(statement) }
+        }
+        // A digest that is not the body's is refused: the key is always the SHA-256 of the normalised text.
+        expectFailure("23514", naming: "explanations") {
+            try db.execute(#"INSERT INTO explanations (digest, body) VALUES ('\x00', '{"a":1}')"#)
+        }
+    }
+}
+
+/// `008_explanations_once.sql` on a database that already holds decisions with their explanations inline.
+@Suite("PostgreSQL: migration 008 moves existing explanations")
+struct ExplanationMigrationTests {
+    @Test("existing decisions keep their explanations, each distinct one stored once")
+    func movesExplanations() throws {
+        let database = try TestDatabase("explmig", migratedUpTo: 7)
+        defer { database.drop() }
+        let db = database.connection
+        try db.executeScript(
+            """
+            INSERT INTO rule_versions (version, department, canonical_text) VALUES ('rv-1', 'labour', 'rules');
+            INSERT INTO decisions (dossier_id, step, round, department, procedure, outcome, review, rule_version,
+                                   decided_at, source_topic, source_partition, source_offset, explanation)
+            VALUES ('d-1', 0, 0, 'labour', 'p1', 'approve', 'auto', 'rv-1', now(), 'dossiers.labour', 0, 1, '{"rule":"a","n":1}'),
+                   ('d-2', 0, 0, 'labour', 'p1', 'approve', 'auto', 'rv-1', now(), 'dossiers.labour', 0, 2, '{"n":1,"rule":"a"}'),
+                   ('d-3', 0, 0, 'labour', 'p1', 'refuse', 'auto', 'rv-1', now(), 'dossiers.labour', 0, 3, '{"rule":"b"}');
+            """)
+        #expect(try TestDatabase.migrator().migrate(db).contains(8))
+        let read = try db.query(
+            "SELECT dossier_id, explanation_id, explanation::text AS e FROM decisions_explained ORDER BY dossier_id")
+        #expect(try read.map { try $0.decode(String.self, "e") }
+            == [#"{"n": 1, "rule": "a"}"#, #"{"n": 1, "rule": "a"}"#, #"{"rule": "b"}"#])
+        let ids = try read.map { try $0.decode(Int64.self, "explanation_id") }
+        #expect(ids[0] == ids[1] && ids[0] != ids[2])
+        #expect(try db.query("SELECT count(*)::int AS n FROM explanations").first!.decode(Int.self, "n") == 2)
+        let column = try db.query(
+            "SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'decisions' AND column_name = 'explanation'")
+        #expect(try column.first!.decode(Int.self, "n") == 0)
     }
 }

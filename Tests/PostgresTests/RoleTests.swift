@@ -27,7 +27,10 @@ final class RoleTests {
     static func role(_ department: String) -> String { "motcua_worker_" + department.replacingOccurrences(of: "-", with: "_") }
 
     static let decisionColumns = "dossier_id, step, round, department, procedure, outcome, review, rule_version, "
-        + "decided_at, source_topic, source_partition, source_offset, explanation"
+        + "decided_at, source_topic, source_partition, source_offset, explanation_id"
+
+    /// The id of the explanation `{}`, stored by whoever runs the statement.
+    static let emptyExplanation = "(motcua_explanation_ids(ARRAY['{}'::jsonb]))[1]"
 
     /// Two dossiers with personal data, one assigned to labour and one to culture, each with a decision of its
     /// department awaiting a signature.
@@ -41,8 +44,8 @@ final class RoleTests {
                    ('d-culture', 'VH-1', 'p2', 'online', '00004', 'citizen', now(), now(), 'received', 'culture',
                     '{"applicant": {"kind": "citizen", "id": "001090000002", "name": "Trần Thị B"}}');
             INSERT INTO decisions (\(Self.decisionColumns)) VALUES
-              ('d-labour', 0, 0, 'labour', 'p1', 'approve', 'official', 'rv-labour', now(), 'dossiers.labour', 0, 1, '{}'),
-              ('d-culture', 0, 0, 'culture', 'p2', 'approve', 'official', 'rv-culture', now(), 'dossiers.culture', 0, 1, '{}');
+              ('d-labour', 0, 0, 'labour', 'p1', 'approve', 'official', 'rv-labour', now(), 'dossiers.labour', 0, 1, \(Self.emptyExplanation)),
+              ('d-culture', 0, 0, 'culture', 'p2', 'approve', 'official', 'rv-culture', now(), 'dossiers.culture', 0, 1, \(Self.emptyExplanation));
             INSERT INTO consumer_offsets (consumer_group, topic, partition, next_offset)
             VALUES ('motcua.culture', 'dossiers.culture', 0, 2), ('motcua.labour', 'dossiers.labour', 0, 2);
             INSERT INTO outbox (source, event_id, topic, key, ce_type, payload)
@@ -73,10 +76,11 @@ final class RoleTests {
     }
 
     func decisionCopy(_ department: String, dossier: String, round: Int) throws {
+        let explanation = try db.query("SELECT \(Self.emptyExplanation) AS id").first!.decode(Int64.self, "id")
         try db.copyIn("COPY decisions (\(Self.decisionColumns)) FROM STDIN") { writer in
             try writer.row(text: [dossier, "0", String(round), department, "p", "approve", "official",
                                   department == "labour" ? "rv-labour" : "rv-culture", "2026-11-27T03:00:00Z",
-                                  "dossiers.\(department)", "0", "7", "{}"])
+                                  "dossiers.\(department)", "0", "7", String(explanation)])
         }
     }
 
@@ -116,7 +120,7 @@ final class RoleTests {
             expectDenied("COPY a culture decision") { try decisionCopy("culture", dossier: "d-culture", round: 1) }
             expectDenied("INSERT a culture decision") {
                 try db.execute(
-                    "INSERT INTO decisions (\(Self.decisionColumns)) VALUES ('d-culture', 0, 2, 'culture', 'p2', 'refuse', 'official', 'rv-culture', now(), 'dossiers.culture', 0, 9, '{}')")
+                    "INSERT INTO decisions (\(Self.decisionColumns)) VALUES ('d-culture', 0, 2, 'culture', 'p2', 'refuse', 'official', 'rv-culture', now(), 'dossiers.culture', 0, 9, \(Self.emptyExplanation))")
             }
             expectDenied("sign a culture decision") {
                 try db.execute("UPDATE decisions SET signed_by = 'x', signed_at = now() WHERE dossier_id = 'd-culture'")
@@ -161,7 +165,7 @@ final class RoleTests {
         #expect(try count("SELECT count(*) FROM dossiers WHERE id = 'd-culture' AND body::text LIKE '%Trần Thị B%'") == 1)
         // A later step of an interconnected procedure: once labour has decided a step of a culture dossier, it sees it.
         try db.execute(
-            "INSERT INTO decisions (\(Self.decisionColumns)) VALUES ('d-culture', 1, 0, 'labour', 'p2', 'approve', 'auto', 'rv-labour', now(), 'dossiers.labour', 0, 3, '{}')")
+            "INSERT INTO decisions (\(Self.decisionColumns)) VALUES ('d-culture', 1, 0, 'labour', 'p2', 'approve', 'auto', 'rv-labour', now(), 'dossiers.labour', 0, 3, \(Self.emptyExplanation))")
         try asRole(Self.role("labour")) { () throws in
             #expect(try db.query("SELECT body FROM dossiers WHERE id = $1", ["d-culture"]).count == 1)
         }
@@ -214,15 +218,17 @@ final class RoleTests {
         #expect(tables.contains("decisions") && tables.contains("deadlines") && tables.count >= 14)
         try asRole("motcua_auditor") { () throws in
             for table in ["decisions", "rule_versions", "delegation_versions", "deadlines", "escalations", "dossiers",
-                          "dossier_status", "dossier_timeline", "outbox", "consumer_offsets"] {
+                          "dossier_status", "dossier_timeline", "outbox", "consumer_offsets", "explanations",
+                          "decisions_explained"] {
                 _ = try db.query("SELECT * FROM \(table) LIMIT 1")
             }
             #expect(try count("SELECT count(*) FROM dossiers") == 2)
             #expect(try count("SELECT count(*) FROM decisions") == 2)
             for table in tables {
-                // The first column of the table, for an UPDATE that names one.
+                // The first column of the table that an UPDATE may name (an identity column never may).
                 let column = try db.query(
-                    "SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum = 1", [table]
+                    "SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum >= 1 AND attidentity = '' "
+                        + "AND NOT attisdropped ORDER BY attnum LIMIT 1", [table]
                 )[0].decode(String.self, "attname")
                 expectDenied("INSERT into \(table)") { try db.execute("INSERT INTO \(table) DEFAULT VALUES") }
                 expectDenied("UPDATE \(table)") { try db.execute("UPDATE \(table) SET \(column) = \(column)") }
@@ -313,7 +319,7 @@ final class RoleTests {
             }
             expectDenied("insert a decision") {
                 try db.execute(
-                    "INSERT INTO decisions (\(Self.decisionColumns)) VALUES ('d-new', 0, 0, 'labour', 'p1', 'approve', 'auto', 'rv-labour', now(), 'dossiers.labour', 0, 1, '{}')")
+                    "INSERT INTO decisions (\(Self.decisionColumns)) VALUES ('d-new', 0, 0, 'labour', 'p1', 'approve', 'auto', 'rv-labour', now(), 'dossiers.labour', 0, 1, \(Self.emptyExplanation))")
             }
             expectDenied("COPY a decision") { try decisionCopy("labour", dossier: "d-labour", round: 3) }
             expectDenied("sign a decision") { try db.execute("UPDATE decisions SET signed_by = 'x' WHERE dossier_id = 'd-labour'") }

@@ -10,7 +10,8 @@ public final class TestDatabase: @unchecked Sendable {
     public let admin: PostgresConnection
     public let connection: PostgresConnection
 
-    public init(_ prefix: String = "test") throws {
+    /// `migratedUpTo`: apply only the migrations up to that version (to test a later migration on older data).
+    public init(_ prefix: String = "test", migratedUpTo: Int? = nil) throws {
         let base = try TestEnvironment.databaseURL()
         name = TestEnvironment.unique(prefix)
         let head = base.split(separator: "?", maxSplits: 1)[0]
@@ -19,7 +20,14 @@ public final class TestDatabase: @unchecked Sendable {
         admin = try PostgresConnection.connect(PostgresConfiguration(connectionString: base), logger: TestEnvironment.logger)
         try admin.execute("CREATE DATABASE \(name)")
         connection = try PostgresConnection.connect(PostgresConfiguration(connectionString: url), logger: TestEnvironment.logger)
-        try PostgresMigrator(directory: TestEnvironment.root.appendingPathComponent("schemas/postgres")).migrate(connection)
+        let migrator = try Self.migrator()
+        try PostgresMigrator(migrations: migrator.migrations.filter { $0.version <= migratedUpTo ?? .max })
+            .migrate(connection)
+    }
+
+    /// The project's migrations (`schemas/postgres`).
+    public static func migrator() throws -> PostgresMigrator {
+        try PostgresMigrator(directory: TestEnvironment.root.appendingPathComponent("schemas/postgres"))
     }
 
     public func drop() {

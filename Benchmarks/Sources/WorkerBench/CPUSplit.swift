@@ -103,7 +103,8 @@ struct CPUSplit {
                     decision.outcome.rawValue, decision.review.rawValue, decision.evaluation.ruleId, ruleSet.version,
                     delegationId, delegationId.flatMap { bundle.delegations.snapshot(id: $0)?.version },
                     decision.evaluation.escalationReason?.rawValue, decision.forwardTo, PostgresTimestamp.format(now),
-                    "dossiers.industrial-zones", "3", String(i), explanations[i],
+                    // The explanation itself is stored once per kind (`explanations`); the row cites its id.
+                    "dossiers.industrial-zones", "3", String(i), String(explanations[i].utf8.count),
                 ])
             }
         }

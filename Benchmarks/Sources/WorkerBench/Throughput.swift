@@ -36,32 +36,6 @@ struct WorkerRound {
     var postgresMicros: Double
 }
 
-/// `text` (valid JSON as PostgreSQL prints jsonb) without the spaces between tokens.
-func compactJSON(_ text: String) -> String {
-    var out: [UInt8] = []
-    out.reserveCapacity(text.utf8.count)
-    var inString = false
-    var escaped = false
-    for byte in text.utf8 {
-        if inString {
-            out.append(byte)
-            if escaped {
-                escaped = false
-            } else if byte == 0x5C {
-                escaped = true
-            } else if byte == 0x22 {
-                inString = false
-            }
-        } else if byte == 0x22 {
-            inString = true
-            out.append(byte)
-        } else if byte != 0x20 && byte != 0x0A && byte != 0x09 && byte != 0x0D {
-            out.append(byte)
-        }
-    }
-    return String(decoding: out, as: UTF8.self)
-}
-
 /// One timed run of the raw C replay.
 struct RawRound {
     var rate: Double
@@ -94,7 +68,7 @@ struct ThroughputBench {
     static let decisionColumns =
         "dossier_id, step, round, department, procedure, outcome, review, rule_id, rule_version, delegation_id, "
         + "delegation_version, escalation_reason, forward_to, decided_at, source_topic, source_partition, "
-        + "source_offset, explanation"
+        + "source_offset, explanation_id"
     static let outboxColumns = "source, event_id, topic, key, ce_type, payload, headers"
 
     /// Produces `count` step tasks to the department topic and checks the broker kept all of them.
@@ -287,9 +261,8 @@ struct ThroughputBench {
                 for offset in range.first...range.last {
                     guard let d = decisionIndex[Int64(partition) << 40 | offset] else { continue }
                     for name in columns {
-                        var value = try decisions[d].decodeIfPresent(String.self, name)
-                        // PostgreSQL prints jsonb with a space after ':' and ','; the worker sends compact JSON.
-                        if name == "explanation" { value = value.map(compactJSON) }
+                        // Explanations are stored once (the worker's round did that); rows cite them by id.
+                        let value = try decisions[d].decodeIfPresent(String.self, name)
                         replay.decisionFields.append(value.map { strdup($0) })
                     }
                     for o in outboxByDecision[d] ?? [] {
@@ -369,7 +342,8 @@ struct ThroughputBench {
     func rowSizes() throws -> (decision: Double, explanation: Double, outbox: Double) {
         let connection = try PostgresConnection.connect(runtime.postgres, logger: logger)
         let d = try connection.query(
-            "SELECT avg(length(explanation::text))::float8 AS e, avg(pg_column_size(d.*))::float8 AS r FROM decisions d"
+            "SELECT avg(length(e.body::text))::float8 AS e, avg(pg_column_size(d.*))::float8 AS r "
+                + "FROM decisions d JOIN explanations e ON e.id = d.explanation_id"
         )[0]
         let o = try connection.query("SELECT avg(length(payload))::float8 AS p FROM outbox")[0]
         return (try d.decode(Double.self, "r"), try d.decode(Double.self, "e"), try o.decode(Double.self, "p"))

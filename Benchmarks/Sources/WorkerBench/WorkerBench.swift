@@ -240,8 +240,8 @@ struct WorkerBench {
         out.line("")
         out.line("outcomes: " + mix.map { "\($0.0) \($0.1)" }.joined(separator: ", "))
         out.line(
-            "rows: decision \(format(sizes.decision)) bytes (explanation \(format(sizes.explanation)) bytes of "
-                + "JSON), outbox payload \(format(sizes.outbox)) bytes")
+            "rows: decision \(format(sizes.decision)) bytes (citing an explanation of \(format(sizes.explanation)) bytes of "
+                + "JSON stored once), outbox payload \(format(sizes.outbox)) bytes")
         out.line("")
         out.table(
             [
