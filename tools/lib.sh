@@ -51,6 +51,9 @@ forget_stale_layouts() {
                 fi
                 rm -rf "$dir/Modules/$target.swiftmodule" "$dir/$target.swiftmodule"
             done
+            # A package that uses this one by path (Benchmarks/) keeps its build plan's list of this package's
+            # source files: a new file would be missing from it ("cannot find 'X' in scope"). Plan anew.
+            rm -f "$(dirname "$(dirname "$dir")")/$(basename "$dir").yaml" "$dir/description.json"
         fi
         echo "$now" > "$stamp"
     done
