@@ -42,6 +42,18 @@ struct PostgresConnectionTests {
         #expect(throws: PostgresError.self) { try row.decode(Int.self, "nope") }
     }
 
+    @Test("a text[] parameter keeps every element exactly: quotes, backslashes, braces, NULL, non-ASCII, long JSON")
+    func textArrayElementsExact() throws {
+        let json = #"{"rule":"r\"1","because":"a\\b","list":[\#((0..<200).map(String.init).joined(separator: ","))]}"#
+        let elements = ["", "NULL", "a,b", "c\"d", "e\\f", "{x}", " padded ", "Nguyễn Văn A", "\\\"", json]
+        let back = try connection.query(
+            "SELECT e FROM unnest($1::text[]) WITH ORDINALITY AS t (e, n) ORDER BY n", [elements]
+        ).map { try $0.decodeIfPresent(String.self, "e") }
+        #expect(back == elements.map { Optional($0) })
+        let parsed = try connection.query("SELECT ($1::text[])[10]::jsonb = $2::jsonb AS same", [elements, json])
+        #expect(try parsed[0].decode(Bool.self, "same"))
+    }
+
     @Test("SQL injection attempts stay data")
     func injectionStaysData() throws {
         let table = TestEnvironment.unique("inj")
