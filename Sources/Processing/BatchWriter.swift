@@ -12,6 +12,25 @@ public protocol BatchWriter: Sendable {
     /// Writes the effects of `messages` — in partition order — into the open transaction. Messages it cannot
     /// decode become dead letters through the outbox; it throws only for database failures and bugs.
     func write(_ messages: [KafkaMessage], into transaction: PostgresConnection) throws -> BatchReport
+
+    /// The part of the work on `messages` that needs no database (decoding, deciding, encoding), which the consumer
+    /// does while the previous batch's transaction runs; nil when there is none (the default). Whatever it returns
+    /// is handed to ``write(_:staged:into:)`` with the same messages, or dropped if the batch is not written.
+    func stage(_ messages: [KafkaMessage]) -> (any Sendable)?
+
+    /// ``write(_:into:)`` with the result of ``stage(_:)`` for these messages (nil: none). The default ignores it.
+    func write(_ messages: [KafkaMessage], staged: (any Sendable)?, into transaction: PostgresConnection) throws
+        -> BatchReport
+}
+
+extension BatchWriter {
+    public func stage(_ messages: [KafkaMessage]) -> (any Sendable)? { nil }
+
+    public func write(_ messages: [KafkaMessage], staged: (any Sendable)?, into transaction: PostgresConnection) throws
+        -> BatchReport
+    {
+        try write(messages, into: transaction)
+    }
 }
 
 /// What a batch did, for metrics and logs.

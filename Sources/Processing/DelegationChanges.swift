@@ -134,15 +134,18 @@ public final class DelegationOverlay: Sendable {
     /// The bundle as of the last refresh.
     public var bundle: AuthorityBundle { state.withLock { $0.bundle } }
 
+    /// The bundle as of the last refresh, with the change head it reflects (-1 before the first refresh).
+    public var snapshot: (seq: Int64, bundle: AuthorityBundle) { state.withLock { $0 } }
+
     /// Reads the change head in the open transaction (holding it `FOR SHARE` until the transaction ends) and
-    /// returns the bundle to decide with, reloading the changes if the head moved.
-    public func refresh(in tx: PostgresConnection) throws -> AuthorityBundle {
+    /// returns the bundle to decide with and that head, reloading the changes if the head moved.
+    public func refresh(in tx: PostgresConnection) throws -> (seq: Int64, bundle: AuthorityBundle) {
         let head = try tx.query("SELECT seq FROM delegation_change_head WHERE singleton FOR SHARE").first
             .map { try $0.decode(Int64.self, "seq") } ?? 0
-        let (seq, current) = state.withLock { ($0.seq, $0.bundle) }
-        if head == seq { return current }
+        let current = snapshot
+        if head == current.seq { return current }
         let bundle = try DelegationChanges.bundle(files, try DelegationChanges.load(from: tx))
         state.withLock { $0 = (head, bundle) }
-        return bundle
+        return (head, bundle)
     }
 }

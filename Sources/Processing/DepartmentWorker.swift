@@ -55,57 +55,93 @@ public final class DepartmentWorker: BatchWriter {
         }
     }
 
-    public func write(_ messages: [KafkaMessage], into tx: PostgresConnection) throws -> BatchReport {
-        var report = BatchReport()
+    /// The steps of a batch decided, its decision rows and events built, its commands set aside: all but the
+    /// database work. ``stage(_:)`` makes it beside the previous batch's transaction; ``write(_:staged:into:)``
+    /// stores it, or decides again when the delegations changed in between.
+    struct Staged: Sendable {
+        /// The delegation change head the steps were decided under.
+        var seq: Int64
+        var now: Date
         var rows: [DecisionRow] = []
+        var explanations: [String] = []
         var outbox: [OutboxMessage] = []
-        var commands: [(KafkaMessage, String)] = []
+        var commands: [(message: KafkaMessage, type: String)] = []
+        var report = BatchReport()
+    }
+
+    public func stage(_ messages: [KafkaMessage]) -> (any Sendable)? {
+        let (seq, bundle) = delegations.snapshot
+        return try? decide(messages, bundle: bundle, seq: seq, now: clock.now())
+    }
+
+    public func write(_ messages: [KafkaMessage], into tx: PostgresConnection) throws -> BatchReport {
+        try write(messages, staged: nil, into: tx)
+    }
+
+    public func write(_ messages: [KafkaMessage], staged: (any Sendable)?, into tx: PostgresConnection) throws
+        -> BatchReport
+    {
+        // A revocation recorded meanwhile waits for this batch (the head is held FOR SHARE), or this batch sees it:
+        // steps staged under an older head are decided again, and "now" is taken after the head was read.
+        let (seq, bundle) = try delegations.refresh(in: tx)
+        var batch: Staged
+        if let ready = staged as? Staged, ready.seq == seq {
+            batch = ready
+        } else {
+            batch = try decide(messages, bundle: bundle, seq: seq, now: clock.now())
+        }
+        try dropWithdrawn(&batch.rows, outbox: &batch.outbox, report: &batch.report, in: tx)
+        try insert(batch.rows, explanations: batch.explanations, outbox: &batch.outbox, report: &batch.report, into: tx)
+        try OutboxWriter.write(batch.outbox, source: outboxSource, into: tx)
+        let decoder = MessageCoding.decoder()
+        let encoder = MessageCoding.encoder()
+        for (message, type) in batch.commands {
+            var commandOutbox: [OutboxMessage] = []
+            try handleCommand(message, type: type, at: batch.now, into: tx, outbox: &commandOutbox,
+                              report: &batch.report, decoder: decoder, encoder: encoder)
+            try OutboxWriter.write(commandOutbox, source: outboxSource, into: tx)
+        }
+        return batch.report
+    }
+
+    /// Decodes and decides the batch's steps (no database); commands are kept for ``write(_:staged:into:)``.
+    private func decide(_ messages: [KafkaMessage], bundle: AuthorityBundle, seq: Int64, now: Date) throws -> Staged {
+        var batch = Staged(seq: seq, now: now)
         var explanations = ExplanationMemo()
         let decoder = MessageCoding.decoder()
         let encoder = MessageCoding.encoder()
-        // Before "now": a revocation recorded meanwhile waits for this batch, or this batch sees it.
-        let bundle = try delegations.refresh(in: tx)
-        let now = clock.now()
         for message in messages {
             let type = message.header("ce_type") ?? MessageType.step
             guard type == MessageType.step else {
-                commands.append((message, type))
+                batch.commands.append((message, type))
                 continue
             }
             let task: StepTask
             do {
                 task = try MessageCoding.decodeStepTask(message.value, decoder: decoder)
             } catch {
-                outbox.append(.deadLetter(of: message, error: "not a dossier step: \(describe(error))", consumer: department))
-                report.deadLetters += 1
+                batch.outbox.append(
+                    .deadLetter(of: message, error: "not a dossier step: \(describe(error))", consumer: department))
+                batch.report.deadLetters += 1
                 continue
             }
             guard task.department == department else {
-                outbox.append(.deadLetter(
+                batch.outbox.append(.deadLetter(
                     of: message, error: "step for department '\(task.department)' sent to \(topic)", consumer: department))
-                report.deadLetters += 1
+                batch.report.deadLetters += 1
                 continue
             }
             let decision = Decider.decide(
                 task.dossier, department: department, bundle: bundle, ruleSet: ruleSet, checks: checks, at: now)
-            let row = DecisionRow(task: task, decision: decision, department: department, ruleSet: ruleSet,
-                                  registry: bundle.delegations, at: now, source: message,
-                                  explanation: try explanations.index(of: decision, encoder: encoder))
-            rows.append(row)
-            outbox += try effects(of: decision, task: task, at: now, encoder: encoder)
-            report.outcomes[decision.outcome.rawValue, default: 0] += 1
-            report.processed += 1
+            batch.rows.append(DecisionRow(
+                task: task, decision: decision, department: department, ruleSet: ruleSet, registry: bundle.delegations,
+                at: now, source: message, explanation: try explanations.index(of: decision, encoder: encoder)))
+            batch.outbox += try effects(of: decision, task: task, at: now, encoder: encoder)
+            batch.report.outcomes[decision.outcome.rawValue, default: 0] += 1
+            batch.report.processed += 1
         }
-        try dropWithdrawn(&rows, outbox: &outbox, report: &report, in: tx)
-        try insert(rows, explanations: explanations.texts, outbox: &outbox, report: &report, into: tx)
-        try OutboxWriter.write(outbox, source: outboxSource, into: tx)
-        for (message, type) in commands {
-            var commandOutbox: [OutboxMessage] = []
-            try handleCommand(message, type: type, at: now, into: tx, outbox: &commandOutbox, report: &report,
-                              decoder: decoder, encoder: encoder)
-            try OutboxWriter.write(commandOutbox, source: outboxSource, into: tx)
-        }
-        return report
+        batch.explanations = explanations.texts
+        return batch
     }
 
     /// Steps of dossiers the applicant has withdrawn are not decided (one indexed lookup per batch).

@@ -11,7 +11,11 @@ import Synchronization
 /// - On assignment each partition starts at the offset stored in `consumer_offsets` (the beginning if none).
 /// - A batch is written by the ``BatchWriter`` and the offsets are advanced, fenced (``OffsetStore``), in one
 ///   transaction; a crash before the commit loses nothing (the batch is read again), after it duplicates nothing.
-/// - Rebalance callbacks run inside the poll, between batches: work of a revoked partition is always finished.
+/// - One batch's transaction runs on a queue of its own while the consumer polls the next batch and stages it (the
+///   writer's work that needs no database, ``BatchWriter/stage(_:)``): the process's CPU and PostgreSQL's overlap.
+///   At most one transaction is in flight; the next is sent only after it committed.
+/// - Rebalance callbacks run inside the poll, between batches, and first wait for the transaction in flight: work of
+///   a revoked partition is always finished before the revocation completes.
 /// - When PostgreSQL fails, the consumer pauses its partitions, retries with backoff while still polling (so it
 ///   keeps its group membership), then rewinds every partition to the stored offsets and resumes.
 /// - A batch that fails for another reason is retried message by message; a message that fails alone becomes a
@@ -34,10 +38,27 @@ public final class EffectivelyOnceConsumer: Sendable {
     }
 
     private final class State: @unchecked Sendable {
-        // Touched only on the consuming thread: run() and the rebalance callbacks it triggers inside poll.
+        // Touched only on the consuming thread (run() and the rebalance callbacks it triggers inside poll), except
+        // `connection`, which the transaction in flight uses; the consuming thread touches it only after
+        // collecting that transaction (``collect()``: the semaphore orders the two).
         var owned: [TopicPartition: Int64?] = [:]
         var connection: PostgresConnection?
         var needsRewind = false
+        var inFlight: InFlight?
+    }
+
+    /// A batch's transaction running on ``transactions`` while the consumer polls and stages the next batch.
+    private final class InFlight: @unchecked Sendable {
+        let batch: [KafkaMessage]
+        let moves: [TopicPartition: (expected: Int64?, next: Int64)]
+        let done = DispatchSemaphore(value: 0)
+        /// Set before `done` is signalled; read after waiting on it.
+        var failure: (any Error)?
+
+        init(batch: [KafkaMessage], moves: [TopicPartition: (expected: Int64?, next: Int64)]) {
+            self.batch = batch
+            self.moves = moves
+        }
     }
 
     public let settings: Settings
@@ -51,6 +72,7 @@ public final class EffectivelyOnceConsumer: Sendable {
     private let afterCommit: @Sendable () -> Void
     private let offsets: OffsetStore
     private let metrics: ConsumerMetrics
+    private let transactions: DispatchQueue
 
     public init(
         settings: Settings, kafka: KafkaClientOptions, postgres: PostgresConfiguration, writer: any BatchWriter,
@@ -66,6 +88,7 @@ public final class EffectivelyOnceConsumer: Sendable {
         self.afterCommit = afterCommit
         self.offsets = OffsetStore(group: settings.group)
         self.metrics = ConsumerMetrics(group: settings.group, factory: factory ?? MetricsSystem.factory)
+        self.transactions = DispatchQueue(label: "motcua.consumer.transactions.\(settings.group)")
     }
 
     /// Asks ``run()`` to finish its current batch, leave the group and return.
@@ -78,19 +101,26 @@ public final class EffectivelyOnceConsumer: Sendable {
     public func run() throws {
         let state = state
         let handler = KafkaRebalanceHandler(
-            assigned: { [self] partitions in assigned(partitions) },
+            assigned: { [self] partitions in
+                collect()
+                return assigned(partitions)
+            },
             revoked: { [self] partitions in
+                // The batch in flight may hold these partitions' messages: it commits (or fails) first.
+                collect()
                 for partition in partitions { state.owned.removeValue(forKey: partition) }
                 logger.info("partitions revoked", metadata: ["kafka.partitions": "\(partitions.count)"])
             })
         let consumer = try KafkaConsumer(configuration: kafka, rebalance: handler, logger: logger)
         defer { consumer.close() }
+        defer { collect() }
         try consumer.subscribe(topics: settings.topics)
         logger.info("consuming", metadata: ["kafka.group": "\(settings.group)", "kafka.topics": "\(settings.topics)"])
 
         var failures = 0
         while !stopping.load(ordering: .acquiring) {
             if state.needsRewind {
+                collect()
                 if rewind(consumer) {
                     failures = 0
                 } else {
@@ -104,47 +134,80 @@ public final class EffectivelyOnceConsumer: Sendable {
                 batch = try consumer.pollBatch(maxMessages: settings.batchSize, timeout: settings.pollTimeout)
             } catch {
                 logger.error("poll failed: \(error)")
+                collect()
                 Thread.sleep(forTimeInterval: 0.2)
                 continue
             }
             guard !batch.isEmpty else {
+                collect()
                 updateLag(consumer)
                 continue
             }
+            // Offsets only grow while a batch is in flight, so filtering against them before it commits keeps
+            // exactly what filtering after would.
             let mine = batch.filter { message in
                 guard let expected = state.owned[message.topicPartition] else { return false }
                 return expected.map { message.offset >= $0 } ?? true
             }
             guard !mine.isEmpty else { continue }
-            do {
-                try commit(mine)
-            } catch let error as PostgresError where error.isConnectionFailure || error.isSchemaMismatch {
-                if error.isSchemaMismatch {
-                    // Not the messages' fault: never dead-letter them for it; wait for `motcua migrate`.
-                    logger.error("the database schema lacks what this program uses; pausing consumption until it is migrated",
-                                 metadata: ["db.error": "\(error)"])
-                } else {
-                    logger.warning("PostgreSQL unavailable; pausing consumption", metadata: ["db.error": "\(error)"])
-                }
-                healthy.store(false, ordering: .relaxed)
-                state.connection = nil
-                state.needsRewind = true
-                try? consumer.pause(Array(state.owned.keys))
-            } catch let error as DatabaseSchema.Outdated {
-                logger.error("pausing consumption: \(error)")
-                healthy.store(false, ordering: .relaxed)
-                state.needsRewind = true
-                try? consumer.pause(Array(state.owned.keys))
-            } catch let error as OffsetFenceError {
-                logger.warning("offset fence: \(error)")
-                state.needsRewind = true
-            } catch {
-                logger.error("batch failed; retrying message by message", metadata: ["error": "\(error)"])
-                isolate(mine)
-            }
+            let staged = writer.stage(mine)
+            collect()
+            // The batch before failed (the rewind reads this one again from the stored offsets), or stopping cut
+            // its message-by-message retry short: this one must not be written past what that left unwritten.
+            guard !state.needsRewind, !stopping.load(ordering: .acquiring) else { continue }
+            send(mine, staged: staged)
             updateLag(consumer)
         }
         logger.info("stopping: leaving the group")
+    }
+
+    /// Starts `batch`'s transaction on the transaction queue.
+    private func send(_ batch: [KafkaMessage], staged: (any Sendable)?) {
+        let flight = InFlight(batch: batch, moves: moves(of: batch))
+        state.inFlight = flight
+        transactions.async { [self] in
+            do {
+                try transact(flight.batch, moves: flight.moves, staged: staged)
+            } catch {
+                flight.failure = error
+            }
+            flight.done.signal()
+        }
+    }
+
+    /// Waits for the transaction in flight, if any, and applies its outcome: the offsets it advanced, or the
+    /// handling of its failure (pause and rewind, or retrying its messages one by one).
+    private func collect() {
+        guard let flight = state.inFlight else { return }
+        flight.done.wait()
+        state.inFlight = nil
+        guard let error = flight.failure else {
+            for (partition, move) in flight.moves { state.owned[partition] = move.next }
+            return
+        }
+        switch error {
+        case let error as PostgresError where error.isConnectionFailure || error.isSchemaMismatch:
+            if error.isSchemaMismatch {
+                // Not the messages' fault: never dead-letter them for it; wait for `motcua migrate`.
+                logger.error("the database schema lacks what this program uses; pausing consumption until it is migrated",
+                             metadata: ["db.error": "\(error)"])
+            } else {
+                logger.warning("PostgreSQL unavailable; pausing consumption", metadata: ["db.error": "\(error)"])
+            }
+            healthy.store(false, ordering: .relaxed)
+            state.connection = nil
+            state.needsRewind = true
+        case let error as DatabaseSchema.Outdated:
+            logger.error("pausing consumption: \(error)")
+            healthy.store(false, ordering: .relaxed)
+            state.needsRewind = true
+        case let error as OffsetFenceError:
+            logger.warning("offset fence: \(error)")
+            state.needsRewind = true
+        default:
+            logger.error("batch failed; retrying message by message", metadata: ["error": "\(error)"])
+            isolate(flight.batch)
+        }
     }
 
     private func assigned(_ partitions: [TopicPartition]) -> [TopicPartition: KafkaOffset] {
@@ -195,24 +258,38 @@ public final class EffectivelyOnceConsumer: Sendable {
         }
     }
 
-    private func commit(_ batch: [KafkaMessage]) throws {
-        let started = ContinuousClock.now
+    /// The offsets `batch` advances: per partition, the offset this consumer last stored and the next one.
+    private func moves(of batch: [KafkaMessage]) -> [TopicPartition: (expected: Int64?, next: Int64)] {
         var moves: [TopicPartition: (expected: Int64?, next: Int64)] = [:]
         for message in batch {
             let partition = message.topicPartition
             let expected = moves[partition]?.expected ?? state.owned[partition] ?? nil
             moves[partition] = (expected, message.offset + 1)
         }
+        return moves
+    }
+
+    /// One batch's transaction: the writer's work and the fenced offsets, committed together.
+    private func transact(
+        _ batch: [KafkaMessage], moves: [TopicPartition: (expected: Int64?, next: Int64)], staged: (any Sendable)?
+    ) throws {
+        let started = ContinuousClock.now
         let connection = try connection()
         let report = try connection.transaction { tx in
-            let report = try writer.write(batch, into: tx)
+            let report = try writer.write(batch, staged: staged, into: tx)
             try offsets.advance(moves, in: tx)
             return report
         }
-        for (partition, move) in moves { state.owned[partition] = move.next }
         healthy.store(true, ordering: .relaxed)
         metrics.record(report, messages: batch.count, duration: ContinuousClock.now - started)
         afterCommit()
+    }
+
+    /// `batch` in one transaction, now, on the consuming thread (nothing in flight).
+    private func commit(_ batch: [KafkaMessage]) throws {
+        let moves = moves(of: batch)
+        try transact(batch, moves: moves, staged: nil)
+        for (partition, move) in moves { state.owned[partition] = move.next }
     }
 
     /// Retries a failed batch one message at a time; a message that fails alone becomes a dead letter.

@@ -1,0 +1,81 @@
+import Authority
+import Foundation
+import Kafka
+import Postgres
+import Processing
+import TestSupport
+import Testing
+
+/// A department worker decides a batch while the previous batch's transaction runs (`stage`), then stores it
+/// (`write(_:staged:into:)`): what it staged is stored as is, unless the delegations changed in between.
+@Suite("Department worker: batches staged beside the transaction before")
+struct StagedBatchTests {
+    let database: TestDatabase
+    let worker: DepartmentWorker
+    var generator: DossierGenerator
+    var offset: Int64 = 0
+
+    init() throws {
+        database = try TestDatabase("staged")
+        let bundle = try AuthorityBundle.load(from: TestEnvironment.root.appendingPathComponent("deploy"))
+        worker = try DepartmentWorker(department: "culture", bundle: bundle, clock: SystemClock(), logger: TestEnvironment.logger)
+        generator = DossierGenerator(catalogue: bundle.catalogue, seed: 31)
+        try worker.prepare(database.connection)
+        // The first transaction reads the delegation change head; until then nothing staged can be trusted.
+        _ = try database.connection.transaction { tx in try worker.write([], staged: nil, into: tx) }
+    }
+
+    /// Karaoke licences (1.001064, delegated by uq-vh-2024-01) of enterprises, as step tasks on dossiers.culture.
+    mutating func karaokeSteps(_ count: Int) throws -> [KafkaMessage] {
+        try (0..<count).map { _ in
+            var dossier = generator.next(procedure: "1.001064", submittedAt: Date(), incompleteShare: 0, outsideShare: 0)
+            dossier.applicant = Dossier.Applicant(kind: .enterprise, id: "0100000009", name: "Test Enterprise")
+            let task = StepTask(
+                taskId: UUID(), dossier: dossier, code: "VH-1", step: 0, round: 0, department: "culture",
+                receivedAt: Date(), dueDate: nil)
+            offset += 1
+            return KafkaMessage(
+                topic: Topics.department("culture"), partition: 0, offset: offset, key: Array(dossier.id.utf8),
+                value: try MessageCoding.encode(task, encoder: MessageCoding.encoder()),
+                headers: [KafkaHeader(name: "ce_type", value: Array(MessageType.step.utf8))])
+        }
+    }
+
+    func decisions(_ messages: [KafkaMessage]) throws -> [(outcome: String, reason: String?, decidedAt: Date)] {
+        let ids = try messages.map { try #require(String(validating: $0.key ?? [], as: UTF8.self)) }
+        return try database.connection.query(
+            "SELECT outcome, escalation_reason, decided_at FROM decisions WHERE dossier_id = ANY($1::text[])", [ids]
+        ).map {
+            (try $0.decode(String.self, "outcome"), try $0.decodeIfPresent(String.self, "escalation_reason"),
+             try $0.decode(Date.self, "decided_at"))
+        }
+    }
+
+    @Test("what was staged is stored as staged; a revocation recorded in between makes the worker decide again")
+    mutating func stagedThenRevoked() async throws {
+        defer { database.drop() }
+        let first = try karaokeSteps(3)
+        let staged = worker.stage(first)
+        #expect(staged != nil)
+        try await Task.sleep(for: .milliseconds(50))
+        let writing = Date()
+        let report = try database.connection.transaction { tx in try worker.write(first, staged: staged, into: tx) }
+        #expect(report.processed == 3)
+        let stored = try decisions(first)
+        #expect(stored.count == 3)
+        #expect(stored.allSatisfy { $0.outcome == "approve" }, "\(stored)")
+        // Decided when staged, not when written: the staged work was used, not redone.
+        #expect(stored.allSatisfy { $0.decidedAt < writing }, "\(stored) vs \(writing)")
+
+        let second = try karaokeSteps(3)
+        let stale = worker.stage(second)
+        let revoke = try await CommandRun.motcua(
+            "delegations", "revoke", "uq-vh-2024-01", "--instrument", "No. 9999/QĐ-UBND",
+            environment: database.environment)
+        #expect(revoke.status == 0, "\(revoke)")
+        _ = try database.connection.transaction { tx in try worker.write(second, staged: stale, into: tx) }
+        let after = try decisions(second)
+        #expect(after.count == 3)
+        #expect(after.allSatisfy { $0.outcome == "escalate" && $0.reason == "revoked" }, "\(after)")
+    }
+}
