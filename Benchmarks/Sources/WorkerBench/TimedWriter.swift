@@ -54,10 +54,19 @@ final class TimedWriter: BatchWriter {
 
     func prepare(_ connection: PostgresConnection) throws { try inner.prepare(connection) }
 
+    /// Staging runs beside the transaction before (the consumer's overlap); it is not part of the write's time.
+    func stage(_ messages: [KafkaMessage]) -> (any Sendable)? { inner.stage(messages) }
+
     func write(_ messages: [KafkaMessage], into transaction: PostgresConnection) throws -> BatchReport {
+        try write(messages, staged: nil, into: transaction)
+    }
+
+    func write(_ messages: [KafkaMessage], staged: (any Sendable)?, into transaction: PostgresConnection) throws
+        -> BatchReport
+    {
         let start = ContinuousClock.now
         let startWall = Date().timeIntervalSince1970
-        let report = try inner.write(messages, into: transaction)
+        let report = try inner.write(messages, staged: staged, into: transaction)
         let end = ContinuousClock.now
         var ranges: [Int32: (first: Int64, last: Int64)] = [:]
         if recordBatches {
