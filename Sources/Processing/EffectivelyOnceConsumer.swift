@@ -26,6 +26,9 @@ public final class EffectivelyOnceConsumer: Sendable {
         public var topics: [String]
         /// Most messages per transaction. Default: 500.
         public var batchSize: Int = 500
+        /// Whether a batch's transaction runs while the next batch is polled and staged. Default: true. Off, every
+        /// batch is polled, staged and committed before the next poll (one thread's work at a time).
+        public var overlapsTransactions = true
         /// How long a poll waits for the first message of a batch. Default: 50 ms.
         public var pollTimeout: Duration = .milliseconds(50)
         /// Backoff while PostgreSQL is unavailable. Default: 100 ms doubling to 5 s.
@@ -156,6 +159,7 @@ public final class EffectivelyOnceConsumer: Sendable {
             // its message-by-message retry short: this one must not be written past what that left unwritten.
             guard !state.needsRewind, !stopping.load(ordering: .acquiring) else { continue }
             send(mine, staged: staged)
+            if !settings.overlapsTransactions { collect() }
             updateLag(consumer)
         }
         logger.info("stopping: leaving the group")

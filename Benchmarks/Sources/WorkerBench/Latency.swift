@@ -39,6 +39,7 @@ struct LatencyBench {
     /// Client options of the two consumers (the benchmark may set consumer-only librdkafka properties here).
     let consumerKafka: KafkaClientOptions
     let batchSize: Int
+    var overlap = true
 
     func run(rate: Int, seconds: Double, rounds: Int, seed: UInt64, report: (Int, LatencyRound) -> Void) throws
         -> [LatencyRound]
@@ -75,6 +76,7 @@ struct LatencyBench {
                 logger: logger)
             var settings = EffectivelyOnceConsumer.Settings(group: group, topics: [topic])
             settings.batchSize = batchSize
+            settings.overlapsTransactions = overlap
             let consumer = EffectivelyOnceConsumer(
                 settings: settings, kafka: consumerKafka, postgres: runtime.postgres, writer: writer, logger: logger,
                 afterCommit: {

@@ -65,6 +65,7 @@ struct ThroughputBench {
     let logger: Logger
     let databaseURL: String
     let postgresCPU: PostgresCPU?
+    var overlap = true
     static let decisionColumns =
         "dossier_id, step, round, department, procedure, outcome, review, rule_id, rule_version, delegation_id, "
         + "delegation_version, escalation_reason, forward_to, decided_at, source_topic, source_partition, "
@@ -141,6 +142,7 @@ struct ThroughputBench {
         let timed = TimedWriter(worker, recordKeys: false, recordBatches: true)
         var settings = EffectivelyOnceConsumer.Settings(group: group, topics: [tasks.topic])
         settings.batchSize = batchSize
+        settings.overlapsTransactions = overlap
         let consumer = EffectivelyOnceConsumer(
             settings: settings, kafka: runtime.kafka, postgres: runtime.postgres, writer: timed, logger: logger,
             afterCommit: { timed.committed() })

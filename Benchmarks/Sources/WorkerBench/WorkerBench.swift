@@ -25,6 +25,8 @@ struct WorkerBench {
         var latencyRounds = 3
         var latencyBatchSize = 500
         var fetchWaitMaxMs: Int?
+        /// `EffectivelyOnceConsumer.Settings.overlapsTransactions` (off: `--no-overlap`).
+        var overlap = true
         var rules = "deploy"
         var markdown: String?
         var splitSample = 10_000
@@ -35,7 +37,7 @@ struct WorkerBench {
         static let usage = """
             usage: WorkerBench [--mode all|throughput|latency|split|audit] [--messages N] [--batch-sizes 500,1000] [--rounds N]
                                [--latency-rate N] [--latency-seconds S] [--latency-rounds N] [--latency-batch-size N]
-                               [--fetch-wait-max-ms MS] [--rules DIR] [--markdown FILE] [--seed N]
+                               [--fetch-wait-max-ms MS] [--no-overlap] [--rules DIR] [--markdown FILE] [--seed N]
                                [--database NAME] [--migrations DIR]
             DATABASE_URL names the cluster; the benchmark creates and migrates its own database NAME there
             (default motcua_workerbench) and empties its tables between rounds. The latency run's consumers use
@@ -66,6 +68,7 @@ struct WorkerBench {
                 case "--latency-rounds": options.latencyRounds = int(value())
                 case "--latency-batch-size": options.latencyBatchSize = int(value())
                 case "--fetch-wait-max-ms": options.fetchWaitMaxMs = int(value())
+                case "--no-overlap": options.overlap = false
                 case "--rules": options.rules = value()
                 case "--markdown": options.markdown = value()
                 case "--split-sample": options.splitSample = int(value())
@@ -137,9 +140,10 @@ struct WorkerBench {
     ) throws {
         let logger = runtime.logger
         let probe = try PostgresConnection.connect(runtime.postgres, logger: logger)
-        let bench = ThroughputBench(
+        var bench = ThroughputBench(
             runtime: runtime, admin: admin, logger: logger, databaseURL: databaseURL,
             postgresCPU: PostgresCPU(connection: probe))
+        bench.overlap = options.overlap
         let tasks = try bench.produce(count: options.messages, seed: options.seed)
         let perPartition = Double(tasks.count) * (tasks.averageBytes + 200) / Double(tasks.start.count) / 1_048_576
         out.line(
@@ -300,9 +304,10 @@ struct WorkerBench {
         } else if consumerKafka.properties["fetch.wait.max.ms"] == nil {
             consumerKafka.properties["fetch.wait.max.ms"] = "10"
         }
-        let bench = LatencyBench(
+        var bench = LatencyBench(
             runtime: runtime, admin: admin, logger: runtime.logger, consumerKafka: consumerKafka,
             batchSize: options.latencyBatchSize)
+        bench.overlap = options.overlap
         out.line("")
         out.line(
             "latency: reception + \(Workload.department) worker (consumer + outbox relay each, as Runtime.service "
