@@ -62,29 +62,12 @@ FROM explanations AS e WHERE e.digest = sha256(convert_to(d.explanation::text, '
 ALTER TABLE decisions ALTER COLUMN explanation_id SET NOT NULL;
 ALTER TABLE decisions DROP COLUMN explanation;
 
-CREATE OR REPLACE FUNCTION motcua_decisions_cite_known_versions() RETURNS trigger LANGUAGE plpgsql
+-- Beside 007's check of the cited versions, once per statement over its transition table.
+CREATE FUNCTION motcua_decisions_cite_known_explanations() RETURNS trigger LANGUAGE plpgsql
 AS $$
 DECLARE
-    missing text;
+    missing bigint;
 BEGIN
-    SELECT n.rule_version INTO missing
-    FROM (SELECT DISTINCT rule_version FROM cited) AS n
-    WHERE NOT EXISTS (SELECT 1 FROM rule_versions AS r WHERE r.version = n.rule_version)
-    LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION 'decisions cite rule version % which is not in rule_versions', missing
-            USING ERRCODE = 'foreign_key_violation',
-                  HINT = 'store the rule set''s canonical text in rule_versions first (workers do this on connect)';
-    END IF;
-    SELECT n.delegation_version INTO missing
-    FROM (SELECT DISTINCT delegation_version FROM cited WHERE delegation_version IS NOT NULL) AS n
-    WHERE NOT EXISTS (SELECT 1 FROM delegation_versions AS d WHERE d.version = n.delegation_version)
-    LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION 'decisions cite delegation version % which is not in delegation_versions', missing
-            USING ERRCODE = 'foreign_key_violation',
-                  HINT = 'store the delegation snapshot in delegation_versions first (workers do this on connect)';
-    END IF;
     SELECT n.explanation_id INTO missing
     FROM (SELECT DISTINCT explanation_id FROM cited) AS n
     WHERE NOT EXISTS (SELECT 1 FROM explanations AS e WHERE e.id = n.explanation_id)
@@ -96,6 +79,11 @@ BEGIN
     END IF;
     RETURN NULL;
 END $$;
+
+CREATE TRIGGER motcua_cite_known_explanations_insert AFTER INSERT ON decisions
+    REFERENCING NEW TABLE AS cited FOR EACH STATEMENT EXECUTE FUNCTION motcua_decisions_cite_known_explanations();
+CREATE TRIGGER motcua_cite_known_explanations_update AFTER UPDATE ON decisions
+    REFERENCING NEW TABLE AS cited FOR EACH STATEMENT EXECUTE FUNCTION motcua_decisions_cite_known_explanations();
 
 CREATE VIEW decisions_explained AS
 SELECT d.*, e.body AS explanation
