@@ -189,29 +189,51 @@ public final class EffectivelyOnceConsumer: Sendable {
             for (partition, move) in flight.moves { state.owned[partition] = move.next }
             return
         }
-        switch error {
-        case let error as PostgresError where error.isConnectionFailure || error.isSchemaMismatch:
-            if error.isSchemaMismatch {
+        if let fault = DatabaseFault(error) {
+            if fault == .schema {
                 // Not the messages' fault: never dead-letter them for it; wait for `motcua migrate`.
-                logger.error("the database schema lacks what this program uses; pausing consumption until it is migrated",
+                logger.error("the database schema is older than this program; pausing consumption until it is migrated",
                              metadata: ["db.error": "\(error)"])
             } else {
                 logger.warning("PostgreSQL unavailable; pausing consumption", metadata: ["db.error": "\(error)"])
             }
-            healthy.store(false, ordering: .relaxed)
-            state.connection = nil
+            dropConnection()
             state.needsRewind = true
-        case let error as DatabaseSchema.Outdated:
-            logger.error("pausing consumption: \(error)")
-            healthy.store(false, ordering: .relaxed)
-            state.needsRewind = true
-        case let error as OffsetFenceError:
+        } else if error is OffsetFenceError {
             logger.warning("offset fence: \(error)")
             state.needsRewind = true
-        default:
+        } else {
             logger.error("batch failed; retrying message by message", metadata: ["error": "\(error)"])
             isolate(flight.batch)
         }
+    }
+
+    /// A failure that is the database's, not the messages': the remedy is to reconnect, rewind and retry (with
+    /// backoff), never to dead-letter.
+    private enum DatabaseFault {
+        /// Lost or refused connection.
+        case connection
+        /// The schema is older than this build (``DatabaseSchema/Outdated``, or a statement naming a missing table,
+        /// column or function).
+        case schema
+
+        init?(_ error: any Error) {
+            if error is DatabaseSchema.Outdated {
+                self = .schema
+            } else if let error = error as? PostgresError, error.isSchemaMismatch {
+                self = .schema
+            } else if let error = error as? PostgresError, error.isConnectionFailure {
+                self = .connection
+            } else {
+                return nil
+            }
+        }
+    }
+
+    /// Forgets the connection (the next use reconnects and checks the schema again) and reports unhealthy.
+    private func dropConnection() {
+        state.connection = nil
+        healthy.store(false, ordering: .relaxed)
     }
 
     private func assigned(_ partitions: [TopicPartition]) -> [TopicPartition: KafkaOffset] {
@@ -251,15 +273,9 @@ public final class EffectivelyOnceConsumer: Sendable {
     }
 
     private func dropConnection(after error: any Error) {
-        if let error = error as? PostgresError, error.isConnectionFailure || error.isSchemaMismatch {
-            state.connection = nil
-            healthy.store(false, ordering: .relaxed)
-        }
-        if error is DatabaseSchema.Outdated {
-            logger.error("database not ready: \(error)")
-        } else {
-            logger.warning("database not ready: \(error)")
-        }
+        let fault = DatabaseFault(error)
+        if fault != nil { dropConnection() }
+        logger.log(level: fault == .schema ? .error : .warning, "database not ready: \(error)")
     }
 
     /// The offsets `batch` advances: per partition, the offset this consumer last stored and the next one.
@@ -301,11 +317,8 @@ public final class EffectivelyOnceConsumer: Sendable {
         for message in batch where !stopping.load(ordering: .acquiring) {
             do {
                 try commit([message])
-            } catch let error as PostgresError where error.isConnectionFailure || error.isSchemaMismatch {
-                state.connection = nil
-                state.needsRewind = true
-                return
-            } catch is DatabaseSchema.Outdated {
+            } catch where DatabaseFault(error) != nil {
+                dropConnection()
                 state.needsRewind = true
                 return
             } catch is OffsetFenceError {
