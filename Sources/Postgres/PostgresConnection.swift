@@ -137,6 +137,31 @@ public final class PostgresConnection: @unchecked Sendable {
     /// `statement` is the whole command, e.g. `COPY decisions (a, b) FROM STDIN`. Returns the rows copied.
     @discardableResult
     public func copyIn(_ statement: String, _ body: (inout PostgresCopyWriter) throws -> Void) throws -> Int {
+        try copyIn(statement, binary: false) { connection, _ in
+            var writer = PostgresCopyWriter(connection: connection)
+            try body(&writer)
+            try writer.flush()
+        }
+    }
+
+    /// Streams rows into a table with `COPY … FROM STDIN (FORMAT binary)`; see ``PostgresBinaryCopyWriter``.
+    ///
+    /// `statement` must ask for the binary format, e.g. `COPY outbox (a, b) FROM STDIN (FORMAT binary)`. Returns the
+    /// rows copied.
+    @discardableResult
+    public func copyInBinary(_ statement: String, _ body: (inout PostgresBinaryCopyWriter) throws -> Void) throws -> Int {
+        try copyIn(statement, binary: true) { connection, columns in
+            var writer = PostgresBinaryCopyWriter(connection: connection, columns: columns)
+            try body(&writer)
+            try writer.finish()
+        }
+    }
+
+    /// Starts the COPY, lets `send` write all of its data (given the columns the server expects), and ends it; a
+    /// failure while sending aborts the COPY (its statement fails, the transaction must be rolled back).
+    private func copyIn(
+        _ statement: String, binary: Bool, _ send: (OpaquePointer, Int) throws -> Void
+    ) throws -> Int {
         try locked { () throws -> Int in
             let start = PQexec(connection, statement)
             let status = PQresultStatus(start)
@@ -144,11 +169,18 @@ public final class PostgresConnection: @unchecked Sendable {
                 _ = try check(start, context: "COPY start")
                 throw PostgresError(.copy, context: "COPY start: statement is not COPY FROM STDIN")
             }
+            let columns = Int(PQnfields(start))
+            let isBinary = PQbinaryTuples(start) == 1
             PQclear(start)
-            var writer = PostgresCopyWriter(connection: connection)
             do {
-                try body(&writer)
-                try writer.flush()
+                guard isBinary == binary else {
+                    throw PostgresError(
+                        .copy, context: "COPY start",
+                        message: binary
+                            ? "copyInBinary needs a statement ending in (FORMAT binary)"
+                            : "copyIn writes text; use copyInBinary for (FORMAT binary)")
+                }
+                try send(connection, columns)
             } catch {
                 PQputCopyEnd(connection, "aborted by client")
                 drainResults()
@@ -349,12 +381,19 @@ public struct PostgresCopyWriter {
     }
 
     mutating func flush() throws(PostgresError) {
+        try PostgresConnection.putCopyData(connection, &buffer)
+    }
+}
+
+extension PostgresConnection {
+    /// Sends `buffer` as COPY data and empties it (keeping its capacity).
+    static func putCopyData(_ connection: OpaquePointer, _ buffer: inout [UInt8]) throws(PostgresError) {
         guard !buffer.isEmpty else { return }
         let sent = buffer.withUnsafeBufferPointer { pointer in
             pointer.withMemoryRebound(to: CChar.self) { PQputCopyData(connection, $0.baseAddress, Int32($0.count)) }
         }
         if sent != 1 {
-            throw PostgresError(.copy, context: "COPY data", message: PostgresConnection.errorMessage(connection))
+            throw PostgresError(.copy, context: "COPY data", message: errorMessage(connection))
         }
         buffer.removeAll(keepingCapacity: true)
     }

@@ -304,13 +304,14 @@ private func parseInteger(_ text: UnsafePointer<CChar>, _ length: Int) -> Int? {
     while index < length {
         let c = text[index]
         guard c >= 48, c <= 57 else { return nil }
+        // Negative numbers accumulate downwards, so that Int.min (one beyond -Int.max) parses too.
         let (m, o1) = value.multipliedReportingOverflow(by: 10)
-        let (a, o2) = m.addingReportingOverflow(Int(c - 48))
+        let (a, o2) = negative ? m.subtractingReportingOverflow(Int(c - 48)) : m.addingReportingOverflow(Int(c - 48))
         guard !o1, !o2 else { return nil }
         value = a
         index += 1
     }
-    return negative ? -value : value
+    return value
 }
 
 private func hexValue(_ c: UInt8) -> UInt8? {

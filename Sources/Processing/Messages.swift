@@ -8,6 +8,8 @@ public struct StepTask: Codable, Sendable, Hashable {
     public var code: String
     public var step: Int
     public var round: Int
+    /// The steps and rounds a worker takes (they are `int4` columns; the next step is `step + 1`).
+    static let positions = 0...Int(Int32.max - 1)
     public var department: String
     public var receivedAt: Date
     /// The due date of this step (`YYYY-MM-DD`), for the coordinator and the citizen.

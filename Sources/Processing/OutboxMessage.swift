@@ -39,17 +39,22 @@ public struct OutboxMessage: Sendable, Hashable {
     }
 }
 
-/// Writes outbox rows with COPY, inside the caller's transaction.
+/// Writes outbox rows with COPY (binary format: the payload as it is, no hex), inside the caller's transaction.
 public enum OutboxWriter {
     public static func write(_ messages: [OutboxMessage], source: String, into connection: PostgresConnection) throws {
         guard !messages.isEmpty else { return }
-        try connection.copyIn("COPY outbox (source, event_id, topic, key, ce_type, payload, headers) FROM STDIN") { writer in
+        try connection.copyInBinary(
+            "COPY outbox (source, event_id, topic, key, ce_type, payload, headers) FROM STDIN (FORMAT binary)"
+        ) { writer in
             for message in messages {
-                let headers = message.headers.isEmpty ? nil : jsonObject(message.headers)
-                try writer.row(text: [
-                    source, message.eventId.uuidString.lowercased(), message.topic, message.key, message.type,
-                    PostgresBytes(message.payload).postgresText, headers,
-                ])
+                try writer.beginRow()
+                writer.text(source)
+                writer.uuid(message.eventId)
+                writer.text(message.topic)
+                writer.text(message.key)
+                writer.text(message.type)
+                writer.bytes(message.payload)
+                writer.jsonb(message.headers.isEmpty ? nil : jsonObject(message.headers))
             }
         }
     }

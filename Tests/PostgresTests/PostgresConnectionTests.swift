@@ -130,6 +130,88 @@ struct PostgresConnectionTests {
         #expect(try connection.query("SELECT 1 AS one")[0].decode(Int.self, "one") == 1)
     }
 
+    @Test("binary COPY stores every value exactly: text, int4, int8, uuid, bytea, timestamptz, jsonb and NULLs")
+    func binaryCopy() throws {
+        let table = TestEnvironment.unique("bincopy")
+        try connection.execute(
+            "CREATE TABLE \(table) (n int4, t text, i4 int4, i8 int8, u uuid, b bytea, at timestamptz, j jsonb)")
+        defer { _ = try? connection.execute("DROP TABLE \(table)") }
+        let ids = (0..<3_000).map { _ in UUID() }
+        let payload = (0..<70_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }  // larger than one flush
+        // Before 2000 (negative on PostgreSQL's clock), a fraction that must round as the text format rounds, now.
+        let instants = [
+            Date(timeIntervalSince1970: 86_400.5), Date(timeIntervalSince1970: 1_795_000_000.123456), Date(),
+        ]
+        let odd = "Công ty \t\n\\ \"q\" {a,b} NULL"
+        func name(_ n: Int) -> String { n == 7 ? odd : n == 8 ? "" : "n\(n)" }
+        func bytes(_ n: Int) -> [UInt8] { n == 12 ? payload : n == 13 ? [] : [0, 0xFF, UInt8(n & 0xFF)] }
+        func json(_ n: Int) -> String? { n % 2 == 0 ? #"{"i": \#(n), "s": "é\\n"}"# : nil }
+        let copied = try connection.copyInBinary(
+            "COPY \(table) (n, t, i4, i8, u, b, at, j) FROM STDIN (FORMAT binary)"
+        ) { writer in
+            for (n, id) in ids.enumerated() {
+                try writer.beginRow()
+                writer.int32(Int32(n))
+                writer.text(name(n))
+                writer.int32(n == 9 ? nil : Int32(n) - 5)
+                writer.int64(n == 10 ? Int64.min : Int64.max - Int64(n))
+                writer.uuid(n == 11 ? nil : id)
+                writer.bytes(bytes(n))
+                writer.timestamp(instants[n % instants.count])
+                writer.jsonb(json(n))
+            }
+        }
+        #expect(copied == ids.count)
+        let rows = try connection.query("SELECT n, t, i4, i8, u, b, at, j::text AS j FROM \(table) ORDER BY n")
+        #expect(rows.count == ids.count)
+        for (n, row) in rows.enumerated() {
+            #expect(try row.decode(Int.self, "n") == n)
+            #expect(try row.decode(String.self, "t") == name(n))
+            #expect(try row.decodeIfPresent(Int32.self, "i4") == (n == 9 ? nil : Int32(n) - 5))
+            #expect(try row.decode(Int64.self, "i8") == (n == 10 ? Int64.min : Int64.max - Int64(n)))
+            #expect(try row.decodeIfPresent(UUID.self, "u") == (n == 11 ? nil : ids[n]))
+            #expect(try row.decode(PostgresBytes.self, "b").bytes == bytes(n))
+            // The same microsecond as the text format gives for the instant.
+            let instant = instants[n % instants.count]
+            #expect(try row.decode(Date.self, "at") == PostgresTimestamp.parse(PostgresTimestamp.format(instant)))
+            #expect(try row.decodeIfPresent(String.self, "j") == json(n))
+        }
+    }
+
+    @Test("binary COPY refuses a row with a missing value, a value of the wrong type, and a text-format statement")
+    func binaryCopyRefusals() throws {
+        let table = TestEnvironment.unique("bincopybad")
+        try connection.execute("CREATE TABLE \(table) (id int8 NOT NULL, name text)")
+        defer { _ = try? connection.execute("DROP TABLE \(table)") }
+        let statement = "COPY \(table) (id, name) FROM STDIN (FORMAT binary)"
+        let missing = #expect(throws: PostgresError.self) {
+            try connection.copyInBinary(statement) { writer in
+                try writer.beginRow()
+                writer.int64(1)
+                writer.text("one")
+                try writer.beginRow()
+                writer.int64(2)  // no name
+            }
+        }
+        #expect(missing?.message.contains("1 values for 2 columns") == true)
+        let wrongType = #expect(throws: PostgresError.self) {
+            try connection.copyInBinary(statement) { writer in
+                try writer.beginRow()
+                writer.int32(1)  // an int4 for an int8 column
+                writer.text("one")
+            }
+        }
+        // protocol_violation, "insufficient data left in message": a consumer treats it as a database fault and
+        // retries (never dead-letters), which is right for a writer out of step with the table's types.
+        #expect(wrongType?.sqlState == "08P01")
+        let textStatement = #expect(throws: PostgresError.self) {
+            try connection.copyInBinary("COPY \(table) (id, name) FROM STDIN") { _ in }
+        }
+        #expect(textStatement?.message.contains("FORMAT binary") == true)
+        #expect(try connection.query("SELECT count(*) AS c FROM \(table)")[0].decode(Int.self, "c") == 0)
+        #expect(try connection.query("SELECT 1 AS one")[0].decode(Int.self, "one") == 1)
+    }
+
     @Test("a pipeline runs thousands of prepared statements in one transaction")
     func pipeline() throws {
         let table = TestEnvironment.unique("pipe")
