@@ -12,7 +12,8 @@ import Foundation
 /// Each row starts with ``beginRow()`` and then gives one value per column of the statement, in order; a row with
 /// too few or too many is refused before anything of it is sent past the check.
 public struct PostgresBinaryCopyWriter {
-    private let connection: OpaquePointer
+    /// Where full buffers go; nil for a writer that keeps its data in memory (``init(columns:)``).
+    private let connection: OpaquePointer?
     private var buffer: [UInt8] = []
     /// Columns the statement copies (the server says so when the COPY starts).
     public let columns: Int
@@ -23,7 +24,19 @@ public struct PostgresBinaryCopyWriter {
     /// Microseconds from 1970-01-01 to 2000-01-01, PostgreSQL's epoch.
     static let postgresEpochMicroseconds: Int64 = 946_684_800 * 1_000_000
 
-    init(connection: OpaquePointer, columns: Int) {
+    /// Bytes of the COPY header that starts ``data``.
+    public static let headerCount = 19
+
+    /// A writer that sends nothing: the COPY data stays in ``data`` (header first, then the rows; no trailer) — for
+    /// programs that send prepared COPY data themselves, such as a benchmark's raw baseline.
+    public init(columns: Int) {
+        self.init(connection: nil, columns: columns)
+    }
+
+    /// The data written so far and not yet sent (for ``init(columns:)``: all of it).
+    public var data: [UInt8] { buffer }
+
+    init(connection: OpaquePointer?, columns: Int) {
         self.connection = connection
         self.columns = columns
         buffer.reserveCapacity(1 << 16 + 1024)
@@ -36,7 +49,7 @@ public struct PostgresBinaryCopyWriter {
     /// Starts a row (ending the previous one, which must have had a value for every column).
     public mutating func beginRow() throws(PostgresError) {
         try checkRowComplete()
-        if buffer.count >= 1 << 16 { try flush() }
+        if connection != nil, buffer.count >= 1 << 16 { try flush() }
         appendBigEndian(UInt16(columns))
         valuesInRow = 0
         rowCount += 1
@@ -133,6 +146,7 @@ public struct PostgresBinaryCopyWriter {
     }
 
     mutating func flush() throws(PostgresError) {
+        guard let connection else { return }
         try PostgresConnection.putCopyData(connection, &buffer)
     }
 }

@@ -16,43 +16,9 @@ static double now_seconds(void) {
 
 enum { CHUNK = 1 << 16 };
 
-typedef struct {
-    PGconn *conn;
-    char *data;
-    size_t length;
-    size_t capacity;
-    int failed;
-} copy_buffer;
-
-static void reserve(copy_buffer *b, size_t extra) {
-    if (b->length + extra <= b->capacity) return;
-    while (b->length + extra > b->capacity) b->capacity *= 2;
-    b->data = realloc(b->data, b->capacity);
-}
-
-static void flush_buffer(copy_buffer *b) {
-    if (b->length == 0 || b->failed) return;
-    if (PQputCopyData(b->conn, b->data, (int)b->length) != 1) b->failed = 1;
-    b->length = 0;
-}
-
-static void append_escaped(copy_buffer *b, const char *text) {
-    size_t n = strlen(text);
-    reserve(b, 2 * n);
-    char *out = b->data + b->length;
-    for (size_t i = 0; i < n; i++) {
-        char c = text[i];
-        switch (c) {
-        case '\\': *out++ = '\\'; *out++ = '\\'; break;
-        case '\t': *out++ = '\\'; *out++ = 't'; break;
-        case '\n': *out++ = '\\'; *out++ = 'n'; break;
-        case '\r': *out++ = '\\'; *out++ = 'r'; break;
-        default: *out++ = c;
-        }
-    }
-    b->length = (size_t)(out - b->data);
-}
-
+// The binary COPY header (signature, flags, header extension length) and trailer.
+static const char copy_header[19] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', (char)0xFF, '\r', '\n', 0, 0, 0, 0, 0, 0, 0, 0, 0};
+static const char copy_trailer[2] = {(char)0xFF, (char)0xFF};
 static int command(PGconn *conn, const char *sql, char *error, size_t error_size) {
     PGresult *res = PQexec(conn, sql);
     int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
@@ -61,7 +27,7 @@ static int command(PGconn *conn, const char *sql, char *error, size_t error_size
     return ok;
 }
 
-static int copy_rows(PGconn *conn, copy_buffer *b, const char *statement, const char *const *fields, int columns,
+static int copy_rows(PGconn *conn, const char *statement, const unsigned char *data, const long long *ends,
                      long long start, long long end, char *error, size_t error_size) {
     if (end <= start) return 1;
     PGresult *res = PQexec(conn, statement);
@@ -71,21 +37,17 @@ static int copy_rows(PGconn *conn, copy_buffer *b, const char *statement, const 
         return 0;
     }
     PQclear(res);
-    b->failed = 0;
-    b->length = 0;
-    for (long long r = start; r < end && !b->failed; r++) {
-        const char *const *row = fields + r * columns;
-        for (int c = 0; c < columns; c++) {
-            if (c > 0) { reserve(b, 1); b->data[b->length++] = '\t'; }
-            if (row[c]) append_escaped(b, row[c]);
-            else { reserve(b, 2); b->data[b->length++] = '\\'; b->data[b->length++] = 'N'; }
+    // The rows are already in binary COPY form: send them in chunks of about CHUNK bytes, as they lie.
+    int ok = PQputCopyData(conn, copy_header, sizeof copy_header) == 1;
+    long long from = start == 0 ? 0 : ends[start - 1];
+    for (long long r = start; r < end && ok; r++) {
+        long long to = ends[r];
+        if (to - from >= CHUNK || r == end - 1) {
+            ok = PQputCopyData(conn, (const char *)data + from, (int)(to - from)) == 1;
+            from = to;
         }
-        reserve(b, 1);
-        b->data[b->length++] = '\n';
-        if (b->length >= CHUNK) flush_buffer(b);
     }
-    flush_buffer(b);
-    int ok = !b->failed;
+    if (ok) ok = PQputCopyData(conn, copy_trailer, sizeof copy_trailer) == 1;
     if (!ok) {
         snprintf(error, error_size, "COPY data: %s", PQerrorMessage(conn));
         PQputCopyEnd(conn, "aborted by client");
@@ -104,8 +66,9 @@ static int copy_rows(PGconn *conn, copy_buffer *b, const char *statement, const 
 }
 
 long long raw_worker_replay(const char *conninfo, const char *group, const char *topic,
-                            const char *decision_copy, const char *const *decision_fields, int decision_columns,
-                            const char *outbox_copy, const char *const *outbox_fields, int outbox_columns,
+                            const char *decision_copy, const unsigned char *decision_rows,
+                            const long long *decision_ends, const char *outbox_copy, const unsigned char *outbox_rows,
+                            const long long *outbox_ends,
                             const raw_batch *batches, int batch_count, const raw_offset_move *moves,
                             double *seconds, char *error, size_t error_size) {
     *seconds = 0;
@@ -129,17 +92,16 @@ long long raw_worker_replay(const char *conninfo, const char *group, const char 
     }
     PQclear(res);
 
-    copy_buffer b = {conn, malloc(2 * CHUNK), 0, 2 * CHUNK, 0};
     long long rows = 0;
     int ok = 1;
     double start = now_seconds();
     for (int i = 0; i < batch_count && ok; i++) {
         const raw_batch *batch = &batches[i];
         ok = command(conn, "BEGIN", error, error_size)
-            && copy_rows(conn, &b, decision_copy, decision_fields, decision_columns, batch->decision_start,
+            && copy_rows(conn, decision_copy, decision_rows, decision_ends, batch->decision_start,
                          batch->decision_end, error, error_size)
-            && copy_rows(conn, &b, outbox_copy, outbox_fields, outbox_columns, batch->outbox_start,
-                         batch->outbox_end, error, error_size);
+            && copy_rows(conn, outbox_copy, outbox_rows, outbox_ends, batch->outbox_start, batch->outbox_end, error,
+                         error_size);
         for (int m = batch->move_start; m < batch->move_end && ok; m++) {
             char partition[16], expected[32], next[32];
             snprintf(partition, sizeof partition, "%d", moves[m].partition);
@@ -158,7 +120,6 @@ long long raw_worker_replay(const char *conninfo, const char *group, const char 
         if (ok) rows += batch->decision_end - batch->decision_start;
     }
     *seconds = now_seconds() - start;
-    free(b.data);
     PQfinish(conn);
     return ok ? rows : -1;
 }

@@ -43,19 +43,33 @@ struct RawRound {
     var postgresMicros: Double
 }
 
-/// The decision and outbox rows a worker round wrote, grouped in its transactions, ready for the raw C replay.
+/// The decision and outbox rows a worker round wrote, grouped in its transactions, ready for the raw C replay: each
+/// row encoded once, before the timed replay, as the binary COPY tuple the worker sends for it.
 final class RawReplay {
-    let decisionColumns = 18
-    let outboxColumns = 7
-    var decisionFields: [UnsafeMutablePointer<CChar>?] = []
-    var outboxFields: [UnsafeMutablePointer<CChar>?] = []
+    var decisions = PostgresBinaryCopyWriter(columns: ThroughputBench.decisionTypes.count)
+    var outbox = PostgresBinaryCopyWriter(columns: ThroughputBench.outboxTypes.count)
+    /// Where each row ends in its writer's data, counted after the COPY header.
+    var decisionEnds: [Int64] = []
+    var outboxEnds: [Int64] = []
     var batches: [raw_batch] = []
     var moves: [raw_offset_move] = []
-    var rows = 0
+    var rows: Int { decisionEnds.count }
+}
 
-    deinit {
-        for field in decisionFields { free(field) }
-        for field in outboxFields { free(field) }
+/// A column's type, to encode a value read back as text in its binary COPY form.
+enum ColumnType {
+    case text, int4, int8, uuid, bytea, timestamptz, jsonb
+
+    func write(_ row: PostgresRow, _ column: String, into writer: inout PostgresBinaryCopyWriter) throws {
+        switch self {
+        case .text: writer.text(try row.decodeIfPresent(String.self, column))
+        case .int4: writer.int32(try row.decodeIfPresent(Int32.self, column))
+        case .int8: writer.int64(try row.decodeIfPresent(Int64.self, column))
+        case .uuid: writer.uuid(try row.decodeIfPresent(UUID.self, column))
+        case .bytea: writer.bytes(try row.decodeIfPresent(PostgresBytes.self, column)?.bytes)
+        case .timestamptz: writer.timestamp(try row.decodeIfPresent(Date.self, column))
+        case .jsonb: writer.jsonb(try row.decodeIfPresent(String.self, column))
+        }
     }
 }
 
@@ -66,11 +80,18 @@ struct ThroughputBench {
     let databaseURL: String
     let postgresCPU: PostgresCPU?
     var overlap = true
-    static let decisionColumns =
-        "dossier_id, step, round, department, procedure, outcome, review, rule_id, rule_version, delegation_id, "
-        + "delegation_version, escalation_reason, forward_to, decided_at, source_topic, source_partition, "
-        + "source_offset, explanation_id"
-    static let outboxColumns = "source, event_id, topic, key, ce_type, payload, headers"
+    static let decisionTypes: KeyValuePairs<String, ColumnType> = [
+        "dossier_id": .text, "step": .int4, "round": .int4, "department": .text, "procedure": .text,
+        "outcome": .text, "review": .text, "rule_id": .text, "rule_version": .text, "delegation_id": .text,
+        "delegation_version": .text, "escalation_reason": .text, "forward_to": .text, "decided_at": .timestamptz,
+        "source_topic": .text, "source_partition": .int4, "source_offset": .int8, "explanation_id": .int8,
+    ]
+    static let outboxTypes: KeyValuePairs<String, ColumnType> = [
+        "source": .text, "event_id": .uuid, "topic": .text, "key": .text, "ce_type": .text, "payload": .bytea,
+        "headers": .jsonb,
+    ]
+    static let decisionColumns = decisionTypes.map(\.key).joined(separator: ", ")
+    static let outboxColumns = outboxTypes.map(\.key).joined(separator: ", ")
 
     /// Produces `count` step tasks to the department topic and checks the broker kept all of them.
     func produce(count: Int, seed: UInt64) throws -> ProducedTasks {
@@ -228,7 +249,6 @@ struct ThroughputBench {
     /// Reads back what a worker round wrote and groups it into that round's transactions, for the C replay.
     func collectReplay(_ tasks: ProducedTasks, round: WorkerRound) throws -> RawReplay {
         let connection = try PostgresConnection.connect(runtime.postgres, logger: logger)
-        let columns = Self.decisionColumns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         let decisions = try connection.query(
             "SELECT \(Self.decisionColumns) FROM decisions ORDER BY source_partition, source_offset")
         var decisionIndex: [Int64: Int] = [:]  // partition << 40 | offset → row
@@ -238,7 +258,6 @@ struct ThroughputBench {
                 | (try row.decode(Int64.self, "source_offset"))
             decisionIndex[key] = i
         }
-        let outboxNames = Self.outboxColumns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         let outbox = try connection.query(
             """
             SELECT o.source, o.event_id, o.topic, o.key, o.ce_type, o.payload, o.headers, d.source_partition AS p,
@@ -253,25 +272,26 @@ struct ThroughputBench {
         }
 
         let replay = RawReplay()
+        let header = PostgresBinaryCopyWriter.headerCount
         var position = tasks.start
         for batch in round.batches {
             var b = raw_batch()
-            b.decision_start = Int64(replay.decisionFields.count / replay.decisionColumns)
-            b.outbox_start = Int64(replay.outboxFields.count / replay.outboxColumns)
+            b.decision_start = Int64(replay.decisionEnds.count)
+            b.outbox_start = Int64(replay.outboxEnds.count)
             b.move_start = Int32(replay.moves.count)
             for (partition, range) in batch.ranges.sorted(by: { $0.key < $1.key }) {
                 for offset in range.first...range.last {
                     guard let d = decisionIndex[Int64(partition) << 40 | offset] else { continue }
-                    for name in columns {
-                        // Explanations are stored once (the worker's round did that); rows cite them by id.
-                        let value = try decisions[d].decodeIfPresent(String.self, name)
-                        replay.decisionFields.append(value.map { strdup($0) })
+                    // Explanations are stored once (the worker's round did that); rows cite them by id.
+                    try replay.decisions.beginRow()
+                    for (name, type) in Self.decisionTypes {
+                        try type.write(decisions[d], name, into: &replay.decisions)
                     }
+                    replay.decisionEnds.append(Int64(replay.decisions.data.count - header))
                     for o in outboxByDecision[d] ?? [] {
-                        for name in outboxNames {
-                            replay.outboxFields.append(
-                                try outbox[o].decodeIfPresent(String.self, name).map { strdup($0) })
-                        }
+                        try replay.outbox.beginRow()
+                        for (name, type) in Self.outboxTypes { try type.write(outbox[o], name, into: &replay.outbox) }
+                        replay.outboxEnds.append(Int64(replay.outbox.data.count - header))
                     }
                 }
                 replay.moves.append(
@@ -279,12 +299,11 @@ struct ThroughputBench {
                         partition: partition, expected: position[partition]!, next: range.last + 1))
                 position[partition] = range.last + 1
             }
-            b.decision_end = Int64(replay.decisionFields.count / replay.decisionColumns)
-            b.outbox_end = Int64(replay.outboxFields.count / replay.outboxColumns)
+            b.decision_end = Int64(replay.decisionEnds.count)
+            b.outbox_end = Int64(replay.outboxEnds.count)
             b.move_end = Int32(replay.moves.count)
             replay.batches.append(b)
         }
-        replay.rows = replay.decisionFields.count / replay.decisionColumns
         guard replay.rows == tasks.count else {
             fail("replay has \(replay.rows) decision rows, expected \(tasks.count)")
         }
@@ -299,22 +318,15 @@ struct ThroughputBench {
         try seedOffsets(connection, group: group, topic: tasks.topic, tasks.start)
         var seconds = 0.0
         var error = [CChar](repeating: 0, count: 1024)
-        let decisionCopy = "COPY decisions (\(Self.decisionColumns)) FROM STDIN"
-        let outboxCopy = "COPY outbox (\(Self.outboxColumns)) FROM STDIN"
+        let decisionCopy = "COPY decisions (\(Self.decisionColumns)) FROM STDIN (FORMAT binary)"
+        let outboxCopy = "COPY outbox (\(Self.outboxColumns)) FROM STDIN (FORMAT binary)"
         let errorSize = error.count
+        let decisionRows = Array(replay.decisions.data.dropFirst(PostgresBinaryCopyWriter.headerCount))
+        let outboxRows = Array(replay.outbox.data.dropFirst(PostgresBinaryCopyWriter.headerCount))
         let cpuBefore = (processCPUSeconds(), postgresCPU?.seconds() ?? .nan)
-        let rows = replay.decisionFields.withUnsafeBufferPointer { decisions in
-            replay.outboxFields.withUnsafeBufferPointer { outbox in
-                decisions.withMemoryRebound(to: UnsafePointer<CChar>?.self) { d in
-                    outbox.withMemoryRebound(to: UnsafePointer<CChar>?.self) { o in
-                        raw_worker_replay(
-                            databaseURL, group, tasks.topic, decisionCopy, d.baseAddress, Int32(replay.decisionColumns),
-                            outboxCopy, o.baseAddress, Int32(replay.outboxColumns), replay.batches,
-                            Int32(replay.batches.count), replay.moves, &seconds, &error, errorSize)
-                    }
-                }
-            }
-        }
+        let rows = raw_worker_replay(
+            databaseURL, group, tasks.topic, decisionCopy, decisionRows, replay.decisionEnds, outboxCopy, outboxRows,
+            replay.outboxEnds, replay.batches, Int32(replay.batches.count), replay.moves, &seconds, &error, errorSize)
         // Let the replay's backend exit and be reaped, so that its CPU shows in the postmaster's child times.
         Thread.sleep(forTimeInterval: 0.3)
         let cpuAfter = (processCPUSeconds(), postgresCPU?.seconds() ?? .nan)
@@ -324,7 +336,7 @@ struct ThroughputBench {
             )
         }
         let stored = try connection.query("SELECT count(*)::int8 AS n FROM outbox")[0].decode(Int64.self, "n")
-        guard stored == replay.outboxFields.count / replay.outboxColumns else {
+        guard stored == replay.outboxEnds.count else {
             fail("raw replay outbox count differs")
         }
         return RawRound(

@@ -198,7 +198,7 @@ struct WorkerBench {
             }
             out.line(
                 "  warm-up \(grouped(warm.rate))/s over \(warm.batches.count) transactions; "
-                    + "replay: \(replay.rows) decisions, \(replay.outboxFields.count / replay.outboxColumns) outbox rows, "
+                    + "replay: \(replay.rows) decisions, \(replay.outboxEnds.count) outbox rows, "
                     + "\(replay.moves.count) offset updates")
             var row = Row(batch: batchSize)
             for round in 1...options.rounds {
