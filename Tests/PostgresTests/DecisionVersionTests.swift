@@ -148,6 +148,39 @@ final class DecisionVersionTests {
     }
 }
 
+/// `009_decisions_brin.sql`: decisions by period through a BRIN index on `decided_at`.
+@Suite("PostgreSQL: decisions of a period")
+struct DecisionPeriodTests {
+    @Test("a period's decisions are found through the BRIN index on decided_at; the department btree is gone")
+    func periodThroughBrin() throws {
+        let database = try TestDatabase("period")
+        defer { database.drop() }
+        let db = database.connection
+        try db.executeScript(
+            """
+            INSERT INTO rule_versions (version, department, canonical_text) VALUES ('rv-1', 'labour', 'rules');
+            SELECT motcua_explanation_ids(ARRAY['{}'::jsonb]);
+            INSERT INTO decisions (dossier_id, step, round, department, procedure, outcome, review, rule_version,
+                                   decided_at, source_topic, source_partition, source_offset, explanation_id)
+            SELECT 'd-' || n, 0, 0, CASE WHEN n % 2 = 0 THEN 'labour' ELSE 'culture' END, 'p1', 'approve', 'auto',
+                   'rv-1', timestamptz '2026-01-01 00:00+00' + n * interval '1 minute', 'dossiers.labour', 0, n,
+                   (SELECT id FROM explanations)
+            FROM generate_series(1, 20000) AS n;
+            ANALYZE decisions;
+            """)
+        let indexes = try db.query("SELECT indexname FROM pg_indexes WHERE tablename = 'decisions'")
+            .map { try $0.decode(String.self, "indexname") }
+        #expect(indexes.contains("decisions_decided_brin"))
+        #expect(!indexes.contains("decisions_department_decided"))
+        let period = "decided_at >= '2026-01-05 00:00+00' AND decided_at < '2026-01-06 00:00+00' AND department = 'labour'"
+        let plan = try db.query("EXPLAIN SELECT count(*) FROM decisions WHERE \(period)")
+            .map { try $0.decode(String.self, "QUERY PLAN") }.joined(separator: "\n")
+        #expect(plan.contains("decisions_decided_brin"), "\(plan)")
+        // 1,440 minutes in the day, every other one labour.
+        #expect(try db.query("SELECT count(*) AS n FROM decisions WHERE \(period)")[0].decode(Int.self, "n") == 720)
+    }
+}
+
 /// `008_explanations_once.sql` on a database that already holds decisions with their explanations inline.
 @Suite("PostgreSQL: migration 008 moves existing explanations")
 struct ExplanationMigrationTests {
