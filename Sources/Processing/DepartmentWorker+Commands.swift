@@ -209,7 +209,7 @@ extension DepartmentWorker {
             step: command.step, round: try latest.decode(Int.self, "round") + 1, department: department,
             receivedAt: try stored.decode(Date.self, "received_at"), dueDate: nil)
         let decision = Decider.decide(dossier, department: department, bundle: bundle, ruleSet: ruleSet, checks: checks, at: now)
-        var explanations = ExplanationMemo()
+        var explanations = ExplanationMemo(encoded: explanationTexts)
         let row = DecisionRow(task: task, decision: decision, department: department, ruleSet: ruleSet,
                               registry: bundle.delegations, at: now, source: source,
                               explanation: try explanations.index(of: decision, encoder: encoder))

@@ -3,6 +3,7 @@ import Foundation
 import Kafka
 import Logging
 import Postgres
+import Synchronization
 
 /// The batch writer of a department worker: evaluates dossier steps, applies officials' signatures and requests,
 /// resumes supplemented dossiers, and writes decisions and their events.
@@ -40,6 +41,9 @@ public final class DepartmentWorker: BatchWriter {
         self.logger = logger
         self.topic = Topics.department(department)
     }
+
+    /// The JSON texts of the explanations met so far, shared by every batch.
+    let explanationTexts = ExplanationTexts()
 
     public func prepare(_ connection: PostgresConnection) throws {
         // Store the exact texts every decision will cite, once.
@@ -107,7 +111,7 @@ public final class DepartmentWorker: BatchWriter {
     /// Decodes and decides the batch's steps (no database); commands are kept for ``write(_:staged:into:)``.
     private func decide(_ messages: [KafkaMessage], bundle: AuthorityBundle, seq: Int64, now: Date) throws -> Staged {
         var batch = Staged(seq: seq, now: now)
-        var explanations = ExplanationMemo()
+        var explanations = ExplanationMemo(encoded: explanationTexts)
         let decoder = MessageCoding.decoder()
         let encoder = MessageCoding.encoder()
         for message in messages {
@@ -274,23 +278,64 @@ public final class DepartmentWorker: BatchWriter {
 ///
 /// Dossiers of one procedure that take the same path through the delegation check, the documents check and the
 /// rule table have equal explanations — a few dozen kinds among thousands of dossiers — and JSONEncoder costs far more
-/// than comparing two explanations: each kind is encoded once per batch, and stored once in PostgreSQL
-/// (`explanations`, cited by `decisions.explanation_id`). Equal explanations encode to the same text.
+/// than comparing two explanations: each kind is listed once per batch (and stored once in PostgreSQL,
+/// `explanations`, cited by `decisions.explanation_id`), its text taken from the worker's ``ExplanationTexts``,
+/// which encodes it once for all batches. Equal explanations encode to the same text.
 struct ExplanationMemo {
     private var kinds: [String: [(explanation: StoredExplanation, index: Int)]] = [:]
     /// The distinct encoded explanations, in the order first seen.
     private(set) var texts: [String] = []
+    let encoded: ExplanationTexts
+
+    init(encoded: ExplanationTexts) {
+        self.encoded = encoded
+    }
 
     /// The position in ``texts`` of the decision's encoded explanation.
     mutating func index(of decision: StepDecision, encoder: JSONEncoder) throws -> Int {
         let explanation = Decider.explanation(of: decision)
-        let evaluation = explanation.evaluation
-        let key = "\(evaluation.stage.rawValue)/\(evaluation.firedRule ?? "")/\(evaluation.delegation?.id ?? "")"
+        let key = ExplanationTexts.kind(of: explanation)
         if let known = kinds[key]?.first(where: { $0.explanation == explanation }) { return known.index }
-        texts.append(String(decoding: try encoder.encode(explanation), as: UTF8.self))
+        texts.append(try encoded.text(of: explanation, kind: key, encoder: encoder))
         kinds[key, default: []].append((explanation, texts.count - 1))
         return texts.count - 1
     }
+}
+
+/// Explanations encoded once for every batch of a worker (a batch of 500 had ~40 kinds to encode at ~100 µs each:
+/// ~8 µs a dossier, BENCHMARKS.md). Holds at most `capacity` texts; when full it starts over, so a long run of new
+/// kinds (new rule versions, new delegations) costs encodings again, never memory.
+final class ExplanationTexts: Sendable {
+    private let entries = Mutex<(kinds: [String: [(explanation: StoredExplanation, text: String)]], count: Int)>(
+        ([:], 0))
+    let capacity: Int
+
+    init(capacity: Int = 4_096) {
+        self.capacity = capacity
+    }
+
+    /// What explanations are grouped by before they are compared whole.
+    static func kind(of explanation: StoredExplanation) -> String {
+        let evaluation = explanation.evaluation
+        return "\(evaluation.stage.rawValue)/\(evaluation.firedRule ?? "")/\(evaluation.delegation?.id ?? "")"
+    }
+
+    /// The JSON text of `explanation` (whose ``kind(of:)`` is `kind`), encoded now if it is not known yet.
+    func text(of explanation: StoredExplanation, kind: String, encoder: JSONEncoder) throws -> String {
+        if let known = entries.withLock({ $0.kinds[kind]?.first(where: { $0.explanation == explanation })?.text }) {
+            return known
+        }
+        let text = String(decoding: try encoder.encode(explanation), as: UTF8.self)
+        entries.withLock { entries in
+            if entries.count >= capacity { entries = ([:], 0) }
+            entries.kinds[kind, default: []].append((explanation, text))
+            entries.count += 1
+        }
+        return text
+    }
+
+    /// How many texts are held.
+    var count: Int { entries.withLock { $0.count } }
 }
 
 /// One row of `decisions`.

@@ -1,6 +1,6 @@
 import Authority
 import Foundation
-import Processing
+@testable import Processing
 import TestSupport
 import Testing
 
@@ -35,6 +35,36 @@ struct DeciderTests {
         #expect(Decider.explanation(of: supplement).departmentCheck?.legalBasis.contains("01/2021") == true)
         dossier.applicant.id = "0101234567-001"
         #expect(try decide(dossier, "industry-trade").finding == nil)
+    }
+
+    @Test("explanations are encoded once for all batches, listed once per batch; a full cache starts over")
+    func explanationTexts() throws {
+        var generator = DossierGenerator(catalogue: bundle.catalogue, seed: 5)
+        let decisions = try (0..<300).map { _ in
+            try decide(generator.next(department: "industrial-zones", submittedAt: instant), "industrial-zones")
+        }
+        let encoder = MessageCoding.encoder()
+        func encoded(_ decision: StepDecision) throws -> String {
+            String(decoding: try encoder.encode(Decider.explanation(of: decision)), as: UTF8.self)
+        }
+        let texts = ExplanationTexts()
+        var first = ExplanationMemo(encoded: texts)
+        let indices = try decisions.map { try first.index(of: $0, encoder: encoder) }
+        for (decision, index) in zip(decisions, indices) { #expect(first.texts[index] == (try encoded(decision))) }
+        #expect(Set(first.texts).count == first.texts.count)
+        #expect(first.texts.count > 1 && first.texts.count < decisions.count / 4, "\(first.texts.count) kinds")
+        #expect(texts.count == first.texts.count)
+        // The next batch finds every text encoded already.
+        var second = ExplanationMemo(encoded: texts)
+        for decision in decisions { _ = try second.index(of: decision, encoder: encoder) }
+        #expect(second.texts == first.texts)
+        #expect(texts.count == first.texts.count)
+        // A cache of two starts over when full, and still gives every decision its own text.
+        let small = ExplanationTexts(capacity: 2)
+        var third = ExplanationMemo(encoded: small)
+        let thirdIndices = try decisions.map { try third.index(of: $0, encoder: encoder) }
+        for (decision, index) in zip(decisions, thirdIndices) { #expect(third.texts[index] == (try encoded(decision))) }
+        #expect(small.count <= 2)
     }
 
     @Test("a work permit over 24 months is refused by the industrial-zones check when the table would approve")
