@@ -16,6 +16,10 @@ public final class PostgresConnection: @unchecked Sendable {
     public let configuration: PostgresConfiguration
     let logger: Logger
     private var preparedNames: Set<String> = []
+    /// SQL text → name of the statement ``query(_:_:)`` prepared for it on this connection.
+    private var statementNames: [String: String] = [:]
+    /// Statements ``query(_:_:)`` prepared on this session (names are never reused within a session).
+    private var preparedCount = 0
 
     private init(connection: OpaquePointer, configuration: PostgresConfiguration, logger: Logger) {
         self.connection = connection
@@ -63,18 +67,72 @@ public final class PostgresConnection: @unchecked Sendable {
             PQfinish(connection)
             connection = fresh
             preparedNames.removeAll()
+            statementNames.removeAll()
+            preparedCount = 0
             PQsetNoticeProcessor(connection, noticeProcessor, Unmanaged.passUnretained(notices).toOpaque())
         }
     }
 
     /// Runs a statement with parameters and returns its rows.
+    ///
+    /// A query (`SELECT`, `INSERT`, `UPDATE`, `DELETE`, `WITH`) is prepared on the connection the first time it runs,
+    /// and run as that prepared statement afterwards: the server parses and analyses it once, and after a few runs
+    /// plans it once (its generic plan), instead of on every run — which, for the few statements a consumer runs per
+    /// batch, was most of PostgreSQL's work at small batches (BENCHMARKS.md). Parameter types are those of the first
+    /// run. At most ``statementCacheCapacity`` statements are kept per connection; others run unprepared.
     @discardableResult
     public func query(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) throws(PostgresError) -> PostgresRows {
         try locked { () throws(PostgresError) -> PostgresRows in
+            if let name = try cachedStatement(sql, parameters) {
+                let result = withParameters(parameters) { _, values, count in
+                    PQexecPrepared(connection, name, count, values, nil, nil, 0)
+                }
+                do throws(PostgresError) {
+                    return try check(result, context: "statement")
+                } catch {
+                    // "cached plan must not change result type": the table changed under a statement's `*`. Forget
+                    // it, so that the next run prepares it again (this run's transaction has failed regardless).
+                    if error.sqlState == "0A000" { statementNames[sql] = nil }
+                    throw error
+                }
+            }
             let result = withParameters(parameters) { types, values, count in
                 PQexecParams(connection, sql, count, types, values, nil, nil, 0)
             }
             return try check(result, context: "statement")
+        }
+    }
+
+    /// Statements ``query(_:_:)`` keeps prepared per connection.
+    public static let statementCacheCapacity = 256
+
+    /// How many statements ``query(_:_:)`` holds prepared on this connection.
+    public var preparedStatementCount: Int { locked { statementNames.count } }
+
+    /// The name of `sql` prepared on this connection, preparing it now if it is a query worth keeping; nil to run it
+    /// unprepared. A statement that fails to prepare throws that error (the one running it would have raised).
+    private func cachedStatement(
+        _ sql: String, _ parameters: [(any PostgresEncodable)?]
+    ) throws(PostgresError) -> String? {
+        if let name = statementNames[sql] { return name }
+        guard statementNames.count < Self.statementCacheCapacity, Self.isCacheable(sql) else { return nil }
+        preparedCount += 1
+        let name = "motcua_q\(preparedCount)"
+        let types = parameters.map { $0.map { type(of: $0).postgresType } ?? 0 }
+        let result = types.withUnsafeBufferPointer {
+            PQprepare(connection, name, sql, Int32(types.count), $0.baseAddress)
+        }
+        _ = try check(result, context: "statement")
+        statementNames[sql] = name
+        return name
+    }
+
+    /// Whether `sql` is a single query statement (not a utility command such as `SET` or `SAVEPOINT`).
+    static func isCacheable(_ sql: String) -> Bool {
+        let word = sql.utf8.drop { $0 == 0x20 || $0 == 0x0A || $0 == 0x09 || $0 == 0x0D }.prefix { $0 != 0x20 && $0 != 0x0A && $0 != 0x09 && $0 != 0x0D }
+        switch String(decoding: word, as: UTF8.self).uppercased() {
+        case "SELECT", "INSERT", "UPDATE", "DELETE", "WITH": return true
+        default: return false
         }
     }
 

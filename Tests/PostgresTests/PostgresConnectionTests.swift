@@ -250,6 +250,50 @@ struct PostgresConnectionTests {
         #expect(try connection.query("SELECT 2 AS two")[0].decode(Int.self, "two") == 2)
     }
 
+    @Test("queries are prepared once per connection and keep working across DDL, failures and a reconnect")
+    func statementCache() throws {
+        let table = TestEnvironment.unique("stmts")
+        try connection.execute("CREATE TABLE \(table) (id int8 PRIMARY KEY, name text)")
+        defer { _ = try? connection.execute("DROP TABLE \(table)") }
+        func prepared() throws -> Int {
+            try connection.query("SELECT count(*)::int8 AS n FROM pg_prepared_statements WHERE name LIKE 'motcua_q%'")[0]
+                .decode(Int.self, "n")
+        }
+        let insert = "INSERT INTO \(table) (id, name) VALUES ($1, $2)"
+        let select = "SELECT name FROM \(table) WHERE id = $1"
+        let before = try prepared()  // counts the count query itself, prepared before it ran
+        for id in 0..<20 { try connection.execute(insert, [id, id == 3 ? nil : "n\(id)"]) }
+        // Different parameters each run, the same two statements prepared once.
+        for id in 0..<20 {
+            #expect(try connection.query(select, [id])[0].decodeIfPresent(String.self, "name") == (id == 3 ? nil : "n\(id)"))
+        }
+        #expect(try prepared() == before + 2)
+        // A failing run (duplicate key) fails as before and leaves the statement usable.
+        #expect(throws: PostgresError.self) { try connection.execute(insert, [5, "again"]) }
+        try connection.execute(insert, [20, "n20"])
+        // The table changes under the prepared statements: they are planned again by the server.
+        try connection.execute("ALTER TABLE \(table) ADD COLUMN extra int4 DEFAULT 7")
+        try connection.execute(insert, [21, "n21"])
+        #expect(try connection.query(select, [21])[0].decode(String.self, "name") == "n21")
+        // `*` over a changed table fails once ("cached plan must not change result type"), then runs again.
+        let star = "SELECT * FROM \(table) WHERE id = $1"
+        #expect(try connection.query(star, [1]).count == 1)
+        try connection.execute("ALTER TABLE \(table) DROP COLUMN extra")
+        _ = try? connection.query(star, [1])
+        #expect(try connection.query(star, [1]).count == 1)
+        // Utility statements are not prepared; a reconnect forgets the names and prepares again.
+        try connection.execute("SET application_name = 'stmts'")
+        let pid = try connection.query("SELECT pg_backend_pid() AS pid")[0].decode(Int.self, "pid")
+        let other = try PostgresConnection.connect(
+            PostgresConfiguration(connectionString: try TestEnvironment.databaseURL()), logger: TestEnvironment.logger)
+        try other.execute("SELECT pg_terminate_backend($1::int)", [pid])
+        #expect(throws: PostgresError.self) { try connection.query(select, [1]) }
+        try connection.reconnect()
+        #expect(connection.preparedStatementCount == 0)
+        #expect(try connection.query(select, [2])[0].decode(String.self, "name") == "n2")
+        #expect(connection.preparedStatementCount == 1)
+    }
+
     @Test("an unreachable server fails after the retries with a message that says what to check")
     func unreachable() throws {
         var config = PostgresConfiguration(connectionString: "postgresql://postgres@127.0.0.1:1/none")
