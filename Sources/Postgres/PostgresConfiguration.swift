@@ -43,9 +43,12 @@ public struct PostgresConfiguration: Sendable, Hashable {
     func keywords() -> ([String], [String]) {
         var keys = ["dbname", "application_name", "connect_timeout"]
         var values = [connectionString, applicationName, String(max(1, connectTimeout.components.seconds))]
-        // Keep server timestamps in a form PostgresTimestamp parses.
+        // Keep server timestamps in a form PostgresTimestamp parses. Statements prepared by the connection's statement
+        // cache are planned for their parameters on every run: a generic plan made while a table was small (say, a
+        // sequential scan of `dossiers` for `id = ANY($1)` right after it was emptied) stayed in use as the table grew
+        // and made reception fall seconds behind in the latency benchmark (BENCHMARKS.md).
         keys.append("options")
-        values.append("-c DateStyle=ISO -c TimeZone=UTC -c extra_float_digits=3")
+        values.append("-c DateStyle=ISO -c TimeZone=UTC -c extra_float_digits=3 -c plan_cache_mode=force_custom_plan")
         return (keys, values)
     }
 }

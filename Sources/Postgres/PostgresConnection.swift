@@ -76,10 +76,10 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Runs a statement with parameters and returns its rows.
     ///
     /// A query (`SELECT`, `INSERT`, `UPDATE`, `DELETE`, `WITH`) is prepared on the connection the first time it runs,
-    /// and run as that prepared statement afterwards: the server parses and analyses it once, and after a few runs
-    /// plans it once (its generic plan), instead of on every run — which, for the few statements a consumer runs per
-    /// batch, was most of PostgreSQL's work at small batches (BENCHMARKS.md). Parameter types are those of the first
-    /// run. At most ``statementCacheCapacity`` statements are kept per connection; others run unprepared.
+    /// and run as that prepared statement afterwards: the server parses and analyses it once instead of on every run.
+    /// It still plans every run for its parameters (`plan_cache_mode=force_custom_plan`, set by the configuration:
+    /// a generic plan made while a table was small outlived the table's growth). Parameter types are those of the
+    /// first run. At most ``statementCacheCapacity`` statements are kept per connection; others run unprepared.
     @discardableResult
     public func query(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) throws(PostgresError) -> PostgresRows {
         try locked { () throws(PostgresError) -> PostgresRows in
