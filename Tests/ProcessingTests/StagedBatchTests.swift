@@ -26,12 +26,12 @@ struct StagedBatchTests {
     }
 
     /// Karaoke licences (1.001064, delegated by uq-vh-2024-01) of enterprises, as step tasks on dossiers.culture.
-    mutating func karaokeSteps(_ count: Int) throws -> [KafkaMessage] {
+    mutating func karaokeSteps(_ count: Int, step: Int = 0) throws -> [KafkaMessage] {
         try (0..<count).map { _ in
             var dossier = generator.next(procedure: "1.001064", submittedAt: Date(), incompleteShare: 0, outsideShare: 0)
             dossier.applicant = Dossier.Applicant(kind: .enterprise, id: "0100000009", name: "Test Enterprise")
             let task = StepTask(
-                taskId: UUID(), dossier: dossier, code: "VH-1", step: 0, round: 0, department: "culture",
+                taskId: UUID(), dossier: dossier, code: "VH-1", step: step, round: 0, department: "culture",
                 receivedAt: Date(), dueDate: nil)
             offset += 1
             return KafkaMessage(
@@ -49,6 +49,25 @@ struct StagedBatchTests {
             (try $0.decode(String.self, "outcome"), try $0.decodeIfPresent(String.self, "escalation_reason"),
              try $0.decode(Date.self, "decided_at"))
         }
+    }
+
+    @Test("a step beyond int4 is dead-lettered with its reason, and the rest of its batch is decided")
+    mutating func stepBeyondInt4() throws {
+        defer { database.drop() }
+        let good = try karaokeSteps(2)
+        let bad = try karaokeSteps(1, step: 3_000_000_000)
+        let batch = [good[0], bad[0], good[1]]
+        let report = try database.connection.transaction { tx in
+            try worker.write(batch, staged: worker.stage(batch), into: tx)
+        }
+        #expect(report.processed == 2)
+        #expect(report.deadLetters == 1)
+        #expect(try decisions(good).count == 2)
+        #expect(try decisions(bad).isEmpty)
+        let letters = try database.connection.query(
+            "SELECT headers->>'motcua_error' AS error FROM outbox WHERE topic = $1", [Topics.deadLetter(of: Topics.department("culture"))])
+        #expect(letters.count == 1)
+        #expect(try letters.first?.decode(String.self, "error").contains("step 3000000000") == true)
     }
 
     @Test("what was staged is stored as staged; a revocation recorded in between makes the worker decide again")
