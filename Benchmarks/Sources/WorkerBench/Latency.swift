@@ -40,6 +40,8 @@ struct LatencyBench {
     let consumerKafka: KafkaClientOptions
     let batchSize: Int
     var overlap = true
+    /// SQL run between rounds (none by default).
+    var betweenRounds: String?
 
     func run(rate: Int, seconds: Double, rounds: Int, seed: UInt64, report: (Int, LatencyRound) -> Void) throws
         -> [LatencyRound]
@@ -153,6 +155,10 @@ struct LatencyBench {
 
         var results: [LatencyRound] = []
         for round in 1...rounds {
+            if round > 1, let sql = betweenRounds {
+                try connection.executeScript(sql)
+                logger.warning("latency: ran between rounds", metadata: ["sql": "\(sql)"])
+            }
             let count = Int(Double(rate) * seconds)
             let before = worker.stampCount
             let cpu = (processCPUSeconds(), postgresCPU?.seconds() ?? .nan, machineCPUSeconds())

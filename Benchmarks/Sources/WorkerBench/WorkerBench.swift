@@ -24,6 +24,8 @@ struct WorkerBench {
         var latencySeconds = 20.0
         var latencyRounds = 3
         var latencyBatchSize = 500
+        /// SQL run between latency rounds (a diagnosis: e.g. `VACUUM outbox` or `TRUNCATE outbox`).
+        var latencyBetween: String?
         var fetchWaitMaxMs: Int?
         /// `EffectivelyOnceConsumer.Settings.overlapsTransactions` (off: `--no-overlap`).
         var overlap = true
@@ -37,12 +39,14 @@ struct WorkerBench {
         static let usage = """
             usage: WorkerBench [--mode all|throughput|latency|split|audit] [--messages N] [--batch-sizes 500,1000] [--rounds N]
                                [--latency-rate N] [--latency-seconds S] [--latency-rounds N] [--latency-batch-size N]
+                               [--latency-between SQL]
                                [--fetch-wait-max-ms MS] [--no-overlap] [--rules DIR] [--markdown FILE] [--seed N]
                                [--database NAME] [--migrations DIR]
             DATABASE_URL names the cluster; the benchmark creates and migrates its own database NAME there
             (default motcua_workerbench) and empties its tables between rounds. The latency run's consumers use
             fetch.wait.max.ms 10 unless --fetch-wait-max-ms or KAFKA_FETCH_WAIT_MAX_MS says otherwise (the
             devbroker holds an empty fetch for that long even when data arrives; librdkafka's default is 500).
+            --latency-between runs SQL (no parameters) between latency rounds, to tell what makes later rounds slower.
             """
 
         static func parse(_ arguments: [String]) -> Options {
@@ -67,6 +71,7 @@ struct WorkerBench {
                 case "--latency-seconds": options.latencySeconds = Double(int(value()))
                 case "--latency-rounds": options.latencyRounds = int(value())
                 case "--latency-batch-size": options.latencyBatchSize = int(value())
+                case "--latency-between": options.latencyBetween = value()
                 case "--fetch-wait-max-ms": options.fetchWaitMaxMs = int(value())
                 case "--no-overlap": options.overlap = false
                 case "--rules": options.rules = value()
@@ -308,6 +313,7 @@ struct WorkerBench {
             runtime: runtime, admin: admin, logger: runtime.logger, consumerKafka: consumerKafka,
             batchSize: options.latencyBatchSize)
         bench.overlap = options.overlap
+        bench.betweenRounds = options.latencyBetween
         out.line("")
         out.line(
             "latency: reception + \(Workload.department) worker (consumer + outbox relay each, as Runtime.service "
