@@ -102,8 +102,7 @@ public struct PostgresBinaryCopyWriter {
     /// A `timestamptz` value, to the microsecond (rounded as ``PostgresTimestamp/format(_:)`` rounds).
     public mutating func timestamp(_ value: Date?) {
         guard let value else { return null() }
-        let micros = Int64((value.timeIntervalSince1970 * 1_000_000).rounded())
-        int64(micros - Self.postgresEpochMicroseconds)
+        int64(PostgresTimestamp.microseconds(value) - Self.postgresEpochMicroseconds)
     }
 
     /// A `jsonb` value from its JSON text (the server still parses the JSON).

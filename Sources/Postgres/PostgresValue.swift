@@ -207,10 +207,16 @@ public struct PostgresIntArray: PostgresEncodable, Hashable {
 
 /// Timestamps in the ISO form PostgreSQL accepts and emits (`DateStyle=ISO`), in UTC.
 public enum PostgresTimestamp {
+    /// Microseconds since 1970-01-01 UTC, rounded to the nearest: the one rounding of an instant for PostgreSQL, in
+    /// text (``format(_:)``) and in binary COPY alike.
+    public static func microseconds(_ date: Date) -> Int64 {
+        Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
+    }
+
     public static func format(_ date: Date) -> String {
-        let micros = (date.timeIntervalSince1970 * 1_000_000).rounded()
-        let totalSeconds = Int64((micros / 1_000_000).rounded(.down))
-        let fraction = Int64(micros) - totalSeconds * 1_000_000
+        let micros = microseconds(date)
+        let totalSeconds = micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000
+        let fraction = micros - totalSeconds * 1_000_000
         let days = totalSeconds >= 0 ? totalSeconds / 86_400 : (totalSeconds - 86_399) / 86_400
         let secondOfDay = totalSeconds - days * 86_400
         let (y, m, d) = civil(fromDays: days)
