@@ -96,7 +96,7 @@ let package = Package(
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"]),
-        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "Kafka", "Processing", "TestSupport"]),
         .testTarget(name: "AuthorityTests", dependencies: ["Authority"]),
         .testTarget(
             name: "ProcessingTests",

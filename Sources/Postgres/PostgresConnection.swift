@@ -205,7 +205,8 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Streams rows into a table with `COPY … FROM STDIN (FORMAT binary)`; see ``PostgresBinaryCopyWriter``.
     ///
     /// `statement` must ask for the binary format, e.g. `COPY outbox (a, b) FROM STDIN (FORMAT binary)`. Returns the
-    /// rows copied.
+    /// rows copied. Statements without parameters may precede the COPY, separated by `;` (e.g. `SAVEPOINT s; COPY …`):
+    /// they run first, in the same round trip, and if one fails nothing is copied and its error is thrown.
     @discardableResult
     public func copyInBinary(_ statement: String, _ body: (inout PostgresBinaryCopyWriter) throws -> Void) throws -> Int {
         try copyIn(statement, binary: true) { connection, columns in

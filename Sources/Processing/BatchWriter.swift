@@ -21,10 +21,17 @@ public protocol BatchWriter: Sendable {
     /// ``write(_:into:)`` with the result of ``stage(_:)`` for these messages (nil: none). The default ignores it.
     func write(_ messages: [KafkaMessage], staged: (any Sendable)?, into transaction: PostgresConnection) throws
         -> BatchReport
+
+    /// Called after the transaction of the last ``write(_:staged:into:)`` committed — never after one that failed
+    /// or was rolled back. What that write learned from the database may be kept from now on. The default does
+    /// nothing.
+    func committed()
 }
 
 extension BatchWriter {
     public func stage(_ messages: [KafkaMessage]) -> (any Sendable)? { nil }
+
+    public func committed() {}
 
     public func write(_ messages: [KafkaMessage], staged: (any Sendable)?, into transaction: PostgresConnection) throws
         -> BatchReport

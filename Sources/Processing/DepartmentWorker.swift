@@ -44,8 +44,16 @@ public final class DepartmentWorker: BatchWriter {
 
     /// The JSON texts of the explanations met so far, shared by every batch.
     let explanationTexts = ExplanationTexts()
+    /// The ids of stored explanations, so that a batch calls `motcua_explanation_ids` only for texts not met yet.
+    let explanationIds = ExplanationIds()
+
+    public func committed() {
+        explanationIds.committed()
+    }
 
     public func prepare(_ connection: PostgresConnection) throws {
+        // A new connection may be to a restored database: ids are learned again.
+        explanationIds.forget()
         // Store the exact texts every decision will cite, once.
         try connection.execute(
             "INSERT INTO rule_versions (version, department, canonical_text) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
@@ -182,12 +190,17 @@ public final class DepartmentWorker: BatchWriter {
         into tx: PostgresConnection
     ) throws {
         guard !rows.isEmpty else { return }
-        let explanationIds = try DecisionRow.storeExplanations(explanations, in: tx)
-        try tx.execute("SAVEPOINT decisions_copy")
+        let explanationIds = try explanationIds.ids(of: explanations, in: tx)
+        // The savepoint rides in the COPY's round trip and is never released (a release is one more round trip;
+        // the commit ends it anyway).
         do {
-            try DecisionRow.copy(rows, explanationIds: explanationIds, into: tx)
-            try tx.execute("RELEASE SAVEPOINT decisions_copy")
+            try DecisionRow.copy(rows, explanationIds: explanationIds, into: tx, savepoint: "decisions_copy")
             return
+        } catch let error as PostgresError where error.sqlState == "23503" {
+            // A cited explanation is missing: the ids learned are not this database's any more (the batch fails
+            // and is retried message by message, learning them again).
+            self.explanationIds.forget()
+            throw error
         } catch let error as PostgresError where error.sqlState == "23505" {
             try tx.execute("ROLLBACK TO SAVEPOINT decisions_copy")
         }
@@ -338,6 +351,58 @@ final class ExplanationTexts: Sendable {
     var count: Int { entries.withLock { $0.count } }
 }
 
+/// The ids of stored explanations by text, learned from `motcua_explanation_ids`. Explanations are append-only, so
+/// an id once committed stays right; ids learned in a transaction are used only after it committed
+/// (``committed()``), since a rolled-back insert leaves no row behind. Holds at most `capacity` ids, then starts over.
+final class ExplanationIds: Sendable {
+    private let state = Mutex<(known: [String: Int64], learned: [String: Int64])>(([:], [:]))
+    let capacity: Int
+
+    init(capacity: Int = 4_096) {
+        self.capacity = capacity
+    }
+
+    /// The ids of `texts`, in order: those known without a query, the others stored or looked up in `tx` (one
+    /// call for all of them), to be known once `tx` commits.
+    func ids(of texts: [String], in tx: PostgresConnection) throws -> [Int64] {
+        var ids = [Int64](repeating: 0, count: texts.count)
+        var missing: [Int] = []
+        state.withLock { state in
+            state.learned = [:]
+            for (index, text) in texts.enumerated() {
+                if let id = state.known[text] { ids[index] = id } else { missing.append(index) }
+            }
+        }
+        guard !missing.isEmpty else { return ids }
+        let stored = try DecisionRow.storeExplanations(missing.map { texts[$0] }, in: tx)
+        var learned: [String: Int64] = [:]
+        for (index, id) in zip(missing, stored) {
+            ids[index] = id
+            learned[texts[index]] = id
+        }
+        state.withLock { $0.learned = learned }
+        return ids
+    }
+
+    /// The transaction of the last ``ids(of:in:)`` committed: what it learned is known from now on.
+    func committed() {
+        state.withLock { state in
+            guard !state.learned.isEmpty else { return }
+            if state.known.count + state.learned.count > capacity { state.known = [:] }
+            state.known.merge(state.learned) { _, new in new }
+            state.learned = [:]
+        }
+    }
+
+    /// Forgets every id (a new connection, or a cited id the database no longer has).
+    func forget() {
+        state.withLock { $0 = ([:], [:]) }
+    }
+
+    /// How many ids are known.
+    var count: Int { state.withLock { $0.known.count } }
+}
+
 /// One row of `decisions`.
 struct DecisionRow: Sendable {
     var dossierId: String
@@ -406,9 +471,13 @@ struct DecisionRow: Sendable {
     }
 
     /// COPY in binary format: the server parses no text (BENCHMARKS.md: ~3 µs a row less than text for this table).
-    static func copy(_ rows: [DecisionRow], explanationIds: [Int64], into tx: PostgresConnection) throws {
+    /// With `savepoint`, that savepoint is set first, in the same round trip.
+    static func copy(
+        _ rows: [DecisionRow], explanationIds: [Int64], into tx: PostgresConnection, savepoint: String? = nil
+    ) throws {
         guard !rows.isEmpty else { return }
-        try tx.copyInBinary("COPY decisions (\(columns)) FROM STDIN (FORMAT binary)") { writer in
+        let copy = "COPY decisions (\(columns)) FROM STDIN (FORMAT binary)"
+        try tx.copyInBinary(savepoint.map { "SAVEPOINT \($0); \(copy)" } ?? copy) { writer in
             for row in rows {
                 guard let step = Int32(exactly: row.step), let round = Int32(exactly: row.round) else {
                     throw PostgresError(

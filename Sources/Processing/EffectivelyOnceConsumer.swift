@@ -300,6 +300,7 @@ public final class EffectivelyOnceConsumer: Sendable {
             try offsets.advance(moves, in: tx)
             return report
         }
+        writer.committed()
         healthy.store(true, ordering: .relaxed)
         metrics.record(report, messages: batch.count, duration: ContinuousClock.now - started)
         afterCommit()

@@ -28,25 +28,42 @@ public struct OffsetStore: Sendable {
     }
 
     /// Moves each partition from `expected` (nil: never stored) to `next`, or throws ``OffsetFenceError``.
+    ///
+    /// One statement for all of a batch's partitions (a batch of an intake topic touches most of its partitions;
+    /// a statement each was a third of a small batch's round trips). Rows are locked in the partitions' order.
     public func advance(
         _ moves: [TopicPartition: (expected: Int64?, next: Int64)], in connection: PostgresConnection
     ) throws {
-        for (partition, move) in moves.sorted(by: { ($0.key.topic, $0.key.partition) < ($1.key.topic, $1.key.partition) }) {
-            let changed: Int
-            if let expected = move.expected {
-                changed = try connection.execute(
-                    """
-                    UPDATE consumer_offsets SET next_offset = $5, updated_at = now()
-                    WHERE consumer_group = $1 AND topic = $2 AND partition = $3 AND next_offset = $4
-                    """, [group, partition.topic, partition.partition, expected, move.next])
-            } else {
-                changed = try connection.execute(
-                    """
-                    INSERT INTO consumer_offsets (consumer_group, topic, partition, next_offset)
-                    VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING
-                    """, [group, partition.topic, partition.partition, move.next])
-            }
-            if changed != 1 { throw OffsetFenceError(partition: partition, expected: move.expected) }
+        guard !moves.isEmpty else { return }
+        let sorted = moves.sorted { ($0.key.topic, $0.key.partition) < ($1.key.topic, $1.key.partition) }
+        // Offsets are never negative: -1 stands for "never stored" (arrays of parameters carry no NULL here).
+        let rows = try connection.query(
+            """
+            WITH moves AS (
+                SELECT * FROM unnest($2::text[], $3::int8[], $4::int8[], $5::int8[]) WITH ORDINALITY
+                    AS m (topic, partition, expected, next, n)
+            ), advanced AS (
+                UPDATE consumer_offsets AS c SET next_offset = m.next, updated_at = now()
+                FROM (SELECT * FROM moves WHERE expected >= 0 ORDER BY n) AS m
+                WHERE c.consumer_group = $1 AND c.topic = m.topic AND c.partition = m.partition
+                    AND c.next_offset = m.expected
+                RETURNING c.topic, c.partition
+            ), started AS (
+                INSERT INTO consumer_offsets (consumer_group, topic, partition, next_offset)
+                SELECT $1, topic, partition, next FROM moves WHERE expected < 0 ORDER BY n
+                ON CONFLICT DO NOTHING
+                RETURNING topic, partition
+            )
+            SELECT topic, partition FROM advanced UNION ALL SELECT topic, partition FROM started
+            """,
+            [group, sorted.map(\.key.topic), PostgresIntArray(sorted.map { Int64($0.key.partition) }),
+             PostgresIntArray(sorted.map { $0.value.expected ?? -1 }), PostgresIntArray(sorted.map(\.value.next))])
+        var moved = Set<TopicPartition>()
+        for row in rows {
+            moved.insert(TopicPartition(try row.decode(String.self, "topic"), try row.decode(Int32.self, "partition")))
+        }
+        if let stale = sorted.first(where: { !moved.contains($0.key) }) {
+            throw OffsetFenceError(partition: stale.key, expected: stale.value.expected)
         }
     }
 }

@@ -212,6 +212,37 @@ struct PostgresConnectionTests {
         #expect(try connection.query("SELECT 1 AS one")[0].decode(Int.self, "one") == 1)
     }
 
+    @Test("a savepoint sent with a binary COPY in one round trip: a failing COPY rolls back to it, a failing savepoint copies nothing")
+    func savepointWithCopy() throws {
+        let table = TestEnvironment.unique("bincopysave")
+        try connection.execute("CREATE TABLE \(table) (id int8 PRIMARY KEY)")
+        defer { _ = try? connection.execute("DROP TABLE \(table)") }
+        let statement = "SAVEPOINT before_copy; COPY \(table) (id) FROM STDIN (FORMAT binary)"
+        func copy(_ ids: [Int64], into tx: PostgresConnection) throws -> Int {
+            try tx.copyInBinary(statement) { writer in
+                for id in ids {
+                    try writer.beginRow()
+                    writer.int64(id)
+                }
+            }
+        }
+        try connection.transaction { tx in
+            try tx.execute("INSERT INTO \(table) VALUES (1)")
+            #expect(try copy([2, 3], into: tx) == 2)
+            // 3 again: the COPY fails; the transaction goes on from the savepoint this COPY set.
+            let duplicate = #expect(throws: PostgresError.self) { try copy([4, 3], into: tx) }
+            #expect(duplicate?.sqlState == "23505")
+            try tx.execute("ROLLBACK TO SAVEPOINT before_copy")
+            #expect(try copy([5], into: tx) == 1)
+        }
+        let ids = try connection.query("SELECT id FROM \(table) ORDER BY id").map { try $0.decode(Int64.self, "id") }
+        #expect(ids == [1, 2, 3, 5])
+        // Outside a transaction the savepoint itself fails (25P01): its error, and nothing copied.
+        let outside = #expect(throws: PostgresError.self) { try copy([9], into: connection) }
+        #expect(outside?.sqlState == "25P01")
+        #expect(try connection.query("SELECT count(*) AS c FROM \(table) WHERE id = 9")[0].decode(Int.self, "c") == 0)
+    }
+
     @Test("a pipeline runs thousands of prepared statements in one transaction")
     func pipeline() throws {
         let table = TestEnvironment.unique("pipe")

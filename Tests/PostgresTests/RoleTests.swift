@@ -1,5 +1,7 @@
 import Foundation
+import Kafka
 import Postgres
+import Processing
 import TestSupport
 import Testing
 
@@ -176,13 +178,11 @@ final class RoleTests {
     @Test("a department advances only its own consumer offsets and writes only its own outbox rows")
     func departmentOffsetsAndOutbox() throws {
         try asRole(Self.role("labour")) {
-            // OffsetStore.advance: the fenced update and the first insert.
-            #expect(try db.execute(
-                "UPDATE consumer_offsets SET next_offset = $5, updated_at = now() WHERE consumer_group = $1 AND topic = $2 AND partition = $3 AND next_offset = $4",
-                ["motcua.labour", "dossiers.labour", 0, 2, 5]) == 1)
-            #expect(try db.execute(
-                "INSERT INTO consumer_offsets (consumer_group, topic, partition, next_offset) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-                ["motcua.labour", "dossiers.labour", 1, 1]) == 1)
+            // OffsetStore.advance: the fenced update and the first insert, in its one statement.
+            try OffsetStore(group: "motcua.labour").advance(
+                [TopicPartition("dossiers.labour", 0): (2, 5), TopicPartition("dossiers.labour", 1): (nil, 1)], in: db)
+            #expect(try count(
+                "SELECT count(*) FROM consumer_offsets WHERE consumer_group = 'motcua.labour' AND (partition, next_offset) IN ((0, 5), (1, 1))") == 2)
             expectDenied("advance culture's offsets") {
                 try db.execute(
                     "UPDATE consumer_offsets SET next_offset = 99 WHERE consumer_group = 'motcua.culture' AND topic = 'dossiers.culture'")

@@ -36,4 +36,25 @@ struct OffsetStoreTests {
             try connection.transaction { tx in try store.advance([partition: (nil, 3)], in: tx) }
         }
     }
+
+    @Test("a batch's partitions move in one call: new and stored ones together; one stale partition fences them all")
+    func severalPartitions() throws {
+        let store = OffsetStore(group: TestEnvironment.unique("fence-many"))
+        let a = TopicPartition("dossiers.intake", 0), b = TopicPartition("dossiers.intake", 7)
+        let c = TopicPartition("dossiers.labour", 2)
+        try connection.transaction { tx in try store.advance([a: (nil, 5), b: (nil, 1)], in: tx) }
+        try connection.transaction { tx in try store.advance([a: (5, 9), b: (1, 4), c: (nil, 30)], in: tx) }
+        #expect(try store.load([a, b, c], from: connection) == [a: 9, b: 4, c: 30])
+        // b is stale (another owner moved it to 4): neither a nor c moves, and the error names b.
+        do {
+            try connection.transaction { tx in try store.advance([a: (9, 12), b: (1, 6), c: (30, 31)], in: tx) }
+            Issue.record("a batch with a stale partition advanced")
+        } catch let error as OffsetFenceError {
+            #expect(error.partition == b)
+            #expect(error.expected == 1)
+        }
+        #expect(try store.load([a, b, c], from: connection) == [a: 9, b: 4, c: 30])
+        // Nothing to move is no statement and no error.
+        try connection.transaction { tx in try store.advance([:], in: tx) }
+    }
 }

@@ -2,7 +2,7 @@ import Authority
 import Foundation
 import Kafka
 import Postgres
-import Processing
+@testable import Processing
 import TestSupport
 import Testing
 
@@ -68,6 +68,42 @@ struct StagedBatchTests {
             "SELECT headers->>'motcua_error' AS error FROM outbox WHERE topic = $1", [Topics.deadLetter(of: Topics.department("culture"))])
         #expect(letters.count == 1)
         #expect(try letters.first?.decode(String.self, "error").contains("step 3000000000") == true)
+    }
+
+    @Test("explanation ids are kept only once their transaction committed; a stale one fails its batch once and is forgotten")
+    mutating func explanationIdsAfterCommit() throws {
+        defer { database.drop() }
+        struct Abort: Error {}
+        let first = try karaokeSteps(2)
+        #expect(throws: Abort.self) {
+            try database.connection.transaction { tx in
+                _ = try worker.write(first, staged: nil, into: tx)
+                throw Abort()
+            }
+        }
+        #expect(worker.explanationIds.count == 0, "ids of a rolled-back transaction were kept")
+        // A caller that reported the rolled-back transaction as committed: the ids it keeps cite nothing.
+        worker.committed()
+        #expect(worker.explanationIds.count > 0)
+        let stale = #expect(throws: PostgresError.self) {
+            try database.connection.transaction { tx in _ = try worker.write(first, staged: nil, into: tx) }
+        }
+        #expect(stale?.sqlState == "23503")
+        #expect(worker.explanationIds.count == 0, "a stale id was not forgotten")
+        try database.connection.transaction { tx in _ = try worker.write(first, staged: nil, into: tx) }
+        worker.committed()
+        #expect(worker.explanationIds.count > 0)
+        #expect(try decisions(first).count == 2)
+        // Known ids need no call: with the function out of reach, a batch of the same kinds is still stored.
+        try database.connection.execute("ALTER FUNCTION motcua_explanation_ids(jsonb[]) RENAME TO motcua_explanation_ids_away")
+        let second = try karaokeSteps(3)
+        try database.connection.transaction { tx in _ = try worker.write(second, staged: nil, into: tx) }
+        worker.committed()
+        try database.connection.execute("ALTER FUNCTION motcua_explanation_ids_away(jsonb[]) RENAME TO motcua_explanation_ids")
+        #expect(try decisions(second).count == 3)
+        // A new connection may be to another database: everything is learned again.
+        try worker.prepare(database.connection)
+        #expect(worker.explanationIds.count == 0)
     }
 
     @Test("what was staged is stored as staged; a revocation recorded in between makes the worker decide again")

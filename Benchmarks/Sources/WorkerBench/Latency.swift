@@ -81,10 +81,7 @@ struct LatencyBench {
             settings.overlapsTransactions = overlap
             let consumer = EffectivelyOnceConsumer(
                 settings: settings, kafka: consumerKafka, postgres: runtime.postgres, writer: writer, logger: logger,
-                afterCommit: {
-                    writer.committed()
-                    relay.nudge()
-                })
+                afterCommit: { relay.nudge() })
             services.append((consumer, relay))
         }
         var threads: [BackgroundThread] = []

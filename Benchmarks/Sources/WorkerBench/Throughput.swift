@@ -165,8 +165,7 @@ struct ThroughputBench {
         settings.batchSize = batchSize
         settings.overlapsTransactions = overlap
         let consumer = EffectivelyOnceConsumer(
-            settings: settings, kafka: runtime.kafka, postgres: runtime.postgres, writer: timed, logger: logger,
-            afterCommit: { timed.committed() })
+            settings: settings, kafka: runtime.kafka, postgres: runtime.postgres, writer: timed, logger: logger)
         let started = ContinuousClock.now
         let thread = BackgroundThread("consumer") {
             do { try consumer.run() } catch { fail("consumer stopped: \(error)") }

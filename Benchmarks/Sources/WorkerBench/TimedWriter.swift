@@ -6,7 +6,7 @@ import Processing
 import Synchronization
 
 /// Wraps a ``BatchWriter`` (unchanged behaviour) and records, per batch, when its `write` started and ended and when
-/// the consumer's transaction committed (the consumer's `afterCommit` calls ``committed()``), plus what the batch
+/// the consumer's transaction committed (the consumer calls ``committed()``, which is passed on), plus what the batch
 /// held: the offsets per partition (to replay the same transactions in the raw COPY baseline) and, when asked, the
 /// message keys (dossier ids, to stamp each dossier's commit instant for the latency measure).
 final class TimedWriter: BatchWriter {
@@ -97,6 +97,7 @@ final class TimedWriter: BatchWriter {
 
     /// The consumer committed the last written batch.
     func committed() {
+        inner.committed()
         let now = ContinuousClock.now
         let wall = Date().timeIntervalSince1970
         state.withLock { state in
