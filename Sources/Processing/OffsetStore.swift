@@ -29,38 +29,44 @@ public struct OffsetStore: Sendable {
 
     /// Moves each partition from `expected` (nil: never stored) to `next`, or throws ``OffsetFenceError``.
     ///
-    /// One statement for all of a batch's partitions (a batch of an intake topic touches most of its partitions;
-    /// a statement each was a third of a small batch's round trips). Rows are locked in the partitions' order.
+    /// One statement for all of a batch's stored partitions, and one for its first-time partitions if it has any (a
+    /// batch of an intake topic touches most of its partitions; a statement each was a third of a small batch's
+    /// round trips). No CTE: every execution is planned afresh (`plan_cache_mode`), and a CTE plans dearly.
     public func advance(
         _ moves: [TopicPartition: (expected: Int64?, next: Int64)], in connection: PostgresConnection
     ) throws {
         guard !moves.isEmpty else { return }
         let sorted = moves.sorted { ($0.key.topic, $0.key.partition) < ($1.key.topic, $1.key.partition) }
-        // Offsets are never negative: -1 stands for "never stored" (arrays of parameters carry no NULL here).
-        let rows = try connection.query(
-            """
-            WITH moves AS (
-                SELECT * FROM unnest($2::text[], $3::int8[], $4::int8[], $5::int8[]) WITH ORDINALITY
-                    AS m (topic, partition, expected, next, n)
-            ), advanced AS (
+        var moved = Set<TopicPartition>()
+        func collect(_ rows: PostgresRows) throws {
+            for row in rows {
+                moved.insert(TopicPartition(try row.decode(String.self, "topic"), try row.decode(Int32.self, "partition")))
+            }
+        }
+        let stored = sorted.compactMap { move in move.value.expected.map { (move.key, $0, move.value.next) } }
+        if !stored.isEmpty {
+            try collect(connection.query(
+                """
                 UPDATE consumer_offsets AS c SET next_offset = m.next, updated_at = now()
-                FROM (SELECT * FROM moves WHERE expected >= 0 ORDER BY n) AS m
+                FROM unnest($2::text[], $3::int8[], $4::int8[], $5::int8[]) AS m (topic, partition, expected, next)
                 WHERE c.consumer_group = $1 AND c.topic = m.topic AND c.partition = m.partition
                     AND c.next_offset = m.expected
                 RETURNING c.topic, c.partition
-            ), started AS (
+                """,
+                [group, stored.map(\.0.topic), PostgresIntArray(stored.map { Int64($0.0.partition) }),
+                 PostgresIntArray(stored.map(\.1)), PostgresIntArray(stored.map(\.2))]))
+        }
+        let first = sorted.filter { $0.value.expected == nil }
+        if !first.isEmpty {
+            try collect(connection.query(
+                """
                 INSERT INTO consumer_offsets (consumer_group, topic, partition, next_offset)
-                SELECT $1, topic, partition, next FROM moves WHERE expected < 0 ORDER BY n
+                SELECT $1, topic, partition, next FROM unnest($2::text[], $3::int8[], $4::int8[]) AS m (topic, partition, next)
                 ON CONFLICT DO NOTHING
                 RETURNING topic, partition
-            )
-            SELECT topic, partition FROM advanced UNION ALL SELECT topic, partition FROM started
-            """,
-            [group, sorted.map(\.key.topic), PostgresIntArray(sorted.map { Int64($0.key.partition) }),
-             PostgresIntArray(sorted.map { $0.value.expected ?? -1 }), PostgresIntArray(sorted.map(\.value.next))])
-        var moved = Set<TopicPartition>()
-        for row in rows {
-            moved.insert(TopicPartition(try row.decode(String.self, "topic"), try row.decode(Int32.self, "partition")))
+                """,
+                [group, first.map(\.key.topic), PostgresIntArray(first.map { Int64($0.key.partition) }),
+                 PostgresIntArray(first.map(\.value.next))]))
         }
         if let stale = sorted.first(where: { !moved.contains($0.key) }) {
             throw OffsetFenceError(partition: stale.key, expected: stale.value.expected)

@@ -30,6 +30,13 @@ public final class OutboxRelay: Sendable {
         /// How often acknowledged rows are marked sent (sooner when a quarter batch is waiting). A crash republishes
         /// at most what was acknowledged since. Default: 100 ms.
         public var markInterval: Duration = .milliseconds(100)
+        /// Reads scan the unsent rows from the highest id seen `lookback` ago, not from the first row: a row marked
+        /// sent leaves a dead entry in the unsent index until VACUUM (at most once a minute), and walking a minute of
+        /// them on every read cost the relay more than its real work (BENCHMARKS.md). A row committed more than
+        /// `lookback` after it was written, below that point, is found by the full scan every `fullScanInterval`
+        /// (and after any failure). Defaults: 2 s and 10 s.
+        public var lookback: Duration = .seconds(2)
+        public var fullScanInterval: Duration = .seconds(10)
         public init(source: String) { self.source = source }
     }
 
@@ -49,7 +56,8 @@ public final class OutboxRelay: Sendable {
     public init(settings: Settings, kafka: KafkaClientOptions, postgres: PostgresConfiguration, logger: Logger) throws {
         self.settings = settings
         var config = KafkaProducerConfiguration(client: kafka)
-        config.linger = .milliseconds(5)
+        // A read's rows are handed to librdkafka all at once: lingering for more only delays them.
+        config.linger = .milliseconds(1)
         config.deliveryTimeout = .seconds(15)
         self.producer = try KafkaProducer(configuration: config, logger: logger)
         self.postgres = postgres
@@ -73,6 +81,7 @@ public final class OutboxRelay: Sendable {
     public func run() {
         var connection: PostgresConnection?
         var inFlight = InFlight()
+        var floor = ScanFloor()
         var lastMark = ContinuousClock.now
         var attempt = 0
         while true {
@@ -94,7 +103,7 @@ public final class OutboxRelay: Sendable {
                 wakeup.pending.store(false, ordering: .releasing)
                 if let failure = inFlight.failure { throw failure }
                 let limit = min(settings.batchSize, settings.window - inFlight.count)
-                let sent = limit > 0 ? try relayOnce(connection!, limit: limit, inFlight: inFlight) : 0
+                let sent = limit > 0 ? try relayOnce(connection!, limit: limit, inFlight: inFlight, floor: &floor) : 0
                 // One UPDATE per mark interval (or per quarter batch acknowledged), not one per round: at low rates
                 // a round is a commit of a few rows.
                 if stopRequested || ContinuousClock.now - lastMark >= settings.markInterval
@@ -122,6 +131,8 @@ public final class OutboxRelay: Sendable {
                     if let live = connection { try? markAcknowledged(live, inFlight: inFlight) }
                     inFlight = InFlight()
                 }
+                // What was forgotten may lie below the floor: the next read scans everything.
+                floor = ScanFloor()
                 if let error = error as? PostgresError, error.isConnectionFailure { connection = nil }
                 if stopRequested { break }
                 attempt += 1
@@ -146,8 +157,12 @@ public final class OutboxRelay: Sendable {
 
     /// Reads up to one batch of unsent rows that are not in flight, in id order, and produces them without waiting
     /// for their acknowledgements; returns how many.
-    func relayOnce(_ connection: PostgresConnection, limit: Int, inFlight: InFlight) throws -> Int {
+    func relayOnce(_ connection: PostgresConnection, limit: Int, inFlight: InFlight, floor: inout ScanFloor) throws
+        -> Int
+    {
         let unmarked = inFlight.unmarkedIDs
+        let now = ContinuousClock.now
+        let above = floor.next(at: now, lookback: settings.lookback, fullScanEvery: settings.fullScanInterval)
         // Rows in flight are still unsent in the table; a row of a transaction that committed late may sit between
         // them (several writers share a source), so they are left out by id rather than by a cursor.
         let rows =
@@ -155,15 +170,17 @@ public final class OutboxRelay: Sendable {
             ? try connection.query(
                 """
                 SELECT id, event_id, topic, key, ce_type, payload, headers FROM outbox
-                WHERE source = $1 AND sent_at IS NULL ORDER BY id LIMIT $2
-                """, [settings.source, limit])
+                WHERE source = $1 AND sent_at IS NULL AND id > $3 ORDER BY id LIMIT $2
+                """, [settings.source, limit, above])
             : try connection.query(
                 """
                 SELECT id, event_id, topic, key, ce_type, payload, headers FROM outbox
-                WHERE source = $1 AND sent_at IS NULL AND id <> ALL($3::int8[]) ORDER BY id LIMIT $2
-                """, [settings.source, limit, PostgresIntArray(unmarked)])
+                WHERE source = $1 AND sent_at IS NULL AND id > $3 AND id <> ALL($4::int8[]) ORDER BY id LIMIT $2
+                """, [settings.source, limit, above, PostgresIntArray(unmarked)])
         guard !rows.isEmpty else { return 0 }
         let wakeup = wakeup
+        var highest: Int64 = 0
+        defer { floor.saw(highest, at: now) }
         for row in rows {
             let id = try row.decode(Int64.self, "id")
             let eventId = try row.decode(String.self, "event_id")
@@ -180,6 +197,7 @@ public final class OutboxRelay: Sendable {
             let message = KafkaOutgoingMessage(
                 topic: try row.decode(String.self, "topic"), key: try row.decode(String.self, "key"),
                 value: try row.decode(PostgresBytes.self, "payload").bytes, headers: headers)
+            highest = max(highest, id)
             let sequence = inFlight.add(id)
             do {
                 try producer.produce(message) { failure in
@@ -203,6 +221,31 @@ public final class OutboxRelay: Sendable {
         guard !ids.isEmpty else { return }
         try connection.execute("UPDATE outbox SET sent_at = now() WHERE id = ANY($1::int8[])", [PostgresIntArray(ids)])
         published.increment(by: ids.count)
+    }
+
+    /// Where a read starts: the highest id seen at least a lookback ago (0, everything, at the start, after a
+    /// failure and every full-scan interval). Touched by the relay's thread only.
+    struct ScanFloor {
+        private var seen: [(id: Int64, at: ContinuousClock.Instant)] = []
+        private var settled: Int64 = 0
+        private var lastFullScan: ContinuousClock.Instant?
+
+        /// The id the read at `now` starts above.
+        mutating func next(at now: ContinuousClock.Instant, lookback: Duration, fullScanEvery interval: Duration)
+            -> Int64
+        {
+            let old = seen.prefix { now - $0.at >= lookback }
+            if let last = old.last { settled = max(settled, last.id) }
+            seen.removeFirst(old.count)
+            if let last = lastFullScan, now - last < interval { return settled }
+            lastFullScan = now
+            return 0
+        }
+
+        /// A row with `id` was read at `now`.
+        mutating func saw(_ id: Int64, at now: ContinuousClock.Instant) {
+            if id > (seen.last?.id ?? settled) { seen.append((id, now)) }
+        }
     }
 
     /// The rows produced and not yet marked sent, in the order produced, with their acknowledgements. Shared by the

@@ -67,9 +67,13 @@ struct OutboxRelayTests {
         return result
     }
 
-    func startRelay(source: String, cluster: KafkaMockCluster) throws -> (OutboxRelay, Thread, DispatchSemaphore) {
+    func startRelay(
+        source: String, cluster: KafkaMockCluster, adjust: (inout OutboxRelay.Settings) -> Void = { _ in }
+    ) throws -> (OutboxRelay, Thread, DispatchSemaphore) {
+        var settings = OutboxRelay.Settings(source: source)
+        adjust(&settings)
         let relay = try OutboxRelay(
-            settings: .init(source: source), kafka: KafkaClientOptions(bootstrapServers: cluster.bootstrapServers),
+            settings: settings, kafka: KafkaClientOptions(bootstrapServers: cluster.bootstrapServers),
             postgres: postgres, logger: TestEnvironment.logger)
         let done = DispatchSemaphore(value: 0)
         let thread = Thread {
@@ -82,10 +86,12 @@ struct OutboxRelayTests {
 
     /// A relay of a new source publishing to `topic` on a new mock cluster, warmed up: it has published one row,
     /// so the producer has its metadata and connection before a test slows or fails the brokers.
-    func startWarmRelay(topic: String) throws -> (relay: OutboxRelay, source: String, cluster: KafkaMockCluster, stop: () -> Void) {
+    func startWarmRelay(
+        topic: String, adjust: (inout OutboxRelay.Settings) -> Void = { _ in }
+    ) throws -> (relay: OutboxRelay, source: String, cluster: KafkaMockCluster, stop: () -> Void) {
         let source = TestEnvironment.unique("relay")
         let cluster = try cluster(topic: topic)
-        let (relay, _, done) = try startRelay(source: source, cluster: cluster)
+        let (relay, _, done) = try startRelay(source: source, cluster: cluster, adjust: adjust)
         let stop = {
             relay.stop()
             done.wait()
@@ -160,6 +166,34 @@ struct OutboxRelayTests {
         relay.nudge()
         #expect(await eventually(timeout: .seconds(30)) { try unsent(source) == 0 })
         try cluster.setRoundTripTime(.zero)
+        let messages = try read(topic, from: cluster, expecting: 5)
+        #expect(messages.map(\.text).sorted() == ["early-1", "early-2", "early-3", "late", "warm"])
+        #expect(Set(messages.map(\.id)).count == messages.count, "a row was published twice")
+    }
+
+    @Test("a row that commits later than the lookback, below where reads start, is published by the next full scan")
+    func lateCommitBeyondLookback() async throws {
+        let topic = "relay.lookback"
+        let (relay, source, cluster, stop) = try startWarmRelay(topic: topic) { settings in
+            settings.lookback = .milliseconds(100)
+            settings.fullScanInterval = .seconds(3)
+        }
+        defer { stop() }
+        let other = try PostgresConnection.connect(postgres, logger: TestEnvironment.logger)
+        try other.execute("BEGIN")
+        try OutboxWriter.write([message(topic, key: "late", "late")], source: source, into: other)
+        try commit((1...3).map { message(topic, key: "k\($0)", "early-\($0)") }, source: source)
+        relay.nudge()
+        // The late row is not visible yet: the early ones are all there is to publish.
+        #expect(poll { try unsent(source) == 0 }, "the early rows were not published")
+        // Reads keep going (idle wake-ups), so the ids above the late row settle below where they start.
+        try await Task.sleep(for: .milliseconds(600))
+        try other.execute("COMMIT")
+        let committed = ContinuousClock.now
+        relay.nudge()
+        #expect(poll(timeout: .seconds(20)) { try unsent(source) == 0 }, "the late row was never published")
+        // Not by the read the commit woke (it starts above the late row) but by a full scan, at most one interval on.
+        #expect(ContinuousClock.now - committed < .seconds(10))
         let messages = try read(topic, from: cluster, expecting: 5)
         #expect(messages.map(\.text).sorted() == ["early-1", "early-2", "early-3", "late", "warm"])
         #expect(Set(messages.map(\.id)).count == messages.count, "a row was published twice")
