@@ -93,6 +93,8 @@ public final class DepartmentWorker: BatchWriter {
     public func write(_ messages: [KafkaMessage], staged: (any Sendable)?, into tx: PostgresConnection) throws
         -> BatchReport
     {
+        // What an earlier write learned belongs to its own transaction, committed or not: this one starts afresh.
+        explanationIds.begin()
         // A revocation recorded meanwhile waits for this batch (the head is held FOR SHARE), or this batch sees it:
         // steps staged under an older head are decided again, and "now" is taken after the head was read.
         let (seq, bundle) = try delegations.refresh(in: tx)
@@ -363,12 +365,11 @@ final class ExplanationIds: Sendable {
     }
 
     /// The ids of `texts`, in order: those known without a query, the others stored or looked up in `tx` (one
-    /// call for all of them), to be known once `tx` commits.
+    /// call for all of them), to be known once `tx` commits. Call ``begin()`` first, once per transaction.
     func ids(of texts: [String], in tx: PostgresConnection) throws -> [Int64] {
         var ids = [Int64](repeating: 0, count: texts.count)
         var missing: [Int] = []
         state.withLock { state in
-            state.learned = [:]
             for (index, text) in texts.enumerated() {
                 if let id = state.known[text] { ids[index] = id } else { missing.append(index) }
             }
@@ -384,7 +385,12 @@ final class ExplanationIds: Sendable {
         return ids
     }
 
-    /// The transaction of the last ``ids(of:in:)`` committed: what it learned is known from now on.
+    /// A write (and its transaction) begins: what an earlier one learned is dropped, whatever became of it.
+    func begin() {
+        state.withLock { $0.learned = [:] }
+    }
+
+    /// The transaction of the write since the last ``begin()`` committed: what it learned is known from now on.
     func committed() {
         state.withLock { state in
             guard !state.learned.isEmpty else { return }

@@ -82,6 +82,16 @@ struct StagedBatchTests {
             }
         }
         #expect(worker.explanationIds.count == 0, "ids of a rolled-back transaction were kept")
+        // The next transaction stores no decision (an empty batch) and commits: still nothing of the rolled-back one.
+        try database.connection.transaction { tx in _ = try worker.write([], staged: nil, into: tx) }
+        worker.committed()
+        #expect(worker.explanationIds.count == 0, "ids of a rolled-back transaction were kept past the next commit")
+        #expect(throws: Abort.self) {
+            try database.connection.transaction { tx in
+                _ = try worker.write(first, staged: nil, into: tx)
+                throw Abort()
+            }
+        }
         // A caller that reported the rolled-back transaction as committed: the ids it keeps cite nothing.
         worker.committed()
         #expect(worker.explanationIds.count > 0)
