@@ -105,7 +105,14 @@ public final class DepartmentWorker: BatchWriter {
             batch = try decide(messages, bundle: bundle, seq: seq, now: clock.now())
         }
         try dropWithdrawn(&batch.rows, outbox: &batch.outbox, report: &batch.report, in: tx)
-        try insert(batch.rows, explanations: batch.explanations, outbox: &batch.outbox, report: &batch.report, into: tx)
+        do {
+            try insert(batch.rows, explanations: batch.explanations, outbox: &batch.outbox, report: &batch.report, into: tx)
+        } catch let error as PostgresError where error.sqlState == "23503" {
+            // A cited explanation is missing: the ids learned are not this database's any more (the batch fails
+            // and is retried message by message, learning them again).
+            explanationIds.forget()
+            throw error
+        }
         try OutboxWriter.write(batch.outbox, source: outboxSource, into: tx)
         let decoder = MessageCoding.decoder()
         let encoder = MessageCoding.encoder()
@@ -198,11 +205,6 @@ public final class DepartmentWorker: BatchWriter {
         do {
             try DecisionRow.copy(rows, explanationIds: explanationIds, into: tx, savepoint: "decisions_copy")
             return
-        } catch let error as PostgresError where error.sqlState == "23503" {
-            // A cited explanation is missing: the ids learned are not this database's any more (the batch fails
-            // and is retried message by message, learning them again).
-            self.explanationIds.forget()
-            throw error
         } catch let error as PostgresError where error.sqlState == "23505" {
             try tx.execute("ROLLBACK TO SAVEPOINT decisions_copy")
         }

@@ -222,7 +222,9 @@ public final class EffectivelyOnceConsumer: Sendable {
                 self = .schema
             } else if let error = error as? PostgresError, error.isSchemaMismatch {
                 self = .schema
-            } else if let error = error as? PostgresError, error.isConnectionFailure {
+            } else if let error = error as? PostgresError, error.isTransient {
+                // Lost connection, or a deadlock / serialization failure (two owners of a partition during a
+                // rebalance): retry from the stored offsets, never dead-letter.
                 self = .connection
             } else {
                 return nil

@@ -30,13 +30,14 @@ public final class OutboxRelay: Sendable {
         /// How often acknowledged rows are marked sent (sooner when a quarter batch is waiting). A crash republishes
         /// at most what was acknowledged since. Default: 100 ms.
         public var markInterval: Duration = .milliseconds(100)
-        /// Reads scan the unsent rows from the highest id seen `lookback` ago, not from the first row: a row marked
-        /// sent leaves a dead entry in the unsent index until VACUUM (at most once a minute), and walking a minute of
-        /// them on every read cost the relay more than its real work (BENCHMARKS.md). A row committed more than
-        /// `lookback` after it was written, below that point, is found by the full scan every `fullScanInterval`
-        /// (and after any failure). Defaults: 2 s and 10 s.
-        public var lookback: Duration = .seconds(2)
-        public var fullScanInterval: Duration = .seconds(10)
+        /// Reads scan the unsent rows from the highest id seen `lookback` before the previous read, not from the
+        /// first row: a row marked sent leaves a dead entry in the unsent index until VACUUM (at most once a
+        /// minute), and walking a minute of them on every read cost the relay more than its real work
+        /// (BENCHMARKS.md). A row whose transaction commits more than `lookback` after writing it, below that point,
+        /// is found by the full scan every `fullScanInterval` (also after any failure and when stopping): it is
+        /// published, late, and may follow rows written after it. Defaults: 5 s and 15 s.
+        public var lookback: Duration = .seconds(5)
+        public var fullScanInterval: Duration = .seconds(15)
         public init(source: String) { self.source = source }
     }
 
@@ -82,10 +83,16 @@ public final class OutboxRelay: Sendable {
         var connection: PostgresConnection?
         var inFlight = InFlight()
         var floor = ScanFloor()
+        var drainScanned = false
         var lastMark = ContinuousClock.now
         var attempt = 0
         while true {
             let stopRequested = stopping.load(ordering: .acquiring)
+            // Stopping drains everything committed, below the floor too.
+            if stopRequested && !drainScanned {
+                floor = ScanFloor()
+                drainScanned = true
+            }
             do {
                 if connection == nil {
                     var config = postgres
@@ -229,12 +236,16 @@ public final class OutboxRelay: Sendable {
         private var seen: [(id: Int64, at: ContinuousClock.Instant)] = []
         private var settled: Int64 = 0
         private var lastFullScan: ContinuousClock.Instant?
+        private var lastRead: ContinuousClock.Instant?
 
-        /// The id the read at `now` starts above.
+        /// The id the read at `now` starts above. An id settles a lookback before the previous read, not before
+        /// now: a row committed within the lookback of its writing is still read when reads were paused meanwhile.
         mutating func next(at now: ContinuousClock.Instant, lookback: Duration, fullScanEvery interval: Duration)
             -> Int64
         {
-            let old = seen.prefix { now - $0.at >= lookback }
+            let previous = lastRead ?? now
+            lastRead = now
+            let old = seen.prefix { previous - $0.at >= lookback }
             if let last = old.last { settled = max(settled, last.id) }
             seen.removeFirst(old.count)
             if let last = lastFullScan, now - last < interval { return settled }
