@@ -210,8 +210,8 @@ public final class EffectivelyOnceConsumer: Sendable {
 
     /// A failure that is the database's, not the messages': the remedy is to reconnect, rewind and retry (with
     /// backoff), never to dead-letter.
-    private enum DatabaseFault {
-        /// Lost or refused connection.
+    enum DatabaseFault {
+        /// Lost or refused connection, or a deadlock or serialization failure: reconnect, rewind, retry.
         case connection
         /// The schema is older than this build (``DatabaseSchema/Outdated``, or a statement naming a missing table,
         /// column or function).

@@ -116,6 +116,35 @@ struct StagedBatchTests {
         #expect(worker.explanationIds.count == 0)
     }
 
+    @Test("a stale explanation id met on the duplicate path (a republished step beside new ones) is forgotten too")
+    mutating func staleIdOnDuplicatePath() throws {
+        defer { database.drop() }
+        struct Abort: Error {}
+        let first = try karaokeSteps(2)
+        // Ids of a rolled-back transaction, wrongly reported as committed: their rows do not exist.
+        #expect(throws: Abort.self) {
+            try database.connection.transaction { tx in
+                _ = try worker.write(first, staged: nil, into: tx)
+                throw Abort()
+            }
+        }
+        worker.committed()
+        // Another worker decides the same steps: the same explanations stored again, under other ids.
+        let other = try DepartmentWorker(
+            department: "culture", bundle: worker.bundle, clock: SystemClock(), logger: TestEnvironment.logger)
+        try database.connection.transaction { tx in _ = try other.write(first, staged: nil, into: tx) }
+        // Republished steps (23505 first, then the rest copied again) beside new ones that cite the stale ids.
+        let mixed = first + (try karaokeSteps(2))
+        let stale = #expect(throws: PostgresError.self) {
+            try database.connection.transaction { tx in _ = try worker.write(mixed, staged: nil, into: tx) }
+        }
+        #expect(stale?.sqlState == "23503")
+        #expect(worker.explanationIds.count == 0, "a stale id met on the duplicate path was not forgotten")
+        let report = try database.connection.transaction { tx in try worker.write(mixed, staged: nil, into: tx) }
+        #expect(report.processed == 2)
+        #expect(report.skippedDuplicates == 2)
+    }
+
     @Test("what was staged is stored as staged; a revocation recorded in between makes the worker decide again")
     mutating func stagedThenRevoked() async throws {
         defer { database.drop() }
