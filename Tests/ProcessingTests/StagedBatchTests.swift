@@ -51,6 +51,17 @@ struct StagedBatchTests {
         }
     }
 
+    /// Writes `batch` in a transaction that is then rolled back.
+    func writeRolledBack(_ batch: [KafkaMessage]) {
+        struct Abort: Error {}
+        #expect(throws: Abort.self) {
+            try database.connection.transaction { tx in
+                _ = try worker.write(batch, staged: nil, into: tx)
+                throw Abort()
+            }
+        }
+    }
+
     @Test("a step beyond int4 is dead-lettered with its reason, and the rest of its batch is decided")
     mutating func stepBeyondInt4() throws {
         defer { database.drop() }
@@ -73,25 +84,14 @@ struct StagedBatchTests {
     @Test("explanation ids are kept only once their transaction committed; a stale one fails its batch once and is forgotten")
     mutating func explanationIdsAfterCommit() throws {
         defer { database.drop() }
-        struct Abort: Error {}
         let first = try karaokeSteps(2)
-        #expect(throws: Abort.self) {
-            try database.connection.transaction { tx in
-                _ = try worker.write(first, staged: nil, into: tx)
-                throw Abort()
-            }
-        }
+        writeRolledBack(first)
         #expect(worker.explanationIds.count == 0, "ids of a rolled-back transaction were kept")
         // The next transaction stores no decision (an empty batch) and commits: still nothing of the rolled-back one.
         try database.connection.transaction { tx in _ = try worker.write([], staged: nil, into: tx) }
         worker.committed()
         #expect(worker.explanationIds.count == 0, "ids of a rolled-back transaction were kept past the next commit")
-        #expect(throws: Abort.self) {
-            try database.connection.transaction { tx in
-                _ = try worker.write(first, staged: nil, into: tx)
-                throw Abort()
-            }
-        }
+        writeRolledBack(first)
         // A caller that reported the rolled-back transaction as committed: the ids it keeps cite nothing.
         worker.committed()
         #expect(worker.explanationIds.count > 0)
@@ -119,15 +119,9 @@ struct StagedBatchTests {
     @Test("a stale explanation id met on the duplicate path (a republished step beside new ones) is forgotten too")
     mutating func staleIdOnDuplicatePath() throws {
         defer { database.drop() }
-        struct Abort: Error {}
         let first = try karaokeSteps(2)
         // Ids of a rolled-back transaction, wrongly reported as committed: their rows do not exist.
-        #expect(throws: Abort.self) {
-            try database.connection.transaction { tx in
-                _ = try worker.write(first, staged: nil, into: tx)
-                throw Abort()
-            }
-        }
+        writeRolledBack(first)
         worker.committed()
         // Another worker decides the same steps: the same explanations stored again, under other ids.
         let other = try DepartmentWorker(
