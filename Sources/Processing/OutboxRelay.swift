@@ -230,8 +230,8 @@ public final class OutboxRelay: Sendable {
         published.increment(by: ids.count)
     }
 
-    /// Where a read starts: the highest id seen at least a lookback ago (0, everything, at the start, after a
-    /// failure and every full-scan interval). Touched by the relay's thread only.
+    /// Where a read starts: the highest id seen a lookback before the previous read (0, everything, at the start,
+    /// after a failure, when stopping and every full-scan interval). Touched by the relay's thread only.
     struct ScanFloor {
         private var seen: [(id: Int64, at: ContinuousClock.Instant)] = []
         private var settled: Int64 = 0
