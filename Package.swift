@@ -16,7 +16,10 @@ let package = Package(
         .library(name: "Kafka", targets: ["Kafka"]),
         .library(name: "Postgres", targets: ["Postgres"]),
         .library(name: "Authority", targets: ["Authority"]),
-        .library(name: "Processing", targets: ["Processing"]),
+        .library(name: "Messages", targets: ["Messages"]),
+        .library(name: "EffectivelyOnce", targets: ["EffectivelyOnce"]),
+        .library(name: "Store", targets: ["Store"]),
+        .library(name: "Services", targets: ["Services"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -55,23 +58,71 @@ let package = Package(
             ]
         ),
         .target(
-            name: "Processing",
+            name: "Messages",
+            dependencies: ["Authority", "EffectivelyOnce", "Kafka"]
+        ),
+        .target(
+            name: "EffectivelyOnce",
             dependencies: [
-                "Authority", "Kafka", "Postgres",
+                "Kafka", "Postgres",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "Store",
+            dependencies: ["Authority", "Messages", "Postgres", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "Operations",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        .target(
+            name: "Services",
+            dependencies: [
+                "Authority", "Messages", "EffectivelyOnce", "Store", "Operations", "Kafka", "Postgres",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "coordinator", dependencies: ["Processing"]),
-        .executableTarget(name: "industry-trade-worker", dependencies: ["Processing"]),
-        .executableTarget(name: "environment-worker", dependencies: ["Processing"]),
-        .executableTarget(name: "labour-worker", dependencies: ["Processing"]),
-        .executableTarget(name: "culture-worker", dependencies: ["Processing"]),
-        .executableTarget(name: "industrial-zones-worker", dependencies: ["Processing"]),
+        .target(
+            name: "Pages",
+            dependencies: [
+                "Authority", "Messages", "Store", "Operations", "Kafka", "Postgres",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        .target(
+            name: "Audit",
+            dependencies: ["Authority", "Messages", "Services", "Store", "Operations", "Kafka", "Postgres", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "Simulation",
+            dependencies: ["Authority", "Messages"]
+        ),
+        .target(
+            name: "ServiceCommands",
+            dependencies: [
+                "Authority", "Messages", "Services",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(name: "coordinator", dependencies: ["ServiceCommands", "Services", "Pages", "Messages", "EffectivelyOnce", "Authority", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
+        .executableTarget(name: "industry-trade-worker", dependencies: ["ServiceCommands"]),
+        .executableTarget(name: "environment-worker", dependencies: ["ServiceCommands"]),
+        .executableTarget(name: "labour-worker", dependencies: ["ServiceCommands"]),
+        .executableTarget(name: "culture-worker", dependencies: ["ServiceCommands"]),
+        .executableTarget(name: "industrial-zones-worker", dependencies: ["ServiceCommands"]),
         .executableTarget(
             name: "devbroker",
             dependencies: [
@@ -84,7 +135,8 @@ let package = Package(
         .executableTarget(
             name: "motcua",
             dependencies: [
-                "Authority", "Kafka", "Postgres", "Processing",
+                "Authority", "Kafka", "Postgres", "Messages", "EffectivelyOnce", "Store", "Services", "Pages", "Audit",
+                "Simulation", "ServiceCommands",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -96,13 +148,19 @@ let package = Package(
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"]),
-        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "Kafka", "Processing", "TestSupport"]),
+        .testTarget(name: "PostgresTests", dependencies: ["Authority", "Messages", "EffectivelyOnce", "Store", "Services", "Pages", "Audit", "Simulation", "ServiceCommands", "Kafka", "Postgres", "TestSupport"]),
         .testTarget(name: "AuthorityTests", dependencies: ["Authority"]),
+        .testTarget(name: "MessagesTests", dependencies: ["Authority", "Messages", "EffectivelyOnce", "Store", "Services", "Pages", "Audit", "Simulation", "ServiceCommands", "Kafka", "Postgres", "TestSupport"]),
         .testTarget(
-            name: "ProcessingTests",
-            dependencies: ["Processing", "TestSupport", .product(name: "MetricsTestKit", package: "swift-metrics")]
+            name: "EffectivelyOnceTests",
+            dependencies: ["Authority", "Messages", "EffectivelyOnce", "Store", "Services", "Pages", "Audit", "Simulation", "ServiceCommands", "Kafka", "Postgres", "TestSupport", .product(name: "MetricsTestKit", package: "swift-metrics")]
         ),
-        .testTarget(name: "EndToEndTests", dependencies: ["Processing", "TestSupport"]),
+        .testTarget(
+            name: "ServicesTests",
+            dependencies: ["Authority", "Messages", "EffectivelyOnce", "Store", "Services", "Pages", "Audit", "Simulation", "ServiceCommands", "Kafka", "Postgres", "TestSupport", .product(name: "MetricsTestKit", package: "swift-metrics")]
+        ),
+        .testTarget(name: "PagesTests", dependencies: ["Authority", "Messages", "EffectivelyOnce", "Store", "Services", "Pages", "Audit", "Simulation", "ServiceCommands", "Kafka", "Postgres", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Authority", "Messages", "EffectivelyOnce", "Store", "Services", "Pages", "Audit", "Simulation", "ServiceCommands", "Kafka", "Postgres", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

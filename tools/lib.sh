@@ -34,7 +34,7 @@ free_port() {
 # Usage: forget_stale_layouts <bin dir> [<bin dir>…]  (as `swift build --show-bin-path` prints them)
 forget_stale_layouts() {
     local stamp now dir target
-    now="$(cd "$ROOT" && find Sources/Authority Sources/Kafka Sources/Postgres Sources/Processing Tests/TestSupport \
+    now="$(cd "$ROOT" && find Sources/Authority Sources/Kafka Sources/Postgres Sources/Messages Sources/EffectivelyOnce Sources/Store Sources/Services Sources/Operations Sources/Pages Sources/Audit Sources/Simulation Sources/ServiceCommands Tests/TestSupport \
         -name '*.swift' -print0 | sort -z | xargs -0 sha1sum | sha1sum | cut -c1-40)"
     for dir in "$@"; do
         stamp="$dir/.motcua-sources"

@@ -1,3 +1,1 @@
-import Processing
-
 await CoordinatorCommand.main()

@@ -1,4 +1,4 @@
-import Processing
+import ServiceCommands
 
 // The culture department's worker: its decision table and checks, applied to dossiers.culture.
 await WorkerCommand.main(department: "culture")

@@ -1,4 +1,4 @@
-import Processing
+import ServiceCommands
 
 // The environment department's worker: its decision table and checks, applied to dossiers.environment.
 await WorkerCommand.main(department: "environment")

@@ -1,10 +1,17 @@
 import ArgumentParser
+import Audit
 import Authority
+import EffectivelyOnce
 import Foundation
 import Kafka
 import Logging
+import Messages
+import Pages
 import Postgres
-import Processing
+import ServiceCommands
+import Services
+import Simulation
+import Store
 import Synchronization
 
 /// `motcua audit`: auditors' tools.
@@ -41,6 +48,8 @@ struct AuditReplayCommand: AsyncParsableCommand {
             """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case table, json, html }
+
+    @OptionGroup var topicOptions: TopicOptions
 
     @Option(name: .customLong("department"), help: "A department to replay (repeat; default: all five).")
     var departments: [String] = []
@@ -98,10 +107,7 @@ struct AuditReplayCommand: AsyncParsableCommand {
     }
 
     func validate() throws {
-        for department in departments where !Topics.departments.contains(department) {
-            throw ValidationError(
-                "--department '\(department)' is not a department; use one of \(Topics.departments.joined(separator: ", "))")
-        }
+        for department in departments { try CLI.checkDepartment(department, rules: rules) }
         if !offsets.isEmpty && departments.count != 1 {
             throw ValidationError("--offsets needs exactly one --department (partitions are per topic)")
         }
@@ -120,6 +126,7 @@ struct AuditReplayCommand: AsyncParsableCommand {
             throw ValidationError("DATABASE_URL is not set: export the PostgreSQL URL (a read-only role is enough)")
         }
         var settings = AuditReplay.Settings()
+        settings.topics = topicOptions.topics
         if !departments.isEmpty { settings.departments = departments }
         settings.offsets = try parsedOffsets()
         settings.from = try from.map { try Self.instant($0, option: "--from") }

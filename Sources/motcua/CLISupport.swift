@@ -1,10 +1,17 @@
 import ArgumentParser
+import Audit
 import Authority
+import EffectivelyOnce
 import Foundation
 import Kafka
 import Logging
+import Messages
+import Pages
 import Postgres
-import Processing
+import ServiceCommands
+import Services
+import Simulation
+import Store
 
 /// An error the user can act on: what is wrong, and how to fix it. Printed as `Error: …`, exit status 1.
 struct CLIError: Error, CustomStringConvertible {
@@ -63,6 +70,20 @@ enum CLI {
             return try AuthorityBundle.load(from: URL(fileURLWithPath: directory, isDirectory: true))
         } catch {
             throw CLIError("the files in '\(directory)' do not load:\n\(error)\nrun `motcua rules check \(directory)`")
+        }
+    }
+
+    /// The departments that run a worker: those with a rule table in the deploy directory `rules` (the catalogue
+    /// and rules are the only list of departments).
+    static func workerDepartments(_ rules: String = "deploy") throws -> [String] {
+        try bundle(rules).ruleSets.keys.sorted()
+    }
+
+    /// Throws unless `department` runs a worker under the deploy directory `rules`.
+    static func checkDepartment(_ department: String, rules: String = "deploy") throws {
+        let known = try workerDepartments(rules)
+        guard known.contains(department) else {
+            throw ValidationError("unknown department '\(department)'; one of: \(known.joined(separator: ", "))")
         }
     }
 

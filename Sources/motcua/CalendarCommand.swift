@@ -1,6 +1,14 @@
 import ArgumentParser
+import Audit
 import Authority
+import EffectivelyOnce
 import Foundation
+import Messages
+import Pages
+import ServiceCommands
+import Services
+import Simulation
+import Store
 
 /// `motcua calendar …`: the working-day calendar.
 struct CalendarCommand: AsyncParsableCommand {

@@ -1,8 +1,15 @@
 import ArgumentParser
+import Audit
 import Authority
+import EffectivelyOnce
 import Foundation
+import Messages
+import Pages
 import Postgres
-import Processing
+import ServiceCommands
+import Services
+import Simulation
+import Store
 
 /// `motcua delegations …`: the delegation records in force — the files of `deploy/delegations/` plus the grants and
 /// revocations recorded in PostgreSQL, which the workers overlay on the files.

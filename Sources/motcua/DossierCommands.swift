@@ -1,10 +1,17 @@
 import ArgumentParser
+import Audit
 import Authority
+import EffectivelyOnce
 import Foundation
 import Kafka
 import Logging
+import Messages
+import Pages
 import Postgres
-import Processing
+import ServiceCommands
+import Services
+import Simulation
+import Store
 
 /// Polls the dossier's timeline until an event of one of `types` appears (or `timeout` seconds pass); its type and
 /// detail.
@@ -42,6 +49,8 @@ struct WithdrawCommand: AsyncParsableCommand {
               motcua withdraw 7f1c0e9a-... 
             """)
 
+    @OptionGroup var topicOptions: TopicOptions
+
     @Argument(help: "The dossier's id or code.")
     var dossier: String
 
@@ -62,16 +71,16 @@ struct WithdrawCommand: AsyncParsableCommand {
             throw CLIError("the dossier was not received (\(found.status)); there is nothing to withdraw")
         default: break
         }
-        guard let department = found.commandDepartment else {
+        guard let department = found.commandDepartment(workers: try CLI.workerDepartments()) else {
             throw CLIError("the dossier is not with a department yet; try again once it is assigned")
         }
         let command = Withdrawal(
             commandId: StableID.make("withdraw", found.id), dossierId: found.id, reason: reason,
             at: try CLI.clock().now())
         try await CLI.send(
-            topic: Topics.department(department), key: found.id, type: MessageType.withdraw, id: command.commandId,
+            topic: topicOptions.topics.department(department), key: found.id, type: MessageType.withdraw, id: command.commandId,
             source: "motcua/withdraw", value: Array(try MessageCoding.encoder().encode(command)))
-        print("withdrawal sent to \(Topics.department(department)) for \(found.code ?? found.id)")
+        print("withdrawal sent to \(topicOptions.topics.department(department)) for \(found.code ?? found.id)")
         guard wait else { return }
         guard let (type, detail) = try await awaitTimeline(
             found.id, types: ["withdrawn", "withdrawal-rejected"], timeout: 30, db: db)
@@ -96,6 +105,8 @@ struct ReturnResultCommand: AsyncParsableCommand {
             Example: motcua return-result HN-SCT-261123-000042
             """)
 
+    @OptionGroup var topicOptions: TopicOptions
+
     @Argument(help: "The dossier's id or code.")
     var dossier: String
 
@@ -109,7 +120,7 @@ struct ReturnResultCommand: AsyncParsableCommand {
             eventId: StableID.make("result-returned", found.id), dossierId: found.id, code: found.code,
             type: .resultReturned, department: found.department, step: found.step, round: nil, at: try CLI.clock().now())
         try await CLI.send(
-            topic: Topics.events, key: found.id, type: MessageType.event, id: event.eventId,
+            topic: topicOptions.topics.events, key: found.id, type: MessageType.event, id: event.eventId,
             source: "motcua/one-stop-desk", value: Array(try MessageCoding.encoder().encode(event)))
         print("result returned: \(found.code ?? found.id)")
     }

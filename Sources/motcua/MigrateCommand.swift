@@ -1,7 +1,16 @@
 import ArgumentParser
+import Audit
+import Authority
+import EffectivelyOnce
 import Foundation
 import Logging
+import Messages
+import Pages
 import Postgres
+import ServiceCommands
+import Services
+import Simulation
+import Store
 
 /// `motcua migrate`: applies the SQL migrations to the database of `DATABASE_URL` (or the `PG*` variables).
 struct MigrateCommand: ParsableCommand {

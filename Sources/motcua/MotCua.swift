@@ -1,5 +1,14 @@
 import ArgumentParser
+import Audit
+import Authority
+import EffectivelyOnce
 import Foundation
+import Messages
+import Pages
+import ServiceCommands
+import Services
+import Simulation
+import Store
 
 /// The `motcua` command line: operators', auditors' and developers' entry point.
 @main

@@ -1,10 +1,17 @@
 import ArgumentParser
+import Audit
 import Authority
 import Dispatch
+import EffectivelyOnce
 import Foundation
 import Kafka
+import Messages
+import Pages
 import Postgres
-import Processing
+import ServiceCommands
+import Services
+import Simulation
+import Store
 import Synchronization
 
 /// `motcua simulate officials`: officials who read the decisions awaiting their signature and sign them after a
@@ -25,6 +32,8 @@ struct OfficialsCommand: AsyncParsableCommand {
               MOTCUA_CLOCK=simulated:start=2026-11-23T08:00:00+07:00,epoch=$(date +%s),speed=3600 \\
                   motcua simulate officials --delay culture=2-30 --delay labour=4-80
             """)
+
+    @OptionGroup var topicOptions: TopicOptions
 
     @Option(help: "Only officials of this department (repeatable; default: all).")
     var department: [String] = []
@@ -64,12 +73,13 @@ struct OfficialsCommand: AsyncParsableCommand {
         for item in delay {
             let parts = item.split(separator: "=", maxSplits: 1)
             let bounds = parts.count == 2 ? parts[1].split(separator: "-").compactMap { Double($0) } : []
-            guard parts.count == 2, Topics.departments.contains(String(parts[0])), bounds.count == 2,
+            let known = try CLI.workerDepartments(rules)
+            guard parts.count == 2, known.contains(String(parts[0])), bounds.count == 2,
                 bounds[0] >= 0, bounds[0] <= bounds[1]
             else {
                 throw ValidationError(
                     "--delay: expected DEPARTMENT=MIN-MAX in hours, e.g. labour=2-72; got '\(item)' (departments: "
-                        + "\(Topics.departments.joined(separator: ", ")))")
+                        + "\(known.joined(separator: ", ")))")
             }
             result[String(parts[0])] = bounds[0]...bounds[1]
         }
@@ -88,7 +98,7 @@ struct OfficialsCommand: AsyncParsableCommand {
     func run() async throws {
         let bundle = try CLI.bundle(rules)
         let delays = try delays()
-        let departments = department.isEmpty ? Topics.departments : department
+        let departments = department.isEmpty ? bundle.ruleSets.keys.sorted() : department
         let db = try CLI.database()
         let producer = try CLI.producer()
         let clock = try CLI.clock()
@@ -154,7 +164,7 @@ struct OfficialsCommand: AsyncParsableCommand {
                     dossierId: id, step: step, official: Official(id: official, department: dept),
                     decision: decision, reason: reason, at: now)
                 try producer.produce(KafkaOutgoingMessage(
-                    topic: Topics.department(dept), key: id, value: Array(try encoder.encode(command)),
+                    topic: topicOptions.topics.department(dept), key: id, value: Array(try encoder.encode(command)),
                     headers: [
                         KafkaHeader("ce_specversion", "1.0"),
                         KafkaHeader("ce_id", command.commandId.uuidString.lowercased()),

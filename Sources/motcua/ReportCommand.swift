@@ -1,8 +1,15 @@
 import ArgumentParser
+import Audit
 import Authority
+import EffectivelyOnce
 import Foundation
+import Messages
+import Pages
 import Postgres
-import Processing
+import ServiceCommands
+import Services
+import Simulation
+import Store
 
 /// `motcua report`: the figures the administration publishes, per department.
 struct ReportCommand: AsyncParsableCommand {

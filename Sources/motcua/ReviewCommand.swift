@@ -1,9 +1,16 @@
 import ArgumentParser
+import Audit
 import Authority
+import EffectivelyOnce
 import Foundation
 import Kafka
+import Messages
+import Pages
 import Postgres
-import Processing
+import ServiceCommands
+import Services
+import Simulation
+import Store
 
 /// `motcua review …`: officials list the decisions awaiting their signature, sign or refuse them, or ask for
 /// documents. Every action is a command on the department topic; the department worker applies it.
@@ -214,6 +221,8 @@ struct ReviewCommand: AsyncParsableCommand {
 
     /// What sign, refuse and supplement share.
     struct ActionOptions: ParsableArguments {
+        @OptionGroup var topicOptions: TopicOptions
+
         @Argument(help: "The dossier's code or id.")
         var dossier: String
 
@@ -317,7 +326,7 @@ struct ReviewCommand: AsyncParsableCommand {
         }
 
         func send<T: Encodable>(_ command: T, type: String, id: UUID, target: Target) async throws {
-            let topic = Topics.department(target.department)
+            let topic = topicOptions.topics.department(target.department)
             let report = try await CLI.send(
                 topic: topic, key: target.dossier.id, type: type, id: id, source: "motcua/review/\(official)",
                 value: Array(try MessageCoding.encoder().encode(command)))
@@ -349,8 +358,5 @@ struct ReviewCommand: AsyncParsableCommand {
 }
 
 func checkDepartment(_ department: String) throws {
-    guard Topics.departments.contains(department) else {
-        throw ValidationError(
-            "unknown department '\(department)'; one of: \(Topics.departments.joined(separator: ", "))")
-    }
+    try CLI.checkDepartment(department)
 }

@@ -1,9 +1,16 @@
 import ArgumentParser
+import Audit
 import Authority
+import EffectivelyOnce
 import Foundation
 import Kafka
 import Logging
-import Processing
+import Messages
+import Pages
+import ServiceCommands
+import Services
+import Simulation
+import Store
 
 /// `motcua simulate`: realistic load — dossiers (the default) and officials signing them.
 struct SimulateCommand: AsyncParsableCommand {
@@ -33,6 +40,8 @@ struct Dossiers: AsyncParsableCommand {
               motcua simulate --count 500 --rate 100
               motcua simulate --count 10 --seed 7 --print > dossiers.jsonl
             """)
+
+    @OptionGroup var topicOptions: TopicOptions
 
     @Option(help: "How many dossiers.")
     var count: Int = 100
@@ -64,9 +73,7 @@ struct Dossiers: AsyncParsableCommand {
         guard (0...1).contains(incomplete), (0...1).contains(outside) else {
             throw ValidationError("--incomplete and --outside are shares between 0 and 1")
         }
-        if let department, !Topics.departments.contains(department) {
-            throw ValidationError("unknown department '\(department)'; one of: \(Topics.departments.joined(separator: ", "))")
-        }
+        if let department { try CLI.checkDepartment(department, rules: rules) }
     }
 
     func run() async throws {
@@ -102,7 +109,7 @@ struct Dossiers: AsyncParsableCommand {
                                          incompleteShare: incomplete, outsideShare: outside)
             byDepartment[bundle.catalogue.procedure(dossier.procedure)?.steps.first?.department ?? "?", default: 0] += 1
             try producer.produce(KafkaOutgoingMessage(
-                topic: Topics.intake, key: dossier.id, value: Array(try encoder.encode(dossier)),
+                topic: topicOptions.topics.intake, key: dossier.id, value: Array(try encoder.encode(dossier)),
                 headers: [KafkaHeader("ce_type", MessageType.intake), KafkaHeader("ce_source", "motcua/simulate")]))
         }
         try producer.close(timeout: .seconds(60))

@@ -1,7 +1,15 @@
 import ArgumentParser
+import Audit
+import Authority
+import EffectivelyOnce
 import Foundation
+import Messages
+import Pages
 import Postgres
-import Processing
+import ServiceCommands
+import Services
+import Simulation
+import Store
 
 /// `motcua status <dossier id or code>`: where a dossier is, who holds it, its due dates and its timeline.
 struct StatusCommand: AsyncParsableCommand {

@@ -1,9 +1,16 @@
 import ArgumentParser
+import Audit
 import Authority
+import EffectivelyOnce
 import Foundation
 import Kafka
 import Logging
-import Processing
+import Messages
+import Pages
+import ServiceCommands
+import Services
+import Simulation
+import Store
 
 /// `motcua submit FILE|-`: sends intake dossiers (JSON lines) to `dossiers.intake`.
 struct SubmitCommand: AsyncParsableCommand {
@@ -16,6 +23,8 @@ struct SubmitCommand: AsyncParsableCommand {
 
             Example: motcua submit deploy/samples/dossiers.jsonl
             """)
+
+    @OptionGroup var topicOptions: TopicOptions
 
     @Argument(help: "A file of JSON lines, or - for standard input.")
     var file: String
@@ -54,7 +63,7 @@ struct SubmitCommand: AsyncParsableCommand {
             configuration: KafkaProducerConfiguration(client: .fromEnvironment(environment)), logger: logger)
         for (_, dossier, bytes) in dossiers {
             let report = try await producer.send(KafkaOutgoingMessage(
-                topic: Topics.intake, key: dossier.id, value: bytes,
+                topic: topicOptions.topics.intake, key: dossier.id, value: bytes,
                 headers: [
                     KafkaHeader("ce_specversion", "1.0"), KafkaHeader("ce_id", dossier.id),
                     KafkaHeader("ce_type", MessageType.intake), KafkaHeader("ce_source", "motcua/cli"),

@@ -1,7 +1,15 @@
 import ArgumentParser
+import Audit
+import Authority
+import EffectivelyOnce
 import Foundation
 import Kafka
-import Processing
+import Messages
+import Pages
+import ServiceCommands
+import Services
+import Simulation
+import Store
 import Yams
 
 /// `motcua topics create`: makes the topics of `deploy/topics.yaml` on a real Kafka cluster.

@@ -1,8 +1,15 @@
+import Audit
 import Authority
+import EffectivelyOnce
 import Foundation
 import Kafka
+import Messages
+import Pages
 import Postgres
-import Processing
+import ServiceCommands
+import Services
+import Simulation
+import Store
 import TestSupport
 
 /// A running MotCua pipeline for a test: reception and workers as real processes with consumer groups of the

@@ -1,7 +1,14 @@
+import Audit
+import EffectivelyOnce
 import Foundation
 import Kafka
+import Messages
+import Pages
 import Postgres
-import Processing
+import ServiceCommands
+import Services
+import Simulation
+import Store
 import TestSupport
 import Testing
 

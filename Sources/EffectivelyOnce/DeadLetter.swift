@@ -1,0 +1,5 @@
+/// Where the engine puts what cannot be processed: every input topic has a `.dlq` twin.
+public enum DeadLetter {
+    /// The dead-letter twin of `topic`.
+    public static func topic(of topic: String) -> String { topic + ".dlq" }
+}

@@ -1,0 +1,441 @@
+import Foundation
+import Kafka
+import Logging
+import Metrics
+import Postgres
+import Synchronization
+
+/// Consumes topics in a consumer group and applies each batch in one PostgreSQL transaction together with the
+/// offsets it consumed; PostgreSQL, not Kafka, holds the offsets.
+///
+/// - On assignment each partition starts at the offset stored in `consumer_offsets` (the beginning if none).
+/// - A batch is written by the ``BatchWriter`` and the offsets are advanced, fenced (``OffsetStore``), in one
+///   transaction; a crash before the commit loses nothing (the batch is read again), after it duplicates nothing.
+/// - One batch's transaction runs on a queue of its own while the consumer polls the next batch and stages it (the
+///   writer's work that needs no database, ``BatchWriter/stage(_:)``): the process's CPU and PostgreSQL's overlap.
+///   At most one transaction is in flight; the next is sent only after it committed.
+/// - Rebalance callbacks run inside the poll, between batches, and first wait for the transaction in flight: work of
+///   a revoked partition is always finished before the revocation completes.
+/// - When PostgreSQL fails, the consumer pauses its partitions, retries with backoff while still polling (so it
+///   keeps its group membership), then rewinds every partition to the stored offsets and resumes.
+/// - A batch that fails for another reason is retried message by message; a message that fails alone becomes a
+///   dead letter, with its reason, and the stream continues.
+public final class EffectivelyOnceConsumer: Sendable {
+    public struct Settings: Sendable {
+        public var group: String
+        public var topics: [String]
+        /// Most messages per transaction. Default: 500.
+        public var batchSize: Int = 500
+        /// Whether a batch's transaction runs while the next batch is polled and staged. Default: true. Off, every
+        /// batch is polled, staged and committed before the next poll (one thread's work at a time).
+        public var overlapsTransactions = true
+        /// How long a poll waits for the first message of a batch. Default: 50 ms.
+        public var pollTimeout: Duration = .milliseconds(50)
+        /// Backoff while PostgreSQL is unavailable. Default: 100 ms doubling to 5 s.
+        public var retry = PostgresConfiguration.RetryPolicy(attempts: .max, initialDelay: .milliseconds(100), maximumDelay: .seconds(5))
+
+        public init(group: String, topics: [String]) {
+            self.group = group
+            self.topics = topics
+        }
+    }
+
+    private final class State: @unchecked Sendable {
+        // Touched only on the consuming thread (run() and the rebalance callbacks it triggers inside poll), except
+        // `connection`, which the transaction in flight uses; the consuming thread touches it only after
+        // collecting that transaction (``collect()``: the semaphore orders the two).
+        var owned: [TopicPartition: Int64?] = [:]
+        var connection: PostgresConnection?
+        var needsRewind = false
+        var inFlight: InFlight?
+    }
+
+    /// A batch's transaction running on ``transactions`` while the consumer polls and stages the next batch.
+    private final class InFlight: @unchecked Sendable {
+        let batch: [KafkaMessage]
+        let moves: [TopicPartition: (expected: Int64?, next: Int64)]
+        let done = DispatchSemaphore(value: 0)
+        /// Set before `done` is signalled; read after waiting on it.
+        var failure: (any Error)?
+
+        init(batch: [KafkaMessage], moves: [TopicPartition: (expected: Int64?, next: Int64)]) {
+            self.batch = batch
+            self.moves = moves
+        }
+    }
+
+    public let settings: Settings
+    private let kafka: KafkaConsumerConfiguration
+    private let postgres: PostgresConfiguration
+    private let writer: any BatchWriter
+    private let logger: Logger
+    private let state = State()
+    private let stopping = Atomic<Bool>(false)
+    private let healthy = Atomic<Bool>(false)
+    private let afterCommit: @Sendable () -> Void
+    private let offsets: OffsetStore
+    private let metrics: ConsumerMetrics
+    private let transactions: DispatchQueue
+
+    public init(
+        settings: Settings, kafka: KafkaClientOptions, postgres: PostgresConfiguration, writer: any BatchWriter,
+        logger: Logger, metrics factory: (any MetricsFactory)? = nil, afterCommit: @escaping @Sendable () -> Void = {}
+    ) {
+        self.settings = settings
+        var consumerConfig = KafkaConsumerConfiguration(client: kafka, groupID: settings.group)
+        consumerConfig.offsetReset = .earliest
+        self.kafka = consumerConfig
+        self.postgres = postgres
+        self.writer = writer
+        self.logger = logger
+        self.afterCommit = afterCommit
+        self.offsets = OffsetStore(group: settings.group)
+        self.metrics = ConsumerMetrics(group: settings.group, factory: factory ?? MetricsSystem.factory)
+        self.transactions = DispatchQueue(label: "motcua.consumer.transactions.\(settings.group)")
+    }
+
+    /// Asks ``run()`` to finish its current batch, leave the group and return.
+    public func stop() { stopping.store(true, ordering: .releasing) }
+
+    /// Whether the last database operation succeeded.
+    public var isHealthy: Bool { healthy.load(ordering: .relaxed) }
+
+    /// Consumes until ``stop()``. Blocking: call it on a thread of its own.
+    public func run() throws {
+        let state = state
+        let handler = KafkaRebalanceHandler(
+            assigned: { [self] partitions in
+                collect()
+                return assigned(partitions)
+            },
+            revoked: { [self] partitions in
+                // The batch in flight may hold these partitions' messages: it commits (or fails) first.
+                collect()
+                for partition in partitions { state.owned.removeValue(forKey: partition) }
+                logger.info("partitions revoked", metadata: ["kafka.partitions": "\(partitions.count)"])
+            })
+        let consumer = try KafkaConsumer(configuration: kafka, rebalance: handler, logger: logger)
+        defer { consumer.close() }
+        defer { collect() }
+        try consumer.subscribe(topics: settings.topics)
+        logger.info("consuming", metadata: ["kafka.group": "\(settings.group)", "kafka.topics": "\(settings.topics)"])
+
+        var failures = 0
+        while !stopping.load(ordering: .acquiring) {
+            if state.needsRewind {
+                collect()
+                if rewind(consumer) {
+                    failures = 0
+                } else {
+                    failures += 1
+                    pauseWhileRetrying(consumer, failures: failures)
+                }
+                continue
+            }
+            let batch: [KafkaMessage]
+            do {
+                batch = try consumer.pollBatch(maxMessages: settings.batchSize, timeout: settings.pollTimeout)
+            } catch {
+                logger.error("poll failed: \(error)")
+                collect()
+                Thread.sleep(forTimeInterval: 0.2)
+                continue
+            }
+            guard !batch.isEmpty else {
+                collect()
+                updateLag(consumer)
+                continue
+            }
+            // Offsets only grow while a batch is in flight, so filtering against them before it commits keeps
+            // exactly what filtering after would.
+            let mine = batch.filter { message in
+                guard let expected = state.owned[message.topicPartition] else { return false }
+                return expected.map { message.offset >= $0 } ?? true
+            }
+            guard !mine.isEmpty else { continue }
+            let staged = writer.stage(mine)
+            collect()
+            // The batch before failed (the rewind reads this one again from the stored offsets), or stopping cut
+            // its message-by-message retry short: this one must not be written past what that left unwritten.
+            guard !state.needsRewind, !stopping.load(ordering: .acquiring) else { continue }
+            send(mine, staged: staged)
+            if !settings.overlapsTransactions { collect() }
+            updateLag(consumer)
+        }
+        logger.info("stopping: leaving the group")
+    }
+
+    /// Starts `batch`'s transaction on the transaction queue.
+    private func send(_ batch: [KafkaMessage], staged: (any Sendable)?) {
+        let flight = InFlight(batch: batch, moves: moves(of: batch))
+        state.inFlight = flight
+        transactions.async { [self] in
+            do {
+                try transact(flight.batch, moves: flight.moves, staged: staged)
+            } catch {
+                flight.failure = error
+            }
+            flight.done.signal()
+        }
+    }
+
+    /// Waits for the transaction in flight, if any, and applies its outcome: the offsets it advanced, or the
+    /// handling of its failure (pause and rewind, or retrying its messages one by one).
+    private func collect() {
+        guard let flight = state.inFlight else { return }
+        flight.done.wait()
+        state.inFlight = nil
+        guard let error = flight.failure else {
+            for (partition, move) in flight.moves { state.owned[partition] = move.next }
+            return
+        }
+        if let fault = DatabaseFault(error) {
+            if fault == .schema {
+                // Not the messages' fault: never dead-letter them for it; wait for `motcua migrate`.
+                logger.error("the database schema is older than this program; pausing consumption until it is migrated",
+                             metadata: ["db.error": "\(error)"])
+            } else {
+                logger.warning("PostgreSQL unavailable; pausing consumption", metadata: ["db.error": "\(error)"])
+            }
+            dropConnection()
+            state.needsRewind = true
+        } else if error is OffsetFenceError {
+            logger.warning("offset fence: \(error)")
+            state.needsRewind = true
+        } else {
+            logger.error("batch failed; retrying message by message", metadata: ["error": "\(error)"])
+            isolate(flight.batch)
+        }
+    }
+
+    /// A failure that is the database's, not the messages': the remedy is to reconnect, rewind and retry (with
+    /// backoff), never to dead-letter.
+    enum DatabaseFault {
+        /// Lost or refused connection, or a deadlock or serialization failure: reconnect, rewind, retry.
+        case connection
+        /// The schema is older than this build (``DatabaseSchema/Outdated``, or a statement naming a missing table,
+        /// column or function).
+        case schema
+
+        init?(_ error: any Error) {
+            if error is DatabaseSchema.Outdated {
+                self = .schema
+            } else if let error = error as? PostgresError, error.isSchemaMismatch {
+                self = .schema
+            } else if let error = error as? PostgresError, error.isTransient {
+                // Lost connection, or a deadlock / serialization failure (two owners of a partition during a
+                // rebalance): retry from the stored offsets, never dead-letter.
+                self = .connection
+            } else {
+                return nil
+            }
+        }
+    }
+
+    /// Forgets the connection (the next use reconnects and checks the schema again) and reports unhealthy.
+    private func dropConnection() {
+        state.connection = nil
+        healthy.store(false, ordering: .relaxed)
+    }
+
+    private func assigned(_ partitions: [TopicPartition]) -> [TopicPartition: KafkaOffset] {
+        var attempt = 0
+        while !stopping.load(ordering: .acquiring) {
+            do {
+                let stored = try offsets.load(partitions, from: try connection())
+                var start: [TopicPartition: KafkaOffset] = [:]
+                for partition in partitions {
+                    let offset = stored[partition]
+                    state.owned[partition] = offset
+                    start[partition] = offset.map(KafkaOffset.init) ?? .beginning
+                }
+                logger.info("partitions assigned", metadata: ["kafka.partitions": "\(partitions.count)"])
+                return start
+            } catch {
+                attempt += 1
+                dropConnection(after: error)
+                Thread.sleep(forTimeInterval: settings.retry.delay(beforeAttempt: attempt).seconds)
+            }
+        }
+        // Stopping: start nowhere useful; the fence keeps anything from being written from a wrong position.
+        for partition in partitions { state.owned[partition] = .some(nil) }
+        return [:]
+    }
+
+    private func connection() throws -> PostgresConnection {
+        if let connection = state.connection { return connection }
+        var config = postgres
+        config.retry.attempts = 1
+        let connection = try PostgresConnection.connect(config, logger: logger)
+        try DatabaseSchema.check(connection)
+        try writer.prepare(connection)
+        state.connection = connection
+        healthy.store(true, ordering: .relaxed)
+        return connection
+    }
+
+    private func dropConnection(after error: any Error) {
+        let fault = DatabaseFault(error)
+        if fault != nil { dropConnection() }
+        logger.log(level: fault == .schema ? .error : .warning, "database not ready: \(error)")
+    }
+
+    /// The offsets `batch` advances: per partition, the offset this consumer last stored and the next one.
+    private func moves(of batch: [KafkaMessage]) -> [TopicPartition: (expected: Int64?, next: Int64)] {
+        var moves: [TopicPartition: (expected: Int64?, next: Int64)] = [:]
+        for message in batch {
+            let partition = message.topicPartition
+            let expected = moves[partition]?.expected ?? state.owned[partition] ?? nil
+            moves[partition] = (expected, message.offset + 1)
+        }
+        return moves
+    }
+
+    /// One batch's transaction: the writer's work and the fenced offsets, committed together.
+    private func transact(
+        _ batch: [KafkaMessage], moves: [TopicPartition: (expected: Int64?, next: Int64)], staged: (any Sendable)?
+    ) throws {
+        let started = ContinuousClock.now
+        let connection = try connection()
+        let report = try connection.transaction { tx in
+            let report = try writer.write(batch, staged: staged, into: tx)
+            try offsets.advance(moves, in: tx)
+            return report
+        }
+        writer.committed()
+        healthy.store(true, ordering: .relaxed)
+        metrics.record(report, messages: batch.count, duration: ContinuousClock.now - started)
+        afterCommit()
+    }
+
+    /// `batch` in one transaction, now, on the consuming thread (nothing in flight).
+    private func commit(_ batch: [KafkaMessage]) throws {
+        let moves = moves(of: batch)
+        try transact(batch, moves: moves, staged: nil)
+        for (partition, move) in moves { state.owned[partition] = move.next }
+    }
+
+    /// Retries a failed batch one message at a time; a message that fails alone becomes a dead letter.
+    private func isolate(_ batch: [KafkaMessage]) {
+        for message in batch where !stopping.load(ordering: .acquiring) {
+            do {
+                try commit([message])
+            } catch where DatabaseFault(error) != nil {
+                dropConnection()
+                state.needsRewind = true
+                return
+            } catch is OffsetFenceError {
+                state.needsRewind = true
+                return
+            } catch {
+                logger.error("message failed alone; sending it to the dead-letter topic",
+                             metadata: ["kafka.topic": "\(message.topic)", "kafka.partition": "\(message.partition)",
+                                        "kafka.offset": "\(message.offset)"])
+                do {
+                    try deadLetter(message, reason: "\(error)")
+                } catch {
+                    state.needsRewind = true
+                    return
+                }
+            }
+        }
+    }
+
+    private func deadLetter(_ message: KafkaMessage, reason: String) throws {
+        let partition = message.topicPartition
+        let expected = state.owned[partition] ?? nil
+        let connection = try connection()
+        try connection.transaction { tx in
+            try OutboxWriter.write(
+                [OutboxMessage.deadLetter(of: message, error: reason, consumer: settings.group)],
+                source: writer.outboxSource, into: tx)
+            try offsets.advance([partition: (expected, message.offset + 1)], in: tx)
+        }
+        state.owned[partition] = message.offset + 1
+        var report = BatchReport()
+        report.deadLetters = 1
+        metrics.record(report, messages: 1, duration: .zero)
+        afterCommit()
+    }
+
+    /// Reloads the stored offsets, seeks every owned partition there and resumes. False while the database is down.
+    private func rewind(_ consumer: KafkaConsumer) -> Bool {
+        do {
+            let partitions = Array(state.owned.keys)
+            let stored = try offsets.load(partitions, from: try connection())
+            var positions: [TopicPartition: KafkaOffset] = [:]
+            for partition in partitions {
+                state.owned[partition] = stored[partition]
+                positions[partition] = stored[partition].map(KafkaOffset.init) ?? .beginning
+            }
+            if !positions.isEmpty {
+                try consumer.seek(positions)
+                try consumer.resume(partitions)
+            }
+            state.needsRewind = false
+            logger.info("resumed from stored offsets", metadata: ["kafka.partitions": "\(partitions.count)"])
+            return true
+        } catch {
+            dropConnection(after: error)
+            return false
+        }
+    }
+
+    private func pauseWhileRetrying(_ consumer: KafkaConsumer, failures: Int) {
+        try? consumer.pause(Array(state.owned.keys))
+        let deadline = ContinuousClock.now + settings.retry.delay(beforeAttempt: failures)
+        // Keep polling (and discarding: the rewind re-reads) so the group does not drop this member.
+        while ContinuousClock.now < deadline && !stopping.load(ordering: .acquiring) {
+            _ = try? consumer.pollBatch(maxMessages: settings.batchSize, timeout: .milliseconds(100))
+        }
+        try? consumer.pause(Array(state.owned.keys))
+    }
+
+    private func updateLag(_ consumer: KafkaConsumer) {
+        for (partition, next) in state.owned {
+            guard let next, let marks = consumer.cachedWatermarks(partition) else { continue }
+            metrics.lag(partition, max(0, marks.high - next))
+        }
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as `TimeInterval`.
+    public var seconds: TimeInterval { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+/// The consumer's metrics (swift-metrics; exported by the Prometheus registry the executable bootstraps).
+package struct ConsumerMetrics: Sendable {
+    let group: String
+    let factory: any MetricsFactory
+    let consumed: Counter
+    let deadLetters: Counter
+    let duplicates: Counter
+    let batchDuration: Metrics.Timer
+
+    init(group: String, factory: any MetricsFactory) {
+        self.group = group
+        self.factory = factory
+        consumed = Counter(label: "messaging_client_consumed_messages", dimensions: [("consumer_group", group)], factory: factory)
+        deadLetters = Counter(label: "motcua_dead_letters", dimensions: [("consumer_group", group)], factory: factory)
+        duplicates = Counter(label: "motcua_duplicates_skipped", dimensions: [("consumer_group", group)], factory: factory)
+        batchDuration = Metrics.Timer(label: "motcua_batch_duration", dimensions: [("consumer_group", group)], factory: factory)
+    }
+
+    func record(_ report: BatchReport, messages: Int, duration: Duration) {
+        consumed.increment(by: messages)
+        if report.deadLetters > 0 { deadLetters.increment(by: report.deadLetters) }
+        if report.skippedDuplicates > 0 { duplicates.increment(by: report.skippedDuplicates) }
+        for (outcome, count) in report.outcomes {
+            Counter(label: "motcua_decisions", dimensions: [("consumer_group", group), ("outcome", outcome)], factory: factory)
+                .increment(by: count)
+        }
+        if duration > .zero { batchDuration.recordNanoseconds(Int64(duration.seconds * 1e9)) }
+    }
+
+    func lag(_ partition: TopicPartition, _ value: Int64) {
+        Gauge(label: "messaging_consumer_lag", dimensions: [
+            ("consumer_group", group), ("topic", partition.topic), ("partition", String(partition.partition)),
+        ], factory: factory).record(value)
+    }
+}

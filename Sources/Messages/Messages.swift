@@ -1,0 +1,247 @@
+import Authority
+import EffectivelyOnce
+import Foundation
+import Kafka
+
+/// A dossier step sent to a department topic: the dossier, its code, and which step of its procedure this is.
+public struct StepTask: Codable, Sendable, Hashable {
+    public var taskId: UUID
+    public var dossier: Dossier
+    public var code: String
+    public var step: Int
+    public var round: Int
+    /// The steps and rounds a worker takes (they are `int4` columns; the next step is `step + 1`).
+    package static let positions = 0...Int(Int32.max - 1)
+    public var department: String
+    public var receivedAt: Date
+    /// The due date of this step (`YYYY-MM-DD`), for the coordinator and the citizen.
+    public var dueDate: String?
+
+    public init(
+        taskId: UUID, dossier: Dossier, code: String, step: Int, round: Int = 0, department: String, receivedAt: Date,
+        dueDate: String?
+    ) {
+        self.taskId = taskId
+        self.dossier = dossier
+        self.code = code
+        self.step = step
+        self.round = round
+        self.department = department
+        self.receivedAt = receivedAt
+        self.dueDate = dueDate
+    }
+}
+
+/// Who issued a command.
+public struct Official: Codable, Sendable, Hashable {
+    public var id: String
+    public var department: String
+    public init(id: String, department: String) {
+        self.id = id
+        self.department = department
+    }
+}
+
+/// An official's signature on a prepared decision.
+public struct SignCommand: Codable, Sendable, Hashable {
+    public enum Decision: String, Codable, Sendable, Hashable { case approve, refuse }
+    public var commandId: UUID
+    public var dossierId: String
+    public var step: Int
+    public var official: Official
+    public var decision: Decision
+    public var reason: String?
+    public var at: Date
+
+    public init(
+        commandId: UUID, dossierId: String, step: Int, official: Official, decision: Decision, reason: String?, at: Date
+    ) {
+        self.commandId = commandId
+        self.dossierId = dossierId
+        self.step = step
+        self.official = official
+        self.decision = decision
+        self.reason = reason
+        self.at = at
+    }
+}
+
+/// An official's request for more documents.
+public struct SupplementRequest: Codable, Sendable, Hashable {
+    public var commandId: UUID
+    public var dossierId: String
+    public var step: Int
+    public var official: Official
+    public var documents: [String]
+    public var reason: String
+    public var at: Date
+
+    public init(commandId: UUID, dossierId: String, step: Int, official: Official, documents: [String], reason: String, at: Date) {
+        self.commandId = commandId
+        self.dossierId = dossierId
+        self.step = step
+        self.official = official
+        self.documents = documents
+        self.reason = reason
+        self.at = at
+    }
+}
+
+/// The applicant's supplement: documents (and facts) added to the dossier, which resumes it.
+public struct ApplicantSupplement: Codable, Sendable, Hashable {
+    public var commandId: UUID
+    public var dossierId: String
+    public var step: Int
+    public var documents: [String]
+    public var facts: [String: FactValue]?
+    public var at: Date
+
+    public init(commandId: UUID, dossierId: String, step: Int, documents: [String], facts: [String: FactValue]? = nil, at: Date) {
+        self.commandId = commandId
+        self.dossierId = dossierId
+        self.step = step
+        self.documents = documents
+        self.facts = facts
+        self.at = at
+    }
+}
+
+/// The applicant withdraws the dossier (sent to the department topic that holds it, so it is ordered with the
+/// department's work on the dossier). Refused once the dossier is decided.
+public struct Withdrawal: Codable, Sendable, Hashable {
+    public var commandId: UUID
+    public var dossierId: String
+    public var reason: String?
+    public var at: Date
+
+    public init(commandId: UUID, dossierId: String, reason: String?, at: Date) {
+        self.commandId = commandId
+        self.dossierId = dossierId
+        self.reason = reason
+        self.at = at
+    }
+}
+
+/// A lifecycle event on `dossier.events`, keyed by dossier id.
+///
+/// The event id is derived from what caused it (the source message and the event type), so that re-processing the
+/// same input produces the same id and consumers can ignore repeats.
+public struct DossierEvent: Codable, Sendable, Hashable {
+    public enum Kind: String, Codable, Sendable, Hashable, CaseIterable {
+        case received
+        case intakeIncomplete = "intake-incomplete"
+        case intakeRefused = "intake-refused"
+        case assigned
+        case prepared
+        case decided
+        case supplementRequested = "supplement-requested"
+        case supplemented
+        case forwarded
+        case escalatedAuthority = "escalated-authority"
+        case signatureRejected = "signature-rejected"
+        case withdrawn
+        case withdrawalRejected = "withdrawal-rejected"
+        /// The one-stop desk handed the result to the applicant: the end of the lifecycle.
+        case resultReturned = "result-returned"
+    }
+
+    public struct Data: Codable, Sendable, Hashable {
+        public var outcome: String?
+        public var review: String?
+        public var ruleId: String?
+        public var delegationId: String?
+        public var reason: String?
+        public var escalationReason: String?
+        public var forwardTo: String?
+        public var documents: [String]?
+        public var dueDate: String?
+        public var official: String?
+        public var procedure: String?
+        public var channel: String?
+        public var commune: String?
+        public var timeLimit: String?
+
+        public init(
+            outcome: String? = nil, review: String? = nil, ruleId: String? = nil, delegationId: String? = nil,
+            reason: String? = nil, escalationReason: String? = nil, forwardTo: String? = nil,
+            documents: [String]? = nil, dueDate: String? = nil, official: String? = nil, procedure: String? = nil,
+            channel: String? = nil, commune: String? = nil, timeLimit: String? = nil
+        ) {
+            self.outcome = outcome
+            self.review = review
+            self.ruleId = ruleId
+            self.delegationId = delegationId
+            self.reason = reason
+            self.escalationReason = escalationReason
+            self.forwardTo = forwardTo
+            self.documents = documents
+            self.dueDate = dueDate
+            self.official = official
+            self.procedure = procedure
+            self.channel = channel
+            self.commune = commune
+            self.timeLimit = timeLimit
+        }
+    }
+
+    public var eventId: UUID
+    public var dossierId: String
+    public var code: String?
+    public var type: Kind
+    public var department: String?
+    public var step: Int?
+    public var round: Int?
+    public var at: Date
+    public var data: Data
+
+    public init(
+        eventId: UUID, dossierId: String, code: String?, type: Kind, department: String?, step: Int?, round: Int?,
+        at: Date, data: Data = Data()
+    ) {
+        self.eventId = eventId
+        self.dossierId = dossierId
+        self.code = code
+        self.type = type
+        self.department = department
+        self.step = step
+        self.round = round
+        self.at = at
+        self.data = data
+    }
+}
+
+/// JSON coding shared by every MotCua message: ISO-8601 instants with fractional seconds, sorted keys.
+///
+/// The workers' hot path reads step tasks and intake dossiers, and writes events and step tasks, by hand
+/// (`FastJSONReader.swift`, `FastJSONWriter.swift`): the same values and bytes as the coders here, which they fall
+/// back to for anything else. A change to these coders or to the messages' fields must be made there too
+/// (`FastJSONTests` compares both over generated messages).
+public enum MessageCoding {
+    public static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(formatInstant(date))
+        }
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    public static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            guard let date = ClockSetting.parseInstant(text) else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "not an ISO-8601 instant: \(text)")
+            }
+            return date
+        }
+        return decoder
+    }
+
+    /// `2026-11-27T02:30:00.123Z` — UTC, with milliseconds when the instant has a fraction (Authority's format).
+    public static func formatInstant(_ date: Date) -> String {
+        ISO8601Instant.format(date)
+    }
+}

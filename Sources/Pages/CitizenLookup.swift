@@ -1,0 +1,199 @@
+import Authority
+import Foundation
+import Kafka
+import Messages
+import Operations
+import Postgres
+import Store
+
+/// What a citizen holding a dossier code may see of it: where it is, when it is due, how it was decided and a
+/// short timeline. Nothing personal: the lookup reads only non-personal columns (never `dossiers.body`, which holds
+/// the applicant's id and name) and never shows the dossier id.
+public struct CitizenDossier: Codable, Sendable, Hashable {
+    public struct Agency: Codable, Sendable, Hashable {
+        /// Department id (`labour`), `reception` (the one-stop desk) or `applicant`.
+        public var id: String
+        public var name: String
+    }
+
+    public struct Procedure: Codable, Sendable, Hashable {
+        public var code: String
+        public var name: String
+    }
+
+    public struct Decision: Codable, Sendable, Hashable {
+        /// `approve` or `refuse`.
+        public var outcome: String
+        /// ISO-8601 with the Hanoi offset.
+        public var decidedAt: String
+    }
+
+    public struct Event: Codable, Sendable, Hashable {
+        /// The event type (`received`, `assigned`, `forwarded`, `decided`, …).
+        public var type: String
+        /// ISO-8601 with the Hanoi offset.
+        public var at: String
+        public var from: Agency?
+        public var to: Agency?
+        /// `before`, `on` or `after` the due date of the step concerned, when it has one.
+        public var timing: String?
+    }
+
+    public var code: String
+    public var status: String
+    public var procedure: Procedure
+    /// The agency holding the dossier now.
+    public var department: Agency?
+    /// ISO-8601 with the Hanoi offset.
+    public var receivedAt: String
+    /// The appointment date (local day, `YYYY-MM-DD`).
+    public var dueDate: String?
+    public var overdue: Bool
+    public var decision: Decision?
+    public var timeline: [Event]
+}
+
+/// `GET /dossiers/{code}`: finds a dossier by its code and renders it as JSON or HTML.
+public enum CitizenLookup {
+    /// Codes are `AGENCY-yymmdd-NNNNNN` (see ``Reception``): an agency code of capital letters, the local day of
+    /// receipt and a number of at least six digits.
+    public static let codeFormat = "AGENCY-yymmdd-NNNNNN (for example CT-261127-000042)"
+
+    /// Whether `text` has the form of a dossier code.
+    public static func isWellFormed(_ text: some StringProtocol) -> Bool {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3 else { return false }
+        let agency = parts[0].utf8, day = parts[1].utf8, number = parts[2].utf8
+        let isUpper = { (byte: UInt8) in byte >= 0x41 && byte <= 0x5A }
+        let isDigit = { (byte: UInt8) in byte >= 0x30 && byte <= 0x39 }
+        guard (1...16).contains(agency.count), agency.allSatisfy({ isUpper($0) || isDigit($0) }),
+              let first = agency.first, isUpper(first) else { return false }
+        guard day.count == 6, day.allSatisfy(isDigit) else { return false }
+        let month = Int(String(parts[1].dropFirst(2).prefix(2))) ?? 0
+        let dayOfMonth = Int(String(parts[1].suffix(2))) ?? 0
+        guard (1...12).contains(month), (1...31).contains(dayOfMonth) else { return false }
+        return (6...9).contains(number.count) && number.allSatisfy(isDigit)
+    }
+
+    /// The agency behind an id of the timeline or of the status.
+    static func agency(_ id: String?, catalogue: Catalogue) -> CitizenDossier.Agency? {
+        guard let id, !id.isEmpty else { return nil }
+        switch id {
+        case "reception": return .init(id: id, name: "One-stop desk (reception)")
+        case "applicant": return .init(id: id, name: "Applicant")
+        default: return .init(id: id, name: catalogue.department(id)?.name ?? id)
+        }
+    }
+
+    /// Most timeline entries shown.
+    public static let timelineLimit = 50
+
+    /// The dossier with this code, or nil. `code` is bound as a parameter, never put into the SQL text.
+    public static func find(code: String, in database: PostgresConnection, catalogue: Catalogue) throws -> CitizenDossier? {
+        // Only non-personal columns of `dossiers`: never `body`.
+        let rows = try database.query(
+            """
+            SELECT d.id, d.code, d.procedure,
+                   COALESCE(s.status, d.status) AS status,
+                   COALESCE(s.department, d.department) AS department,
+                   COALESCE(s.received_at, d.received_at) AS received_at,
+                   COALESCE(s.due_date, d.due_date)::text AS due_date,
+                   COALESCE(s.overdue, false) AS overdue,
+                   s.outcome, s.decided_at
+            FROM dossiers d LEFT JOIN dossier_status s ON s.dossier_id = d.id
+            WHERE d.code = $1
+            """, [code])
+        guard let row = rows.first else { return nil }
+        let id = try row.decode(String.self, "id")
+        let procedureCode = try row.decode(String.self, "procedure")
+        var decision: CitizenDossier.Decision?
+        if let outcome = try row.decodeIfPresent(String.self, "outcome"),
+           let decidedAt = try row.decodeIfPresent(Date.self, "decided_at") {
+            decision = .init(outcome: outcome, decidedAt: HTML.localISO(decidedAt))
+        }
+        let events = try database.query(
+            """
+            SELECT type, at, from_department, to_department, timing FROM dossier_timeline
+            WHERE dossier_id = $1 ORDER BY at, id LIMIT $2
+            """, [id, timelineLimit])
+        let timeline = try events.map { event in
+            CitizenDossier.Event(
+                type: try event.decode(String.self, "type"), at: HTML.localISO(try event.decode(Date.self, "at")),
+                from: agency(try event.decodeIfPresent(String.self, "from_department"), catalogue: catalogue),
+                to: agency(try event.decodeIfPresent(String.self, "to_department"), catalogue: catalogue),
+                timing: try event.decodeIfPresent(String.self, "timing"))
+        }
+        return CitizenDossier(
+            code: try row.decode(String.self, "code"), status: try row.decode(String.self, "status"),
+            procedure: .init(code: procedureCode, name: catalogue.procedure(procedureCode)?.name ?? procedureCode),
+            department: agency(try row.decodeIfPresent(String.self, "department"), catalogue: catalogue),
+            receivedAt: HTML.localISO(try row.decode(Date.self, "received_at")),
+            dueDate: try row.decodeIfPresent(String.self, "due_date"),
+            overdue: try row.decode(Bool.self, "overdue"), decision: decision, timeline: timeline)
+    }
+
+    public static func json(_ dossier: CitizenDossier) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(dossier))
+    }
+
+    /// `{"error": …}` for 400 and 404.
+    public static func errorJSON(_ message: String, code: String? = nil) -> [UInt8] {
+        var object = ["error": message]
+        if let code { object["expectedFormat"] = code }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return Array((try? encoder.encode(object)) ?? Data(#"{"error":"error"}"#.utf8))
+    }
+
+    static func outcomeText(_ outcome: String) -> String {
+        switch outcome {
+        case "approve": return "approved"
+        case "refuse": return "refused"
+        default: return outcome
+        }
+    }
+
+    /// "2026-11-27T09:30:00+07:00" → "2026-11-27 09:30".
+    static func shortTime(_ iso: String) -> String {
+        String(iso.prefix(16)).replacingOccurrences(of: "T", with: " ")
+    }
+
+    /// The citizen's page.
+    public static func html(_ dossier: CitizenDossier) -> String {
+        func e(_ text: String) -> String { HTML.escape(text) }
+        var body = "<h1>Dossier <code id=\"code\">\(e(dossier.code))</code></h1>\n<dl>\n"
+        body += "<dt>Status</dt><dd id=\"status\">\(e(dossier.status))</dd>\n"
+        body += "<dt>Procedure</dt><dd id=\"procedure\">\(e(dossier.procedure.name)) (\(e(dossier.procedure.code)))</dd>\n"
+        body += "<dt>Held by</dt><dd id=\"department\">\(e(dossier.department?.name ?? "—"))</dd>\n"
+        body += "<dt>Received</dt><dd id=\"received\">\(e(shortTime(dossier.receivedAt)))</dd>\n"
+        body += "<dt>Appointment</dt><dd id=\"due\">\(e(dossier.dueDate ?? "—"))</dd>\n"
+        body += "<dt>Overdue</dt><dd id=\"overdue\" class=\"\(dossier.overdue ? "late" : "ok")\">"
+            + (dossier.overdue ? "yes" : "no") + "</dd>\n"
+        if let decision = dossier.decision {
+            body += "<dt>Decision</dt><dd id=\"decision\">\(e(outcomeText(decision.outcome))) on "
+                + "\(e(shortTime(decision.decidedAt)))</dd>\n"
+        } else {
+            body += "<dt>Decision</dt><dd id=\"decision\">not yet decided</dd>\n"
+        }
+        body += "</dl>\n<h2>Timeline</h2>\n<ol class=\"timeline\" id=\"timeline\">\n"
+        for event in dossier.timeline {
+            var line = "<time>\(e(shortTime(event.at)))</time> <b>\(e(event.type))</b>"
+            if let from = event.from, let to = event.to, from != to {
+                line += " — \(e(from.name)) → \(e(to.name))"
+            } else if let agency = event.to ?? event.from {
+                line += " — \(e(agency.name))"
+            }
+            if event.timing == "after" { line += " <span class=\"late\">(after the due date)</span>" }
+            body += "<li>\(line)</li>\n"
+        }
+        body += "</ol>\n<p class=\"meta\">Times are Hanoi time (UTC+7).</p>"
+        return HTML.page(title: "Dossier \(dossier.code)", body: body)
+    }
+
+    /// A page for 400 and 404.
+    public static func errorHTML(title: String, message: String) -> String {
+        HTML.page(title: title, body: "<h1>\(HTML.escape(title))</h1>\n<p id=\"error\">\(HTML.escape(message))</p>")
+    }
+}

@@ -1,0 +1,192 @@
+import Authority
+import Dispatch
+import Foundation
+import Hummingbird
+import Kafka
+import Logging
+import Messages
+import NIOCore
+import Operations
+import Postgres
+import Store
+
+/// The coordinator's pages on its operations endpoint: `GET /dossiers/{code}` for citizens and the status page
+/// (`GET /`, `GET /status`) for operators and department heads. JSON with `Accept: application/json` or
+/// `?format=json`, HTML otherwise.
+///
+/// The pages have a PostgreSQL connection of their own, used from one serial queue (a `PGconn` is not
+/// thread-safe, and blocking calls stay off the cooperative thread pool); a broken connection is replaced on the
+/// next request. Kafka watermarks are asked on another queue, so an unreachable broker slows only the lag column.
+public final class OperationsPages: @unchecked Sendable {
+    // `connection` is touched only on `databaseQueue`, `admin` only on `kafkaQueue`.
+    private let databaseQueue = DispatchQueue(label: "motcua.pages.database")
+    private let kafkaQueue = DispatchQueue(label: "motcua.pages.kafka")
+    private var connection: PostgresConnection?
+    private var admin: KafkaAdmin?
+    private let postgres: PostgresConfiguration
+    private let kafka: KafkaClientOptions?
+    private let catalogue: Catalogue
+    private let logger: Logger
+    private let refreshSeconds: Int
+    private let kafkaTimeout: Duration
+
+    private let workerDepartments: [String]
+    private let topics: Topics
+
+    /// `kafka` nil: the lag column shows `unknown`. `kafkaTimeout` bounds each watermark query of a status page.
+    /// `workerDepartments`: the departments that run a worker (their lag is shown).
+    public init(
+        postgres: PostgresConfiguration, kafka: KafkaClientOptions?, catalogue: Catalogue, workerDepartments: [String],
+        topics: Topics = Topics(), logger: Logger, refreshSeconds: Int = 10, kafkaTimeout: Duration = .seconds(2)
+    ) {
+        self.workerDepartments = workerDepartments
+        self.topics = topics
+        self.refreshSeconds = refreshSeconds
+        self.kafkaTimeout = kafkaTimeout
+        var configuration = postgres
+        configuration.applicationName = "motcua-pages"
+        configuration.connectTimeout = .seconds(5)
+        configuration.retry.attempts = 1
+        self.postgres = configuration
+        self.kafka = kafka
+        self.catalogue = catalogue
+        self.logger = logger
+    }
+
+    /// Adds the routes to the operations endpoint's router.
+    public func register(on router: Router<BasicRequestContext>) {
+        router.get("/") { request, _ in await self.status(request) }
+        router.get("/status") { request, _ in await self.status(request) }
+        router.get("/dossiers/:code") { request, context in
+            await self.dossier(request, code: context.parameters.get("code") ?? "")
+        }
+    }
+
+    // MARK: handlers
+
+    /// JSON when asked by `?format=json` or an `Accept` that prefers `application/json` to `text/html`.
+    static func wantsJSON(_ request: Request) -> Bool {
+        switch request.uri.queryParameters.get("format") {
+        case "json": return true
+        case "html": return false
+        default: break
+        }
+        let accept = request.headers[.accept]?.lowercased() ?? ""
+        guard let json = accept.range(of: "application/json") else { return false }
+        guard let html = accept.range(of: "text/html") else { return true }
+        return json.lowerBound < html.lowerBound
+    }
+
+    func dossier(_ request: Request, code: String) async -> Response {
+        let json = Self.wantsJSON(request)
+        guard CitizenLookup.isWellFormed(code) else {
+            let message = "'\(code.prefix(40))' is not a dossier code: expected \(CitizenLookup.codeFormat)"
+            return json
+                ? Self.response(.badRequest, json: CitizenLookup.errorJSON(message, code: CitizenLookup.codeFormat))
+                : Self.response(.badRequest, html: CitizenLookup.errorHTML(title: "Not a dossier code", message: message))
+        }
+        let catalogue = self.catalogue
+        do {
+            let found = try await onDatabase { try CitizenLookup.find(code: code, in: $0, catalogue: catalogue) }
+            guard let found else {
+                let message = "No dossier has the code \(code). Check the code on your receipt."
+                return json
+                    ? Self.response(.notFound, json: CitizenLookup.errorJSON(message))
+                    : Self.response(.notFound, html: CitizenLookup.errorHTML(title: "Dossier not found", message: message))
+            }
+            return json
+                ? Self.response(.ok, json: try CitizenLookup.json(found))
+                : Self.response(.ok, html: CitizenLookup.html(found))
+        } catch {
+            return unavailable(error, json: json)
+        }
+    }
+
+    func status(_ request: Request) async -> Response {
+        let json = Self.wantsJSON(request)
+        let watermarks = await departmentWatermarks()
+        let catalogue = self.catalogue
+        let workerDepartments = self.workerDepartments
+        let topics = self.topics
+        do {
+            let report = try await onDatabase {
+                try StatusPage.report(
+                    database: $0, catalogue: catalogue, watermarks: watermarks, workerDepartments: workerDepartments,
+                    topics: topics)
+            }
+            return json
+                ? Self.response(.ok, json: try StatusPage.json(report))
+                : Self.response(.ok, html: StatusPage.html(report, refreshSeconds: refreshSeconds))
+        } catch {
+            return unavailable(error, json: json)
+        }
+    }
+
+    func unavailable(_ error: any Error, json: Bool) -> Response {
+        // The error names the query or the connection, never request data.
+        logger.warning("operations page failed", metadata: ["error": "\(error)"])
+        let message = "The dossier database is not reachable right now. Try again in a minute."
+        return json
+            ? Self.response(.serviceUnavailable, json: CitizenLookup.errorJSON(message))
+            : Self.response(.serviceUnavailable, html: CitizenLookup.errorHTML(title: "Temporarily unavailable", message: message))
+    }
+
+    static func response(_ status: HTTPResponse.Status, html: String) -> Response {
+        Response(
+            status: status,
+            headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store", .vary: "Accept"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    static func response(_ status: HTTPResponse.Status, json: [UInt8]) -> Response {
+        Response(
+            status: status,
+            headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store", .vary: "Accept"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: json)))
+    }
+
+    // MARK: database and Kafka
+
+    /// Runs `body` on the pages' connection, on its serial queue; connects (again) when there is none or it broke.
+    func onDatabase<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            databaseQueue.async {
+                continuation.resume(with: Result { try self.withConnection(body) })
+            }
+        }
+    }
+
+    private func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        for attempt in 0..<2 {
+            let database = try connection ?? connect()
+            do {
+                return try body(database)
+            } catch let error as PostgresError where error.isConnectionFailure || !database.isConnected {
+                connection = nil
+                if attempt == 1 { throw error }
+            }
+        }
+        preconditionFailure("unreachable")
+    }
+
+    private func connect() throws -> PostgresConnection {
+        let database = try PostgresConnection.connect(postgres, logger: logger)
+        // The pages only read: a bug cannot write, and a slow query cannot hold the page for long.
+        try database.executeScript("SET default_transaction_read_only = on; SET statement_timeout = '5s'")
+        connection = database
+        return database
+    }
+
+    func departmentWatermarks() async -> TopicWatermarks {
+        guard let kafka else { return TopicWatermarks() }
+        let timeout = kafkaTimeout
+        return await withCheckedContinuation { (continuation: CheckedContinuation<TopicWatermarks, Never>) in
+            kafkaQueue.async {
+                if self.admin == nil { self.admin = try? KafkaAdmin(options: kafka, logger: self.logger) }
+                guard let admin = self.admin else { return continuation.resume(returning: TopicWatermarks()) }
+                continuation.resume(returning: TopicWatermarks.query(
+                    self.workerDepartments.map(self.topics.department), admin: admin, timeout: timeout))
+            }
+        }
+    }
+}

@@ -1,0 +1,231 @@
+import Authority
+import EffectivelyOnce
+import Foundation
+import Kafka
+import Messages
+import Operations
+import Postgres
+import Store
+
+extension DepartmentWorker {
+    /// Officials' signatures and requests, and applicants' supplements. Rare next to steps: one statement each.
+    func handleCommand(
+        _ message: KafkaMessage, type: String, at now: Date, into tx: PostgresConnection, outbox: inout [OutboxMessage],
+        report: inout BatchReport, decoder: JSONDecoder, encoder: JSONEncoder
+    ) throws {
+        let data = Data(message.value)
+        do {
+            switch type {
+            case MessageType.sign:
+                let command = try decoder.decode(SignCommand.self, from: data)
+                try sign(command, at: now, into: tx, outbox: &outbox, report: &report, encoder: encoder)
+            case MessageType.requestSupplement:
+                let command = try decoder.decode(SupplementRequest.self, from: data)
+                try requestSupplement(command, at: now, into: tx, outbox: &outbox, report: &report, encoder: encoder)
+            case MessageType.withdraw:
+                let command = try decoder.decode(Withdrawal.self, from: data)
+                try withdraw(command, source: message, at: now, into: tx, outbox: &outbox, report: &report, encoder: encoder)
+            case MessageType.supplement:
+                let command = try decoder.decode(ApplicantSupplement.self, from: data)
+                try resume(command, source: message, at: now, into: tx, outbox: &outbox, report: &report,
+                           decoder: decoder, encoder: encoder)
+            default:
+                outbox.append(.deadLetter(of: message, error: "unknown message type '\(type)'", consumer: department))
+                report.deadLetters += 1
+            }
+        } catch let error as DecodingError {
+            outbox.append(.deadLetter(of: message, error: "not a valid \(type): \(describe(error))", consumer: department))
+            report.deadLetters += 1
+        }
+    }
+
+    private func latestDecision(_ dossierId: String, step: Int, in tx: PostgresConnection) throws -> PostgresRow? {
+        try tx.query(
+            """
+            SELECT round, outcome, review, delegation_id, signed_at, procedure FROM decisions
+            WHERE dossier_id = $1 AND step = $2 ORDER BY round DESC LIMIT 1
+            """, [dossierId, step]
+        ).first
+    }
+
+    /// Whether the applicant has withdrawn the dossier.
+    func isWithdrawn(_ dossierId: String, in tx: PostgresConnection) throws -> Bool {
+        try !tx.query("SELECT 1 FROM withdrawals WHERE dossier_id = $1", [dossierId]).isEmpty
+    }
+
+    /// The applicant's withdrawal: recorded unless the dossier is already decided (an automatic approval or an
+    /// official's signature) or already withdrawn; either way the answer is an event on `dossier.events`.
+    func withdraw(
+        _ command: Withdrawal, source: KafkaMessage, at now: Date, into tx: PostgresConnection,
+        outbox: inout [OutboxMessage], report: inout BatchReport, encoder: JSONEncoder
+    ) throws {
+        let latest = try tx.query(
+            """
+            SELECT step, outcome, review, signed_outcome FROM decisions WHERE dossier_id = $1
+            ORDER BY step DESC, round DESC LIMIT 1
+            """, [command.dossierId]
+        ).first
+        let step = try latest?.decode(Int.self, "step") ?? 0
+        func reject(_ reason: String) throws {
+            outbox.append(try event(
+                .withdrawalRejected, dossierId: command.dossierId, step: step, round: nil, cause: command.commandId,
+                at: now, data: DossierEvent.Data(reason: reason), encoder: encoder))
+            report.outcomes["withdrawal-rejected", default: 0] += 1
+        }
+        if let latest {
+            let outcome = try latest.decode(String.self, "outcome")
+            let final = try latest.decodeIfPresent(String.self, "signed_outcome") != nil
+                || (try latest.decode(String.self, "review") == "auto" && (outcome == "approve" || outcome == "refuse"))
+            if final { return try reject("the dossier is already decided") }
+        }
+        let inserted = try tx.query(
+            """
+            INSERT INTO withdrawals (dossier_id, department, step, reason, withdrawn_at, source_topic,
+                                     source_partition, source_offset)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (dossier_id) DO NOTHING RETURNING dossier_id
+            """,
+            [command.dossierId, department, step, command.reason, now, source.topic, Int(source.partition),
+             source.offset])
+        guard !inserted.isEmpty else { return try reject("the dossier is already withdrawn") }
+        outbox.append(try event(
+            .withdrawn, dossierId: command.dossierId, step: step, round: nil, cause: command.commandId, at: now,
+            data: DossierEvent.Data(reason: command.reason), encoder: encoder))
+        report.outcomes["withdrawn", default: 0] += 1
+        report.processed += 1
+    }
+
+    private func event(
+        _ kind: DossierEvent.Kind, dossierId: String, step: Int, round: Int?, cause: UUID, at now: Date,
+        data: DossierEvent.Data, encoder: JSONEncoder
+    ) throws -> OutboxMessage {
+        let event = DossierEvent(
+            eventId: StableID.make("command-event", kind.rawValue, cause.uuidString), dossierId: dossierId, code: nil,
+            type: kind, department: department, step: step, round: round, at: now, data: data)
+        return OutboxMessage(
+            eventId: event.eventId, topic: topics.events, key: dossierId, type: MessageType.event,
+            payload: Array(try encoder.encode(event)))
+    }
+
+    func sign(
+        _ command: SignCommand, at now: Date, into tx: PostgresConnection, outbox: inout [OutboxMessage],
+        report: inout BatchReport, encoder: JSONEncoder
+    ) throws {
+        func reject(_ reason: String, round: Int?) throws {
+            outbox.append(try event(
+                .signatureRejected, dossierId: command.dossierId, step: command.step, round: round,
+                cause: command.commandId, at: now, data: DossierEvent.Data(reason: reason, official: command.official.id),
+                encoder: encoder))
+            report.outcomes["signature-rejected", default: 0] += 1
+        }
+        guard command.official.department == department else {
+            return try reject("official of department '\(command.official.department)' cannot sign for \(department)", round: nil)
+        }
+        guard let row = try latestDecision(command.dossierId, step: command.step, in: tx) else {
+            return try reject("no decision to sign for this dossier step", round: nil)
+        }
+        guard try !isWithdrawn(command.dossierId, in: tx) else {
+            return try reject("the applicant has withdrawn the dossier", round: nil)
+        }
+        let round = try row.decode(Int.self, "round")
+        let outcome = try row.decode(String.self, "outcome")
+        guard try row.decode(String.self, "review") == "official", outcome == "approve" || outcome == "refuse" else {
+            return try reject("the decision (\(outcome)) does not await a signature", round: round)
+        }
+        guard try row.decodeIfPresent(Date.self, "signed_at") == nil else {
+            return try reject("the decision is already signed", round: round)
+        }
+        if let delegationId = try row.decodeIfPresent(String.self, "delegation_id") {
+            guard let delegation = bundle.delegations[id: delegationId] else {
+                return try reject("delegation \(delegationId) is no longer on record", round: round)
+            }
+            if let problem = delegation.status(at: now) {
+                return try reject("delegation \(delegationId) is not valid now (\(problem.rawValue))", round: round)
+            }
+        }
+        try tx.execute(
+            """
+            UPDATE decisions SET signed_by = $4, signed_at = $5, signed_outcome = $6, signed_reason = $7
+            WHERE dossier_id = $1 AND step = $2 AND round = $3
+            """,
+            [command.dossierId, command.step, round, command.official.id, now, command.decision.rawValue, command.reason])
+        outbox.append(try event(
+            .decided, dossierId: command.dossierId, step: command.step, round: round, cause: command.commandId, at: now,
+            data: DossierEvent.Data(outcome: command.decision.rawValue, review: "official", reason: command.reason,
+                                    official: command.official.id),
+            encoder: encoder))
+        report.outcomes["signed-\(command.decision.rawValue)", default: 0] += 1
+        report.processed += 1
+    }
+
+    func requestSupplement(
+        _ command: SupplementRequest, at now: Date, into tx: PostgresConnection, outbox: inout [OutboxMessage],
+        report: inout BatchReport, encoder: JSONEncoder
+    ) throws {
+        guard command.official.department == department,
+            let row = try latestDecision(command.dossierId, step: command.step, in: tx)
+        else {
+            outbox.append(try event(
+                .signatureRejected, dossierId: command.dossierId, step: command.step, round: nil,
+                cause: command.commandId, at: now,
+                data: DossierEvent.Data(reason: "request refused: wrong department or no decision for this step",
+                                        official: command.official.id),
+                encoder: encoder))
+            report.outcomes["request-rejected", default: 0] += 1
+            return
+        }
+        outbox.append(try event(
+            .supplementRequested, dossierId: command.dossierId, step: command.step,
+            round: try row.decode(Int.self, "round"), cause: command.commandId, at: now,
+            data: DossierEvent.Data(reason: command.reason, documents: command.documents, official: command.official.id),
+            encoder: encoder))
+        report.outcomes["supplement-requested", default: 0] += 1
+        report.processed += 1
+    }
+
+    /// The applicant's supplement: merge it into the dossier and evaluate the step again, as its next round.
+    func resume(
+        _ command: ApplicantSupplement, source: KafkaMessage, at now: Date, into tx: PostgresConnection,
+        outbox: inout [OutboxMessage], report: inout BatchReport, decoder: JSONDecoder, encoder: JSONEncoder
+    ) throws {
+        let stored = try tx.query("SELECT code, body, received_at FROM dossiers WHERE id = $1", [command.dossierId]).first
+        let latest = try latestDecision(command.dossierId, step: command.step, in: tx)
+        guard let stored, let latest else {
+            outbox.append(.deadLetter(of: source, error: "supplement for an unknown dossier step", consumer: department))
+            report.deadLetters += 1
+            return
+        }
+        guard try !isWithdrawn(command.dossierId, in: tx) else {
+            outbox.append(try event(
+                .withdrawalRejected, dossierId: command.dossierId, step: command.step, round: nil,
+                cause: command.commandId, at: now,
+                data: DossierEvent.Data(reason: "supplement ignored: the applicant has withdrawn the dossier"),
+                encoder: encoder))
+            report.outcomes["supplement-ignored", default: 0] += 1
+            return
+        }
+        var dossier = try Dossier.decode(json: Data(try stored.decode(PostgresJSON.self, "body").text.utf8))
+        for document in command.documents where !dossier.documents.contains(document) {
+            dossier.documents.append(document)
+        }
+        if let facts = command.facts { dossier.facts.merge(facts) { _, new in new } }
+        let task = StepTask(
+            taskId: command.commandId, dossier: dossier, code: try stored.decode(String.self, "code"),
+            step: command.step, round: try latest.decode(Int.self, "round") + 1, department: department,
+            receivedAt: try stored.decode(Date.self, "received_at"), dueDate: nil)
+        let decision = Decider.decide(dossier, department: department, bundle: bundle, ruleSet: ruleSet, checks: checks, at: now)
+        var explanations = ExplanationMemo(encoded: explanationTexts)
+        let row = DecisionRow(task: task, decision: decision, department: department, ruleSet: ruleSet,
+                              registry: bundle.delegations, at: now, source: source,
+                              explanation: try explanations.index(of: decision, encoder: encoder))
+        try DecisionRow.copy([row], explanationIds: try DecisionRow.storeExplanations(explanations.texts, in: tx), into: tx)
+        // The stored body follows the dossier, so replay and later rounds see the supplemented documents.
+        try tx.execute("UPDATE dossiers SET body = $2, updated_at = $3 WHERE id = $1",
+                       [command.dossierId, PostgresJSON(String(decoding: try encoder.encode(dossier), as: UTF8.self)), now])
+        outbox.append(try event(
+            .supplemented, dossierId: command.dossierId, step: command.step, round: task.round, cause: command.commandId,
+            at: now, data: DossierEvent.Data(documents: command.documents), encoder: encoder))
+        outbox += try effects(of: decision, task: task, at: now, encoder: encoder)
+        report.outcomes[decision.outcome.rawValue, default: 0] += 1
+        report.processed += 1
+    }
+}

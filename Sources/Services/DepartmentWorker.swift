@@ -1,0 +1,523 @@
+import Authority
+import EffectivelyOnce
+import Foundation
+import Kafka
+import Logging
+import Messages
+import Operations
+import Postgres
+import Store
+import Synchronization
+
+/// The batch writer of a department worker: evaluates dossier steps, applies officials' signatures and requests,
+/// resumes supplemented dossiers, and writes decisions and their events.
+public final class DepartmentWorker: BatchWriter {
+    public let department: String
+    /// The file delegations plus those recorded with `motcua delegations` (reloaded when they change).
+    public let delegations: DelegationOverlay
+    /// The rules and delegations as of the last batch.
+    public var bundle: AuthorityBundle { delegations.bundle }
+    public let ruleSet: RuleSet
+    public let checks: DepartmentChecks
+    let clock: any MotCuaClock
+    let logger: Logger
+    public var outboxSource: String { department }
+    let topic: String
+    /// The system's topic names (events, other departments' topics for forwarding).
+    let topics: Topics
+
+    public struct ConfigurationError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public init(
+        department: String, bundle: AuthorityBundle, checks: DepartmentChecks? = nil, clock: any MotCuaClock,
+        topics: Topics = Topics(), logger: Logger
+    ) throws(ConfigurationError) {
+        guard let ruleSet = bundle.ruleSets[department] else {
+            throw ConfigurationError(
+                description: "no rules for department '\(department)' in the rules directory; "
+                    + "known: \(bundle.ruleSets.keys.sorted().joined(separator: ", "))")
+        }
+        self.department = department
+        self.delegations = DelegationOverlay(files: bundle)
+        self.ruleSet = ruleSet
+        self.checks = checks ?? .builtIn(for: department)
+        self.clock = clock
+        self.logger = logger
+        self.topics = topics
+        self.topic = topics.department(department)
+    }
+
+    /// The JSON texts of the explanations met so far, shared by every batch.
+    let explanationTexts = ExplanationTexts()
+    /// The ids of stored explanations, so that a batch calls `motcua_explanation_ids` only for texts not met yet.
+    let explanationIds = ExplanationIds()
+
+    public func committed() {
+        explanationIds.committed()
+    }
+
+    public func prepare(_ connection: PostgresConnection) throws {
+        // A new connection may be to a restored database: ids are learned again.
+        explanationIds.forget()
+        // Store the exact texts every decision will cite, once.
+        try connection.execute(
+            "INSERT INTO rule_versions (version, department, canonical_text) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            [ruleSet.version, department, ruleSet.canonicalText])
+        for record in bundle.delegations.records where record.delegatee == department {
+            try connection.execute(
+                """
+                INSERT INTO delegation_versions (version, delegation_id, canonical_json) VALUES ($1, $2, $3)
+                ON CONFLICT DO NOTHING
+                """, [record.version, record.id, record.canonicalJSON])
+        }
+    }
+
+    /// The steps of a batch decided, its decision rows and events built, its commands set aside: all but the
+    /// database work. ``stage(_:)`` makes it beside the previous batch's transaction; ``write(_:staged:into:)``
+    /// stores it, or decides again when the delegations changed in between.
+    struct Staged: Sendable {
+        /// The delegation change head the steps were decided under.
+        var seq: Int64
+        var now: Date
+        var rows: [DecisionRow] = []
+        var explanations: [String] = []
+        var outbox: [OutboxMessage] = []
+        var commands: [(message: KafkaMessage, type: String)] = []
+        var report = BatchReport()
+    }
+
+    public func stage(_ messages: [KafkaMessage]) -> (any Sendable)? {
+        let (seq, bundle) = delegations.snapshot
+        return try? decide(messages, bundle: bundle, seq: seq, now: clock.now())
+    }
+
+    public func write(_ messages: [KafkaMessage], into tx: PostgresConnection) throws -> BatchReport {
+        try write(messages, staged: nil, into: tx)
+    }
+
+    public func write(_ messages: [KafkaMessage], staged: (any Sendable)?, into tx: PostgresConnection) throws
+        -> BatchReport
+    {
+        // What an earlier write learned belongs to its own transaction, committed or not: this one starts afresh.
+        explanationIds.begin()
+        // A revocation recorded meanwhile waits for this batch (the head is held FOR SHARE), or this batch sees it:
+        // steps staged under an older head are decided again, and "now" is taken after the head was read.
+        let (seq, bundle) = try delegations.refresh(in: tx)
+        var batch: Staged
+        if let ready = staged as? Staged, ready.seq == seq {
+            batch = ready
+        } else {
+            batch = try decide(messages, bundle: bundle, seq: seq, now: clock.now())
+        }
+        try dropWithdrawn(&batch.rows, outbox: &batch.outbox, report: &batch.report, in: tx)
+        do {
+            try insert(batch.rows, explanations: batch.explanations, outbox: &batch.outbox, report: &batch.report, into: tx)
+        } catch let error as PostgresError where error.sqlState == "23503" {
+            // A cited explanation is missing: the ids learned are not this database's any more (the batch fails
+            // and is retried message by message, learning them again).
+            explanationIds.forget()
+            throw error
+        }
+        try OutboxWriter.write(batch.outbox, source: outboxSource, into: tx)
+        let decoder = MessageCoding.decoder()
+        let encoder = MessageCoding.encoder()
+        for (message, type) in batch.commands {
+            var commandOutbox: [OutboxMessage] = []
+            try handleCommand(message, type: type, at: batch.now, into: tx, outbox: &commandOutbox,
+                              report: &batch.report, decoder: decoder, encoder: encoder)
+            try OutboxWriter.write(commandOutbox, source: outboxSource, into: tx)
+        }
+        return batch.report
+    }
+
+    /// Decodes and decides the batch's steps (no database); commands are kept for ``write(_:staged:into:)``.
+    private func decide(_ messages: [KafkaMessage], bundle: AuthorityBundle, seq: Int64, now: Date) throws -> Staged {
+        var batch = Staged(seq: seq, now: now)
+        var explanations = ExplanationMemo(encoded: explanationTexts)
+        let decoder = MessageCoding.decoder()
+        let encoder = MessageCoding.encoder()
+        for message in messages {
+            let type = message.header("ce_type") ?? MessageType.step
+            guard type == MessageType.step else {
+                batch.commands.append((message, type))
+                continue
+            }
+            let task: StepTask
+            do {
+                task = try MessageCoding.decodeStepTask(message.value, decoder: decoder)
+            } catch {
+                batch.outbox.append(
+                    .deadLetter(of: message, error: "not a dossier step: \(describe(error))", consumer: department))
+                batch.report.deadLetters += 1
+                continue
+            }
+            guard task.department == department else {
+                batch.outbox.append(.deadLetter(
+                    of: message, error: "step for department '\(task.department)' sent to \(topic)", consumer: department))
+                batch.report.deadLetters += 1
+                continue
+            }
+            guard StepTask.positions.contains(task.step), StepTask.positions.contains(task.round) else {
+                batch.outbox.append(.deadLetter(
+                    of: message, error: "step \(task.step), round \(task.round): each must be from 0 to \(StepTask.positions.upperBound)",
+                    consumer: department))
+                batch.report.deadLetters += 1
+                continue
+            }
+            let decision = Decider.decide(
+                task.dossier, department: department, bundle: bundle, ruleSet: ruleSet, checks: checks, at: now)
+            batch.rows.append(DecisionRow(
+                task: task, decision: decision, department: department, ruleSet: ruleSet, registry: bundle.delegations,
+                at: now, source: message, explanation: try explanations.index(of: decision, encoder: encoder)))
+            batch.outbox += try effects(of: decision, task: task, at: now, encoder: encoder)
+            batch.report.outcomes[decision.outcome.rawValue, default: 0] += 1
+            batch.report.processed += 1
+        }
+        batch.explanations = explanations.texts
+        return batch
+    }
+
+    /// Steps of dossiers the applicant has withdrawn are not decided (one indexed lookup per batch).
+    private func dropWithdrawn(
+        _ rows: inout [DecisionRow], outbox: inout [OutboxMessage], report: inout BatchReport, in tx: PostgresConnection
+    ) throws {
+        guard !rows.isEmpty else { return }
+        let withdrawn = Set(try tx.query(
+            "SELECT dossier_id FROM withdrawals WHERE dossier_id = ANY($1::text[])", [rows.map(\.dossierId)]
+        ).map { try $0.decode(String.self, "dossier_id") })
+        guard !withdrawn.isEmpty else { return }
+        var dropped = Set<String>()
+        rows.removeAll { row in
+            guard withdrawn.contains(row.dossierId) else { return false }
+            dropped.insert(row.identity)
+            report.outcomes[row.outcome, default: 0] -= 1
+            report.outcomes["skipped-withdrawn", default: 0] += 1
+            report.processed -= 1
+            return true
+        }
+        outbox.removeAll { dropped.contains($0.causeIdentity ?? "") }
+    }
+
+    /// COPY the decision rows; if a step was already decided (a republished task), skip those rows and their events.
+    private func insert(
+        _ rows: [DecisionRow], explanations: [String], outbox: inout [OutboxMessage], report: inout BatchReport,
+        into tx: PostgresConnection
+    ) throws {
+        guard !rows.isEmpty else { return }
+        let explanationIds = try explanationIds.ids(of: explanations, in: tx)
+        // The savepoint rides in the COPY's round trip and is never released (a release is one more round trip;
+        // the commit ends it anyway).
+        do {
+            try DecisionRow.copy(rows, explanationIds: explanationIds, into: tx, savepoint: "decisions_copy")
+            return
+        } catch let error as PostgresError where error.sqlState == "23505" {
+            try tx.execute("ROLLBACK TO SAVEPOINT decisions_copy")
+        }
+        let ids = rows.map(\.dossierId)
+        let existing = try tx.query(
+            "SELECT dossier_id, step, round FROM decisions WHERE dossier_id = ANY($1::text[])", [ids])
+        var taken = Set<String>()
+        for row in existing {
+            taken.insert("\(try row.decode(String.self, "dossier_id"))/\(try row.decode(Int.self, "step"))/\(try row.decode(Int.self, "round"))")
+        }
+        var fresh: [DecisionRow] = []
+        var skipped = Set<String>()
+        for row in rows {
+            if taken.insert(row.identity).inserted { fresh.append(row) } else { skipped.insert(row.identity) }
+        }
+        try DecisionRow.copy(fresh, explanationIds: explanationIds, into: tx)
+        outbox.removeAll { skipped.contains($0.causeIdentity ?? "") }
+        report.skippedDuplicates += skipped.count
+        report.processed -= skipped.count
+    }
+
+    /// Events (and, for a forward, the next department's step) that a decision emits.
+    func effects(of decision: StepDecision, task: StepTask, at now: Date, encoder: JSONEncoder) throws -> [OutboxMessage] {
+        let kind: DossierEvent.Kind
+        switch decision.outcome {
+        case .approve: kind = decision.review == .auto ? .decided : .prepared
+        case .refuse: kind = .prepared
+        case .supplement: kind = .supplementRequested
+        case .escalate: kind = .escalatedAuthority
+        case .forward: kind = .forwarded
+        }
+        let identity = "\(task.dossier.id)/\(task.step)/\(task.round)"
+        var data = DossierEvent.Data(
+            outcome: decision.outcome.rawValue, review: decision.review.rawValue, ruleId: decision.evaluation.ruleId,
+            delegationId: decision.evaluation.delegationId, reason: decision.reason,
+            escalationReason: decision.evaluation.escalationReason?.rawValue, forwardTo: decision.forwardTo,
+            procedure: task.dossier.procedure)
+        if decision.outcome == .supplement {
+            data.documents = decision.evaluation.missingDocuments.isEmpty ? nil : decision.evaluation.missingDocuments
+        }
+        var out: [OutboxMessage] = []
+        var next: StepTask?
+        if decision.outcome == .forward, let target = decision.forwardTo,
+            let procedure = bundle.catalogue.procedure(task.dossier.procedure)
+        {
+            let limit = procedure.steps.indices.contains(task.step + 1)
+                ? procedure.steps[task.step + 1].timeLimit : procedure.timeLimit
+            let due = try? bundle.calendar.dueDate(receivedAt: now, limit: limit)
+            data.dueDate = due?.description
+            next = StepTask(
+                taskId: StableID.make("step", task.dossier.id, String(task.step + 1), "0"), dossier: task.dossier,
+                code: task.code, step: task.step + 1, round: 0, department: target, receivedAt: now,
+                dueDate: due?.description)
+        }
+        let event = DossierEvent(
+            eventId: StableID.make("event", kind.rawValue, identity), dossierId: task.dossier.id, code: task.code,
+            type: kind, department: department, step: task.step, round: task.round, at: now, data: data)
+        var eventMessage = OutboxMessage(
+            eventId: event.eventId, topic: topics.events, key: task.dossier.id, type: MessageType.event,
+            payload: MessageCoding.encode(event))
+        eventMessage.causeIdentity = identity
+        out.append(eventMessage)
+        if let next {
+            var stepMessage = OutboxMessage(
+                eventId: next.taskId, topic: topics.department(next.department), key: task.dossier.id,
+                type: MessageType.step, payload: try MessageCoding.encode(next, encoder: encoder))
+            stepMessage.causeIdentity = identity
+            out.append(stepMessage)
+        }
+        return out
+    }
+
+    func describe(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, let context):
+            return "missing field '\((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))'"
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context),
+            DecodingError.dataCorrupted(let context):
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            return path.isEmpty ? context.debugDescription : "field '\(path)': \(context.debugDescription)"
+        default:
+            return "\(error)"
+        }
+    }
+}
+
+/// The encoded explanations of one batch, each kind once.
+///
+/// Dossiers of one procedure that take the same path through the delegation check, the documents check and the
+/// rule table have equal explanations — a few dozen kinds among thousands of dossiers — and JSONEncoder costs far more
+/// than comparing two explanations: each kind is listed once per batch (and stored once in PostgreSQL,
+/// `explanations`, cited by `decisions.explanation_id`), its text taken from the worker's ``ExplanationTexts``,
+/// which encodes it once for all batches. Equal explanations encode to the same text.
+package struct ExplanationMemo {
+    private var kinds: [String: [(explanation: StoredExplanation, index: Int)]] = [:]
+    /// The distinct encoded explanations, in the order first seen.
+    private(set) var texts: [String] = []
+    let encoded: ExplanationTexts
+
+    init(encoded: ExplanationTexts) {
+        self.encoded = encoded
+    }
+
+    /// The position in ``texts`` of the decision's encoded explanation.
+    mutating func index(of decision: StepDecision, encoder: JSONEncoder) throws -> Int {
+        let explanation = Decider.explanation(of: decision)
+        let key = ExplanationTexts.kind(of: explanation)
+        if let known = kinds[key]?.first(where: { $0.explanation == explanation }) { return known.index }
+        texts.append(try encoded.text(of: explanation, kind: key, encoder: encoder))
+        kinds[key, default: []].append((explanation, texts.count - 1))
+        return texts.count - 1
+    }
+}
+
+/// Explanations encoded once for every batch of a worker (a batch of 500 had ~40 kinds to encode at ~100 µs each:
+/// ~8 µs a dossier, BENCHMARKS.md). Holds at most `capacity` texts; when full it starts over, so a long run of new
+/// kinds (new rule versions, new delegations) costs encodings again, never memory.
+package final class ExplanationTexts: Sendable {
+    private let entries = Mutex<(kinds: [String: [(explanation: StoredExplanation, text: String)]], count: Int)>(
+        ([:], 0))
+    let capacity: Int
+
+    init(capacity: Int = 4_096) {
+        self.capacity = capacity
+    }
+
+    /// What explanations are grouped by before they are compared whole.
+    static func kind(of explanation: StoredExplanation) -> String {
+        let evaluation = explanation.evaluation
+        return "\(evaluation.stage.rawValue)/\(evaluation.firedRule ?? "")/\(evaluation.delegation?.id ?? "")"
+    }
+
+    /// The JSON text of `explanation` (whose ``kind(of:)`` is `kind`), encoded now if it is not known yet.
+    func text(of explanation: StoredExplanation, kind: String, encoder: JSONEncoder) throws -> String {
+        if let known = entries.withLock({ $0.kinds[kind]?.first(where: { $0.explanation == explanation })?.text }) {
+            return known
+        }
+        let text = String(decoding: try encoder.encode(explanation), as: UTF8.self)
+        entries.withLock { entries in
+            if entries.count >= capacity { entries = ([:], 0) }
+            entries.kinds[kind, default: []].append((explanation, text))
+            entries.count += 1
+        }
+        return text
+    }
+
+    /// How many texts are held.
+    var count: Int { entries.withLock { $0.count } }
+}
+
+/// The ids of stored explanations by text, learned from `motcua_explanation_ids`. Explanations are append-only, so
+/// an id once committed stays right; ids learned in a transaction are used only after it committed
+/// (``committed()``), since a rolled-back insert leaves no row behind. Holds at most `capacity` ids, then starts over.
+package final class ExplanationIds: Sendable {
+    private let state = Mutex<(known: [String: Int64], learned: [String: Int64])>(([:], [:]))
+    let capacity: Int
+
+    init(capacity: Int = 4_096) {
+        self.capacity = capacity
+    }
+
+    /// The ids of `texts`, in order: those known without a query, the others stored or looked up in `tx` (one
+    /// call for all of them), to be known once `tx` commits. Call ``begin()`` first, once per transaction.
+    func ids(of texts: [String], in tx: PostgresConnection) throws -> [Int64] {
+        var ids = [Int64](repeating: 0, count: texts.count)
+        var missing: [Int] = []
+        state.withLock { state in
+            for (index, text) in texts.enumerated() {
+                if let id = state.known[text] { ids[index] = id } else { missing.append(index) }
+            }
+        }
+        guard !missing.isEmpty else { return ids }
+        let stored = try DecisionRow.storeExplanations(missing.map { texts[$0] }, in: tx)
+        var learned: [String: Int64] = [:]
+        for (index, id) in zip(missing, stored) {
+            ids[index] = id
+            learned[texts[index]] = id
+        }
+        state.withLock { $0.learned = learned }
+        return ids
+    }
+
+    /// A write (and its transaction) begins: what an earlier one learned is dropped, whatever became of it.
+    func begin() {
+        state.withLock { $0.learned = [:] }
+    }
+
+    /// The transaction of the write since the last ``begin()`` committed: what it learned is known from now on.
+    func committed() {
+        state.withLock { state in
+            guard !state.learned.isEmpty else { return }
+            if state.known.count + state.learned.count > capacity { state.known = [:] }
+            state.known.merge(state.learned) { _, new in new }
+            state.learned = [:]
+        }
+    }
+
+    /// Forgets every id (a new connection, or a cited id the database no longer has).
+    func forget() {
+        state.withLock { $0 = ([:], [:]) }
+    }
+
+    /// How many ids are known.
+    var count: Int { state.withLock { $0.known.count } }
+}
+
+/// One row of `decisions`.
+package struct DecisionRow: Sendable {
+    var dossierId: String
+    var step: Int
+    var round: Int
+    var department: String
+    var procedure: String
+    var outcome: String
+    var review: String
+    var ruleId: String?
+    var ruleVersion: String
+    var delegationId: String?
+    var delegationVersion: String?
+    var escalationReason: String?
+    var forwardTo: String?
+    var decidedAt: Date
+    var sourceTopic: String
+    var sourcePartition: Int32
+    var sourceOffset: Int64
+    /// The position of its explanation among the texts given to ``storeExplanations(_:in:)``.
+    var explanation: Int
+
+    var identity: String { "\(dossierId)/\(step)/\(round)" }
+
+    static let columns =
+        "dossier_id, step, round, department, procedure, outcome, review, rule_id, rule_version, delegation_id, "
+        + "delegation_version, escalation_reason, forward_to, decided_at, source_topic, source_partition, "
+        + "source_offset, explanation_id"
+
+    /// A row whose explanation is `explanation` of the batch's ``ExplanationMemo``.
+    init(
+        task: StepTask, decision: StepDecision, department: String, ruleSet: RuleSet, registry: DelegationRegistry,
+        at now: Date, source: KafkaMessage, explanation: Int
+    ) {
+        dossierId = task.dossier.id
+        step = task.step
+        round = task.round
+        self.department = department
+        procedure = task.dossier.procedure
+        outcome = decision.outcome.rawValue
+        review = decision.review.rawValue
+        ruleId = decision.evaluation.ruleId
+        ruleVersion = ruleSet.version
+        delegationId = decision.evaluation.delegationId
+        delegationVersion = delegationId.flatMap { registry.snapshot(id: $0)?.version }
+        escalationReason = decision.evaluation.escalationReason?.rawValue
+        forwardTo = decision.forwardTo
+        decidedAt = now
+        sourceTopic = source.topic
+        sourcePartition = source.partition
+        sourceOffset = source.offset
+        self.explanation = explanation
+    }
+
+    /// Stores the explanations not stored yet, in the open transaction; returns the ids of all, in order.
+    static func storeExplanations(_ texts: [String], in tx: PostgresConnection) throws -> [Int64] {
+        guard !texts.isEmpty else { return [] }
+        let ids = try tx.query(
+            "SELECT id FROM unnest(motcua_explanation_ids($1::text[]::jsonb[])) WITH ORDINALITY AS t (id, n) ORDER BY n",
+            [texts]
+        ).map { try $0.decode(Int64.self, "id") }
+        guard ids.count == texts.count else {
+            throw PostgresError(.query, context: "motcua_explanation_ids: \(ids.count) ids for \(texts.count) explanations")
+        }
+        return ids
+    }
+
+    /// COPY in binary format: the server parses no text (BENCHMARKS.md: ~3 µs a row less than text for this table).
+    /// With `savepoint`, that savepoint is set first, in the same round trip.
+    static func copy(
+        _ rows: [DecisionRow], explanationIds: [Int64], into tx: PostgresConnection, savepoint: String? = nil
+    ) throws {
+        guard !rows.isEmpty else { return }
+        let copy = "COPY decisions (\(columns)) FROM STDIN (FORMAT binary)"
+        try tx.copyInBinary(savepoint.map { "SAVEPOINT \($0); \(copy)" } ?? copy) { writer in
+            for row in rows {
+                guard let step = Int32(exactly: row.step), let round = Int32(exactly: row.round) else {
+                    throw PostgresError(
+                        .copy, context: "COPY decisions", message: "step \(row.step), round \(row.round) beyond int4")
+                }
+                try writer.beginRow()
+                writer.text(row.dossierId)
+                writer.int32(step)
+                writer.int32(round)
+                writer.text(row.department)
+                writer.text(row.procedure)
+                writer.text(row.outcome)
+                writer.text(row.review)
+                writer.text(row.ruleId)
+                writer.text(row.ruleVersion)
+                writer.text(row.delegationId)
+                writer.text(row.delegationVersion)
+                writer.text(row.escalationReason)
+                writer.text(row.forwardTo)
+                writer.timestamp(row.decidedAt)
+                writer.text(row.sourceTopic)
+                writer.int32(row.sourcePartition)
+                writer.int64(row.sourceOffset)
+                writer.int64(explanationIds[row.explanation])
+            }
+        }
+    }
+}

@@ -1,0 +1,182 @@
+import Authority
+import EffectivelyOnce
+import Foundation
+import Kafka
+import Logging
+import Messages
+import Operations
+import Postgres
+import Store
+
+/// The batch writer of reception: checks each intake dossier, gives it a code and an appointment date, records it,
+/// and routes it to the first department of its procedure.
+///
+/// The same dossier id is received once: a repeat within a batch or of an earlier batch is skipped.
+public final class Reception: BatchWriter {
+    public let bundle: AuthorityBundle
+    let topics: Topics
+    let clock: any MotCuaClock
+    let logger: Logger
+    public var outboxSource: String { "reception" }
+
+    public init(bundle: AuthorityBundle, clock: any MotCuaClock, topics: Topics = Topics(), logger: Logger) {
+        self.topics = topics
+        self.bundle = bundle
+        self.clock = clock
+        self.logger = logger
+    }
+
+    public func prepare(_ connection: PostgresConnection) throws {}
+
+    struct Received {
+        var message: KafkaMessage
+        var dossier: Dossier
+        var status: DossierEvent.Kind
+        var agency: String
+        var department: String?
+        var procedure: Procedure?
+        var missing: [String]
+        var dueDate: LocalDate?
+        var stepDue: LocalDate?
+        var code = ""
+    }
+
+    public func write(_ messages: [KafkaMessage], into tx: PostgresConnection) throws -> BatchReport {
+        var report = BatchReport()
+        var outbox: [OutboxMessage] = []
+        let now = clock.now()
+        var seen = Set<String>()
+        var accepted: [Received] = []
+        for message in messages {
+            let dossier: Dossier
+            do {
+                dossier = try MessageCoding.decodeIntakeDossier(message.value)
+            } catch {
+                outbox.append(.deadLetter(of: message, error: "invalid intake dossier: \(error)", consumer: "reception"))
+                report.deadLetters += 1
+                continue
+            }
+            guard seen.insert(dossier.id).inserted else {
+                report.skippedDuplicates += 1
+                continue
+            }
+            accepted.append(classify(dossier, message: message, at: now))
+        }
+        if !accepted.isEmpty {
+            let existing = try tx.query("SELECT id FROM dossiers WHERE id = ANY($1::text[])", [accepted.map(\.dossier.id)])
+            let known = Set(try existing.map { try $0.decode(String.self, "id") })
+            report.skippedDuplicates += accepted.count(where: { known.contains($0.dossier.id) })
+            accepted.removeAll { known.contains($0.dossier.id) }
+        }
+        try assignCodes(&accepted, at: now, in: tx)
+        let encoder = MessageCoding.encoder()
+        try tx.copyIn(
+            "COPY dossiers (id, code, procedure, channel, commune, applicant_kind, submitted_at, received_at, status, "
+                + "department, due_date, body) FROM STDIN"
+        ) { writer in
+            for item in accepted {
+                try writer.row(text: [
+                    item.dossier.id, item.code, item.dossier.procedure, item.dossier.channel.rawValue,
+                    item.dossier.commune, item.dossier.applicant.kind.rawValue,
+                    PostgresTimestamp.format(item.dossier.submittedAt), PostgresTimestamp.format(now),
+                    item.status.rawValue, item.department, item.dueDate?.description,
+                    String(decoding: item.message.value, as: UTF8.self),
+                ])
+            }
+        }
+        for item in accepted {
+            outbox += try effects(of: item, at: now, encoder: encoder)
+            report.outcomes[item.status.rawValue, default: 0] += 1
+            report.processed += 1
+        }
+        try OutboxWriter.write(outbox, source: outboxSource, into: tx)
+        return report
+    }
+
+    func classify(_ dossier: Dossier, message: KafkaMessage, at now: Date) -> Received {
+        let cityAgency = bundle.catalogue.department(Catalogue.delegatorId)?.agencyCode ?? "UB"
+        guard let procedure = bundle.catalogue.procedure(dossier.procedure), let first = procedure.steps.first else {
+            return Received(message: message, dossier: dossier, status: .intakeRefused, agency: cityAgency,
+                            department: nil, procedure: nil, missing: [])
+        }
+        let agency = bundle.catalogue.department(first.department)?.agencyCode ?? cityAgency
+        let missing = procedure.documents.filter { !dossier.documents.contains($0) }
+        guard missing.isEmpty else {
+            return Received(message: message, dossier: dossier, status: .intakeIncomplete, agency: agency,
+                            department: nil, procedure: procedure, missing: missing)
+        }
+        let due = try? bundle.calendar.dueDate(receivedAt: now, limit: procedure.timeLimit)
+        let stepDue = try? bundle.calendar.dueDate(receivedAt: now, limit: first.timeLimit)
+        if due == nil {
+            logger.warning("no working-day calendar for the receipt date; dossier received without a due date")
+        }
+        return Received(message: message, dossier: dossier, status: .received, agency: agency,
+                        department: first.department, procedure: procedure, missing: [], dueDate: due, stepDue: stepDue)
+    }
+
+    /// Codes are `AGENCY-yymmdd-NNNNNN`, numbered per agency and local day.
+    func assignCodes(_ items: inout [Received], at now: Date, in tx: PostgresConnection) throws {
+        let day = Reception.localDay(now)
+        let counts = Dictionary(grouping: items.indices, by: { items[$0].agency })
+        for (agency, indices) in counts.sorted(by: { $0.key < $1.key }) {
+            let last = try tx.query(
+                """
+                INSERT INTO dossier_code_sequences (agency_code, day, last_value) VALUES ($1, $2::date, $3)
+                ON CONFLICT (agency_code, day) DO UPDATE SET last_value = dossier_code_sequences.last_value + EXCLUDED.last_value
+                RETURNING last_value
+                """, [agency, day.iso, indices.count])[0].decode(Int.self, "last_value")
+            var number = last - indices.count
+            for index in indices {
+                number += 1
+                let padded = String(number)
+                items[index].code = "\(agency)-\(day.compact)-" + String(repeating: "0", count: max(0, 6 - padded.count)) + padded
+            }
+        }
+    }
+
+    func effects(of item: Received, at now: Date, encoder: JSONEncoder) throws -> [OutboxMessage] {
+        let dossier = item.dossier
+        func event(_ kind: DossierEvent.Kind, _ data: DossierEvent.Data) throws -> OutboxMessage {
+            let event = DossierEvent(
+                eventId: StableID.make("event", kind.rawValue, dossier.id), dossierId: dossier.id, code: item.code,
+                type: kind, department: item.department, step: item.department == nil ? nil : 0, round: nil, at: now,
+                data: data)
+            return OutboxMessage(eventId: event.eventId, topic: topics.events, key: dossier.id, type: MessageType.event,
+                                 payload: MessageCoding.encode(event))
+        }
+        var common = DossierEvent.Data(procedure: dossier.procedure, channel: dossier.channel.rawValue, commune: dossier.commune)
+        switch item.status {
+        case .intakeRefused:
+            common.reason = "unknown procedure code '\(dossier.procedure)'"
+            return [try event(.intakeRefused, common)]
+        case .intakeIncomplete:
+            common.documents = item.missing
+            common.reason = "missing required documents"
+            return [try event(.intakeIncomplete, common)]
+        default:
+            guard let department = item.department else { return [] }
+            common.dueDate = item.dueDate?.description
+            common.timeLimit = item.procedure?.timeLimit.description
+            var assigned = common
+            assigned.dueDate = item.stepDue?.description
+            let task = StepTask(
+                taskId: StableID.make("step", dossier.id, "0", "0"), dossier: dossier, code: item.code, step: 0,
+                round: 0, department: department, receivedAt: now, dueDate: item.stepDue?.description)
+            return [
+                try event(.received, common),
+                try event(.assigned, assigned),
+                OutboxMessage(eventId: task.taskId, topic: topics.department(department), key: dossier.id,
+                              type: MessageType.step, payload: try MessageCoding.encode(task, encoder: encoder)),
+            ]
+        }
+    }
+
+    /// The local day (Asia/Ho_Chi_Minh) of an instant, as `YYYY-MM-DD` and as `yymmdd` for codes.
+    static func localDay(_ instant: Date) -> (iso: String, compact: String) {
+        let seconds = Int64((instant.timeIntervalSince1970 + 7 * 3600).rounded(.down))
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let day = LocalDate(dayNumber: Int32(days))
+        let iso = day.description
+        return (iso, String(iso.dropFirst(2).filter { $0 != "-" }))
+    }
+}

@@ -1,0 +1,290 @@
+import Authority
+import EffectivelyOnce
+import Foundation
+import Kafka
+import Logging
+import Messages
+import Operations
+import Postgres
+import Store
+
+/// The coordinator's batch writer over `dossier.events`: keeps `dossier_status`, the `dossier_timeline` and the
+/// `deadlines` (opened, paused, resumed, moved, closed), and opens authority escalations.
+///
+/// Effectively once: the batch commits with its offsets (``EffectivelyOnceConsumer``), and an event id already in
+/// `processed_events` (a republished event) is skipped. Events of one dossier share a key, hence a partition,
+/// hence arrive in order.
+public final class StatusProjection: BatchWriter {
+    /// The `processed_events` consumer name and the default consumer group.
+    public static let consumerName = "motcua.coordinator"
+
+    public let calendar: WorkingCalendar
+    public let policy: DeadlinePolicy
+    public let recipients: EscalationRecipients
+    let logger: Logger
+    public var outboxSource: String { "coordinator" }
+
+    /// The system's topic names (the escalations it publishes). Default: production names.
+    public let topics: Topics
+
+    public init(
+        calendar: WorkingCalendar, policy: DeadlinePolicy, recipients: EscalationRecipients, topics: Topics = Topics(),
+        logger: Logger
+    ) {
+        self.topics = topics
+        self.calendar = calendar
+        self.policy = policy
+        self.recipients = recipients
+        self.logger = logger
+    }
+
+    public func prepare(_ connection: PostgresConnection) throws {}
+
+    public func write(_ messages: [KafkaMessage], into tx: PostgresConnection) throws -> BatchReport {
+        var report = BatchReport()
+        var outbox: [OutboxMessage] = []
+        var events: [DossierEvent] = []
+        let decoder = MessageCoding.decoder()
+        let encoder = MessageCoding.encoder()
+        for message in messages {
+            do {
+                events.append(try decoder.decode(DossierEvent.self, from: Data(message.value)))
+            } catch {
+                outbox.append(.deadLetter(of: message, error: "not a dossier event: \(error)", consumer: Self.consumerName))
+                report.deadLetters += 1
+            }
+        }
+        let fresh = try claim(events, in: tx)
+        for event in events where fresh.contains(event.eventId) {
+            outbox += try apply(event, in: tx, encoder: encoder)
+            report.outcomes[event.type.rawValue, default: 0] += 1
+            report.processed += 1
+        }
+        report.skippedDuplicates += events.count - report.processed
+        try OutboxWriter.write(outbox, source: outboxSource, into: tx)
+        return report
+    }
+
+    /// Records the batch's event ids as processed; returns those not seen before.
+    private func claim(_ events: [DossierEvent], in tx: PostgresConnection) throws -> Set<UUID> {
+        guard !events.isEmpty else { return [] }
+        let rows = try tx.query(
+            """
+            INSERT INTO processed_events (consumer, event_id) SELECT $1, id FROM unnest($2::uuid[]) AS id
+            ON CONFLICT DO NOTHING RETURNING event_id
+            """, [Self.consumerName, events.map { $0.eventId.uuidString.lowercased() }])
+        return Set(try rows.map { try $0.decode(UUID.self, "event_id") })
+    }
+
+    /// Applies one event; returns what it publishes on the `escalations` topic.
+    func apply(_ event: DossierEvent, in tx: PostgresConnection, encoder: JSONEncoder) throws -> [OutboxMessage] {
+        let id = event.dossierId
+        let deadlines = try DeadlineStore.load(id, in: tx)
+        let step = event.step ?? 0
+        let dueDate = event.data.dueDate.flatMap { LocalDate($0) }
+        var status = Status(event.type.rawValue, at: event.at)
+        var from = event.department
+        var to = event.department
+        var out: [OutboxMessage] = []
+        switch event.type {
+        case .received:
+            status.code = event.code
+            status.procedure = event.data.procedure
+            status.department = event.department
+            status.step = step
+            status.receivedAt = event.at
+            status.dueDate = dueDate
+            from = "reception"
+            if let dueDate {
+                try DeadlineStore.open(
+                    id, step: DeadlineKind.overallStep, kind: .overall, department: event.department,
+                    procedure: event.data.procedure, schedule: policy.schedule(due: dueDate, kind: .overall, calendar: calendar),
+                    at: event.at, in: tx)
+            }
+        case .intakeIncomplete, .intakeRefused:
+            status.code = event.code
+            status.procedure = event.data.procedure
+            from = "reception"
+            to = nil
+        case .assigned:
+            status.department = event.department
+            status.step = step
+            status.stepDueDate = dueDate
+            from = "reception"
+            if let dueDate {
+                try DeadlineStore.open(
+                    id, step: step, kind: .step, department: event.department, procedure: event.data.procedure,
+                    schedule: policy.schedule(due: dueDate, kind: .step, calendar: calendar), at: event.at, in: tx)
+            }
+        case .prepared, .signatureRejected, .withdrawalRejected:
+            if event.type != .prepared { status.status = nil }
+            to = event.department
+        case .decided:
+            status.outcome = event.data.outcome
+            status.decidedAt = event.at
+            try DeadlineStore.close(id, steps: nil, at: event.at, in: tx)
+            try closeEscalations(id, by: "decided", at: event.at, in: tx)
+            to = nil
+        case .withdrawn:
+            // Not decided, so neither on time nor late: the deadlines close uncounted.
+            from = "applicant"
+            to = nil
+            try DeadlineStore.close(id, steps: nil, at: event.at, counted: false, in: tx)
+            try closeEscalations(id, by: "withdrawn", at: event.at, in: tx)
+        case .resultReturned:
+            from = "one-stop desk"
+            to = "applicant"
+            try DeadlineStore.close(id, steps: nil, at: event.at, in: tx)
+            try closeEscalations(id, by: "result-returned", at: event.at, in: tx)
+        case .supplementRequested:
+            to = "applicant"
+            let paused = try tx.query(
+                """
+                UPDATE deadlines SET status = 'paused', paused_since = $2, next_fire_at = NULL
+                WHERE dossier_id = $1 AND status = 'open' AND kind <> 'authority' RETURNING step
+                """, [id, event.at])
+            for row in paused {
+                try tx.execute(
+                    "INSERT INTO deadline_pauses (dossier_id, step, started_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                    [id, try row.decode(Int.self, "step"), event.at])
+            }
+        case .supplemented:
+            from = "applicant"
+            status.status = "in-review"
+            for deadline in deadlines.values where deadline.status == "paused" {
+                try resume(id, deadline, at: event.at, in: tx)
+            }
+        case .forwarded:
+            let next = step + 1
+            to = event.data.forwardTo
+            status.department = event.data.forwardTo
+            status.step = next
+            status.stepDueDate = dueDate
+            try DeadlineStore.close(id, steps: [step], at: event.at, in: tx)
+            if let dueDate, let target = event.data.forwardTo {
+                try DeadlineStore.open(
+                    id, step: next, kind: .step, department: target, procedure: event.data.procedure,
+                    schedule: policy.schedule(due: dueDate, kind: .step, calendar: calendar), at: event.at, in: tx)
+            }
+            try tx.execute(
+                "UPDATE deadlines SET department = $2 WHERE dossier_id = $1 AND step = $3 AND status <> 'closed'",
+                [id, event.data.forwardTo, DeadlineKind.overallStep])
+        case .escalatedAuthority:
+            to = Catalogue.delegatorId
+            status.department = Catalogue.delegatorId
+            out.append(try escalateAuthority(event, step: step, in: tx, encoder: encoder))
+            try DeadlineStore.close(id, steps: [step], at: event.at, in: tx)
+        }
+        let stepDue = deadlines[step]?.dueDate ?? (event.type == .assigned || event.type == .received ? dueDate : nil)
+        try DeadlineStore.timeline(
+            id, eventId: event.eventId, type: event.type.rawValue, step: event.step, at: event.at, from: from, to: to,
+            due: stepDue, detail: event.data.reason ?? event.data.escalationReason, in: tx)
+        try status.upsert(id, in: tx)
+        return out
+    }
+
+    /// Closes the dossier's open escalations: it was decided, withdrawn, or its result returned.
+    private func closeEscalations(_ id: String, by cause: String, at: Date, in tx: PostgresConnection) throws {
+        try tx.execute(
+            "UPDATE escalations SET closed_at = $2, closed_by = $3 WHERE dossier_id = $1 AND closed_at IS NULL",
+            [id, at, cause])
+    }
+
+    /// Ends a pause: the due date moves by the working days paused (from the local day the pause started,
+    /// inclusive, to the day it ended, exclusive — as ``WorkingCalendar/dueDate(receivedAt:limit:pauses:)`` counts).
+    private func resume(_ id: String, _ deadline: DeadlineRow, at: Date, in tx: PostgresConnection) throws {
+        let started = DeadlinePolicy.localDay(deadline.pausedSince ?? at)
+        let ended = DeadlinePolicy.localDay(at)
+        var paused = 0
+        if ended > started {
+            paused = (try? calendar.workingDays(from: started.adding(days: -1), to: ended.adding(days: -1)))
+                ?? Int(ended.dayNumber - started.dayNumber)
+        }
+        let due = (try? calendar.addWorkingDays(paused, to: deadline.dueDate)) ?? deadline.dueDate.adding(days: paused)
+        try DeadlineStore.reschedule(
+            id, step: deadline.step, schedule: policy.schedule(due: due, kind: deadline.kind, calendar: calendar),
+            fired: deadline.fired, pausedDays: paused, in: tx)
+        try tx.execute(
+            """
+            UPDATE deadline_pauses SET ended_at = $3, working_days = $4
+            WHERE dossier_id = $1 AND step = $2 AND ended_at IS NULL
+            """, [id, deadline.step, at, paused])
+        if deadline.step == DeadlineKind.overallStep {
+            try tx.execute("UPDATE dossier_status SET due_date = $2::date WHERE dossier_id = $1", [id, due.description])
+        } else {
+            try tx.execute(
+                "UPDATE dossier_status SET step_due_date = $2::date WHERE dossier_id = $1 AND step = $3",
+                [id, due.description, deadline.step])
+        }
+    }
+
+    /// Opens the level-2 authority escalation and its deadline (the delegator's answer).
+    private func escalateAuthority(
+        _ event: DossierEvent, step: Int, in tx: PostgresConnection, encoder: JSONEncoder
+    ) throws -> OutboxMessage {
+        let reason = event.data.escalationReason ?? "outside-delegation"
+        let start = (try? calendar.effectiveReceiptDay(event.at)) ?? DeadlinePolicy.localDay(event.at)
+        let due = (try? calendar.addWorkingDays(policy.authorityWorkingDays, to: start))
+            ?? start.adding(days: policy.authorityWorkingDays)
+        try tx.execute(
+            """
+            INSERT INTO escalations (dossier_id, step, kind, level, reason, department, recipient, opened_at)
+            VALUES ($1, $2, 'authority', 2, $3, $4, $5, $6) ON CONFLICT DO NOTHING
+            """, [event.dossierId, step, reason, event.department, recipients.delegator, event.at])
+        try tx.execute(
+            "DELETE FROM deadlines WHERE dossier_id = $1 AND step = $2 AND status = 'closed'",
+            [event.dossierId, DeadlineKind.authorityStep])
+        try DeadlineStore.open(
+            event.dossierId, step: DeadlineKind.authorityStep, kind: .authority, department: Catalogue.delegatorId,
+            procedure: event.data.procedure, schedule: policy.schedule(due: due, kind: .authority, calendar: calendar),
+            at: event.at, in: tx)
+        let message = CoordinatorEvent(
+            eventId: StableID.make("coordinator", "escalated-authority", event.eventId.uuidString),
+            dossierId: event.dossierId, type: .escalatedAuthority, step: step, department: event.department,
+            dueDate: due.description, level: 2, recipient: recipients.delegator, reason: reason, at: event.at)
+        return try message.outboxMessage(topics: topics, encoder: encoder)
+    }
+
+    /// The `dossier_status` columns an event sets (nil: unchanged).
+    struct Status {
+        var status: String?
+        var at: Date
+        var code: String?
+        var procedure: String?
+        var department: String?
+        var step: Int?
+        var receivedAt: Date?
+        var dueDate: LocalDate?
+        var stepDueDate: LocalDate?
+        var outcome: String?
+        var decidedAt: Date?
+
+        init(_ status: String, at: Date) {
+            self.status = status
+            self.at = at
+        }
+
+        func upsert(_ id: String, in tx: PostgresConnection) throws {
+            try tx.execute(
+                """
+                INSERT INTO dossier_status (dossier_id, status, code, procedure, department, step, received_at, due_date,
+                                            step_due_date, outcome, decided_at, updated_at)
+                VALUES ($1, COALESCE($2, 'unknown'), $3, $4, $5, $6, $7, $8::date, $9::date, $10, $11, $12)
+                ON CONFLICT (dossier_id) DO UPDATE SET
+                    status = COALESCE($2, dossier_status.status),
+                    code = COALESCE($3, dossier_status.code),
+                    procedure = COALESCE($4, dossier_status.procedure),
+                    department = COALESCE($5, dossier_status.department),
+                    step = COALESCE($6, dossier_status.step),
+                    received_at = COALESCE($7, dossier_status.received_at),
+                    due_date = COALESCE($8::date, dossier_status.due_date),
+                    step_due_date = COALESCE($9::date, dossier_status.step_due_date),
+                    outcome = COALESCE($10, dossier_status.outcome),
+                    decided_at = COALESCE($11, dossier_status.decided_at),
+                    updated_at = $12
+                """,
+                [id, status, code, procedure, department, step, receivedAt, dueDate?.description,
+                 stepDueDate?.description, outcome, decidedAt, at])
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import ArgumentParser
+import Authority
+import EffectivelyOnce
+import Foundation
+import Messages
+import Pages
+import ServiceCommands
+import ServiceLifecycle
+import Services
+
+/// The command line of the `coordinator` executable: reception (intake → dossiers → department topics), the
+/// status projection of `dossier.events` (status, timeline, deadlines) and the deadline timer (due-soon, overdue,
+/// escalations). `--reception-only`, `--projection-only` and `--timers-only` run one part alone, so operators can
+/// scale them separately (timers share the work through PostgreSQL row locks).
+struct CoordinatorCommand: ParsableArguments {
+    @OptionGroup public var runtime: RuntimeOptions
+
+    @Flag(help: "Run only the reception service.")
+    var receptionOnly = false
+
+    @Flag(help: "Run only the status projection of dossier.events.")
+    var projectionOnly = false
+
+    @Flag(help: "Run only the deadline timer.")
+    var timersOnly = false
+
+    @Option(help: "Consumer group of reception.")
+    var receptionGroup: String = "motcua.reception"
+
+    @Option(help: "Consumer group of the status projection.")
+    var projectionGroup: String = StatusProjection.consumerName
+
+    @Option(help: "Working days before the due date at which due-soon fires.")
+    var dueSoonDays: Int = 2
+
+    @Option(help: "Working days after the due date at which the level-2 escalation (to the delegator) fires.")
+    var level2Days: Int = 3
+
+    @Option(help: "Working days the delegator has to answer an authority escalation.")
+    var authorityDays: Int = 5
+
+    @Option(help: "Most deadlines a timer fires per transaction.")
+    var timerBatchSize: Int = 1_000
+
+    init() {}
+
+    func validate() throws {
+        guard [receptionOnly, projectionOnly, timersOnly].filter({ $0 }).count <= 1 else {
+            throw ValidationError("give at most one of --reception-only, --projection-only, --timers-only")
+        }
+        guard (0...60).contains(dueSoonDays), (1...60).contains(level2Days), (1...60).contains(authorityDays) else {
+            throw ValidationError("--due-soon-days must be 0–60, --level2-days and --authority-days 1–60")
+        }
+        guard (1...100_000).contains(timerBatchSize) else {
+            throw ValidationError("--timer-batch-size must be between 1 and 100000")
+        }
+    }
+
+    var policy: DeadlinePolicy {
+        var policy = DeadlinePolicy()
+        policy.dueSoonWorkingDays = dueSoonDays
+        policy.level2WorkingDays = level2Days
+        policy.authorityWorkingDays = authorityDays
+        return policy
+    }
+
+    static func main() async {
+        do {
+            let command = try CoordinatorCommand.parse()
+            let runtime = try Runtime.make(command.runtime.configuration, label: "motcua.coordinator")
+            let all = !command.receptionOnly && !command.projectionOnly && !command.timersOnly
+            // The citizens' lookup and the status page, on the operations endpoint (--metrics-port).
+            let pages = OperationsPages(
+                postgres: runtime.postgres, kafka: runtime.kafka, catalogue: runtime.bundle.catalogue,
+                workerDepartments: runtime.bundle.ruleSets.keys.sorted(), topics: runtime.topics, logger: runtime.logger)
+            var services: [ProcessingService] = []
+            if all || command.receptionOnly {
+                let reception = Reception(
+                    bundle: runtime.bundle, clock: runtime.clock, topics: runtime.topics, logger: runtime.logger)
+                services.append(try runtime.service(
+                    writer: reception, group: runtime.topics.group(command.receptionGroup), topics: [runtime.topics.intake],
+                    batchSize: command.runtime.batchSize))
+            }
+            let recipients = EscalationRecipients(catalogue: runtime.bundle.catalogue)
+            if all || command.projectionOnly {
+                let projection = StatusProjection(
+                    calendar: runtime.bundle.calendar, policy: command.policy, recipients: recipients,
+                    topics: runtime.topics, logger: runtime.logger)
+                services.append(try runtime.service(
+                    writer: projection, group: runtime.topics.group(command.projectionGroup), topics: [runtime.topics.events],
+                    batchSize: command.runtime.batchSize))
+            }
+            guard all || command.timersOnly else {
+                try await runtime.run(services, configuration: command.runtime.configuration, extraRoutes: pages.register)
+                return
+            }
+            var settings = DeadlineTimer.Settings()
+            settings.batchSize = command.timerBatchSize
+            settings.topics = runtime.topics
+            let relay = try OutboxRelay(
+                settings: .init(source: settings.outboxSource), kafka: runtime.kafka, postgres: runtime.postgres,
+                logger: runtime.logger)
+            let timer = DeadlineTimer(
+                settings: settings, postgres: runtime.postgres, clock: runtime.clock, recipients: recipients,
+                logger: runtime.logger, afterCommit: { relay.nudge() })
+            let timerService = DeadlineTimerService(timer: timer, relay: relay, logger: runtime.logger)
+            try await runtime.run(
+                services, additional: [timerService], additionalHealth: { timer.isHealthy }, configuration: command.runtime.configuration,
+                extraRoutes: pages.register)
+        } catch {
+            CoordinatorCommand.exit(withError: error)
+        }
+    }
+}

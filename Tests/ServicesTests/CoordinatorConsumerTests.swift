@@ -1,0 +1,68 @@
+import Audit
+import EffectivelyOnce
+import Foundation
+import Kafka
+import Messages
+import Pages
+import Postgres
+import ServiceCommands
+import Services
+import Simulation
+import Store
+import TestSupport
+import Testing
+
+@Suite("Coordinator projection through Kafka")
+struct CoordinatorConsumerTests {
+    @Test("events produced on dossier.events reach the projection through the effectively-once consumer")
+    func throughConsumer() async throws {
+        let fixture = try CoordinatorFixture()
+        defer { fixture.drop() }
+        let kafka = KafkaClientOptions(bootstrapServers: try TestEnvironment.kafkaBootstrap())
+        let group = TestEnvironment.unique("coordinator")
+        // Start at the current end of the shared topic (see Pipeline.startAtEnd).
+        let admin = try KafkaAdmin(options: kafka, logger: TestEnvironment.logger)
+        for partition in try admin.metadata(topic: Topics.events).first?.partitions ?? [] {
+            let high = try admin.watermarks(TopicPartition(Topics.events, partition.id)).high
+            try fixture.database.execute(
+                "INSERT INTO consumer_offsets (consumer_group, topic, partition, next_offset) VALUES ($1, $2, $3, $4)",
+                [group, Topics.events, partition.id, high])
+        }
+        var settings = EffectivelyOnceConsumer.Settings(group: group, topics: [Topics.events])
+        settings.batchSize = 100
+        let consumer = EffectivelyOnceConsumer(
+            settings: settings, kafka: kafka, postgres: fixture.postgres, writer: fixture.projection,
+            logger: TestEnvironment.logger)
+        let run = Task.detached { try await onThread("coordinator-consumer") { try consumer.run() } }
+        defer { consumer.stop() }
+        let id = CoordinatorFixture.dossierId()
+        let events = [
+            fixture.event(.received, id, at: "2026-03-02T09:00:00+07:00", data: .init(dueDate: "2026-03-09", procedure: "P-K")),
+            fixture.event(.assigned, id, at: "2026-03-02T09:00:00+07:00", data: .init(dueDate: "2026-03-09", procedure: "P-K")),
+            fixture.event(.supplementRequested, id, at: "2026-03-03T09:00:00+07:00"),
+        ]
+        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(client: kafka), logger: TestEnvironment.logger)
+        let encoder = MessageCoding.encoder()
+        // Twice: the second copy is a republished event the projection must ignore.
+        for event in events + events {
+            try producer.produce(KafkaOutgoingMessage(
+                topic: Topics.events, key: id, value: Array(try encoder.encode(event)),
+                headers: [KafkaHeader("ce_type", MessageType.event)]))
+        }
+        try producer.flush()
+        // Other tests' events flow through the shared topic too: count only this dossier's.
+        let applied = await eventually(timeout: .seconds(60)) {
+            try fixture.count("SELECT count(*) FROM dossier_timeline WHERE dossier_id = $1", [id]) == 3
+        }
+        #expect(applied)
+        // Let the duplicates through too, then check nothing was applied twice.
+        _ = await eventually(timeout: .seconds(5)) { false }
+        consumer.stop()
+        try await run.value
+        #expect(try fixture.count(
+            "SELECT count(*) FROM dossier_status WHERE dossier_id = $1 AND status = 'supplement-requested'", [id]) == 1)
+        #expect(try fixture.count("SELECT count(*) FROM deadlines WHERE dossier_id = $1 AND status = 'paused'", [id]) == 2)
+        #expect(try fixture.count("SELECT count(*) FROM deadline_pauses WHERE dossier_id = $1", [id]) == 2)
+        #expect(try fixture.count("SELECT count(*) FROM dossier_timeline WHERE dossier_id = $1", [id]) == 3)
+    }
+}

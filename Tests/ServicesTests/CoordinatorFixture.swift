@@ -1,0 +1,122 @@
+import Audit
+import Authority
+import EffectivelyOnce
+import Foundation
+import Kafka
+import Messages
+import Pages
+import Postgres
+import ServiceCommands
+import Services
+import Simulation
+import Store
+import TestSupport
+import Testing
+
+/// A coordinator under test: a database of its own (created from the shared server, migrated, dropped by
+/// ``drop()``), the deploy bundle's calendar, a manual clock, and a projection fed hand-made events.
+final class CoordinatorFixture: @unchecked Sendable {
+    static let bundle: Result<AuthorityBundle, any Error> = Result {
+        try AuthorityBundle.load(from: TestEnvironment.root.appendingPathComponent("deploy"))
+    }
+
+    let own: TestDatabase
+    var name: String { own.name }
+    var url: String { own.url }
+    var database: PostgresConnection { own.connection }
+    let bundle: AuthorityBundle
+    let clock: ManualClock
+    var policy = DeadlinePolicy()
+    private var offset: Int64 = 0
+
+    init(at start: String = "2026-03-02T09:00:00+07:00") throws {
+        own = try TestDatabase("coord")
+        bundle = try Self.bundle.get()
+        clock = ManualClock(Self.instant(start))
+    }
+
+    /// Drops the test's database (call with `defer`).
+    func drop() {
+        own.drop()
+    }
+
+    var postgres: PostgresConfiguration { PostgresConfiguration(connectionString: url) }
+
+    var projection: StatusProjection {
+        StatusProjection(
+            calendar: bundle.calendar, policy: policy, recipients: EscalationRecipients(catalogue: bundle.catalogue),
+            logger: TestEnvironment.logger)
+    }
+
+    func timer(batchSize: Int = 1_000, connection: PostgresConfiguration? = nil) -> DeadlineTimer {
+        var settings = DeadlineTimer.Settings()
+        settings.batchSize = batchSize
+        return DeadlineTimer(
+            settings: settings, postgres: connection ?? postgres, clock: clock,
+            recipients: EscalationRecipients(catalogue: bundle.catalogue), logger: TestEnvironment.logger)
+    }
+
+    var desk: ApologyDesk { ApologyDesk(calendar: bundle.calendar, policy: policy) }
+
+    static func instant(_ text: String) -> Date {
+        let formatter = ISO8601DateFormatter()
+        return formatter.date(from: text)!
+    }
+
+    static func day(_ text: String) -> LocalDate { LocalDate(text)! }
+
+    /// Applies events through the projection's `write`, in one transaction, as the consumer would.
+    @discardableResult
+    func apply(_ events: [DossierEvent]) throws -> BatchReport {
+        let encoder = MessageCoding.encoder()
+        let messages = try events.map { event -> KafkaMessage in
+            offset += 1
+            return KafkaMessage(
+                topic: Topics.events, partition: 0, offset: offset, key: Array(event.dossierId.utf8),
+                value: Array(try encoder.encode(event)), headers: [KafkaHeader("ce_type", MessageType.event)])
+        }
+        let projection = projection
+        return try database.transaction { tx in try projection.write(messages, into: tx) }
+    }
+
+    func event(
+        _ kind: DossierEvent.Kind, _ dossier: String, step: Int? = 0, department: String? = "industry-trade",
+        at: String, data: DossierEvent.Data = DossierEvent.Data()
+    ) -> DossierEvent {
+        DossierEvent(
+            eventId: StableID.make("test", kind.rawValue, dossier, String(step ?? -9), at), dossierId: dossier,
+            code: "SCT-260302-000001", type: kind, department: department, step: step, round: 0,
+            at: Self.instant(at), data: data)
+    }
+
+    /// received + assigned for a one-step dossier of `department`, due on `due` (overall and step).
+    func receive(
+        _ dossier: String, at: String, due: String, stepDue: String? = nil, department: String = "industry-trade",
+        procedure: String = "P-TEST"
+    ) throws {
+        try apply([
+            event(.received, dossier, department: department, at: at, data: .init(dueDate: due, procedure: procedure)),
+            event(.assigned, dossier, department: department, at: at,
+                  data: .init(dueDate: stepDue ?? due, procedure: procedure)),
+        ])
+    }
+
+    func deadline(_ dossier: String, step: Int) throws -> (due: String, status: String, fired: Int) {
+        let row = try database.query(
+            "SELECT due_date::text AS d, status, fired FROM deadlines WHERE dossier_id = $1 AND step = $2", [dossier, step])[0]
+        return (try row.decode(String.self, "d"), try row.decode(String.self, "status"), try row.decode(Int.self, "fired"))
+    }
+
+    func count(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) throws -> Int {
+        try database.query(sql, parameters)[0].decode(Int.self, at: 0)
+    }
+
+    /// Outbox messages of a coordinator type for a dossier.
+    func published(_ type: CoordinatorEvent.Kind, _ dossier: String) throws -> Int {
+        try count(
+            "SELECT count(*) FROM outbox WHERE ce_type = $1 AND key = $2",
+            [CoordinatorEvent.messageType(type), dossier])
+    }
+
+    static func dossierId() -> String { UUID().uuidString.lowercased() }
+}

@@ -1,0 +1,176 @@
+@testable import Audit
+import Authority
+import EffectivelyOnce
+import Foundation
+import Kafka
+import Messages
+import Pages
+import Postgres
+import ServiceCommands
+import Services
+import Simulation
+import Store
+import TestSupport
+import Testing
+
+/// A department worker decides a batch while the previous batch's transaction runs (`stage`), then stores it
+/// (`write(_:staged:into:)`): what it staged is stored as is, unless the delegations changed in between.
+@Suite("Department worker: batches staged beside the transaction before")
+struct StagedBatchTests {
+    let database: TestDatabase
+    let worker: DepartmentWorker
+    var generator: DossierGenerator
+    var offset: Int64 = 0
+
+    init() throws {
+        database = try TestDatabase("staged")
+        let bundle = try AuthorityBundle.load(from: TestEnvironment.root.appendingPathComponent("deploy"))
+        worker = try DepartmentWorker(department: "culture", bundle: bundle, clock: SystemClock(), logger: TestEnvironment.logger)
+        generator = DossierGenerator(catalogue: bundle.catalogue, seed: 31)
+        try worker.prepare(database.connection)
+        // The first transaction reads the delegation change head; until then nothing staged can be trusted.
+        _ = try database.connection.transaction { tx in try worker.write([], staged: nil, into: tx) }
+    }
+
+    /// Karaoke licences (1.001064, delegated by uq-vh-2024-01) of enterprises, as step tasks on dossiers.culture.
+    mutating func karaokeSteps(_ count: Int, step: Int = 0) throws -> [KafkaMessage] {
+        try (0..<count).map { _ in
+            var dossier = generator.next(procedure: "1.001064", submittedAt: Date(), incompleteShare: 0, outsideShare: 0)
+            dossier.applicant = Dossier.Applicant(kind: .enterprise, id: "0100000009", name: "Test Enterprise")
+            let task = StepTask(
+                taskId: UUID(), dossier: dossier, code: "VH-1", step: step, round: 0, department: "culture",
+                receivedAt: Date(), dueDate: nil)
+            offset += 1
+            return KafkaMessage(
+                topic: Topics.department("culture"), partition: 0, offset: offset, key: Array(dossier.id.utf8),
+                value: try MessageCoding.encode(task, encoder: MessageCoding.encoder()),
+                headers: [KafkaHeader(name: "ce_type", value: Array(MessageType.step.utf8))])
+        }
+    }
+
+    func decisions(_ messages: [KafkaMessage]) throws -> [(outcome: String, reason: String?, decidedAt: Date)] {
+        let ids = try messages.map { try #require(String(validating: $0.key ?? [], as: UTF8.self)) }
+        return try database.connection.query(
+            "SELECT outcome, escalation_reason, decided_at FROM decisions WHERE dossier_id = ANY($1::text[])", [ids]
+        ).map {
+            (try $0.decode(String.self, "outcome"), try $0.decodeIfPresent(String.self, "escalation_reason"),
+             try $0.decode(Date.self, "decided_at"))
+        }
+    }
+
+    /// Writes `batch` in a transaction that is then rolled back.
+    func writeRolledBack(_ batch: [KafkaMessage]) {
+        struct Abort: Error {}
+        #expect(throws: Abort.self) {
+            try database.connection.transaction { tx in
+                _ = try worker.write(batch, staged: nil, into: tx)
+                throw Abort()
+            }
+        }
+    }
+
+    @Test("a step beyond int4 is dead-lettered with its reason, and the rest of its batch is decided")
+    mutating func stepBeyondInt4() throws {
+        defer { database.drop() }
+        let good = try karaokeSteps(2)
+        let bad = try karaokeSteps(1, step: 3_000_000_000)
+        let batch = [good[0], bad[0], good[1]]
+        let report = try database.connection.transaction { tx in
+            try worker.write(batch, staged: worker.stage(batch), into: tx)
+        }
+        #expect(report.processed == 2)
+        #expect(report.deadLetters == 1)
+        #expect(try decisions(good).count == 2)
+        #expect(try decisions(bad).isEmpty)
+        let letters = try database.connection.query(
+            "SELECT headers->>'motcua_error' AS error FROM outbox WHERE topic = $1", [Topics.deadLetter(of: Topics.department("culture"))])
+        #expect(letters.count == 1)
+        #expect(try letters.first?.decode(String.self, "error").contains("step 3000000000") == true)
+    }
+
+    @Test("explanation ids are kept only once their transaction committed; a stale one fails its batch once and is forgotten")
+    mutating func explanationIdsAfterCommit() throws {
+        defer { database.drop() }
+        let first = try karaokeSteps(2)
+        writeRolledBack(first)
+        #expect(worker.explanationIds.count == 0, "ids of a rolled-back transaction were kept")
+        // The next transaction stores no decision (an empty batch) and commits: still nothing of the rolled-back one.
+        try database.connection.transaction { tx in _ = try worker.write([], staged: nil, into: tx) }
+        worker.committed()
+        #expect(worker.explanationIds.count == 0, "ids of a rolled-back transaction were kept past the next commit")
+        writeRolledBack(first)
+        // A caller that reported the rolled-back transaction as committed: the ids it keeps cite nothing.
+        worker.committed()
+        #expect(worker.explanationIds.count > 0)
+        let stale = #expect(throws: PostgresError.self) {
+            try database.connection.transaction { tx in _ = try worker.write(first, staged: nil, into: tx) }
+        }
+        #expect(stale?.sqlState == "23503")
+        #expect(worker.explanationIds.count == 0, "a stale id was not forgotten")
+        try database.connection.transaction { tx in _ = try worker.write(first, staged: nil, into: tx) }
+        worker.committed()
+        #expect(worker.explanationIds.count > 0)
+        #expect(try decisions(first).count == 2)
+        // Known ids need no call: with the function out of reach, a batch of the same kinds is still stored.
+        try database.connection.execute("ALTER FUNCTION motcua_explanation_ids(jsonb[]) RENAME TO motcua_explanation_ids_away")
+        let second = try karaokeSteps(3)
+        try database.connection.transaction { tx in _ = try worker.write(second, staged: nil, into: tx) }
+        worker.committed()
+        try database.connection.execute("ALTER FUNCTION motcua_explanation_ids_away(jsonb[]) RENAME TO motcua_explanation_ids")
+        #expect(try decisions(second).count == 3)
+        // A new connection may be to another database: everything is learned again.
+        try worker.prepare(database.connection)
+        #expect(worker.explanationIds.count == 0)
+    }
+
+    @Test("a stale explanation id met on the duplicate path (a republished step beside new ones) is forgotten too")
+    mutating func staleIdOnDuplicatePath() throws {
+        defer { database.drop() }
+        let first = try karaokeSteps(2)
+        // Ids of a rolled-back transaction, wrongly reported as committed: their rows do not exist.
+        writeRolledBack(first)
+        worker.committed()
+        // Another worker decides the same steps: the same explanations stored again, under other ids.
+        let other = try DepartmentWorker(
+            department: "culture", bundle: worker.bundle, clock: SystemClock(), logger: TestEnvironment.logger)
+        try database.connection.transaction { tx in _ = try other.write(first, staged: nil, into: tx) }
+        // Republished steps (23505 first, then the rest copied again) beside new ones that cite the stale ids.
+        let mixed = first + (try karaokeSteps(2))
+        let stale = #expect(throws: PostgresError.self) {
+            try database.connection.transaction { tx in _ = try worker.write(mixed, staged: nil, into: tx) }
+        }
+        #expect(stale?.sqlState == "23503")
+        #expect(worker.explanationIds.count == 0, "a stale id met on the duplicate path was not forgotten")
+        let report = try database.connection.transaction { tx in try worker.write(mixed, staged: nil, into: tx) }
+        #expect(report.processed == 2)
+        #expect(report.skippedDuplicates == 2)
+    }
+
+    @Test("what was staged is stored as staged; a revocation recorded in between makes the worker decide again")
+    mutating func stagedThenRevoked() async throws {
+        defer { database.drop() }
+        let first = try karaokeSteps(3)
+        let staged = worker.stage(first)
+        #expect(staged != nil)
+        try await Task.sleep(for: .milliseconds(50))
+        let writing = Date()
+        let report = try database.connection.transaction { tx in try worker.write(first, staged: staged, into: tx) }
+        #expect(report.processed == 3)
+        let stored = try decisions(first)
+        #expect(stored.count == 3)
+        #expect(stored.allSatisfy { $0.outcome == "approve" }, "\(stored)")
+        // Decided when staged, not when written: the staged work was used, not redone.
+        #expect(stored.allSatisfy { $0.decidedAt < writing }, "\(stored) vs \(writing)")
+
+        let second = try karaokeSteps(3)
+        let stale = worker.stage(second)
+        let revoke = try await CommandRun.motcua(
+            "delegations", "revoke", "uq-vh-2024-01", "--instrument", "No. 9999/QĐ-UBND",
+            environment: database.environment)
+        #expect(revoke.status == 0, "\(revoke)")
+        _ = try database.connection.transaction { tx in try worker.write(second, staged: stale, into: tx) }
+        let after = try decisions(second)
+        #expect(after.count == 3)
+        #expect(after.allSatisfy { $0.outcome == "escalate" && $0.reason == "revoked" }, "\(after)")
+    }
+}
