@@ -130,6 +130,8 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
@@ -144,23 +146,23 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["Postgres", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Postgres", "Messages", .product(name: "Logging", package: "swift-log")],
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"]),
-        .testTarget(name: "PostgresTests", dependencies: ["Authority", "Messages", "EffectivelyOnce", "Store", "Services", "Pages", "Audit", "Simulation", "ServiceCommands", "Kafka", "Postgres", "TestSupport"]),
+        .testTarget(name: "PostgresTests", dependencies: ["Authority", "Messages", "EffectivelyOnce", "Store", "Services", "Pages", "Audit", "Simulation", "ServiceCommands", "Operations", "Kafka", "Postgres", "TestSupport"]),
         .testTarget(name: "AuthorityTests", dependencies: ["Authority"]),
-        .testTarget(name: "MessagesTests", dependencies: ["Authority", "Messages", "EffectivelyOnce", "Store", "Services", "Pages", "Audit", "Simulation", "ServiceCommands", "Kafka", "Postgres", "TestSupport"]),
+        .testTarget(name: "MessagesTests", dependencies: ["Authority", "Messages", "EffectivelyOnce", "Store", "Services", "Pages", "Audit", "Simulation", "ServiceCommands", "Operations", "Kafka", "Postgres", "TestSupport"]),
         .testTarget(
             name: "EffectivelyOnceTests",
-            dependencies: ["Authority", "Messages", "EffectivelyOnce", "Store", "Services", "Pages", "Audit", "Simulation", "ServiceCommands", "Kafka", "Postgres", "TestSupport", .product(name: "MetricsTestKit", package: "swift-metrics")]
+            dependencies: ["Authority", "Messages", "EffectivelyOnce", "Store", "Services", "Pages", "Audit", "Simulation", "ServiceCommands", "Operations", "Kafka", "Postgres", "TestSupport", .product(name: "MetricsTestKit", package: "swift-metrics")]
         ),
         .testTarget(
             name: "ServicesTests",
-            dependencies: ["Authority", "Messages", "EffectivelyOnce", "Store", "Services", "Pages", "Audit", "Simulation", "ServiceCommands", "Kafka", "Postgres", "TestSupport", .product(name: "MetricsTestKit", package: "swift-metrics")]
+            dependencies: ["Authority", "Messages", "EffectivelyOnce", "Store", "Services", "Pages", "Audit", "Simulation", "ServiceCommands", "Operations", "Kafka", "Postgres", "TestSupport", .product(name: "MetricsTestKit", package: "swift-metrics")]
         ),
-        .testTarget(name: "PagesTests", dependencies: ["Authority", "Messages", "EffectivelyOnce", "Store", "Services", "Pages", "Audit", "Simulation", "ServiceCommands", "Kafka", "Postgres", "TestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["Authority", "Messages", "EffectivelyOnce", "Store", "Services", "Pages", "Audit", "Simulation", "ServiceCommands", "Kafka", "Postgres", "TestSupport"]),
+        .testTarget(name: "PagesTests", dependencies: ["Authority", "Messages", "EffectivelyOnce", "Store", "Services", "Pages", "Audit", "Simulation", "ServiceCommands", "Operations", "Kafka", "Postgres", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Authority", "Messages", "EffectivelyOnce", "Store", "Services", "Pages", "Audit", "Simulation", "ServiceCommands", "Operations", "Kafka", "Postgres", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

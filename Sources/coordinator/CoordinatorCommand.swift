@@ -24,11 +24,11 @@ struct CoordinatorCommand: ParsableArguments {
     @Flag(help: "Run only the deadline timer.")
     var timersOnly = false
 
-    @Option(help: "Consumer group of reception.")
-    var receptionGroup: String = "motcua.reception"
+    @Option(help: "Consumer group of reception, used as given. Default: motcua.reception under the topic prefix.")
+    var receptionGroup: String?
 
-    @Option(help: "Consumer group of the status projection.")
-    var projectionGroup: String = StatusProjection.consumerName
+    @Option(help: "Consumer group of the status projection, used as given. Default: \(StatusProjection.consumerName) under the topic prefix.")
+    var projectionGroup: String?
 
     @Option(help: "Working days before the due date at which due-soon fires.")
     var dueSoonDays: Int = 2
@@ -78,7 +78,7 @@ struct CoordinatorCommand: ParsableArguments {
                 let reception = Reception(
                     bundle: runtime.bundle, clock: runtime.clock, topics: runtime.topics, logger: runtime.logger)
                 services.append(try runtime.service(
-                    writer: reception, group: runtime.topics.group(command.receptionGroup), topics: [runtime.topics.intake],
+                    writer: reception, group: command.receptionGroup ?? runtime.topics.group("motcua.reception"), topics: [runtime.topics.intake],
                     batchSize: command.runtime.batchSize))
             }
             let recipients = EscalationRecipients(catalogue: runtime.bundle.catalogue)
@@ -87,7 +87,7 @@ struct CoordinatorCommand: ParsableArguments {
                     calendar: runtime.bundle.calendar, policy: command.policy, recipients: recipients,
                     topics: runtime.topics, logger: runtime.logger)
                 services.append(try runtime.service(
-                    writer: projection, group: runtime.topics.group(command.projectionGroup), topics: [runtime.topics.events],
+                    writer: projection, group: command.projectionGroup ?? runtime.topics.group(StatusProjection.consumerName), topics: [runtime.topics.events],
                     batchSize: command.runtime.batchSize))
             }
             guard all || command.timersOnly else {

@@ -1,12 +1,13 @@
 import ArgumentParser
 import Foundation
+import Hummingbird
 import Kafka
 import Logging
 import Yams
 
 /// Hosts librdkafka's mock Kafka cluster for tests and demos, with the topics of `deploy/topics.yaml`.
 @main
-struct DevBroker: ParsableCommand {
+struct DevBroker: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "devbroker",
         abstract: "Run librdkafka's in-memory mock Kafka cluster on 127.0.0.1 for tests and demos.",
@@ -15,7 +16,12 @@ struct DevBroker: ParsableCommand {
             from --topics), no offsets-for-times, no read_committed, and only ~5 MiB kept per partition (older \
             data is dropped silently). Stops on SIGTERM or SIGINT.
 
-            Example: devbroker --topics deploy/topics.yaml --bootstrap-file .dev/kafka.bootstrap
+            Control endpoint (only on 127.0.0.1, port in --control-file): `POST /topics?name=N&partitions=P` creates a \
+            topic (an existing one is left as it is), since the mock cluster refuses CreateTopics requests and only \
+            this process can call its API. Tests create their own prefixed topics this way.
+
+            Example: devbroker --topics deploy/topics.yaml --bootstrap-file .dev/kafka.bootstrap \
+            --control-file .dev/kafka.control
             """)
 
     @Option(help: "Number of mock brokers.")
@@ -27,11 +33,14 @@ struct DevBroker: ParsableCommand {
     @Option(help: "Write the bootstrap address to this file once the topics exist.")
     var bootstrapFile: String?
 
+    @Option(help: "Write the control endpoint's port (127.0.0.1) to this file once it listens.")
+    var controlFile: String?
+
     func validate() throws {
         guard (1...9).contains(brokers) else { throw ValidationError("--brokers must be between 1 and 9") }
     }
 
-    func run() throws {
+    func run() async throws {
         var logger = Logger(label: "devbroker")
         logger.logLevel = .info
         let specs = try topics.flatMap { try TopicList.load(path: $0) }
@@ -49,24 +58,11 @@ struct DevBroker: ParsableCommand {
         }
         FileHandle.standardOutput.write(Data((cluster.bootstrapServers + "\n").utf8))
         logger.info("mock cluster up", metadata: ["kafka.brokers": "\(brokers)", "kafka.topics": "\(specs.count)"])
-        waitForTermination()
+        let control = ControlEndpoint(cluster: cluster, replicationFactor: min(brokers, 3), portFile: controlFile, logger: logger)
+        try await control.run()
         logger.info("stopping")
         if let bootstrapFile { try? FileManager.default.removeItem(atPath: bootstrapFile) }
         withExtendedLifetime(cluster) {}
-    }
-
-    private func waitForTermination() {
-        signal(SIGTERM, SIG_IGN)
-        signal(SIGINT, SIG_IGN)
-        let done = DispatchSemaphore(value: 0)
-        let sources = [SIGTERM, SIGINT].map { number in
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { done.signal() }
-            source.resume()
-            return source
-        }
-        done.wait()
-        sources.forEach { $0.cancel() }
     }
 }
 

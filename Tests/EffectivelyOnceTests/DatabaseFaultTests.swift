@@ -1,5 +1,5 @@
 @testable import Audit
-import EffectivelyOnce
+@testable import EffectivelyOnce
 import Messages
 import Pages
 import Postgres

@@ -1,5 +1,5 @@
 import Audit
-import EffectivelyOnce
+@testable import EffectivelyOnce
 import Foundation
 import Kafka
 import Messages

@@ -18,7 +18,6 @@ import Testing
 @Suite("Audit replay", .serialized)
 struct AuditReplayTests {
     static let department = "industrial-zones"
-    static var topic: String { Topics.department(department) }
 
     /// Findings of one replay, parsed from its JSON report.
     struct Replay {
@@ -32,14 +31,15 @@ struct AuditReplayTests {
     }
 
     static func replay(
-        _ extra: [String], database: TestDatabase, offsets: [String], environment: [String: String]? = nil
+        _ extra: [String], database: TestDatabase, topics: Topics, offsets: [String],
+        environment: [String: String]? = nil
     ) async throws -> Replay {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.unique("audit") + ".json")
         defer { try? FileManager.default.removeItem(at: file) }
         let arguments = ["audit", "replay", "--department", department, "--format", "json", "--output", file.path,
                          "--rules", TestEnvironment.root.appendingPathComponent("deploy").path]
             + offsets.flatMap { ["--offsets", $0] } + extra
-        let run = try await CommandRun.run("motcua", arguments, environment: environment ?? database.environment)
+        let run = try await CommandRun.run("motcua", arguments, environment: (environment ?? database.environment).merging(["MOTCUA_TOPIC_PREFIX": topics.prefix]) { $1 })
         let data = try Data(contentsOf: file)
         let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any], "\(run)")
         return Replay(
@@ -54,9 +54,10 @@ struct AuditReplayTests {
         let pipeline = try Pipeline(databaseURL: database.url, seed: 31)
         try pipeline.startReception()
         try pipeline.startWorker(Self.department)
+        let topic = pipeline.topics.department(Self.department)
         let group = pipeline.group(Self.department)
         let starts = Dictionary(uniqueKeysWithValues: try database.connection.query(
-            "SELECT partition, next_offset FROM consumer_offsets WHERE consumer_group = $1 AND topic = $2", [group, Self.topic]
+            "SELECT partition, next_offset FROM consumer_offsets WHERE consumer_group = $1 AND topic = $2", [group, topic]
         ).map { (try $0.decode(Int.self, "partition"), try $0.decode(Int64.self, "next_offset")) })
         #expect(!starts.isEmpty)
 
@@ -93,16 +94,16 @@ struct AuditReplayTests {
             """
             SELECT source_partition, max(source_offset) + 1 AS end FROM decisions
             WHERE dossier_id = ANY($1::text[]) AND source_topic = $2 GROUP BY source_partition
-            """, [ids, Self.topic]
+            """, [ids, topic]
         ).map { (try $0.decode(Int.self, "source_partition"), try $0.decode(Int64.self, "end")) }
         let offsets = ends.map { "\($0.0)=\(starts[$0.0] ?? 0)-\($0.1)" }
         let mine = Set(try database.connection.query(
-            "SELECT dossier_id FROM decisions WHERE dossier_id = ANY($1::text[]) AND source_topic = $2", [ids, Self.topic]
+            "SELECT dossier_id FROM decisions WHERE dossier_id = ANY($1::text[]) AND source_topic = $2", [ids, topic]
         ).map { try $0.decode(String.self, "dossier_id") })
         #expect(mine.count > 150)
 
         // 1. Untouched: nothing differs, every decision in range compared.
-        let clean = try await Self.replay([], database: database, offsets: offsets)
+        let clean = try await Self.replay([], database: database, topics: pipeline.topics, offsets: offsets)
         #expect(clean.run.status == 0, "\(clean.run)")
         #expect(clean.differences == 0, "\(clean.findings.prefix(5))")
         #expect(clean.compared >= mine.count)
@@ -110,8 +111,8 @@ struct AuditReplayTests {
         // 1a. Business time splits the same range by the steps' receipt instant: before this test submitted its
         // dossiers, and from then on. The two add up to the whole; every decision of this test is in the second.
         let split = ISO8601Instant.format(submittedAt.addingTimeInterval(-0.001))
-        let before = try await Self.replay(["--to", split], database: database, offsets: offsets)
-        let after = try await Self.replay(["--from", split], database: database, offsets: offsets)
+        let before = try await Self.replay(["--to", split], database: database, topics: pipeline.topics, offsets: offsets)
+        let after = try await Self.replay(["--from", split], database: database, topics: pipeline.topics, offsets: offsets)
         #expect(before.run.status == 0, "\(before.run)")
         #expect(after.run.status == 0, "\(after.run)")
         #expect(before.compared + after.compared == clean.compared)
@@ -124,7 +125,7 @@ struct AuditReplayTests {
         let auditorURL = database.url.replacingOccurrences(of: "://postgres@", with: "://\(auditor)@")
         #expect(auditorURL != database.url)
         let asAuditor = try await Self.replay(
-            [], database: database, offsets: offsets, environment: ["DATABASE_URL": auditorURL])
+            [], database: database, topics: pipeline.topics, offsets: offsets, environment: ["DATABASE_URL": auditorURL])
         #expect(asAuditor.run.status == 0, "\(asAuditor.run)")
         #expect(asAuditor.compared == clean.compared)
 
@@ -143,7 +144,7 @@ struct AuditReplayTests {
         let newRules = try RuleSet(yaml: lowered)
         let decidedAt = Dictionary(uniqueKeysWithValues: try database.connection.query(
             "SELECT dossier_id, decided_at FROM decisions WHERE dossier_id = ANY($1::text[]) AND source_topic = $2",
-            [ids, Self.topic]
+            [ids, topic]
         ).map { (try $0.decode(String.self, "dossier_id"), try $0.decode(Date.self, "decided_at")) })
         let checks = DepartmentChecks.builtIn(for: Self.department)
         var changes = Set<String>()
@@ -154,7 +155,7 @@ struct AuditReplayTests {
             if before.outcome != after.outcome || before.evaluation.ruleId != after.evaluation.ruleId { changes.insert(dossier.id) }
         }
         #expect(!changes.isEmpty)
-        let whatIfRun = try await Self.replay(["--what-if", whatIf.path], database: database, offsets: offsets)
+        let whatIfRun = try await Self.replay(["--what-if", whatIf.path], database: database, topics: pipeline.topics, offsets: offsets)
         #expect(whatIfRun.run.status == 1, "\(whatIfRun.run)")
         #expect(whatIfRun.dossiers("would-change").intersection(mine) == changes)
         #expect(whatIfRun.findings("differs").isEmpty)
@@ -208,7 +209,7 @@ struct AuditReplayTests {
             """, [ids, delegation, revokedAt]
         ).map { try $0.decode(String.self, "dossier_id") })
         #expect(!afterRevocation.isEmpty)
-        let revoked = try await Self.replay([], database: database, offsets: offsets)
+        let revoked = try await Self.replay([], database: database, topics: pipeline.topics, offsets: offsets)
         #expect(revoked.run.status == 1)
         #expect(revoked.dossiers("delegation-not-valid").intersection(mine) == afterRevocation)
         #expect(revoked.findings("differs").isEmpty, "\(revoked.findings("differs").prefix(3))")
@@ -221,7 +222,7 @@ struct AuditReplayTests {
             [victims[0]])
         try database.connection.execute("UPDATE decisions SET rule_id = 'kcn-tampered' WHERE dossier_id = $1", [victims[1]])
         try database.connection.execute("DELETE FROM decisions WHERE dossier_id = $1", [victims[2]])
-        let altered = try await Self.replay([], database: database, offsets: offsets)
+        let altered = try await Self.replay([], database: database, topics: pipeline.topics, offsets: offsets)
         #expect(altered.run.status == 1)
         let differs = altered.findings("differs").map { "\($0["dossierId"] as? String ?? "")/\($0["field"] as? String ?? "")" }
         #expect(Set(differs) == ["\(victims[0])/outcome", "\(victims[1])/rule"])
@@ -246,7 +247,7 @@ struct AuditReplayTests {
                 commandId: UUID(), dossierId: id, step: step, documents: ["health-certificate"],
                 facts: ["healthCertificateAgeMonths": .integer(20)], at: Date())
             try pipeline.producer.produce(KafkaOutgoingMessage(
-                topic: Self.topic, key: id, value: Array(try MessageCoding.encoder().encode(supplement)),
+                topic: topic, key: id, value: Array(try MessageCoding.encoder().encode(supplement)),
                 headers: [KafkaHeader("ce_type", MessageType.supplement)]))
         }
         try pipeline.producer.flush(timeout: .seconds(30))
@@ -260,9 +261,9 @@ struct AuditReplayTests {
             """
             SELECT source_partition, max(source_offset) + 1 AS end FROM decisions
             WHERE dossier_id = ANY($1::text[]) AND source_topic = $2 GROUP BY source_partition
-            """, [ids, Self.topic]
+            """, [ids, topic]
         ).map { "\(try $0.decode(Int.self, "source_partition"))=\(starts[try $0.decode(Int.self, "source_partition")] ?? 0)-\(try $0.decode(Int64.self, "end"))" }
-        let supplemented = try await Self.replay([], database: database, offsets: widened)
+        let supplemented = try await Self.replay([], database: database, topics: pipeline.topics, offsets: widened)
         #expect(supplemented.compared == altered.compared + asked.count, "\(supplemented.run)")
         #expect(Set(supplemented.findings("differs").compactMap { $0["dossierId"] as? String })
             == ["\(victims[0])", "\(victims[1])"])
@@ -281,7 +282,7 @@ struct AuditReplayTests {
                 source_offset, explanation_id
             FROM decisions WHERE dossier_id = $1 AND round = 0
             """, [copied])
-        let doubled = try await Self.replay([], database: database, offsets: widened)
+        let doubled = try await Self.replay([], database: database, topics: pipeline.topics, offsets: widened)
         #expect(doubled.run.status == 1)
         #expect(doubled.dossiers("duplicate") == [copied])
         #expect(doubled.findings("duplicate").first?["round"] as? Int == 9)

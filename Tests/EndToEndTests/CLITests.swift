@@ -85,7 +85,7 @@ struct CLITests {
         }
         #expect((0.90...0.96).contains(Double(online) / 2000), "online share \(online)/2000")
         #expect(communes.count > 450 && communes.count <= 584, "\(communes.count) communes")
-        #expect(Set(departments.keys) == Set(Topics.departments), "\(departments)")
+        #expect(Set(departments.keys) == Set(TestTopics.departments), "\(departments)")
         // In proportion to the procedures each department owns (9 each): none far from a fifth.
         for (department, count) in departments {
             #expect((300...500).contains(count), "\(department): \(count) of 2000")
@@ -177,17 +177,17 @@ struct CLITests {
         let db = try TestDatabase("cli")
         defer { db.drop() }
         let pipeline = try Pipeline(databaseURL: db.url, seed: 77)
-        let env = db.environment
+        let env = pipeline.processEnvironment
         // Reception, the status projection and the timer of the test's own, from the current end of the topics.
         let receptionGroup = pipeline.group("reception")
         let projectionGroup = pipeline.group("projection")
-        try pipeline.startAtEnd(group: receptionGroup, topic: Topics.intake)
-        try pipeline.startAtEnd(group: projectionGroup, topic: Topics.events)
+        try pipeline.startAtEnd(group: receptionGroup, topic: pipeline.topics.intake)
+        try pipeline.startAtEnd(group: projectionGroup, topic: pipeline.topics.events)
         pipeline.processes["coordinator"] = try ServiceProcess(
             "coordinator",
             ["--rules", TestEnvironment.root.appendingPathComponent("deploy").path, "--reception-group", receptionGroup,
              "--projection-group", projectionGroup, "--log-level", "warning"],
-            environment: Pipeline.environment.merging(env) { $1 })
+            environment: pipeline.processEnvironment.merging(env) { $1 })
         try pipeline.startWorker("culture")
 
         func decision(_ id: String) throws -> (outcome: String, reason: String?, delegation: String?, review: String)? {
@@ -224,7 +224,7 @@ struct CLITests {
                 commandId: UUID(), dossierId: early.id, step: 0, official: Official(id: "ld-0001", department: "labour"),
                 decision: .approve, reason: nil, at: Date())
             try pipeline.producer.produce(KafkaOutgoingMessage(
-                topic: Topics.department("culture"), key: early.id,
+                topic: pipeline.topics.department("culture"), key: early.id,
                 value: Array(try MessageCoding.encoder().encode(command)), headers: [KafkaHeader("ce_type", MessageType.sign)]))
             try pipeline.producer.flush()
             let rejectedId = StableID.make("command-event", "signature-rejected", command.commandId.uuidString)

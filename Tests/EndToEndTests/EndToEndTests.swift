@@ -20,9 +20,9 @@ struct EndToEndTests {
     func everyDepartment() async throws {
         let pipeline = try Pipeline(seed: 11)
         try pipeline.startReception()
-        for department in Topics.departments { try pipeline.startWorker(department) }
+        for department in TestTopics.departments { try pipeline.startWorker(department) }
         var dossiers: [Dossier] = []
-        for department in Topics.departments {
+        for department in TestTopics.departments {
             for _ in 0..<4 { dossiers.append(pipeline.generator.next(department: department, submittedAt: Date())) }
         }
         // An interconnected procedure: an environmental step, then the industry-trade licence.
@@ -97,9 +97,9 @@ struct EndToEndTests {
         ]
         for (index, dossier) in good.enumerated() {
             try pipeline.producer.produce(KafkaOutgoingMessage(
-                topic: Topics.intake, key: dossier.id, value: Array(try encoder.encode(dossier))))
+                topic: pipeline.topics.intake, key: dossier.id, value: Array(try encoder.encode(dossier))))
             if index < poison.count {
-                try pipeline.producer.produce(KafkaOutgoingMessage(topic: Topics.intake, key: "poison-\(index)", value: poison[index]))
+                try pipeline.producer.produce(KafkaOutgoingMessage(topic: pipeline.topics.intake, key: "poison-\(index)", value: poison[index]))
             }
         }
         try pipeline.producer.flush()
@@ -152,7 +152,7 @@ struct EndToEndTests {
             decision: .approve, reason: "Đủ điều kiện", at: Date())
         for command in [intruder, official] {
             try await pipeline.producer.send(KafkaOutgoingMessage(
-                topic: Topics.department("industry-trade"), key: dossier.id, value: Array(try encoder.encode(command)),
+                topic: pipeline.topics.department("industry-trade"), key: dossier.id, value: Array(try encoder.encode(command)),
                 headers: [KafkaHeader("ce_type", MessageType.sign)]))
         }
         let signed = await eventually(timeout: .seconds(60)) {

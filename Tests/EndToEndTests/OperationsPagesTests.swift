@@ -4,6 +4,7 @@ import EffectivelyOnce
 import Foundation
 import Kafka
 import Messages
+import Operations
 import Pages
 import Postgres
 import ServiceCommands
@@ -33,13 +34,13 @@ final class PagesFixture: @unchecked Sendable {
         try pipeline.startReception()
         try pipeline.startWorker("culture")
         let group = pipeline.group("projection")
-        try pipeline.startAtEnd(group: group, topic: Topics.events)
+        try pipeline.startAtEnd(group: group, topic: pipeline.topics.events)
         let portFile = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.unique("pages-port")).path
         pipeline.processes["pages"] = try ServiceProcess(
             "coordinator",
             ["--rules", TestEnvironment.root.appendingPathComponent("deploy").path, "--projection-only",
              "--projection-group", group, "--metrics-port", "0", "--metrics-port-file", portFile, "--log-level", "warning"],
-            environment: Pipeline.environment.merging(["DATABASE_URL": pipeline.databaseURL]) { $1 })
+            environment: pipeline.processEnvironment.merging(["DATABASE_URL": pipeline.databaseURL]) { $1 })
         var port = 0
         let listening = await eventually(timeout: .seconds(60)) {
             port = Int((try String(contentsOfFile: portFile, encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
@@ -138,8 +139,8 @@ final class PagesFixture: @unchecked Sendable {
         }
         // Lag: the department topic's high watermarks against the offsets the default worker group stored.
         var totalLag: Int64 = 0
-        for department in Topics.departments {
-            let topic = Topics.department(department)
+        for department in TestTopics.departments {
+            let topic = pipeline.topics.department(department)
             var stored: [Int: Int64] = [:]
             for row in try database.query(
                 "SELECT partition, next_offset FROM consumer_offsets WHERE consumer_group = $1 AND topic = $2",

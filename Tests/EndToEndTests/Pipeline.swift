@@ -12,8 +12,8 @@ import Simulation
 import Store
 import TestSupport
 
-/// A running MotCua pipeline for a test: reception and workers as real processes with consumer groups of the
-/// test's own, started at the current end of the shared topics so that tests do not see each other's dossiers.
+/// A running MotCua pipeline for a test: reception and workers as real processes under a topic prefix of the test's
+/// own (``TestTopics``), so that tests never see each other's dossiers.
 final class Pipeline: @unchecked Sendable {
     let bundle: AuthorityBundle
     let database: PostgresConnection
@@ -21,10 +21,13 @@ final class Pipeline: @unchecked Sendable {
     let producer: KafkaProducer
     let admin: KafkaAdmin
     let suffix = TestEnvironment.unique("e2e")
+    /// The test's own topics.
+    let topics: Topics
     var processes: [String: ServiceProcess] = [:]
     var generator: DossierGenerator
 
     init(databaseURL: String? = nil, seed: UInt64 = 1) throws {
+        topics = try TestTopics.system("e2e")
         bundle = try AuthorityBundle.load(from: TestEnvironment.root.appendingPathComponent("deploy"))
         self.databaseURL = try databaseURL ?? TestEnvironment.databaseURL()
         database = try PostgresConnection.connect(PostgresConfiguration(connectionString: self.databaseURL), logger: TestEnvironment.logger)
@@ -39,7 +42,7 @@ final class Pipeline: @unchecked Sendable {
         for process in processes.values where process.isRunning { process.signal(SIGKILL) }
     }
 
-    func group(_ name: String) -> String { "test.\(name).\(suffix)" }
+    func group(_ name: String) -> String { topics.group("motcua.\(name)") }
 
     /// Stores the current high watermarks as the group's offsets: its consumers start at the end.
     func startAtEnd(group: String, topic: String) throws {
@@ -56,15 +59,20 @@ final class Pipeline: @unchecked Sendable {
 
     static let environment = ["KAFKA_SESSION_TIMEOUT_MS": "6000", "KAFKA_HEARTBEAT_INTERVAL_MS": "500"]
 
+    /// The environment of this pipeline's processes and commands: its database and its topic prefix.
+    var processEnvironment: [String: String] {
+        Self.environment.merging(["DATABASE_URL": databaseURL, "MOTCUA_TOPIC_PREFIX": topics.prefix]) { $1 }
+    }
+
     @discardableResult
     func startReception(name: String = "reception", extra: [String] = []) throws -> ServiceProcess {
         let group = group("reception")
         if processes.values.allSatisfy({ !$0.name.hasPrefix("coordinator") }) {
-            try startAtEnd(group: group, topic: Topics.intake)
+            try startAtEnd(group: group, topic: topics.intake)
         }
         let process = try ServiceProcess(
             "coordinator", ["--rules", TestEnvironment.root.appendingPathComponent("deploy").path, "--reception-only", "--reception-group", group, "--log-level", "warning"] + extra,
-            environment: Self.environment.merging(["DATABASE_URL": databaseURL]) { $1 })
+            environment: processEnvironment)
         processes[name] = process
         return process
     }
@@ -74,11 +82,11 @@ final class Pipeline: @unchecked Sendable {
         let group = group(department)
         let key = name ?? department
         if !processes.keys.contains(where: { $0.hasPrefix(department) }) {
-            try startAtEnd(group: group, topic: Topics.department(department))
+            try startAtEnd(group: group, topic: topics.department(department))
         }
         let process = try ServiceProcess(
             "\(department)-worker", ["--rules", TestEnvironment.root.appendingPathComponent("deploy").path, "--group", group, "--log-level", "warning"] + extra,
-            environment: Self.environment.merging(["DATABASE_URL": databaseURL]) { $1 })
+            environment: processEnvironment)
         processes[key] = process
         return process
     }
@@ -88,7 +96,7 @@ final class Pipeline: @unchecked Sendable {
         let encoder = JSONEncoder()
         for dossier in dossiers {
             try producer.produce(KafkaOutgoingMessage(
-                topic: Topics.intake, key: dossier.id, value: Array(try encoder.encode(dossier)),
+                topic: topics.intake, key: dossier.id, value: Array(try encoder.encode(dossier)),
                 headers: [KafkaHeader("ce_type", MessageType.intake)]))
         }
         try producer.flush(timeout: .seconds(60))

@@ -36,8 +36,8 @@ struct RoleEndToEndTests {
         // Groups: any on dossiers.intake for the coordinator; motcua.labour.* for the labour role.
         let receptionGroup = pipeline.group("reception")
         let workerGroup = "motcua.labour.\(pipeline.suffix)"
-        try pipeline.startAtEnd(group: receptionGroup, topic: Topics.intake)
-        try pipeline.startAtEnd(group: workerGroup, topic: Topics.department("labour"))
+        try pipeline.startAtEnd(group: receptionGroup, topic: pipeline.topics.intake)
+        try pipeline.startAtEnd(group: workerGroup, topic: pipeline.topics.department("labour"))
         let coordinatorLogin = try Self.login(as: "motcua_coordinator", base: pipeline.databaseURL, admin: pipeline.database)
         let workerLogin = try Self.login(as: "motcua_worker_labour", base: pipeline.databaseURL, admin: pipeline.database)
         defer {
@@ -52,11 +52,11 @@ struct RoleEndToEndTests {
         #expect(try probe.query("SELECT current_user AS u")[0].decode(String.self, "u") == "motcua_worker_labour")
         pipeline.processes["coordinator-as-role"] = try ServiceProcess(
             "coordinator", ["--rules", rules, "--reception-only", "--reception-group", receptionGroup, "--log-level", "warning"],
-            environment: Pipeline.environment.merging(
+            environment: pipeline.processEnvironment.merging(
                 ["DATABASE_URL": coordinatorLogin.url]) { $1 })
         pipeline.processes["labour-as-role"] = try ServiceProcess(
             "labour-worker", ["--rules", rules, "--group", workerGroup, "--log-level", "warning"],
-            environment: Pipeline.environment.merging(
+            environment: pipeline.processEnvironment.merging(
                 ["DATABASE_URL": workerLogin.url]) { $1 })
 
         let dossiers = (0..<6).map { _ in pipeline.generator.next(department: "labour", submittedAt: Date()) }

@@ -76,7 +76,7 @@ struct WithdrawalTests {
         }
         for command in [sign(withdrawn.id), sign(decided.id)] {
             try await pipeline.producer.send(KafkaOutgoingMessage(
-                topic: Topics.department("industry-trade"), key: command.dossierId,
+                topic: pipeline.topics.department("industry-trade"), key: command.dossierId,
                 value: Array(try encoder.encode(command)), headers: [KafkaHeader("ce_type", MessageType.sign)]))
         }
         let signed = await eventually(timeout: .seconds(60)) {

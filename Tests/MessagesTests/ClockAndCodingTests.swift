@@ -1,7 +1,7 @@
 import Audit
 import EffectivelyOnce
 import Foundation
-import Messages
+@testable import Messages
 import Pages
 import ServiceCommands
 import Services

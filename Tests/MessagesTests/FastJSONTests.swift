@@ -2,7 +2,7 @@
 import Authority
 import EffectivelyOnce
 import Foundation
-import Messages
+@testable import Messages
 import Pages
 import ServiceCommands
 import Services

@@ -4,6 +4,7 @@ import EffectivelyOnce
 import Foundation
 import Kafka
 import Messages
+import Operations
 import Pages
 import Postgres
 import ServiceCommands
@@ -63,7 +64,7 @@ struct StatusPageTests {
                 VALUES ($1, 0, 'deadline', $2, 'overdue', $3, 'head', now(), CASE WHEN $4 THEN NULL ELSE now() END)
                 """, ["\(prefix)-e\(index)", level, department, open])
         }
-        let topic = Topics.department(department)
+        let topic = Topics().department(department)
         for (partition, next) in [(0, 5), (1, 2)] {
             try database.execute(
                 "INSERT INTO consumer_offsets (consumer_group, topic, partition, next_offset) VALUES ($1, $2, $3, $4)",
@@ -115,7 +116,7 @@ struct StatusPageTests {
         options.logLevel = 0
         let admin = try KafkaAdmin(options: options, logger: TestEnvironment.logger)
         let start = ContinuousClock.now
-        let marks = TopicWatermarks.query(Topics.departments.map(Topics.department), admin: admin, timeout: .seconds(1))
+        let marks = TopicWatermarks.query(TestTopics.departments.map(Topics().department), admin: admin, timeout: .seconds(1))
         #expect(marks.topics.isEmpty)
         #expect(ContinuousClock.now - start < .seconds(4))
     }

@@ -19,16 +19,10 @@ struct CoordinatorConsumerTests {
         let fixture = try CoordinatorFixture()
         defer { fixture.drop() }
         let kafka = KafkaClientOptions(bootstrapServers: try TestEnvironment.kafkaBootstrap())
-        let group = TestEnvironment.unique("coordinator")
-        // Start at the current end of the shared topic (see Pipeline.startAtEnd).
-        let admin = try KafkaAdmin(options: kafka, logger: TestEnvironment.logger)
-        for partition in try admin.metadata(topic: Topics.events).first?.partitions ?? [] {
-            let high = try admin.watermarks(TopicPartition(Topics.events, partition.id)).high
-            try fixture.database.execute(
-                "INSERT INTO consumer_offsets (consumer_group, topic, partition, next_offset) VALUES ($1, $2, $3, $4)",
-                [group, Topics.events, partition.id, high])
-        }
-        var settings = EffectivelyOnceConsumer.Settings(group: group, topics: [Topics.events])
+        // Topics of the test's own: no other test's events reach this consumer.
+        let topics = try TestTopics.system("projection")
+        let group = topics.group("motcua.coordinator")
+        var settings = EffectivelyOnceConsumer.Settings(group: group, topics: [topics.events])
         settings.batchSize = 100
         let consumer = EffectivelyOnceConsumer(
             settings: settings, kafka: kafka, postgres: fixture.postgres, writer: fixture.projection,
@@ -46,11 +40,10 @@ struct CoordinatorConsumerTests {
         // Twice: the second copy is a republished event the projection must ignore.
         for event in events + events {
             try producer.produce(KafkaOutgoingMessage(
-                topic: Topics.events, key: id, value: Array(try encoder.encode(event)),
+                topic: topics.events, key: id, value: Array(try encoder.encode(event)),
                 headers: [KafkaHeader("ce_type", MessageType.event)]))
         }
         try producer.flush()
-        // Other tests' events flow through the shared topic too: count only this dossier's.
         let applied = await eventually(timeout: .seconds(60)) {
             try fixture.count("SELECT count(*) FROM dossier_timeline WHERE dossier_id = $1", [id]) == 3
         }

@@ -72,7 +72,7 @@ final class CoordinatorFixture: @unchecked Sendable {
         let messages = try events.map { event -> KafkaMessage in
             offset += 1
             return KafkaMessage(
-                topic: Topics.events, partition: 0, offset: offset, key: Array(event.dossierId.utf8),
+                topic: Topics().events, partition: 0, offset: offset, key: Array(event.dossierId.utf8),
                 value: Array(try encoder.encode(event)), headers: [KafkaHeader("ce_type", MessageType.event)])
         }
         let projection = projection

@@ -1,11 +1,11 @@
-@testable import Audit
+import Audit
 import Authority
-import EffectivelyOnce
+@testable import EffectivelyOnce
 import Foundation
 import Messages
 import Pages
 import ServiceCommands
-import Services
+@testable import Services
 import Simulation
 import Store
 import TestSupport

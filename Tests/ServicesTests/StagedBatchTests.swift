@@ -1,13 +1,13 @@
-@testable import Audit
+import Audit
 import Authority
-import EffectivelyOnce
+@testable import EffectivelyOnce
 import Foundation
 import Kafka
 import Messages
 import Pages
 import Postgres
 import ServiceCommands
-import Services
+@testable import Services
 import Simulation
 import Store
 import TestSupport
@@ -42,7 +42,7 @@ struct StagedBatchTests {
                 receivedAt: Date(), dueDate: nil)
             offset += 1
             return KafkaMessage(
-                topic: Topics.department("culture"), partition: 0, offset: offset, key: Array(dossier.id.utf8),
+                topic: Topics().department("culture"), partition: 0, offset: offset, key: Array(dossier.id.utf8),
                 value: try MessageCoding.encode(task, encoder: MessageCoding.encoder()),
                 headers: [KafkaHeader(name: "ce_type", value: Array(MessageType.step.utf8))])
         }
@@ -83,7 +83,7 @@ struct StagedBatchTests {
         #expect(try decisions(good).count == 2)
         #expect(try decisions(bad).isEmpty)
         let letters = try database.connection.query(
-            "SELECT headers->>'motcua_error' AS error FROM outbox WHERE topic = $1", [Topics.deadLetter(of: Topics.department("culture"))])
+            "SELECT headers->>'motcua_error' AS error FROM outbox WHERE topic = $1", [Topics.deadLetter(of: Topics().department("culture"))])
         #expect(letters.count == 1)
         #expect(try letters.first?.decode(String.self, "error").contains("step 3000000000") == true)
     }

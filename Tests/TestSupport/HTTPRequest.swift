@@ -11,7 +11,7 @@ public struct HTTPResult: Sendable {
 /// A plain HTTP/1.0 GET to 127.0.0.1 with request headers (for content negotiation); like ``httpGet(port:path:timeout:)``
 /// it needs no FoundationNetworking.
 public func httpRequest(
-    port: Int, path: String, headers: [String: String] = [:], timeout: TimeInterval = 10
+    port: Int, path: String, method: String = "GET", headers: [String: String] = [:], timeout: TimeInterval = 10
 ) throws -> HTTPResult {
     struct HTTPError: Error, CustomStringConvertible { var description: String }
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -27,7 +27,7 @@ public func httpRequest(
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
     }
     guard connected == 0 else { throw HTTPError(description: "cannot connect to 127.0.0.1:\(port)") }
-    var head = "GET \(path) HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+    var head = "\(method) \(path) HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
     for (name, value) in headers { head += "\(name): \(value)\r\n" }
     let request = Array((head + "\r\n").utf8)
     _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
