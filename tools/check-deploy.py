@@ -1,20 +1,30 @@
 #!/usr/bin/env python3
-"""Checks the deployment manifests: deploy/compose/compose.yaml and deploy/k8s/*.yaml.
+"""Checks the deployment manifests: deploy/compose/compose.yaml and deploy/k8s (rendered as kustomize would).
 
 Usage: python3 tools/check-deploy.py [REPO_ROOT]
 
 Compose: the services (3 KRaft brokers with RF 3 and min.insync.replicas 2, PostgreSQL, the migrate, db-logins and
 topics jobs, the coordinator and the five workers); each service has KAFKA_BOOTSTRAP, takes DATABASE_URL and Kafka
 credentials from an env_file under secrets/ (with a .example beside it), has a /health check, and depends on the
-jobs; no inline secret values anywhere. Kubernetes: per worker a Deployment (probes on /health, resources, grace
-period > --drain-seconds, DATABASE_URL and KAFKA_SASL_PASSWORD from secretKeyRef, KAFKA_BOOTSTRAP set), a
-PodDisruptionBudget selecting its pods, a KEDA ScaledObject on its topic and group with maxReplicaCount <= the
-topic's partitions in deploy/topics.yaml; the same for the coordinator (without KEDA); the migration Job; the data
-ConfigMaps generated from deploy/; no Secret objects with data. Runs `docker compose config -q` when the plugin
-exists. Exits 1 on any error.
+jobs; no inline secret values anywhere.
+
+Kubernetes: deploy/k8s/kustomization.yaml is rendered here, without kubectl: its resources (files, or directories
+with their own kustomization.yaml, recursively) and their JSON 6902 patches (`patches:` with a `target` kind and
+name; ops add, replace, remove, test). Any other kustomize feature is reported as an error rather than ignored, so
+the rendering checked is the one kustomize makes; when kubectl is installed, `kubectl kustomize` renders the same
+directory and the two renderings must agree (generated ConfigMap name hashes aside). The workers are one base
+(deploy/k8s/base/worker) with an overlay per department (deploy/k8s/overlays/<department>). On the rendered
+objects: per worker a Deployment (its command runs that worker, probes on /health, resources, grace period >
+--drain-seconds, DATABASE_URL and the Kafka credentials from secretKeyRef of its own Secret, KAFKA_BOOTSTRAP set),
+a PodDisruptionBudget selecting its pods, a KEDA ScaledObject on its topic and group with maxReplicaCount <= the
+topic's partitions in deploy/topics.yaml and a TriggerAuthentication from its own Secret; the same for the
+coordinator (without KEDA); no base placeholder left; the migration Job; the data ConfigMaps generated from
+deploy/; no Secret objects with data. Runs `docker compose config -q` when the plugin exists. Exits 1 on any error.
 """
+import copy
 import glob
 import os
+import shutil
 import re
 import subprocess
 import sys
@@ -145,7 +155,162 @@ def check_compose(path):
             error(where, f"secret {name} must come from a file or the environment")
 
 
-# --- Kubernetes ---------------------------------------------------------------------------------------------------
+# --- Kubernetes: a small kustomize ----------------------------------------------------------------------------------
+# Only what deploy/k8s uses. Anything else in a kustomization is an error here, never silently skipped.
+KUSTOMIZATION_KEYS = {"apiVersion", "kind", "resources", "patches", "configMapGenerator"}
+PLACEHOLDER = re.compile(r"department-worker|motcua[-.]department\b|dossiers\.department\b")
+
+
+class PatchError(Exception):
+    pass
+
+
+def pointer(path):
+    if not isinstance(path, str) or not path.startswith("/"):
+        raise PatchError(f"path {path!r} is not a JSON pointer")
+    return [part.replace("~1", "/").replace("~0", "~") for part in path[1:].split("/")]
+
+
+def walk(doc, parts):
+    """The container holding the last part of the path, and that part (an int for a list)."""
+    node = doc
+    for part in parts[:-1]:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            raise PatchError(f"no {part!r} on the way")
+    last = parts[-1]
+    if isinstance(node, list):
+        if last == "-":
+            return node, len(node)
+        if not last.isdigit():
+            raise PatchError(f"{last!r} is not a list index")
+        return node, int(last)
+    if not isinstance(node, dict):
+        raise PatchError("the path runs through a scalar")
+    return node, last
+
+
+def apply_op(doc, op):
+    kind, path = op.get("op"), op.get("path")
+    container, key = walk(doc, pointer(path))
+    exists = key < len(container) if isinstance(container, list) else key in container
+    if kind == "test":
+        if not exists or container[key] != op.get("value"):
+            found = container[key] if exists else "nothing"
+            raise PatchError(f"test {path} == {op.get('value')!r} failed (found {found!r})")
+    elif kind == "replace":
+        if not exists:
+            raise PatchError(f"replace {path}: nothing there")
+        container[key] = copy.deepcopy(op["value"])
+    elif kind == "add":
+        if isinstance(container, list):
+            if key > len(container):
+                raise PatchError(f"add {path}: index out of range")
+            container.insert(key, copy.deepcopy(op["value"]))
+        else:
+            container[key] = copy.deepcopy(op["value"])
+    elif kind == "remove":
+        if not exists:
+            raise PatchError(f"remove {path}: nothing there")
+        del container[key]
+    else:
+        raise PatchError(f"op {kind!r} is not supported here (add, replace, remove, test)")
+
+
+def render(directory):
+    """The objects kustomize would build from directory, each as (where, doc)."""
+    here = os.path.relpath(directory, ROOT)
+    path = os.path.join(directory, "kustomization.yaml")
+    try:
+        k = yaml.safe_load(open(path)) or {}
+    except (OSError, yaml.YAMLError) as e:
+        error(here, f"no readable kustomization.yaml: {e}")
+        return []
+    for key in sorted(set(k) - KUSTOMIZATION_KEYS):
+        error(f"{here}/kustomization.yaml", f"{key}: not understood by check-deploy's renderer (extend it, or keep to "
+                                            f"resources and JSON 6902 patches)")
+    docs = []
+    for resource in k.get("resources") or []:
+        full = os.path.normpath(os.path.join(directory, resource))
+        if os.path.isdir(full):
+            docs += render(full)
+        elif os.path.isfile(full):
+            where = os.path.relpath(full, ROOT)
+            try:
+                docs += [(where, doc) for doc in yaml.safe_load_all(open(full)) if doc]
+            except yaml.YAMLError as e:
+                error(where, f"cannot parse: {e}")
+        else:
+            error(f"{here}/kustomization.yaml", f"resource {resource} does not exist")
+    for number, patch in enumerate(k.get("patches") or [], 1):
+        where = f"{here}/kustomization.yaml patch {number}"
+        target = patch.get("target") or {}
+        if set(target) != {"kind", "name"} or set(patch) - {"target", "patch", "path"}:
+            error(where, "only patches with a target kind and name, and a patch or path, are understood here")
+            continue
+        try:
+            text = patch["patch"] if "patch" in patch else open(os.path.join(directory, patch["path"])).read()
+            ops = yaml.safe_load(text)
+        except (OSError, KeyError, yaml.YAMLError) as e:
+            error(where, f"cannot read the patch: {e}")
+            continue
+        if not isinstance(ops, list) or not all(isinstance(op, dict) for op in ops):
+            error(where, "not a JSON 6902 patch (a list of ops); strategic-merge patches are not understood here")
+            continue
+        matches = [i for i, (_, doc) in enumerate(docs) if isinstance(doc, dict) and doc.get("kind") == target["kind"]
+                   and (doc.get("metadata") or {}).get("name") == target["name"]]
+        if not matches:
+            error(where, f"its target {target['kind']} {target['name']} is not among the resources")
+        for i in matches:
+            source, doc = docs[i]
+            patched = copy.deepcopy(doc)
+            try:
+                for op in ops:
+                    apply_op(patched, op)
+            except PatchError as e:
+                error(where, f"{target['kind']} {target['name']}: {e}")
+                continue
+            docs[i] = (f"{here} ({source})", patched)
+    return docs
+
+
+def kubectl_agrees(directory, docs):
+    """Compares the rendering with `kubectl kustomize` when kubectl is installed."""
+    if not shutil.which("kubectl"):
+        return "kubectl not installed: rendered by check-deploy only"
+    try:
+        result = subprocess.run(["kubectl", "kustomize", "--load-restrictor", "LoadRestrictionsNone", directory],
+                                capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"kubectl kustomize could not run ({e}): rendered by check-deploy only"
+    if result.returncode != 0:
+        error(os.path.relpath(directory, ROOT), f"kubectl kustomize: {result.stderr.strip()}")
+        return "kubectl kustomize failed"
+    generated = re.compile(r"\b(motcua-(?:catalog|rules|delegations|calendar))-[a-z0-9]{10}\b")
+
+    def key(doc):
+        return (doc.get("kind"), (doc.get("metadata") or {}).get("name"))
+
+    # The ConfigMaps generated from deploy/ are checked against their generator in check_k8s; this renderer does not
+    # build them, so leave them out, and name them without their content hash where the objects refer to them.
+    theirs = {key(d): d for d in yaml.safe_load_all(generated.sub(r"\1", result.stdout)) if d and not (
+        d.get("kind") == "ConfigMap" and re.fullmatch(r"motcua-(?:catalog|rules|delegations|calendar)",
+                                                      d["metadata"]["name"]))}
+    ours = {key(d): d for _, d in docs if isinstance(d, dict)}
+    for k in sorted(set(theirs) | set(ours), key=str):
+        if k not in ours:
+            error("deploy/k8s", f"kubectl kustomize renders {k[0]} {k[1]}, check-deploy's renderer does not")
+        elif k not in theirs:
+            error("deploy/k8s", f"check-deploy's renderer renders {k[0]} {k[1]}, kubectl kustomize does not")
+        elif ours[k] != theirs[k]:
+            error("deploy/k8s", f"{k[0]} {k[1]}: check-deploy's rendering differs from kubectl kustomize's")
+    return f"kubectl kustomize renders the same {len(ours)} objects"
+
+
+# --- Kubernetes: the rendered objects -------------------------------------------------------------------------------
 def container_env(container):
     return {e["name"]: e for e in container.get("env") or []}
 
@@ -161,15 +326,18 @@ def probe_ok(probe):
 
 
 def check_k8s(directory):
-    docs = []
-    for path in sorted(glob.glob(os.path.join(directory, "*.yaml"))):
-        where = os.path.relpath(path, ROOT)
-        try:
-            for doc in yaml.safe_load_all(open(path)):
-                if doc:
-                    docs.append((where, doc))
-        except (OSError, yaml.YAMLError) as e:
-            error(where, f"cannot parse: {e}")
+    docs = render(directory)
+    # Everything in deploy/k8s is deployed: a manifest or overlay left out of the kustomization is an error.
+    root = os.path.join(directory, "kustomization.yaml")
+    listed = (yaml.safe_load(open(root)) or {}).get("resources") or [] if os.path.exists(root) else []
+    for path in sorted(glob.glob(os.path.join(directory, "*.yaml")) + glob.glob(os.path.join(directory, "overlays/*"))):
+        name = os.path.relpath(path, directory)
+        if name != "kustomization.yaml" and name not in listed:
+            error(f"{os.path.relpath(directory, ROOT)}/kustomization.yaml", f"{name} is not among its resources")
+    for where, doc in docs:
+        text = yaml.safe_dump(doc)
+        if PLACEHOLDER.search(text):
+            error(where, f"a placeholder of the worker base is left: {PLACEHOLDER.search(text).group(0)}")
     by_kind = {}
     for where, doc in docs:
         if not isinstance(doc, dict) or "kind" not in doc:
@@ -181,6 +349,7 @@ def check_k8s(directory):
     deployments = {d["metadata"]["name"]: (w, d) for w, d in by_kind.get("Deployment", [])}
     pdbs = by_kind.get("PodDisruptionBudget", [])
     scaled = {d["spec"]["scaleTargetRef"]["name"]: (w, d) for w, d in by_kind.get("ScaledObject", [])}
+    auths = {d["metadata"]["name"]: d for _, d in by_kind.get("TriggerAuthentication", [])}
     partitions = {name: t["partitions"] for name, t in topics().items()}
     for name in SERVICES:
         if name not in deployments:
@@ -219,6 +388,16 @@ def check_k8s(directory):
                 error(where, f"{name}: {key} must come from a secretKeyRef")
         if "KAFKA_BOOTSTRAP" not in env:
             error(where, f"{name}: KAFKA_BOOTSTRAP is not set")
+        secret = "motcua-" + name.removesuffix("-worker")
+        for key in ("DATABASE_URL", "KAFKA_SASL_PASSWORD", "KAFKA_SASL_USERNAME"):
+            ref = ((env.get(key) or {}).get("valueFrom") or {}).get("secretKeyRef") or {}
+            if ref and ref.get("name") != secret:
+                error(where, f"{name}: {key} comes from Secret {ref.get('name')}, not its own {secret}")
+        if command[:1] != [name]:
+            error(where, f"{name}: the container runs {command[:1]}, not {name}")
+        if labels.get("app.kubernetes.io/component") != name or \
+                (dep["metadata"].get("labels") or {}).get("app.kubernetes.io/component") != name:
+            error(where, f"{name}: label app.kubernetes.io/component is not {name}")
         for key, entry in env.items():
             check_inline_value(f"{where} {name}", key, entry.get("value"))
         if not any(p["spec"].get("selector", {}).get("matchLabels", {}).items() <= labels.items() and
@@ -253,6 +432,12 @@ def check_k8s(directory):
                 error(swhere, f"{name}: the trigger must watch topic {topic} and group {group}")
             for key, value in meta.items():
                 check_inline_value(f"{swhere} {name}", key, value)
+            auth = auths.get((trigger.get("authenticationRef") or {}).get("name"))
+            if not auth:
+                error(swhere, f"{name}: the trigger's authenticationRef names no TriggerAuthentication")
+            elif any(ref.get("parameter") in ("username", "password") and ref.get("name") != f"motcua-{department}"
+                     for ref in auth["spec"].get("secretTargetRef") or []):
+                error(swhere, f"{name}: its TriggerAuthentication reads Kafka credentials not from motcua-{department}")
     jobs = [d for _, d in by_kind.get("Job", [])]
     if not any("migrate" in (c.get("command") or []) for j in jobs for c in j["spec"]["template"]["spec"]["containers"]):
         error("deploy/k8s", "no Job runs `motcua migrate`")
@@ -273,11 +458,9 @@ def check_k8s(directory):
             present = {os.path.relpath(p, directory) for p in glob.glob(os.path.join(ROOT, "deploy", data, "**", "*.yaml"), recursive=True)}
             if listed != present:
                 error("deploy/k8s/kustomization.yaml", f"motcua-{data} lists {sorted(listed ^ present)} differently from deploy/{data}")
-        for resource in k.get("resources") or []:
-            if not os.path.exists(os.path.join(directory, resource)):
-                error("deploy/k8s/kustomization.yaml", f"resource {resource} does not exist")
     else:
         error("deploy/k8s", "no kustomization.yaml (the data ConfigMaps)")
+    return docs
 
 
 def docker_compose(path):
@@ -305,8 +488,9 @@ def docker_compose(path):
 def main():
     compose = os.path.join(ROOT, "deploy/compose/compose.yaml")
     check_compose(compose)
-    check_k8s(os.path.join(ROOT, "deploy/k8s"))
-    note = docker_compose(compose) if os.path.exists(compose) else ""
+    k8s = os.path.join(ROOT, "deploy/k8s")
+    docs = check_k8s(k8s)
+    note = "; ".join(filter(None, [docker_compose(compose) if os.path.exists(compose) else "", kubectl_agrees(k8s, docs)]))
     if errors:
         for e in errors:
             print(f"check-deploy: {e}", file=sys.stderr)
