@@ -20,6 +20,8 @@ let package = Package(
         .library(name: "EffectivelyOnce", targets: ["EffectivelyOnce"]),
         .library(name: "Store", targets: ["Store"]),
         .library(name: "Services", targets: ["Services"]),
+        .library(name: "Audit", targets: ["Audit"]),
+        .library(name: "Simulation", targets: ["Simulation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -162,6 +164,7 @@ let package = Package(
             dependencies: ["Authority", "Messages", "EffectivelyOnce", "Store", "Services", "Pages", "Audit", "Simulation", "ServiceCommands", "Operations", "Kafka", "Postgres", "TestSupport", .product(name: "MetricsTestKit", package: "swift-metrics")]
         ),
         .testTarget(name: "PagesTests", dependencies: ["Authority", "Messages", "EffectivelyOnce", "Store", "Services", "Pages", "Audit", "Simulation", "ServiceCommands", "Operations", "Kafka", "Postgres", "TestSupport"]),
+        .testTarget(name: "LayoutTests", dependencies: ["TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Authority", "Messages", "EffectivelyOnce", "Store", "Services", "Pages", "Audit", "Simulation", "ServiceCommands", "Operations", "Kafka", "Postgres", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -27,7 +27,7 @@ let package = Package(
         .executableTarget(
             name: "CoordinatorBench",
             dependencies: [
-                .product(name: "Processing", package: "MotCua"), .product(name: "Postgres", package: "MotCua"), "BenchSupport",
+                .product(name: "Messages", package: "MotCua"), .product(name: "EffectivelyOnce", package: "MotCua"), .product(name: "Store", package: "MotCua"), .product(name: "Services", package: "MotCua"), .product(name: "Audit", package: "MotCua"), .product(name: "Simulation", package: "MotCua"), .product(name: "Postgres", package: "MotCua"), "BenchSupport",
             ]
         ),
         // Raw C baselines measured in the same run as the Swift modules.
@@ -37,7 +37,7 @@ let package = Package(
         .executableTarget(
             name: "WorkerBench",
             dependencies: [
-                .product(name: "Processing", package: "MotCua"), .product(name: "Kafka", package: "MotCua"),
+                .product(name: "Messages", package: "MotCua"), .product(name: "EffectivelyOnce", package: "MotCua"), .product(name: "Store", package: "MotCua"), .product(name: "Services", package: "MotCua"), .product(name: "Audit", package: "MotCua"), .product(name: "Simulation", package: "MotCua"), .product(name: "Kafka", package: "MotCua"),
                 .product(name: "Postgres", package: "MotCua"), .product(name: "Authority", package: "MotCua"),
                 "CWorkerRaw", "BenchSupport",
             ]

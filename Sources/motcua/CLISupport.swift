@@ -83,7 +83,9 @@ enum CLI {
     static func checkDepartment(_ department: String, rules: String = "deploy") throws {
         let known = try workerDepartments(rules)
         guard known.contains(department) else {
-            throw ValidationError("unknown department '\(department)'; one of: \(known.joined(separator: ", "))")
+            throw ValidationError(
+                "unknown department '\(department)': it is not a department with rules in '\(rules)'; one of: "
+                    + known.joined(separator: ", "))
         }
     }
 

@@ -168,7 +168,7 @@ struct AuditReplayTests {
             ["audit", "replay", "--department", Self.department, "--what-if", whatIf.path, "--format", "html",
              "--output", html.path, "--rules", TestEnvironment.root.appendingPathComponent("deploy").path]
                 + offsets.flatMap { ["--offsets", $0] },
-            environment: database.environment)
+            environment: pipeline.processEnvironment)
         #expect(htmlRun.status == 1, "\(htmlRun)")
         let dom = try await Chromium.dumpDOM(html.absoluteString)
         #expect(dom.contains("id=\"count-would-change\">\(whatIfRun.findings("would-change").count)<"))

@@ -77,7 +77,7 @@ struct EndToEndTests {
         #expect(try pipeline.count("SELECT count(*) FROM dossiers WHERE id = $1", [dossier.id]) == 1)
         #expect(try pipeline.decisionCounts([dossier.id]) == ["\(dossier.id)/0": 1])
         #expect(try pipeline.count(
-            "SELECT count(*) FROM outbox WHERE key = $1 AND topic = 'dossiers.labour'", [dossier.id]) == 1)
+            "SELECT count(*) FROM outbox WHERE key = $1 AND topic = $2", [dossier.id, pipeline.topics.department("labour")]) == 1)
     }
 
     @Test("poison messages land in the dead-letter topic with their reason while the good ones are decided")
@@ -109,9 +109,9 @@ struct EndToEndTests {
         let rows = try pipeline.database.query(
             """
             SELECT key, headers->>'motcua_error' AS error, headers->>'motcua_source_offset' AS offset FROM outbox
-            WHERE topic = 'dossiers.intake.dlq' AND key LIKE 'poison-%' AND created_at > now() - interval '5 minutes'
+            WHERE topic = $1 AND key LIKE 'poison-%' AND created_at > now() - interval '5 minutes'
             ORDER BY key
-            """)
+            """, [Topics.deadLetter(of: pipeline.topics.intake)])
         let keys = try rows.map { try $0.decode(String.self, "key") }
         #expect(Set(keys).isSuperset(of: ["poison-0", "poison-1", "poison-2"]))
         for row in rows {
@@ -124,7 +124,8 @@ struct EndToEndTests {
         // The relay published them to the dead-letter topic.
         let published = await eventually(timeout: .seconds(30)) {
             try pipeline.count(
-                "SELECT count(*) FROM outbox WHERE topic = 'dossiers.intake.dlq' AND key LIKE 'poison-%' AND sent_at IS NULL") == 0
+                "SELECT count(*) FROM outbox WHERE topic = $1 AND key LIKE 'poison-%' AND sent_at IS NULL",
+                [Topics.deadLetter(of: pipeline.topics.intake)]) == 0
         }
         #expect(published)
     }

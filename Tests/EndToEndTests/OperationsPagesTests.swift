@@ -144,7 +144,7 @@ final class PagesFixture: @unchecked Sendable {
             var stored: [Int: Int64] = [:]
             for row in try database.query(
                 "SELECT partition, next_offset FROM consumer_offsets WHERE consumer_group = $1 AND topic = $2",
-                ["motcua.\(department)", topic])
+                [pipeline.topics.group("motcua.\(department)"), topic])
             {
                 stored[try row.decode(Int.self, "partition")] = try row.decode(Int64.self, "next_offset")
             }

@@ -26,8 +26,10 @@ final class Pipeline: @unchecked Sendable {
     var processes: [String: ServiceProcess] = [:]
     var generator: DossierGenerator
 
-    init(databaseURL: String? = nil, seed: UInt64 = 1) throws {
-        topics = try TestTopics.system("e2e")
+    /// `ownTopics` false: the production topic names (for the database roles, whose policies name those topics);
+    /// such a pipeline starts its groups at the current end of the shared topics (``startAtEnd``).
+    init(databaseURL: String? = nil, seed: UInt64 = 1, ownTopics: Bool = true) throws {
+        topics = ownTopics ? try TestTopics.system("e2e") : Topics()
         bundle = try AuthorityBundle.load(from: TestEnvironment.root.appendingPathComponent("deploy"))
         self.databaseURL = try databaseURL ?? TestEnvironment.databaseURL()
         database = try PostgresConnection.connect(PostgresConfiguration(connectionString: self.databaseURL), logger: TestEnvironment.logger)
@@ -42,7 +44,9 @@ final class Pipeline: @unchecked Sendable {
         for process in processes.values where process.isRunning { process.signal(SIGKILL) }
     }
 
-    func group(_ name: String) -> String { topics.group("motcua.\(name)") }
+    func group(_ name: String) -> String {
+        topics.prefix.isEmpty ? "motcua.\(name).\(suffix)" : topics.group("motcua.\(name)")
+    }
 
     /// Stores the current high watermarks as the group's offsets: its consumers start at the end.
     func startAtEnd(group: String, topic: String) throws {

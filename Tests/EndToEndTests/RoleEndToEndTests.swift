@@ -31,7 +31,7 @@ struct RoleEndToEndTests {
 
     @Test("reception as motcua_coordinator and the labour worker as motcua_worker_labour decide and publish")
     func servicesAsRoles() async throws {
-        let pipeline = try Pipeline(seed: 29)
+        let pipeline = try Pipeline(seed: 29, ownTopics: false)
         let rules = TestEnvironment.root.appendingPathComponent("deploy").path
         // Groups: any on dossiers.intake for the coordinator; motcua.labour.* for the labour role.
         let receptionGroup = pipeline.group("reception")

@@ -16,8 +16,8 @@ import Testing
 @Suite("Withdrawal and the end of the lifecycle", .serialized)
 struct WithdrawalTests {
     /// Runs `motcua` to its end: its exit status and everything it printed.
-    static func motcua(_ arguments: [String], databaseURL: String) async throws -> (status: Int32?, output: String) {
-        let run = try await CommandRun.run("motcua", arguments, environment: ["DATABASE_URL": databaseURL])
+    static func motcua(_ arguments: [String], pipeline: Pipeline) async throws -> (status: Int32?, output: String) {
+        let run = try await CommandRun.run("motcua", arguments, environment: pipeline.processEnvironment)
         return (run.status, run.stdout + run.stderr)
     }
 
@@ -26,8 +26,8 @@ struct WithdrawalTests {
         try pipeline.database.query(
             """
             SELECT convert_from(payload, 'UTF8')::jsonb->'data'->>'reason' AS reason FROM outbox
-            WHERE key = $1 AND topic = 'dossier.events' AND convert_from(payload, 'UTF8')::jsonb->>'type' = $2
-            """, [dossier, type]
+            WHERE key = $1 AND topic = $3 AND convert_from(payload, 'UTF8')::jsonb->>'type' = $2
+            """, [dossier, type, pipeline.topics.events]
         ).map { try $0.decodeIfPresent(String.self, "reason") }
     }
 
@@ -57,7 +57,7 @@ struct WithdrawalTests {
             .first?.decode(String.self, "code"))
 
         // By code: the worker records the withdrawal and announces it.
-        let first = try await Self.motcua(["withdraw", code, "--reason", "applicant request"], databaseURL: pipeline.databaseURL)
+        let first = try await Self.motcua(["withdraw", code, "--reason", "applicant request"], pipeline: pipeline)
         #expect(first.status == 0, "\(first.output)")
         let recorded = await eventually(timeout: .seconds(60)) {
             try pipeline.count("SELECT count(*) FROM withdrawals WHERE dossier_id = $1 AND department = 'industry-trade'",
@@ -89,7 +89,7 @@ struct WithdrawalTests {
 
         // Withdrawing again (by id) and withdrawing the signed dossier: both refused by the worker.
         for dossier in [withdrawn, decided] {
-            let result = try await Self.motcua(["withdraw", dossier.id], databaseURL: pipeline.databaseURL)
+            let result = try await Self.motcua(["withdraw", dossier.id], pipeline: pipeline)
             #expect(result.status == 0, "\(result.output)")
         }
         let refused = await eventually(timeout: .seconds(60)) {
@@ -102,14 +102,14 @@ struct WithdrawalTests {
         #expect(try pipeline.count("SELECT count(*) FROM withdrawals WHERE dossier_id = $1", [decided.id]) == 0)
 
         // Errors name the problem: an unknown dossier, a result that is not there to return, a bad apology date.
-        let unknown = try await Self.motcua(["withdraw", "XX-000000-000000"], databaseURL: pipeline.databaseURL)
+        let unknown = try await Self.motcua(["withdraw", "XX-000000-000000"], pipeline: pipeline)
         #expect(unknown.status != 0)
         #expect(unknown.output.contains("no dossier with id or code 'XX-000000-000000'"))
-        let notDecided = try await Self.motcua(["return-result", withdrawn.id], databaseURL: pipeline.databaseURL)
+        let notDecided = try await Self.motcua(["return-result", withdrawn.id], pipeline: pipeline)
         #expect(notDecided.status != 0)
         #expect(notDecided.output.contains("not decided"))
         let badDate = try await Self.motcua(
-            ["apology", withdrawn.id, "--reason", "late", "--new-date", "18/12/2026"], databaseURL: pipeline.databaseURL)
+            ["apology", withdrawn.id, "--reason", "late", "--new-date", "18/12/2026"], pipeline: pipeline)
         #expect(badDate.status != 0)
         #expect(badDate.output.contains("use YYYY-MM-DD"))
     }

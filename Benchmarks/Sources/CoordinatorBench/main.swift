@@ -2,7 +2,12 @@ import BenchSupport
 import Foundation
 import Logging
 import Postgres
-import Processing
+import Audit
+import EffectivelyOnce
+import Messages
+import Services
+import Simulation
+import Store
 
 /// The coordinator's timers at scale: open deadlines loaded with COPY into a database of the bench's own, a
 /// number of them due at the same instant, then the `DeadlineTimer` (a ManualClock at that instant) fires them

@@ -3,7 +3,12 @@ import Foundation
 import Kafka
 import Logging
 import Postgres
-import Processing
+import Audit
+import EffectivelyOnce
+import Messages
+import Services
+import Simulation
+import Store
 
 extension WorkerBench {
     /// Audit replay throughput: the worker decides the produced tasks once (that round's decisions stay), then

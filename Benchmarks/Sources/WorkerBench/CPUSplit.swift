@@ -2,7 +2,12 @@ import BenchSupport
 import Authority
 import Foundation
 import Postgres
-import Processing
+import Audit
+import EffectivelyOnce
+import Messages
+import Services
+import Simulation
+import Store
 
 /// The worker's per-dossier CPU work without the database, stage by stage, on one thread: what each dossier costs
 /// before PostgreSQL sees a byte. Mirrors `DepartmentWorker.write` with the public API (the row text and event

@@ -4,7 +4,12 @@ import Foundation
 import Kafka
 import Logging
 import Postgres
-import Processing
+import Audit
+import EffectivelyOnce
+import Messages
+import Services
+import Simulation
+import Store
 
 /// Latencies of one paced window, in milliseconds, sorted.
 struct LatencyRound {
@@ -52,12 +57,12 @@ struct LatencyBench {
             "TRUNCATE decisions, outbox, dossiers, dossier_code_sequences; "
                 + "DELETE FROM consumer_offsets WHERE consumer_group LIKE 'bench.%'; CHECKPOINT")
         let suffix = String(UInt32.random(in: 0...UInt32.max))
-        let departmentTopic = Topics.department(Workload.department)
+        let departmentTopic = Topics().department(Workload.department)
         let receptionGroup = "bench.latency.reception.\(suffix)"
         let workerGroup = "bench.latency.\(Workload.department).\(suffix)"
         // Start at the current ends: the benchmark's own dossiers only.
         try seedOffsets(
-            connection, group: receptionGroup, topic: Topics.intake, try highWatermarks(admin, topic: Topics.intake))
+            connection, group: receptionGroup, topic: Topics().intake, try highWatermarks(admin, topic: Topics().intake))
         try seedOffsets(
             connection, group: workerGroup, topic: departmentTopic, try highWatermarks(admin, topic: departmentTopic))
 
@@ -71,7 +76,7 @@ struct LatencyBench {
             recordKeys: true, recordBatches: false)
         var services: [(EffectivelyOnceConsumer, OutboxRelay)] = []
         for (writer, group, topic) in [
-            (reception, receptionGroup, Topics.intake), (worker, workerGroup, departmentTopic),
+            (reception, receptionGroup, Topics().intake), (worker, workerGroup, departmentTopic),
         ] {
             let relay = try OutboxRelay(
                 settings: .init(source: writer.outboxSource), kafka: runtime.kafka, postgres: runtime.postgres,
@@ -124,7 +129,7 @@ struct LatencyBench {
                 let at = ContinuousClock.now
                 try producer.produce(
                     KafkaOutgoingMessage(
-                        topic: Topics.intake, key: id, value: body,
+                        topic: Topics().intake, key: id, value: body,
                         headers: [
                             KafkaHeader("ce_specversion", "1.0"), KafkaHeader("ce_id", id),
                             KafkaHeader("ce_type", MessageType.intake), KafkaHeader("ce_source", "motcua/bench"),

@@ -5,7 +5,12 @@ import Foundation
 import Kafka
 import Logging
 import Postgres
-import Processing
+import Audit
+import EffectivelyOnce
+import Messages
+import Services
+import Simulation
+import Store
 
 /// The department topic's messages of this run, and where they start.
 struct ProducedTasks {
@@ -95,7 +100,7 @@ struct ThroughputBench {
 
     /// Produces `count` step tasks to the department topic and checks the broker kept all of them.
     func produce(count: Int, seed: UInt64) throws -> ProducedTasks {
-        let topic = Topics.department(Workload.department)
+        let topic = Topics().department(Workload.department)
         var workload = Workload(bundle: runtime.bundle, seed: seed)
         let encoder = MessageCoding.encoder()
         let now = runtime.clock.now()

@@ -2,7 +2,12 @@ import BenchSupport
 import Foundation
 import Kafka
 import Postgres
-import Processing
+import Audit
+import EffectivelyOnce
+import Messages
+import Services
+import Simulation
+import Store
 import Synchronization
 
 /// Wraps a ``BatchWriter`` (unchanged behaviour) and records, per batch, when its `write` started and ended and when

@@ -3,7 +3,12 @@ import Foundation
 import Kafka
 import Logging
 import Postgres
-import Processing
+import Audit
+import EffectivelyOnce
+import Messages
+import Services
+import Simulation
+import Store
 
 /// One department worker end to end — consume, decide, write decision + offsets + outbox in one transaction per
 /// batch — next to the raw rates of the same run: consuming the same messages (no processing) and a C program

@@ -1,7 +1,12 @@
 import BenchSupport
 import Authority
 import Foundation
-import Processing
+import Audit
+import EffectivelyOnce
+import Messages
+import Services
+import Simulation
+import Store
 
 /// Reproducible dossiers of the industrial-zones authority (the 20-rule table), with facts drawn so that every
 /// outcome occurs in realistic shares: most approve (auto or for signature), some supplement (stale certificates,
