@@ -105,7 +105,7 @@ let package = Package(
         ),
         .target(
             name: "Audit",
-            dependencies: ["Authority", "Messages", "Services", "Store", "Operations", "Kafka", "Postgres", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Authority", "Messages", "EffectivelyOnce", "Services", "Store", "Operations", "Kafka", "Postgres", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "Simulation",

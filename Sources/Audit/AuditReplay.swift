@@ -1,4 +1,5 @@
 import Authority
+import EffectivelyOnce
 import Foundation
 import Kafka
 import Logging
@@ -529,7 +530,7 @@ public struct AuditReplay: Sendable {
                     if message.offset + 1 >= range.end { remaining.remove(partition) }
                     read += 1
                     let source = Source(topic: message.topic, partition: message.partition, offset: message.offset)
-                    switch message.header("ce_type") ?? MessageType.step {
+                    switch CloudEvents.type(of: message) ?? MessageType.step {
                     case MessageType.step: chunk.append(Pending(source: source, supplement: false, value: message.value))
                     case MessageType.supplement: chunk.append(Pending(source: source, supplement: true, value: message.value))
                     default: continue

@@ -29,7 +29,7 @@ public struct OutboxMessage: Sendable, Hashable {
             eventId: StableID.make("dlq", message.topic, String(message.partition), String(message.offset)),
             topic: DeadLetter.topic(of: message.topic),
             key: message.key.map { String(decoding: $0, as: UTF8.self) } ?? "",
-            type: message.header("ce_type") ?? "unknown",
+            type: CloudEvents.type(of: message) ?? "unknown",
             payload: message.value,
             headers: [
                 "motcua_error": error, "motcua_source_topic": message.topic,

@@ -191,11 +191,8 @@ public final class OutboxRelay: Sendable {
         for row in rows {
             let id = try row.decode(Int64.self, "id")
             let eventId = try row.decode(String.self, "event_id")
-            var headers = [
-                KafkaHeader("ce_specversion", "1.0"), KafkaHeader("ce_id", eventId),
-                KafkaHeader("ce_type", try row.decode(String.self, "ce_type")),
-                KafkaHeader("ce_source", "motcua/\(settings.source)"), KafkaHeader("content-type", "application/json"),
-            ]
+            var headers = CloudEvents.headers(
+                id: eventId, type: try row.decode(String.self, "ce_type"), source: "motcua/\(settings.source)")
             if let extra = try row.decodeIfPresent(PostgresJSON.self, "headers"),
                 let object = try? JSONSerialization.jsonObject(with: Data(extra.text.utf8)) as? [String: String]
             {

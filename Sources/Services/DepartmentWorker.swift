@@ -139,7 +139,7 @@ public final class DepartmentWorker: BatchWriter {
         let decoder = MessageCoding.decoder()
         let encoder = MessageCoding.encoder()
         for message in messages {
-            let type = message.header("ce_type") ?? MessageType.step
+            let type = CloudEvents.type(of: message) ?? MessageType.step
             guard type == MessageType.step else {
                 batch.commands.append((message, type))
                 continue

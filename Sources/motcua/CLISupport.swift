@@ -143,11 +143,7 @@ extension CLI {
         let producer = try producer()
         let report = try await producer.send(KafkaOutgoingMessage(
             topic: topic, key: key, value: value,
-            headers: [
-                KafkaHeader("ce_specversion", "1.0"), KafkaHeader("ce_id", id.uuidString.lowercased()),
-                KafkaHeader("ce_type", type), KafkaHeader("ce_source", source),
-                KafkaHeader("content-type", "application/json"),
-            ]))
+            headers: CloudEvents.headers(id: id.uuidString.lowercased(), type: type, source: source)))
         try producer.close()
         return report
     }

@@ -165,12 +165,9 @@ struct OfficialsCommand: AsyncParsableCommand {
                     decision: decision, reason: reason, at: now)
                 try producer.produce(KafkaOutgoingMessage(
                     topic: topicOptions.topics.department(dept), key: id, value: Array(try encoder.encode(command)),
-                    headers: [
-                        KafkaHeader("ce_specversion", "1.0"),
-                        KafkaHeader("ce_id", command.commandId.uuidString.lowercased()),
-                        KafkaHeader("ce_type", MessageType.sign), KafkaHeader("ce_source", "motcua/simulate/officials"),
-                        KafkaHeader("content-type", "application/json"),
-                    ]))
+                    headers: CloudEvents.headers(
+                        id: command.commandId.uuidString.lowercased(), type: MessageType.sign,
+                        source: "motcua/simulate/officials")))
                 sent[key] = ContinuousClock.now
                 signed[dept, default: 0] += 1
                 if try row.decode(Bool.self, "overdue") { lateSigned += 1 }

@@ -110,7 +110,7 @@ struct Dossiers: AsyncParsableCommand {
             byDepartment[bundle.catalogue.procedure(dossier.procedure)?.steps.first?.department ?? "?", default: 0] += 1
             try producer.produce(KafkaOutgoingMessage(
                 topic: topicOptions.topics.intake, key: dossier.id, value: Array(try encoder.encode(dossier)),
-                headers: [KafkaHeader("ce_type", MessageType.intake), KafkaHeader("ce_source", "motcua/simulate")]))
+                headers: CloudEvents.headers(id: dossier.id, type: MessageType.intake, source: "motcua/simulate")))
         }
         try producer.close(timeout: .seconds(60))
         let seconds = (ContinuousClock.now - started).seconds

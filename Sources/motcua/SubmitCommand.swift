@@ -64,11 +64,7 @@ struct SubmitCommand: AsyncParsableCommand {
         for (_, dossier, bytes) in dossiers {
             let report = try await producer.send(KafkaOutgoingMessage(
                 topic: topicOptions.topics.intake, key: dossier.id, value: bytes,
-                headers: [
-                    KafkaHeader("ce_specversion", "1.0"), KafkaHeader("ce_id", dossier.id),
-                    KafkaHeader("ce_type", MessageType.intake), KafkaHeader("ce_source", "motcua/cli"),
-                    KafkaHeader("content-type", "application/json"),
-                ]))
+                headers: CloudEvents.headers(id: dossier.id, type: MessageType.intake, source: "motcua/cli")))
             print("\(dossier.id)\t\(dossier.procedure)\tpartition \(report.partition) offset \(report.offset)")
         }
         try producer.close()
