@@ -145,14 +145,12 @@ public struct WorkingCalendar: Sendable {
     // MARK: - Internals
 
     private func effectiveReceiptOffset(_ instant: Date) throws(CalendarError) -> Int {
-        let local = instant.timeIntervalSince1970 + Double(ISO8601Instant.hoChiMinhOffsetSeconds)
-        let dayValue = (local / 86400).rounded(.down)
-        guard dayValue > -2_000_000, dayValue < 2_000_000 else { throw outside(Int(dayValue)) }
-        let dayIndex = Int(dayValue)
+        let local = LocalDateTime(instant: instant)
+        let dayIndex = Int(local.date.dayNumber)
         let o = dayIndex - Int(firstDay)
         guard o >= 0, o < working.count else { throw outside(dayIndex) }
-        let secondsOfDay = local - dayValue * 86400
-        if working[o] == 1 && secondsOfDay < Double(WorkingCalendar.cutOffSecondsOfDay) { return o }
+        // Whole seconds: the cut-off is a whole second, so dropping the fraction changes no comparison with it.
+        if working[o] == 1 && Int64(local.secondOfDay) < WorkingCalendar.cutOffSecondsOfDay { return o }
         let k = Int(before[o + 1])
         guard k < ordinals.count else { throw beyondEnd() }
         return Int(ordinals[k])
@@ -179,11 +177,9 @@ public struct WorkingCalendar: Sendable {
     }
 
     private func localOffset(_ instant: Date) throws(CalendarError) -> Int {
-        let local = instant.timeIntervalSince1970 + Double(ISO8601Instant.hoChiMinhOffsetSeconds)
-        let dayValue = (local / 86400).rounded(.down)
-        guard dayValue > -2_000_000, dayValue < 2_000_000 else { throw outside(Int(dayValue)) }
-        let o = Int(dayValue) - Int(firstDay)
-        guard o >= 0, o < working.count else { throw outside(Int(dayValue)) }
+        let dayIndex = Int(LocalDate(instant: instant).dayNumber)
+        let o = dayIndex - Int(firstDay)
+        guard o >= 0, o < working.count else { throw outside(dayIndex) }
         return o
     }
 

@@ -131,7 +131,7 @@ public struct Delegation: Sendable, Hashable {
     /// ``EscalationReason/notYetValid``.
     public func status(at instant: Date) -> EscalationReason? {
         if let revokedAt, instant >= revokedAt { return .revoked }
-        let day = Delegation.localDay(instant)
+        let day = LocalDate(instant: instant).dayNumber
         if day < validFrom.dayNumber { return .notYetValid }
         if let validTo, day > validTo.dayNumber { return .expired }
         return nil
@@ -152,9 +152,4 @@ public struct Delegation: Sendable, Hashable {
         }
     }
 
-    /// The local (UTC+7) day number of an instant.
-    static func localDay(_ instant: Date) -> Int32 {
-        let local = instant.timeIntervalSince1970 + Double(ISO8601Instant.hoChiMinhOffsetSeconds)
-        return Int32(clamping: Int64((local / 86400).rounded(.down)))
-    }
 }

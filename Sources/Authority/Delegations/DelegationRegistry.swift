@@ -184,7 +184,7 @@ extension DelegationRegistry.Core {
                                             hot[i].wholeCity || hot[i].territory.contains(d.pointee.commune),
                                             seconds < hot[i].revokedAt
                                         else { continue }
-                                        let today = day ?? Delegation.localDay(instant)
+                                        let today = day ?? LocalDate(instant: instant).dayNumber
                                         day = today
                                         guard today >= hot[i].validFrom, today <= hot[i].validTo else { continue }
                                         if let program = conditions[i] {
