@@ -7,8 +7,7 @@ import Foundation
 public enum ISO8601Instant {
     /// The instant, or nil when `text` is not `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` or names no real time.
     public static func parse(_ text: some StringProtocol) -> Date? {
-        var text = String(text)
-        return text.withUTF8 { parse(utf8: $0) }
+        StringLayout.withUTF8(String(text)) { parse(utf8: $0) }
     }
 
     static func parse(utf8 b: UnsafeBufferPointer<UInt8>) -> Date? {
