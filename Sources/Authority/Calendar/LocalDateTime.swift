@@ -24,7 +24,7 @@ public struct LocalDateTime: Sendable, Hashable, Comparable, CustomStringConvert
     /// day; a NaN instant is 1970-01-01 00:00 local time.
     public init(instant: Date) {
         let (day, second) = LocalDateTime.split(instant.timeIntervalSince1970)
-        self.date = LocalDate(dayNumber: Int32(clamping: day))
+        self.date = LocalDate(dayNumber: day)
         self.secondOfDay = second
     }
 
@@ -66,20 +66,26 @@ public struct LocalDateTime: Sendable, Hashable, Comparable, CustomStringConvert
         (lhs.date, lhs.secondOfDay) < (rhs.date, rhs.secondOfDay)
     }
 
-    /// The local day number (days since 1970-01-01, not clamped) and the whole seconds since local midnight of
-    /// `secondsSince1970` (UTC).
+    /// The local day number (days since 1970-01-01) and the whole seconds since local midnight of
+    /// `secondsSince1970` (UTC); the day clamped to what a `LocalDate` holds, a NaN instant 1970-01-01 00:00.
     @inline(__always)
-    static func split(_ secondsSince1970: Double) -> (day: Int64, secondOfDay: Int) {
-        let local = (secondsSince1970 + Double(utcOffsetSeconds)).rounded(.down)
-        // Int64(_:) traps outside its range (and on NaN): far beyond any LocalDate, so clamping changes no day.
-        let bounded: Int64
-        if local.isNaN {
-            bounded = 0
-        } else {
-            bounded = Int64(min(max(local, -9.0e18), 9.0e18))
+    static func split(_ secondsSince1970: Double) -> (day: Int32, secondOfDay: Int) {
+        let (day, second) = localDayAndSecond(secondsSince1970)
+        guard day > Double(Int32.min), day < Double(Int32.max) else {
+            return (day.isNaN ? 0 : day < 0 ? Int32.min : Int32.max, 0)
         }
-        let (day, second) = bounded.floorDivided(by: secondsPerDay)
-        return (day, Int(second))
+        // Within a day by construction; the bounds only guard against rounding far from 1970.
+        return (Int32(day), Int(min(max(second, 0), Double(secondsPerDay - 1))))
+    }
+
+    /// The local day (days since 1970-01-01, a whole number) and the seconds since local midnight, fraction
+    /// included, of `secondsSince1970` (UTC): the arithmetic itself, in floating point as the due-date path needs it
+    /// (no integer division). NaN for NaN.
+    @inline(__always)
+    static func localDayAndSecond(_ secondsSince1970: Double) -> (day: Double, second: Double) {
+        let local = secondsSince1970 + Double(utcOffsetSeconds)
+        let day = (local / Double(secondsPerDay)).rounded(.down)
+        return (day, local - day * Double(secondsPerDay))
     }
 
     private static func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }

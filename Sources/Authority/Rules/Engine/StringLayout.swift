@@ -20,13 +20,15 @@ enum StringLayout {
     @inline(__always)
     static func withUTF8<R>(_ s: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         if let result = s.utf8.withContiguousStorageIfAvailable(body) { return result }
-        return withCopiedUTF8(s, body)
+        // `body` is only ever called inline: handed to a function that is not inlined, a closure that captures
+        // variables of the caller made them subject to dynamic exclusivity checks on the hot path.
+        return copiedUTF8(s).withUnsafeBufferPointer(body)
     }
 
     /// The fallback of `withUTF8`: not contiguous UTF-8, so the bytes are copied.
     @inline(never)
-    private static func withCopiedUTF8<R>(_ s: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-        Array(s.utf8).withUnsafeBufferPointer(body)
+    private static func copiedUTF8(_ s: String) -> [UInt8] {
+        Array(s.utf8)
     }
 
     /// Whether a string's representation is two words here; otherwise `representation(of:)` is never read.
