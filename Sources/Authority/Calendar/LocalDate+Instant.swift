@@ -2,6 +2,7 @@ import Foundation
 
 extension LocalDate {
     /// The local date (Asia/Ho_Chi_Minh, UTC+7) of `instant`.
+    @inline(__always)
     public init(instant: Date) {
         self = LocalDateTime(instant: instant).date
     }

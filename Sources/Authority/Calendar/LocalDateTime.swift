@@ -22,6 +22,7 @@ public struct LocalDateTime: Sendable, Hashable, Comparable, CustomStringConvert
     ///
     /// Instants too far from 1970 for a `LocalDate` (beyond ±5.8 million years) are clamped to its first or last
     /// day; a NaN instant is 1970-01-01 00:00 local time.
+    @inline(__always)
     public init(instant: Date) {
         let (day, second) = LocalDateTime.split(instant.timeIntervalSince1970)
         self.date = LocalDate(dayNumber: day)
