@@ -145,13 +145,11 @@ public struct WorkingCalendar: Sendable {
     // MARK: - Internals
 
     private func effectiveReceiptOffset(_ instant: Date) throws(CalendarError) -> Int {
-        let local = instant.timeIntervalSince1970 + Double(ISO8601Instant.hoChiMinhOffsetSeconds)
-        let dayValue = (local / 86400).rounded(.down)
-        guard dayValue > -2_000_000, dayValue < 2_000_000 else { throw outside(Int(dayValue)) }
+        let (dayValue, secondsOfDay) = LocalDateTime.localDayAndSecond(instant.timeIntervalSince1970)
+        guard dayValue > -2_000_000, dayValue < 2_000_000 else { throw outside(dayValue) }
         let dayIndex = Int(dayValue)
         let o = dayIndex - Int(firstDay)
         guard o >= 0, o < working.count else { throw outside(dayIndex) }
-        let secondsOfDay = local - dayValue * 86400
         if working[o] == 1 && secondsOfDay < Double(WorkingCalendar.cutOffSecondsOfDay) { return o }
         let k = Int(before[o + 1])
         guard k < ordinals.count else { throw beyondEnd() }
@@ -179,9 +177,8 @@ public struct WorkingCalendar: Sendable {
     }
 
     private func localOffset(_ instant: Date) throws(CalendarError) -> Int {
-        let local = instant.timeIntervalSince1970 + Double(ISO8601Instant.hoChiMinhOffsetSeconds)
-        let dayValue = (local / 86400).rounded(.down)
-        guard dayValue > -2_000_000, dayValue < 2_000_000 else { throw outside(Int(dayValue)) }
+        let dayValue = LocalDateTime.localDayAndSecond(instant.timeIntervalSince1970).day
+        guard dayValue > -2_000_000, dayValue < 2_000_000 else { throw outside(dayValue) }
         let o = Int(dayValue) - Int(firstDay)
         guard o >= 0, o < working.count else { throw outside(Int(dayValue)) }
         return o
@@ -199,6 +196,11 @@ public struct WorkingCalendar: Sendable {
 
     private func day(_ offset: Int) -> LocalDate {
         LocalDate(dayNumber: firstDay + Int32(offset))
+    }
+
+    /// `outside` for a day that may be far from any loaded year, or NaN.
+    private func outside(_ dayValue: Double) -> CalendarError {
+        outside(dayValue.isNaN ? 0 : Int(min(max(dayValue, -3.0e9), 3.0e9)))
     }
 
     private func outside(_ dayNumber: Int) -> CalendarError {

@@ -5,13 +5,9 @@ import Foundation
 /// Hand-written because `ISO8601DateFormatter` is slow on the intake path and a time zone offset is required
 /// (an instant without one is ambiguous).
 public enum ISO8601Instant {
-    /// Asia/Ho_Chi_Minh has been UTC+7 without daylight saving since 1975.
-    static let hoChiMinhOffsetSeconds: Int64 = 7 * 3600
-
     /// The instant, or nil when `text` is not `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` or names no real time.
     public static func parse(_ text: some StringProtocol) -> Date? {
-        var text = String(text)
-        return text.withUTF8 { parse(utf8: $0) }
+        StringLayout.withUTF8(String(text)) { parse(utf8: $0) }
     }
 
     static func parse(utf8 b: UnsafeBufferPointer<UInt8>) -> Date? {
@@ -84,5 +80,10 @@ public enum ISO8601Instant {
             s += "." + String(repeating: "0", count: 3 - m.count) + m
         }
         return s + "Z"
+    }
+
+    /// Formats in local time (Asia/Ho_Chi_Minh) with its offset, to the whole second: `2026-11-27T09:30:00+07:00`.
+    public static func formatLocal(_ date: Date) -> String {
+        LocalDateTime(instant: date).description
     }
 }

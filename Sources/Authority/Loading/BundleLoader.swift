@@ -435,7 +435,7 @@ struct BundleLoader {
                         "delegation \(record.id): supersedes unknown record \"\(old)\"")
                 }
             }
-            if let revokedAt = record.revokedAt, Delegation.localDay(revokedAt) < record.validFrom.dayNumber {
+            if let revokedAt = record.revokedAt, LocalDate(instant: revokedAt) < record.validFrom {
                 report.warning(
                     file, node["revokedAt"]?.line ?? line, "delegation \(record.id) is revoked before it starts")
             }
@@ -461,7 +461,7 @@ struct BundleLoader {
         else { return false }
         func end(_ d: Delegation) -> Int32 {
             var last = d.validTo?.dayNumber ?? Int32.max
-            if let revokedAt = d.revokedAt { last = min(last, Delegation.localDay(revokedAt)) }
+            if let revokedAt = d.revokedAt { last = min(last, LocalDate(instant: revokedAt).dayNumber) }
             return last
         }
         return a.validFrom.dayNumber <= end(b) && b.validFrom.dayNumber <= end(a)

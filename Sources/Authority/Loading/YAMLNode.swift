@@ -102,12 +102,6 @@ struct YAMLNode: Sendable {
     }
 }
 
-/// A YAML text that could not be parsed.
-struct YAMLSyntaxError: Error {
-    var line: Int
-    var message: String
-}
-
 extension YAMLNode {
     /// Parses one YAML document; an empty document is `null` on line 1.
     static func parse(_ text: String) throws(YAMLSyntaxError) -> YAMLNode {

@@ -158,7 +158,7 @@ extension DelegationRegistry.Core {
         let kind = Delegation.bit(d.pointee.applicant.kind)
         // The delegatee's bytes are read once: a record's delegatee with the same bytes is the same string;
         // any other is compared as a String (canonical equivalence).
-        func scan(_ department: UnsafeBufferPointer<UInt8>?) {
+        func scan(_ department: UnsafeBufferPointer<UInt8>) {
             hot.withUnsafeBufferPointer { hot in
                 candidates.withUnsafeBufferPointer { candidates in
                     conditionRefs.withUnsafeBufferPointer { conditions in
@@ -167,24 +167,21 @@ extension DelegationRegistry.Core {
                                 delegateeStart.withUnsafeBufferPointer { start in
                                     for k in first..<end {
                                         let i = Int(candidates[k])
-                                        var sameBytes = false
-                                        if let department {
-                                            let from = Int(start[i])
-                                            let n = Int(start[i + 1]) - from
-                                            sameBytes =
-                                                n == department.count
-                                                && (n == 0
-                                                    || RawStringTable.bytesMatch(
-                                                        UnsafeRawPointer(bytes.baseAddress! + from),
-                                                        UnsafeRawPointer(department.baseAddress!), n))
-                                        }
+                                        let from = Int(start[i])
+                                        let n = Int(start[i + 1]) - from
+                                        let sameBytes =
+                                            n == department.count
+                                            && (n == 0
+                                                || StringLayout.bytesMatch(
+                                                    UnsafeRawPointer(bytes.baseAddress! + from),
+                                                    UnsafeRawPointer(department.baseAddress!), n))
                                         guard sameBytes || delegatees[i] == delegatee else { continue }
                                         named = true
                                         guard hot[i].subjectMask & kind != 0,
                                             hot[i].wholeCity || hot[i].territory.contains(d.pointee.commune),
                                             seconds < hot[i].revokedAt
                                         else { continue }
-                                        let today = day ?? Delegation.localDay(instant)
+                                        let today = day ?? LocalDate(instant: instant).dayNumber
                                         day = today
                                         guard today >= hot[i].validFrom, today <= hot[i].validTo else { continue }
                                         if let program = conditions[i] {
@@ -203,7 +200,7 @@ extension DelegationRegistry.Core {
                 }
             }
         }
-        if delegatee.utf8.withContiguousStorageIfAvailable({ scan($0) }) == nil { scan(nil) }
+        StringLayout.withUTF8(delegatee) { scan($0) }
         if granted >= 0 { return .granted(granted) }
         guard named else { return .refused(.noDelegation, []) }
         let all = candidateLists[list]

@@ -1,0 +1,5 @@
+/// A YAML text that could not be parsed.
+struct YAMLSyntaxError: Error {
+    var line: Int
+    var message: String
+}
