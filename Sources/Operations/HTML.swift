@@ -1,3 +1,4 @@
+import Authority
 import Foundation
 
 /// Small helpers for the server-rendered pages: escaping, the page frame and local times.
@@ -62,37 +63,11 @@ public enum HTML {
 
     /// `2026-11-27 09:30` in Hanoi time (UTC+7, no daylight saving).
     public static func localTime(_ instant: Date) -> String {
-        let seconds = Int64((instant.timeIntervalSince1970 + 7 * 3600).rounded(.down))
-        let day = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let secondOfDay = seconds - day * 86_400
-        let date = LocalDayText.civil(day)
-        return String(format: "%04d-%02d-%02d %02d:%02d", date.year, date.month, date.day,
-                      Int(secondOfDay / 3600), Int(secondOfDay % 3600 / 60))
+        LocalDateTime(instant: instant).minuteText
     }
 
     /// ISO-8601 with the Hanoi offset: `2026-11-27T09:30:00+07:00`.
     public static func localISO(_ instant: Date) -> String {
-        let seconds = Int64((instant.timeIntervalSince1970 + 7 * 3600).rounded(.down))
-        let day = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let secondOfDay = seconds - day * 86_400
-        let date = LocalDayText.civil(day)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d+07:00", date.year, date.month, date.day,
-                      Int(secondOfDay / 3600), Int(secondOfDay % 3600 / 60), Int(secondOfDay % 60))
-    }
-}
-
-/// Civil dates from day numbers (days since 1970-01-01), after Howard Hinnant's algorithm.
-package enum LocalDayText {
-    static func civil(_ dayNumber: Int64) -> (year: Int, month: Int, day: Int) {
-        let z = dayNumber + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let y = yoe + era * 400
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (Int(m <= 2 ? y + 1 : y), Int(m), Int(d))
+        ISO8601Instant.formatLocal(instant)
     }
 }

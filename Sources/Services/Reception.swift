@@ -173,10 +173,7 @@ public final class Reception: BatchWriter {
 
     /// The local day (Asia/Ho_Chi_Minh) of an instant, as `YYYY-MM-DD` and as `yymmdd` for codes.
     static func localDay(_ instant: Date) -> (iso: String, compact: String) {
-        let seconds = Int64((instant.timeIntervalSince1970 + 7 * 3600).rounded(.down))
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let day = LocalDate(dayNumber: Int32(days))
-        let iso = day.description
+        let iso = LocalDate(instant: instant).description
         return (iso, String(iso.dropFirst(2).filter { $0 != "-" }))
     }
 }

@@ -98,7 +98,7 @@ struct AuditReplayCommand: AsyncParsableCommand {
 
     static func instant(_ text: String, option: String) throws -> Date {
         if let day = LocalDate(text) {
-            return ISO8601Instant.parse("\(day.description)T00:00:00+07:00")!
+            return day.startInstant
         }
         guard let instant = ISO8601Instant.parse(text) else {
             throw ValidationError("\(option) '\(text)': expected an ISO-8601 instant with offset or a day YYYY-MM-DD")

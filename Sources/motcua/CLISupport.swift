@@ -99,9 +99,7 @@ enum CLI {
     /// `2026-11-27 09:30` in Asia/Ho_Chi_Minh (UTC+7).
     static func local(_ date: Date?) -> String {
         guard let date else { return "—" }
-        let local = date.addingTimeInterval(7 * 3600)
-        let text = ISO8601Instant.format(local)  // 2026-11-27T02:30:00Z shape, already shifted
-        return String(text.prefix(16)).replacingOccurrences(of: "T", with: " ")
+        return LocalDateTime(instant: date).minuteText
     }
 
     /// A local day `YYYY-MM-DD`, checked.

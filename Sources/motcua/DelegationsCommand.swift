@@ -129,7 +129,7 @@ struct DelegationsCommand: AsyncParsableCommand {
                         "delegation \(record.id) is already on record (granted earlier); to change it, grant a record "
                             + "with a new id and `supersedes: \(record.id)`")
                 }
-                let validFrom = ISO8601Instant.parse("\(record.validFrom)T00:00:00+07:00") ?? Date()
+                let validFrom = record.validFrom.startInstant
                 return (record, validFrom)
             }
             print("granted \(record.id) to \(record.delegatee) by \(record.instrument.number), valid "
@@ -205,7 +205,7 @@ struct DelegationsCommand: AsyncParsableCommand {
                 }
                 let instant = explicit ?? now
                 let day = instrumentDate.flatMap { LocalDate($0) }
-                    ?? LocalDate(String(ISO8601Instant.format(instant.addingTimeInterval(7 * 3600)).prefix(10)))!
+                    ?? LocalDate(instant: instant)
                 let revoked = try DelegationChanges.revoked(
                     record, at: instant, by: Delegation.Instrument(number: instrument, date: day, signer: signer))
                 return (revoked, instant)

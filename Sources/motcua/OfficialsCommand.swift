@@ -185,16 +185,14 @@ struct OfficialsCommand: AsyncParsableCommand {
 
     /// The instant moved into office hours: 08:00–17:00 local on a working day (else the next one's 08:00).
     func officeHours(_ instant: Date, calendar: WorkingCalendar) -> Date {
-        let offset = 7.0 * 3600
-        let local = instant.timeIntervalSince1970 + offset
-        var day = LocalDate(dayNumber: Int32((local / 86400).rounded(.down)))
-        let seconds = local - Double(day.dayNumber) * 86400
+        let local = LocalDateTime(instant: instant)
+        var day = local.date
         let working = (try? calendar.isWorkingDay(day)) ?? !day.isWeekend
-        if working && seconds >= 8 * 3600 && seconds < 17 * 3600 { return instant }
-        if !working || seconds >= 17 * 3600 {
+        if working && local.hour >= 8 && local.hour < 17 { return instant }
+        if !working || local.hour >= 17 {
             day = (try? calendar.nextWorkingDay(after: day)) ?? day.adding(days: 1)
         }
-        return Date(timeIntervalSince1970: Double(day.dayNumber) * 86400 + 8 * 3600 - offset)
+        return day.instant(hour: 8)
     }
 }
 

@@ -47,12 +47,12 @@ public struct DeadlinePolicy: Sendable, Hashable {
 
     /// `hour`:00 local time (UTC+7) on `day`.
     public static func instant(_ day: LocalDate, hour: Int) -> Date {
-        Date(timeIntervalSince1970: Double(day.dayNumber) * 86_400 + Double(hour - 7) * 3600)
+        day.instant(hour: hour)
     }
 
     /// The local day (UTC+7) of an instant.
     public static func localDay(_ instant: Date) -> LocalDate {
-        LocalDate(dayNumber: Int32(((instant.timeIntervalSince1970 + 7 * 3600) / 86_400).rounded(.down)))
+        LocalDate(instant: instant)
     }
 }
 
