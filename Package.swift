@@ -79,6 +79,7 @@ let package = Package(
         .target(
             name: "Operations",
             dependencies: [
+                "Authority",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -75,36 +75,8 @@ public struct AuditReplay: Sendable {
         init(_ task: StepTask) { self.task = task }
     }
 
-    struct Source: Hashable {
-        var topic: String
-        var partition: Int32
-        var offset: Int64
-
-        /// Partition and offset only: a replay reads a handful of topics, and hashing their names for every message
-        /// costs more than the rare collision between topics (which `==` still tells apart).
-        func hash(into hasher: inout Hasher) {
-            hasher.combine(partition)
-            hasher.combine(offset)
-        }
-    }
-
-    struct StoredDecision {
-        var dossierId: String
-        var step: Int
-        var round: Int
-        var department: String
-        var outcome: String
-        var ruleId: String?
-        var ruleVersion: String
-        var delegationId: String?
-        var delegationVersion: String?
-        var decidedAt: Date
-        var source: Source
-        var signedOutcome: String?
-        var signedAt: Date?
-
-        var identity: Identity { Identity(dossierId: dossierId, step: step, round: round) }
-    }
+    typealias Source = AuditStore.Source
+    typealias StoredDecision = AuditStore.Decision
 
     /// A dossier step's round: what a decision is unique by.
     struct Identity: Hashable {
@@ -123,7 +95,7 @@ public struct AuditReplay: Sendable {
         report.to = settings.to
         report.whatIf = settings.whatIf?.name
         let connection = try PostgresConnection.connect(postgres, logger: logger)
-        try connection.execute("SET default_transaction_read_only = on")
+        try AuditStore.readOnly(connection)
         let ranges = try partitionRanges()
         report.ranges = ranges.map {
             AuditReport.PartitionRange(topic: $0.key.topic, partition: Int($0.key.partition), start: $0.value.start,
@@ -609,55 +581,19 @@ public struct AuditReplay: Sendable {
     // MARK: - PostgreSQL
 
     func loadDecisions(_ connection: PostgresConnection) throws -> [StoredDecision] {
-        let topics = settings.departments.map(settings.topics.department)
-        let rows = try connection.query(
-            """
-            SELECT dossier_id, step, round, department, outcome, rule_id, rule_version, delegation_id,
-                   delegation_version, decided_at, source_topic, source_partition, source_offset, signed_outcome, signed_at
-            FROM decisions WHERE source_topic = ANY($1::text[])
-            """, [topics])
-        // By position, and the columns that repeat from row to row (department, outcome, versions, topic, …) made
-        // into a String only when their bytes change.
-        var department = RepeatedText(), outcome = RepeatedText(), ruleId = RepeatedText()
-        var ruleVersion = RepeatedText(), delegationId = RepeatedText(), delegationVersion = RepeatedText()
-        var topic = RepeatedText(), signedOutcome = RepeatedText()
-        var decisions: [StoredDecision] = []
-        decisions.reserveCapacity(rows.count)
-        for row in rows {
-            decisions.append(StoredDecision(
-                dossierId: try row.decode(String.self, at: 0), step: try row.decode(Int.self, at: 1),
-                round: try row.decode(Int.self, at: 2), department: try department.required(row, 3),
-                outcome: try outcome.required(row, 4), ruleId: try ruleId.optional(row, 5),
-                ruleVersion: try ruleVersion.required(row, 6), delegationId: try delegationId.optional(row, 7),
-                delegationVersion: try delegationVersion.optional(row, 8), decidedAt: try row.decode(Date.self, at: 9),
-                source: Source(
-                    topic: try topic.required(row, 10), partition: Int32(try row.decode(Int.self, at: 11)),
-                    offset: try row.decode(Int64.self, at: 12)),
-                signedOutcome: try signedOutcome.optional(row, 13),
-                signedAt: try row.decodeIfPresent(Date.self, at: 14)))
-        }
-        return decisions
+        try AuditStore.decisions(topics: settings.departments.map(settings.topics.department), on: connection)
     }
 
     /// Steps of the dossiers in scope decided late or still open past their due date (from the coordinator).
     func missedDeadlines(_ dossiers: Set<String>, _ connection: PostgresConnection) throws -> [AuditFinding] {
         guard !dossiers.isEmpty else { return [] }
         // The missed ones are few; filtering them here is far cheaper than sending every id in scope.
-        return try connection.query(
-            """
-            SELECT dossier_id, step, department, due_date::text AS due, closed_at, status FROM deadlines
-            WHERE kind = 'step'
-              AND ((status = 'closed' AND closed_on_time = false) OR (status <> 'closed' AND fired & 2 <> 0))
-            ORDER BY dossier_id, step
-            """
-        ).filter { dossiers.contains(try $0.decode(String.self, "dossier_id")) }.map { row in
-            let closed = try row.decodeIfPresent(Date.self, "closed_at")
-            return AuditFinding(
-                kind: .deadlineMissed, dossierId: try row.decode(String.self, "dossier_id"),
-                step: try row.decode(Int.self, "step"), department: try row.decodeIfPresent(String.self, "department"),
-                field: "due_date", stored: try row.decode(String.self, "due"),
-                rederived: closed.map { DeadlinePolicy.localDay($0).description } ?? "open",
-                detail: closed == nil ? "still open past its due date" : "closed after its due date")
+        return try AuditStore.missedStepDeadlines(on: connection).filter { dossiers.contains($0.dossierId) }.map { missed in
+            AuditFinding(
+                kind: .deadlineMissed, dossierId: missed.dossierId, step: missed.step, department: missed.department,
+                field: "due_date", stored: missed.dueDate,
+                rederived: missed.closedAt.map { DeadlinePolicy.localDay($0).description } ?? "open",
+                detail: missed.closedAt == nil ? "still open past its due date" : "closed after its due date")
         }
     }
 }
@@ -746,9 +682,7 @@ package final class ReplayIndex: Sendable {
         replay: AuditReplay, ranges: [TopicPartition: (start: Int64, end: Int64)], connection: PostgresConnection
     ) throws {
         decisions = try replay.loadDecisions(connection)
-        withdrawn = Set(try connection.query("SELECT dossier_id FROM withdrawals").map {
-            try $0.decode(String.self, at: 0)
-        })
+        withdrawn = try AuditStore.withdrawnDossiers(on: connection)
         history = try DelegationHistory(bundle: replay.bundle, connection: connection)
         whatIfBundle = replay.settings.whatIf?.delegations.map { replay.bundle.replacingDelegations($0) }
         var partitions: [TopicPartition: Int] = [:]
@@ -816,34 +750,6 @@ package final class ReplayIndex: Sendable {
     }
 }
 
-/// A text column that mostly repeats from row to row: the previous row's String is reused while the bytes match.
-package struct RepeatedText {
-    private var last: String?
-    private var bytes: [UInt8] = []
-
-    mutating func optional(_ row: PostgresRow, _ position: Int) throws -> String? {
-        try row.withText(at: position) { text -> String? in
-            guard let text else { return nil }
-            if let last, bytes.count == text.count,
-                text.isEmpty || bytes.withUnsafeBytes({ memcmp($0.baseAddress!, text.baseAddress!, text.count) == 0 })
-            {
-                return last
-            }
-            let made = String(decoding: text, as: UTF8.self)
-            last = made
-            bytes = Array(text)
-            return made
-        }
-    }
-
-    mutating func required(_ row: PostgresRow, _ position: Int) throws -> String {
-        guard let text = try optional(row, position) else {
-            throw AuditReplay.Failure("decisions column \(position) is NULL")
-        }
-        return text
-    }
-}
-
 /// A comparing thread's view of the ``DelegationHistory``: consecutive decisions mostly share their rule version and
 /// delegation snapshot, so the last ones are at hand without a lock.
 package struct HistoryCursor {
@@ -887,12 +793,8 @@ package final class DelegationHistory: Sendable {
         changes = try DelegationChanges.load(from: connection)
         latest = DelegationRegistry(records: try DelegationChanges.overlay(bundle.delegations.records, changes))
         byEffectiveInstant = changes.sorted { ($0.effectiveAt, $0.seq) < ($1.effectiveAt, $1.seq) }
-        ruleTexts = Dictionary(uniqueKeysWithValues: try connection.query(
-            "SELECT version, canonical_text FROM rule_versions"
-        ).map { (try $0.decode(String.self, "version"), try $0.decode(String.self, "canonical_text")) })
-        snapshots = Dictionary(uniqueKeysWithValues: try connection.query(
-            "SELECT version, canonical_json FROM delegation_versions"
-        ).map { (try $0.decode(String.self, "version"), try $0.decode(String.self, "canonical_json")) })
+        ruleTexts = try AuditStore.ruleTexts(on: connection)
+        snapshots = try AuditStore.delegationSnapshots(on: connection)
     }
 
     /// The rule set of a recorded version, compiled once.
@@ -941,4 +843,9 @@ package final class DelegationHistory: Sendable {
             return bundle
         }
     }
+}
+
+extension AuditStore.Decision {
+    /// What the decision is unique by.
+    var identity: AuditReplay.Identity { AuditReplay.Identity(dossierId: dossierId, step: step, round: round) }
 }

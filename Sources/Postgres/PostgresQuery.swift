@@ -37,13 +37,19 @@ public struct PostgresQuery: Sendable, ExpressibleByStringInterpolation {
         }
 
         /// A bound value: written as the next placeholder.
-        public mutating func appendInterpolation(_ value: (any PostgresEncodable)?) {
+        public mutating func appendInterpolation<T: PostgresEncodable>(_ value: T) {
+            binds.append(value)
+            sql += "$\(binds.count)"
+        }
+
+        /// A bound value that may be NULL.
+        public mutating func appendInterpolation<T: PostgresEncodable>(_ value: T?) {
             binds.append(value)
             sql += "$\(binds.count)"
         }
 
         /// A bound value with an explicit cast (`\(day, as: "date")` → `$3::date`).
-        public mutating func appendInterpolation(_ value: (any PostgresEncodable)?, as type: StaticString) {
+        public mutating func appendInterpolation<T: PostgresEncodable>(_ value: T?, as type: StaticString) {
             binds.append(value)
             sql += "$\(binds.count)::\(type)"
         }

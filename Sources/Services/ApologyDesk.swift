@@ -85,23 +85,13 @@ public struct ApologyDesk: Sendable {
                 throw ApologyError(code: .tooLate, dueDate: deadline.dueDate)
             }
             guard slip.newDate > deadline.dueDate else { throw ApologyError(code: .notLater, dueDate: deadline.dueDate) }
-            let inserted = try tx.execute(
-                """
-                INSERT INTO apologies (dossier_id, step, reason, previous_date, new_date, issued_by, issued_at)
-                VALUES ($1, $2, $3, $4::date, $5::date, $6, $7) ON CONFLICT DO NOTHING
-                """,
-                [slip.dossierId, slip.step, slip.reason, deadline.dueDate.description, slip.newDate.description,
-                 slip.issuedBy, now])
-            guard inserted == 1 else { throw ApologyError(code: .alreadyIssued, dueDate: deadline.dueDate) }
+            let inserted = try ApologyStore.record(
+                slip.dossierId, step: slip.step, reason: slip.reason, previousDate: deadline.dueDate,
+                newDate: slip.newDate, issuedBy: slip.issuedBy, at: now, in: tx)
+            guard inserted else { throw ApologyError(code: .alreadyIssued, dueDate: deadline.dueDate) }
             let schedule = policy.schedule(due: slip.newDate, kind: deadline.kind, calendar: calendar)
             if deadline.status == "paused" {
-                try tx.execute(
-                    """
-                    UPDATE deadlines SET due_date = $3::date, soon_at = $4, due_at = $5, level2_at = $6, fired = 0
-                    WHERE dossier_id = $1 AND step = $2
-                    """,
-                    [slip.dossierId, slip.step, slip.newDate.description, schedule.soonAt, schedule.dueAt,
-                     schedule.level2At])
+                try ApologyStore.movePaused(slip.dossierId, step: slip.step, to: slip.newDate, schedule: schedule, in: tx)
             } else {
                 try DeadlineStore.reschedule(slip.dossierId, step: slip.step, schedule: schedule, fired: 0, in: tx)
             }
@@ -112,9 +102,8 @@ public struct ApologyDesk: Sendable {
             try DeadlineStore.timeline(
                 slip.dossierId, eventId: event.eventId, type: event.type.rawValue, step: slip.step, at: now,
                 from: deadline.department, to: "applicant", due: deadline.dueDate, detail: slip.reason, in: tx)
-            let column = slip.step == DeadlineKind.overallStep ? "due_date" : "step_due_date"
-            try tx.execute(
-                "UPDATE dossier_status SET \(column) = $2::date WHERE dossier_id = $1", [slip.dossierId, slip.newDate.description])
+            try ApologyStore.moveProjectedDate(
+                slip.dossierId, overall: slip.step == DeadlineKind.overallStep, to: slip.newDate, in: tx)
             try OutboxWriter.write([try event.outboxMessage(topics: topics, encoder: MessageCoding.encoder())], source: outboxSource, into: tx)
             return event
         }

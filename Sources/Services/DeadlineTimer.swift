@@ -112,30 +112,20 @@ public final class DeadlineTimer: Sendable {
         let database = try databaseConnection()
         let encoder = MessageCoding.encoder()
         let (claimed, counts) = try database.transaction { tx -> (Int, [String: Int]) in
-            let rows = try tx.query(
-                """
-                SELECT dossier_id, step, kind, department, due_date::text AS due_date, soon_at, due_at, level2_at, fired
-                FROM deadlines WHERE status = 'open' AND next_fire_at <= $1
-                ORDER BY next_fire_at LIMIT $2 FOR UPDATE SKIP LOCKED
-                """, [now, settings.batchSize])
+            let rows = try TimerStore.claimDue(now: now, limit: settings.batchSize, in: tx)
             guard !rows.isEmpty else { return (0, [:]) }
-            var updates: (ids: [String], steps: [String], fired: [String], next: [String]) = ([], [], [], [])
+            var round = TimerStore.Fired()
             var outbox: [OutboxMessage] = []
-            var escalations: [[String?]] = []
-            var timeline: [[String?]] = []
-            var overdue: [String] = []
             var counts: [String: Int] = [:]
             outbox.reserveCapacity(rows.count)
             for row in rows {
-                let id = try row.decode(String.self, "dossier_id")
-                let step = try row.decode(Int.self, "step")
-                let kind = DeadlineKind(rawValue: try row.decode(String.self, "kind")) ?? .step
-                let department = try row.decodeIfPresent(String.self, "department")
-                let dueDate = try row.decode(String.self, "due_date")
-                let schedule = (
-                    soon: try row.decodeIfPresent(Date.self, "soon_at"), due: try row.decode(Date.self, "due_at"),
-                    level2: try row.decodeIfPresent(Date.self, "level2_at"))
-                var fired = try row.decode(Int.self, "fired")
+                let id = row.dossierId
+                let step = row.step
+                let kind = DeadlineKind(rawValue: row.kind) ?? .step
+                let department = row.department
+                let dueDate = row.dueDate
+                let schedule = (soon: row.soonAt, due: row.dueAt, level2: row.level2At)
+                var fired = row.fired
                 for level in DeadlineLevel.allCases where fired & level.rawValue == 0 {
                     let instant: Date? =
                         switch level {
@@ -153,7 +143,7 @@ public final class DeadlineTimer: Sendable {
                             eventId: StableID.make("coordinator", "due-soon", id, String(step), dueDate), dossierId: id,
                             type: .dueSoon, step: step, department: department, dueDate: dueDate, at: now)
                     case .overdue:
-                        overdue.append(id)
+                        round.overdue.append(id)
                         event = CoordinatorEvent(
                             eventId: StableID.make("coordinator", "overdue", id, String(step), dueDate), dossierId: id,
                             type: .overdue, step: step, department: department, dueDate: dueDate,
@@ -167,7 +157,7 @@ public final class DeadlineTimer: Sendable {
                             at: now)
                     }
                     if let level = event.level, escalates {
-                        escalations.append([
+                        round.escalations.append([
                             id, String(step), "deadline", String(level), event.reason, department, event.recipient,
                             PostgresTimestamp.format(now),
                         ])
@@ -175,7 +165,7 @@ public final class DeadlineTimer: Sendable {
                     }
                     counts[event.type.rawValue, default: 0] += 1
                     outbox.append(try event.outboxMessage(topics: settings.topics, encoder: encoder))
-                    timeline.append([
+                    round.timeline.append([
                         id, event.eventId.uuidString.lowercased(), event.type.rawValue, String(step),
                         PostgresTimestamp.format(now), department, event.recipient, dueDate,
                         DeadlineStore.timing(now, due: LocalDateText.parse(dueDate)), event.reason,
@@ -186,37 +176,12 @@ public final class DeadlineTimer: Sendable {
                     fired & DeadlineLevel.overdue.rawValue == 0 ? schedule.due : nil,
                     fired & DeadlineLevel.level2.rawValue == 0 ? schedule.level2 : nil,
                 ].compactMap { $0 }.min()
-                updates.ids.append(id)
-                updates.steps.append(String(step))
-                updates.fired.append(String(fired))
-                updates.next.append(next.map(PostgresTimestamp.format) ?? "")
+                round.ids.append(id)
+                round.steps.append(String(step))
+                round.fired.append(String(fired))
+                round.next.append(next.map(PostgresTimestamp.format) ?? "")
             }
-            try tx.execute(
-                """
-                UPDATE deadlines AS d SET fired = u.fired::int2, next_fire_at = NULLIF(u.next, '')::timestamptz
-                FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(dossier_id, step, fired, next)
-                WHERE d.dossier_id = u.dossier_id AND d.step = u.step::int4
-                """, [updates.ids, updates.steps, updates.fired, updates.next])
-            if !escalations.isEmpty {
-                try tx.copyIn(
-                    "COPY escalations (dossier_id, step, kind, level, reason, department, recipient, opened_at) FROM STDIN"
-                ) { writer in
-                    for row in escalations { try writer.row(text: row) }
-                }
-            }
-            if !timeline.isEmpty {
-                try tx.copyIn(
-                    """
-                    COPY dossier_timeline (dossier_id, event_id, type, step, at, from_department, to_department, due_date,
-                                           timing, detail) FROM STDIN
-                    """
-                ) { writer in
-                    for row in timeline { try writer.row(text: row) }
-                }
-            }
-            if !overdue.isEmpty {
-                try tx.execute("UPDATE dossier_status SET overdue = true WHERE dossier_id = ANY($1::text[])", [overdue])
-            }
+            try TimerStore.record(round, in: tx)
             try OutboxWriter.write(outbox, source: settings.outboxSource, into: tx)
             return (rows.count, counts)
         }
@@ -233,31 +198,12 @@ public final class DeadlineTimer: Sendable {
     public func refreshGauges() throws {
         let database = try databaseConnection()
         let now = clock.now()
-        let open = try database.query(
-            """
-            SELECT count(*) AS n FROM dossier_status
-            WHERE status NOT IN ('decided', 'intake-refused', 'intake-incomplete')
-            """)[0].decode(Int.self, "n")
-        var overdue: [String: Int] = [:]
-        for row in try database.query(
-            """
-            SELECT COALESCE(department, '') AS department, count(*) AS n FROM deadlines
-            WHERE status <> 'closed' AND kind <> 'overall' AND fired & 2 <> 0 GROUP BY 1
-            """)
-        {
-            overdue[try row.decode(String.self, "department")] = try row.decode(Int.self, "n")
-        }
-        var escalations: [Int: Int] = [:]
-        for row in try database.query(
-            "SELECT level, count(*) AS n FROM escalations WHERE closed_at IS NULL GROUP BY level")
-        {
-            escalations[try row.decode(Int.self, "level")] = try row.decode(Int.self, "n")
-        }
-        let oldest = try database.query(
-            "SELECT min(next_fire_at) AS t FROM deadlines WHERE status = 'open' AND next_fire_at IS NOT NULL"
-        )[0].decodeIfPresent(Date.self, "t")
+        let gauges = try TimerStore.gauges(on: database)
+        let oldest = gauges.oldestDue
         let lag = oldest.map { max(0, now.timeIntervalSince($0)) } ?? 0
-        metrics.gauges(openDossiers: open, overdue: overdue, escalations: escalations, lag: lag)
+        metrics.gauges(
+            openDossiers: gauges.openDossiers, overdue: gauges.overdueByDepartment,
+            escalations: gauges.openEscalationsByLevel, lag: lag)
     }
 
     private func databaseConnection() throws -> PostgresConnection {

@@ -39,18 +39,15 @@ extension DepartmentWorker {
         }
     }
 
-    private func latestDecision(_ dossierId: String, step: Int, in tx: PostgresConnection) throws -> PostgresRow? {
-        try tx.query(
-            """
-            SELECT round, outcome, review, delegation_id, signed_at, procedure FROM decisions
-            WHERE dossier_id = $1 AND step = $2 ORDER BY round DESC LIMIT 1
-            """, [dossierId, step]
-        ).first
+    private func latestDecision(
+        _ dossierId: String, step: Int, in tx: PostgresConnection
+    ) throws -> CommandStore.LatestRound? {
+        try CommandStore.latestRound(dossierId, step: step, in: tx)
     }
 
     /// Whether the applicant has withdrawn the dossier.
     func isWithdrawn(_ dossierId: String, in tx: PostgresConnection) throws -> Bool {
-        try !tx.query("SELECT 1 FROM withdrawals WHERE dossier_id = $1", [dossierId]).isEmpty
+        try CommandStore.isWithdrawn(dossierId, in: tx)
     }
 
     /// The applicant's withdrawal: recorded unless the dossier is already decided (an automatic approval or an
@@ -59,13 +56,8 @@ extension DepartmentWorker {
         _ command: Withdrawal, source: KafkaMessage, at now: Date, into tx: PostgresConnection,
         outbox: inout [OutboxMessage], report: inout BatchReport, encoder: JSONEncoder
     ) throws {
-        let latest = try tx.query(
-            """
-            SELECT step, outcome, review, signed_outcome FROM decisions WHERE dossier_id = $1
-            ORDER BY step DESC, round DESC LIMIT 1
-            """, [command.dossierId]
-        ).first
-        let step = try latest?.decode(Int.self, "step") ?? 0
+        let latest = try CommandStore.latestDecision(command.dossierId, in: tx)
+        let step = latest?.step ?? 0
         func reject(_ reason: String) throws {
             outbox.append(try event(
                 .withdrawalRejected, dossierId: command.dossierId, step: step, round: nil, cause: command.commandId,
@@ -73,20 +65,14 @@ extension DepartmentWorker {
             report.outcomes["withdrawal-rejected", default: 0] += 1
         }
         if let latest {
-            let outcome = try latest.decode(String.self, "outcome")
-            let final = try latest.decodeIfPresent(String.self, "signed_outcome") != nil
-                || (try latest.decode(String.self, "review") == "auto" && (outcome == "approve" || outcome == "refuse"))
+            let final = latest.signed
+                || (latest.review == .auto && (latest.outcome == .approve || latest.outcome == .refuse))
             if final { return try reject("the dossier is already decided") }
         }
-        let inserted = try tx.query(
-            """
-            INSERT INTO withdrawals (dossier_id, department, step, reason, withdrawn_at, source_topic,
-                                     source_partition, source_offset)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (dossier_id) DO NOTHING RETURNING dossier_id
-            """,
-            [command.dossierId, department, step, command.reason, now, source.topic, Int(source.partition),
-             source.offset])
-        guard !inserted.isEmpty else { return try reject("the dossier is already withdrawn") }
+        let inserted = try CommandStore.recordWithdrawal(
+            command.dossierId, department: department, step: step, reason: command.reason, at: now,
+            sourceTopic: source.topic, sourcePartition: Int(source.partition), sourceOffset: source.offset, in: tx)
+        guard inserted else { return try reject("the dossier is already withdrawn") }
         outbox.append(try event(
             .withdrawn, dossierId: command.dossierId, step: step, round: nil, cause: command.commandId, at: now,
             data: DossierEvent.Data(reason: command.reason), encoder: encoder))
@@ -126,15 +112,14 @@ extension DepartmentWorker {
         guard try !isWithdrawn(command.dossierId, in: tx) else {
             return try reject("the applicant has withdrawn the dossier", round: nil)
         }
-        let round = try row.decode(Int.self, "round")
-        let outcome = try row.decode(String.self, "outcome")
-        guard try row.decode(String.self, "review") == "official", outcome == "approve" || outcome == "refuse" else {
-            return try reject("the decision (\(outcome)) does not await a signature", round: round)
+        let round = row.round
+        guard row.review == .official, row.outcome == .approve || row.outcome == .refuse else {
+            return try reject("the decision (\(row.outcome.rawValue)) does not await a signature", round: round)
         }
-        guard try row.decodeIfPresent(Date.self, "signed_at") == nil else {
+        guard row.signedAt == nil else {
             return try reject("the decision is already signed", round: round)
         }
-        if let delegationId = try row.decodeIfPresent(String.self, "delegation_id") {
+        if let delegationId = row.delegationId {
             guard let delegation = bundle.delegations[id: delegationId] else {
                 return try reject("delegation \(delegationId) is no longer on record", round: round)
             }
@@ -142,15 +127,12 @@ extension DepartmentWorker {
                 return try reject("delegation \(delegationId) is not valid now (\(problem.rawValue))", round: round)
             }
         }
-        try tx.execute(
-            """
-            UPDATE decisions SET signed_by = $4, signed_at = $5, signed_outcome = $6, signed_reason = $7
-            WHERE dossier_id = $1 AND step = $2 AND round = $3
-            """,
-            [command.dossierId, command.step, round, command.official.id, now, command.decision.rawValue, command.reason])
+        try CommandStore.sign(
+            command.dossierId, step: command.step, round: round, official: command.official.id, at: now,
+            outcome: command.decision == .approve ? .approve : .refuse, reason: command.reason, in: tx)
         outbox.append(try event(
             .decided, dossierId: command.dossierId, step: command.step, round: round, cause: command.commandId, at: now,
-            data: DossierEvent.Data(outcome: command.decision.rawValue, review: "official", reason: command.reason,
+            data: DossierEvent.Data(outcome: command.decision.rawValue, review: Review.official.rawValue, reason: command.reason,
                                     official: command.official.id),
             encoder: encoder))
         report.outcomes["signed-\(command.decision.rawValue)", default: 0] += 1
@@ -175,7 +157,7 @@ extension DepartmentWorker {
         }
         outbox.append(try event(
             .supplementRequested, dossierId: command.dossierId, step: command.step,
-            round: try row.decode(Int.self, "round"), cause: command.commandId, at: now,
+            round: row.round, cause: command.commandId, at: now,
             data: DossierEvent.Data(reason: command.reason, documents: command.documents, official: command.official.id),
             encoder: encoder))
         report.outcomes["supplement-requested", default: 0] += 1
@@ -187,7 +169,7 @@ extension DepartmentWorker {
         _ command: ApplicantSupplement, source: KafkaMessage, at now: Date, into tx: PostgresConnection,
         outbox: inout [OutboxMessage], report: inout BatchReport, decoder: JSONDecoder, encoder: JSONEncoder
     ) throws {
-        let stored = try tx.query("SELECT code, body, received_at FROM dossiers WHERE id = $1", [command.dossierId]).first
+        let stored = try CommandStore.storedDossier(command.dossierId, in: tx)
         let latest = try latestDecision(command.dossierId, step: command.step, in: tx)
         guard let stored, let latest else {
             outbox.append(.deadLetter(of: source, error: "supplement for an unknown dossier step", consumer: department))
@@ -203,15 +185,15 @@ extension DepartmentWorker {
             report.outcomes["supplement-ignored", default: 0] += 1
             return
         }
-        var dossier = try Dossier.decode(json: Data(try stored.decode(PostgresJSON.self, "body").text.utf8))
+        var dossier = try Dossier.decode(json: Data(stored.body.utf8))
         for document in command.documents where !dossier.documents.contains(document) {
             dossier.documents.append(document)
         }
         if let facts = command.facts { dossier.facts.merge(facts) { _, new in new } }
         let task = StepTask(
-            taskId: command.commandId, dossier: dossier, code: try stored.decode(String.self, "code"),
-            step: command.step, round: try latest.decode(Int.self, "round") + 1, department: department,
-            receivedAt: try stored.decode(Date.self, "received_at"), dueDate: nil)
+            taskId: command.commandId, dossier: dossier, code: stored.code,
+            step: command.step, round: latest.round + 1, department: department,
+            receivedAt: stored.receivedAt, dueDate: nil)
         let decision = Decider.decide(dossier, department: department, bundle: bundle, ruleSet: ruleSet, checks: checks, at: now)
         var explanations = ExplanationMemo(encoded: explanationTexts)
         let row = DecisionRow(task: task, decision: decision, department: department, ruleSet: ruleSet,
@@ -219,8 +201,8 @@ extension DepartmentWorker {
                               explanation: try explanations.index(of: decision, encoder: encoder))
         try DecisionRow.copy([row], explanationIds: try DecisionRow.storeExplanations(explanations.texts, in: tx), into: tx)
         // The stored body follows the dossier, so replay and later rounds see the supplemented documents.
-        try tx.execute("UPDATE dossiers SET body = $2, updated_at = $3 WHERE id = $1",
-                       [command.dossierId, PostgresJSON(String(decoding: try encoder.encode(dossier), as: UTF8.self)), now])
+        try CommandStore.updateBody(
+            command.dossierId, json: String(decoding: try encoder.encode(dossier), as: UTF8.self), at: now, in: tx)
         outbox.append(try event(
             .supplemented, dossierId: command.dossierId, step: command.step, round: task.round, cause: command.commandId,
             at: now, data: DossierEvent.Data(documents: command.documents), encoder: encoder))

@@ -62,15 +62,11 @@ public final class DepartmentWorker: BatchWriter {
         // A new connection may be to a restored database: ids are learned again.
         explanationIds.forget()
         // Store the exact texts every decision will cite, once.
-        try connection.execute(
-            "INSERT INTO rule_versions (version, department, canonical_text) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-            [ruleSet.version, department, ruleSet.canonicalText])
+        try DecisionStore.storeRuleVersion(
+            ruleSet.version, department: department, canonicalText: ruleSet.canonicalText, on: connection)
         for record in bundle.delegations.records where record.delegatee == department {
-            try connection.execute(
-                """
-                INSERT INTO delegation_versions (version, delegation_id, canonical_json) VALUES ($1, $2, $3)
-                ON CONFLICT DO NOTHING
-                """, [record.version, record.id, record.canonicalJSON])
+            try DecisionStore.storeDelegationVersion(
+                record.version, delegationId: record.id, canonicalJSON: record.canonicalJSON, on: connection)
         }
     }
 
@@ -184,15 +180,13 @@ public final class DepartmentWorker: BatchWriter {
         _ rows: inout [DecisionRow], outbox: inout [OutboxMessage], report: inout BatchReport, in tx: PostgresConnection
     ) throws {
         guard !rows.isEmpty else { return }
-        let withdrawn = Set(try tx.query(
-            "SELECT dossier_id FROM withdrawals WHERE dossier_id = ANY($1::text[])", [rows.map(\.dossierId)]
-        ).map { try $0.decode(String.self, "dossier_id") })
+        let withdrawn = try DecisionStore.withdrawn(among: rows.map(\.dossierId), in: tx)
         guard !withdrawn.isEmpty else { return }
         var dropped = Set<String>()
         rows.removeAll { row in
             guard withdrawn.contains(row.dossierId) else { return false }
             dropped.insert(row.identity)
-            report.outcomes[row.outcome, default: 0] -= 1
+            report.outcomes[row.outcome.rawValue, default: 0] -= 1
             report.outcomes["skipped-withdrawn", default: 0] += 1
             report.processed -= 1
             return true
@@ -213,15 +207,9 @@ public final class DepartmentWorker: BatchWriter {
             try DecisionRow.copy(rows, explanationIds: explanationIds, into: tx, savepoint: "decisions_copy")
             return
         } catch let error as PostgresError where error.sqlState == "23505" {
-            try tx.execute("ROLLBACK TO SAVEPOINT decisions_copy")
+            try DecisionStore.rollback(to: "decisions_copy", in: tx)
         }
-        let ids = rows.map(\.dossierId)
-        let existing = try tx.query(
-            "SELECT dossier_id, step, round FROM decisions WHERE dossier_id = ANY($1::text[])", [ids])
-        var taken = Set<String>()
-        for row in existing {
-            taken.insert("\(try row.decode(String.self, "dossier_id"))/\(try row.decode(Int.self, "step"))/\(try row.decode(Int.self, "round"))")
-        }
+        var taken = try DecisionStore.decidedSteps(of: rows.map(\.dossierId), in: tx)
         var fresh: [DecisionRow] = []
         var skipped = Set<String>()
         for row in rows {
@@ -362,162 +350,21 @@ package final class ExplanationTexts: Sendable {
     var count: Int { entries.withLock { $0.count } }
 }
 
-/// The ids of stored explanations by text, learned from `motcua_explanation_ids`. Explanations are append-only, so
-/// an id once committed stays right; ids learned in a transaction are used only after it committed
-/// (``committed()``), since a rolled-back insert leaves no row behind. Holds at most `capacity` ids, then starts over.
-package final class ExplanationIds: Sendable {
-    private let state = Mutex<(known: [String: Int64], learned: [String: Int64])>(([:], [:]))
-    let capacity: Int
-
-    init(capacity: Int = 4_096) {
-        self.capacity = capacity
-    }
-
-    /// The ids of `texts`, in order: those known without a query, the others stored or looked up in `tx` (one
-    /// call for all of them), to be known once `tx` commits. Call ``begin()`` first, once per transaction.
-    func ids(of texts: [String], in tx: PostgresConnection) throws -> [Int64] {
-        var ids = [Int64](repeating: 0, count: texts.count)
-        var missing: [Int] = []
-        state.withLock { state in
-            for (index, text) in texts.enumerated() {
-                if let id = state.known[text] { ids[index] = id } else { missing.append(index) }
-            }
-        }
-        guard !missing.isEmpty else { return ids }
-        let stored = try DecisionRow.storeExplanations(missing.map { texts[$0] }, in: tx)
-        var learned: [String: Int64] = [:]
-        for (index, id) in zip(missing, stored) {
-            ids[index] = id
-            learned[texts[index]] = id
-        }
-        state.withLock { $0.learned = learned }
-        return ids
-    }
-
-    /// A write (and its transaction) begins: what an earlier one learned is dropped, whatever became of it.
-    func begin() {
-        state.withLock { $0.learned = [:] }
-    }
-
-    /// The transaction of the write since the last ``begin()`` committed: what it learned is known from now on.
-    func committed() {
-        state.withLock { state in
-            guard !state.learned.isEmpty else { return }
-            if state.known.count + state.learned.count > capacity { state.known = [:] }
-            state.known.merge(state.learned) { _, new in new }
-            state.learned = [:]
-        }
-    }
-
-    /// Forgets every id (a new connection, or a cited id the database no longer has).
-    func forget() {
-        state.withLock { $0 = ([:], [:]) }
-    }
-
-    /// How many ids are known.
-    var count: Int { state.withLock { $0.known.count } }
-}
-
-/// One row of `decisions`.
-package struct DecisionRow: Sendable {
-    var dossierId: String
-    var step: Int
-    var round: Int
-    var department: String
-    var procedure: String
-    var outcome: String
-    var review: String
-    var ruleId: String?
-    var ruleVersion: String
-    var delegationId: String?
-    var delegationVersion: String?
-    var escalationReason: String?
-    var forwardTo: String?
-    var decidedAt: Date
-    var sourceTopic: String
-    var sourcePartition: Int32
-    var sourceOffset: Int64
-    /// The position of its explanation among the texts given to ``storeExplanations(_:in:)``.
-    var explanation: Int
-
-    var identity: String { "\(dossierId)/\(step)/\(round)" }
-
-    static let columns =
-        "dossier_id, step, round, department, procedure, outcome, review, rule_id, rule_version, delegation_id, "
-        + "delegation_version, escalation_reason, forward_to, decided_at, source_topic, source_partition, "
-        + "source_offset, explanation_id"
-
+extension DecisionRow {
     /// A row whose explanation is `explanation` of the batch's ``ExplanationMemo``.
     init(
         task: StepTask, decision: StepDecision, department: String, ruleSet: RuleSet, registry: DelegationRegistry,
         at now: Date, source: KafkaMessage, explanation: Int
     ) {
-        dossierId = task.dossier.id
-        step = task.step
-        round = task.round
-        self.department = department
-        procedure = task.dossier.procedure
-        outcome = decision.outcome.rawValue
-        review = decision.review.rawValue
-        ruleId = decision.evaluation.ruleId
-        ruleVersion = ruleSet.version
-        delegationId = decision.evaluation.delegationId
-        delegationVersion = delegationId.flatMap { registry.snapshot(id: $0)?.version }
-        escalationReason = decision.evaluation.escalationReason?.rawValue
-        forwardTo = decision.forwardTo
-        decidedAt = now
-        sourceTopic = source.topic
-        sourcePartition = source.partition
-        sourceOffset = source.offset
-        self.explanation = explanation
+        let delegationId = decision.evaluation.delegationId
+        self.init(
+            dossierId: task.dossier.id, step: task.step, round: task.round, department: department,
+            procedure: task.dossier.procedure, outcome: decision.outcome, review: decision.review,
+            ruleId: decision.evaluation.ruleId, ruleVersion: ruleSet.version, delegationId: delegationId,
+            delegationVersion: delegationId.flatMap { registry.snapshot(id: $0)?.version },
+            escalationReason: decision.evaluation.escalationReason?.rawValue, forwardTo: decision.forwardTo,
+            decidedAt: now, sourceTopic: source.topic, sourcePartition: source.partition, sourceOffset: source.offset,
+            explanation: explanation)
     }
 
-    /// Stores the explanations not stored yet, in the open transaction; returns the ids of all, in order.
-    static func storeExplanations(_ texts: [String], in tx: PostgresConnection) throws -> [Int64] {
-        guard !texts.isEmpty else { return [] }
-        let ids = try tx.query(
-            "SELECT id FROM unnest(motcua_explanation_ids($1::text[]::jsonb[])) WITH ORDINALITY AS t (id, n) ORDER BY n",
-            [texts]
-        ).map { try $0.decode(Int64.self, "id") }
-        guard ids.count == texts.count else {
-            throw PostgresError(.query, context: "motcua_explanation_ids: \(ids.count) ids for \(texts.count) explanations")
-        }
-        return ids
-    }
-
-    /// COPY in binary format: the server parses no text (BENCHMARKS.md: ~3 µs a row less than text for this table).
-    /// With `savepoint`, that savepoint is set first, in the same round trip.
-    static func copy(
-        _ rows: [DecisionRow], explanationIds: [Int64], into tx: PostgresConnection, savepoint: String? = nil
-    ) throws {
-        guard !rows.isEmpty else { return }
-        let copy = "COPY decisions (\(columns)) FROM STDIN (FORMAT binary)"
-        try tx.copyInBinary(savepoint.map { "SAVEPOINT \($0); \(copy)" } ?? copy) { writer in
-            for row in rows {
-                guard let step = Int32(exactly: row.step), let round = Int32(exactly: row.round) else {
-                    throw PostgresError(
-                        .copy, context: "COPY decisions", message: "step \(row.step), round \(row.round) beyond int4")
-                }
-                try writer.beginRow()
-                writer.text(row.dossierId)
-                writer.int32(step)
-                writer.int32(round)
-                writer.text(row.department)
-                writer.text(row.procedure)
-                writer.text(row.outcome)
-                writer.text(row.review)
-                writer.text(row.ruleId)
-                writer.text(row.ruleVersion)
-                writer.text(row.delegationId)
-                writer.text(row.delegationVersion)
-                writer.text(row.escalationReason)
-                writer.text(row.forwardTo)
-                writer.timestamp(row.decidedAt)
-                writer.text(row.sourceTopic)
-                writer.int32(row.sourcePartition)
-                writer.int64(row.sourceOffset)
-                writer.int64(explanationIds[row.explanation])
-            }
-        }
-    }
 }

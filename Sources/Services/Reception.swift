@@ -63,27 +63,20 @@ public final class Reception: BatchWriter {
             accepted.append(classify(dossier, message: message, at: now))
         }
         if !accepted.isEmpty {
-            let existing = try tx.query("SELECT id FROM dossiers WHERE id = ANY($1::text[])", [accepted.map(\.dossier.id)])
-            let known = Set(try existing.map { try $0.decode(String.self, "id") })
+            let known = try ReceptionStore.known(accepted.map(\.dossier.id), in: tx)
             report.skippedDuplicates += accepted.count(where: { known.contains($0.dossier.id) })
             accepted.removeAll { known.contains($0.dossier.id) }
         }
         try assignCodes(&accepted, at: now, in: tx)
         let encoder = MessageCoding.encoder()
-        try tx.copyIn(
-            "COPY dossiers (id, code, procedure, channel, commune, applicant_kind, submitted_at, received_at, status, "
-                + "department, due_date, body) FROM STDIN"
-        ) { writer in
-            for item in accepted {
-                try writer.row(text: [
-                    item.dossier.id, item.code, item.dossier.procedure, item.dossier.channel.rawValue,
-                    item.dossier.commune, item.dossier.applicant.kind.rawValue,
-                    PostgresTimestamp.format(item.dossier.submittedAt), PostgresTimestamp.format(now),
-                    item.status.rawValue, item.department, item.dueDate?.description,
-                    String(decoding: item.message.value, as: UTF8.self),
-                ])
-            }
-        }
+        try ReceptionStore.insert(accepted.map { item in
+            ReceptionStore.Row(
+                id: item.dossier.id, code: item.code, procedure: item.dossier.procedure,
+                channel: item.dossier.channel.rawValue, commune: item.dossier.commune,
+                applicantKind: item.dossier.applicant.kind.rawValue, submittedAt: item.dossier.submittedAt,
+                receivedAt: now, status: item.status.rawValue, department: item.department,
+                dueDate: item.dueDate?.description, body: String(decoding: item.message.value, as: UTF8.self))
+        }, in: tx)
         for item in accepted {
             outbox += try effects(of: item, at: now, encoder: encoder)
             report.outcomes[item.status.rawValue, default: 0] += 1
@@ -119,12 +112,7 @@ public final class Reception: BatchWriter {
         let day = Reception.localDay(now)
         let counts = Dictionary(grouping: items.indices, by: { items[$0].agency })
         for (agency, indices) in counts.sorted(by: { $0.key < $1.key }) {
-            let last = try tx.query(
-                """
-                INSERT INTO dossier_code_sequences (agency_code, day, last_value) VALUES ($1, $2::date, $3)
-                ON CONFLICT (agency_code, day) DO UPDATE SET last_value = dossier_code_sequences.last_value + EXCLUDED.last_value
-                RETURNING last_value
-                """, [agency, day.iso, indices.count])[0].decode(Int.self, "last_value")
+            let last = try ReceptionStore.reserveCodes(agency: agency, day: day.iso, count: indices.count, in: tx)
             var number = last - indices.count
             for index in indices {
                 number += 1

@@ -67,13 +67,7 @@ public final class StatusProjection: BatchWriter {
 
     /// Records the batch's event ids as processed; returns those not seen before.
     private func claim(_ events: [DossierEvent], in tx: PostgresConnection) throws -> Set<UUID> {
-        guard !events.isEmpty else { return [] }
-        let rows = try tx.query(
-            """
-            INSERT INTO processed_events (consumer, event_id) SELECT $1, id FROM unnest($2::uuid[]) AS id
-            ON CONFLICT DO NOTHING RETURNING event_id
-            """, [Self.consumerName, events.map { $0.eventId.uuidString.lowercased() }])
-        return Set(try rows.map { try $0.decode(UUID.self, "event_id") })
+        try ProjectionStore.claim(events.map(\.eventId), consumer: Self.consumerName, in: tx)
     }
 
     /// Applies one event; returns what it publishes on the `escalations` topic.
@@ -138,16 +132,7 @@ public final class StatusProjection: BatchWriter {
             try closeEscalations(id, by: "result-returned", at: event.at, in: tx)
         case .supplementRequested:
             to = "applicant"
-            let paused = try tx.query(
-                """
-                UPDATE deadlines SET status = 'paused', paused_since = $2, next_fire_at = NULL
-                WHERE dossier_id = $1 AND status = 'open' AND kind <> 'authority' RETURNING step
-                """, [id, event.at])
-            for row in paused {
-                try tx.execute(
-                    "INSERT INTO deadline_pauses (dossier_id, step, started_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-                    [id, try row.decode(Int.self, "step"), event.at])
-            }
+            try ProjectionStore.pause(id, at: event.at, in: tx)
         case .supplemented:
             from = "applicant"
             status.status = "in-review"
@@ -166,9 +151,7 @@ public final class StatusProjection: BatchWriter {
                     id, step: next, kind: .step, department: target, procedure: event.data.procedure,
                     schedule: policy.schedule(due: dueDate, kind: .step, calendar: calendar), at: event.at, in: tx)
             }
-            try tx.execute(
-                "UPDATE deadlines SET department = $2 WHERE dossier_id = $1 AND step = $3 AND status <> 'closed'",
-                [id, event.data.forwardTo, DeadlineKind.overallStep])
+            try ProjectionStore.moveDeadline(id, step: DeadlineKind.overallStep, to: event.data.forwardTo, in: tx)
         case .escalatedAuthority:
             to = Catalogue.delegatorId
             status.department = Catalogue.delegatorId
@@ -179,15 +162,13 @@ public final class StatusProjection: BatchWriter {
         try DeadlineStore.timeline(
             id, eventId: event.eventId, type: event.type.rawValue, step: event.step, at: event.at, from: from, to: to,
             due: stepDue, detail: event.data.reason ?? event.data.escalationReason, in: tx)
-        try status.upsert(id, in: tx)
+        try ProjectionStore.upsert(id, status, in: tx)
         return out
     }
 
     /// Closes the dossier's open escalations: it was decided, withdrawn, or its result returned.
     private func closeEscalations(_ id: String, by cause: String, at: Date, in tx: PostgresConnection) throws {
-        try tx.execute(
-            "UPDATE escalations SET closed_at = $2, closed_by = $3 WHERE dossier_id = $1 AND closed_at IS NULL",
-            [id, at, cause])
+        try ProjectionStore.closeEscalations(id, by: cause, at: at, in: tx)
     }
 
     /// Ends a pause: the due date moves by the working days paused (from the local day the pause started,
@@ -204,17 +185,11 @@ public final class StatusProjection: BatchWriter {
         try DeadlineStore.reschedule(
             id, step: deadline.step, schedule: policy.schedule(due: due, kind: deadline.kind, calendar: calendar),
             fired: deadline.fired, pausedDays: paused, in: tx)
-        try tx.execute(
-            """
-            UPDATE deadline_pauses SET ended_at = $3, working_days = $4
-            WHERE dossier_id = $1 AND step = $2 AND ended_at IS NULL
-            """, [id, deadline.step, at, paused])
+        try ProjectionStore.endPause(id, step: deadline.step, at: at, workingDays: paused, in: tx)
         if deadline.step == DeadlineKind.overallStep {
-            try tx.execute("UPDATE dossier_status SET due_date = $2::date WHERE dossier_id = $1", [id, due.description])
+            try ProjectionStore.setDueDate(id, due, in: tx)
         } else {
-            try tx.execute(
-                "UPDATE dossier_status SET step_due_date = $2::date WHERE dossier_id = $1 AND step = $3",
-                [id, due.description, deadline.step])
+            try ProjectionStore.setStepDueDate(id, step: deadline.step, due, in: tx)
         }
     }
 
@@ -226,14 +201,9 @@ public final class StatusProjection: BatchWriter {
         let start = (try? calendar.effectiveReceiptDay(event.at)) ?? DeadlinePolicy.localDay(event.at)
         let due = (try? calendar.addWorkingDays(policy.authorityWorkingDays, to: start))
             ?? start.adding(days: policy.authorityWorkingDays)
-        try tx.execute(
-            """
-            INSERT INTO escalations (dossier_id, step, kind, level, reason, department, recipient, opened_at)
-            VALUES ($1, $2, 'authority', 2, $3, $4, $5, $6) ON CONFLICT DO NOTHING
-            """, [event.dossierId, step, reason, event.department, recipients.delegator, event.at])
-        try tx.execute(
-            "DELETE FROM deadlines WHERE dossier_id = $1 AND step = $2 AND status = 'closed'",
-            [event.dossierId, DeadlineKind.authorityStep])
+        try ProjectionStore.openAuthorityEscalation(
+            event.dossierId, step: step, reason: reason, department: event.department, recipient: recipients.delegator,
+            at: event.at, in: tx)
         try DeadlineStore.open(
             event.dossierId, step: DeadlineKind.authorityStep, kind: .authority, department: Catalogue.delegatorId,
             procedure: event.data.procedure, schedule: policy.schedule(due: due, kind: .authority, calendar: calendar),
@@ -245,46 +215,5 @@ public final class StatusProjection: BatchWriter {
         return try message.outboxMessage(topics: topics, encoder: encoder)
     }
 
-    /// The `dossier_status` columns an event sets (nil: unchanged).
-    struct Status {
-        var status: String?
-        var at: Date
-        var code: String?
-        var procedure: String?
-        var department: String?
-        var step: Int?
-        var receivedAt: Date?
-        var dueDate: LocalDate?
-        var stepDueDate: LocalDate?
-        var outcome: String?
-        var decidedAt: Date?
-
-        init(_ status: String, at: Date) {
-            self.status = status
-            self.at = at
-        }
-
-        func upsert(_ id: String, in tx: PostgresConnection) throws {
-            try tx.execute(
-                """
-                INSERT INTO dossier_status (dossier_id, status, code, procedure, department, step, received_at, due_date,
-                                            step_due_date, outcome, decided_at, updated_at)
-                VALUES ($1, COALESCE($2, 'unknown'), $3, $4, $5, $6, $7, $8::date, $9::date, $10, $11, $12)
-                ON CONFLICT (dossier_id) DO UPDATE SET
-                    status = COALESCE($2, dossier_status.status),
-                    code = COALESCE($3, dossier_status.code),
-                    procedure = COALESCE($4, dossier_status.procedure),
-                    department = COALESCE($5, dossier_status.department),
-                    step = COALESCE($6, dossier_status.step),
-                    received_at = COALESCE($7, dossier_status.received_at),
-                    due_date = COALESCE($8::date, dossier_status.due_date),
-                    step_due_date = COALESCE($9::date, dossier_status.step_due_date),
-                    outcome = COALESCE($10, dossier_status.outcome),
-                    decided_at = COALESCE($11, dossier_status.decided_at),
-                    updated_at = $12
-                """,
-                [id, status, code, procedure, department, step, receivedAt, dueDate?.description,
-                 stepDueDate?.description, outcome, decidedAt, at])
-        }
-    }
+    typealias Status = ProjectionStore.StatusChange
 }

@@ -1,0 +1,74 @@
+import Foundation
+import Postgres
+
+/// Reception's statements: which dossiers are known, dossier codes, and the received dossiers themselves.
+package enum ReceptionStore {
+    /// One row of `dossiers` as reception writes it.
+    package struct Row: Sendable {
+        package var id: String
+        package var code: String?
+        package var procedure: String
+        package var channel: String
+        package var commune: String
+        package var applicantKind: String
+        package var submittedAt: Date
+        package var receivedAt: Date
+        package var status: String
+        package var department: String?
+        package var dueDate: String?
+        /// The intake JSON as received.
+        package var body: String
+
+        package init(
+            id: String, code: String?, procedure: String, channel: String, commune: String, applicantKind: String,
+            submittedAt: Date, receivedAt: Date, status: String, department: String?, dueDate: String?, body: String
+        ) {
+            self.id = id
+            self.code = code
+            self.procedure = procedure
+            self.channel = channel
+            self.commune = commune
+            self.applicantKind = applicantKind
+            self.submittedAt = submittedAt
+            self.receivedAt = receivedAt
+            self.status = status
+            self.department = department
+            self.dueDate = dueDate
+            self.body = body
+        }
+    }
+
+    /// The ids among `ids` that reception already recorded.
+    package static func known(_ ids: [String], in tx: PostgresConnection) throws -> Set<String> {
+        Set(try tx.query("SELECT id FROM dossiers WHERE id = ANY(\(ids, as: "text[]"))")
+            .map { try $0.decode(String.self, "id") })
+    }
+
+    /// Reserves `count` consecutive numbers of an agency's codes for a local day; returns the last one.
+    package static func reserveCodes(
+        agency: String, day: String, count: Int, in tx: PostgresConnection
+    ) throws -> Int {
+        try tx.query(
+            """
+            INSERT INTO dossier_code_sequences (agency_code, day, last_value) VALUES (\(agency), \(day, as: "date"), \(count))
+            ON CONFLICT (agency_code, day) DO UPDATE SET last_value = dossier_code_sequences.last_value + EXCLUDED.last_value
+            RETURNING last_value
+            """)[0].decode(Int.self, "last_value")
+    }
+
+    /// Writes the received dossiers with one COPY.
+    package static func insert(_ rows: [Row], in tx: PostgresConnection) throws {
+        try tx.copyIn(
+            "COPY dossiers (id, code, procedure, channel, commune, applicant_kind, submitted_at, received_at, status, "
+                + "department, due_date, body) FROM STDIN"
+        ) { writer in
+            for row in rows {
+                try writer.row(text: [
+                    row.id, row.code, row.procedure, row.channel, row.commune, row.applicantKind,
+                    PostgresTimestamp.format(row.submittedAt), PostgresTimestamp.format(row.receivedAt), row.status,
+                    row.department, row.dueDate, row.body,
+                ])
+            }
+        }
+    }
+}
