@@ -94,14 +94,14 @@ public final class EffectivelyOnceConsumer: Sendable {
         self.transactions = DispatchQueue(label: "motcua.consumer.transactions.\(settings.group)")
     }
 
-    /// Asks ``run()`` to finish its current batch, leave the group and return.
+    /// Asks ``runBlocking()`` to finish its current batch, leave the group and return.
     public func stop() { stopping.store(true, ordering: .releasing) }
 
     /// Whether the last database operation succeeded.
     public var isHealthy: Bool { healthy.load(ordering: .relaxed) }
 
-    /// Consumes until ``stop()``. Blocking: call it on a thread of its own.
-    public func run() throws {
+    /// Consumes until ``stop()``. Blocking: call it on a thread of its own (``run()`` does, as a `Service`).
+    public func runBlocking() throws {
         let state = state
         let handler = KafkaRebalanceHandler(
             assigned: { [self] partitions in

@@ -71,15 +71,15 @@ public final class OutboxRelay: Sendable {
         if !wakeup.pending.exchange(true, ordering: .acquiringAndReleasing) { wakeup.semaphore.signal() }
     }
 
-    /// Asks ``run()`` to publish what is left and return.
+    /// Asks ``runBlocking()`` to publish what is left and return.
     public func stop() {
         stopping.store(true, ordering: .releasing)
         wakeup.semaphore.signal()
     }
 
     /// Publishes until ``stop()``; on stop, it drains what was committed and waits for its acknowledgements.
-    /// Blocking: own thread.
-    public func run() {
+    /// Blocking: own thread (``run()`` does, as a `Service`).
+    public func runBlocking() {
         var connection: PostgresConnection?
         var inFlight = InFlight()
         var floor = ScanFloor()

@@ -61,14 +61,14 @@ public final class DeadlineTimer: Sendable {
         self.afterCommit = afterCommit
     }
 
-    /// Asks ``run()`` to return after its current round.
+    /// Asks ``runBlocking()`` to return after its current round.
     public func stop() { stopping.store(true, ordering: .releasing) }
 
     /// Whether the last database operation succeeded.
     public var isHealthy: Bool { healthy.load(ordering: .relaxed) }
 
-    /// Fires until ``stop()``. Blocking: call it on a thread of its own.
-    public func run() {
+    /// Fires until ``stop()``. Blocking: call it on a thread of its own (``run()`` does, as a `Service`).
+    public func runBlocking() {
         var failures = 0
         var lastGauges = ContinuousClock.now - settings.gaugeInterval
         logger.info("deadline timer running", metadata: ["timer.batch_size": "\(settings.batchSize)"])

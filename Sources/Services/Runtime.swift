@@ -80,17 +80,18 @@ public struct Runtime: Sendable {
             clock: clock, bundle: bundle, topics: configuration.topics, logger: logger, registry: registry)
     }
 
-    /// Runs the processing services, any `additional` ones (healthy when `additionalHealth` says so) and the
-    /// operations endpoint (with `extraRoutes` besides `/health` and `/metrics`), if asked, until SIGTERM/SIGINT;
-    /// then drains.
+    /// Runs the consumers with their relays, any `additional` services (each after the relay it writes to; healthy
+    /// when `additionalHealth` says so) and the operations endpoint (with `extraRoutes` besides `/health` and
+    /// `/metrics`), if asked, until SIGTERM/SIGINT; then drains: the group shuts its services down in reverse order,
+    /// so every writer commits its last batch before its relay publishes what is left.
     public func run(
-        _ services: [ProcessingService], additional: [any Service] = [],
+        _ consumers: [ConsumerWithRelay], additional: [any Service] = [],
         additionalHealth: @escaping @Sendable () -> Bool = { true }, configuration: RuntimeConfiguration,
         extraRoutes: (Router<BasicRequestContext>) -> Void = { _ in }
     ) async throws {
-        var all: [any Service] = services + additional
+        var all: [any Service] = consumers.flatMap { [$0.relay, $0.consumer] as [any Service] } + additional
         if let port = configuration.metricsPort {
-            let consumers = services.map(\.consumer)
+            let consumers = consumers.map(\.consumer)
             let health = OperationsServer.Health(checks: [
                 "database": { consumers.allSatisfy(\.isHealthy) && additionalHealth() }
             ])
@@ -114,14 +115,20 @@ public struct Runtime: Sendable {
     /// The consumer and relay of one writer.
     public func service(
         writer: any BatchWriter, group: String, topics: [String], batchSize: Int
-    ) throws -> ProcessingService {
+    ) throws -> ConsumerWithRelay {
         let relay = try OutboxRelay(settings: .init(source: writer.outboxSource), kafka: kafka, postgres: postgres, logger: logger)
         var settings = EffectivelyOnceConsumer.Settings(group: group, topics: topics)
         settings.batchSize = batchSize
         let consumer = EffectivelyOnceConsumer(
             settings: settings, kafka: kafka, postgres: postgres, writer: writer, logger: logger,
             afterCommit: { relay.nudge() })
-        return ProcessingService(consumer: consumer, relay: relay, logger: logger)
+        return ConsumerWithRelay(consumer: consumer, relay: relay)
     }
+}
+
+/// A writer's consumer and the relay of its outbox: two services, the relay listed first.
+public struct ConsumerWithRelay: Sendable {
+    public let consumer: EffectivelyOnceConsumer
+    public let relay: OutboxRelay
 }
 

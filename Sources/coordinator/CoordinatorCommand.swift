@@ -73,7 +73,7 @@ struct CoordinatorCommand: ParsableArguments {
             let pages = OperationsPages(
                 postgres: runtime.postgres, kafka: runtime.kafka, catalogue: runtime.bundle.catalogue,
                 workerDepartments: runtime.bundle.ruleSets.keys.sorted(), topics: runtime.topics, logger: runtime.logger)
-            var services: [ProcessingService] = []
+            var services: [ConsumerWithRelay] = []
             if all || command.receptionOnly {
                 let reception = Reception(
                     bundle: runtime.bundle, clock: runtime.clock, topics: runtime.topics, logger: runtime.logger)
@@ -103,9 +103,8 @@ struct CoordinatorCommand: ParsableArguments {
             let timer = DeadlineTimer(
                 settings: settings, postgres: runtime.postgres, clock: runtime.clock, recipients: recipients,
                 logger: runtime.logger, afterCommit: { relay.nudge() })
-            let timerService = DeadlineTimerService(timer: timer, relay: relay, logger: runtime.logger)
             try await runtime.run(
-                services, additional: [timerService], additionalHealth: { timer.isHealthy }, configuration: command.runtime.configuration,
+                services, additional: [relay, timer], additionalHealth: { timer.isHealthy }, configuration: command.runtime.configuration,
                 extraRoutes: pages.register)
         } catch {
             CoordinatorCommand.exit(withError: error)

@@ -37,7 +37,7 @@ struct MetricsTests {
                 "INSERT INTO consumer_offsets (consumer_group, topic, partition, next_offset) VALUES ($1, $2, $3, $4)",
                 [group, "test.processing.metrics", partition, high])
         }
-        let run = Task.detached { try await onThread("consumer") { try consumer.run() } }
+        let run = Task.detached { try await onThread("consumer") { try consumer.runBlocking() } }
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(client: kafka), logger: TestEnvironment.logger)
         for index in 0..<30 { try producer.produce(KafkaOutgoingMessage(topic: "test.processing.metrics", key: "\(index)", value: [1])) }
         try producer.flush()

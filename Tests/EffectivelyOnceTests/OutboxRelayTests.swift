@@ -84,7 +84,7 @@ struct OutboxRelayTests {
             postgres: postgres, logger: TestEnvironment.logger)
         let done = DispatchSemaphore(value: 0)
         let thread = Thread {
-            relay.run()
+            relay.runBlocking()
             done.signal()
         }
         thread.start()

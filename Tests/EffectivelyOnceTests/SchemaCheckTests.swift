@@ -47,7 +47,7 @@ struct SchemaCheckTests {
                          [group])[0].decode(Int.self, "s")
         }
         let start = try consumed()
-        let run = Task.detached { try await onThread("consumer") { try consumer.run() } }
+        let run = Task.detached { try await onThread("consumer") { try consumer.runBlocking() } }
         let producer = try KafkaProducer(
             configuration: KafkaProducerConfiguration(client: kafka), logger: TestEnvironment.logger)
         for index in 0..<20 { try producer.produce(KafkaOutgoingMessage(topic: topic, key: "\(index)", value: [1])) }

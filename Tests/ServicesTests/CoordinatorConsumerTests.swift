@@ -27,7 +27,7 @@ struct CoordinatorConsumerTests {
         let consumer = EffectivelyOnceConsumer(
             settings: settings, kafka: kafka, postgres: fixture.postgres, writer: fixture.projection,
             logger: TestEnvironment.logger)
-        let run = Task.detached { try await onThread("coordinator-consumer") { try consumer.run() } }
+        let run = Task.detached { try await onThread("coordinator-consumer") { try consumer.runBlocking() } }
         defer { consumer.stop() }
         let id = CoordinatorFixture.dossierId()
         let events = [

@@ -91,10 +91,10 @@ struct LatencyBench {
         }
         var threads: [BackgroundThread] = []
         for (consumer, relay) in services {
-            threads.append(BackgroundThread("outbox-relay") { relay.run() })
+            threads.append(BackgroundThread("outbox-relay") { relay.runBlocking() })
             threads.append(
                 BackgroundThread("consumer") {
-                    do { try consumer.run() } catch { fail("consumer stopped: \(error)") }
+                    do { try consumer.runBlocking() } catch { fail("consumer stopped: \(error)") }
                 })
         }
         defer {

@@ -173,7 +173,7 @@ struct ThroughputBench {
             settings: settings, kafka: runtime.kafka, postgres: runtime.postgres, writer: timed, logger: logger)
         let started = ContinuousClock.now
         let thread = BackgroundThread("consumer") {
-            do { try consumer.run() } catch { fail("consumer stopped: \(error)") }
+            do { try consumer.runBlocking() } catch { fail("consumer stopped: \(error)") }
         }
         var firstSeen: (ContinuousClock.Instant, Double, Double, Double, Int)?
         let deadline = started + .seconds(120)
