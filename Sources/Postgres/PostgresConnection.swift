@@ -81,7 +81,7 @@ public final class PostgresConnection: @unchecked Sendable {
     /// a generic plan made while a table was small outlived the table's growth). Parameter types are those of the
     /// first run. At most ``statementCacheCapacity`` statements are kept per connection; others run unprepared.
     @discardableResult
-    public func query(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) throws(PostgresError) -> PostgresRows {
+    public func query(_ sql: String, _ parameters: [(any PostgresEncodable)?]) throws(PostgresError) -> PostgresRows {
         try locked { () throws(PostgresError) -> PostgresRows in
             if let name = try cachedStatement(sql, parameters) {
                 let result = withParameters(parameters) { _, values, count in
@@ -138,7 +138,7 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Runs a statement and returns the number of rows it affected.
     @discardableResult
-    public func execute(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) throws(PostgresError) -> Int {
+    public func execute(_ sql: String, _ parameters: [(any PostgresEncodable)?]) throws(PostgresError) -> Int {
         try query(sql, parameters).affectedRows
     }
 

@@ -97,7 +97,7 @@ final class DecisionVersionTests {
             "DELETE FROM delegation_versions",
             "UPDATE delegation_versions SET canonical_json = '[]'",
         ] {
-            expectFailure("23000", naming: "append-only") { try db.execute(statement) }
+            expectFailure("23000", naming: "append-only") { try db.execute(statement, []) }
         }
         // An uncited version cannot be deleted either: versions are history, not configuration.
         try db.execute("INSERT INTO rule_versions (version, department, canonical_text) VALUES ('rv-2', 'labour', 'x')")
@@ -139,7 +139,7 @@ final class DecisionVersionTests {
             try db.execute("UPDATE decisions SET explanation_id = 987654")
         }
         for statement in ["DELETE FROM explanations", "UPDATE explanations SET body = '[]'"] {
-            expectFailure("23000", naming: "append-only") { try db.execute(statement) }
+            expectFailure("23000", naming: "append-only") { try db.execute(statement, []) }
         }
         // A digest that is not the body's is refused: the key is always the SHA-256 of the normalised text.
         expectFailure("23514", naming: "explanations") {

@@ -20,7 +20,9 @@ struct PostgresQueryTests {
         #expect(column.sql == "SELECT due_date FROM t" && column.binds.isEmpty)
     }
 
-    @Test("a hostile value stays a value on a real server; NULL and arrays bind")
+    /// A literal passed to `query` without a type is a PostgresQuery, never a String with the values printed into
+    /// it (a statement once compared `next_fire_at <= 2026-03-10 02:00:00 +0000`).
+    @Test("a hostile value stays a value on a real server; NULL, instants and arrays bind")
     func againstTheServer() throws {
         let connection = try PostgresConnection.connect(
             PostgresConfiguration(connectionString: try TestEnvironment.databaseURL()), logger: TestEnvironment.logger)
@@ -32,6 +34,8 @@ struct PostgresQueryTests {
         #expect(try row.decode(String.self, "t") == hostile)
         #expect(try row.decode(Bool.self, "n"))
         #expect(try row.decode(Int.self, "c") == 2)
+        let when = Date(timeIntervalSince1970: 1_772_000_000)
+        #expect(try connection.query("SELECT \(when) = to_timestamp(1772000000) AS same")[0].decode(Bool.self, "same"))
         #expect(try connection.query("SELECT to_regclass('schema_migrations') IS NOT NULL AS present")[0]
             .decode(Bool.self, "present"))
     }
