@@ -120,8 +120,8 @@ struct AuditReplayTests {
 
         // 1b. The same replay as a login that holds only the read-only auditor role gives the same answer.
         let auditor = TestEnvironment.unique("auditor_login")
-        try database.connection.execute("CREATE ROLE \(auditor) LOGIN IN ROLE motcua_auditor")
-        defer { _ = try? database.connection.execute("DROP ROLE IF EXISTS \(auditor)") }
+        try database.connection.execute("CREATE ROLE \(auditor) LOGIN IN ROLE motcua_auditor", [])
+        defer { _ = try? database.connection.execute("DROP ROLE IF EXISTS \(auditor)", []) }
         let auditorURL = database.url.replacingOccurrences(of: "://postgres@", with: "://\(auditor)@")
         #expect(auditorURL != database.url)
         let asAuditor = try await Self.replay(

@@ -22,8 +22,8 @@ struct RoleEndToEndTests {
     /// A LOGIN role acting as `role`, and DATABASE_URL for it (the test cluster trusts local connections).
     static func login(as role: String, base: String, admin: PostgresConnection) throws -> (name: String, url: String) {
         let name = TestEnvironment.unique("login")
-        try admin.execute("CREATE ROLE \(name) LOGIN IN ROLE \(role)")
-        try admin.execute("ALTER ROLE \(name) SET role = '\(role)'")
+        try admin.execute("CREATE ROLE \(name) LOGIN IN ROLE \(role)", [])
+        try admin.execute("ALTER ROLE \(name) SET role = '\(role)'", [])
         let rest = base[base.range(of: "://")!.upperBound...]
         let host = rest.contains("@") ? rest[rest.range(of: "@")!.upperBound...] : rest
         return (name, "postgresql://\(name)@\(host)")
@@ -44,7 +44,7 @@ struct RoleEndToEndTests {
             for process in pipeline.processes.values where process.isRunning { process.signal(SIGKILL) }
             for login in [coordinatorLogin.name, workerLogin.name] {
                 _ = try? pipeline.database.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", [login])
-                _ = try? pipeline.database.execute("DROP ROLE IF EXISTS \(login)")
+                _ = try? pipeline.database.execute("DROP ROLE IF EXISTS \(login)", [])
             }
         }
         // The sessions really run as the service roles.

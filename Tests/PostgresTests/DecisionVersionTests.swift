@@ -173,11 +173,11 @@ struct DecisionPeriodTests {
         #expect(indexes.contains("decisions_decided_brin"))
         #expect(!indexes.contains("decisions_department_decided"))
         let period = "decided_at >= '2026-01-05 00:00+00' AND decided_at < '2026-01-06 00:00+00' AND department = 'labour'"
-        let plan = try db.query("EXPLAIN SELECT count(*) FROM decisions WHERE \(period)")
+        let plan = try db.query("EXPLAIN SELECT count(*) FROM decisions WHERE \(period)", [])
             .map { try $0.decode(String.self, "QUERY PLAN") }.joined(separator: "\n")
         #expect(plan.contains("decisions_decided_brin"), "\(plan)")
         // 1,440 minutes in the day, every other one labour.
-        #expect(try db.query("SELECT count(*) AS n FROM decisions WHERE \(period)")[0].decode(Int.self, "n") == 720)
+        #expect(try db.query("SELECT count(*) AS n FROM decisions WHERE \(period)", [])[0].decode(Int.self, "n") == 720)
     }
 }
 

@@ -57,8 +57,8 @@ struct PostgresConnectionTests {
     @Test("SQL injection attempts stay data")
     func injectionStaysData() throws {
         let table = TestEnvironment.unique("inj")
-        try connection.execute("CREATE TABLE \(table) (name text)")
-        defer { _ = try? connection.execute("DROP TABLE \(table)") }
+        try connection.execute("CREATE TABLE \(table) (name text)", [])
+        defer { _ = try? connection.execute("DROP TABLE \(table)", []) }
         let hostile = "x'); DROP TABLE \(table); --"
         try connection.execute("INSERT INTO \(table) (name) VALUES ($1)", [hostile])
         let rows = try connection.query("SELECT name FROM \(table) WHERE name = $1", [hostile])
@@ -70,35 +70,35 @@ struct PostgresConnectionTests {
     @Test("a transaction that throws is rolled back and leaves nothing")
     func rollback() throws {
         let table = TestEnvironment.unique("tx")
-        try connection.execute("CREATE TABLE \(table) (id int PRIMARY KEY)")
-        defer { _ = try? connection.execute("DROP TABLE \(table)") }
+        try connection.execute("CREATE TABLE \(table) (id int PRIMARY KEY)", [])
+        defer { _ = try? connection.execute("DROP TABLE \(table)", []) }
         struct Boom: Error {}
         #expect(throws: Boom.self) {
             try connection.transaction { tx in
-                try tx.execute("INSERT INTO \(table) VALUES (1)")
+                try tx.execute("INSERT INTO \(table) VALUES (1)", [])
                 throw Boom()
             }
         }
         do {
             try connection.transaction { tx in
-                try tx.execute("INSERT INTO \(table) VALUES (2)")
-                try tx.execute("INSERT INTO \(table) VALUES (2)")
+                try tx.execute("INSERT INTO \(table) VALUES (2)", [])
+                try tx.execute("INSERT INTO \(table) VALUES (2)", [])
             }
             Issue.record("expected a unique violation")
         } catch let error as PostgresError {
             #expect(error.sqlState == "23505")
             #expect(error.description.contains("23505"))
         }
-        #expect(try connection.query("SELECT count(*) AS c FROM \(table)")[0].decode(Int.self, "c") == 0)
-        try connection.transaction { tx in try tx.execute("INSERT INTO \(table) VALUES (3)") }
-        #expect(try connection.query("SELECT count(*) AS c FROM \(table)")[0].decode(Int.self, "c") == 1)
+        #expect(try connection.query("SELECT count(*) AS c FROM \(table)", [])[0].decode(Int.self, "c") == 0)
+        try connection.transaction { tx in try tx.execute("INSERT INTO \(table) VALUES (3)", []) }
+        #expect(try connection.query("SELECT count(*) AS c FROM \(table)", [])[0].decode(Int.self, "c") == 1)
     }
 
     @Test("COPY writes every row, escaping tabs, newlines, backslashes and NULLs")
     func copy() throws {
         let table = TestEnvironment.unique("copy")
-        try connection.execute("CREATE TABLE \(table) (id int8, name text, doc jsonb, at timestamptz)")
-        defer { _ = try? connection.execute("DROP TABLE \(table)") }
+        try connection.execute("CREATE TABLE \(table) (id int8, name text, doc jsonb, at timestamptz)", [])
+        defer { _ = try? connection.execute("DROP TABLE \(table)", []) }
         let when = Date(timeIntervalSince1970: 1_800_000_000)
         let copied = try connection.copyIn("COPY \(table) (id, name, doc, at) FROM STDIN") { writer in
             for index in 0..<5_000 {
@@ -107,25 +107,25 @@ struct PostgresConnectionTests {
             }
         }
         #expect(copied == 5_000)
-        let rows = try connection.query("SELECT count(*) AS c, count(doc) AS d, min(at) AS at FROM \(table)")
+        let rows = try connection.query("SELECT count(*) AS c, count(doc) AS d, min(at) AS at FROM \(table)", [])
         #expect(try rows[0].decode(Int.self, "c") == 5_000)
         #expect(try rows[0].decode(Int.self, "d") == 2_500)
         #expect(try rows[0].decode(Date.self, "at") == when)
-        #expect(try connection.query("SELECT name FROM \(table) WHERE id = 7")[0].decode(String.self, "name") == "tab\there\nline\\slash")
+        #expect(try connection.query("SELECT name FROM \(table) WHERE id = 7", [])[0].decode(String.self, "name") == "tab\there\nline\\slash")
     }
 
     @Test("a failing COPY is an error and copies nothing")
     func copyFailure() throws {
         let table = TestEnvironment.unique("copyfail")
-        try connection.execute("CREATE TABLE \(table) (id int8 NOT NULL)")
-        defer { _ = try? connection.execute("DROP TABLE \(table)") }
+        try connection.execute("CREATE TABLE \(table) (id int8 NOT NULL)", [])
+        defer { _ = try? connection.execute("DROP TABLE \(table)", []) }
         #expect(throws: PostgresError.self) {
             try connection.copyIn("COPY \(table) (id) FROM STDIN") { writer in
                 try writer.row([1])
                 try writer.row(text: ["not a number"])
             }
         }
-        #expect(try connection.query("SELECT count(*) AS c FROM \(table)")[0].decode(Int.self, "c") == 0)
+        #expect(try connection.query("SELECT count(*) AS c FROM \(table)", [])[0].decode(Int.self, "c") == 0)
         // The connection is usable afterwards.
         #expect(try connection.query("SELECT 1 AS one")[0].decode(Int.self, "one") == 1)
     }
@@ -135,7 +135,7 @@ struct PostgresConnectionTests {
         let table = TestEnvironment.unique("bincopy")
         try connection.execute(
             "CREATE TABLE \(table) (n int4, t text, i4 int4, i8 int8, u uuid, b bytea, at timestamptz, j jsonb)")
-        defer { _ = try? connection.execute("DROP TABLE \(table)") }
+        defer { _ = try? connection.execute("DROP TABLE \(table)", []) }
         let ids = (0..<3_000).map { _ in UUID() }
         let payload = (0..<70_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }  // larger than one flush
         // Before 2000 (negative on PostgreSQL's clock), a fraction that must round as the text format rounds, now.
@@ -162,7 +162,7 @@ struct PostgresConnectionTests {
             }
         }
         #expect(copied == ids.count)
-        let rows = try connection.query("SELECT n, t, i4, i8, u, b, at, j::text AS j FROM \(table) ORDER BY n")
+        let rows = try connection.query("SELECT n, t, i4, i8, u, b, at, j::text AS j FROM \(table) ORDER BY n", [])
         #expect(rows.count == ids.count)
         for (n, row) in rows.enumerated() {
             #expect(try row.decode(Int.self, "n") == n)
@@ -181,8 +181,8 @@ struct PostgresConnectionTests {
     @Test("binary COPY refuses a row with a missing value, a value of the wrong type, and a text-format statement")
     func binaryCopyRefusals() throws {
         let table = TestEnvironment.unique("bincopybad")
-        try connection.execute("CREATE TABLE \(table) (id int8 NOT NULL, name text)")
-        defer { _ = try? connection.execute("DROP TABLE \(table)") }
+        try connection.execute("CREATE TABLE \(table) (id int8 NOT NULL, name text)", [])
+        defer { _ = try? connection.execute("DROP TABLE \(table)", []) }
         let statement = "COPY \(table) (id, name) FROM STDIN (FORMAT binary)"
         let missing = #expect(throws: PostgresError.self) {
             try connection.copyInBinary(statement) { writer in
@@ -208,15 +208,15 @@ struct PostgresConnectionTests {
             try connection.copyInBinary("COPY \(table) (id, name) FROM STDIN") { _ in }
         }
         #expect(textStatement?.message.contains("FORMAT binary") == true)
-        #expect(try connection.query("SELECT count(*) AS c FROM \(table)")[0].decode(Int.self, "c") == 0)
+        #expect(try connection.query("SELECT count(*) AS c FROM \(table)", [])[0].decode(Int.self, "c") == 0)
         #expect(try connection.query("SELECT 1 AS one")[0].decode(Int.self, "one") == 1)
     }
 
     @Test("a savepoint sent with a binary COPY in one round trip: a failing COPY rolls back to it, a failing savepoint copies nothing")
     func savepointWithCopy() throws {
         let table = TestEnvironment.unique("bincopysave")
-        try connection.execute("CREATE TABLE \(table) (id int8 PRIMARY KEY)")
-        defer { _ = try? connection.execute("DROP TABLE \(table)") }
+        try connection.execute("CREATE TABLE \(table) (id int8 PRIMARY KEY)", [])
+        defer { _ = try? connection.execute("DROP TABLE \(table)", []) }
         let statement = "SAVEPOINT before_copy; COPY \(table) (id) FROM STDIN (FORMAT binary)"
         func copy(_ ids: [Int64], into tx: PostgresConnection) throws -> Int {
             try tx.copyInBinary(statement) { writer in
@@ -227,7 +227,7 @@ struct PostgresConnectionTests {
             }
         }
         try connection.transaction { tx in
-            try tx.execute("INSERT INTO \(table) VALUES (1)")
+            try tx.execute("INSERT INTO \(table) VALUES (1)", [])
             #expect(try copy([2, 3], into: tx) == 2)
             // 3 again: the COPY fails; the transaction goes on from the savepoint this COPY set.
             let duplicate = #expect(throws: PostgresError.self) { try copy([4, 3], into: tx) }
@@ -235,24 +235,24 @@ struct PostgresConnectionTests {
             try tx.execute("ROLLBACK TO SAVEPOINT before_copy")
             #expect(try copy([5], into: tx) == 1)
         }
-        let ids = try connection.query("SELECT id FROM \(table) ORDER BY id").map { try $0.decode(Int64.self, "id") }
+        let ids = try connection.query("SELECT id FROM \(table) ORDER BY id", []).map { try $0.decode(Int64.self, "id") }
         #expect(ids == [1, 2, 3, 5])
         // Outside a transaction the savepoint itself fails (25P01): its error, and nothing copied.
         let outside = #expect(throws: PostgresError.self) { try copy([9], into: connection) }
         #expect(outside?.sqlState == "25P01")
-        #expect(try connection.query("SELECT count(*) AS c FROM \(table) WHERE id = 9")[0].decode(Int.self, "c") == 0)
+        #expect(try connection.query("SELECT count(*) AS c FROM \(table) WHERE id = 9", [])[0].decode(Int.self, "c") == 0)
     }
 
     @Test("a pipeline runs thousands of prepared statements in one transaction")
     func pipeline() throws {
         let table = TestEnvironment.unique("pipe")
-        try connection.execute("CREATE TABLE \(table) (id int8 PRIMARY KEY, name text)")
-        defer { _ = try? connection.execute("DROP TABLE \(table)") }
+        try connection.execute("CREATE TABLE \(table) (id int8 PRIMARY KEY, name text)", [])
+        defer { _ = try? connection.execute("DROP TABLE \(table)", []) }
         let name = TestEnvironment.unique("ins")
         try connection.prepare(name, "INSERT INTO \(table) (id, name) VALUES ($1, $2)")
         let statements = (0..<3_000).map { (index: Int) in PipelineStatement.prepared(name, [index, "row \(index)"]) }
         _ = try connection.transaction { tx in try tx.pipeline(statements) }
-        #expect(try connection.query("SELECT count(*) AS c FROM \(table)")[0].decode(Int.self, "c") == 3_000)
+        #expect(try connection.query("SELECT count(*) AS c FROM \(table)", [])[0].decode(Int.self, "c") == 3_000)
 
         // A failing statement inside a transaction fails the pipeline, and the transaction leaves nothing.
         let failing = [PipelineStatement.prepared(name, [5_000, "ok"]), .prepared(name, [1, "duplicate"]), .prepared(name, [5_001, "skipped"])]
@@ -262,7 +262,7 @@ struct PostgresConnectionTests {
         } catch let error as PostgresError {
             #expect(error.sqlState == "23505")
         }
-        #expect(try connection.query("SELECT count(*) AS c FROM \(table)")[0].decode(Int.self, "c") == 3_000)
+        #expect(try connection.query("SELECT count(*) AS c FROM \(table)", [])[0].decode(Int.self, "c") == 3_000)
     }
 
     @Test("a killed backend is reported as a connection failure and reconnect recovers")
@@ -284,8 +284,8 @@ struct PostgresConnectionTests {
     @Test("queries are prepared once per connection and keep working across DDL, failures and a reconnect")
     func statementCache() throws {
         let table = TestEnvironment.unique("stmts")
-        try connection.execute("CREATE TABLE \(table) (id int8 PRIMARY KEY, name text)")
-        defer { _ = try? connection.execute("DROP TABLE \(table)") }
+        try connection.execute("CREATE TABLE \(table) (id int8 PRIMARY KEY, name text)", [])
+        defer { _ = try? connection.execute("DROP TABLE \(table)", []) }
         func prepared() throws -> Int {
             try connection.query("SELECT count(*)::int8 AS n FROM pg_prepared_statements WHERE name LIKE 'motcua_q%'")[0]
                 .decode(Int.self, "n")
@@ -305,13 +305,13 @@ struct PostgresConnectionTests {
         #expect(throws: PostgresError.self) { try connection.execute(insert, [5, "again"]) }
         try connection.execute(insert, [20, "n20"])
         // The table changes under the prepared statements: they are planned again by the server.
-        try connection.execute("ALTER TABLE \(table) ADD COLUMN extra int4 DEFAULT 7")
+        try connection.execute("ALTER TABLE \(table) ADD COLUMN extra int4 DEFAULT 7", [])
         try connection.execute(insert, [21, "n21"])
         #expect(try connection.query(select, [21])[0].decode(String.self, "name") == "n21")
         // `*` over a changed table fails once ("cached plan must not change result type"), then runs again.
         let star = "SELECT * FROM \(table) WHERE id = $1"
         #expect(try connection.query(star, [1]).count == 1)
-        try connection.execute("ALTER TABLE \(table) DROP COLUMN extra")
+        try connection.execute("ALTER TABLE \(table) DROP COLUMN extra", [])
         _ = try? connection.query(star, [1])
         #expect(try connection.query(star, [1]).count == 1)
         // Utility statements are not prepared; a reconnect forgets the names and prepares again.

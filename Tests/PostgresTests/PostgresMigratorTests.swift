@@ -22,9 +22,9 @@ struct PostgresMigratorTests {
     func appliedOnce() throws {
         // A schema of its own keeps this test's schema_migrations apart from the project's.
         let schema = TestEnvironment.unique("mig")
-        try connection.execute("CREATE SCHEMA \(schema)")
-        defer { _ = try? connection.execute("DROP SCHEMA \(schema) CASCADE") }
-        try connection.execute("SET search_path TO \(schema)")
+        try connection.execute("CREATE SCHEMA \(schema)", [])
+        defer { _ = try? connection.execute("DROP SCHEMA \(schema) CASCADE", []) }
+        try connection.execute("SET search_path TO \(schema)", [])
         defer { _ = try? connection.execute("SET search_path TO public") }
         let dir = try directory([
             "002_more.sql": "INSERT INTO counter VALUES (2);",
@@ -41,9 +41,9 @@ struct PostgresMigratorTests {
     @Test("a failing migration leaves no trace and names itself")
     func failingMigration() throws {
         let schema = TestEnvironment.unique("migfail")
-        try connection.execute("CREATE SCHEMA \(schema)")
-        defer { _ = try? connection.execute("DROP SCHEMA \(schema) CASCADE") }
-        try connection.execute("SET search_path TO \(schema)")
+        try connection.execute("CREATE SCHEMA \(schema)", [])
+        defer { _ = try? connection.execute("DROP SCHEMA \(schema) CASCADE", []) }
+        try connection.execute("SET search_path TO \(schema)", [])
         defer { _ = try? connection.execute("SET search_path TO public") }
         let dir = try directory(["001_bad.sql": "CREATE TABLE half (n int); SELECT * FROM missing_table;"])
         do {

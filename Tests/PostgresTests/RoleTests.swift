@@ -64,7 +64,7 @@ final class RoleTests {
     }
 
     func asRole(_ role: String, _ body: () throws -> Void) throws {
-        try db.execute("SET ROLE \(role)")
+        try db.execute("SET ROLE \(role)", [])
         defer { _ = try? db.execute("RESET ROLE") }
         try body()
     }
@@ -85,7 +85,7 @@ final class RoleTests {
     }
 
     func decisionCopy(_ department: String, dossier: String, round: Int) throws {
-        let explanation = try db.query("SELECT \(Self.emptyExplanation) AS id").first!.decode(Int64.self, "id")
+        let explanation = try db.query("SELECT \(Self.emptyExplanation) AS id", []).first!.decode(Int64.self, "id")
         try db.copyIn("COPY decisions (\(Self.decisionColumns)) FROM STDIN") { writer in
             try writer.row(text: [dossier, "0", String(round), department, "p", "approve", "official",
                                   department == "labour" ? "rv-labour" : "rv-culture", "2026-11-27T03:00:00Z",
@@ -227,7 +227,7 @@ final class RoleTests {
             for table in ["decisions", "rule_versions", "delegation_versions", "deadlines", "escalations", "dossiers",
                           "dossier_status", "dossier_timeline", "outbox", "consumer_offsets", "explanations",
                           "decisions_explained"] {
-                _ = try db.query("SELECT * FROM \(table) LIMIT 1")
+                _ = try db.query("SELECT * FROM \(table) LIMIT 1", [])
             }
             #expect(try count("SELECT count(*) FROM dossiers") == 2)
             #expect(try count("SELECT count(*) FROM decisions") == 2)
@@ -237,10 +237,10 @@ final class RoleTests {
                     "SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum >= 1 AND attidentity = '' "
                         + "AND NOT attisdropped ORDER BY attnum LIMIT 1", [table]
                 )[0].decode(String.self, "attname")
-                expectDenied("INSERT into \(table)") { try db.execute("INSERT INTO \(table) DEFAULT VALUES") }
-                expectDenied("UPDATE \(table)") { try db.execute("UPDATE \(table) SET \(column) = \(column)") }
-                expectDenied("DELETE from \(table)") { try db.execute("DELETE FROM \(table)") }
-                expectDenied("TRUNCATE \(table)") { try db.execute("TRUNCATE \(table)") }
+                expectDenied("INSERT into \(table)") { try db.execute("INSERT INTO \(table) DEFAULT VALUES", []) }
+                expectDenied("UPDATE \(table)") { try db.execute("UPDATE \(table) SET \(column) = \(column)", []) }
+                expectDenied("DELETE from \(table)") { try db.execute("DELETE FROM \(table)", []) }
+                expectDenied("TRUNCATE \(table)") { try db.execute("TRUNCATE \(table)", []) }
             }
             expectDenied("COPY into decisions") { try decisionCopy("labour", dossier: "d-labour", round: 5) }
             expectDenied("create a table") { try db.execute("CREATE TABLE auditor_notes (n int)") }
@@ -380,7 +380,7 @@ final class RoleTests {
     func inheritedRole() throws {
         let login = TestEnvironment.unique("labour_login")
         try db.execute("CREATE ROLE \(login) NOLOGIN IN ROLE \(Self.role("labour"))")
-        defer { _ = try? db.execute("DROP OWNED BY \(login)"); _ = try? db.execute("DROP ROLE IF EXISTS \(login)") }
+        defer { _ = try? db.execute("DROP OWNED BY \(login)", []); _ = try? db.execute("DROP ROLE IF EXISTS \(login)", []) }
         try asRole(login) {
             try decisionCopy("labour", dossier: "d-labour", round: 4)
             expectDenied("COPY a culture decision") { try decisionCopy("culture", dossier: "d-culture", round: 4) }

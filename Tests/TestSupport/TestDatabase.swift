@@ -18,7 +18,7 @@ public final class TestDatabase: @unchecked Sendable {
         let query = base.contains("?") ? "?" + base.split(separator: "?", maxSplits: 1)[1] : ""
         url = head[..<head.lastIndex(of: "/")!] + "/" + name + query
         admin = try PostgresConnection.connect(PostgresConfiguration(connectionString: base), logger: TestEnvironment.logger)
-        try admin.execute("CREATE DATABASE \(name)")
+        try admin.execute("CREATE DATABASE \(name)", [])
         connection = try PostgresConnection.connect(PostgresConfiguration(connectionString: url), logger: TestEnvironment.logger)
         let migrator = try Self.migrator()
         try PostgresMigrator(migrations: migrator.migrations.filter { $0.version <= migratedUpTo ?? .max })
@@ -31,7 +31,7 @@ public final class TestDatabase: @unchecked Sendable {
     }
 
     public func drop() {
-        _ = try? admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+        _ = try? admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)", [])
     }
 
     /// `DATABASE_URL` for a process that should use this database.

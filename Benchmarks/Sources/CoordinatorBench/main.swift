@@ -44,8 +44,8 @@ let name = "coordinator_bench_\(UUID().uuidString.prefix(8).lowercased())"
 let head = base.split(separator: "?", maxSplits: 1)[0]
 let url = head[..<head.lastIndex(of: "/")!] + "/" + name
 let admin = try PostgresConnection.connect(PostgresConfiguration(connectionString: base), logger: logger)
-try admin.execute("CREATE DATABASE \(name)")
-defer { _ = try? admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
+try admin.execute("CREATE DATABASE \(name)", [])
+defer { _ = try? admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)", []) }
 let database = try PostgresConnection.connect(PostgresConfiguration(connectionString: url), logger: logger)
 let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().deletingLastPathComponent()

@@ -46,7 +46,7 @@ struct PostgresBench {
             return name
         }
         func finish(_ table: String, expecting count: Int) throws {
-            let stored = try connection.query("SELECT count(*) FROM \(table)").first?.decode(Int.self, at: 0) ?? -1
+            let stored = try connection.query("SELECT count(*) FROM \(table)", []).first?.decode(Int.self, at: 0) ?? -1
             try connection.executeScript("DROP TABLE \(table)")
             if stored != count { fail("\(table): \(stored) rows stored, expected \(count)") }
         }
