@@ -134,7 +134,7 @@ struct PostgresConnectionTests {
     func binaryCopy() throws {
         let table = TestEnvironment.unique("bincopy")
         try connection.execute(
-            "CREATE TABLE \(table) (n int4, t text, i4 int4, i8 int8, u uuid, b bytea, at timestamptz, j jsonb)")
+            "CREATE TABLE \(table) (n int4, t text, i4 int4, i8 int8, u uuid, b bytea, at timestamptz, j jsonb)", [])
         defer { _ = try? connection.execute("DROP TABLE \(table)", []) }
         let ids = (0..<3_000).map { _ in UUID() }
         let payload = (0..<70_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }  // larger than one flush

@@ -129,7 +129,7 @@ final class RoleTests {
             expectDenied("COPY a culture decision") { try decisionCopy("culture", dossier: "d-culture", round: 1) }
             expectDenied("INSERT a culture decision") {
                 try db.execute(
-                    "INSERT INTO decisions (\(Self.decisionColumns)) VALUES ('d-culture', 0, 2, 'culture', 'p2', 'refuse', 'official', 'rv-culture', now(), 'dossiers.culture', 0, 9, \(Self.emptyExplanation))")
+                    "INSERT INTO decisions (\(Self.decisionColumns)) VALUES ('d-culture', 0, 2, 'culture', 'p2', 'refuse', 'official', 'rv-culture', now(), 'dossiers.culture', 0, 9, \(Self.emptyExplanation))", [])
             }
             expectDenied("sign a culture decision") {
                 try db.execute("UPDATE decisions SET signed_by = 'x', signed_at = now() WHERE dossier_id = 'd-culture'")
@@ -174,7 +174,7 @@ final class RoleTests {
         #expect(try count("SELECT count(*) FROM dossiers WHERE id = 'd-culture' AND body::text LIKE '%Trần Thị B%'") == 1)
         // A later step of an interconnected procedure: once labour has decided a step of a culture dossier, it sees it.
         try db.execute(
-            "INSERT INTO decisions (\(Self.decisionColumns)) VALUES ('d-culture', 1, 0, 'labour', 'p2', 'approve', 'auto', 'rv-labour', now(), 'dossiers.labour', 0, 3, \(Self.emptyExplanation))")
+            "INSERT INTO decisions (\(Self.decisionColumns)) VALUES ('d-culture', 1, 0, 'labour', 'p2', 'approve', 'auto', 'rv-labour', now(), 'dossiers.labour', 0, 3, \(Self.emptyExplanation))", [])
         try asRole(Self.role("labour")) { () throws in
             #expect(try db.query("SELECT body FROM dossiers WHERE id = $1", ["d-culture"]).count == 1)
         }
@@ -326,7 +326,7 @@ final class RoleTests {
             }
             expectDenied("insert a decision") {
                 try db.execute(
-                    "INSERT INTO decisions (\(Self.decisionColumns)) VALUES ('d-new', 0, 0, 'labour', 'p1', 'approve', 'auto', 'rv-labour', now(), 'dossiers.labour', 0, 1, \(Self.emptyExplanation))")
+                    "INSERT INTO decisions (\(Self.decisionColumns)) VALUES ('d-new', 0, 0, 'labour', 'p1', 'approve', 'auto', 'rv-labour', now(), 'dossiers.labour', 0, 1, \(Self.emptyExplanation))", [])
             }
             expectDenied("COPY a decision") { try decisionCopy("labour", dossier: "d-labour", round: 3) }
             expectDenied("sign a decision") { try db.execute("UPDATE decisions SET signed_by = 'x' WHERE dossier_id = 'd-labour'") }
@@ -379,7 +379,7 @@ final class RoleTests {
     @Test("the guards hold for a login role that inherits a department role, not only for the role itself")
     func inheritedRole() throws {
         let login = TestEnvironment.unique("labour_login")
-        try db.execute("CREATE ROLE \(login) NOLOGIN IN ROLE \(Self.role("labour"))")
+        try db.execute("CREATE ROLE \(login) NOLOGIN IN ROLE \(Self.role("labour"))", [])
         defer { _ = try? db.execute("DROP OWNED BY \(login)", []); _ = try? db.execute("DROP ROLE IF EXISTS \(login)", []) }
         try asRole(login) {
             try decisionCopy("labour", dossier: "d-labour", round: 4)

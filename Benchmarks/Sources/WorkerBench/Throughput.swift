@@ -256,7 +256,7 @@ struct ThroughputBench {
     func collectReplay(_ tasks: ProducedTasks, round: WorkerRound) throws -> RawReplay {
         let connection = try PostgresConnection.connect(runtime.postgres, logger: logger)
         let decisions = try connection.query(
-            "SELECT \(Self.decisionColumns) FROM decisions ORDER BY source_partition, source_offset")
+            "SELECT \(Self.decisionColumns) FROM decisions ORDER BY source_partition, source_offset", [])
         var decisionIndex: [Int64: Int] = [:]  // partition << 40 | offset → row
         for (i, row) in decisions.enumerated() {
             let key =

@@ -100,9 +100,7 @@ struct InternedStrings: Sendable {
     /// FNV-1a over the bytes, seeded with the slot.
     @inline(__always)
     static func hash<C: Sequence>(_ bytes: C, slot: Int) -> UInt64 where C.Element == UInt8 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325 ^ (UInt64(truncatingIfNeeded: slot) &* 0x9E37_79B9_7F4A_7C15)
-        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return hash
+        FNV1a.hash(bytes, seed: FNV1a.offsetBasis ^ (UInt64(truncatingIfNeeded: slot) &* 0x9E37_79B9_7F4A_7C15))
     }
 
     /// The id of `s` among the strings slot `slot` is compared with, or -1 (not among them, or none are).

@@ -49,11 +49,11 @@ struct StringIndex: Sendable {
     @inline(__always)
     static func asciiHash(_ s: String) -> UInt64? {
         StringLayout.withUTF8(s) { bytes -> UInt64? in
-            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            var hash = FNV1a.offsetBasis
             var high: UInt8 = 0
             for byte in bytes {
                 high |= byte
-                hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+                hash = FNV1a.combine(hash, byte)
             }
             return high < 0x80 ? hash : nil
         }
