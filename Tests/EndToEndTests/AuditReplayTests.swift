@@ -257,12 +257,19 @@ struct AuditReplayTests {
             ) == asked.count
         }
         #expect(resumed, "\(pipeline.logs())")
-        let widened = try database.connection.query(
+        // The first range, extended to the supplements' decisions. (Not recomputed from the decisions alone: the
+        // step whose decision was deleted above may be the last of its partition, and must stay in the range.)
+        var widenedEnds = Dictionary(uniqueKeysWithValues: ends)
+        for row in try database.connection.query(
             """
             SELECT source_partition, max(source_offset) + 1 AS end FROM decisions
             WHERE dossier_id = ANY($1::text[]) AND source_topic = $2 GROUP BY source_partition
-            """, [ids, topic]
-        ).map { "\(try $0.decode(Int.self, "source_partition"))=\(starts[try $0.decode(Int.self, "source_partition")] ?? 0)-\(try $0.decode(Int64.self, "end"))" }
+            """, [ids, topic])
+        {
+            let partition = try row.decode(Int.self, "source_partition")
+            widenedEnds[partition] = max(widenedEnds[partition] ?? 0, try row.decode(Int64.self, "end"))
+        }
+        let widened = widenedEnds.map { "\($0.key)=\(starts[$0.key] ?? 0)-\($0.value)" }
         let supplemented = try await Self.replay([], database: database, topics: pipeline.topics, offsets: widened)
         #expect(supplemented.compared == altered.compared + asked.count, "\(supplemented.run)")
         #expect(Set(supplemented.findings("differs").compactMap { $0["dossierId"] as? String })
