@@ -268,9 +268,14 @@ final class RoleTests {
                                           "2026-12-04", "{\"applicant\": {\"name\": \"Lê Văn C\"}}"])
                 }
                 try tx.copyIn("COPY outbox (source, event_id, topic, key, ce_type, payload, headers) FROM STDIN") { writer in
-                    for source in ["reception", "coordinator", "coordinator-timer"] {
-                        try writer.row(text: [source, UUID().uuidString.lowercased(), "dossiers.labour", "d-new",
-                                              "motcua.step", "\\x7b7d", nil])
+                    // What each writes (migration 010 refuses anything else, e.g. an official's command).
+                    for (source, topic, type) in [
+                        ("reception", "dossiers.labour", "motcua.dossier.step"),
+                        ("reception", "dossiers.intake.dlq", "unknown"),
+                        ("coordinator", "dossier.events.dlq", "unknown"),
+                        ("coordinator-timer", "escalations", "motcua.coordinator.overdue"),
+                    ] {
+                        try writer.row(text: [source, UUID().uuidString.lowercased(), topic, "d-new", type, "\\x7b7d", nil])
                     }
                 }
                 try tx.execute(
