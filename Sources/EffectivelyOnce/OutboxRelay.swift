@@ -16,6 +16,11 @@ import Synchronization
 /// produced). The producer is idempotent, so the messages of one partition — of one key — reach it in the order
 /// produced. At the first failed delivery the relay stops, waits for what is in flight, marks what was acknowledged
 /// before the failure and reads the rest again, in id order: a failure republishes, it never loses a row.
+///
+/// A row the broker refuses for good (``KafkaError/refusesMessageForGood``: too large, malformed, an illegal topic
+/// name) is parked instead — `parked_at` and `park_reason` set, logged as an error, counted in
+/// `messaging_client_parked_messages` — and the relay goes on with the rows after it: one bad row never blocks a
+/// source. The rows after it keep their order; a parked row stays in the table for an operator.
 public final class OutboxRelay: Sendable {
     public struct Settings: Sendable {
         public var source: String
@@ -53,6 +58,7 @@ public final class OutboxRelay: Sendable {
     private let stopping = Atomic<Bool>(false)
     private let wakeup = Wakeup()
     private let published: Counter
+    private let parked: Counter
 
     public init(settings: Settings, kafka: KafkaClientOptions, postgres: PostgresConfiguration, logger: Logger) throws {
         self.settings = settings
@@ -64,6 +70,7 @@ public final class OutboxRelay: Sendable {
         self.postgres = postgres
         self.logger = logger
         self.published = Counter(label: "messaging_client_sent_messages", dimensions: [("outbox_source", settings.source)])
+        self.parked = Counter(label: "messaging_client_parked_messages", dimensions: [("outbox_source", settings.source)])
     }
 
     /// Wakes the relay: new rows were committed.
@@ -177,12 +184,13 @@ public final class OutboxRelay: Sendable {
             ? try connection.query(
                 """
                 SELECT id, event_id, topic, key, ce_type, payload, headers FROM outbox
-                WHERE source = $1 AND sent_at IS NULL AND id > $3 ORDER BY id LIMIT $2
+                WHERE source = $1 AND sent_at IS NULL AND parked_at IS NULL AND id > $3 ORDER BY id LIMIT $2
                 """, [settings.source, limit, above])
             : try connection.query(
                 """
                 SELECT id, event_id, topic, key, ce_type, payload, headers FROM outbox
-                WHERE source = $1 AND sent_at IS NULL AND id > $3 AND id <> ALL($4::int8[]) ORDER BY id LIMIT $2
+                WHERE source = $1 AND sent_at IS NULL AND parked_at IS NULL AND id > $3 AND id <> ALL($4::int8[])
+                ORDER BY id LIMIT $2
                 """, [settings.source, limit, above, PostgresIntArray(unmarked)])
         guard !rows.isEmpty else { return 0 }
         let wakeup = wakeup
@@ -198,8 +206,9 @@ public final class OutboxRelay: Sendable {
             {
                 for (name, value) in object.sorted(by: { $0.key < $1.key }) { headers.append(KafkaHeader(name, value)) }
             }
+            let topic = try row.decode(String.self, "topic")
             let message = KafkaOutgoingMessage(
-                topic: try row.decode(String.self, "topic"), key: try row.decode(String.self, "key"),
+                topic: topic, key: try row.decode(String.self, "key"),
                 value: try row.decode(PostgresBytes.self, "payload").bytes, headers: headers)
             highest = max(highest, id)
             let sequence = inFlight.add(id)
@@ -211,6 +220,9 @@ public final class OutboxRelay: Sendable {
                         if !wakeup.pending.exchange(true, ordering: .acquiringAndReleasing) { wakeup.semaphore.signal() }
                     }
                 }
+            } catch where error.refusesMessageForGood {
+                // Refused before it left (librdkafka checks the size itself): park it and go on.
+                inFlight.settle(sequence, failure: error)
             } catch {
                 inFlight.settle(sequence, failure: error)
                 throw error
@@ -219,12 +231,23 @@ public final class OutboxRelay: Sendable {
         return rows.count
     }
 
-    /// Marks sent the rows acknowledged so far, up to the first one that is not (in the order produced).
+    /// Marks sent the rows acknowledged so far, up to the first one that is not (in the order produced), and parks
+    /// those among them the broker refused for good.
     func markAcknowledged(_ connection: PostgresConnection, inFlight: InFlight) throws {
-        let ids = inFlight.takeAcknowledged()
-        guard !ids.isEmpty else { return }
-        try connection.execute("UPDATE outbox SET sent_at = now() WHERE id = ANY($1::int8[])", [PostgresIntArray(ids)])
-        published.increment(by: ids.count)
+        let (ids, refused) = inFlight.takeAcknowledged()
+        if !ids.isEmpty {
+            try connection.execute("UPDATE outbox SET sent_at = now() WHERE id = ANY($1::int8[])", [PostgresIntArray(ids)])
+            published.increment(by: ids.count)
+        }
+        for (id, reason) in refused {
+            try connection.execute(
+                "UPDATE outbox SET parked_at = now(), park_reason = $2 WHERE id = $1 AND sent_at IS NULL",
+                [id, reason])
+            parked.increment()
+            logger.error(
+                "outbox row parked: the broker refuses it for good; the rows after it go on",
+                metadata: ["outbox.source": "\(settings.source)", "outbox.id": "\(id)", "error": "\(reason)"])
+        }
     }
 
     /// Where a read starts: the highest id seen a lookback before the previous read (0, everything, at the start,
@@ -262,6 +285,8 @@ public final class OutboxRelay: Sendable {
         private struct State {
             var ids: [Int64] = []
             var acknowledged: [Bool] = []
+            /// Why rows among them were refused for good, by sequence number.
+            var refused: [Int: String] = [:]
             /// The sequence number of `ids[0]`.
             var base = 0
             var failure: KafkaError?
@@ -287,11 +312,14 @@ public final class OutboxRelay: Sendable {
             }
         }
 
-        /// Records a delivery report; true when the delivery failed.
+        /// Records a delivery report; true when the delivery failed and the rows from it on must be sent again. A
+        /// refusal for good settles the row as done (to be parked, not marked sent).
         @discardableResult
         func settle(_ sequence: Int, failure: KafkaError?) -> Bool {
             state.withLock { state in
-                if let failure {
+                if let failure, failure.refusesMessageForGood {
+                    state.refused[sequence] = failure.reason
+                } else if let failure {
                     if state.failure == nil { state.failure = failure }
                     return true
                 }
@@ -301,16 +329,25 @@ public final class OutboxRelay: Sendable {
             }
         }
 
-        /// Removes and returns the acknowledged rows that precede every unacknowledged one.
-        func takeAcknowledged() -> [Int64] {
+        /// Removes and returns the settled rows that precede every unsettled one: those delivered, and those
+        /// refused for good with the reason.
+        func takeAcknowledged() -> (sent: [Int64], refused: [(id: Int64, reason: String)]) {
             state.withLock { state in
                 let prefix = state.acknowledged.firstIndex(of: false) ?? state.acknowledged.count
-                guard prefix > 0 else { return [] }
-                let ids = Array(state.ids.prefix(prefix))
+                guard prefix > 0 else { return ([], []) }
+                var sent: [Int64] = []
+                var refused: [(Int64, String)] = []
+                for (offset, id) in state.ids.prefix(prefix).enumerated() {
+                    if let reason = state.refused.removeValue(forKey: state.base + offset) {
+                        refused.append((id, reason))
+                    } else {
+                        sent.append(id)
+                    }
+                }
                 state.ids.removeFirst(prefix)
                 state.acknowledged.removeFirst(prefix)
                 state.base += prefix
-                return ids
+                return (sent, refused)
             }
         }
     }

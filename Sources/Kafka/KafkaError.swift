@@ -83,4 +83,18 @@ public struct KafkaError: Error, CustomStringConvertible, CustomDebugStringConve
             return false
         }
     }
+
+    /// Whether the broker (or librdkafka before it) refuses this very message for good — its size, its format, its
+    /// topic's name — so that sending it again can never succeed, whatever else changes.
+    public var refusesMessageForGood: Bool {
+        guard let raw = rdKafkaCode else { return false }
+        switch rd_kafka_resp_err_t(raw) {
+        case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE,
+            RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE, RD_KAFKA_RESP_ERR_INVALID_RECORD, RD_KAFKA_RESP_ERR_INVALID_MSG,
+            RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION:
+            return true
+        default:
+            return false
+        }
+    }
 }

@@ -229,4 +229,60 @@ struct OutboxRelayTests {
             #expect(order == order.sorted(), "key \(key): \(texts)")
         }
     }
+
+    func parked(_ source: String) throws -> [(text: String, reason: String)] {
+        try connection.query(
+            "SELECT payload, park_reason FROM outbox WHERE source = $1 AND parked_at IS NOT NULL ORDER BY id", [source]
+        ).map { (String(decoding: try $0.decode(PostgresBytes.self, "payload").bytes.prefix(20), as: UTF8.self),
+                 try $0.decode(String.self, "park_reason")) }
+    }
+
+    func waiting(_ source: String) throws -> Int {
+        try connection.query(
+            "SELECT count(*) FROM outbox WHERE source = $1 AND sent_at IS NULL AND parked_at IS NULL", [source]
+        )[0].decode(Int.self, at: 0)
+    }
+
+    /// The attack: one oversized dossier's step task was refused by the broker and the relay retried it
+    /// forever, holding back every later row of reception's outbox.
+    @Test("a row larger than the broker takes is parked with its reason; the rows after it, of its key too, are published in order")
+    func oversizedRowIsParked() async throws {
+        let topic = "relay.parking"
+        let (relay, source, cluster, stop) = try startWarmRelay(topic: topic)
+        defer { stop() }
+        let big = String(repeating: "x", count: 2_000_000)  // librdkafka's message.max.bytes is 1,000,000
+        try commit(
+            [message(topic, key: "k1", "first"), message(topic, key: "k1", "big:" + big),
+             message(topic, key: "k2", "other"), message(topic, key: "k1", "after")],
+            source: source)
+        relay.nudge()
+        #expect(poll { try waiting(source) == 0 }, "rows still waiting behind the refused one")
+        let refused = try parked(source)
+        #expect(refused.map(\.text) == ["big:" + String(repeating: "x", count: 16)])
+        #expect(refused.first?.reason.lowercased().contains("too large") == true, "\(refused)")
+        let messages = try read(topic, from: cluster, expecting: 4)
+        #expect(Set(messages.map(\.text)) == ["warm", "first", "other", "after"])
+        let k1 = messages.filter { ["first", "after"].contains($0.text) }.sorted { $0.offset < $1.offset }.map(\.text)
+        #expect(k1 == ["first", "after"])
+        // It goes on with later rows too.
+        try commit([message(topic, key: "k3", "later")], source: source)
+        relay.nudge()
+        #expect(poll { try unsent(source) == 1 }, "only the parked row stays unsent")
+    }
+
+    @Test("a row the broker refuses for good after sending (message too large) is parked; a retriable failure is not")
+    func brokerRefusalIsParked() async throws {
+        let topic = "relay.refused"
+        let (relay, source, cluster, stop) = try startWarmRelay(topic: topic)
+        defer { stop() }
+        cluster.failNextProduceRequests(1, error: 10)  // MSG_SIZE_TOO_LARGE, from the broker
+        try commit([message(topic, key: "k1", "refused")], source: source)
+        relay.nudge()
+        #expect(poll { try waiting(source) == 0 })
+        #expect(try parked(source).map(\.text) == ["refused"])
+        try commit([message(topic, key: "k1", "next")], source: source)
+        relay.nudge()
+        #expect(poll { try unsent(source) == 1 })
+        #expect(Set(try read(topic, from: cluster, expecting: 2).map(\.text)) == ["warm", "next"])
+    }
 }
