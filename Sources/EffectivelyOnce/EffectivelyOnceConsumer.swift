@@ -48,6 +48,10 @@ public final class EffectivelyOnceConsumer: Sendable {
         var connection: PostgresConnection?
         var needsRewind = false
         var inFlight: InFlight?
+        /// Partitions whose stored offset is beyond the broker's high watermark (its data lost, the topic recreated
+        /// or restored): not consumed until an operator moves the stored offset (`motcua offsets reset`).
+        var stopped: [TopicPartition: (stored: Int64, high: Int64)] = [:]
+        var lastStoppedCheck = ContinuousClock.now
     }
 
     /// A batch's transaction running on ``transactions`` while the consumer polls and stages the next batch.
@@ -100,6 +104,11 @@ public final class EffectivelyOnceConsumer: Sendable {
     /// Whether the last database operation succeeded.
     public var isHealthy: Bool { healthy.load(ordering: .relaxed) }
 
+    /// The partitions stopped because the offset stored in PostgreSQL is ahead of the broker, as
+    /// `topic[partition] stored N, broker high M`; empty when every partition is consumed.
+    public var stoppedPartitions: [String] { stoppedText.withLock { $0 } }
+    private let stoppedText = Mutex<[String]>([])
+
     /// Consumes until ``stop()``. Blocking: call it on a thread of its own (``run()`` does, as a `Service`).
     public func runBlocking() throws {
         let state = state
@@ -111,7 +120,11 @@ public final class EffectivelyOnceConsumer: Sendable {
             revoked: { [self] partitions in
                 // The batch in flight may hold these partitions' messages: it commits (or fails) first.
                 collect()
-                for partition in partitions { state.owned.removeValue(forKey: partition) }
+                for partition in partitions {
+                    state.owned.removeValue(forKey: partition)
+                    state.stopped.removeValue(forKey: partition)
+                }
+                publishStopped()
                 logger.info("partitions revoked", metadata: ["kafka.partitions": "\(partitions.count)"])
             })
         let consumer = try KafkaConsumer(configuration: kafka, rebalance: handler, logger: logger)
@@ -144,6 +157,7 @@ public final class EffectivelyOnceConsumer: Sendable {
             guard !batch.isEmpty else {
                 collect()
                 updateLag(consumer)
+                retryStopped(consumer)
                 continue
             }
             // Offsets only grow while a batch is in flight, so filtering against them before it commits keeps
@@ -161,6 +175,10 @@ public final class EffectivelyOnceConsumer: Sendable {
             send(mine, staged: staged)
             if !settings.overlapsTransactions { collect() }
             updateLag(consumer)
+            if !state.stopped.isEmpty {
+                collect()
+                retryStopped(consumer)
+            }
         }
         logger.info("stopping: leaving the group")
     }
@@ -394,8 +412,66 @@ public final class EffectivelyOnceConsumer: Sendable {
     private func updateLag(_ consumer: KafkaConsumer) {
         for (partition, next) in state.owned {
             guard let next, let marks = consumer.cachedWatermarks(partition) else { continue }
+            if marks.high < next && state.stopped[partition] == nil {
+                stopIfAhead(partition, stored: next, consumer: consumer)
+            }
             metrics.lag(partition, max(0, marks.high - next))
         }
+    }
+
+    /// The broker's high watermark is below the offset stored for `partition`: the broker lost data this group had
+    /// consumed (a topic deleted and recreated, a restore). Reading on would skip every new message below the
+    /// stored offset, so the partition stops, loudly, until an operator decides where it resumes. The cached
+    /// watermark may be stale after a rebalance: it is confirmed with the leader first.
+    private func stopIfAhead(_ partition: TopicPartition, stored: Int64, consumer: KafkaConsumer) {
+        guard let marks = try? consumer.queryWatermarks(partition), marks.high < stored else { return }
+        try? consumer.pause([partition])
+        state.stopped[partition] = (stored, marks.high)
+        publishStopped()
+        let command = "motcua offsets reset --group \(settings.group) --topic \(partition.topic) "
+            + "--partition \(partition.partition) --to N"
+        logger.error(
+            "the offset stored in PostgreSQL is ahead of the broker: partition stopped, nothing skipped; resume it with `\(command)`",
+            metadata: ["kafka.topic": "\(partition.topic)", "kafka.partition": "\(partition.partition)",
+                       "offset.stored": "\(stored)", "offset.high": "\(marks.high)"])
+    }
+
+    /// Every few seconds, a stopped partition whose stored offset an operator moved within the broker's range
+    /// resumes from there.
+    private func retryStopped(_ consumer: KafkaConsumer) {
+        guard !state.stopped.isEmpty, ContinuousClock.now - state.lastStoppedCheck >= .seconds(2) else { return }
+        state.lastStoppedCheck = ContinuousClock.now
+        let partitions = Array(state.stopped.keys)
+        guard let stored = try? offsets.load(partitions, from: try connection()) else { return }
+        for partition in partitions {
+            guard state.owned[partition] != nil, let marks = try? consumer.queryWatermarks(partition) else { continue }
+            let next = stored[partition]
+            guard (next ?? marks.low) <= marks.high else {
+                state.stopped[partition] = (next ?? 0, marks.high)
+                continue
+            }
+            do {
+                try consumer.seek([partition: next.map(KafkaOffset.init) ?? .beginning])
+                try consumer.resume([partition])
+            } catch {
+                logger.warning("cannot resume \(partition) yet: \(error)")
+                continue
+            }
+            state.owned[partition] = next
+            state.stopped.removeValue(forKey: partition)
+            logger.notice(
+                "partition resumed from the offset the operator stored",
+                metadata: ["kafka.topic": "\(partition.topic)", "kafka.partition": "\(partition.partition)",
+                           "offset.next": "\(next.map(String.init) ?? "beginning")"])
+        }
+        publishStopped()
+    }
+
+    private func publishStopped() {
+        let text = state.stopped.sorted { ($0.key.topic, $0.key.partition) < ($1.key.topic, $1.key.partition) }
+            .map { "\($0.key.topic)[\($0.key.partition)] stored \($0.value.stored), broker high \($0.value.high)" }
+        stoppedText.withLock { $0 = text }
+        metrics.stopped(text.count)
     }
 }
 
@@ -431,6 +507,12 @@ package struct ConsumerMetrics: Sendable {
                 .increment(by: count)
         }
         if duration > .zero { batchDuration.recordNanoseconds(Int64(duration.seconds * 1e9)) }
+    }
+
+    /// Partitions stopped because their stored offset is ahead of the broker (alert when above 0).
+    func stopped(_ count: Int) {
+        Gauge(label: "motcua_partitions_stopped", dimensions: [("consumer_group", group)], factory: factory)
+            .record(count)
     }
 
     func lag(_ partition: TopicPartition, _ value: Int64) {

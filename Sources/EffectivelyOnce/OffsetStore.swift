@@ -74,6 +74,45 @@ public struct OffsetStore: Sendable {
     }
 }
 
+extension OffsetStore {
+    /// Every stored offset of the group, by topic and partition.
+    public func stored(on connection: PostgresConnection) throws -> [(partition: TopicPartition, next: Int64)] {
+        try connection.query(
+            """
+            SELECT topic, partition, next_offset FROM consumer_offsets WHERE consumer_group = \(group)
+            ORDER BY topic, partition
+            """
+        ).map { row in
+            (TopicPartition(try row.decode(String.self, "topic"), try row.decode(Int32.self, "partition")),
+             try row.decode(Int64.self, "next_offset"))
+        }
+    }
+
+    /// Sets a partition's stored offset (an operator's decision after the broker lost data); returns the previous
+    /// one (nil: none was stored). A running consumer of the group picks it up within seconds if the partition was
+    /// stopped; otherwise at its next assignment.
+    @discardableResult
+    public func reset(_ partition: TopicPartition, to next: Int64, on connection: PostgresConnection) throws -> Int64? {
+        try connection.transaction { tx in
+            let previous = try tx.query(
+                """
+                SELECT next_offset FROM consumer_offsets
+                WHERE consumer_group = \(group) AND topic = \(partition.topic) AND partition = \(Int(partition.partition))
+                FOR UPDATE
+                """
+            ).first?.decode(Int64.self, "next_offset")
+            try tx.execute(
+                """
+                INSERT INTO consumer_offsets (consumer_group, topic, partition, next_offset)
+                VALUES (\(group), \(partition.topic), \(Int(partition.partition)), \(next))
+                ON CONFLICT (consumer_group, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset,
+                    updated_at = now()
+                """)
+            return previous
+        }
+    }
+}
+
 /// Another consumer moved a partition's stored offset: this consumer no longer owns it.
 public struct OffsetFenceError: Error, CustomStringConvertible {
     public var partition: TopicPartition

@@ -196,6 +196,18 @@ public final class KafkaConsumer: Sendable {
         return nil
     }
 
+    /// The low and high watermarks of a partition, asked of its leader now.
+    public func queryWatermarks(
+        _ partition: TopicPartition, timeout: Duration = .seconds(5)
+    ) throws(KafkaError) -> (low: Int64, high: Int64) {
+        var low: Int64 = -1
+        var high: Int64 = -1
+        let err = rd_kafka_query_watermark_offsets(
+            client.handle, partition.topic, partition.partition, &low, &high, Int32(clamping: timeout.milliseconds))
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(.query, "watermarks of \(partition)", error: err) }
+        return (low, high)
+    }
+
     /// The low and high watermarks last reported by the broker for a partition (no network call), or `nil`.
     public func cachedWatermarks(_ partition: TopicPartition) -> (low: Int64, high: Int64)? {
         var low: Int64 = -1

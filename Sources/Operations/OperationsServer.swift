@@ -4,7 +4,9 @@ import Logging
 import NIOCore
 import Prometheus
 
-/// `/health` and Prometheus `/metrics` over HTTP, on 127.0.0.1 unless told otherwise.
+/// `/health/live`, `/health/ready` (and `/health`, the same as ready) and Prometheus `/metrics` over HTTP, on
+/// 127.0.0.1 unless told otherwise. Live: the process answers. Ready: every check holds (503 and the failing check
+/// named otherwise).
 public enum OperationsServer {
     /// Health as reported by the components of a process.
     public struct Health: Sendable {
@@ -18,7 +20,7 @@ public enum OperationsServer {
         extraRoutes: (Router<BasicRequestContext>) -> Void = { _ in }, portFile: String? = nil, logger: Logger
     ) -> some ApplicationProtocol {
         let router = Router()
-        router.get("/health") { _, _ -> Response in
+        let ready: @Sendable (Request, BasicRequestContext) -> Response = { _, _ in
             let results = health.checks.mapValues { $0() }
             let ok = results.values.allSatisfy { $0 }
             let body = "{\"status\":\"\(ok ? "ok" : "degraded")\","
@@ -26,6 +28,13 @@ public enum OperationsServer {
             return Response(
                 status: ok ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+        }
+        router.get("/health", use: ready)
+        router.get("/health/ready", use: ready)
+        router.get("/health/live") { _, _ -> Response in
+            Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: "{\"status\":\"live\"}")))
         }
         router.get("/metrics") { _, _ -> Response in
             var buffer: [UInt8] = []

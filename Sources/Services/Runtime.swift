@@ -93,7 +93,9 @@ public struct Runtime: Sendable {
         if let port = configuration.metricsPort {
             let consumers = consumers.map(\.consumer)
             let health = OperationsServer.Health(checks: [
-                "database": { consumers.allSatisfy(\.isHealthy) && additionalHealth() }
+                "database": { consumers.allSatisfy(\.isHealthy) && additionalHealth() },
+                // A partition whose stored offset is ahead of the broker is stopped until an operator resolves it.
+                "offsets": { consumers.allSatisfy { $0.stoppedPartitions.isEmpty } },
             ])
             all.append(OperationsServer.application(
                 host: configuration.metricsHost, port: port, registry: registry, health: health, extraRoutes: extraRoutes,
