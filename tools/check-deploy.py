@@ -137,8 +137,8 @@ def check_compose(path):
         if "KAFKA_SASL_PASSWORD=" not in examples:
             error(where, f"{name}: KAFKA_SASL_PASSWORD must come from an env_file under secrets/")
         health = service.get("healthcheck") or {}
-        if not any(str(part).endswith("/health") for part in health.get("test") or []):
-            error(where, f"{name}: healthcheck does not call /health")
+        if not any(str(part).endswith("/health/ready") for part in health.get("test") or []):
+            error(where, f"{name}: healthcheck does not call /health/ready")
         port = command_flag(service.get("command"), "--metrics-port")
         if not port or port not in " ".join(map(str, health.get("test") or [])):
             error(where, f"{name}: --metrics-port and the healthcheck's port differ")
@@ -315,13 +315,15 @@ def container_env(container):
     return {e["name"]: e for e in container.get("env") or []}
 
 
-def probe_ok(probe):
+def probe_ok(probe, path):
+    """Whether a probe asks `path` (/health/live for liveness: a database outage must not restart the pod;
+    /health/ready for readiness)."""
     if not probe:
         return False
     if "httpGet" in probe:
-        return probe["httpGet"].get("path") == "/health"
+        return probe["httpGet"].get("path") == path
     if "exec" in probe:
-        return any(str(part).endswith("/health") for part in probe["exec"].get("command") or [])
+        return any(str(part).endswith(path) for part in probe["exec"].get("command") or [])
     return False
 
 
@@ -370,8 +372,8 @@ def check_k8s(directory):
         grace = spec.get("terminationGracePeriodSeconds")
         if not isinstance(grace, int) or grace <= drain or grace > drain + 60:
             error(where, f"{name}: terminationGracePeriodSeconds ({grace}) must exceed --drain-seconds ({drain}) by at most 60 s")
-        if not probe_ok(container.get("livenessProbe")) or not probe_ok(container.get("readinessProbe")):
-            error(where, f"{name}: liveness and readiness probes must check /health")
+        if not probe_ok(container.get("livenessProbe"), "/health/live") or not probe_ok(container.get("readinessProbe"), "/health/ready"):
+            error(where, f"{name}: the liveness probe must check /health/live and the readiness probe /health/ready")
         port = command_flag(command, "--metrics-port")
         for kind in ("livenessProbe", "readinessProbe"):
             text = yaml.safe_dump(container.get(kind) or {})
