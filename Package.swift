@@ -67,6 +67,7 @@ let package = Package(
             name: "EffectivelyOnce",
             dependencies: [
                 "Kafka", "Postgres",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

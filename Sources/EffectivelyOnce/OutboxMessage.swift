@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Kafka
 import Postgres
@@ -24,18 +25,30 @@ public struct OutboxMessage: Sendable, Hashable {
     }
 
     /// A dead letter for `message`: its bytes, unchanged, with headers naming the error and where it came from.
-    public static func deadLetter(of message: KafkaMessage, error: String, consumer: String) -> OutboxMessage {
-        OutboxMessage(
+    /// A dead letter of `message` with the reason. A value longer than `keepingAtMost` bytes is cut to its first
+    /// ``DeadLetter/keptHead`` bytes, with its length and SHA-256 in headers: the dead-letter topic would refuse it
+    /// whole too.
+    public static func deadLetter(
+        of message: KafkaMessage, error: String, consumer: String, keepingAtMost limit: Int = .max
+    ) -> OutboxMessage {
+        var headers = [
+            "motcua_error": error, "motcua_source_topic": message.topic,
+            "motcua_source_partition": String(message.partition), "motcua_source_offset": String(message.offset),
+            "motcua_consumer": consumer,
+        ]
+        var payload = message.value
+        if payload.count > limit {
+            headers["motcua_original_length"] = String(payload.count)
+            headers["motcua_original_sha256"] = SHA256.hash(data: payload).map { String(format: "%02x", $0) }.joined()
+            payload = Array(payload.prefix(DeadLetter.keptHead))
+        }
+        return OutboxMessage(
             eventId: StableID.make("dlq", message.topic, String(message.partition), String(message.offset)),
             topic: DeadLetter.topic(of: message.topic),
-            key: message.key.map { String(decoding: $0, as: UTF8.self) } ?? "",
+            key: message.key.map { String(decoding: $0.prefix(256), as: UTF8.self) } ?? "",
             type: CloudEvents.type(of: message) ?? "unknown",
-            payload: message.value,
-            headers: [
-                "motcua_error": error, "motcua_source_topic": message.topic,
-                "motcua_source_partition": String(message.partition), "motcua_source_offset": String(message.offset),
-                "motcua_consumer": consumer,
-            ])
+            payload: payload,
+            headers: headers)
     }
 }
 

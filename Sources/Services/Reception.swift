@@ -15,12 +15,18 @@ import Store
 public final class Reception: BatchWriter {
     public let bundle: AuthorityBundle
     let topics: Topics
+    /// What is accepted at the edge.
+    public let limits: IntakeLimits
     let clock: any MotCuaClock
     let logger: Logger
     public var outboxSource: String { "reception" }
 
-    public init(bundle: AuthorityBundle, clock: any MotCuaClock, topics: Topics = Topics(), logger: Logger) {
+    public init(
+        bundle: AuthorityBundle, clock: any MotCuaClock, topics: Topics = Topics(), limits: IntakeLimits = IntakeLimits(),
+        logger: Logger
+    ) {
         self.topics = topics
+        self.limits = limits
         self.bundle = bundle
         self.clock = clock
         self.logger = logger
@@ -48,12 +54,31 @@ public final class Reception: BatchWriter {
         var seen = Set<String>()
         var accepted: [Received] = []
         for message in messages {
+            func deadLetter(_ reason: String) {
+                outbox.append(.deadLetter(
+                    of: message, error: reason, consumer: "reception", keepingAtMost: limits.maximumBytes))
+                report.deadLetters += 1
+            }
+            // The intake carries intake dossiers only; producers may omit the header (the intake contract).
+            if let type = CloudEvents.type(of: message), type != MessageType.intake {
+                deadLetter(
+                    "not an intake dossier: ce_type '\(type.prefix(100))' (the intake takes \(MessageType.intake), or no "
+                        + "ce_type); commands go to the department topics")
+                continue
+            }
+            guard message.value.count <= limits.maximumBytes else {
+                deadLetter(
+                    "invalid intake dossier: \(message.value.count) bytes, more than the \(limits.maximumBytes) allowed; "
+                        + "send the documents' ids, not their contents")
+                continue
+            }
             let dossier: Dossier
             do {
+                if let problem = StrictJSON.problem(in: message.value) { throw problem }
                 dossier = try MessageCoding.decodeIntakeDossier(message.value)
+                if let problem = limits.problem(with: dossier, at: now) { throw problem }
             } catch {
-                outbox.append(.deadLetter(of: message, error: "invalid intake dossier: \(error)", consumer: "reception"))
-                report.deadLetters += 1
+                deadLetter("invalid intake dossier: \(error)")
                 continue
             }
             guard seen.insert(dossier.id).inserted else {
