@@ -23,7 +23,7 @@ package enum DecisionRead {
 
     /// The dossier's latest decision (highest step, then round); with `step`, the latest round of that step.
     package static func latest(dossierId: String, step: Int?, in connection: PostgresConnection) throws -> Latest? {
-        try connection.query(bound:
+        try connection.query(
             """
             SELECT step, round, department, outcome, review, signed_at FROM decisions
             WHERE dossier_id = \(dossierId) AND (\(step, as: "integer") IS NULL OR step = \(step))
@@ -43,7 +43,7 @@ package enum DecisionRead {
     package static func signature(
         dossierId: String, step: Int, round: Int, in connection: PostgresConnection
     ) throws -> Signature? {
-        guard let row = try connection.query(bound:
+        guard let row = try connection.query(
             """
             SELECT signed_by, signed_outcome FROM decisions
             WHERE dossier_id = \(dossierId) AND step = \(step) AND round = \(round)
@@ -57,7 +57,7 @@ package enum DecisionRead {
     package static func count(
         relyingOn delegationId: String, decidedSince since: Date, in connection: PostgresConnection
     ) throws -> Int {
-        try connection.query(bound:
+        try connection.query(
             "SELECT count(*) FROM decisions WHERE delegation_id = \(delegationId) AND decided_at >= \(since)"
         )[0].decode(Int.self, at: 0)
     }

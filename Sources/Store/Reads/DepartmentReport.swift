@@ -36,7 +36,7 @@ package enum DepartmentReport {
         from: LocalDate?, to: LocalDate?, in connection: PostgresConnection
     ) throws -> [Submissions] {
         let from = from?.description, to = to?.description
-        return try connection.query(bound:
+        return try connection.query(
             """
             WITH d AS (
                 SELECT d.id, d.procedure, d.channel, d.status AS intake, s.status, s.outcome, s.overdue,
@@ -126,7 +126,7 @@ package enum DepartmentReport {
         consumerGroups: [String], in connection: PostgresConnection
     ) throws -> StatusFigures {
         try connection.transaction(isolation: "REPEATABLE READ READ ONLY") { tx in
-            let steps = try tx.query(bound:
+            let steps = try tx.query(
                 """
                 SELECT department, sum(open)::bigint AS open, sum(open_overdue)::bigint AS open_overdue,
                        sum(on_time)::bigint AS on_time, sum(late)::bigint AS late
@@ -138,7 +138,7 @@ package enum DepartmentReport {
                     open: try row.decode(Int.self, "open"), openOverdue: try row.decode(Int.self, "open_overdue"),
                     onTime: try row.decode(Int.self, "on_time"), late: try row.decode(Int.self, "late"))
             }
-            let escalations = try tx.query(bound:
+            let escalations = try tx.query(
                 """
                 SELECT department, level, count(*) AS n FROM escalations WHERE closed_at IS NULL
                 GROUP BY department, level
@@ -148,7 +148,7 @@ package enum DepartmentReport {
                     department: try row.decodeIfPresent(String.self, "department"),
                     level: try row.decode(Int.self, "level"), count: try row.decode(Int.self, "n"))
             }
-            let offsets = try tx.query(bound:
+            let offsets = try tx.query(
                 """
                 SELECT consumer_group, topic, partition, next_offset FROM consumer_offsets
                 WHERE consumer_group = ANY(\(consumerGroups, as: "text[]"))

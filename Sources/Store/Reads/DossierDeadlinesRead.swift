@@ -33,7 +33,7 @@ package enum DossierDeadlinesRead {
 
     /// The dossier's deadlines by step.
     package static func deadlines(of dossierId: String, in connection: PostgresConnection) throws -> [Deadline] {
-        try connection.query(bound:
+        try connection.query(
             """
             SELECT step, kind, department, due_date::text AS due_date, status, fired, closed_on_time, paused_days
             FROM deadlines WHERE dossier_id = \(dossierId) ORDER BY step
@@ -51,7 +51,7 @@ package enum DossierDeadlinesRead {
 
     /// The dossier's escalations in the order they were opened.
     package static func escalations(of dossierId: String, in connection: PostgresConnection) throws -> [Escalation] {
-        try connection.query(bound:
+        try connection.query(
             """
             SELECT step, kind, level, reason, recipient, opened_at, closed_at FROM escalations
             WHERE dossier_id = \(dossierId) ORDER BY opened_at, id

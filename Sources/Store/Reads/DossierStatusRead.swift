@@ -66,7 +66,7 @@ package enum DossierStatusRead {
         case .code(let value): (id, code) = (nil, value)
         }
         // A NULL key matches nothing, so each branch finds the dossier only by the key given.
-        guard let row = try connection.query(bound:
+        guard let row = try connection.query(
             """
             SELECT d.id, true AS in_reception, d.code, d.procedure, d.status, d.department, d.received_at,
                    d.due_date::text AS due_date, s.dossier_id IS NOT NULL AS projected, s.status AS s_status,

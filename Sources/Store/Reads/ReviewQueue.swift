@@ -32,7 +32,7 @@ package enum ReviewQueue {
     package static func awaiting(
         departments: [String]?, dossierId: String? = nil, limit: Int, in connection: PostgresConnection
     ) throws -> [Item] {
-        try connection.query(bound:
+        try connection.query(
             """
             SELECT d.dossier_id, s.code, d.step, d.round, d.department, d.procedure, d.outcome, d.rule_id,
                    d.delegation_id, d.decided_at, COALESCE(s.step_due_date, s.due_date)::text AS due_date,

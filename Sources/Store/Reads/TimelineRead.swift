@@ -22,7 +22,7 @@ package enum TimelineRead {
     package static func entries(of dossierId: String, limit: Int? = nil, in connection: PostgresConnection) throws
         -> [Entry]
     {
-        try connection.query(bound:
+        try connection.query(
             """
             SELECT at, type, step, from_department, to_department, due_date::text AS due_date, timing, detail
             FROM dossier_timeline WHERE dossier_id = \(dossierId) ORDER BY at, id LIMIT \(limit, as: "bigint")
@@ -43,7 +43,7 @@ package enum TimelineRead {
     package static func latest(of dossierId: String, types: [String], in connection: PostgresConnection) throws
         -> Recorded?
     {
-        try connection.query(bound:
+        try connection.query(
             """
             SELECT type, detail FROM dossier_timeline
             WHERE dossier_id = \(dossierId) AND type = ANY(\(types, as: "text[]"))
@@ -65,7 +65,7 @@ package enum TimelineRead {
 
     /// The entry of the event with this id, or nil while it is not on a timeline.
     package static func event(_ eventId: UUID, in connection: PostgresConnection) throws -> Recorded? {
-        try connection.query(bound: "SELECT type, detail FROM dossier_timeline WHERE event_id = \(eventId)").first
+        try connection.query("SELECT type, detail FROM dossier_timeline WHERE event_id = \(eventId)").first
             .map(Recorded.init)
     }
 }
