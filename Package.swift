@@ -166,6 +166,7 @@ let package = Package(
             dependencies: ["Authority", "Messages", "EffectivelyOnce", "Store", "Services", "Pages", "Audit", "Simulation", "ServiceCommands", "Operations", "Kafka", "Postgres", "TestSupport", .product(name: "MetricsTestKit", package: "swift-metrics")]
         ),
         .testTarget(name: "PagesTests", dependencies: ["Authority", "Messages", "EffectivelyOnce", "Store", "Services", "Pages", "Audit", "Simulation", "ServiceCommands", "Operations", "Kafka", "Postgres", "TestSupport"]),
+        .testTarget(name: "StoreTests", dependencies: ["Authority", "Messages", "EffectivelyOnce", "Store", "Services", "Pages", "Audit", "Simulation", "ServiceCommands", "Operations", "Kafka", "Postgres", "TestSupport"]),
         .testTarget(name: "LayoutTests", dependencies: ["TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Authority", "Messages", "EffectivelyOnce", "Store", "Services", "Pages", "Audit", "Simulation", "ServiceCommands", "Operations", "Kafka", "Postgres", "TestSupport"]),
     ],

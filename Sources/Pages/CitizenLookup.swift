@@ -91,45 +91,24 @@ public enum CitizenLookup {
     /// The dossier with this code, or nil. `code` is bound as a parameter, never put into the SQL text.
     public static func find(code: String, in database: PostgresConnection, catalogue: Catalogue) throws -> CitizenDossier? {
         // Only non-personal columns of `dossiers`: never `body`.
-        let rows = try database.query(
-            """
-            SELECT d.id, d.code, d.procedure,
-                   COALESCE(s.status, d.status) AS status,
-                   COALESCE(s.department, d.department) AS department,
-                   COALESCE(s.received_at, d.received_at) AS received_at,
-                   COALESCE(s.due_date, d.due_date)::text AS due_date,
-                   COALESCE(s.overdue, false) AS overdue,
-                   s.outcome, s.decided_at
-            FROM dossiers d LEFT JOIN dossier_status s ON s.dossier_id = d.id
-            WHERE d.code = $1
-            """, [code])
-        guard let row = rows.first else { return nil }
-        let id = try row.decode(String.self, "id")
-        let procedureCode = try row.decode(String.self, "procedure")
+        guard let found = try DossierStatusRead.find(.code(code), in: database), let reception = found.reception
+        else { return nil }
         var decision: CitizenDossier.Decision?
-        if let outcome = try row.decodeIfPresent(String.self, "outcome"),
-           let decidedAt = try row.decodeIfPresent(Date.self, "decided_at") {
-            decision = .init(outcome: outcome, decidedAt: HTML.localISO(decidedAt))
+        if let outcome = found.projection?.outcome, let decidedAt = found.projection?.decidedAt {
+            decision = .init(outcome: outcome.rawValue, decidedAt: HTML.localISO(decidedAt))
         }
-        let events = try database.query(
-            """
-            SELECT type, at, from_department, to_department, timing FROM dossier_timeline
-            WHERE dossier_id = $1 ORDER BY at, id LIMIT $2
-            """, [id, timelineLimit])
-        let timeline = try events.map { event in
+        let timeline = try TimelineRead.entries(of: found.id, limit: timelineLimit, in: database).map { event in
             CitizenDossier.Event(
-                type: try event.decode(String.self, "type"), at: HTML.localISO(try event.decode(Date.self, "at")),
-                from: agency(try event.decodeIfPresent(String.self, "from_department"), catalogue: catalogue),
-                to: agency(try event.decodeIfPresent(String.self, "to_department"), catalogue: catalogue),
-                timing: try event.decodeIfPresent(String.self, "timing"))
+                type: event.type, at: HTML.localISO(event.at), from: agency(event.from, catalogue: catalogue),
+                to: agency(event.to, catalogue: catalogue), timing: event.timing)
         }
+        let procedure = reception.procedure
         return CitizenDossier(
-            code: try row.decode(String.self, "code"), status: try row.decode(String.self, "status"),
-            procedure: .init(code: procedureCode, name: catalogue.procedure(procedureCode)?.name ?? procedureCode),
-            department: agency(try row.decodeIfPresent(String.self, "department"), catalogue: catalogue),
-            receivedAt: HTML.localISO(try row.decode(Date.self, "received_at")),
-            dueDate: try row.decodeIfPresent(String.self, "due_date"),
-            overdue: try row.decode(Bool.self, "overdue"), decision: decision, timeline: timeline)
+            code: reception.code, status: found.status ?? reception.status,
+            procedure: .init(code: procedure, name: catalogue.procedure(procedure)?.name ?? procedure),
+            department: agency(found.department, catalogue: catalogue),
+            receivedAt: HTML.localISO(found.receivedAt ?? reception.receivedAt), dueDate: found.dueDate,
+            overdue: found.overdue, decision: decision, timeline: timeline)
     }
 
     public static func json(_ dossier: CitizenDossier) throws -> [UInt8] {

@@ -93,84 +93,73 @@ public enum StatusPage {
         workerGroup: ((String) -> String)? = nil, now: Date = Date()
     ) throws -> StatusReport {
         let workerGroup = workerGroup ?? { topics.group(defaultWorkerGroup($0)) }
-        return try database.transaction(isolation: "REPEATABLE READ READ ONLY") { tx in
-            var rows: [String: StatusReport.Row] = [:]
-            var order = catalogue.departments.map(\.id)
-            func row(_ id: String?) -> StatusReport.Row {
-                let key = id ?? "unassigned"
-                if let existing = rows[key] { return existing }
-                if !order.contains(key) { order.append(key) }
-                return StatusReport.Row(
-                    department: key, name: id.flatMap { catalogue.department($0)?.name } ?? (id ?? "Unassigned"),
-                    openDossiers: 0, overdueOpen: 0, closedOnTime: 0, closedLate: 0, onTimeRate: nil,
-                    escalationsLevel1: 0, escalationsLevel2: 0, consumerLag: nil, consumerLagStatus: "no-worker")
-            }
-            for id in order { rows[id] = row(id) }
-            for record in try tx.query(
-                """
-                SELECT department, sum(open)::bigint AS open, sum(open_overdue)::bigint AS open_overdue,
-                       sum(on_time)::bigint AS on_time, sum(late)::bigint AS late
-                FROM on_time_statistics GROUP BY department
-                """)
-            {
-                let id = try record.decodeIfPresent(String.self, "department")
-                var r = row(id)
-                r.openDossiers = try record.decode(Int.self, "open")
-                r.overdueOpen = try record.decode(Int.self, "open_overdue")
-                r.closedOnTime = try record.decode(Int.self, "on_time")
-                r.closedLate = try record.decode(Int.self, "late")
-                rows[r.department] = r
-            }
-            for record in try tx.query(
-                "SELECT department, level, count(*) AS n FROM escalations WHERE closed_at IS NULL GROUP BY department, level")
-            {
-                var r = row(try record.decodeIfPresent(String.self, "department"))
-                let n = try record.decode(Int.self, "n")
-                if try record.decode(Int.self, "level") == 1 { r.escalationsLevel1 += n } else { r.escalationsLevel2 += n }
-                rows[r.department] = r
-            }
-            let groups = workerDepartments.map(workerGroup)
-            var stored: [String: [Int32: Int64]] = [:]
-            for record in try tx.query(
-                "SELECT consumer_group, topic, partition, next_offset FROM consumer_offsets WHERE consumer_group = ANY($1::text[])",
-                [groups])
-            {
-                let key = "\(try record.decode(String.self, "consumer_group"))\u{0}\(try record.decode(String.self, "topic"))"
-                stored[key, default: [:]][Int32(try record.decode(Int.self, "partition"))] = try record.decode(Int64.self, "next_offset")
-            }
-            for department in workerDepartments {
-                var r = row(department)
-                let topic = topics.department(department)
-                let group = workerGroup(department)
-                if let partitions = watermarks.topics[topic] {
-                    r.consumerLag = lag(partitions: partitions, stored: stored["\(group)\u{0}\(topic)"] ?? [:])
-                    r.consumerLagStatus = "ok"
-                } else {
-                    r.consumerLag = nil
-                    r.consumerLagStatus = "unknown"
-                }
-                rows[department] = r
-            }
-            var departments = order.compactMap { rows[$0] }
-            for index in departments.indices { departments[index].onTimeRate = rate(departments[index]) }
-            var totals = StatusReport.Row(
-                department: "all", name: "All departments",
-                openDossiers: departments.reduce(0) { $0 + $1.openDossiers },
-                overdueOpen: departments.reduce(0) { $0 + $1.overdueOpen },
-                closedOnTime: departments.reduce(0) { $0 + $1.closedOnTime },
-                closedLate: departments.reduce(0) { $0 + $1.closedLate }, onTimeRate: nil,
-                escalationsLevel1: departments.reduce(0) { $0 + $1.escalationsLevel1 },
-                escalationsLevel2: departments.reduce(0) { $0 + $1.escalationsLevel2 },
-                consumerLag: nil, consumerLagStatus: "ok")
-            totals.onTimeRate = rate(totals)
-            let withWorkers = departments.filter { $0.consumerLagStatus != "no-worker" }
-            if withWorkers.contains(where: { $0.consumerLagStatus == "unknown" }) {
-                totals.consumerLagStatus = "unknown"
-            } else {
-                totals.consumerLag = withWorkers.reduce(0) { $0 + ($1.consumerLag ?? 0) }
-            }
-            return StatusReport(generatedAt: HTML.localISO(now), departments: departments, totals: totals)
+        let groups = workerDepartments.map(workerGroup)
+        let figures = try DepartmentReport.statusFigures(consumerGroups: groups, in: database)
+        var rows: [String: StatusReport.Row] = [:]
+        var order = catalogue.departments.map(\.id)
+        func row(_ id: String?) -> StatusReport.Row {
+            let key = id ?? "unassigned"
+            if let existing = rows[key] { return existing }
+            if !order.contains(key) { order.append(key) }
+            return StatusReport.Row(
+                department: key, name: id.flatMap { catalogue.department($0)?.name } ?? (id ?? "Unassigned"),
+                openDossiers: 0, overdueOpen: 0, closedOnTime: 0, closedLate: 0, onTimeRate: nil,
+                escalationsLevel1: 0, escalationsLevel2: 0, consumerLag: nil, consumerLagStatus: "no-worker")
         }
+        for id in order { rows[id] = row(id) }
+        for steps in figures.steps {
+            var r = row(steps.department)
+            r.openDossiers = steps.open
+            r.overdueOpen = steps.openOverdue
+            r.closedOnTime = steps.onTime
+            r.closedLate = steps.late
+            rows[r.department] = r
+        }
+        for escalations in figures.openEscalations {
+            var r = row(escalations.department)
+            if escalations.level == 1 {
+                r.escalationsLevel1 += escalations.count
+            } else {
+                r.escalationsLevel2 += escalations.count
+            }
+            rows[r.department] = r
+        }
+        var stored: [String: [Int32: Int64]] = [:]
+        for offset in figures.offsets {
+            stored["\(offset.consumerGroup)\u{0}\(offset.topic)", default: [:]][offset.partition] = offset.nextOffset
+        }
+        for department in workerDepartments {
+            var r = row(department)
+            let topic = topics.department(department)
+            let group = workerGroup(department)
+            if let partitions = watermarks.topics[topic] {
+                r.consumerLag = lag(partitions: partitions, stored: stored["\(group)\u{0}\(topic)"] ?? [:])
+                r.consumerLagStatus = "ok"
+            } else {
+                r.consumerLag = nil
+                r.consumerLagStatus = "unknown"
+            }
+            rows[department] = r
+        }
+        var departments = order.compactMap { rows[$0] }
+        for index in departments.indices { departments[index].onTimeRate = rate(departments[index]) }
+        var totals = StatusReport.Row(
+            department: "all", name: "All departments",
+            openDossiers: departments.reduce(0) { $0 + $1.openDossiers },
+            overdueOpen: departments.reduce(0) { $0 + $1.overdueOpen },
+            closedOnTime: departments.reduce(0) { $0 + $1.closedOnTime },
+            closedLate: departments.reduce(0) { $0 + $1.closedLate }, onTimeRate: nil,
+            escalationsLevel1: departments.reduce(0) { $0 + $1.escalationsLevel1 },
+            escalationsLevel2: departments.reduce(0) { $0 + $1.escalationsLevel2 },
+            consumerLag: nil, consumerLagStatus: "ok")
+        totals.onTimeRate = rate(totals)
+        let withWorkers = departments.filter { $0.consumerLagStatus != "no-worker" }
+        if withWorkers.contains(where: { $0.consumerLagStatus == "unknown" }) {
+            totals.consumerLagStatus = "unknown"
+        } else {
+            totals.consumerLag = withWorkers.reduce(0) { $0 + ($1.consumerLag ?? 0) }
+        }
+        return StatusReport(generatedAt: HTML.localISO(now), departments: departments, totals: totals)
     }
 
     static func rate(_ row: StatusReport.Row) -> Double? {

@@ -21,6 +21,10 @@ struct CLIError: Error, CustomStringConvertible {
 
 /// Connections and settings from the environment, checked with errors that say how to fix them.
 enum CLI {
+    /// The database connection commands pass around (Store's functions take it), named here so that commands that
+    /// only read through Store need not import Postgres.
+    typealias Connection = PostgresConnection
+
     static var environment: [String: String] { ProcessInfo.processInfo.environment }
 
     static var quietLogger: Logger {
@@ -29,7 +33,7 @@ enum CLI {
         return logger
     }
 
-    static func database() throws -> PostgresConnection {
+    static func database() throws -> Connection {
         let environment = environment
         guard ["DATABASE_URL", "PGHOST", "PGDATABASE"].contains(where: { !(environment[$0] ?? "").isEmpty }) else {
             throw CLIError(

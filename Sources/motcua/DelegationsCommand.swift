@@ -5,7 +5,6 @@ import EffectivelyOnce
 import Foundation
 import Messages
 import Pages
-import Postgres
 import ServiceCommands
 import Services
 import Simulation
@@ -215,9 +214,7 @@ struct DelegationsCommand: AsyncParsableCommand {
                   + "the delegator with reason 'revoked'.")
             let now = clock.now()
             if result.effectiveAt < now {
-                let already = try db.query(
-                    "SELECT count(*) FROM decisions WHERE delegation_id = $1 AND decided_at >= $2",
-                    [id, result.effectiveAt])[0].decode(Int.self, at: 0)
+                let already = try DecisionRead.count(relyingOn: id, decidedSince: result.effectiveAt, in: db)
                 if already > 0 {
                     printError(
                         "warning: \(already) decision(s) relying on \(id) were made after \(CLI.local(result.effectiveAt)) "

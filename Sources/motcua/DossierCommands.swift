@@ -7,7 +7,6 @@ import Kafka
 import Logging
 import Messages
 import Pages
-import Postgres
 import ServiceCommands
 import Services
 import Simulation
@@ -16,17 +15,12 @@ import Store
 /// Polls the dossier's timeline until an event of one of `types` appears (or `timeout` seconds pass); its type and
 /// detail.
 func awaitTimeline(
-    _ dossierId: String, types: [String], timeout: Double, db: PostgresConnection
+    _ dossierId: String, types: [String], timeout: Double, db: CLI.Connection
 ) async throws -> (String, String?)? {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
-        if let row = try db.query(
-            """
-            SELECT type, detail FROM dossier_timeline WHERE dossier_id = $1 AND type = ANY($2::text[])
-            ORDER BY at DESC, id DESC LIMIT 1
-            """, [dossierId, types]
-        ).first {
-            return (try row.decode(String.self, "type"), try row.decodeIfPresent(String.self, "detail"))
+        if let found = try TimelineRead.latest(of: dossierId, types: types, in: db) {
+            return (found.type, found.detail)
         }
         try await Task.sleep(for: .milliseconds(200))
     }

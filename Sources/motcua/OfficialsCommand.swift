@@ -7,7 +7,6 @@ import Foundation
 import Kafka
 import Messages
 import Pages
-import Postgres
 import ServiceCommands
 import Services
 import Simulation
@@ -119,27 +118,16 @@ struct OfficialsCommand: AsyncParsableCommand {
         while !stop.load(ordering: .relaxed) {
             if duration > 0 && ContinuousClock.now - started >= .milliseconds(Int64(duration * 1000)) { break }
             let now = clock.now()
-            let rows = try db.query(
-                """
-                SELECT d.dossier_id, d.step, d.round, d.department, d.outcome, d.decided_at, d.rule_id,
-                       COALESCE(s.overdue, false) AS overdue
-                FROM decisions d LEFT JOIN dossier_status s ON s.dossier_id = d.dossier_id
-                WHERE d.department = ANY($1::text[]) AND d.review = 'official' AND d.signed_at IS NULL
-                  AND d.outcome IN ('approve', 'refuse')
-                  AND COALESCE(s.status, '') NOT IN ('withdrawn', 'decided', 'result-returned')
-                  AND NOT EXISTS (SELECT 1 FROM decisions n WHERE n.dossier_id = d.dossier_id AND n.step = d.step
-                                  AND n.round > d.round)
-                ORDER BY d.decided_at LIMIT 5000
-                """, [departments])
+            let awaiting = try ReviewQueue.awaiting(departments: departments, limit: 5000, in: db)
             var produced = 0
-            for row in rows {
-                let id = try row.decode(String.self, "dossier_id")
-                let step = try row.decode(Int.self, "step")
-                let round = try row.decode(Int.self, "round")
+            for item in awaiting {
+                let id = item.dossierId
+                let step = item.step
+                let round = item.round
                 let key = "\(id)/\(step)/\(round)"
                 if let at = sent[key], ContinuousClock.now - at < .seconds(120) { continue }
-                let dept = try row.decode(String.self, "department")
-                let decidedAt = try row.decode(Date.self, "decided_at")
+                let dept = item.department
+                let decidedAt = item.decidedAt
                 let range = delays[dept] ?? 2...60
                 let u = Double(StableID.hash64(seed, key) % 1_000_000) / 1_000_000
                 // Most are signed within the usual range (skewed short); some wait in the pile (up to 2×MAX).
@@ -149,15 +137,14 @@ struct OfficialsCommand: AsyncParsableCommand {
                     : range.lowerBound + (range.upperBound - range.lowerBound) * u * u
                 let due = officeHours(decidedAt.addingTimeInterval(hours * 3600), calendar: bundle.calendar)
                 guard now >= due else { continue }
-                let outcome = try row.decode(String.self, "outcome")
-                let refuse = outcome == "refuse"
+                let refuse = item.prepared == .refuse
                     || Double(StableID.hash64(seed &+ 1, key) % 1_000_000) / 1_000_000 < refuseShare
                 let agency = bundle.catalogue.department(dept)?.agencyCode.lowercased() ?? dept
                 let official = "\(agency)-\(String(format: "%04d", Int(StableID.hash64(seed &+ 2, key) % 5) + 1))"
                 let decision: SignCommand.Decision = refuse ? .refuse : .approve
                 let reason: String? = refuse
-                    ? (outcome == "refuse"
-                        ? "refused as prepared (rule \(try row.decodeIfPresent(String.self, "rule_id") ?? "—"))"
+                    ? (item.prepared == .refuse
+                        ? "refused as prepared (rule \(item.ruleId ?? "—"))"
                         : "refused on review: the file does not support the request") : nil
                 let command = SignCommand(
                     commandId: StableID.make("sign", id, String(step), String(round), official, decision.rawValue),
@@ -170,7 +157,7 @@ struct OfficialsCommand: AsyncParsableCommand {
                         source: "motcua/simulate/officials")))
                 sent[key] = ContinuousClock.now
                 signed[dept, default: 0] += 1
-                if try row.decode(Bool.self, "overdue") { lateSigned += 1 }
+                if item.overdue { lateSigned += 1 }
                 produced += 1
             }
             if produced > 0 { try producer.flush(timeout: .seconds(30)) }

@@ -5,7 +5,6 @@ import EffectivelyOnce
 import Foundation
 import Messages
 import Pages
-import Postgres
 import ServiceCommands
 import Services
 import Simulation
@@ -108,72 +107,38 @@ struct ReportCommand: AsyncParsableCommand {
         let db = try CLI.database()
         let clock = try CLI.clock()
         // One row per procedure and category; the department comes from the catalogue.
-        let rows = try db.query(
-            """
-            WITH d AS (
-                SELECT d.id, d.procedure, d.channel, d.status AS intake, s.status, s.outcome, s.overdue,
-                       o.closed_on_time, o.status AS overall, o.fired AS overall_fired, s.decided_at, s.due_date
-                FROM dossiers d
-                LEFT JOIN dossier_status s ON s.dossier_id = d.id
-                LEFT JOIN deadlines o ON o.dossier_id = d.id AND o.kind = 'overall'
-                WHERE ($1::date IS NULL OR (d.submitted_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date >= $1::date)
-                  AND ($2::date IS NULL OR (d.submitted_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date <= $2::date)
-            ), c AS (
-                SELECT d.*,
-                    CASE
-                        WHEN d.intake <> 'received' THEN 'not-received'
-                        WHEN d.status = 'withdrawn' THEN 'withdrawn'
-                        WHEN d.outcome IS NOT NULL THEN
-                            CASE WHEN COALESCE(d.closed_on_time,
-                                    (d.decided_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date <= d.due_date, true)
-                                 THEN 'decided-on-time' ELSE 'decided-late' END
-                        WHEN COALESCE(d.overdue, false) OR COALESCE(d.overall_fired, 0) & 2 <> 0
-                             OR EXISTS (SELECT 1 FROM deadlines x WHERE x.dossier_id = d.id AND x.status <> 'closed'
-                                        AND x.fired & 2 <> 0) THEN 'open-overdue'
-                        ELSE 'open-on-time'
-                    END AS category
-                FROM d
-            )
-            SELECT procedure, category, channel, COALESCE(outcome, '') AS outcome, count(*) AS n,
-                   sum((SELECT count(*) FROM escalations e WHERE e.dossier_id = c.id AND e.kind = 'deadline'
-                        AND e.level = 1)) AS level1,
-                   sum((SELECT count(*) FROM escalations e WHERE e.dossier_id = c.id AND e.kind = 'deadline'
-                        AND e.level = 2)) AS level2,
-                   sum((SELECT count(*) FROM escalations e WHERE e.dossier_id = c.id AND e.kind = 'authority'))
-                       AS authority
-            FROM c GROUP BY 1, 2, 3, 4
-            """, [from, to])
+        let rows = try DepartmentReport.submissions(
+            from: from.flatMap { LocalDate($0) }, to: to.flatMap { LocalDate($0) }, in: db)
         var byDepartment: [String: Figures] = [:]
         for row in rows {
-            let procedure = try row.decode(String.self, "procedure")
-            let department = catalogue.procedure(procedure)?.department ?? "unknown"
-            let n = try row.decode(Int.self, "n")
+            let department = catalogue.procedure(row.procedure)?.department ?? "unknown"
+            let n = row.count
             var f = byDepartment[department] ?? Figures(department: department)
             f.submitted += n
-            switch try row.decode(String.self, "category") {
-            case "not-received": f.notReceived += n
-            case "withdrawn": f.withdrawn += n
-            case "decided-on-time": f.decidedOnTime += n
-            case "decided-late": f.decidedLate += n
-            case "open-overdue": f.openOverdue += n
-            default: f.openOnTime += n
+            switch row.category {
+            case .notReceived: f.notReceived += n
+            case .withdrawn: f.withdrawn += n
+            case .decidedOnTime: f.decidedOnTime += n
+            case .decidedLate: f.decidedLate += n
+            case .openOverdue: f.openOverdue += n
+            case .openOnTime: f.openOnTime += n
             }
-            if try row.decode(String.self, "category") != "not-received" {
+            if row.category != .notReceived {
                 f.received += n
-                switch try row.decode(String.self, "channel") {
-                case "online": f.online += n
-                case "counter": f.desk += n
-                default: f.post += n
+                switch row.channel {
+                case .online: f.online += n
+                case .counter: f.desk += n
+                case .post: f.post += n
                 }
-                switch try row.decode(String.self, "outcome") {
-                case "approve": f.approved += n
-                case "refuse": f.refused += n
+                switch row.outcome {
+                case .approve: f.approved += n
+                case .refuse: f.refused += n
                 default: break
                 }
             }
-            f.escalationsLevel1 += try row.decode(Int.self, "level1")
-            f.escalationsLevel2 += try row.decode(Int.self, "level2")
-            f.escalationsAuthority += try row.decode(Int.self, "authority")
+            f.escalationsLevel1 += row.escalationsLevel1
+            f.escalationsLevel2 += row.escalationsLevel2
+            f.escalationsAuthority += row.escalationsAuthority
             byDepartment[department] = f
         }
         let order = catalogue.departments.map(\.id).filter { $0 != Catalogue.delegatorId }

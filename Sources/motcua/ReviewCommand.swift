@@ -6,7 +6,6 @@ import Foundation
 import Kafka
 import Messages
 import Pages
-import Postgres
 import ServiceCommands
 import Services
 import Simulation
@@ -78,30 +77,12 @@ struct ReviewCommand: AsyncParsableCommand {
             print("\(items.count) awaiting; sign with: motcua review sign <code> --official <id> --department \(department)")
         }
 
-        func awaiting(department: String, limit: Int, in db: PostgresConnection) throws -> [Item] {
-            try db.query(
-                """
-                SELECT d.dossier_id, s.code, d.step, d.round, d.procedure, d.outcome, d.rule_id, d.delegation_id,
-                       d.decided_at, COALESCE(s.step_due_date, s.due_date)::text AS due_date,
-                       COALESCE(s.overdue, false) AS overdue
-                FROM decisions d LEFT JOIN dossier_status s ON s.dossier_id = d.dossier_id
-                WHERE d.department = $1 AND d.review = 'official' AND d.signed_at IS NULL
-                  AND d.outcome IN ('approve', 'refuse')
-                  AND COALESCE(s.status, '') NOT IN ('withdrawn', 'decided', 'result-returned')
-                  AND NOT EXISTS (SELECT 1 FROM decisions n WHERE n.dossier_id = d.dossier_id AND n.step = d.step
-                                  AND n.round > d.round)
-                ORDER BY d.decided_at, d.dossier_id LIMIT $2
-                """, [department, limit]
-            ).map { row in
+        func awaiting(department: String, limit: Int, in db: CLI.Connection) throws -> [Item] {
+            try ReviewQueue.awaiting(departments: [department], limit: limit, in: db).map {
                 Item(
-                    dossierId: try row.decode(String.self, "dossier_id"), code: try row.decodeIfPresent(String.self, "code"),
-                    step: try row.decode(Int.self, "step"), round: try row.decode(Int.self, "round"),
-                    procedure: try row.decode(String.self, "procedure"), prepared: try row.decode(String.self, "outcome"),
-                    ruleId: try row.decodeIfPresent(String.self, "rule_id"),
-                    delegationId: try row.decodeIfPresent(String.self, "delegation_id"),
-                    decidedAt: try row.decode(Date.self, "decided_at"),
-                    dueDate: try row.decodeIfPresent(String.self, "due_date"),
-                    overdue: try row.decode(Bool.self, "overdue"))
+                    dossierId: $0.dossierId, code: $0.code, step: $0.step, round: $0.round, procedure: $0.procedure,
+                    prepared: $0.prepared.rawValue, ruleId: $0.ruleId, delegationId: $0.delegationId,
+                    decidedAt: $0.decidedAt, dueDate: $0.dueDate, overdue: $0.overdue)
             }
         }
     }
@@ -208,13 +189,12 @@ struct ReviewCommand: AsyncParsableCommand {
             let rejectedId = StableID.make("command-event", DossierEvent.Kind.signatureRejected.rawValue,
                                            command.commandId.uuidString)
             try await options.waitIfAsked(db: db, target: target) {
-                if try db.query("SELECT 1 FROM dossier_timeline WHERE event_id = $1", [eventId]).count > 0 {
+                if try TimelineRead.event(eventId, in: db) != nil {
                     return "supplement requested; the deadline is paused until the applicant supplies the documents"
                 }
                 return nil
             } rejected: {
-                try db.query("SELECT detail FROM dossier_timeline WHERE event_id = $1", [rejectedId]).first
-                    .map { (try $0.decodeIfPresent(String.self, "detail")) ?? "rejected" }
+                try TimelineRead.event(rejectedId, in: db).map { $0.detail ?? "rejected" }
             }
         }
     }
@@ -253,30 +233,23 @@ struct ReviewCommand: AsyncParsableCommand {
             var step: Int
             var round: Int
             var department: String
-            var outcome: String
-            var review: String
+            var outcome: Outcome
+            var review: Review
             var signedAt: Date?
         }
 
         /// The decision the action is about; errors when the official's department does not hold the dossier.
-        func target(in db: PostgresConnection, requireAwaiting: Bool) throws -> Target {
+        func target(in db: CLI.Connection, requireAwaiting: Bool) throws -> Target {
             let ref = try CLI.dossier(dossier, in: db)
-            let rows = try db.query(
-                """
-                SELECT step, round, department, outcome, review, signed_at FROM decisions
-                WHERE dossier_id = $1 AND ($2::integer IS NULL OR step = $2)
-                ORDER BY step DESC, round DESC LIMIT 1
-                """, [ref.id, step])
             let name = ref.code ?? ref.id
-            guard let row = rows.first else {
+            guard let latest = try DecisionRead.latest(dossierId: ref.id, step: step, in: db) else {
                 throw CLIError(
                     "dossier \(name) has no decision\(step.map { " at step \($0)" } ?? "") yet: the department worker "
                         + "prepares one first (see `motcua status \(name)`)")
             }
             let target = Target(
-                dossier: ref, step: try row.decode(Int.self, "step"), round: try row.decode(Int.self, "round"),
-                department: try row.decode(String.self, "department"), outcome: try row.decode(String.self, "outcome"),
-                review: try row.decode(String.self, "review"), signedAt: try row.decodeIfPresent(Date.self, "signed_at"))
+                dossier: ref, step: latest.step, round: latest.round, department: latest.department,
+                outcome: latest.outcome, review: latest.review, signedAt: latest.signedAt)
             guard target.department == department else {
                 throw CLIError(
                     "dossier \(name) is held by \(target.department), not \(department): an official of \(department) "
@@ -287,10 +260,10 @@ struct ReviewCommand: AsyncParsableCommand {
                 throw CLIError("dossier \(name) is \(ref.status): there is nothing to act on")
             }
             if requireAwaiting {
-                guard target.review == "official", ["approve", "refuse"].contains(target.outcome) else {
+                guard target.review == .official, [.approve, .refuse].contains(target.outcome) else {
                     throw CLIError(
                         "dossier \(name) does not await a signature: its decision at step \(target.step) is "
-                            + "'\(target.outcome)' (\(target.review)); see `motcua status \(name)`")
+                            + "'\(target.outcome.rawValue)' (\(target.review.rawValue)); see `motcua status \(name)`")
                 }
                 if let signedAt = target.signedAt {
                     throw CLIError("dossier \(name) was already signed at \(CLI.local(signedAt)); nothing to do")
@@ -313,15 +286,14 @@ struct ReviewCommand: AsyncParsableCommand {
             let rejectedId = StableID.make("command-event", DossierEvent.Kind.signatureRejected.rawValue,
                                            command.commandId.uuidString)
             try await waitIfAsked(db: db, target: target) {
-                guard let row = try db.query(
-                    "SELECT signed_by, signed_outcome FROM decisions WHERE dossier_id = $1 AND step = $2 AND round = $3",
-                    [target.dossier.id, target.step, target.round]
-                ).first, let by = try row.decodeIfPresent(String.self, "signed_by") else { return nil }
-                let outcome = try row.decodeIfPresent(String.self, "signed_outcome") ?? "?"
+                guard let signature = try DecisionRead.signature(
+                    dossierId: target.dossier.id, step: target.step, round: target.round, in: db)
+                else { return nil }
+                let by = signature.signedBy
+                let outcome = signature.outcome?.rawValue ?? "?"
                 return by == official ? "signed: \(outcome)" : "already signed by \(by) (\(outcome))"
             } rejected: {
-                try db.query("SELECT detail FROM dossier_timeline WHERE event_id = $1", [rejectedId]).first
-                    .map { (try $0.decodeIfPresent(String.self, "detail")) ?? "rejected" }
+                try TimelineRead.event(rejectedId, in: db).map { $0.detail ?? "rejected" }
             }
         }
 
@@ -336,7 +308,7 @@ struct ReviewCommand: AsyncParsableCommand {
 
         /// With --wait: polls until `done` or `rejected` answers; exits non-zero on rejection or timeout.
         func waitIfAsked(
-            db: PostgresConnection, target: Target, done: () throws -> String?, rejected: () throws -> String?
+            db: CLI.Connection, target: Target, done: () throws -> String?, rejected: () throws -> String?
         ) async throws {
             guard wait else { return }
             let deadline = ContinuousClock.now + .seconds(timeout)

@@ -5,7 +5,6 @@ import EffectivelyOnce
 import Foundation
 import Messages
 import Pages
-import Postgres
 import ServiceCommands
 import Services
 import Simulation
@@ -85,79 +84,43 @@ struct StatusCommand: AsyncParsableCommand {
         var output = Output(
             id: ref.id, code: ref.code, procedure: ref.procedure, status: ref.status, heldBy: ref.department,
             overdue: false, awaitingSignature: false, deadlines: [], escalations: [], timeline: [])
-        if let row = try db.query(
-            """
-            SELECT status, department, step, received_at, due_date::text AS due_date,
-                   step_due_date::text AS step_due_date, overdue, outcome, decided_at
-            FROM dossier_status WHERE dossier_id = $1
-            """, [ref.id]
-        ).first {
-            output.status = try row.decodeIfPresent(String.self, "status")
-            output.heldBy = try row.decodeIfPresent(String.self, "department")
-            output.step = try row.decodeIfPresent(Int.self, "step")
-            output.receivedAt = try row.decodeIfPresent(Date.self, "received_at")
-            output.dueDate = try row.decodeIfPresent(String.self, "due_date")
-            output.stepDueDate = try row.decodeIfPresent(String.self, "step_due_date")
-            output.overdue = try row.decode(Bool.self, "overdue")
-            output.outcome = try row.decodeIfPresent(String.self, "outcome")
-            output.decidedAt = try row.decodeIfPresent(Date.self, "decided_at")
-        } else if let row = try db.query(
-            "SELECT received_at, due_date::text AS due_date FROM dossiers WHERE id = $1", [ref.id]
-        ).first {
-            output.receivedAt = try row.decodeIfPresent(Date.self, "received_at")
-            output.dueDate = try row.decodeIfPresent(String.self, "due_date")
+        if let found = try DossierStatusRead.find(.id(ref.id), in: db) {
+            // The projection's row as it stands, when the coordinator has one; else reception's times.
+            if let projection = found.projection {
+                output.status = projection.status
+                output.heldBy = projection.department
+                output.step = projection.step
+                output.receivedAt = projection.receivedAt
+                output.dueDate = projection.dueDate
+                output.stepDueDate = projection.stepDueDate
+                output.overdue = projection.overdue
+                output.outcome = projection.outcome?.rawValue
+                output.decidedAt = projection.decidedAt
+            } else if let reception = found.reception {
+                output.receivedAt = reception.receivedAt
+                output.dueDate = reception.dueDate
+            }
         }
-        for row in try db.query(
-            """
-            SELECT step, kind, department, due_date::text AS due_date, status, fired, closed_on_time, paused_days
-            FROM deadlines WHERE dossier_id = $1 ORDER BY step
-            """, [ref.id])
-        {
-            let deadline = Output.Deadline(
-                step: try row.decode(Int.self, "step"), kind: try row.decode(String.self, "kind"),
-                department: try row.decodeIfPresent(String.self, "department"),
-                dueDate: try row.decode(String.self, "due_date"), status: try row.decode(String.self, "status"),
-                overdue: try row.decode(Int.self, "fired") & 2 != 0,
-                closedOnTime: try row.decodeIfPresent(Bool.self, "closed_on_time"),
-                pausedDays: try row.decode(Int.self, "paused_days"))
-            if deadline.overdue && deadline.status != "closed" { output.overdue = true }
-            output.deadlines.append(deadline)
+        for deadline in try DossierDeadlinesRead.deadlines(of: ref.id, in: db) {
+            let row = Output.Deadline(
+                step: deadline.step, kind: deadline.kind.rawValue, department: deadline.department,
+                dueDate: deadline.dueDate, status: deadline.status, overdue: deadline.fired & 2 != 0,
+                closedOnTime: deadline.closedOnTime, pausedDays: deadline.pausedDays)
+            if row.overdue && row.status != "closed" { output.overdue = true }
+            output.deadlines.append(row)
         }
-        for row in try db.query(
-            """
-            SELECT step, kind, level, reason, recipient, opened_at, closed_at FROM escalations
-            WHERE dossier_id = $1 ORDER BY opened_at, id
-            """, [ref.id])
-        {
-            output.escalations.append(Output.Escalation(
-                step: try row.decode(Int.self, "step"), kind: try row.decode(String.self, "kind"),
-                level: try row.decode(Int.self, "level"), reason: try row.decode(String.self, "reason"),
-                recipient: try row.decode(String.self, "recipient"), openedAt: try row.decode(Date.self, "opened_at"),
-                closedAt: try row.decodeIfPresent(Date.self, "closed_at")))
+        output.escalations = try DossierDeadlinesRead.escalations(of: ref.id, in: db).map {
+            Output.Escalation(
+                step: $0.step, kind: $0.kind, level: $0.level, reason: $0.reason, recipient: $0.recipient,
+                openedAt: $0.openedAt, closedAt: $0.closedAt)
         }
-        for row in try db.query(
-            """
-            SELECT at, type, step, from_department, to_department, due_date::text AS due_date, timing, detail
-            FROM dossier_timeline WHERE dossier_id = $1 ORDER BY at, id
-            """, [ref.id])
-        {
-            output.timeline.append(Output.Event(
-                at: try row.decode(Date.self, "at"), type: try row.decode(String.self, "type"),
-                step: try row.decodeIfPresent(Int.self, "step"),
-                from: try row.decodeIfPresent(String.self, "from_department"),
-                to: try row.decodeIfPresent(String.self, "to_department"),
-                dueDate: try row.decodeIfPresent(String.self, "due_date"),
-                timing: try row.decodeIfPresent(String.self, "timing"),
-                detail: try row.decodeIfPresent(String.self, "detail")))
+        output.timeline = try TimelineRead.entries(of: ref.id, in: db).map {
+            Output.Event(
+                at: $0.at, type: $0.type, step: $0.step, from: $0.from, to: $0.to, dueDate: $0.dueDate,
+                timing: $0.timing, detail: $0.detail)
         }
-        output.awaitingSignature = try db.query(
-            """
-            SELECT 1 FROM decisions d WHERE d.dossier_id = $1 AND d.review = 'official' AND d.signed_at IS NULL
-              AND d.outcome IN ('approve', 'refuse')
-              AND NOT EXISTS (SELECT 1 FROM decisions n WHERE n.dossier_id = d.dossier_id
-                              AND (n.step > d.step OR (n.step = d.step AND n.round > d.round)))
-            """, [ref.id]
-        ).count > 0
+        output.awaitingSignature = !(try ReviewQueue.awaiting(departments: nil, dossierId: ref.id, limit: 1, in: db))
+            .isEmpty
         if json { return try CLI.printJSON(output) }
         print(render(output))
     }
