@@ -6,6 +6,7 @@ import Foundation
 import Kafka
 import Logging
 import Messages
+import Operations
 import Pages
 import Postgres
 import ServiceCommands
@@ -114,6 +115,8 @@ enum CLI {
 
     /// Pads columns for a plain table.
     static func table(_ header: [String], _ rows: [[String]]) -> String {
+        // Every cell is stored text: no control sequence or bidirectional override reaches the terminal.
+        let rows = rows.map { $0.map(TerminalText.escape) }
         var widths = header.map(\.count)
         for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
         func line(_ cells: [String]) -> String {

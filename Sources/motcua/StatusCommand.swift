@@ -4,6 +4,7 @@ import Authority
 import EffectivelyOnce
 import Foundation
 import Messages
+import Operations
 import Pages
 import ServiceCommands
 import Services
@@ -126,19 +127,22 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     func render(_ o: Output) -> String {
+        // Stored text, escaped: an official's reason or a timeline detail cannot move the cursor, retitle the
+        // terminal or reverse the line.
+        func e(_ text: String) -> String { TerminalText.escape(text) }
         var lines: [String] = []
-        lines.append("dossier   \(o.code ?? "(no code yet)")  id \(o.id)")
-        lines.append("procedure \(o.procedure ?? "—")")
-        var held = o.heldBy ?? "—"
+        lines.append("dossier   \(e(o.code ?? "(no code yet)"))  id \(e(o.id))")
+        lines.append("procedure \(e(o.procedure ?? "—"))")
+        var held = e(o.heldBy ?? "—")
         if let step = o.step { held += " (step \(step))" }
         if o.awaitingSignature { held += ", awaiting an official's signature" }
-        lines.append("status    \(o.status ?? "—"), held by \(held)")
+        lines.append("status    \(e(o.status ?? "—")), held by \(held)")
         lines.append("received  \(CLI.local(o.receivedAt)) (Asia/Ho_Chi_Minh)")
-        var due = "due       \(o.dueDate ?? "—")"
-        if let stepDue = o.stepDueDate { due += "  (current step due \(stepDue))" }
+        var due = "due       \(e(o.dueDate ?? "—"))"
+        if let stepDue = o.stepDueDate { due += "  (current step due \(e(stepDue)))" }
         lines.append(due)
         lines.append("overdue   \(o.overdue ? "YES" : "no")")
-        lines.append("outcome   \(o.outcome.map { "\($0), decided \(CLI.local(o.decidedAt))" } ?? "not decided yet")")
+        lines.append("outcome   \(o.outcome.map { "\(e($0)), decided \(CLI.local(o.decidedAt))" } ?? "not decided yet")")
         if !o.deadlines.isEmpty {
             lines.append("")
             lines.append("deadlines")
@@ -153,20 +157,20 @@ struct StatusCommand: AsyncParsableCommand {
         if !o.escalations.isEmpty {
             lines.append("")
             lines.append("escalations")
-            for e in o.escalations {
-                lines.append("  level \(e.level) \(e.kind) (\(e.reason)) to \(e.recipient), \(CLI.local(e.openedAt))"
-                    + (e.closedAt.map { ", closed \(CLI.local($0))" } ?? ", open"))
+            for x in o.escalations {
+                lines.append("  level \(x.level) \(e(x.kind)) (\(e(x.reason))) to \(e(x.recipient)), \(CLI.local(x.openedAt))"
+                    + (x.closedAt.map { ", closed \(CLI.local($0))" } ?? ", open"))
             }
         }
         lines.append("")
         lines.append("timeline")
         if o.timeline.isEmpty { lines.append("  (no events yet: is the coordinator running?)") }
-        for e in o.timeline {
-            var text = "  \(CLI.local(e.at))  \(e.type.padding(toLength: 20, withPad: " ", startingAt: 0))"
-            text += " \(e.from ?? "—") → \(e.to ?? "—")"
-            if let due = e.dueDate { text += "  due \(due)" }
-            if let timing = e.timing { text += " (\(timing))" }
-            if let detail = e.detail { text += "  \(detail)" }
+        for x in o.timeline {
+            var text = "  \(CLI.local(x.at))  \(e(x.type).padding(toLength: 20, withPad: " ", startingAt: 0))"
+            text += " \(e(x.from ?? "—")) → \(e(x.to ?? "—"))"
+            if let due = x.dueDate { text += "  due \(e(due))" }
+            if let timing = x.timing { text += " (\(e(timing)))" }
+            if let detail = x.detail { text += "  \(e(detail))" }
             lines.append(text)
         }
         return lines.joined(separator: "\n")
