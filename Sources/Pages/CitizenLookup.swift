@@ -19,6 +19,9 @@ public struct CitizenDossier: Codable, Sendable, Hashable {
     public struct Procedure: Codable, Sendable, Hashable {
         public var code: String
         public var name: String
+        /// False when its time limit was not verified against a published source (the page says so); absent in
+        /// answers of earlier versions.
+        public var verified: Bool?
     }
 
     public struct Decision: Codable, Sendable, Hashable {
@@ -105,7 +108,9 @@ public enum CitizenLookup {
         let procedure = reception.procedure
         return CitizenDossier(
             code: reception.code, status: found.status ?? reception.status,
-            procedure: .init(code: procedure, name: catalogue.procedure(procedure)?.name ?? procedure),
+            procedure: .init(
+                code: procedure, name: catalogue.procedure(procedure)?.name ?? procedure,
+                verified: catalogue.procedure(procedure)?.verified ?? false),
             department: agency(found.department, catalogue: catalogue),
             receivedAt: HTML.localISO(found.receivedAt ?? reception.receivedAt), dueDate: found.dueDate,
             overdue: found.overdue, decision: decision, timeline: timeline)
@@ -144,7 +149,9 @@ public enum CitizenLookup {
         func e(_ text: String) -> String { HTML.escape(text) }
         var body = "<h1>Dossier <code id=\"code\">\(e(dossier.code))</code></h1>\n<dl>\n"
         body += "<dt>Status</dt><dd id=\"status\">\(e(dossier.status))</dd>\n"
-        body += "<dt>Procedure</dt><dd id=\"procedure\">\(e(dossier.procedure.name)) (\(e(dossier.procedure.code)))</dd>\n"
+        body += "<dt>Procedure</dt><dd id=\"procedure\">\(e(dossier.procedure.name)) (\(e(dossier.procedure.code)))"
+            + (dossier.procedure.verified != false
+                ? "" : " <small class=\"unverified\">(time limit unverified against its source)</small>") + "</dd>\n"
         body += "<dt>Held by</dt><dd id=\"department\">\(e(dossier.department?.name ?? "—"))</dd>\n"
         body += "<dt>Received</dt><dd id=\"received\">\(e(shortTime(dossier.receivedAt)))</dd>\n"
         body += "<dt>Appointment</dt><dd id=\"due\">\(e(dossier.dueDate ?? "—"))</dd>\n"

@@ -31,6 +31,9 @@ struct StatusCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
+    @Option(help: "The deploy directory, to say whether the procedure's time limit is verified (skipped if absent).")
+    var rules: String = "deploy"
+
     struct Output: Encodable {
         struct Event: Encodable {
             var at: Date
@@ -64,6 +67,8 @@ struct StatusCommand: AsyncParsableCommand {
         var id: String
         var code: String?
         var procedure: String?
+        /// Why the procedure's time limit is not verified against its source, when it is not.
+        var timeLimitUnverified: String?
         var status: String?
         var heldBy: String?
         var step: Int?
@@ -85,6 +90,12 @@ struct StatusCommand: AsyncParsableCommand {
         var output = Output(
             id: ref.id, code: ref.code, procedure: ref.procedure, status: ref.status, heldBy: ref.department,
             overdue: false, awaitingSignature: false, deadlines: [], escalations: [], timeline: [])
+        if let code = ref.procedure,
+            let procedure = (try? AuthorityBundle.load(from: URL(fileURLWithPath: rules, isDirectory: true)))?
+                .catalogue.procedure(code), !procedure.verified
+        {
+            output.timeLimitUnverified = procedure.unverifiedBecause ?? "no source recorded"
+        }
         if let found = try DossierStatusRead.find(.id(ref.id), in: db) {
             // The projection's row as it stands, when the coordinator has one; else reception's times.
             if let projection = found.projection {
@@ -132,7 +143,8 @@ struct StatusCommand: AsyncParsableCommand {
         func e(_ text: String) -> String { TerminalText.escape(text) }
         var lines: [String] = []
         lines.append("dossier   \(e(o.code ?? "(no code yet)"))  id \(e(o.id))")
-        lines.append("procedure \(e(o.procedure ?? "—"))")
+        lines.append("procedure \(e(o.procedure ?? "—"))"
+            + (o.timeLimitUnverified.map { " (time limit unverified: \(e($0)))" } ?? ""))
         var held = e(o.heldBy ?? "—")
         if let step = o.step { held += " (step \(step))" }
         if o.awaitingSignature { held += ", awaiting an official's signature" }

@@ -45,6 +45,7 @@ enum Fixture {
             gloss: "Issue of a tobacco retail licence"
             timeLimit: { value: 15, unit: working-days }
             onlineLevel: full
+            verified: true
             legalBasis: ["Nghị định 67/2013/NĐ-CP, Điều 27"]
             documents: [application-form, business-registration]
           - code: "2.000581"
@@ -52,6 +53,7 @@ enum Fixture {
             gloss: "Issue of an industrial alcohol production licence"
             timeLimit: { value: 15, unit: working-days }
             onlineLevel: partial
+            verified: true
             legalBasis: ["Nghị định 105/2017/NĐ-CP, Điều 25"]
             documents: [application-form]
             steps:
@@ -70,6 +72,7 @@ enum Fixture {
             gloss: "Issue of a provincial environmental permit"
             timeLimit: { value: 30, unit: days }
             onlineLevel: partial
+            verified: true
             legalBasis: ["Luật Bảo vệ môi trường 2020, Điều 43"]
             documents: [application-form, eia-report]
 

@@ -30,6 +30,18 @@ public struct Procedure: Sendable, Hashable {
     public var documents: [String]
     /// Never empty: a procedure without interconnected steps has one step, its department, its whole limit.
     public var steps: [Step]
+    /// Whether its time limit, level and legal basis were checked against a published source
+    /// (`deploy/README-data.md`). Default: false.
+    public var verified = false
+    /// What could not be verified, when not verified.
+    public var unverifiedBecause: String?
+    /// When and where the procedure moved (to the commune level, merged into another), if it did.
+    public var moved: (on: String, to: String)? {
+        get { movedOn.map { ($0, movedTo ?? "") } }
+        set { movedOn = newValue?.on; movedTo = newValue?.to }
+    }
+    private var movedOn: String?
+    private var movedTo: String?
 
     public init(
         code: String, name: String, gloss: String, department: String, timeLimit: TimeLimit,

@@ -346,15 +346,27 @@ struct BundleLoader {
                         }
                     }
                     let level = node["onlineLevel"]?.string.flatMap(Procedure.OnlineLevel.init(rawValue:)) ?? .partial
-                    result.append(
-                        (
-                            code,
-                            Procedure(
-                                code: code, name: node["name"]?.string ?? "", gloss: node["gloss"]?.string ?? "",
-                                department: department, timeLimit: limit, onlineLevel: level,
-                                legalBasis: node["legalBasis"]?.array?.compactMap(\.string) ?? [],
-                                documents: required, steps: steps)
-                        ))
+                    var procedure = Procedure(
+                        code: code, name: node["name"]?.string ?? "", gloss: node["gloss"]?.string ?? "",
+                        department: department, timeLimit: limit, onlineLevel: level,
+                        legalBasis: node["legalBasis"]?.array?.compactMap(\.string) ?? [],
+                        documents: required, steps: steps)
+                    procedure.verified = node["verified"]?.bool ?? false
+                    if !procedure.verified {
+                        procedure.unverifiedBecause = node["verification"]?["missing"]?.string ?? "no source recorded"
+                        report.warning(
+                            doc.display, node["verified"]?.line ?? node.line,
+                            "procedure \(code): not verified against a published source (\(procedure.unverifiedBecause!)); "
+                                + "its time limit and documents may not be the law in force (deploy/README-data.md)")
+                    }
+                    if let on = node["movedOn"]?.string {
+                        procedure.moved = (on, node["movedTo"]?.string ?? "")
+                        report.warning(
+                            doc.display, node["movedOn"]?.line ?? node.line,
+                            "procedure \(code): moved on \(on) (\(procedure.moved!.to)): no longer decided here; "
+                                + "route its dossiers where it went or retire it")
+                    }
+                    result.append((code, procedure))
                 }
             }
         }

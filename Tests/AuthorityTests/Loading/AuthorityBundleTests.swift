@@ -242,3 +242,29 @@ extension Result {
         return nil
     }
 }
+
+@Suite("Catalogue verification")
+struct CatalogueVerificationTests {
+    static let deploy = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("deploy")
+
+    @Test("rules check warns on every unverified and every moved procedure of the shipped catalogue, naming it")
+    func shippedCatalogue() throws {
+        let bundle = try AuthorityBundle.load(from: Self.deploy)
+        // Counted from the YAML text itself, not from the loader.
+        var unverified = 0
+        var moved = 0
+        for file in try FileManager.default.contentsOfDirectory(atPath: Self.deploy.appendingPathComponent("catalog/procedures").path) {
+            let text = try String(contentsOf: Self.deploy.appendingPathComponent("catalog/procedures/\(file)"), encoding: .utf8)
+            unverified += text.components(separatedBy: "\n").filter { $0.trimmingCharacters(in: .whitespaces) == "verified: false" }.count
+            moved += text.components(separatedBy: "\n").filter { $0.trimmingCharacters(in: .whitespaces).hasPrefix("movedOn:") }.count
+        }
+        #expect(unverified > 0 && moved > 0)
+        #expect(bundle.warnings.filter { $0.message.contains("not verified against a published source") }.count == unverified)
+        #expect(bundle.warnings.filter { $0.message.contains(": moved on ") }.count == moved)
+        #expect(bundle.warnings.contains { $0.message.hasPrefix("procedure 2.000633: moved on 2025-07-01") })
+        #expect(bundle.catalogue.procedure("2.000633")?.moved?.on == "2025-07-01")
+        #expect(bundle.catalogue.procedure("2.001240")?.verified == true)
+        #expect(bundle.catalogue.procedure("2.001240")?.timeLimit.value == 10)
+    }
+}
