@@ -362,8 +362,10 @@ struct ThroughputBench {
     func rowSizes() throws -> (decision: Double, explanation: Double, outbox: Double) {
         let connection = try PostgresConnection.connect(runtime.postgres, logger: logger)
         let d = try connection.query(
-            "SELECT avg(length(e.body::text))::float8 AS e, avg(pg_column_size(d.*))::float8 AS r "
-                + "FROM decisions d JOIN explanations e ON e.id = d.explanation_id"
+            """
+            SELECT avg(length(e.body::text))::float8 AS e, avg(pg_column_size(d.*))::float8 AS r \
+            FROM decisions d JOIN explanations e ON e.id = d.explanation_id
+            """
         )[0]
         let o = try connection.query("SELECT avg(length(payload))::float8 AS p FROM outbox")[0]
         return (try d.decode(Double.self, "r"), try d.decode(Double.self, "e"), try o.decode(Double.self, "p"))

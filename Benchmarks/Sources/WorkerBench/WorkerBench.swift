@@ -107,8 +107,11 @@ struct WorkerBench {
         let databaseURL = try benchDatabase(developmentURL, name: options.database, migrations: options.migrations)
         setenv("DATABASE_URL", databaseURL, 1)
         // The executables' own wiring: environment, deploy directory, logging and the Prometheus metrics factory.
-        let runtime = try Runtime.make(
-            try RuntimeOptions.parse(["--rules", options.rules, "--log-level", "warning"]), label: "worker-bench")
+        var configuration = RuntimeConfiguration()
+        configuration.rules = options.rules
+        configuration.logLevel = .warning
+        configuration.topics = Topics(prefix: environment["MOTCUA_TOPIC_PREFIX"] ?? "")
+        let runtime = try Runtime.make(configuration, label: "worker-bench")
         let logger = runtime.logger
         let admin = try KafkaAdmin(options: runtime.kafka, logger: logger)
         var out = Report()
@@ -434,8 +437,10 @@ func machineDescription() -> String {
 func postgresVersion(_ runtime: Runtime, _ logger: Logger) -> String {
     guard let connection = try? PostgresConnection.connect(runtime.postgres, logger: logger),
         let rows = try? connection.query(
-            "SELECT current_setting('server_version') AS v, "
-                + "current_setting('synchronous_commit') AS s, current_setting('fsync') AS f"),
+            """
+            SELECT current_setting('server_version') AS v, \
+            current_setting('synchronous_commit') AS s, current_setting('fsync') AS f
+            """),
         let row = rows.first
     else { return "PostgreSQL (version unknown)" }
     return
