@@ -41,7 +41,7 @@ struct MetricsTests {
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(client: kafka), logger: TestEnvironment.logger)
         for index in 0..<30 { try producer.produce(KafkaOutgoingMessage(topic: "test.processing.metrics", key: "\(index)", value: [1])) }
         try producer.flush()
-        let counted = await eventually(timeout: .seconds(60)) {
+        let counted = await eventually(timeout: TestEnvironment.consumerDeadline) {
             (try? metrics.expectCounter("messaging_client_consumed_messages", [("consumer_group", group)]).totalValue) == 30
         }
         consumer.stop()

@@ -48,7 +48,7 @@ struct OffsetsAheadTests {
         for index in 0..<5 { try producer.produce(KafkaOutgoingMessage(topic: topic, key: "k\(index)", value: [UInt8(index)])) }
         try producer.flush()
 
-        let stopped = await eventually(timeout: .seconds(60)) { consumer.stoppedPartitions.count == 1 }
+        let stopped = await eventually(timeout: TestEnvironment.consumerDeadline) { consumer.stoppedPartitions.count == 1 }
         #expect(stopped, "the partition was not stopped")
         #expect(consumer.stoppedPartitions.first?.contains("stored 50, broker high 5") == true, "\(consumer.stoppedPartitions)")
         #expect(writer.seen.withLock { $0 }.isEmpty, "messages below the stored offset were handed on")
@@ -56,7 +56,7 @@ struct OffsetsAheadTests {
 
         // The operator decides: read everything the broker has.
         try store.reset(partition, to: 0, on: connection)
-        let resumed = await eventually(timeout: .seconds(60)) {
+        let resumed = await eventually(timeout: TestEnvironment.consumerDeadline) {
             consumer.stoppedPartitions.isEmpty && writer.seen.withLock { $0.count } == 5
         }
         #expect(resumed, "stopped: \(consumer.stoppedPartitions), seen: \(writer.seen.withLock { $0 })")

@@ -61,7 +61,7 @@ struct SchemaCheckTests {
 
         // Migrated: the same consumer, still running, takes all 20.
         #expect(try TestDatabase.migrator().migrate(db) == [DatabaseSchema.requiredVersion])
-        let caughtUp = await eventually(timeout: .seconds(60)) { (try? consumed()) == start + 20 }
+        let caughtUp = await eventually(timeout: TestEnvironment.consumerDeadline) { (try? consumed()) == start + 20 }
         consumer.stop()
         try await run.value
         #expect(caughtUp)

@@ -69,14 +69,14 @@ struct KafkaConsumerGroupTests {
         let second = try GroupMember(options: options, group: group, topic: topic)
         defer { second.leave() }
 
-        let split = await eventually(timeout: .seconds(60)) {
+        let split = await eventually(timeout: TestEnvironment.consumerDeadline) {
             let a = first.partitions, b = second.partitions
             return !a.isEmpty && !b.isEmpty && a.isDisjoint(with: b) && a.union(b) == all
         }
         #expect(split, "members hold \(first.partitions) and \(second.partitions)")
 
         second.leave()
-        let takenOver = await eventually(timeout: .seconds(60)) { first.partitions == all }
+        let takenOver = await eventually(timeout: TestEnvironment.consumerDeadline) { first.partitions == all }
         #expect(takenOver, "after one left, the other holds \(first.partitions)")
     }
 
@@ -95,7 +95,7 @@ struct KafkaConsumerGroupTests {
             options: options, group: TestEnvironment.unique("resume"), topic: topic,
             startAt: [TopicPartition(topic, 2): KafkaOffset(start)])
         defer { member.leave() }
-        let got = await eventually(timeout: .seconds(60)) {
+        let got = await eventually(timeout: TestEnvironment.consumerDeadline) {
             member.firstOffset(TopicPartition(topic, 2)) != nil
         }
         #expect(got)

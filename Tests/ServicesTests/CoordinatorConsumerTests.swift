@@ -44,7 +44,7 @@ struct CoordinatorConsumerTests {
                 headers: [KafkaHeader("ce_type", MessageType.event)]))
         }
         try producer.flush()
-        let applied = await eventually(timeout: .seconds(60)) {
+        let applied = await eventually(timeout: TestEnvironment.consumerDeadline) {
             try fixture.count("SELECT count(*) FROM dossier_timeline WHERE dossier_id = $1", [id]) == 3
         }
         #expect(applied)

@@ -35,6 +35,11 @@ public enum TestEnvironment {
         "\(prefix)_\(UUID().uuidString.prefix(8).lowercased())"
     }
 
+    /// How long a test waits for a consumer to join its group and process what it was sent. Joining the mock
+    /// cluster's group takes ~3 s on an idle machine; with the module suites running side by side on two loaded
+    /// cores, joins were seen to take over a minute (a fresh clone's run with another process keeping a core busy).
+    public static let consumerDeadline: Duration = .seconds(180)
+
     public static let logger: Logger = {
         var logger = Logger(label: "test")
         logger.logLevel = .warning
