@@ -32,11 +32,7 @@ public struct RuntimeOptions: ParsableArguments {
     @Option(help: "Seconds to drain on SIGTERM before giving up.")
     public var drainSeconds: Int = 20
 
-    @Option(help: """
-        Prefix of every topic and consumer-group name (default: $MOTCUA_TOPIC_PREFIX, else none), so that two \
-        systems (or tests) share a cluster without reading each other's topics.
-        """)
-    public var topicPrefix: String = ProcessInfo.processInfo.environment["MOTCUA_TOPIC_PREFIX"] ?? ""
+    @OptionGroup public var topicOptions: TopicOptions
 
     public init() {}
 
@@ -60,7 +56,6 @@ public struct RuntimeOptions: ParsableArguments {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
         guard drainSeconds > 0 else { throw ValidationError("--drain-seconds must be positive") }
-        try Self.validateTopicPrefix(topicPrefix)
     }
 
     /// A prefix keeps topic names legal: Kafka allows ASCII letters, digits, `.`, `_` and `-`, 249 characters.
@@ -85,17 +80,18 @@ public struct RuntimeOptions: ParsableArguments {
         configuration.metricsPortFile = metricsPortFile
         configuration.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         configuration.drain = .seconds(drainSeconds)
-        configuration.topics = Topics(prefix: topicPrefix)
+        configuration.topics = topicOptions.topics
         return configuration
     }
 }
 
 
-/// `--topic-prefix`, for commands that read or write topics: the names of the system they talk to.
+/// `--topic-prefix`, for the services and for the commands that read or write topics: the names of the system.
 public struct TopicOptions: ParsableArguments {
     @Option(help: """
-        Prefix of every topic and consumer-group name (default: $MOTCUA_TOPIC_PREFIX, else none); the same prefix as \
-        the services of the system this command talks to.
+        Prefix of every topic and default consumer-group name (default: $MOTCUA_TOPIC_PREFIX, else none), so that \
+        two systems (or tests) share a cluster without reading each other's topics; a command uses the prefix of the \
+        services it talks to.
         """)
     public var topicPrefix: String = ProcessInfo.processInfo.environment["MOTCUA_TOPIC_PREFIX"] ?? ""
 

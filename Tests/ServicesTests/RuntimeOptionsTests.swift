@@ -24,4 +24,21 @@ struct RuntimeOptionsTests {
             }
         }
     }
+
+    @Test("--topic-prefix names every topic and default group of the system; a prefix Kafka cannot name is refused")
+    func topicPrefix() throws {
+        let topics = try RuntimeOptions.parse(["--topic-prefix", "staging."]).configuration.topics
+        #expect(topics.intake == "staging.dossiers.intake")
+        #expect(topics.department("labour") == "staging.dossiers.labour")
+        #expect(topics.group("motcua.labour") == "staging.motcua.labour")
+        #expect(try RuntimeOptions.parse([]).configuration.topics.events == "dossier.events")
+        for bad in ["bad prefix!", "tầng.", "a/b", String(repeating: "x", count: 101)] {
+            do {
+                _ = try RuntimeOptions.parse(["--topic-prefix", bad])
+                Issue.record("--topic-prefix '\(bad)' was accepted")
+            } catch {
+                #expect(RuntimeOptions.message(for: error).contains("is not usable in topic names"), "\(bad): \(error)")
+            }
+        }
+    }
 }
