@@ -103,6 +103,12 @@ public enum StrictJSON {
             }
         }
 
+        /// The four hexadecimal digits of a `\\u` escape starting at `start` (its backslash), if they are that.
+        func hex4(after start: Int) -> UInt32? {
+            guard start + 6 <= bytes.count else { return nil }
+            return UInt32(String(decoding: UnsafeBufferPointer(rebasing: bytes[(start + 2)..<(start + 6)]), as: UTF8.self), radix: 16)
+        }
+
         /// Scans a string at `index` (its opening quote); returns its text, decoded when short enough to be a key,
         /// and a problem (an escaped NUL).
         mutating func string(path: String) -> (text: String?, problem: IntakeError?) {
@@ -120,9 +126,7 @@ public enum StrictJSON {
                     guard index + 1 < bytes.count else { return (nil, nil) }
                     let escape = bytes[index + 1]
                     if escape == UInt8(ascii: "u") {
-                        guard index + 6 <= bytes.count,
-                            let code = UInt32(String(decoding: UnsafeBufferPointer(rebasing: bytes[(index + 2)..<(index + 6)]), as: UTF8.self), radix: 16)
-                        else { return (nil, nil) }
+                        guard let code = hex4(after: index) else { return (nil, nil) }
                         if code == 0 {
                             return (nil, IntakeError(
                                 field: path, problem: "contains a NUL character (\\u0000), which cannot be stored; remove it"))
@@ -131,9 +135,9 @@ public enum StrictJSON {
                         raw.removeAll()
                         index += 6
                         // A surrogate pair (`\ud83d\ude00`) is one scalar.
-                        if (0xD800...0xDBFF).contains(code), index + 6 <= bytes.count,
+                        if (0xD800...0xDBFF).contains(code), index + 1 < bytes.count,
                             bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u"),
-                            let low = UInt32(String(decoding: UnsafeBufferPointer(rebasing: bytes[(index + 2)..<(index + 6)]), as: UTF8.self), radix: 16),
+                            let low = hex4(after: index),
                             (0xDC00...0xDFFF).contains(low)
                         {
                             index += 6
