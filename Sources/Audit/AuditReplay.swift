@@ -15,7 +15,7 @@ import Synchronization
 public struct AuditReplay: Sendable {
     public struct Settings: Sendable {
         /// Departments whose topics to replay. Default: every department with rules in the bundle.
-        public var departments: [String] = []
+        public var departments: [DepartmentID] = []
         /// The topic names of the system replayed. Default: production names.
         public var topics = Topics()
         /// Offsets per partition (`[start, end)`); only with one department. Empty: the whole topic.
@@ -24,7 +24,7 @@ public struct AuditReplay: Sendable {
         public var from: Date?
         public var to: Date?
         /// `--what-if`: the other bundle to evaluate with, and its name for the report.
-        public var whatIf: (name: String, ruleSets: [String: RuleSet], delegations: DelegationRegistry?)?
+        public var whatIf: (name: String, ruleSets: [DepartmentID: RuleSet], delegations: DelegationRegistry?)?
         public var batchSize = 2_000
         /// With `from`: seek the start by the messages' Kafka timestamps (offsets-for-times). Safe only when the
         /// services ran on the system clock (a step is produced after its receipt, so its timestamp is later);
@@ -150,7 +150,7 @@ public struct AuditReplay: Sendable {
         var outside = Set<Source>()
         var windowDossiers = Set<String>()
         /// Steps whose decision does not cite them: looked up by identity at the end.
-        var unmatched: [(identity: Identity, source: Source, department: String)] = []
+        var unmatched: [(identity: Identity, source: Source, department: DepartmentID)] = []
     }
 
     /// What one chunk of messages gave.
@@ -164,7 +164,7 @@ public struct AuditReplay: Sendable {
         var kept: [(Source, Input)] = []
         var outside: [Source] = []
         var windowDossiers: [String] = []
-        var unmatched: [(identity: Identity, source: Source, department: String)] = []
+        var unmatched: [(identity: Identity, source: Source, department: DepartmentID)] = []
         var failure: String?
     }
 
@@ -671,7 +671,7 @@ package final class ReplayIndex: Sendable {
     let history: DelegationHistory
     /// `--what-if` with delegation files: the bundle with those delegations, made once.
     let whatIfBundle: AuthorityBundle?
-    private let departmentChecks: [String: DepartmentChecks]
+    private let departmentChecks: [DepartmentID: DepartmentChecks]
 
     private struct StepKey: Hashable {
         var dossierId: String
@@ -698,7 +698,7 @@ package final class ReplayIndex: Sendable {
         var extras: [Int32] = []
         var shared = Set<AuditReplay.Source>()
         var supplemented = Set<StepKey>()
-        var departments = Set<String>()
+        var departments = Set<DepartmentID>()
         for (i, decision) in decisions.enumerated() {
             departments.insert(decision.department)
             if decision.round > 0 { supplemented.insert(StepKey(dossierId: decision.dossierId, step: decision.step)) }
@@ -738,7 +738,7 @@ package final class ReplayIndex: Sendable {
     }
 
     /// A department's own checks, made once.
-    func checks(_ department: String) -> DepartmentChecks {
+    func checks(_ department: DepartmentID) -> DepartmentChecks {
         departmentChecks[department] ?? DepartmentChecks.builtIn(for: department)
     }
 

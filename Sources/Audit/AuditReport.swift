@@ -36,7 +36,7 @@ public struct AuditFinding: Codable, Sendable, Hashable {
     public var dossierId: String
     public var step: Int?
     public var round: Int?
-    public var department: String?
+    public var department: DepartmentID?
     public var topic: String?
     public var partition: Int?
     public var offset: Int64?
@@ -47,7 +47,7 @@ public struct AuditFinding: Codable, Sendable, Hashable {
     public var detail: String?
 
     public init(
-        kind: Kind, dossierId: String, step: Int? = nil, round: Int? = nil, department: String? = nil,
+        kind: Kind, dossierId: String, step: Int? = nil, round: Int? = nil, department: DepartmentID? = nil,
         topic: String? = nil, partition: Int? = nil, offset: Int64? = nil, field: String? = nil, stored: String? = nil,
         rederived: String? = nil, detail: String? = nil
     ) {

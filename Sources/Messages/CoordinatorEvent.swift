@@ -25,7 +25,7 @@ public struct CoordinatorEvent: Codable, Sendable, Hashable {
     public var type: Kind
     /// The deadline's step: ≥ 0 a department step, -1 the whole procedure, -2 an authority escalation.
     public var step: Int
-    public var department: String?
+    public var department: DepartmentID?
     public var dueDate: String
     /// Escalation level (1 department head, 2 delegator), when this event escalates.
     public var level: Int?
@@ -37,7 +37,7 @@ public struct CoordinatorEvent: Codable, Sendable, Hashable {
     public var at: Date
 
     public init(
-        eventId: UUID, dossierId: String, type: Kind, step: Int, department: String?, dueDate: String,
+        eventId: UUID, dossierId: String, type: Kind, step: Int, department: DepartmentID?, dueDate: String,
         level: Int? = nil, recipient: String? = nil, reason: String? = nil, newDate: String? = nil, at: Date
     ) {
         self.eventId = eventId
@@ -65,24 +65,24 @@ public struct CoordinatorEvent: Codable, Sendable, Hashable {
 
 /// Who receives escalations: each department's head (level 1) and the delegator (level 2), as catalogue roles.
 public struct EscalationRecipients: Sendable, Hashable {
-    public var heads: [String: String]
+    public var heads: [DepartmentID: String]
     public var delegator: String
 
-    public init(heads: [String: String], delegator: String) {
+    public init(heads: [DepartmentID: String], delegator: String) {
         self.heads = heads
         self.delegator = delegator
     }
 
     /// The roles of the catalogue's departments; the delegator is the head of `Catalogue.delegatorId`.
     public init(catalogue: Catalogue) {
-        var heads: [String: String] = [:]
+        var heads: [DepartmentID: String] = [:]
         for department in catalogue.departments { heads[department.id] = department.head }
-        self.init(heads: heads, delegator: heads[Catalogue.delegatorId] ?? Catalogue.delegatorId)
+        self.init(heads: heads, delegator: heads[Catalogue.delegatorId] ?? Catalogue.delegatorId.rawValue)
     }
 
     /// The head of `department` (the department id itself when the catalogue does not name one).
-    public func head(of department: String?) -> String {
+    public func head(of department: DepartmentID?) -> String {
         guard let department else { return delegator }
-        return heads[department] ?? department
+        return heads[department] ?? department.rawValue
     }
 }

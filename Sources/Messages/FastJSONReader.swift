@@ -412,7 +412,7 @@ package struct JSONByteReader {
     // MARK: Messages
 
     mutating func stepTask() -> StepTask? {
-        var taskId: UUID?, dossier: Dossier?, code: String?, step: Int?, round: Int?, department: String?
+        var taskId: UUID?, dossier: Dossier?, code: String?, step: Int?, round: Int?, department: DepartmentID?
         var receivedAt: Date?, dueDate: String?, dueDateRead = false
         let read = object { r, key in
             if r.key(key, is: "dossier") {
@@ -437,7 +437,7 @@ package struct JSONByteReader {
                 return round != nil
             } else if r.key(key, is: "department") {
                 guard department == nil else { return false }
-                department = r.string()
+                department = r.string().map(DepartmentID.init(rawValue:))
                 return department != nil
             } else if r.key(key, is: "receivedAt") {
                 // MessageCoding.decoder()'s date strategy tries ISO8601Instant first; its fallbacks are the decoder's.

@@ -19,7 +19,7 @@ extension MessageCoding {
         w.eventData(event.data)
         if let department = event.department {
             w.key("department")
-            w.string(department)
+            w.string(department.rawValue)
         }
         w.key("dossierId")
         w.string(event.dossierId)
@@ -191,13 +191,13 @@ package struct JSONByteWriter {
             endArray()
         }
         if let v = data.dueDate { key("dueDate"); string(v) }
-        if let v = data.escalationReason { key("escalationReason"); string(v) }
-        if let v = data.forwardTo { key("forwardTo"); string(v) }
+        if let v = data.escalationReason { key("escalationReason"); string(v.rawValue) }
+        if let v = data.forwardTo { key("forwardTo"); string(v.rawValue) }
         if let v = data.official { key("official"); string(v) }
-        if let v = data.outcome { key("outcome"); string(v) }
+        if let v = data.outcome { key("outcome"); string(v.rawValue) }
         if let v = data.procedure { key("procedure"); string(v) }
         if let v = data.reason { key("reason"); string(v) }
-        if let v = data.review { key("review"); string(v) }
+        if let v = data.review { key("review"); string(v.rawValue) }
         if let v = data.ruleId { key("ruleId"); string(v) }
         if let v = data.timeLimit { key("timeLimit"); string(v) }
         endObject()
@@ -210,7 +210,7 @@ package struct JSONByteWriter {
         w.key("code")
         w.string(task.code)
         w.key("department")
-        w.string(task.department)
+        w.string(task.department.rawValue)
         w.key("dossier")
         guard w.dossier(task.dossier) else { return nil }
         if let dueDate = task.dueDate {

@@ -12,13 +12,13 @@ public struct StepTask: Codable, Sendable, Hashable {
     public var round: Int
     /// The steps and rounds a worker takes (they are `int4` columns; the next step is `step + 1`).
     package static let positions = 0...Int(Int32.max - 1)
-    public var department: String
+    public var department: DepartmentID
     public var receivedAt: Date
     /// The due date of this step (`YYYY-MM-DD`), for the coordinator and the citizen.
     public var dueDate: String?
 
     public init(
-        taskId: UUID, dossier: Dossier, code: String, step: Int, round: Int = 0, department: String, receivedAt: Date,
+        taskId: UUID, dossier: Dossier, code: String, step: Int, round: Int = 0, department: DepartmentID, receivedAt: Date,
         dueDate: String?
     ) {
         self.taskId = taskId
@@ -35,8 +35,8 @@ public struct StepTask: Codable, Sendable, Hashable {
 /// Who issued a command.
 public struct Official: Codable, Sendable, Hashable {
     public var id: String
-    public var department: String
-    public init(id: String, department: String) {
+    public var department: DepartmentID
+    public init(id: String, department: DepartmentID) {
         self.id = id
         self.department = department
     }
@@ -44,7 +44,17 @@ public struct Official: Codable, Sendable, Hashable {
 
 /// An official's signature on a prepared decision.
 public struct SignCommand: Codable, Sendable, Hashable {
-    public enum Decision: String, Codable, Sendable, Hashable { case approve, refuse }
+    public enum Decision: String, Codable, Sendable, Hashable {
+        case approve, refuse
+
+        /// The decision's outcome as the worker records it.
+        public var outcome: Outcome {
+            switch self {
+            case .approve: .approve
+            case .refuse: .refuse
+            }
+        }
+    }
     public var commandId: UUID
     public var dossierId: String
     public var step: Int
@@ -146,13 +156,13 @@ public struct DossierEvent: Codable, Sendable, Hashable {
     }
 
     public struct Data: Codable, Sendable, Hashable {
-        public var outcome: String?
-        public var review: String?
+        public var outcome: Outcome?
+        public var review: Review?
         public var ruleId: String?
         public var delegationId: String?
         public var reason: String?
-        public var escalationReason: String?
-        public var forwardTo: String?
+        public var escalationReason: EscalationReason?
+        public var forwardTo: DepartmentID?
         public var documents: [String]?
         public var dueDate: String?
         public var official: String?
@@ -162,8 +172,8 @@ public struct DossierEvent: Codable, Sendable, Hashable {
         public var timeLimit: String?
 
         public init(
-            outcome: String? = nil, review: String? = nil, ruleId: String? = nil, delegationId: String? = nil,
-            reason: String? = nil, escalationReason: String? = nil, forwardTo: String? = nil,
+            outcome: Outcome? = nil, review: Review? = nil, ruleId: String? = nil, delegationId: String? = nil,
+            reason: String? = nil, escalationReason: EscalationReason? = nil, forwardTo: DepartmentID? = nil,
             documents: [String]? = nil, dueDate: String? = nil, official: String? = nil, procedure: String? = nil,
             channel: String? = nil, commune: String? = nil, timeLimit: String? = nil
         ) {
@@ -188,14 +198,14 @@ public struct DossierEvent: Codable, Sendable, Hashable {
     public var dossierId: String
     public var code: String?
     public var type: Kind
-    public var department: String?
+    public var department: DepartmentID?
     public var step: Int?
     public var round: Int?
     public var at: Date
     public var data: Data
 
     public init(
-        eventId: UUID, dossierId: String, code: String?, type: Kind, department: String?, step: Int?, round: Int?,
+        eventId: UUID, dossierId: String, code: String?, type: Kind, department: DepartmentID?, step: Int?, round: Int?,
         at: Date, data: Data = Data()
     ) {
         self.eventId = eventId

@@ -1,3 +1,4 @@
+import Authority
 import EffectivelyOnce
 
 /// Topic and consumer-group names of one MotCua system.
@@ -21,10 +22,10 @@ public struct Topics: Sendable, Hashable {
     public var escalations: String { prefix + "escalations" }
 
     /// The topic of a department's step tasks and its officials' commands.
-    public func department(_ department: String) -> String { prefix + "dossiers." + department }
+    public func department(_ department: DepartmentID) -> String { prefix + "dossiers." + department.rawValue }
 
     /// Every topic a system uses, with the partition counts of `deploy/topics.yaml`, for the given departments.
-    public func all(departments: [String]) -> [(name: String, partitions: Int)] {
+    public func all(departments: [DepartmentID]) -> [(name: String, partitions: Int)] {
         var topics: [(String, Int)] = [(intake, 12), (DeadLetter.topic(of: intake), 3)]
         for department in departments {
             topics.append((self.department(department), 12))

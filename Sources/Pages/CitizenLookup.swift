@@ -84,7 +84,7 @@ public enum CitizenLookup {
         switch id {
         case "reception": return .init(id: id, name: "One-stop desk (reception)")
         case "applicant": return .init(id: id, name: "Applicant")
-        default: return .init(id: id, name: catalogue.department(id)?.name ?? id)
+        default: return .init(id: id, name: catalogue.department(DepartmentID(id))?.name ?? id)
         }
     }
 
@@ -111,7 +111,7 @@ public enum CitizenLookup {
             procedure: .init(
                 code: procedure, name: catalogue.procedure(procedure)?.name ?? procedure,
                 verified: catalogue.procedure(procedure)?.verified ?? false),
-            department: agency(found.department, catalogue: catalogue),
+            department: agency(found.department?.rawValue, catalogue: catalogue),
             receivedAt: HTML.localISO(found.receivedAt ?? reception.receivedAt), dueDate: found.dueDate,
             overdue: found.overdue, decision: decision, timeline: timeline)
     }

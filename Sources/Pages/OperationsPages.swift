@@ -30,13 +30,13 @@ public final class OperationsPages: @unchecked Sendable {
     private let refreshSeconds: Int
     private let kafkaTimeout: Duration
 
-    private let workerDepartments: [String]
+    private let workerDepartments: [DepartmentID]
     private let topics: Topics
 
     /// `kafka` nil: the lag column shows `unknown`. `kafkaTimeout` bounds each watermark query of a status page.
     /// `workerDepartments`: the departments that run a worker (their lag is shown).
     public init(
-        postgres: PostgresConfiguration, kafka: KafkaClientOptions?, catalogue: Catalogue, workerDepartments: [String],
+        postgres: PostgresConfiguration, kafka: KafkaClientOptions?, catalogue: Catalogue, workerDepartments: [DepartmentID],
         topics: Topics = Topics(), logger: Logger, refreshSeconds: Int = 10, kafkaTimeout: Duration = .seconds(2)
     ) {
         self.workerDepartments = workerDepartments

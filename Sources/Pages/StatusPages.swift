@@ -13,7 +13,7 @@ import Store
 /// one read-only snapshot; the lag also needs the topics' high watermarks from Kafka.
 public struct StatusReport: Codable, Sendable, Hashable {
     public struct Row: Codable, Sendable, Hashable {
-        /// Department id, or `all` for the totals.
+        /// Department id, `unassigned` for steps no department holds, or `all` for the totals.
         public var department: String
         public var name: String
         /// Open steps held by the department (a dossier holds one step at a time; paused ones count).
@@ -72,7 +72,7 @@ public struct TopicWatermarks: Sendable {
 
 public enum StatusPage {
     /// The consumer group of a department's workers when operators keep the default (`WorkerCommand`).
-    public static func defaultWorkerGroup(_ department: String) -> String { "motcua.\(department)" }
+    public static func defaultWorkerGroup(_ department: DepartmentID) -> String { "motcua.\(department)" }
 
     /// Lag of one group on one topic: for each partition, the high watermark minus the next offset the group
     /// stored in `consumer_offsets` (a partition without a stored offset, or one below the low watermark, is read
@@ -89,24 +89,24 @@ public enum StatusPage {
     /// others (the delegator) show `no-worker`.
     public static func report(
         database: PostgresConnection, catalogue: Catalogue, watermarks: TopicWatermarks,
-        workerDepartments: [String], topics: Topics = Topics(),
-        workerGroup: ((String) -> String)? = nil, now: Date = Date()
+        workerDepartments: [DepartmentID], topics: Topics = Topics(),
+        workerGroup: ((DepartmentID) -> String)? = nil, now: Date = Date()
     ) throws -> StatusReport {
         let workerGroup = workerGroup ?? { topics.group(defaultWorkerGroup($0)) }
         let groups = workerDepartments.map(workerGroup)
         let figures = try DepartmentReport.statusFigures(consumerGroups: groups, in: database)
         var rows: [String: StatusReport.Row] = [:]
-        var order = catalogue.departments.map(\.id)
-        func row(_ id: String?) -> StatusReport.Row {
-            let key = id ?? "unassigned"
+        var order = catalogue.departments.map(\.id.rawValue)
+        func row(_ id: DepartmentID?) -> StatusReport.Row {
+            let key = id?.rawValue ?? "unassigned"
             if let existing = rows[key] { return existing }
             if !order.contains(key) { order.append(key) }
             return StatusReport.Row(
-                department: key, name: id.flatMap { catalogue.department($0)?.name } ?? (id ?? "Unassigned"),
+                department: key, name: id.flatMap { catalogue.department($0)?.name } ?? (id?.rawValue ?? "Unassigned"),
                 openDossiers: 0, overdueOpen: 0, closedOnTime: 0, closedLate: 0, onTimeRate: nil,
                 escalationsLevel1: 0, escalationsLevel2: 0, consumerLag: nil, consumerLagStatus: "no-worker")
         }
-        for id in order { rows[id] = row(id) }
+        for id in order { rows[id] = row(DepartmentID(id)) }
         for steps in figures.steps {
             var r = row(steps.department)
             r.openDossiers = steps.open
@@ -139,7 +139,7 @@ public enum StatusPage {
                 r.consumerLag = nil
                 r.consumerLagStatus = "unknown"
             }
-            rows[department] = r
+            rows[department.rawValue] = r
         }
         var departments = order.compactMap { rows[$0] }
         for index in departments.indices { departments[index].onTimeRate = rate(departments[index]) }

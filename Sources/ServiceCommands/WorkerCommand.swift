@@ -13,7 +13,7 @@ public struct WorkerCommand: ParsableArguments {
     public init() {}
 
     /// Parses the command line and runs the worker of `department` until SIGTERM/SIGINT.
-    public static func main(department: String) async {
+    public static func main(department: DepartmentID) async {
         do {
             let command = try WorkerCommand.parse()
             let runtime = try Runtime.make(command.runtime.configuration, label: "motcua.\(department)-worker")

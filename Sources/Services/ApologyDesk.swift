@@ -101,7 +101,7 @@ public struct ApologyDesk: Sendable {
                 dueDate: deadline.dueDate.description, reason: slip.reason, newDate: slip.newDate.description, at: now)
             try DeadlineStore.timeline(
                 slip.dossierId, eventId: event.eventId, type: event.type.rawValue, step: slip.step, at: now,
-                from: deadline.department, to: "applicant", due: deadline.dueDate, detail: slip.reason, in: tx)
+                from: deadline.department?.rawValue, to: "applicant", due: deadline.dueDate, detail: slip.reason, in: tx)
             try ApologyStore.moveProjectedDate(
                 slip.dossierId, overall: slip.step == DeadlineKind.overallStep, to: slip.newDate, in: tx)
             try OutboxWriter.write([try event.outboxMessage(topics: topics, encoder: MessageCoding.encoder())], source: outboxSource, into: tx)

@@ -158,7 +158,7 @@ public final class DeadlineTimer: Sendable {
                     }
                     if let level = event.level, escalates {
                         round.escalations.append([
-                            id, String(step), "deadline", String(level), event.reason, department, event.recipient,
+                            id, String(step), "deadline", String(level), event.reason, department?.rawValue, event.recipient,
                             PostgresTimestamp.format(now),
                         ])
                         counts["level\(level)", default: 0] += 1
@@ -167,7 +167,7 @@ public final class DeadlineTimer: Sendable {
                     outbox.append(try event.outboxMessage(topics: settings.topics, encoder: encoder))
                     round.timeline.append([
                         id, event.eventId.uuidString.lowercased(), event.type.rawValue, String(step),
-                        PostgresTimestamp.format(now), department, event.recipient, dueDate,
+                        PostgresTimestamp.format(now), department?.rawValue, event.recipient, dueDate,
                         DeadlineStore.timing(now, due: LocalDateText.parse(dueDate)), event.reason,
                     ])
                 }

@@ -30,11 +30,11 @@ extension DepartmentWorker {
                 try resume(command, source: message, at: now, into: tx, outbox: &outbox, report: &report,
                            decoder: decoder, encoder: encoder)
             default:
-                outbox.append(.deadLetter(of: message, error: "unknown message type '\(type)'", consumer: department))
+                outbox.append(.deadLetter(of: message, error: "unknown message type '\(type)'", consumer: department.rawValue))
                 report.deadLetters += 1
             }
         } catch let error as DecodingError {
-            outbox.append(.deadLetter(of: message, error: "not a valid \(type): \(describe(error))", consumer: department))
+            outbox.append(.deadLetter(of: message, error: "not a valid \(type): \(describe(error))", consumer: department.rawValue))
             report.deadLetters += 1
         }
     }
@@ -132,7 +132,7 @@ extension DepartmentWorker {
             outcome: command.decision == .approve ? .approve : .refuse, reason: command.reason, in: tx)
         outbox.append(try event(
             .decided, dossierId: command.dossierId, step: command.step, round: round, cause: command.commandId, at: now,
-            data: DossierEvent.Data(outcome: command.decision.rawValue, review: Review.official.rawValue, reason: command.reason,
+            data: DossierEvent.Data(outcome: command.decision.outcome, review: .official, reason: command.reason,
                                     official: command.official.id),
             encoder: encoder))
         report.outcomes["signed-\(command.decision.rawValue)", default: 0] += 1
@@ -172,7 +172,7 @@ extension DepartmentWorker {
         let stored = try CommandStore.storedDossier(command.dossierId, in: tx)
         let latest = try latestDecision(command.dossierId, step: command.step, in: tx)
         guard let stored, let latest else {
-            outbox.append(.deadLetter(of: source, error: "supplement for an unknown dossier step", consumer: department))
+            outbox.append(.deadLetter(of: source, error: "supplement for an unknown dossier step", consumer: department.rawValue))
             report.deadLetters += 1
             return
         }

@@ -12,7 +12,7 @@ import Synchronization
 /// The batch writer of a department worker: evaluates dossier steps, applies officials' signatures and requests,
 /// resumes supplemented dossiers, and writes decisions and their events.
 public final class DepartmentWorker: BatchWriter {
-    public let department: String
+    public let department: DepartmentID
     /// The file delegations plus those recorded with `motcua delegations` (reloaded when they change).
     public let delegations: DelegationOverlay
     /// The rules and delegations as of the last batch.
@@ -21,7 +21,7 @@ public final class DepartmentWorker: BatchWriter {
     public let checks: DepartmentChecks
     let clock: any MotCuaClock
     let logger: Logger
-    public var outboxSource: String { department }
+    public var outboxSource: String { department.rawValue }
     let topic: String
     /// The system's topic names (events, other departments' topics for forwarding).
     let topics: Topics
@@ -31,13 +31,13 @@ public final class DepartmentWorker: BatchWriter {
     }
 
     public init(
-        department: String, bundle: AuthorityBundle, checks: DepartmentChecks? = nil, clock: any MotCuaClock,
+        department: DepartmentID, bundle: AuthorityBundle, checks: DepartmentChecks? = nil, clock: any MotCuaClock,
         topics: Topics = Topics(), logger: Logger
     ) throws(ConfigurationError) {
         guard let ruleSet = bundle.ruleSets[department] else {
             throw ConfigurationError(
                 description: "no rules for department '\(department)' in the rules directory; "
-                    + "known: \(bundle.ruleSets.keys.sorted().joined(separator: ", "))")
+                    + "known: \(bundle.ruleSets.keys.sorted().map(\.rawValue).joined(separator: ", "))")
         }
         self.department = department
         self.delegations = DelegationOverlay(files: bundle)
@@ -145,20 +145,20 @@ public final class DepartmentWorker: BatchWriter {
                 task = try MessageCoding.decodeStepTask(message.value, decoder: decoder)
             } catch {
                 batch.outbox.append(
-                    .deadLetter(of: message, error: "not a dossier step: \(describe(error))", consumer: department))
+                    .deadLetter(of: message, error: "not a dossier step: \(describe(error))", consumer: department.rawValue))
                 batch.report.deadLetters += 1
                 continue
             }
             guard task.department == department else {
                 batch.outbox.append(.deadLetter(
-                    of: message, error: "step for department '\(task.department)' sent to \(topic)", consumer: department))
+                    of: message, error: "step for department '\(task.department)' sent to \(topic)", consumer: department.rawValue))
                 batch.report.deadLetters += 1
                 continue
             }
             guard StepTask.positions.contains(task.step), StepTask.positions.contains(task.round) else {
                 batch.outbox.append(.deadLetter(
                     of: message, error: "step \(task.step), round \(task.round): each must be from 0 to \(StepTask.positions.upperBound)",
-                    consumer: department))
+                    consumer: department.rawValue))
                 batch.report.deadLetters += 1
                 continue
             }
@@ -233,9 +233,9 @@ public final class DepartmentWorker: BatchWriter {
         }
         let identity = "\(task.dossier.id)/\(task.step)/\(task.round)"
         var data = DossierEvent.Data(
-            outcome: decision.outcome.rawValue, review: decision.review.rawValue, ruleId: decision.evaluation.ruleId,
+            outcome: decision.outcome, review: decision.review, ruleId: decision.evaluation.ruleId,
             delegationId: decision.evaluation.delegationId, reason: decision.reason,
-            escalationReason: decision.evaluation.escalationReason?.rawValue, forwardTo: decision.forwardTo,
+            escalationReason: decision.evaluation.escalationReason, forwardTo: decision.forwardTo,
             procedure: task.dossier.procedure)
         if decision.outcome == .supplement {
             data.documents = decision.evaluation.missingDocuments.isEmpty ? nil : decision.evaluation.missingDocuments
@@ -353,7 +353,7 @@ package final class ExplanationTexts: Sendable {
 extension DecisionRow {
     /// A row whose explanation is `explanation` of the batch's ``ExplanationMemo``.
     init(
-        task: StepTask, decision: StepDecision, department: String, ruleSet: RuleSet, registry: DelegationRegistry,
+        task: StepTask, decision: StepDecision, department: DepartmentID, ruleSet: RuleSet, registry: DelegationRegistry,
         at now: Date, source: KafkaMessage, explanation: Int
     ) {
         let delegationId = decision.evaluation.delegationId
@@ -362,7 +362,7 @@ extension DecisionRow {
             procedure: task.dossier.procedure, outcome: decision.outcome, review: decision.review,
             ruleId: decision.evaluation.ruleId, ruleVersion: ruleSet.version, delegationId: delegationId,
             delegationVersion: delegationId.flatMap { registry.snapshot(id: $0)?.version },
-            escalationReason: decision.evaluation.escalationReason?.rawValue, forwardTo: decision.forwardTo,
+            escalationReason: decision.evaluation.escalationReason, forwardTo: decision.forwardTo,
             decidedAt: now, sourceTopic: source.topic, sourcePartition: source.partition, sourceOffset: source.offset,
             explanation: explanation)
     }

@@ -39,7 +39,7 @@ public final class Reception: BatchWriter {
         var dossier: Dossier
         var status: DossierEvent.Kind
         var agency: String
-        var department: String?
+        var department: DepartmentID?
         var procedure: Procedure?
         var missing: [String]
         var dueDate: LocalDate?

@@ -77,8 +77,8 @@ public final class StatusProjection: BatchWriter {
         let step = event.step ?? 0
         let dueDate = event.data.dueDate.flatMap { LocalDate($0) }
         var status = Status(event.type.rawValue, at: event.at)
-        var from = event.department
-        var to = event.department
+        var from: String? = event.department?.rawValue
+        var to: String? = event.department?.rawValue
         var out: [OutboxMessage] = []
         switch event.type {
         case .received:
@@ -112,7 +112,7 @@ public final class StatusProjection: BatchWriter {
             }
         case .prepared, .signatureRejected, .withdrawalRejected:
             if event.type != .prepared { status.status = nil }
-            to = event.department
+            to = event.department?.rawValue
         case .decided:
             status.outcome = event.data.outcome
             status.decidedAt = event.at
@@ -141,7 +141,7 @@ public final class StatusProjection: BatchWriter {
             }
         case .forwarded:
             let next = step + 1
-            to = event.data.forwardTo
+            to = event.data.forwardTo?.rawValue
             status.department = event.data.forwardTo
             status.step = next
             status.stepDueDate = dueDate
@@ -153,7 +153,7 @@ public final class StatusProjection: BatchWriter {
             }
             try ProjectionStore.moveDeadline(id, step: DeadlineKind.overallStep, to: event.data.forwardTo, in: tx)
         case .escalatedAuthority:
-            to = Catalogue.delegatorId
+            to = Catalogue.delegatorId.rawValue
             status.department = Catalogue.delegatorId
             out.append(try escalateAuthority(event, step: step, in: tx, encoder: encoder))
             try DeadlineStore.close(id, steps: [step], at: event.at, in: tx)
@@ -161,7 +161,7 @@ public final class StatusProjection: BatchWriter {
         let stepDue = deadlines[step]?.dueDate ?? (event.type == .assigned || event.type == .received ? dueDate : nil)
         try DeadlineStore.timeline(
             id, eventId: event.eventId, type: event.type.rawValue, step: event.step, at: event.at, from: from, to: to,
-            due: stepDue, detail: event.data.reason ?? event.data.escalationReason, in: tx)
+            due: stepDue, detail: event.data.reason ?? event.data.escalationReason?.rawValue, in: tx)
         try ProjectionStore.upsert(id, status, in: tx)
         return out
     }
@@ -197,7 +197,7 @@ public final class StatusProjection: BatchWriter {
     private func escalateAuthority(
         _ event: DossierEvent, step: Int, in tx: PostgresConnection, encoder: JSONEncoder
     ) throws -> OutboxMessage {
-        let reason = event.data.escalationReason ?? "outside-delegation"
+        let reason = event.data.escalationReason?.rawValue ?? "outside-delegation"
         let start = (try? calendar.effectiveReceiptDay(event.at)) ?? DeadlinePolicy.localDay(event.at)
         let due = (try? calendar.addWorkingDays(policy.authorityWorkingDays, to: start))
             ?? start.adding(days: policy.authorityWorkingDays)

@@ -9,12 +9,29 @@ import Messages
 /// Names and ids are synthetic; nothing here is personal data.
 public struct DossierGenerator: Sendable {
     public let catalogue: Catalogue
+    /// Per procedure code: the applicant kinds the generator draws from (enterprises and organisations that a
+    /// delegation to the procedure's first department admits; enterprises when none does).
+    private let applicantKinds: [String: [Dossier.Applicant.Kind]]
     private var state: UInt64
     private var counter: UInt64 = 0
 
-    public init(catalogue: Catalogue, seed: UInt64) {
-        self.catalogue = catalogue
+    /// Draws procedures from the bundle's catalogue, and applicants of the kinds its delegations admit for each.
+    public init(bundle: AuthorityBundle, seed: UInt64) {
+        self.catalogue = bundle.catalogue
         self.state = seed &+ 0x9E37_79B9_7F4A_7C15
+        var kinds: [String: [Dossier.Applicant.Kind]] = [:]
+        let drawn: [Dossier.Applicant.Kind] = [.enterprise, .organisation]
+        for procedure in bundle.catalogue.procedures {
+            guard let first = procedure.steps.first?.department else { continue }
+            var admitted = Set<Dossier.Applicant.Kind>()
+            for record in bundle.delegations.records
+            where record.delegatee == first && record.scope.procedures.contains(procedure.code) {
+                admitted.formUnion(record.scope.subjects ?? drawn)
+            }
+            let usable = drawn.filter(admitted.contains)
+            kinds[procedure.code] = usable.isEmpty ? [.enterprise] : usable
+        }
+        applicantKinds = kinds
     }
 
     /// SplitMix64.
@@ -53,18 +70,15 @@ public struct DossierGenerator: Sendable {
     /// The next dossier: of `procedure` if given, else of a procedure of `department` if given, else of any.
     /// `incompleteShare` of dossiers lack one required document; `outsideShare` get facts beyond the usual limits.
     public mutating func next(
-        procedure code: String? = nil, department: String? = nil, submittedAt: Date, incompleteShare: Double = 0,
+        procedure code: String? = nil, department: DepartmentID? = nil, submittedAt: Date, incompleteShare: Double = 0,
         outsideShare: Double = 0.1
     ) -> Dossier {
         let candidates = department.map { catalogue.procedures(ownedBy: $0) } ?? catalogue.procedures
         let procedure = code.flatMap { catalogue.procedure($0) } ?? candidates[uniform(0...(candidates.count - 1))]
         var documents = procedure.documents
         if !documents.isEmpty && chance(incompleteShare) { documents.remove(at: uniform(0...(documents.count - 1))) }
-        let kind: Dossier.Applicant.Kind
-        switch procedure.department {
-        case "industry-trade", "industrial-zones", "environment": kind = .enterprise
-        default: kind = chance(0.5) ? .enterprise : .organisation
-        }
+        let kinds = applicantKinds[procedure.code] ?? [.enterprise]
+        let kind = kinds.count == 1 ? kinds[0] : kinds[uniform(0...(kinds.count - 1))]
         let applicantID = kind == .enterprise
             ? String(format: "01%08ld", uniform(0...99_999_999)) : "ORG-\(uniform(1000...9999))"
         let outside = chance(outsideShare)

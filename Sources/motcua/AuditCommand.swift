@@ -52,7 +52,7 @@ struct AuditReplayCommand: AsyncParsableCommand {
     @OptionGroup var topicOptions: TopicOptions
 
     @Option(name: .customLong("department"), help: "A department to replay (repeat; default: all five).")
-    var departments: [String] = []
+    var departments: [DepartmentID] = []
 
     @Option(name: .customLong("offsets"), help: "PARTITION=START-END, end exclusive (repeat; one department only).")
     var offsets: [String] = []
@@ -172,7 +172,7 @@ struct AuditReplayCommand: AsyncParsableCommand {
     /// Rule sets from `directory/rules/*.yaml` (a whole deploy directory: its delegations too) or `directory/*.yaml`.
     static func whatIfRules(
         _ directory: String
-    ) throws -> (name: String, ruleSets: [String: RuleSet], delegations: DelegationRegistry?) {
+    ) throws -> (name: String, ruleSets: [DepartmentID: RuleSet], delegations: DelegationRegistry?) {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw ValidationError("--what-if '\(directory)' is not a directory of rule files")
@@ -182,7 +182,7 @@ struct AuditReplayCommand: AsyncParsableCommand {
             let bundle = try CLI.bundle(directory)
             return (directory, bundle.ruleSets, bundle.delegations)
         }
-        var ruleSets: [String: RuleSet] = [:]
+        var ruleSets: [DepartmentID: RuleSet] = [:]
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         for name in names.sorted() where name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
             let path = url.appendingPathComponent(name).path

@@ -80,17 +80,17 @@ enum CLI {
 
     /// The departments that run a worker: those with a rule table in the deploy directory `rules` (the catalogue
     /// and rules are the only list of departments).
-    static func workerDepartments(_ rules: String = "deploy") throws -> [String] {
+    static func workerDepartments(_ rules: String = "deploy") throws -> [DepartmentID] {
         try bundle(rules).ruleSets.keys.sorted()
     }
 
     /// Throws unless `department` runs a worker under the deploy directory `rules`.
-    static func checkDepartment(_ department: String, rules: String = "deploy") throws {
+    static func checkDepartment(_ department: DepartmentID, rules: String = "deploy") throws {
         let known = try workerDepartments(rules)
         guard known.contains(department) else {
             throw ValidationError(
                 "unknown department '\(department)': it is not a department with rules in '\(rules)'; one of: "
-                    + known.joined(separator: ", "))
+                    + known.map(\.rawValue).joined(separator: ", "))
         }
     }
 

@@ -38,14 +38,14 @@ struct DelegationsCommand: AsyncParsableCommand {
         var rules: String = "deploy"
 
         @Option(help: "Only the delegations to this department.")
-        var department: String?
+        var department: DepartmentID?
 
         @Flag(help: "Print JSON instead of text.")
         var json = false
 
         struct Item: Encodable {
             var id: String
-            var delegatee: String
+            var delegatee: DepartmentID
             var mode: String
             var instrument: String
             var instrumentDate: String
@@ -85,7 +85,7 @@ struct DelegationsCommand: AsyncParsableCommand {
             print(CLI.table(
                 ["id", "delegatee", "mode", "instrument", "valid", "status", "procedures", "source"],
                 items.map {
-                    [$0.id, $0.delegatee, $0.mode, $0.instrument, "\($0.validFrom) – \($0.validTo ?? "open-ended")",
+                    [$0.id, $0.delegatee.rawValue, $0.mode, $0.instrument, "\($0.validFrom) – \($0.validTo ?? "open-ended")",
                      $0.status + ($0.revokedAt.map { " since \(CLI.local($0))" } ?? ""), String($0.procedures.count),
                      $0.source]
                 }))

@@ -35,13 +35,13 @@ struct OfficialsCommand: AsyncParsableCommand {
     @OptionGroup var topicOptions: TopicOptions
 
     @Option(help: "Only officials of this department (repeatable; default: all).")
-    var department: [String] = []
+    var department: [DepartmentID] = []
 
     @Option(
         parsing: .singleValue,
         help: ArgumentHelp(
-            "DEPARTMENT=MIN-MAX: the usual signing delay in hours (repeatable). Defaults: industry-trade=2-48, "
-                + "environment=4-96, labour=2-48, culture=1-36, industrial-zones=2-48."))
+            "DEPARTMENT=MIN-MAX: the usual signing delay in hours (repeatable). Default for a department not "
+                + "named: 2-48."))
     var delay: [String] = []
 
     @Option(help: "Share of decisions left in the pile: signed after MAX to 2×MAX hours instead (0–1).")
@@ -62,25 +62,23 @@ struct OfficialsCommand: AsyncParsableCommand {
     @Option(help: "The deploy directory (calendar, agency codes).")
     var rules: String = "deploy"
 
-    static let defaultDelays: [String: ClosedRange<Double>] = [
-        "industry-trade": 2...48, "environment": 4...96, "labour": 2...48, "culture": 1...36,
-        "industrial-zones": 2...48,
-    ]
+    /// The usual signing delay, in hours, of a department that `--delay` does not name.
+    static let defaultDelay: ClosedRange<Double> = 2...48
 
-    func delays() throws -> [String: ClosedRange<Double>] {
-        var result = Self.defaultDelays
+    func delays() throws -> [DepartmentID: ClosedRange<Double>] {
+        var result: [DepartmentID: ClosedRange<Double>] = [:]
         for item in delay {
             let parts = item.split(separator: "=", maxSplits: 1)
             let bounds = parts.count == 2 ? parts[1].split(separator: "-").compactMap { Double($0) } : []
             let known = try CLI.workerDepartments(rules)
-            guard parts.count == 2, known.contains(String(parts[0])), bounds.count == 2,
+            guard parts.count == 2, known.contains(DepartmentID(String(parts[0]))), bounds.count == 2,
                 bounds[0] >= 0, bounds[0] <= bounds[1]
             else {
                 throw ValidationError(
                     "--delay: expected DEPARTMENT=MIN-MAX in hours, e.g. labour=2-72; got '\(item)' (departments: "
-                        + "\(known.joined(separator: ", ")))")
+                        + "\(known.map(\.rawValue).joined(separator: ", ")))")
             }
-            result[String(parts[0])] = bounds[0]...bounds[1]
+            result[DepartmentID(String(parts[0]))] = bounds[0]...bounds[1]
         }
         return result
     }
@@ -113,7 +111,7 @@ struct OfficialsCommand: AsyncParsableCommand {
         let started = ContinuousClock.now
         let encoder = MessageCoding.encoder()
         var sent: [String: ContinuousClock.Instant] = [:]
-        var signed: [String: Int] = [:]
+        var signed: [DepartmentID: Int] = [:]
         var lateSigned = 0
         while !stop.load(ordering: .relaxed) {
             if duration > 0 && ContinuousClock.now - started >= .milliseconds(Int64(duration * 1000)) { break }
@@ -128,7 +126,7 @@ struct OfficialsCommand: AsyncParsableCommand {
                 if let at = sent[key], ContinuousClock.now - at < .seconds(120) { continue }
                 let dept = item.department
                 let decidedAt = item.decidedAt
-                let range = delays[dept] ?? 2...60
+                let range = delays[dept] ?? Self.defaultDelay
                 let u = Double(StableID.hash64(seed, key) % 1_000_000) / 1_000_000
                 // Most are signed within the usual range (skewed short); some wait in the pile (up to 2×MAX).
                 let backlog = Double(StableID.hash64(seed &+ 3, key) % 1_000_000) / 1_000_000 < backlogShare
@@ -139,7 +137,7 @@ struct OfficialsCommand: AsyncParsableCommand {
                 guard now >= due else { continue }
                 let refuse = item.prepared == .refuse
                     || Double(StableID.hash64(seed &+ 1, key) % 1_000_000) / 1_000_000 < refuseShare
-                let agency = bundle.catalogue.department(dept)?.agencyCode.lowercased() ?? dept
+                let agency = bundle.catalogue.department(dept)?.agencyCode.lowercased() ?? dept.rawValue
                 let official = "\(agency)-\(String(format: "%04d", Int(StableID.hash64(seed &+ 2, key) % 5) + 1))"
                 let decision: SignCommand.Decision = refuse ? .refuse : .approve
                 let reason: String? = refuse

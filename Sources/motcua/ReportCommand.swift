@@ -111,7 +111,7 @@ struct ReportCommand: AsyncParsableCommand {
             from: from.flatMap { LocalDate($0) }, to: to.flatMap { LocalDate($0) }, in: db)
         var byDepartment: [String: Figures] = [:]
         for row in rows {
-            let department = catalogue.procedure(row.procedure)?.department ?? "unknown"
+            let department = catalogue.procedure(row.procedure)?.department.rawValue ?? "unknown"
             let n = row.count
             var f = byDepartment[department] ?? Figures(department: department)
             f.submitted += n
@@ -141,7 +141,7 @@ struct ReportCommand: AsyncParsableCommand {
             f.escalationsAuthority += row.escalationsAuthority
             byDepartment[department] = f
         }
-        let order = catalogue.departments.map(\.id).filter { $0 != Catalogue.delegatorId }
+        let order = catalogue.departments.map(\.id).filter { $0 != Catalogue.delegatorId }.map(\.rawValue)
         var departments = order.map { byDepartment[$0] ?? Figures(department: $0) }
         departments += byDepartment.keys.filter { !order.contains($0) }.sorted().map { byDepartment[$0]! }
         var total = Figures(department: "total")

@@ -36,7 +36,7 @@ struct ReviewCommand: AsyncParsableCommand {
                 """)
 
         @Option(help: "The department (industry-trade, environment, labour, culture, industrial-zones).")
-        var department: String
+        var department: DepartmentID
 
         @Option(help: "At most this many, oldest first.")
         var limit: Int = 200
@@ -77,7 +77,7 @@ struct ReviewCommand: AsyncParsableCommand {
             print("\(items.count) awaiting; sign with: motcua review sign <code> --official <id> --department \(department)")
         }
 
-        func awaiting(department: String, limit: Int, in db: CLI.Connection) throws -> [Item] {
+        func awaiting(department: DepartmentID, limit: Int, in db: CLI.Connection) throws -> [Item] {
             try ReviewQueue.awaiting(departments: [department], limit: limit, in: db).map {
                 Item(
                     dossierId: $0.dossierId, code: $0.code, step: $0.step, round: $0.round, procedure: $0.procedure,
@@ -210,7 +210,7 @@ struct ReviewCommand: AsyncParsableCommand {
         var official: String
 
         @Option(help: "The official's department.")
-        var department: String
+        var department: DepartmentID
 
         @Option(help: "The step to act on (default: the step the dossier is at).")
         var step: Int?
@@ -232,7 +232,7 @@ struct ReviewCommand: AsyncParsableCommand {
             var dossier: DossierReference
             var step: Int
             var round: Int
-            var department: String
+            var department: DepartmentID
             var outcome: Outcome
             var review: Review
             var signedAt: Date?
@@ -329,6 +329,6 @@ struct ReviewCommand: AsyncParsableCommand {
     }
 }
 
-func checkDepartment(_ department: String) throws {
+func checkDepartment(_ department: DepartmentID) throws {
     try CLI.checkDepartment(department)
 }

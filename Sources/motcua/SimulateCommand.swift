@@ -59,7 +59,7 @@ struct Dossiers: AsyncParsableCommand {
     var outside: Double = 0.15
 
     @Option(help: "Only procedures of this department.")
-    var department: String?
+    var department: DepartmentID?
 
     @Option(help: "The deploy directory (catalogue).")
     var rules: String = "deploy"
@@ -78,7 +78,7 @@ struct Dossiers: AsyncParsableCommand {
 
     func run() async throws {
         let bundle = try AuthorityBundle.load(from: URL(fileURLWithPath: rules))
-        var generator = DossierGenerator(catalogue: bundle.catalogue, seed: seed)
+        var generator = DossierGenerator(bundle: bundle, seed: seed)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let clock = try ClockSetting.clock(from: ProcessInfo.processInfo.environment)
@@ -107,7 +107,7 @@ struct Dossiers: AsyncParsableCommand {
             }
             let dossier = generator.next(department: department, submittedAt: clock.now(),
                                          incompleteShare: incomplete, outsideShare: outside)
-            byDepartment[bundle.catalogue.procedure(dossier.procedure)?.steps.first?.department ?? "?", default: 0] += 1
+            byDepartment[bundle.catalogue.procedure(dossier.procedure)?.steps.first?.department.rawValue ?? "?", default: 0] += 1
             try producer.produce(KafkaOutgoingMessage(
                 topic: topicOptions.topics.intake, key: dossier.id, value: Array(try encoder.encode(dossier)),
                 headers: CloudEvents.headers(id: dossier.id, type: MessageType.intake, source: "motcua/simulate")))

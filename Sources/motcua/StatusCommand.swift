@@ -48,7 +48,7 @@ struct StatusCommand: AsyncParsableCommand {
         struct Deadline: Encodable {
             var step: Int
             var kind: String
-            var department: String?
+            var department: DepartmentID?
             var dueDate: String
             var status: String
             var overdue: Bool
@@ -88,7 +88,7 @@ struct StatusCommand: AsyncParsableCommand {
         let db = try CLI.database()
         let ref = try CLI.dossier(dossier, in: db)
         var output = Output(
-            id: ref.id, code: ref.code, procedure: ref.procedure, status: ref.status, heldBy: ref.department,
+            id: ref.id, code: ref.code, procedure: ref.procedure, status: ref.status, heldBy: ref.department?.rawValue,
             overdue: false, awaitingSignature: false, deadlines: [], escalations: [], timeline: [])
         if let code = ref.procedure,
             let procedure = (try? AuthorityBundle.load(from: URL(fileURLWithPath: rules, isDirectory: true)))?
@@ -100,7 +100,7 @@ struct StatusCommand: AsyncParsableCommand {
             // The projection's row as it stands, when the coordinator has one; else reception's times.
             if let projection = found.projection {
                 output.status = projection.status
-                output.heldBy = projection.department
+                output.heldBy = projection.department?.rawValue
                 output.step = projection.step
                 output.receivedAt = projection.receivedAt
                 output.dueDate = projection.dueDate
@@ -161,7 +161,7 @@ struct StatusCommand: AsyncParsableCommand {
             lines.append(CLI.table(
                 ["step", "kind", "department", "due", "status", "overdue", "paused"],
                 o.deadlines.map {
-                    [String($0.step), $0.kind, $0.department ?? "—", $0.dueDate,
+                    [String($0.step), $0.kind, $0.department?.rawValue ?? "—", $0.dueDate,
                      $0.status + ($0.closedOnTime.map { $0 ? " on time" : " late" } ?? ""), $0.overdue ? "yes" : "no",
                      $0.pausedDays > 0 ? "\($0.pausedDays) working days" : "—"]
                 }).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))

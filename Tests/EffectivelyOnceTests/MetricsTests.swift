@@ -23,7 +23,8 @@ struct MetricsTests {
         let kafka = KafkaClientOptions(bootstrapServers: try TestEnvironment.kafkaBootstrap())
         let writer = CountingWriter()
         let group = TestEnvironment.unique("metrics")
-        var settings = EffectivelyOnceConsumer.Settings(group: group, topics: ["test.processing.metrics"])
+        let topic = try TestTopics.single("processing.metrics", partitions: 3)
+        var settings = EffectivelyOnceConsumer.Settings(group: group, topics: [topic])
         settings.batchSize = 50
         let consumer = EffectivelyOnceConsumer(
             settings: settings, kafka: kafka, postgres: PostgresConfiguration(connectionString: database),
@@ -32,14 +33,14 @@ struct MetricsTests {
         let admin = try KafkaAdmin(options: kafka, logger: TestEnvironment.logger)
         let connection = try PostgresConnection.connect(PostgresConfiguration(connectionString: database), logger: TestEnvironment.logger)
         for partition in 0..<3 {
-            let high = try admin.watermarks(TopicPartition("test.processing.metrics", Int32(partition))).high
+            let high = try admin.watermarks(TopicPartition(topic, Int32(partition))).high
             try connection.execute(
                 "INSERT INTO consumer_offsets (consumer_group, topic, partition, next_offset) VALUES ($1, $2, $3, $4)",
-                [group, "test.processing.metrics", partition, high])
+                [group, topic, partition, high])
         }
         let run = Task.detached { try await onThread("consumer") { try consumer.runBlocking() } }
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(client: kafka), logger: TestEnvironment.logger)
-        for index in 0..<30 { try producer.produce(KafkaOutgoingMessage(topic: "test.processing.metrics", key: "\(index)", value: [1])) }
+        for index in 0..<30 { try producer.produce(KafkaOutgoingMessage(topic: topic, key: "\(index)", value: [1])) }
         try producer.flush()
         let counted = await eventually(timeout: TestEnvironment.consumerDeadline) {
             (try? metrics.expectCounter("messaging_client_consumed_messages", [("consumer_group", group)]).totalValue) == 30

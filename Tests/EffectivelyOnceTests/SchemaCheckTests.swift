@@ -23,7 +23,7 @@ struct SchemaCheckTests {
     func waitsForMigration() async throws {
         let database = try TestDatabase("schemacheck", migratedUpTo: DatabaseSchema.requiredVersion - 1)
         defer { database.drop() }
-        let topic = "test.processing.schema"
+        let topic = try TestTopics.single("processing.schema", partitions: 3)
         let kafka = KafkaClientOptions(bootstrapServers: try TestEnvironment.kafkaBootstrap())
         let group = TestEnvironment.unique("schema")
         var settings = EffectivelyOnceConsumer.Settings(group: group, topics: [topic])

@@ -17,7 +17,7 @@ import Testing
 /// test's own; the replay reads the topic range of exactly those decisions.
 @Suite("Audit replay", .serialized)
 struct AuditReplayTests {
-    static let department = "industrial-zones"
+    static let department: DepartmentID = "industrial-zones"
 
     /// Findings of one replay, parsed from its JSON report.
     struct Replay {
@@ -36,7 +36,7 @@ struct AuditReplayTests {
     ) async throws -> Replay {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.unique("audit") + ".json")
         defer { try? FileManager.default.removeItem(at: file) }
-        let arguments = ["audit", "replay", "--department", department, "--format", "json", "--output", file.path,
+        let arguments = ["audit", "replay", "--department", department.rawValue, "--format", "json", "--output", file.path,
                          "--rules", TestEnvironment.root.appendingPathComponent("deploy").path]
             + offsets.flatMap { ["--offsets", $0] } + extra
         let run = try await CommandRun.run("motcua", arguments, environment: (environment ?? database.environment).merging(["MOTCUA_TOPIC_PREFIX": topics.prefix]) { $1 })
@@ -55,7 +55,7 @@ struct AuditReplayTests {
         try pipeline.startReception()
         try pipeline.startWorker(Self.department)
         let topic = pipeline.topics.department(Self.department)
-        let group = pipeline.group(Self.department)
+        let group = pipeline.group(Self.department.rawValue)
         let starts = Dictionary(uniqueKeysWithValues: try database.connection.query(
             "SELECT partition, next_offset FROM consumer_offsets WHERE consumer_group = $1 AND topic = $2", [group, topic]
         ).map { (try $0.decode(Int.self, "partition"), try $0.decode(Int64.self, "next_offset")) })
@@ -165,7 +165,7 @@ struct AuditReplayTests {
         defer { try? FileManager.default.removeItem(at: html) }
         let htmlRun = try await CommandRun.run(
             "motcua",
-            ["audit", "replay", "--department", Self.department, "--what-if", whatIf.path, "--format", "html",
+            ["audit", "replay", "--department", Self.department.rawValue, "--what-if", whatIf.path, "--format", "html",
              "--output", html.path, "--rules", TestEnvironment.root.appendingPathComponent("deploy").path]
                 + offsets.flatMap { ["--offsets", $0] },
             environment: pipeline.processEnvironment)

@@ -41,7 +41,7 @@ struct EndToEndTests {
                 "SELECT step, department FROM decisions WHERE dossier_id = $1 ORDER BY step", [dossier.id])
             {
                 let step = try row.decode(Int.self, "step")
-                #expect(try row.decode(String.self, "department") == procedure.steps[step].department)
+                #expect(try row.decode(String.self, "department") == procedure.steps[step].department.rawValue)
             }
         }
         let steps = try pipeline.database.query(

@@ -94,7 +94,7 @@ final class PagesFixture: @unchecked Sendable {
         let database = pipeline.database
         struct Counts { var open = 0, overdue = 0, onTime = 0, late = 0, l1 = 0, l2 = 0 }
         var counts: [String: Counts] = [:]
-        for department in pipeline.bundle.catalogue.departments.map(\.id) { counts[department] = Counts() }
+        for department in pipeline.bundle.catalogue.departments.map(\.id.rawValue) { counts[department] = Counts() }
         for row in try database.query(
             """
             SELECT COALESCE(department, 'unassigned') AS d,
@@ -154,7 +154,7 @@ final class PagesFixture: @unchecked Sendable {
                 let next = Swift.max(stored[Int(partition.id)] ?? marks.low, marks.low)
                 lag += Swift.max(0, marks.high - next)
             }
-            expected[department, default: [:]]["lag"] = "\(lag)"
+            expected[department.rawValue, default: [:]]["lag"] = "\(lag)"
             totalLag += lag
         }
         expected["all"] = [

@@ -37,7 +37,7 @@ final class Pipeline: @unchecked Sendable {
         producer = try KafkaProducer(configuration: KafkaProducerConfiguration(client: options), logger: TestEnvironment.logger)
         admin = try KafkaAdmin(options: options, logger: TestEnvironment.logger)
         // Fresh ids on every run: a rerun against the same database must not meet its earlier dossiers.
-        generator = DossierGenerator(catalogue: bundle.catalogue, seed: seed &+ UInt64.random(in: 0...UInt64.max))
+        generator = DossierGenerator(bundle: bundle, seed: seed &+ UInt64.random(in: 0...UInt64.max))
     }
 
     deinit {
@@ -82,10 +82,10 @@ final class Pipeline: @unchecked Sendable {
     }
 
     @discardableResult
-    func startWorker(_ department: String, name: String? = nil, extra: [String] = []) throws -> ServiceProcess {
-        let group = group(department)
-        let key = name ?? department
-        if !processes.keys.contains(where: { $0.hasPrefix(department) }) {
+    func startWorker(_ department: DepartmentID, name: String? = nil, extra: [String] = []) throws -> ServiceProcess {
+        let group = group(department.rawValue)
+        let key = name ?? department.rawValue
+        if !processes.keys.contains(where: { $0.hasPrefix(department.rawValue) }) {
             try startAtEnd(group: group, topic: topics.department(department))
         }
         let process = try ServiceProcess(

@@ -12,17 +12,19 @@ struct KafkaAdminTests {
 
     @Test("metadata lists the devbroker's topics with their partition counts")
     func metadata() throws {
+        let six = try TestTopics.single("kafka.group", partitions: 6)
+        let five = try TestTopics.single("kafka.admin", partitions: 5)
         let topics = try admin.metadata()
-        let group = try #require(topics.first { $0.name == "test.kafka.group" })
+        let group = try #require(topics.first { $0.name == six })
         #expect(group.partitions.map(\.id) == Array(0..<6))
-        let one = try admin.metadata(topic: "test.kafka.admin")
+        let one = try admin.metadata(topic: five)
         #expect(one.count == 1)
         #expect(one.first?.partitions.count == 5)
     }
 
     @Test("watermarks are ordered and grow with produced messages")
     func watermarks() async throws {
-        let partition = TopicPartition("test.kafka.admin", 4)
+        let partition = TopicPartition(try TestTopics.single("kafka.admin", partitions: 5), 4)
         let before = try admin.watermarks(partition)
         #expect(before.low <= before.high)
         let producer = try KafkaProducer(
@@ -37,7 +39,7 @@ struct KafkaAdminTests {
     func offsetsForTimes() async throws {
         // Documents the mock's limit that replay works around by scanning: a real broker returns the first offset
         // at or after the time.
-        let partition = TopicPartition("test.kafka.admin", 0)
+        let partition = TopicPartition(try TestTopics.single("kafka.admin", partitions: 5), 0)
         let producer = try KafkaProducer(
             configuration: KafkaProducerConfiguration(client: KafkaClientOptions(bootstrapServers: try TestEnvironment.kafkaBootstrap())),
             logger: TestEnvironment.logger)

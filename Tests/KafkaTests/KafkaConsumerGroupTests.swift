@@ -61,7 +61,7 @@ struct KafkaConsumerGroupTests {
 
     @Test("two members split six partitions; when one leaves the other takes them all")
     func splitAndRebalance() async throws {
-        let topic = "test.kafka.group"
+        let topic = try TestTopics.single("kafka.group", partitions: 6)
         let group = TestEnvironment.unique("group")
         let all = Set((0..<6).map { TopicPartition(topic, Int32($0)) })
         let first = try GroupMember(options: options, group: group, topic: topic)
@@ -82,7 +82,7 @@ struct KafkaConsumerGroupTests {
 
     @Test("a member starts each partition at the offset the caller supplies on assignment")
     func resumeFromSuppliedOffsets() async throws {
-        let topic = "test.kafka.admin"
+        let topic = try TestTopics.single("kafka.admin", partitions: 5)
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(client: options), logger: TestEnvironment.logger)
         for index in 0..<20 {
             try await producer.send(KafkaOutgoingMessage(topic: topic, partition: 2, key: [UInt8(index)], value: [UInt8(index)]))

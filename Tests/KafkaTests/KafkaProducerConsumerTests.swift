@@ -18,7 +18,7 @@ struct KafkaProducerConsumerTests {
 
     @Test("messages keep their keys, values and headers, in order per key")
     func roundTrip() async throws {
-        let topic = "test.kafka.roundtrip"
+        let topic = try TestTopics.single("kafka.roundtrip", partitions: 3)
         let producer = try producer()
         let run = UUID().uuidString
         var sent: [String: [String]] = [:]
@@ -62,7 +62,7 @@ struct KafkaProducerConsumerTests {
 
     @Test("a consumer that does not read headers gets the payloads without them")
     func withoutHeaders() async throws {
-        let topic = "test.kafka.roundtrip"
+        let topic = try TestTopics.single("kafka.roundtrip", partitions: 3)
         let producer = try producer()
         let run = UUID().uuidString
         let report = try await producer.send(KafkaOutgoingMessage(
@@ -80,7 +80,7 @@ struct KafkaProducerConsumerTests {
 
     @Test("fire-and-forget produce then flush delivers everything")
     func produceAndFlush() async throws {
-        let topic = "test.kafka.batches"
+        let topic = try TestTopics.single("kafka.batches", partitions: 4)
         let producer = try producer()
         let admin = try KafkaAdmin(options: options, logger: TestEnvironment.logger)
         let before = try (0..<4).map { try admin.watermarks(TopicPartition(topic, $0)).high }.reduce(0, +)
@@ -99,10 +99,10 @@ struct KafkaProducerConsumerTests {
     func deliveryFailure() async throws {
         var config = KafkaProducerConfiguration(client: options)
         config.deliveryTimeout = .seconds(2)
+        let topic = try TestTopics.single("kafka.roundtrip", partitions: 3)
         let producer = try KafkaProducer(configuration: config, logger: TestEnvironment.logger)
         await #expect(throws: KafkaError.self) {
-            try await producer.send(
-                KafkaOutgoingMessage(topic: "test.kafka.roundtrip", partition: 99, key: [1], value: [1]))
+            try await producer.send(KafkaOutgoingMessage(topic: topic, partition: 99, key: [1], value: [1]))
         }
         try producer.close()
     }
@@ -132,7 +132,7 @@ struct KafkaProducerConsumerTests {
 
     @Test("the batches sequence yields what was produced")
     func asyncBatches() async throws {
-        let topic = "test.kafka.resume"
+        let topic = try TestTopics.single("kafka.resume", partitions: 2)
         let producer = try producer()
         let run = UUID().uuidString
         for index in 0..<25 {

@@ -102,7 +102,7 @@ struct FastJSONTests {
     @Test("4,000 generated step tasks: the fast reader gives what JSONDecoder gives, the writer JSONEncoder's bytes")
     func stepTasks() throws {
         var random = Random(state: 42)
-        var generator = DossierGenerator(catalogue: Self.bundle.catalogue, seed: 7)
+        var generator = DossierGenerator(bundle: Self.bundle, seed: 7)
         let decoder = MessageCoding.decoder()
         let encoder = MessageCoding.encoder()
         var fast = 0
@@ -133,7 +133,7 @@ struct FastJSONTests {
     @Test("dossiers as reception reads them: the fast reader gives what Dossier.decode(json:) gives")
     func intakeDossiers() throws {
         var random = Random(state: 9)
-        var generator = DossierGenerator(catalogue: Self.bundle.catalogue, seed: 11)
+        var generator = DossierGenerator(bundle: Self.bundle, seed: 11)
         let encoder = MessageCoding.encoder()
         var fast = 0
         for sequence in 0..<2_000 {
@@ -305,13 +305,13 @@ struct FastJSONTests {
             let kind = DossierEvent.Kind.allCases[i % DossierEvent.Kind.allCases.count]
             let pick = { (random: inout Random) in random.pick(Self.texts) }
             var data = DossierEvent.Data()
-            if random.chance(0.6) { data.outcome = pick(&random) }
-            if random.chance(0.6) { data.review = pick(&random) }
+            if random.chance(0.6) { data.outcome = random.pick(Authority.Outcome.allCases) }
+            if random.chance(0.6) { data.review = random.pick(Review.allCases) }
             if random.chance(0.6) { data.ruleId = pick(&random) }
             if random.chance(0.6) { data.delegationId = pick(&random) }
             if random.chance(0.6) { data.reason = pick(&random) }
-            if random.chance(0.6) { data.escalationReason = pick(&random) }
-            if random.chance(0.6) { data.forwardTo = pick(&random) }
+            if random.chance(0.6) { data.escalationReason = random.pick(EscalationReason.allCases) }
+            if random.chance(0.6) { data.forwardTo = DepartmentID(pick(&random)) }
             if random.chance(0.6) { data.documents = (0..<random.below(4)).map { _ in pick(&random) } }
             if random.chance(0.6) { data.dueDate = pick(&random) }
             if random.chance(0.6) { data.official = pick(&random) }
@@ -322,7 +322,7 @@ struct FastJSONTests {
             let event = DossierEvent(
                 eventId: StableID.make("event", String(i)), dossierId: pick(&random),
                 code: random.chance(0.7) ? pick(&random) : nil, type: kind,
-                department: random.chance(0.7) ? pick(&random) : nil,
+                department: random.chance(0.7) ? DepartmentID(pick(&random)) : nil,
                 step: random.chance(0.7) ? random.below(5) - 1 : nil,
                 round: random.chance(0.7) ? random.pick([0, 1, Int.max, Int.min]) : nil,
                 at: Date(timeIntervalSince1970: Double(random.below(4_000_000_000)) / 1000 + 1.7e9), data: data)

@@ -30,7 +30,7 @@ struct StatusPageTests {
     @Test("figures of one department: open, overdue, on-time rate, escalations by level, lag; unknown lag without Kafka")
     func departmentFigures() throws {
         let database = try Self.connect()
-        let department = TestEnvironment.unique("test-dept")
+        let department = DepartmentID(TestEnvironment.unique("test-dept"))
         let prefix = TestEnvironment.unique("status-page")
         defer {
             _ = try? database.execute("DELETE FROM deadlines WHERE dossier_id LIKE $1", [prefix + "%"])
@@ -76,7 +76,7 @@ struct StatusPageTests {
         let report = try StatusPage.report(
             database: database, catalogue: catalogue, watermarks: watermarks, workerDepartments: [department],
             workerGroup: { _ in prefix })
-        let row = try #require(report.departments.first { $0.department == department })
+        let row = try #require(report.departments.first { $0.department == department.rawValue })
         #expect(row.openDossiers == 4)
         #expect(row.overdueOpen == 1)
         #expect(row.closedOnTime == 2)
@@ -88,7 +88,7 @@ struct StatusPageTests {
         #expect(row.consumerLag == 13)
         #expect(row.consumerLagStatus == "ok")
         // The catalogue's departments come first, in its order; the delegator has no worker.
-        #expect(Array(report.departments.prefix(catalogue.departments.count)).map(\.department) == catalogue.departments.map(\.id))
+        #expect(Array(report.departments.prefix(catalogue.departments.count)).map(\.department) == catalogue.departments.map(\.id.rawValue))
         #expect(report.departments.first { $0.department == "city" }?.consumerLagStatus == "no-worker")
         #expect(report.totals.openDossiers == report.departments.reduce(0) { $0 + $1.openDossiers })
         #expect(report.totals.escalationsLevel2 == report.departments.reduce(0) { $0 + $1.escalationsLevel2 })
@@ -102,7 +102,7 @@ struct StatusPageTests {
         let blind = try StatusPage.report(
             database: database, catalogue: catalogue, watermarks: TopicWatermarks(), workerDepartments: [department],
             workerGroup: { _ in prefix })
-        let blindRow = try #require(blind.departments.first { $0.department == department })
+        let blindRow = try #require(blind.departments.first { $0.department == department.rawValue })
         #expect(blindRow.consumerLag == nil)
         #expect(blindRow.consumerLagStatus == "unknown")
         #expect(blindRow.openDossiers == 4)

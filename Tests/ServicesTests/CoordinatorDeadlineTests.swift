@@ -146,7 +146,7 @@ struct CoordinatorDeadlineTests {
         #expect(try metrics.expectCounter("motcua_escalations", [("level", "2")]).totalValue == 1)
         // The decision closes every open escalation and deadline; the step was late, so is its statistic.
         try fixture.apply([fixture.event(
-            .decided, id, at: "2026-03-13T10:00:00+07:00", data: .init(outcome: "approve", procedure: "P-TEST"))])
+            .decided, id, at: "2026-03-13T10:00:00+07:00", data: .init(outcome: .approve, procedure: "P-TEST"))])
         #expect(try fixture.count(
             "SELECT count(*) FROM escalations WHERE dossier_id = $1 AND closed_at IS NOT NULL AND closed_by = 'decided'",
             [id]) == 2)
@@ -168,7 +168,7 @@ struct CoordinatorDeadlineTests {
         try fixture.receive(id, at: "2026-03-02T09:00:00+07:00", due: "2026-03-20")
         try fixture.apply([fixture.event(
             .escalatedAuthority, id, at: "2026-03-03T10:00:00+07:00",
-            data: .init(outcome: "escalate", escalationReason: "expired", procedure: "P-TEST"))])
+            data: .init(outcome: .escalate, escalationReason: .expired, procedure: "P-TEST"))])
         #expect(try fixture.count(
             "SELECT count(*) FROM escalations WHERE dossier_id = $1 AND kind = 'authority' AND level = 2 AND reason = 'expired'",
             [id]) == 1)
@@ -180,7 +180,7 @@ struct CoordinatorDeadlineTests {
             "SELECT count(*) FROM dossier_status WHERE dossier_id = $1 AND status = 'escalated-authority' AND department = 'city'",
             [id]) == 1)
         try fixture.apply([fixture.event(
-            .decided, id, department: "city", at: "2026-03-06T10:00:00+07:00", data: .init(outcome: "approve"))])
+            .decided, id, department: "city", at: "2026-03-06T10:00:00+07:00", data: .init(outcome: .approve))])
         #expect(try fixture.count("SELECT count(*) FROM escalations WHERE dossier_id = $1 AND closed_at IS NULL", [id]) == 0)
         #expect(try fixture.count(
             "SELECT count(*) FROM deadlines WHERE dossier_id = $1 AND step = -2 AND closed_on_time", [id]) == 1)
@@ -197,7 +197,7 @@ struct CoordinatorDeadlineTests {
         // Environment forwards on Monday 9/3, after its step's due date (Friday 6/3).
         try fixture.apply([fixture.event(
             .forwarded, id, department: "environment", at: "2026-03-09T10:00:00+07:00",
-            data: .init(outcome: "forward", forwardTo: "industry-trade", dueDate: "2026-03-16", procedure: "P-LT"))])
+            data: .init(outcome: .forward, forwardTo: "industry-trade", dueDate: "2026-03-16", procedure: "P-LT"))])
         #expect(try fixture.deadline(id, step: 0).status == "closed")
         #expect(try fixture.deadline(id, step: 1) == ("2026-03-16", "open", 0))
         let handOver = try fixture.database.query(
@@ -219,7 +219,7 @@ struct CoordinatorDeadlineTests {
             "SELECT count(*) FROM escalations WHERE dossier_id = $1 AND step = 1 AND level = 1 AND recipient = $2",
             [id, head]) == 1)
         try fixture.apply([fixture.event(
-            .decided, id, step: 1, at: "2026-03-17T10:00:00+07:00", data: .init(outcome: "approve", procedure: "P-LT"))])
+            .decided, id, step: 1, at: "2026-03-17T10:00:00+07:00", data: .init(outcome: .approve, procedure: "P-LT"))])
         #expect(try fixture.count(
             "SELECT late FROM on_time_statistics WHERE department = 'environment' AND procedure = 'P-LT'") == 1)
         #expect(try fixture.count(

@@ -80,7 +80,7 @@ final class CoordinatorFixture: @unchecked Sendable {
     }
 
     func event(
-        _ kind: DossierEvent.Kind, _ dossier: String, step: Int? = 0, department: String? = "industry-trade",
+        _ kind: DossierEvent.Kind, _ dossier: String, step: Int? = 0, department: DepartmentID? = "industry-trade",
         at: String, data: DossierEvent.Data = DossierEvent.Data()
     ) -> DossierEvent {
         DossierEvent(
@@ -91,7 +91,7 @@ final class CoordinatorFixture: @unchecked Sendable {
 
     /// received + assigned for a one-step dossier of `department`, due on `due` (overall and step).
     func receive(
-        _ dossier: String, at: String, due: String, stepDue: String? = nil, department: String = "industry-trade",
+        _ dossier: String, at: String, due: String, stepDue: String? = nil, department: DepartmentID = "industry-trade",
         procedure: String = "P-TEST"
     ) throws {
         try apply([

@@ -54,7 +54,7 @@ struct CoordinatorLifecycleTests {
         try fixture.receive(id, at: "2026-03-02T09:00:00+07:00", due: "2026-03-20")
         try fixture.apply([fixture.event(
             .escalatedAuthority, id, at: "2026-03-03T10:00:00+07:00",
-            data: .init(outcome: "escalate", escalationReason: "revoked", procedure: "P-TEST"))])
+            data: .init(outcome: .escalate, escalationReason: .revoked, procedure: "P-TEST"))])
         try fixture.apply([fixture.event(
             .withdrawalRejected, id, at: "2026-03-03T11:00:00+07:00", data: .init(reason: "the dossier is already decided"))])
         #expect(try fixture.count(

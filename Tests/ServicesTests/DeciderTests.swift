@@ -20,7 +20,7 @@ struct DeciderTests {
 
     let instant = Date(timeIntervalSince1970: 1_795_746_600)  // 2026-11-27 09:30 +07
 
-    func decide(_ dossier: Dossier, _ department: String) throws -> StepDecision {
+    func decide(_ dossier: Dossier, _ department: DepartmentID) throws -> StepDecision {
         let ruleSet = try #require(bundle.ruleSets[department])
         return Decider.decide(
             dossier, department: department, bundle: bundle, ruleSet: ruleSet, checks: .builtIn(for: department),
@@ -29,9 +29,12 @@ struct DeciderTests {
 
     @Test("a malformed enterprise code turns an approval into a supplement request, citing the check")
     func enterpriseCode() throws {
-        var generator = DossierGenerator(catalogue: bundle.catalogue, seed: 3)
+        var generator = DossierGenerator(bundle: bundle, seed: 3)
         var dossier = generator.next(procedure: "2.000633", submittedAt: instant, outsideShare: 0)
         dossier.facts["priorViolations"] = .integer(0)
+        // The check applies to enterprises (the generator draws organisations too for this procedure).
+        dossier.applicant.kind = .enterprise
+        dossier.applicant.id = "0101234567"
         let approved = try decide(dossier, "industry-trade")
         #expect(approved.outcome == .approve)
         #expect(approved.finding == nil)
@@ -46,7 +49,7 @@ struct DeciderTests {
 
     @Test("explanations are encoded once for all batches, listed once per batch; a full cache starts over")
     func explanationTexts() throws {
-        var generator = DossierGenerator(catalogue: bundle.catalogue, seed: 5)
+        var generator = DossierGenerator(bundle: bundle, seed: 5)
         let decisions = try (0..<300).map { _ in
             try decide(generator.next(department: "industrial-zones", submittedAt: instant), "industrial-zones")
         }
@@ -77,7 +80,7 @@ struct DeciderTests {
     @Test("a work permit over 24 months is refused by the industrial-zones check when the table would approve")
     func permitDuration() throws {
         let check = DepartmentChecks.industrialZones
-        var generator = DossierGenerator(catalogue: bundle.catalogue, seed: 4)
+        var generator = DossierGenerator(bundle: bundle, seed: 4)
         var dossier = generator.next(department: "industrial-zones", submittedAt: instant, outsideShare: 0)
         dossier.facts["permitMonths"] = .integer(30)
         #expect(check.run(dossier)?.outcome == .refuse)
@@ -87,8 +90,8 @@ struct DeciderTests {
 
     @Test("the generator is reproducible and covers every outcome across departments")
     func generatorCoversOutcomes() throws {
-        var a = DossierGenerator(catalogue: bundle.catalogue, seed: 9)
-        var b = DossierGenerator(catalogue: bundle.catalogue, seed: 9)
+        var a = DossierGenerator(bundle: bundle, seed: 9)
+        var b = DossierGenerator(bundle: bundle, seed: 9)
         var outcomes = Set<Outcome>()
         for _ in 0..<600 {
             let dossier = a.next(submittedAt: instant, outsideShare: 0.3)

@@ -32,7 +32,7 @@ struct IntakeEdgeTests {
         defer { database.drop() }
         let bundle = try AuthorityBundle.load(from: TestEnvironment.root.appendingPathComponent("deploy"))
         let reception = Reception(bundle: bundle, clock: ManualClock(Self.now), logger: TestEnvironment.logger)
-        var generator = DossierGenerator(catalogue: bundle.catalogue, seed: 7)
+        var generator = DossierGenerator(bundle: bundle, seed: 7)
         let (_, template) = try good(&generator)
         let hundredThousand = (0..<100_000).map { _ in "\"application-form\"" }.joined(separator: ",")
         let cases: [(name: String, value: [UInt8], type: String?, reason: String)] = [

@@ -26,7 +26,7 @@ struct StagedBatchTests {
         database = try TestDatabase("staged")
         let bundle = try AuthorityBundle.load(from: TestEnvironment.root.appendingPathComponent("deploy"))
         worker = try DepartmentWorker(department: "culture", bundle: bundle, clock: SystemClock(), logger: TestEnvironment.logger)
-        generator = DossierGenerator(catalogue: bundle.catalogue, seed: 31)
+        generator = DossierGenerator(bundle: bundle, seed: 31)
         try worker.prepare(database.connection)
         // The first transaction reads the delegation change head; until then nothing staged can be trusted.
         _ = try database.connection.transaction { tx in try worker.write([], staged: nil, into: tx) }

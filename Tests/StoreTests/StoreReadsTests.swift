@@ -13,7 +13,7 @@ struct StoreReadsTests {
         let db = try PostgresConnection.connect(
             PostgresConfiguration(connectionString: try TestEnvironment.databaseURL()), logger: TestEnvironment.logger)
         let hostile = "x'); DROP TABLE schema_migrations; --"
-        #expect(try ReviewQueue.awaiting(departments: [hostile], limit: 5, in: db).isEmpty)
+        #expect(try ReviewQueue.awaiting(departments: [DepartmentID(hostile)], limit: 5, in: db).isEmpty)
         #expect(try ReviewQueue.awaiting(departments: nil, dossierId: hostile, limit: 5, in: db).isEmpty)
         #expect(try DecisionRead.latest(dossierId: hostile, step: nil, in: db) == nil)
         #expect(try DecisionRead.latest(dossierId: hostile, step: 1, in: db) == nil)

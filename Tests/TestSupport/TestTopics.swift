@@ -11,7 +11,7 @@ public enum TestTopics {
     }
 
     /// The departments that run a worker, from the shipped rules (`deploy/`).
-    public static let departments: [String] = {
+    public static let departments: [DepartmentID] = {
         (try? AuthorityBundle.load(from: TestEnvironment.root.appendingPathComponent("deploy")))?.ruleSets.keys.sorted()
             ?? []
     }()

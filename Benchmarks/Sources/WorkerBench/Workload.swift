@@ -15,7 +15,7 @@ import Store
 ///
 /// Names and ids are synthetic; nothing here is personal data.
 struct Workload {
-    static let department = "industrial-zones"
+    static let department: DepartmentID = "industrial-zones"
 
     let catalogue: Catalogue
     /// The department's procedures whose first step it decides (intake can route them straight to its topic).

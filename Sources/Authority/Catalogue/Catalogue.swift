@@ -12,7 +12,7 @@ public struct Catalogue: Sendable {
         let departments: [Department]
         let documentTypes: [DocumentType]
         let procedures: [Procedure]
-        let departmentIndex: [String: Int]
+        let departmentIndex: [DepartmentID: Int]
         let documentIndex: [String: Int]
         let procedureIndex: [String: Int]
         /// `procedureIndex` for the evaluation hot path.
@@ -79,14 +79,14 @@ public struct Catalogue: Sendable {
     let core: Core
 
     /// The id of the delegator, the City People's Committee.
-    public static let delegatorId = "city"
+    public static let delegatorId = DepartmentID.city
 
     /// Builds a catalogue; ids and codes are expected to be unique (the loader reports duplicates).
     public init(departments: [Department], documentTypes: [DocumentType], procedures: [Procedure]) {
         core = Core(departments: departments, documentTypes: documentTypes, procedures: procedures)
     }
 
-    public func department(_ id: String) -> Department? {
+    public func department(_ id: DepartmentID) -> Department? {
         core.departmentIndex[id].map { core.departments[$0] }
     }
 
@@ -105,7 +105,7 @@ public struct Catalogue: Sendable {
     }
 
     /// The procedures owned by a department (its catalogue file).
-    public func procedures(ownedBy department: String) -> [Procedure] {
+    public func procedures(ownedBy department: DepartmentID) -> [Procedure] {
         core.procedures.filter { $0.department == department }
     }
 }

@@ -2,10 +2,10 @@
 public struct Procedure: Sendable, Hashable {
     /// One department's part of the procedure and its slice of the time limit.
     public struct Step: Sendable, Hashable {
-        public var department: String
+        public var department: DepartmentID
         public var timeLimit: TimeLimit
 
-        public init(department: String, timeLimit: TimeLimit) {
+        public init(department: DepartmentID, timeLimit: TimeLimit) {
             self.department = department
             self.timeLimit = timeLimit
         }
@@ -22,7 +22,7 @@ public struct Procedure: Sendable, Hashable {
     public var name: String
     public var gloss: String
     /// The department that owns the procedure (its catalogue file) and takes the last step.
-    public var department: String
+    public var department: DepartmentID
     public var timeLimit: TimeLimit
     public var onlineLevel: OnlineLevel
     public var legalBasis: [String]
@@ -44,7 +44,7 @@ public struct Procedure: Sendable, Hashable {
     private var movedTo: String?
 
     public init(
-        code: String, name: String, gloss: String, department: String, timeLimit: TimeLimit,
+        code: String, name: String, gloss: String, department: DepartmentID, timeLimit: TimeLimit,
         onlineLevel: OnlineLevel, legalBasis: [String], documents: [String], steps: [Step] = []
     ) {
         self.code = code
@@ -62,12 +62,12 @@ public struct Procedure: Sendable, Hashable {
     public var isInterconnected: Bool { steps.count > 1 }
 
     /// The step of `department`, if it takes part.
-    public func step(of department: String) -> Step? {
+    public func step(of department: DepartmentID) -> Step? {
         steps.first { $0.department == department }
     }
 
     /// The department after `department` in the steps, if any.
-    public func nextDepartment(after department: String) -> String? {
+    public func nextDepartment(after department: DepartmentID) -> DepartmentID? {
         guard let i = steps.firstIndex(where: { $0.department == department }), i + 1 < steps.count else { return nil }
         return steps[i + 1].department
     }

@@ -10,7 +10,7 @@ public struct StepDecision: Sendable, Equatable {
     public var reason: String?
     public var legalBasis: String?
     /// For ``Outcome/forward``: the next department.
-    public var forwardTo: String?
+    public var forwardTo: DepartmentID?
 }
 
 /// What the `explanation` column holds: the rules' explanation, plus the department check that overrode it.
@@ -23,7 +23,7 @@ public struct StoredExplanation: Codable, Sendable, Equatable {
 
 public enum Decider {
     public static func decide(
-        _ dossier: Dossier, department: String, bundle: AuthorityBundle, ruleSet: RuleSet, checks: DepartmentChecks,
+        _ dossier: Dossier, department: DepartmentID, bundle: AuthorityBundle, ruleSet: RuleSet, checks: DepartmentChecks,
         at instant: Date
     ) -> StepDecision {
         let evaluation = ruleSet.evaluate(

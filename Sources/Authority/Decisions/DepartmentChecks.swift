@@ -19,10 +19,10 @@ public struct CheckFinding: Codable, Sendable, Hashable {
 /// Each department's worker executable chooses its own set; they live here so that audit replay re-derives the
 /// same decisions.
 public struct DepartmentChecks: Sendable {
-    public let department: String
+    public let department: DepartmentID
     let checks: [@Sendable (Dossier) -> CheckFinding?]
 
-    public init(department: String, checks: [@Sendable (Dossier) -> CheckFinding?]) {
+    public init(department: DepartmentID, checks: [@Sendable (Dossier) -> CheckFinding?]) {
         self.department = department
         self.checks = checks
     }
@@ -35,17 +35,14 @@ public struct DepartmentChecks: Sendable {
         return nil
     }
 
-    /// The built-in checks of a department (none for an unknown one).
-    public static func builtIn(for department: String) -> DepartmentChecks {
-        switch department {
-        case "industry-trade": .industryTrade
-        case "industrial-zones": .industrialZones
-        case "labour": .labour
-        case "environment": .environment
-        case "culture": .culture
-        default: DepartmentChecks(department: department, checks: [])
-        }
+    /// The built-in checks of a department (none for one that has no checks of its own).
+    public static func builtIn(for department: DepartmentID) -> DepartmentChecks {
+        builtIns[department] ?? DepartmentChecks(department: department, checks: [])
     }
+
+    /// Every department's own checks, keyed by the department each set names.
+    static let builtIns: [DepartmentID: DepartmentChecks] = Dictionary(
+        uniqueKeysWithValues: [industryTrade, industrialZones, labour, environment, culture].map { ($0.department, $0) })
 
     /// Enterprise applicants must give a well-formed enterprise code (10 digits, or 10 digits + "-" + 3 for a branch).
     public static let industryTrade = DepartmentChecks(department: "industry-trade", checks: [enterpriseCode])

@@ -8,9 +8,9 @@ public struct Evaluation: Sendable, Equatable {
         let ruleId: String?
         let legalBasis: String?
         let reason: String?
-        let forwardTo: String?
+        let forwardTo: DepartmentID?
 
-        init(ruleId: String?, legalBasis: String?, reason: String?, forwardTo: String?) {
+        init(ruleId: String?, legalBasis: String?, reason: String?, forwardTo: DepartmentID?) {
             self.ruleId = ruleId
             self.legalBasis = legalBasis
             self.reason = reason
@@ -37,7 +37,7 @@ public struct Evaluation: Sendable, Equatable {
     /// The rule that fired; nil when the delegation check or the document check decided.
     public var ruleId: String? { cited?.ruleId }
     /// The next department, for ``Outcome/forward``.
-    public var forwardTo: String? { cited?.forwardTo }
+    public var forwardTo: DepartmentID? { cited?.forwardTo }
     public var legalBasis: String? { cited?.legalBasis }
     /// The reason shown to the applicant.
     public var reason: String? { cited?.reason }
@@ -50,7 +50,7 @@ public struct Evaluation: Sendable, Equatable {
 
     public init(
         outcome: Outcome, review: Review, ruleId: String? = nil, escalationReason: EscalationReason? = nil,
-        forwardTo: String? = nil, legalBasis: String? = nil, reason: String? = nil, ruleSetVersion: String,
+        forwardTo: DepartmentID? = nil, legalBasis: String? = nil, reason: String? = nil, ruleSetVersion: String,
         explanation: Explanation
     ) {
         self.init(

@@ -48,8 +48,8 @@ public struct Delegation: Sendable, Hashable {
     public var id: String
     public var instrument: Instrument
     public var mode: Mode
-    public var delegator: String
-    public var delegatee: String
+    public var delegator: DepartmentID
+    public var delegatee: DepartmentID
     public var scope: Scope
     public var conditions: Condition?
     /// First local day of validity.
@@ -88,7 +88,7 @@ public struct Delegation: Sendable, Hashable {
     }
 
     init(
-        id: String, instrument: Instrument, mode: Mode, delegator: String, delegatee: String, scope: Scope,
+        id: String, instrument: Instrument, mode: Mode, delegator: DepartmentID, delegatee: DepartmentID, scope: Scope,
         conditions: Condition?, validFrom: LocalDate, validTo: LocalDate?, revokedAt: Date?,
         revokingInstrument: Instrument?, supersedes: String?, canonicalJSON: String, file: String, line: Int
     ) {

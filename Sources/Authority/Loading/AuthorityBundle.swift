@@ -7,7 +7,7 @@ public struct AuthorityBundle: Sendable {
     public let delegations: DelegationRegistry
     public let calendar: WorkingCalendar
     /// Rule sets keyed by department id.
-    public let ruleSets: [String: RuleSet]
+    public let ruleSets: [DepartmentID: RuleSet]
     /// Problems that did not prevent loading (e.g. a comparison that is always false).
     public let warnings: [ValidationReport.Problem]
 
@@ -78,7 +78,7 @@ public struct AuthorityBundle: Sendable {
     }
 
     init(
-        catalogue: Catalogue, delegations: DelegationRegistry, calendar: WorkingCalendar, ruleSets: [String: RuleSet],
+        catalogue: Catalogue, delegations: DelegationRegistry, calendar: WorkingCalendar, ruleSets: [DepartmentID: RuleSet],
         warnings: [ValidationReport.Problem]
     ) {
         self.catalogue = catalogue

@@ -169,6 +169,13 @@ struct BundleLoader {
                         report.error(doc.display, node.line, "a department needs an id")
                         continue
                     }
+                    guard DepartmentID.isWellFormed(id) else {
+                        report.error(
+                            doc.display, node["id"]?.line ?? node.line,
+                            "department id \"\(id)\" must be lowercase letters and digits in words joined by single hyphens, at most 40 characters (it names topics and roles)"
+                        )
+                        continue
+                    }
                     if let first = seenIds[id] {
                         report.error(doc.display, node.line, "duplicate department \"\(id)\" (first at line \(first))")
                         continue
@@ -185,11 +192,11 @@ struct BundleLoader {
                         (
                             id,
                             Department(
-                                id: id, name: node["name"]?.string ?? "", gloss: node["gloss"]?.string ?? "",
+                                id: DepartmentID(id), name: node["name"]?.string ?? "", gloss: node["gloss"]?.string ?? "",
                                 agencyCode: code, head: node["head"]?.string ?? "")
                         ))
                 }
-                if !docs.isEmpty && seenIds[Catalogue.delegatorId] == nil {
+                if !docs.isEmpty && seenIds[Catalogue.delegatorId.rawValue] == nil {
                     report.error(
                         doc.display, doc.root.line, "the delegator \"city\" (City People's Committee) is missing")
                 }
@@ -234,17 +241,17 @@ struct BundleLoader {
         _ docs: [Document], departments: [(key: String, value: Department)],
         documentTypes: [(key: String, value: DocumentType)]
     ) -> [(key: String, value: Procedure)] {
-        let departmentIds = Set(departments.map(\.key))
+        let departmentIds = Set(departments.map(\.value.id))
         let documentIds = Set(documentTypes.map(\.key))
         var result: [(key: String, value: Procedure)] = []
         var seen: [String: String] = [:]
-        var ownerFiles: [String: String] = [:]
+        var ownerFiles: [DepartmentID: String] = [:]
         var locations: [String: (file: String, line: Int)] = [:]
         defer { procedureLocations = locations }
         for doc in docs {
             within(doc) { report in
                 let rootLine = doc.root["department"]?.line ?? doc.root.line
-                guard let department = doc.root["department"]?.string else {
+                guard let department = doc.root["department"]?.string.map(DepartmentID.init(rawValue:)) else {
                     report.error(doc.display, doc.root.line, "missing department")
                     return
                 }
@@ -299,7 +306,7 @@ struct BundleLoader {
                     if let stepNodes = node["steps"]?.array {
                         var total = 0
                         for stepNode in stepNodes {
-                            guard let stepDepartment = stepNode["department"]?.string,
+                            guard let stepDepartment = stepNode["department"]?.string.map(DepartmentID.init(rawValue:)),
                                 let stepLimit = BundleLoader.timeLimit(stepNode["timeLimit"])
                             else {
                                 report.error(
@@ -338,7 +345,7 @@ struct BundleLoader {
                                 "procedure \(code): the last step must be \(department), whose file this is (got \(last.department))"
                             )
                         }
-                        var seenSteps = Set<String>()
+                        var seenSteps = Set<DepartmentID>()
                         for (step, stepNode) in zip(steps, stepNodes) where !seenSteps.insert(step.department).inserted
                         {
                             report.error(
@@ -506,9 +513,9 @@ struct BundleLoader {
 
     // MARK: - Rules
 
-    private mutating func loadRules(_ docs: [Document], catalogue: Catalogue) -> [String: RuleSet] {
-        var result: [String: RuleSet] = [:]
-        var files: [String: String] = [:]
+    private mutating func loadRules(_ docs: [Document], catalogue: Catalogue) -> [DepartmentID: RuleSet] {
+        var result: [DepartmentID: RuleSet] = [:]
+        var files: [DepartmentID: String] = [:]
         for doc in docs {
             let ruleSet = within(doc) { report in RuleSet.parse(doc.root, file: doc.display, report: &report) }
             guard let ruleSet else { continue }
@@ -590,7 +597,7 @@ struct BundleLoader {
     // MARK: - Coverage
 
     private mutating func checkCoverage(
-        catalogue: Catalogue, delegations: [(key: YAMLNode, value: Delegation)], ruleSets: [String: RuleSet],
+        catalogue: Catalogue, delegations: [(key: YAMLNode, value: Delegation)], ruleSets: [DepartmentID: RuleSet],
         ruleFiles: Set<String>
     ) {
         let covered = Set(

@@ -130,7 +130,7 @@ extension Delegation {
             return nil
         }
         return Delegation(
-            id: id, instrument: grant, mode: mode, delegator: delegator, delegatee: delegatee, scope: scope,
+            id: id, instrument: grant, mode: mode, delegator: DepartmentID(delegator), delegatee: DepartmentID(delegatee), scope: scope,
             conditions: conditions, validFrom: validFrom, validTo: validTo, revokedAt: revokedAt,
             revokingInstrument: revoking, supersedes: supersedes, canonicalJSON: node.canonicalJSON, file: file,
             line: node.line)

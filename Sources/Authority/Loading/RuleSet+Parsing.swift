@@ -49,7 +49,7 @@ extension RuleSet {
                 "the table must end with a catch-all rule (when: { always: true }, no procedures); \"\(last.id)\" is not"
             )
         }
-        return RuleSet(department: department, hitPolicy: hitPolicy, rules: rules, canonicalText: root.canonicalJSON)
+        return RuleSet(department: DepartmentID(department), hitPolicy: hitPolicy, rules: rules, canonicalText: root.canonicalJSON)
     }
 
     private static func parseRule(_ node: YAMLNode, file: String, report: inout ValidationReport) -> Rule? {
@@ -93,7 +93,7 @@ extension RuleSet {
                 file, node["review"]?.line ?? node.line,
                 "rule \"\(id)\": a refusal is always signed: review must be official")
         }
-        let forwardTo = node["forwardTo"]?.string
+        let forwardTo = node["forwardTo"]?.string.map(DepartmentID.init(rawValue:))
         if outcome == .forward && forwardTo == nil {
             report.error(file, node.line, "rule \"\(id)\": forward needs forwardTo (the next department)")
         }

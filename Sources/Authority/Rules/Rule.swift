@@ -13,13 +13,13 @@ public struct Rule: Sendable, Hashable {
     /// The reason shown to the applicant.
     public var reason: String?
     /// The next department, for ``Outcome/forward``.
-    public var forwardTo: String?
+    public var forwardTo: DepartmentID?
     /// Line of the rule in its file (0 when built from canonical text).
     public var line: Int
 
     public init(
         id: String, procedures: [String]? = nil, condition: Condition, outcome: Outcome, review: Review,
-        legalBasis: String? = nil, reason: String? = nil, forwardTo: String? = nil, line: Int = 0
+        legalBasis: String? = nil, reason: String? = nil, forwardTo: DepartmentID? = nil, line: Int = 0
     ) {
         self.id = id
         self.procedures = procedures

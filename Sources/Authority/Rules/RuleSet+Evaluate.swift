@@ -10,7 +10,7 @@ extension RuleSet {
     ///    `supplement` listing the missing ones.
     /// 3. The decision table: the first rule (among those for the procedure) whose condition holds decides.
     public func evaluate(
-        _ dossier: Dossier, department: String, delegations: DelegationRegistry, catalogue: Catalogue,
+        _ dossier: Dossier, department: DepartmentID, delegations: DelegationRegistry, catalogue: Catalogue,
         at instant: Date
     ) -> Evaluation {
         // One pointer for the whole evaluation: passing the struct into the nested closures copied it.
@@ -24,7 +24,7 @@ extension RuleSet {
     /// The evaluation proper, on references only (the registry's and the catalogue's objects, the compiled rules),
     /// so that the closures below capture no struct copies.
     private static func evaluate(
-        _ d: UnsafePointer<Dossier>, compiled: CompiledRules, department: String, delegations: DelegationRegistry.Core,
+        _ d: UnsafePointer<Dossier>, compiled: CompiledRules, department: DepartmentID, delegations: DelegationRegistry.Core,
         catalogue: Catalogue.Core, at instant: Date
     ) -> Evaluation {
         // The procedure code is read once (one copy of the string, not one per lookup) and hashed once for the
@@ -53,7 +53,7 @@ extension RuleSet {
 
     private static func decide(
         _ d: UnsafePointer<Dossier>, procedure: String, compiled: CompiledRules, plan: CompiledRules.Plan,
-        facts: ConditionProgram.Facts, hash: UInt64?, department: String, delegations: DelegationRegistry.Core,
+        facts: ConditionProgram.Facts, hash: UInt64?, department: DepartmentID, delegations: DelegationRegistry.Core,
         catalogue: Catalogue.Core, at instant: Date
     ) -> Evaluation {
         let program = compiled.program

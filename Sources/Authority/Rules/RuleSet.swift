@@ -8,7 +8,7 @@ import Foundation
 /// rebuilds the identical rule set with ``init(canonicalText:)``.
 public struct RuleSet: Sendable {
     /// The department whose worker uses the table.
-    public let department: String
+    public let department: DepartmentID
     /// Always `first`: the first rule whose condition holds decides.
     public let hitPolicy: String
     public let rules: [Rule]
@@ -43,7 +43,7 @@ public struct RuleSet: Sendable {
         self = ruleSet
     }
 
-    init(department: String, hitPolicy: String, rules: [Rule], canonicalText: String) {
+    init(department: DepartmentID, hitPolicy: String, rules: [Rule], canonicalText: String) {
         self.department = department
         self.hitPolicy = hitPolicy
         self.rules = rules

@@ -1,3 +1,4 @@
+import Authority
 import Foundation
 import Postgres
 
@@ -27,7 +28,7 @@ package enum AuditStore {
         package var dossierId: String
         package var step: Int
         package var round: Int
-        package var department: String
+        package var department: DepartmentID
         package var outcome: String
         package var ruleId: String?
         package var ruleVersion: String
@@ -44,7 +45,7 @@ package enum AuditStore {
     package struct MissedDeadline: Sendable {
         package var dossierId: String
         package var step: Int
-        package var department: String?
+        package var department: DepartmentID?
         package var dueDate: String
         package var closedAt: Date?
     }
@@ -72,7 +73,7 @@ package enum AuditStore {
         for row in rows {
             decisions.append(Decision(
                 dossierId: try row.decode(String.self, at: 0), step: try row.decode(Int.self, at: 1),
-                round: try row.decode(Int.self, at: 2), department: try department.required(row, 3),
+                round: try row.decode(Int.self, at: 2), department: DepartmentID(try department.required(row, 3)),
                 outcome: try outcome.required(row, 4), ruleId: try ruleId.optional(row, 5),
                 ruleVersion: try ruleVersion.required(row, 6), delegationId: try delegationId.optional(row, 7),
                 delegationVersion: try delegationVersion.optional(row, 8), decidedAt: try row.decode(Date.self, at: 9),
@@ -98,7 +99,7 @@ package enum AuditStore {
         ).map { row in
             MissedDeadline(
                 dossierId: try row.decode(String.self, "dossier_id"), step: try row.decode(Int.self, "step"),
-                department: try row.decodeIfPresent(String.self, "department"), dueDate: try row.decode(String.self, "due"),
+                department: try row.decodeIfPresent(DepartmentID.self, "department"), dueDate: try row.decode(String.self, "due"),
                 closedAt: try row.decodeIfPresent(Date.self, "closed_at"))
         }
     }

@@ -7,7 +7,7 @@ import Postgres
 package struct DeadlineRow: Sendable, Hashable {
     package var step: Int
     package var kind: DeadlineKind
-    package var department: String?
+    package var department: DepartmentID?
     var procedure: String?
     package var dueDate: LocalDate
     var dueAt: Date
@@ -31,7 +31,7 @@ package enum DeadlineStore {
             let step = try row.decode(Int.self, "step")
             result[step] = DeadlineRow(
                 step: step, kind: DeadlineKind(rawValue: try row.decode(String.self, "kind")) ?? .step,
-                department: try row.decodeIfPresent(String.self, "department"),
+                department: try row.decodeIfPresent(DepartmentID.self, "department"),
                 procedure: try row.decodeIfPresent(String.self, "procedure"),
                 dueDate: LocalDate(try row.decode(String.self, "due_date")) ?? LocalDate(dayNumber: 0),
                 dueAt: try row.decode(Date.self, "due_at"), status: try row.decode(String.self, "status"),
@@ -42,7 +42,7 @@ package enum DeadlineStore {
 
     /// Opens a deadline; a deadline already there (a replayed event) stays as it is.
     package static func open(
-        _ dossierId: String, step: Int, kind: DeadlineKind, department: String?, procedure: String?,
+        _ dossierId: String, step: Int, kind: DeadlineKind, department: DepartmentID?, procedure: String?,
         schedule: DeadlineSchedule, at: Date, in tx: PostgresConnection
     ) throws {
         try tx.execute(

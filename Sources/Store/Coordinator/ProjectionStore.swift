@@ -63,11 +63,11 @@ package enum ProjectionStore {
 
     /// The unclosed deadline of `step` now belongs to `department` (a forwarded dossier's overall deadline).
     package static func moveDeadline(
-        _ dossierId: String, step: Int, to department: String?, in tx: PostgresConnection
+        _ dossierId: String, step: Int, to department: DepartmentID?, in tx: PostgresConnection
     ) throws {
         try tx.execute(
             """
-            UPDATE deadlines SET department = \(department as String?)
+            UPDATE deadlines SET department = \(department as DepartmentID?)
             WHERE dossier_id = \(dossierId) AND step = \(step) AND status <> 'closed'
             """)
     }
@@ -86,13 +86,13 @@ package enum ProjectionStore {
     /// Opens the level-2 authority escalation (once), and clears a closed authority deadline of the step so that
     /// a new one can open.
     package static func openAuthorityEscalation(
-        _ dossierId: String, step: Int, reason: String, department: String?, recipient: String, at: Date,
+        _ dossierId: String, step: Int, reason: String, department: DepartmentID?, recipient: String, at: Date,
         in tx: PostgresConnection
     ) throws {
         try tx.execute(
             """
             INSERT INTO escalations (dossier_id, step, kind, level, reason, department, recipient, opened_at)
-            VALUES (\(dossierId), \(step), 'authority', 2, \(reason), \(department as String?), \(recipient), \(at))
+            VALUES (\(dossierId), \(step), 'authority', 2, \(reason), \(department as DepartmentID?), \(recipient), \(at))
             ON CONFLICT DO NOTHING
             """)
         try tx.execute(
@@ -108,12 +108,12 @@ package enum ProjectionStore {
         package var at: Date
         package var code: String?
         package var procedure: String?
-        package var department: String?
+        package var department: DepartmentID?
         package var step: Int?
         package var receivedAt: Date?
         package var dueDate: LocalDate?
         package var stepDueDate: LocalDate?
-        package var outcome: String?
+        package var outcome: Outcome?
         package var decidedAt: Date?
 
         package init(_ status: String, at: Date) {
@@ -130,7 +130,7 @@ package enum ProjectionStore {
                                         step_due_date, outcome, decided_at, updated_at)
             VALUES (\(dossierId), COALESCE(\(change.status), 'unknown'), \(change.code), \(change.procedure),
                     \(change.department), \(change.step), \(change.receivedAt), \(change.dueDate?.description, as: "date"),
-                    \(change.stepDueDate?.description, as: "date"), \(change.outcome), \(change.decidedAt), \(change.at))
+                    \(change.stepDueDate?.description, as: "date"), \(change.outcome?.rawValue), \(change.decidedAt), \(change.at))
             ON CONFLICT (dossier_id) DO UPDATE SET
                 status = COALESCE(\(change.status), dossier_status.status),
                 code = COALESCE(EXCLUDED.code, dossier_status.code),

@@ -1,3 +1,4 @@
+import Authority
 import Foundation
 import Postgres
 
@@ -8,7 +9,7 @@ package enum TimerStore {
         package var dossierId: String
         package var step: Int
         package var kind: String
-        package var department: String?
+        package var department: DepartmentID?
         package var dueDate: String
         package var soonAt: Date?
         package var dueAt: Date
@@ -44,7 +45,7 @@ package enum TimerStore {
         ).map { row in
             Due(
                 dossierId: try row.decode(String.self, "dossier_id"), step: try row.decode(Int.self, "step"),
-                kind: try row.decode(String.self, "kind"), department: try row.decodeIfPresent(String.self, "department"),
+                kind: try row.decode(String.self, "kind"), department: try row.decodeIfPresent(DepartmentID.self, "department"),
                 dueDate: try row.decode(String.self, "due_date"), soonAt: try row.decodeIfPresent(Date.self, "soon_at"),
                 dueAt: try row.decode(Date.self, "due_at"), level2At: try row.decodeIfPresent(Date.self, "level2_at"),
                 fired: try row.decode(Int.self, "fired"))

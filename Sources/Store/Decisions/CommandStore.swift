@@ -65,7 +65,7 @@ package enum CommandStore {
 
     /// Records a withdrawal; false when the dossier was already withdrawn.
     package static func recordWithdrawal(
-        _ dossierId: String, department: String, step: Int, reason: String?, at now: Date, sourceTopic: String,
+        _ dossierId: String, department: DepartmentID, step: Int, reason: String?, at now: Date, sourceTopic: String,
         sourcePartition: Int, sourceOffset: Int64, in tx: PostgresConnection
     ) throws -> Bool {
         try !tx.query(

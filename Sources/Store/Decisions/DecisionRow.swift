@@ -7,7 +7,7 @@ package struct DecisionRow: Sendable {
     package var dossierId: String
     package var step: Int
     package var round: Int
-    package var department: String
+    package var department: DepartmentID
     package var procedure: String
     package var outcome: Outcome
     package var review: Review
@@ -15,8 +15,8 @@ package struct DecisionRow: Sendable {
     package var ruleVersion: String
     package var delegationId: String?
     package var delegationVersion: String?
-    package var escalationReason: String?
-    package var forwardTo: String?
+    package var escalationReason: EscalationReason?
+    package var forwardTo: DepartmentID?
     package var decidedAt: Date
     package var sourceTopic: String
     package var sourcePartition: Int32
@@ -32,9 +32,9 @@ package struct DecisionRow: Sendable {
         + "source_offset, explanation_id"
 
     package init(
-        dossierId: String, step: Int, round: Int, department: String, procedure: String, outcome: Outcome,
+        dossierId: String, step: Int, round: Int, department: DepartmentID, procedure: String, outcome: Outcome,
         review: Review, ruleId: String?, ruleVersion: String, delegationId: String?, delegationVersion: String?,
-        escalationReason: String?, forwardTo: String?, decidedAt: Date, sourceTopic: String, sourcePartition: Int32,
+        escalationReason: EscalationReason?, forwardTo: DepartmentID?, decidedAt: Date, sourceTopic: String, sourcePartition: Int32,
         sourceOffset: Int64, explanation: Int
     ) {
         self.dossierId = dossierId
@@ -87,7 +87,7 @@ package struct DecisionRow: Sendable {
                 writer.text(row.dossierId)
                 writer.int32(step)
                 writer.int32(round)
-                writer.text(row.department)
+                writer.text(row.department.rawValue)
                 writer.text(row.procedure)
                 writer.text(row.outcome.rawValue)
                 writer.text(row.review.rawValue)
@@ -95,8 +95,8 @@ package struct DecisionRow: Sendable {
                 writer.text(row.ruleVersion)
                 writer.text(row.delegationId)
                 writer.text(row.delegationVersion)
-                writer.text(row.escalationReason)
-                writer.text(row.forwardTo)
+                writer.text(row.escalationReason?.rawValue)
+                writer.text(row.forwardTo?.rawValue)
                 writer.timestamp(row.decidedAt)
                 writer.text(row.sourceTopic)
                 writer.int32(row.sourcePartition)

@@ -1,3 +1,4 @@
+import Authority
 import Foundation
 import Postgres
 
@@ -5,7 +6,7 @@ import Postgres
 package enum DecisionStore {
     /// Stores the exact text of a rule version every decision of it cites (once).
     package static func storeRuleVersion(
-        _ version: String, department: String, canonicalText: String, on connection: PostgresConnection
+        _ version: String, department: DepartmentID, canonicalText: String, on connection: PostgresConnection
     ) throws {
         try connection.execute(
             """

@@ -11,10 +11,10 @@ public struct DossierReference: Sendable, Hashable {
     /// Current status from the coordinator's projection (`received`, `prepared`, `decided`, …), or reception's.
     public var status: String
     /// The agency holding the dossier (`city` while an authority escalation is with the delegator).
-    public var department: String?
+    public var department: DepartmentID?
     public var step: Int?
     /// The department that decided the dossier's latest step (the worker that holds its rows), if any.
-    public var decidingDepartment: String?
+    public var decidingDepartment: DepartmentID?
 
     /// The dossier `text` names (its id or its code), or nil when there is none. Status and holder come from the
     /// coordinator's projection when it has seen the dossier, otherwise from reception's table.
@@ -39,15 +39,15 @@ public struct DossierReference: Sendable, Hashable {
         return DossierReference(
             id: id, code: try found.decodeIfPresent(String.self, "code"),
             procedure: try found.decodeIfPresent(String.self, "procedure"), status: try found.decode(String.self, "status"),
-            department: try found.decodeIfPresent(String.self, "department"),
+            department: try found.decodeIfPresent(DepartmentID.self, "department"),
             step: try found.decodeIfPresent(Int.self, "step"),
-            decidingDepartment: try deciding?.decodeIfPresent(String.self, "department"))
+            decidingDepartment: try deciding?.decodeIfPresent(DepartmentID.self, "department"))
     }
 
     /// The department topic that orders commands for this dossier: the holding department when it runs a worker,
     /// otherwise (escalated to the delegator) the department that decided it last.
     /// `workers`: the departments that run a worker (those with rules).
-    public func commandDepartment(workers: some Collection<String>) -> String? {
+    public func commandDepartment(workers: some Collection<DepartmentID>) -> DepartmentID? {
         if let department, workers.contains(department) { return department }
         return decidingDepartment
     }

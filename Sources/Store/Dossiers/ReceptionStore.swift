@@ -1,3 +1,4 @@
+import Authority
 import Foundation
 import Postgres
 
@@ -14,14 +15,14 @@ package enum ReceptionStore {
         package var submittedAt: Date
         package var receivedAt: Date
         package var status: String
-        package var department: String?
+        package var department: DepartmentID?
         package var dueDate: String?
         /// The intake JSON as received.
         package var body: String
 
         package init(
             id: String, code: String?, procedure: String, channel: String, commune: String, applicantKind: String,
-            submittedAt: Date, receivedAt: Date, status: String, department: String?, dueDate: String?, body: String
+            submittedAt: Date, receivedAt: Date, status: String, department: DepartmentID?, dueDate: String?, body: String
         ) {
             self.id = id
             self.code = code
@@ -66,7 +67,7 @@ package enum ReceptionStore {
                 try writer.row(text: [
                     row.id, row.code, row.procedure, row.channel, row.commune, row.applicantKind,
                     PostgresTimestamp.format(row.submittedAt), PostgresTimestamp.format(row.receivedAt), row.status,
-                    row.department, row.dueDate, row.body,
+                    row.department?.rawValue, row.dueDate, row.body,
                 ])
             }
         }

@@ -8,7 +8,7 @@ package enum DecisionRead {
     package struct Latest: Sendable, Hashable {
         package var step: Int
         package var round: Int
-        package var department: String
+        package var department: DepartmentID
         package var outcome: Outcome
         package var review: Review
         package var signedAt: Date?
@@ -32,7 +32,7 @@ package enum DecisionRead {
         ).first.map { row in
             Latest(
                 step: try row.decode(Int.self, "step"), round: try row.decode(Int.self, "round"),
-                department: try row.decode(String.self, "department"),
+                department: try row.decode(DepartmentID.self, "department"),
                 outcome: try row.decode(Outcome.self, "outcome"),
                 review: try row.decode(Review.self, "review"),
                 signedAt: try row.decodeIfPresent(Date.self, "signed_at"))

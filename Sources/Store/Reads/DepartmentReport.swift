@@ -88,7 +88,7 @@ package enum DepartmentReport {
 
     /// Step deadlines of one department (nil: not assigned to one), from `on_time_statistics`.
     package struct Steps: Sendable, Hashable {
-        package var department: String?
+        package var department: DepartmentID?
         /// Open steps (paused ones count), and those of them past their due instant.
         package var open: Int
         package var openOverdue: Int
@@ -99,7 +99,7 @@ package enum DepartmentReport {
 
     /// Open escalations of one department and level.
     package struct OpenEscalations: Sendable, Hashable {
-        package var department: String?
+        package var department: DepartmentID?
         package var level: Int
         package var count: Int
     }
@@ -134,7 +134,7 @@ package enum DepartmentReport {
                 """
             ).map { row in
                 Steps(
-                    department: try row.decodeIfPresent(String.self, "department"),
+                    department: try row.decodeIfPresent(DepartmentID.self, "department"),
                     open: try row.decode(Int.self, "open"), openOverdue: try row.decode(Int.self, "open_overdue"),
                     onTime: try row.decode(Int.self, "on_time"), late: try row.decode(Int.self, "late"))
             }
@@ -145,7 +145,7 @@ package enum DepartmentReport {
                 """
             ).map { row in
                 OpenEscalations(
-                    department: try row.decodeIfPresent(String.self, "department"),
+                    department: try row.decodeIfPresent(DepartmentID.self, "department"),
                     level: try row.decode(Int.self, "level"), count: try row.decode(Int.self, "n"))
             }
             let offsets = try tx.query(

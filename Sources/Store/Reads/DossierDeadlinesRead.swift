@@ -8,7 +8,7 @@ package enum DossierDeadlinesRead {
     package struct Deadline: Sendable, Hashable {
         package var step: Int
         package var kind: DeadlineKind
-        package var department: String?
+        package var department: DepartmentID?
         /// `YYYY-MM-DD`.
         package var dueDate: String
         /// `open`, `paused` or `closed`.
@@ -41,7 +41,7 @@ package enum DossierDeadlinesRead {
         ).map { row in
             Deadline(
                 step: try row.decode(Int.self, "step"), kind: try row.decode(DeadlineKind.self, "kind"),
-                department: try row.decodeIfPresent(String.self, "department"),
+                department: try row.decodeIfPresent(DepartmentID.self, "department"),
                 dueDate: try row.decode(String.self, "due_date"), status: try row.decode(String.self, "status"),
                 fired: try row.decode(Int.self, "fired"),
                 closedOnTime: try row.decodeIfPresent(Bool.self, "closed_on_time"),

@@ -19,7 +19,7 @@ package enum DossierStatusRead {
         package var code: String
         package var procedure: String
         package var status: String
-        package var department: String?
+        package var department: DepartmentID?
         package var receivedAt: Date
         /// The appointment date (`YYYY-MM-DD`).
         package var dueDate: String?
@@ -28,7 +28,7 @@ package enum DossierStatusRead {
     /// The coordinator's projection.
     package struct Projection: Sendable, Hashable {
         package var status: String
-        package var department: String?
+        package var department: DepartmentID?
         package var step: Int?
         package var receivedAt: Date?
         /// The dossier's due date (`YYYY-MM-DD`).
@@ -51,7 +51,7 @@ package enum DossierStatusRead {
         /// The projection's status, else reception's.
         package var status: String? { projection?.status ?? reception?.status }
         /// The holding agency: the projection's, else reception's.
-        package var department: String? { projection?.department ?? reception?.department }
+        package var department: DepartmentID? { projection?.department ?? reception?.department }
         package var receivedAt: Date? { projection?.receivedAt ?? reception?.receivedAt }
         package var dueDate: String? { projection?.dueDate ?? reception?.dueDate }
         /// False until the projection says otherwise.
@@ -88,14 +88,14 @@ package enum DossierStatusRead {
             found.reception = Reception(
                 code: try row.decode(String.self, "code"), procedure: try row.decode(String.self, "procedure"),
                 status: try row.decode(String.self, "status"),
-                department: try row.decodeIfPresent(String.self, "department"),
+                department: try row.decodeIfPresent(DepartmentID.self, "department"),
                 receivedAt: try row.decode(Date.self, "received_at"),
                 dueDate: try row.decodeIfPresent(String.self, "due_date"))
         }
         if try row.decode(Bool.self, "projected") {
             found.projection = Projection(
                 status: try row.decode(String.self, "s_status"),
-                department: try row.decodeIfPresent(String.self, "s_department"),
+                department: try row.decodeIfPresent(DepartmentID.self, "s_department"),
                 step: try row.decodeIfPresent(Int.self, "s_step"),
                 receivedAt: try row.decodeIfPresent(Date.self, "s_received_at"),
                 dueDate: try row.decodeIfPresent(String.self, "s_due_date"),

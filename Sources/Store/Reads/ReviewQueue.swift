@@ -14,7 +14,7 @@ package enum ReviewQueue {
         package var code: String?
         package var step: Int
         package var round: Int
-        package var department: String
+        package var department: DepartmentID
         package var procedure: String
         /// What was prepared: ``Outcome/approve`` or ``Outcome/refuse``.
         package var prepared: Outcome
@@ -30,9 +30,10 @@ package enum ReviewQueue {
     ///
     /// `departments`: only decisions of these departments (nil: all). `dossierId`: only that dossier's (nil: all).
     package static func awaiting(
-        departments: [String]?, dossierId: String? = nil, limit: Int, in connection: PostgresConnection
+        departments: [DepartmentID]?, dossierId: String? = nil, limit: Int, in connection: PostgresConnection
     ) throws -> [Item] {
-        try connection.query(
+        let departments = departments?.map(\.rawValue)
+        return try connection.query(
             """
             SELECT d.dossier_id, s.code, d.step, d.round, d.department, d.procedure, d.outcome, d.rule_id,
                    d.delegation_id, d.decided_at, COALESCE(s.step_due_date, s.due_date)::text AS due_date,
@@ -52,7 +53,7 @@ package enum ReviewQueue {
                 dossierId: try row.decode(String.self, "dossier_id"),
                 code: try row.decodeIfPresent(String.self, "code"),
                 step: try row.decode(Int.self, "step"), round: try row.decode(Int.self, "round"),
-                department: try row.decode(String.self, "department"),
+                department: try row.decode(DepartmentID.self, "department"),
                 procedure: try row.decode(String.self, "procedure"),
                 prepared: try row.decode(Outcome.self, "outcome"),
                 ruleId: try row.decodeIfPresent(String.self, "rule_id"),

@@ -12,7 +12,7 @@ struct RuleSetTests {
         bundle = try Fixture.bundle()
     }
 
-    private func evaluate(_ dossier: Dossier, department: String = "industry-trade", at instant: Date? = nil)
+    private func evaluate(_ dossier: Dossier, department: DepartmentID = "industry-trade", at instant: Date? = nil)
         -> Evaluation
     {
         bundle.ruleSets[department]!.evaluate(

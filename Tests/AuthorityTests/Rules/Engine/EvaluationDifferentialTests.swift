@@ -173,7 +173,7 @@ struct EvaluationDifferentialTests {
     }
 
     static func reference(
-        _ ruleSet: RuleSet, _ d: Dossier, department: String, registry: DelegationRegistry, catalogue: Catalogue,
+        _ ruleSet: RuleSet, _ d: Dossier, department: DepartmentID, registry: DelegationRegistry, catalogue: Catalogue,
         at instant: Date
     ) -> Expected {
         // Delegation: the first record in force whose scope and conditions cover the dossier; a later one wins over
