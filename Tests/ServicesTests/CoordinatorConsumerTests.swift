@@ -47,7 +47,12 @@ struct CoordinatorConsumerTests {
         let applied = await eventually(timeout: TestEnvironment.consumerDeadline) {
             try fixture.count("SELECT count(*) FROM dossier_timeline WHERE dossier_id = $1", [id]) == 3
         }
-        #expect(applied)
+        #expect(applied, """
+            after \(TestEnvironment.consumerDeadline): timeline rows \(
+                (try? fixture.count("SELECT count(*) FROM dossier_timeline WHERE dossier_id = $1", [id])) ?? -1), \
+            offsets stored for the group \(
+                (try? fixture.count("SELECT count(*) FROM consumer_offsets WHERE consumer_group = $1", [group])) ?? -1)
+            """)
         // Let the duplicates through too, then check nothing was applied twice.
         _ = await eventually(timeout: .seconds(5)) { false }
         consumer.stop()
