@@ -91,11 +91,18 @@ public struct Runtime: Sendable {
     ) async throws {
         var all: [any Service] = consumers.flatMap { [$0.relay, $0.consumer] as [any Service] } + additional
         if let port = configuration.metricsPort {
+            let relays = consumers.map(\.relay)
             let consumers = consumers.map(\.consumer)
+            let probe = try KafkaReachability(
+                kafka: kafka, topic: consumers.first?.settings.topics.first, logger: logger)
+            all.append(probe)
             let health = OperationsServer.Health(checks: [
                 "database": { consumers.allSatisfy(\.isHealthy) && additionalHealth() },
+                "kafka": { probe.isReachable },
                 // A partition whose stored offset is ahead of the broker is stopped until an operator resolves it.
                 "offsets": { consumers.allSatisfy { $0.stoppedPartitions.isEmpty } },
+                // Parked outbox rows beyond the relays' limit (default: any) wait for an operator.
+                "outbox": { relays.allSatisfy(\.isReady) },
             ])
             all.append(OperationsServer.application(
                 host: configuration.metricsHost, port: port, registry: registry, health: health, extraRoutes: extraRoutes,
