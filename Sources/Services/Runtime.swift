@@ -73,11 +73,19 @@ public struct Runtime: Sendable {
             throw RuntimeError(
                 "the rules in '\(configuration.rules)' do not load:\n\(error)\nfix them (motcua rules check \(configuration.rules))")
         }
+        // The topics' size limits: every writer checks its outbox messages against them.
+        let specs: TopicSpecs
+        do {
+            specs = try TopicSpecs.load(deploy: configuration.rules)
+        } catch {
+            throw RuntimeError("\(error)")
+        }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         return Runtime(
             kafka: KafkaClientOptions.fromEnvironment(environment), postgres: PostgresConfiguration.fromEnvironment(environment),
-            clock: clock, bundle: bundle, topics: configuration.topics, logger: logger, registry: registry)
+            clock: clock, bundle: bundle, topics: configuration.topics.withLimits(of: specs), logger: logger,
+            registry: registry)
     }
 
     /// Runs the consumers with their relays, any `additional` services (each after the relay it writes to; healthy
