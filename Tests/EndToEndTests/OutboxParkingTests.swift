@@ -89,4 +89,53 @@ struct OutboxParkingTests {
         relay.stop()
         try await run.value
     }
+
+    @Test("motcua offsets reset: a dry run without --confirm, --reason required, recorded; earliest/latest/N within the broker's range")
+    func offsetsResetCLI() async throws {
+        let topic = try TestTopics.single("reset", partitions: 1)
+        let kafka = KafkaClientOptions(bootstrapServers: try TestEnvironment.kafkaBootstrap())
+        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(client: kafka), logger: TestEnvironment.logger)
+        for index in 0..<3 { try producer.produce(KafkaOutgoingMessage(topic: topic, key: "k\(index)", value: [UInt8(index)])) }
+        try producer.flush()
+        let connection = try PostgresConnection.connect(
+            PostgresConfiguration(connectionString: try TestEnvironment.databaseURL()), logger: TestEnvironment.logger)
+        let group = TestEnvironment.unique("reset")
+        defer {
+            _ = try? connection.execute("DELETE FROM consumer_offsets WHERE consumer_group = $1", [group])
+            _ = try? connection.execute("DELETE FROM offset_resets WHERE consumer_group = $1", [group])
+        }
+        let environment = ["DATABASE_URL": try TestEnvironment.databaseURL()]
+        func stored() throws -> Int? {
+            try OffsetStore(group: group).positions([TopicPartition(topic, 0)], from: connection)[TopicPartition(topic, 0)].map { Int($0.next) }
+        }
+        let dry = try await CommandRun.motcua(
+            "offsets", "reset", "--group", group, "--topic", topic, "--partition", "0", "--to", "latest", environment: environment)
+        #expect(dry.status == 0, "\(dry)")
+        #expect(dry.stdout.contains("would store") && dry.stdout.contains("nothing → 3") && dry.stdout.contains("Nothing changed"), "\(dry)")
+        #expect(try stored() == nil, "a dry run changed the stored offset")
+        let noReason = try await CommandRun.motcua(
+            "offsets", "reset", "--group", group, "--topic", topic, "--partition", "0", "--to", "0", "--confirm",
+            environment: environment)
+        #expect(noReason.status != 0)
+        #expect(noReason.stderr.contains("--confirm needs --reason"), "\(noReason)")
+        let outside = try await CommandRun.motcua(
+            "offsets", "reset", "--group", group, "--topic", topic, "--partition", "0", "--to", "99", environment: environment)
+        #expect(outside.status != 0)
+        #expect(outside.stderr.contains("outside the broker's range 0–3"), "\(outside)")
+        let negative = try await CommandRun.motcua(
+            "offsets", "reset", "--group", group, "--topic", topic, "--partition", "0", "--to", "-5", environment: environment)
+        #expect(negative.status != 0)
+        #expect(negative.stderr.contains("--to must be an offset (0 or more), got -5"), "\(negative)")
+        let confirmed = try await CommandRun.motcua(
+            "offsets", "reset", "--group", group, "--topic", topic, "--partition", "0", "--to", "earliest", "--confirm",
+            "--reason", "broker restarted empty", "--by", "nguyen.an", environment: environment)
+        #expect(confirmed.status == 0, "\(confirmed)")
+        #expect(try stored() == 0)
+        let recorded = try connection.query(
+            "SELECT new_offset, operator, reason FROM offset_resets WHERE consumer_group = $1", [group])
+        #expect(recorded.count == 1)
+        #expect(try recorded.first?.decode(String.self, "operator") == "nguyen.an")
+        let shown = try await CommandRun.motcua("offsets", "show", "--group", group, environment: environment)
+        #expect(shown.status == 0 && shown.stdout.contains("lag 3"), "\(shown)")
+    }
 }
