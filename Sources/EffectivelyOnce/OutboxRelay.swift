@@ -211,20 +211,24 @@ public final class OutboxRelay: Sendable {
         let now = ContinuousClock.now
         let above = floor.next(at: now, lookback: settings.lookback, fullScanEvery: settings.fullScanInterval)
         // Rows in flight are still unsent in the table; a row of a transaction that committed late may sit between
-        // them (several writers share a source), so they are left out by id rather than by a cursor.
+        // them (several writers share a source), so they are left out by id rather than by a cursor. The anti-join
+        // that holds back the keys of parked rows doubled a read's time (median of 20 alternated reads of 2,000
+        // rows, nothing parked: 2.31 ms against 1.03 ms): it runs only while the source has parked rows (counted
+        // before the first read and after every park; only the active relay of a source parks).
+        let notHeld = (parkedRows ?? 1) > 0 ? "AND " + Self.notHeld : ""
         let rows =
             unmarked.isEmpty
             ? try connection.query(
                 """
                 SELECT id, event_id, topic, key, ce_type, payload, headers FROM outbox o
-                WHERE source = $1 AND sent_at IS NULL AND parked_at IS NULL AND id > $3 AND \(Self.notHeld)
+                WHERE source = $1 AND sent_at IS NULL AND parked_at IS NULL AND id > $3 \(notHeld)
                 ORDER BY id LIMIT $2
                 """, [settings.source, limit, above])
             : try connection.query(
                 """
                 SELECT id, event_id, topic, key, ce_type, payload, headers FROM outbox o
                 WHERE source = $1 AND sent_at IS NULL AND parked_at IS NULL AND id > $3 AND id <> ALL($4::int8[])
-                    AND \(Self.notHeld)
+                    \(notHeld)
                 ORDER BY id LIMIT $2
                 """, [settings.source, limit, above, PostgresIntArray(unmarked)])
         guard !rows.isEmpty else { return 0 }
