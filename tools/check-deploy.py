@@ -19,7 +19,10 @@ objects: per worker a Deployment (its command runs that worker, probes on /healt
 a PodDisruptionBudget selecting its pods, a KEDA ScaledObject on its topic and group with maxReplicaCount <= the
 topic's partitions in deploy/topics.yaml and a TriggerAuthentication from its own Secret; the same for the
 coordinator (without KEDA); no base placeholder left; the migration Job; the data ConfigMaps generated from
-deploy/; no Secret objects with data. Runs `docker compose config -q` when the plugin exists. Exits 1 on any error.
+deploy/; no Secret objects with data. Runs `docker compose config -q` when the plugin exists.
+
+Monitoring: deploy/monitoring/grafana-dashboard.json is valid JSON, each panel has a title and a query, panel ids
+are unique, and every motcua_*/messaging_* metric a query names is exported by the code. Exits 1 on any error.
 """
 import copy
 import glob
@@ -487,7 +490,41 @@ def docker_compose(path):
     return "docker compose config -q passed"
 
 
+def check_dashboard(path):
+    """The Grafana dashboard beside the alert rules: valid JSON, every panel titled with a query, unique panel ids,
+    and every MotCua metric its queries name exported by the code (a label string in Sources/)."""
+    import json
+    import re
+    where = os.path.relpath(path, ROOT)
+    try:
+        dashboard = json.load(open(path))
+    except (OSError, ValueError) as e:
+        error(where, f"not valid JSON: {e}")
+        return
+    panels = dashboard.get("panels")
+    if not isinstance(panels, list) or not panels:
+        error(where, "no panels")
+        return
+    ids = [p.get("id") for p in panels]
+    if len(set(ids)) != len(ids):
+        error(where, f"panel ids repeat: {ids}")
+    exported = set()
+    for source in glob.glob(os.path.join(ROOT, "Sources", "**", "*.swift"), recursive=True):
+        exported.update(re.findall(r'"((?:motcua|messaging)_[a-z_]+)"', open(source).read()))
+    for panel in panels:
+        title = panel.get("title") or f"panel {panel.get('id')}"
+        exprs = [t.get("expr", "") for t in panel.get("targets", []) if isinstance(t, dict)]
+        if not panel.get("title") or not exprs or not all(exprs):
+            error(where, f"{title}: a panel needs a title and a query (targets[].expr)")
+        for expr in exprs:
+            for name in re.findall(r"\b((?:motcua|messaging)_[a-z_]+)", expr):
+                base = re.sub(r"_(bucket|sum|count)$", "", name)
+                if name not in exported and base not in exported:
+                    error(where, f"{title}: metric {name} is not exported by any MotCua process (Sources/)")
+
+
 def main():
+    check_dashboard(os.path.join(ROOT, "deploy/monitoring/grafana-dashboard.json"))
     compose = os.path.join(ROOT, "deploy/compose/compose.yaml")
     check_compose(compose)
     k8s = os.path.join(ROOT, "deploy/k8s")

@@ -20,6 +20,14 @@ import Synchronization
 ///   keeps its group membership), then rewinds every partition to the stored offsets and resumes.
 /// - A batch that fails for another reason is retried message by message; a message that fails alone becomes a
 ///   dead letter, with its reason, and the stream continues.
+/// - Offsets are never silently wrong. Beside each stored offset PostgreSQL keeps the identity of the last message
+///   consumed (``OffsetStore/identity(of:)``). On assignment, and whenever the broker says a position is out of its
+///   range (the consumer runs with `auto.offset.reset=error`: librdkafka never jumps on its own), the consumer
+///   checks the partition against the broker: a stored offset beyond its high watermark (data lost), below its low
+///   watermark (deleted by retention before it was consumed), or a message at `next - 1` that is not the one
+///   consumed (the topic recreated and refilled past the stored offset) stops the partition — an error log naming
+///   group, topic, partition and both offsets, `/health/ready` failing, `motcua_partitions_stopped` — until an
+///   operator stores where it resumes (`motcua offsets reset … --confirm`); it then resumes by itself.
 public final class EffectivelyOnceConsumer: Sendable {
     public struct Settings: Sendable {
         public var group: String
@@ -48,28 +56,45 @@ public final class EffectivelyOnceConsumer: Sendable {
         var connection: PostgresConnection?
         var needsRewind = false
         var inFlight: InFlight?
-        /// Partitions whose stored offset is beyond the broker's high watermark (its data lost, the topic recreated
-        /// or restored): not consumed until an operator moves the stored offset (`motcua offsets reset`).
-        var stopped: [TopicPartition: (stored: Int64, high: Int64)] = [:]
+        /// Partitions that no longer hold what PostgreSQL says was consumed (see ``Stop``): not consumed until an
+        /// operator moves the stored offset (`motcua offsets reset`).
+        var stopped: [TopicPartition: Stop] = [:]
+        /// Partitions stopped in the assignment callback, to pause once the assignment is applied.
+        var pendingPause: Set<TopicPartition> = []
         var lastStoppedCheck = ContinuousClock.now
+        /// A group-less reader of single messages, for the identity check (made when first needed).
+        var verifier: KafkaConsumer?
+    }
+
+    /// Why a partition is stopped: its stored offset and what the broker holds instead, in words.
+    struct Stop {
+        var stored: Int64
+        /// `topic[partition] stored N, …` (what ``stoppedPartitions`` lists).
+        var text: String
     }
 
     /// A batch's transaction running on ``transactions`` while the consumer polls and stages the next batch.
     private final class InFlight: @unchecked Sendable {
         let batch: [KafkaMessage]
         let moves: [TopicPartition: (expected: Int64?, next: Int64)]
+        let identities: [TopicPartition: String]
         let done = DispatchSemaphore(value: 0)
         /// Set before `done` is signalled; read after waiting on it.
         var failure: (any Error)?
 
-        init(batch: [KafkaMessage], moves: [TopicPartition: (expected: Int64?, next: Int64)]) {
+        init(
+            batch: [KafkaMessage], moves: [TopicPartition: (expected: Int64?, next: Int64)],
+            identities: [TopicPartition: String]
+        ) {
             self.batch = batch
             self.moves = moves
+            self.identities = identities
         }
     }
 
     public let settings: Settings
     private let kafka: KafkaConsumerConfiguration
+    private let clientOptions: KafkaClientOptions
     private let postgres: PostgresConfiguration
     private let writer: any BatchWriter
     private let logger: Logger
@@ -87,8 +112,10 @@ public final class EffectivelyOnceConsumer: Sendable {
     ) {
         self.settings = settings
         var consumerConfig = KafkaConsumerConfiguration(client: kafka, groupID: settings.group)
-        consumerConfig.offsetReset = .earliest
+        // Never jump: a position out of the broker's range is reported (``takeOffsetErrors``) and checked.
+        consumerConfig.offsetReset = .error
         self.kafka = consumerConfig
+        self.clientOptions = kafka
         self.postgres = postgres
         self.writer = writer
         self.logger = logger
@@ -104,8 +131,9 @@ public final class EffectivelyOnceConsumer: Sendable {
     /// Whether the last database operation succeeded.
     public var isHealthy: Bool { healthy.load(ordering: .relaxed) }
 
-    /// The partitions stopped because the offset stored in PostgreSQL is ahead of the broker, as
-    /// `topic[partition] stored N, broker high M`; empty when every partition is consumed.
+    /// The partitions stopped because the broker no longer holds what PostgreSQL says was consumed, as
+    /// `topic[partition] stored N, broker high M` (or `broker low M`, or `message at N-1 is not the one consumed`);
+    /// empty when every partition is consumed.
     public var stoppedPartitions: [String] { stoppedText.withLock { $0 } }
     private let stoppedText = Mutex<[String]>([])
 
@@ -129,6 +157,10 @@ public final class EffectivelyOnceConsumer: Sendable {
             })
         let consumer = try KafkaConsumer(configuration: kafka, rebalance: handler, logger: logger)
         defer { consumer.close() }
+        defer {
+            state.verifier?.close()
+            state.verifier = nil
+        }
         defer { collect() }
         try consumer.subscribe(topics: settings.topics)
         logger.info("consuming", metadata: ["kafka.group": "\(settings.group)", "kafka.topics": "\(settings.topics)"])
@@ -154,6 +186,7 @@ public final class EffectivelyOnceConsumer: Sendable {
                 Thread.sleep(forTimeInterval: 0.2)
                 continue
             }
+            checkPositions(consumer)
             guard !batch.isEmpty else {
                 collect()
                 updateLag(consumer)
@@ -163,7 +196,8 @@ public final class EffectivelyOnceConsumer: Sendable {
             // Offsets only grow while a batch is in flight, so filtering against them before it commits keeps
             // exactly what filtering after would.
             let mine = batch.filter { message in
-                guard let expected = state.owned[message.topicPartition] else { return false }
+                guard let expected = state.owned[message.topicPartition], state.stopped[message.topicPartition] == nil
+                else { return false }
                 return expected.map { message.offset >= $0 } ?? true
             }
             guard !mine.isEmpty else { continue }
@@ -185,11 +219,11 @@ public final class EffectivelyOnceConsumer: Sendable {
 
     /// Starts `batch`'s transaction on the transaction queue.
     private func send(_ batch: [KafkaMessage], staged: (any Sendable)?) {
-        let flight = InFlight(batch: batch, moves: moves(of: batch))
+        let flight = InFlight(batch: batch, moves: moves(of: batch), identities: identities(of: batch))
         state.inFlight = flight
         transactions.async { [self] in
             do {
-                try transact(flight.batch, moves: flight.moves, staged: staged)
+                try transact(flight.batch, moves: flight.moves, identities: flight.identities, staged: staged)
             } catch {
                 flight.failure = error
             }
@@ -260,12 +294,20 @@ public final class EffectivelyOnceConsumer: Sendable {
         var attempt = 0
         while !stopping.load(ordering: .acquiring) {
             do {
-                let stored = try offsets.load(partitions, from: try connection())
+                let stored = try offsets.positions(partitions, from: try connection())
                 var start: [TopicPartition: KafkaOffset] = [:]
                 for partition in partitions {
-                    let offset = stored[partition]
+                    let offset = stored[partition]?.next
                     state.owned[partition] = offset
                     start[partition] = offset.map(KafkaOffset.init) ?? .beginning
+                    // The assignment is applied after this returns: a stopped partition starts at the end (a
+                    // position the broker accepts, so its fetcher stays alive for the seek that resumes it; what
+                    // arrives meanwhile is dropped) and is paused right after.
+                    if let position = stored[partition], let stop = check(partition, position) {
+                        stopPartition(partition, stop)
+                        state.pendingPause.insert(partition)
+                        start[partition] = .end
+                    }
                 }
                 logger.info("partitions assigned", metadata: ["kafka.partitions": "\(partitions.count)"])
                 return start
@@ -309,15 +351,25 @@ public final class EffectivelyOnceConsumer: Sendable {
         return moves
     }
 
+    /// The identity of the last message of each partition of `batch` (stored beside its offset).
+    private func identities(of batch: [KafkaMessage]) -> [TopicPartition: String] {
+        var last: [TopicPartition: KafkaMessage] = [:]
+        for message in batch where (last[message.topicPartition]?.offset ?? -1) < message.offset {
+            last[message.topicPartition] = message
+        }
+        return last.mapValues(OffsetStore.identity(of:))
+    }
+
     /// One batch's transaction: the writer's work and the fenced offsets, committed together.
     private func transact(
-        _ batch: [KafkaMessage], moves: [TopicPartition: (expected: Int64?, next: Int64)], staged: (any Sendable)?
+        _ batch: [KafkaMessage], moves: [TopicPartition: (expected: Int64?, next: Int64)],
+        identities: [TopicPartition: String], staged: (any Sendable)?
     ) throws {
         let started = ContinuousClock.now
         let connection = try connection()
         let report = try connection.transaction { tx in
             let report = try writer.write(batch, staged: staged, into: tx)
-            try offsets.advance(moves, in: tx)
+            try offsets.advance(moves, identities: identities, in: tx)
             return report
         }
         writer.committed()
@@ -329,7 +381,7 @@ public final class EffectivelyOnceConsumer: Sendable {
     /// `batch` in one transaction, now, on the consuming thread (nothing in flight).
     private func commit(_ batch: [KafkaMessage]) throws {
         let moves = moves(of: batch)
-        try transact(batch, moves: moves, staged: nil)
+        try transact(batch, moves: moves, identities: identities(of: batch), staged: nil)
         for (partition, move) in moves { state.owned[partition] = move.next }
     }
 
@@ -367,7 +419,9 @@ public final class EffectivelyOnceConsumer: Sendable {
             try OutboxWriter.write(
                 [OutboxMessage.deadLetter(of: message, error: reason, consumer: settings.group)],
                 source: writer.outboxSource, into: tx)
-            try offsets.advance([partition: (expected, message.offset + 1)], in: tx)
+            try offsets.advance(
+                [partition: (expected, message.offset + 1)],
+                identities: [partition: OffsetStore.identity(of: message)], in: tx)
         }
         state.owned[partition] = message.offset + 1
         var report = BatchReport()
@@ -426,14 +480,134 @@ public final class EffectivelyOnceConsumer: Sendable {
     private func stopIfAhead(_ partition: TopicPartition, stored: Int64, consumer: KafkaConsumer) {
         guard let marks = try? consumer.queryWatermarks(partition), marks.high < stored else { return }
         try? consumer.pause([partition])
-        state.stopped[partition] = (stored, marks.high)
+        stopPartition(partition, Stop(
+            stored: stored, text: "\(partition.topic)[\(partition.partition)] stored \(stored), broker high \(marks.high)"))
+    }
+
+    /// Whether `partition` still holds what PostgreSQL says was consumed up to `position`: the stored offset within
+    /// the broker's watermarks, and the message at `next - 1` the one consumed. Nil when it does, or when the broker
+    /// cannot be asked now (the next offset error or assignment asks again); otherwise why not.
+    private func check(_ partition: TopicPartition, _ position: OffsetStore.Position) -> Stop? {
+        let name = "\(partition.topic)[\(partition.partition)]"
+        let marks: (low: Int64, high: Int64)
+        do {
+            marks = try verifier().queryWatermarks(partition)
+        } catch {
+            logger.warning("cannot check \(name) against the broker now: \(error)")
+            return nil
+        }
+        if position.next > marks.high {
+            return Stop(stored: position.next, text: "\(name) stored \(position.next), broker high \(marks.high)")
+        }
+        if position.next < marks.low {
+            return Stop(
+                stored: position.next,
+                text: "\(name) stored \(position.next), broker low \(marks.low): messages \(position.next)–\(marks.low - 1) "
+                    + "were deleted before this group consumed them")
+        }
+        guard let expected = position.lastMessage, position.next - 1 >= marks.low else { return nil }
+        guard let found = try? readOne(partition, at: position.next - 1) else {
+            logger.warning("cannot read \(name) at \(position.next - 1) to check it now")
+            return nil
+        }
+        guard found.offset == position.next - 1, OffsetStore.identity(of: found) == expected else {
+            return Stop(
+                stored: position.next,
+                text: "\(name) stored \(position.next), broker high \(marks.high): the message at \(position.next - 1) is not "
+                    + "the one consumed (the topic was recreated or the broker lost data and was refilled)")
+        }
+        return nil
+    }
+
+    private func verifier() throws -> KafkaConsumer {
+        if let verifier = state.verifier { return verifier }
+        let verifier = try KafkaConsumer(
+            configuration: KafkaConsumerConfiguration(client: clientOptions, groupID: nil), logger: logger)
+        state.verifier = verifier
+        return verifier
+    }
+
+    /// The message at `offset` (or the first after it, if that one is gone), read by the group-less verifier.
+    private func readOne(_ partition: TopicPartition, at offset: Int64) throws -> KafkaMessage? {
+        let verifier = try verifier()
+        try verifier.assign([partition: KafkaOffset(offset)])
+        defer { try? verifier.assign([:]) }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            for message in try verifier.pollBatch(maxMessages: 1, timeout: .milliseconds(200))
+            where message.topicPartition == partition {
+                return message
+            }
+        }
+        return nil
+    }
+
+    /// Stops `partition`, loudly: error log naming group, topic, partition and both offsets, the metric, health.
+    private func stopPartition(_ partition: TopicPartition, _ stop: Stop) {
+        state.stopped[partition] = stop
         publishStopped()
         let command = "motcua offsets reset --group \(settings.group) --topic \(partition.topic) "
-            + "--partition \(partition.partition) --to N"
+            + "--partition \(partition.partition) --to earliest|latest|N --confirm"
         logger.error(
-            "the offset stored in PostgreSQL is ahead of the broker: partition stopped, nothing skipped; resume it with `\(command)`",
-            metadata: ["kafka.topic": "\(partition.topic)", "kafka.partition": "\(partition.partition)",
-                       "offset.stored": "\(stored)", "offset.high": "\(marks.high)"])
+            "partition stopped: it no longer holds what PostgreSQL says this group consumed; nothing is skipped. \(stop.text). Decide where it resumes: `\(command)`",
+            metadata: ["kafka.group": "\(settings.group)", "kafka.topic": "\(partition.topic)",
+                       "kafka.partition": "\(partition.partition)", "offset.stored": "\(stop.stored)"])
+    }
+
+    /// Pauses what the assignment callback stopped, and checks the partitions whose position the broker said is
+    /// out of its range (`auto.offset.reset=error`): they stop, or, if they still hold what PostgreSQL says (the
+    /// range moved back), are sought to the stored offset again.
+    private func checkPositions(_ consumer: KafkaConsumer) {
+        if !state.pendingPause.isEmpty {
+            try? consumer.pause(Array(state.pendingPause))
+            state.pendingPause = []
+        }
+        let errors = consumer.takeOffsetErrors().filter { state.owned[$0] != nil && state.stopped[$0] == nil }
+        guard !errors.isEmpty else { return }
+        collect()
+        guard let stored = try? offsets.positions(Array(errors), from: try connection()) else {
+            state.needsRewind = true
+            return
+        }
+        for partition in errors {
+            let position = stored[partition] ?? OffsetStore.Position(next: 0, lastMessage: nil)
+            if let stop = check(partition, position) {
+                try? consumer.pause([partition])
+                stopPartition(partition, stop)
+            } else {
+                logger.warning("offset error on \(partition) but it holds what PostgreSQL says: seeking again")
+                restart(partition, at: stored[partition]?.next, consumer)
+            }
+        }
+    }
+
+    /// Moves `partition` to `next` (nil: the beginning) and resumes it. A partition whose fetcher stopped on an offset
+    /// error (`auto.offset.reset=error`) refuses a seek; the whole assignment is then applied again at the owned
+    /// offsets (what the stored offsets say: nothing in flight), and the stopped partitions paused again.
+    @discardableResult
+    private func restart(_ partition: TopicPartition, at next: Int64?, _ consumer: KafkaConsumer) -> Bool {
+        do {
+            try consumer.seek([partition: next.map(KafkaOffset.init) ?? .beginning])
+            try consumer.resume([partition])
+            return true
+        } catch {
+            logger.info("seek of \(partition) refused (\(error)): assigning the partitions again")
+        }
+        collect()
+        var positions = Dictionary(uniqueKeysWithValues: state.owned.map { owned in
+            (owned.key, owned.value.map(KafkaOffset.init) ?? .beginning)
+        })
+        positions[partition] = next.map(KafkaOffset.init) ?? .beginning
+        let stillStopped = state.stopped.keys.filter { $0 != partition }
+        for other in stillStopped { positions[other] = .end }
+        do {
+            try consumer.assign(positions)
+            if !stillStopped.isEmpty { try consumer.pause(Array(stillStopped)) }
+            return true
+        } catch {
+            logger.warning("cannot resume \(partition) yet: \(error)")
+            return false
+        }
     }
 
     /// Every few seconds, a stopped partition whose stored offset an operator moved within the broker's range
@@ -442,22 +616,16 @@ public final class EffectivelyOnceConsumer: Sendable {
         guard !state.stopped.isEmpty, ContinuousClock.now - state.lastStoppedCheck >= .seconds(2) else { return }
         state.lastStoppedCheck = ContinuousClock.now
         let partitions = Array(state.stopped.keys)
-        guard let stored = try? offsets.load(partitions, from: try connection()) else { return }
+        guard let stored = try? offsets.positions(partitions, from: try connection()) else { return }
         for partition in partitions {
-            guard state.owned[partition] != nil, let marks = try? consumer.queryWatermarks(partition) else { continue }
-            let next = stored[partition]
-            guard (next ?? marks.low) <= marks.high else {
-                state.stopped[partition] = (next ?? 0, marks.high)
-                continue
-            }
-            do {
-                try consumer.seek([partition: next.map(KafkaOffset.init) ?? .beginning])
-                try consumer.resume([partition])
-            } catch {
-                logger.warning("cannot resume \(partition) yet: \(error)")
+            guard state.owned[partition] != nil else { continue }
+            let next = stored[partition]?.next
+            if let position = stored[partition], let stop = check(partition, position) {
+                state.stopped[partition] = stop
                 continue
             }
             state.owned[partition] = next
+            guard restart(partition, at: next, consumer) else { continue }
             state.stopped.removeValue(forKey: partition)
             logger.notice(
                 "partition resumed from the offset the operator stored",
@@ -469,7 +637,7 @@ public final class EffectivelyOnceConsumer: Sendable {
 
     private func publishStopped() {
         let text = state.stopped.sorted { ($0.key.topic, $0.key.partition) < ($1.key.topic, $1.key.partition) }
-            .map { "\($0.key.topic)[\($0.key.partition)] stored \($0.value.stored), broker high \($0.value.high)" }
+            .map(\.value.text)
         stoppedText.withLock { $0 = text }
         metrics.stopped(text.count)
     }

@@ -52,10 +52,55 @@ public struct OutboxMessage: Sendable, Hashable {
     }
 }
 
+/// The largest message each topic takes (full topic names), checked before a message reaches the outbox.
+public struct OutboxSizeLimits: Sendable, Hashable {
+    public var byTopic: [String: Int]
+    public init(_ byTopic: [String: Int] = [:]) { self.byTopic = byTopic }
+    public static let none = OutboxSizeLimits()
+
+    /// Bytes a message takes on the wire beyond its key, value and extra headers: the CloudEvents headers the
+    /// relay adds (`ce_id`, `ce_type`, `ce_source`, …) and the record's framing, generously.
+    public static let overhead = 512
+
+    /// The size `message` takes as the relay will publish it (an estimate on the safe side).
+    public static func size(of message: OutboxMessage) -> Int {
+        message.payload.count + message.key.utf8.count + message.type.utf8.count
+            + message.headers.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count + 8 } + overhead
+    }
+}
+
+/// A message larger than its topic takes: refused before the outbox, so that the input that caused it is
+/// dead-lettered at its source with this reason instead of the broker refusing it later.
+public struct OutboxMessageTooLarge: Error, CustomStringConvertible {
+    public var topic: String
+    public var type: String
+    public var size: Int
+    public var limit: Int
+    public var description: String {
+        "the \(type) message for topic \(topic) would be \(size) bytes, over the \(limit) bytes the topic takes "
+            + "(deploy/topics.yaml maxMessageBytes): not written; raise the topic's limit (max.message.bytes and "
+            + "maxMessageBytes) or make the input smaller, then submit it again"
+    }
+}
+
 /// Writes outbox rows with COPY (binary format: the payload as it is, no hex), inside the caller's transaction.
 public enum OutboxWriter {
-    public static func write(_ messages: [OutboxMessage], source: String, into connection: PostgresConnection) throws {
+    /// Writes `messages`, after checking each against its topic's limit in `limits` (throws
+    /// ``OutboxMessageTooLarge``: the caller's transaction fails and the consumer dead-letters the input alone).
+    public static func write(
+        _ messages: [OutboxMessage], source: String, limits: OutboxSizeLimits = .none,
+        into connection: PostgresConnection
+    ) throws {
         guard !messages.isEmpty else { return }
+        if !limits.byTopic.isEmpty {
+            for message in messages {
+                guard let limit = limits.byTopic[message.topic] else { continue }
+                let size = OutboxSizeLimits.size(of: message)
+                if size > limit {
+                    throw OutboxMessageTooLarge(topic: message.topic, type: message.type, size: size, limit: limit)
+                }
+            }
+        }
         try connection.copyInBinary(
             "COPY outbox (source, event_id, topic, key, ce_type, payload, headers) FROM STDIN (FORMAT binary)"
         ) { writer in

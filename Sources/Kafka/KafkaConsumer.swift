@@ -35,6 +35,7 @@ public final class KafkaConsumer: Sendable {
     private let topicNames = Mutex<[UInt: String]>([:])
     private let closed = Atomic<Bool>(false)
     private let logger: Logger
+    private let offsetErrors = Mutex<Set<TopicPartition>>([])
     private let readHeaders: Bool
 
     public init(
@@ -115,6 +116,10 @@ public final class KafkaConsumer: Sendable {
             let text = String(cString: rd_kafka_error_string(error))
             rd_kafka_error_destroy(error)
             throw KafkaError(.assignment, "seek: \(text)")
+        }
+        // Per-partition failures (a partition whose fetcher stopped on an offset error refuses a seek: _STATE).
+        if let (partition, _, err) = partitions(of: list).first(where: { $0.2 != RD_KAFKA_RESP_ERR_NO_ERROR }) {
+            throw KafkaError(.assignment, "seek \(partition)", error: err)
         }
     }
 
@@ -217,6 +222,15 @@ public final class KafkaConsumer: Sendable {
         return (low, high)
     }
 
+    /// The partitions whose fetch position was out of the broker's range since the last call (with
+    /// `auto.offset.reset=error` they stop fetching until sought), and forgets them.
+    public func takeOffsetErrors() -> Set<TopicPartition> {
+        offsetErrors.withLock { errors in
+            defer { errors = [] }
+            return errors
+        }
+    }
+
     /// The last client-level error (for example "all brokers down"), if any since the last successful poll.
     public var lastClientError: KafkaError? { client.context.lastClientError.withLock { $0 } }
 
@@ -243,6 +257,14 @@ public final class KafkaConsumer: Sendable {
                 RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED, RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
                 let topic = m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? "?"
                 throw KafkaError(.consume, "topic '\(topic)'", error: m.err)
+            case RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET, RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE:
+                // With auto.offset.reset=error the partition stops fetching until it is sought: the owner decides.
+                if let rkt = m.rkt {
+                    let partition = TopicPartition(String(cString: rd_kafka_topic_name(rkt)), m.partition)
+                    offsetErrors.withLock { _ = $0.insert(partition) }
+                }
+                logger.warning("offset error: \(String(cString: rd_kafka_err2str(m.err)))")
+                return nil
             default:
                 client.context.lastClientError.withLock { $0 = KafkaError(.consume, "poll", error: m.err) }
                 logger.debug("consumer event: \(String(cString: rd_kafka_err2str(m.err)))")

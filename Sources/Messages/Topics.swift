@@ -9,9 +9,24 @@ import EffectivelyOnce
 public struct Topics: Sendable, Hashable {
     /// Prepended to every topic and consumer-group name. Default: `""`.
     public var prefix: String
+    /// The largest message each topic takes, by unprefixed name (`deploy/topics.yaml` `maxMessageBytes`); writers
+    /// check their outbox messages against it (``messageSizeLimits``). Default: none (no check).
+    public var maxMessageBytes: [String: Int] = [:]
 
     public init(prefix: String = "") {
         self.prefix = prefix
+    }
+
+    /// These topics with the limits of `specs`.
+    public func withLimits(of specs: TopicSpecs) -> Topics {
+        var topics = self
+        topics.maxMessageBytes = specs.maxMessageBytes
+        return topics
+    }
+
+    /// The size limit of each topic by its full (prefixed) name, for ``OutboxWriter``.
+    public var messageSizeLimits: OutboxSizeLimits {
+        OutboxSizeLimits(Dictionary(uniqueKeysWithValues: maxMessageBytes.map { (prefix + $0.key, $0.value) }))
     }
 
     /// Dossiers submitted at the portal, desks and by post (the intake contract).
@@ -24,16 +39,19 @@ public struct Topics: Sendable, Hashable {
     /// The topic of a department's step tasks and its officials' commands.
     public func department(_ department: DepartmentID) -> String { prefix + "dossiers." + department.rawValue }
 
-    /// Every topic a system uses, with the partition counts of `deploy/topics.yaml`, for the given departments.
-    public func all(departments: [DepartmentID]) -> [(name: String, partitions: Int)] {
-        var topics: [(String, Int)] = [(intake, 12), (DeadLetter.topic(of: intake), 3)]
+    /// Every topic a system uses, for the given departments, with its partition count as `specs` (read from
+    /// `deploy/topics.yaml`, the one list of them) gives it; throws naming a topic the file does not list.
+    public func all(departments: [DepartmentID], specs: TopicSpecs) throws -> [(name: String, partitions: Int)] {
+        var names = ["dossiers.intake", DeadLetter.topic(of: "dossiers.intake")]
         for department in departments {
-            topics.append((self.department(department), 12))
-            topics.append((DeadLetter.topic(of: self.department(department)), 3))
+            names.append("dossiers." + department.rawValue)
+            names.append(DeadLetter.topic(of: "dossiers." + department.rawValue))
         }
-        topics.append((events, 12))
-        topics.append((escalations, 6))
-        return topics
+        names += ["dossier.events", "escalations"]
+        return try names.map { name in
+            guard let partitions = specs.partitions[name] else { throw TopicSpecs.Missing(topic: name, file: specs.file) }
+            return (prefix + name, partitions)
+        }
     }
 
     /// A consumer group's name under this prefix (`motcua.reception`, `motcua.labour`, …).

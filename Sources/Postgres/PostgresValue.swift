@@ -205,6 +205,19 @@ public struct PostgresIntArray: PostgresEncodable, Hashable {
     public var postgresText: String { "{" + values.map(String.init).joined(separator: ",") + "}" }
 }
 
+/// A `text[]` parameter whose elements may be NULL (`[String]` binds one without).
+public struct PostgresTextArray: PostgresEncodable, Hashable {
+    public var values: [String?]
+    public init(_ values: [String?]) { self.values = values }
+    public static var postgresType: UInt32 { PostgresType.textArray }
+    public var postgresText: String {
+        "{" + values.map { value in
+            guard let value else { return "NULL" }
+            return "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        }.joined(separator: ",") + "}"
+    }
+}
+
 /// Timestamps in the ISO form PostgreSQL accepts and emits (`DateStyle=ISO`), in UTC.
 public enum PostgresTimestamp {
     /// Microseconds since 1970-01-01 UTC, rounded to the nearest: the one rounding of an instant for PostgreSQL, in

@@ -104,7 +104,7 @@ public struct ApologyDesk: Sendable {
                 from: deadline.department?.rawValue, to: "applicant", due: deadline.dueDate, detail: slip.reason, in: tx)
             try ApologyStore.moveProjectedDate(
                 slip.dossierId, overall: slip.step == DeadlineKind.overallStep, to: slip.newDate, in: tx)
-            try OutboxWriter.write([try event.outboxMessage(topics: topics, encoder: MessageCoding.encoder())], source: outboxSource, into: tx)
+            try OutboxWriter.write([try event.outboxMessage(topics: topics, encoder: MessageCoding.encoder())], source: outboxSource, limits: topics.messageSizeLimits, into: tx)
             return event
         }
     }

@@ -182,7 +182,7 @@ public final class DeadlineTimer: Sendable {
                 round.next.append(next.map(PostgresTimestamp.format) ?? "")
             }
             try TimerStore.record(round, in: tx)
-            try OutboxWriter.write(outbox, source: settings.outboxSource, into: tx)
+            try OutboxWriter.write(outbox, source: settings.outboxSource, limits: settings.topics.messageSizeLimits, into: tx)
             return (rows.count, counts)
         }
         healthy.store(true, ordering: .relaxed)

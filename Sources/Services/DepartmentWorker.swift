@@ -116,14 +116,14 @@ public final class DepartmentWorker: BatchWriter {
             explanationIds.forget()
             throw error
         }
-        try OutboxWriter.write(batch.outbox, source: outboxSource, into: tx)
+        try OutboxWriter.write(batch.outbox, source: outboxSource, limits: topics.messageSizeLimits, into: tx)
         let decoder = MessageCoding.decoder()
         let encoder = MessageCoding.encoder()
         for (message, type) in batch.commands {
             var commandOutbox: [OutboxMessage] = []
             try handleCommand(message, type: type, at: batch.now, into: tx, outbox: &commandOutbox,
                               report: &batch.report, decoder: decoder, encoder: encoder)
-            try OutboxWriter.write(commandOutbox, source: outboxSource, into: tx)
+            try OutboxWriter.write(commandOutbox, source: outboxSource, limits: topics.messageSizeLimits, into: tx)
         }
         return batch.report
     }

@@ -107,7 +107,7 @@ public final class Reception: BatchWriter {
             report.outcomes[item.status.rawValue, default: 0] += 1
             report.processed += 1
         }
-        try OutboxWriter.write(outbox, source: outboxSource, into: tx)
+        try OutboxWriter.write(outbox, source: outboxSource, limits: topics.messageSizeLimits, into: tx)
         return report
     }
 

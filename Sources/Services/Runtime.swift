@@ -73,11 +73,19 @@ public struct Runtime: Sendable {
             throw RuntimeError(
                 "the rules in '\(configuration.rules)' do not load:\n\(error)\nfix them (motcua rules check \(configuration.rules))")
         }
+        // The topics' size limits: every writer checks its outbox messages against them.
+        let specs: TopicSpecs
+        do {
+            specs = try TopicSpecs.load(deploy: configuration.rules)
+        } catch {
+            throw RuntimeError("\(error)")
+        }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         return Runtime(
             kafka: KafkaClientOptions.fromEnvironment(environment), postgres: PostgresConfiguration.fromEnvironment(environment),
-            clock: clock, bundle: bundle, topics: configuration.topics, logger: logger, registry: registry)
+            clock: clock, bundle: bundle, topics: configuration.topics.withLimits(of: specs), logger: logger,
+            registry: registry)
     }
 
     /// Runs the consumers with their relays, any `additional` services (each after the relay it writes to; healthy
@@ -91,11 +99,18 @@ public struct Runtime: Sendable {
     ) async throws {
         var all: [any Service] = consumers.flatMap { [$0.relay, $0.consumer] as [any Service] } + additional
         if let port = configuration.metricsPort {
+            let relays = consumers.map(\.relay)
             let consumers = consumers.map(\.consumer)
+            let probe = try KafkaReachability(
+                kafka: kafka, topic: consumers.first?.settings.topics.first, logger: logger)
+            all.append(probe)
             let health = OperationsServer.Health(checks: [
                 "database": { consumers.allSatisfy(\.isHealthy) && additionalHealth() },
+                "kafka": { probe.isReachable },
                 // A partition whose stored offset is ahead of the broker is stopped until an operator resolves it.
                 "offsets": { consumers.allSatisfy { $0.stoppedPartitions.isEmpty } },
+                // Parked outbox rows beyond the relays' limit (default: any) wait for an operator.
+                "outbox": { relays.allSatisfy(\.isReady) },
             ])
             all.append(OperationsServer.application(
                 host: configuration.metricsHost, port: port, registry: registry, health: health, extraRoutes: extraRoutes,

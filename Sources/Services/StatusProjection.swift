@@ -61,7 +61,7 @@ public final class StatusProjection: BatchWriter {
             report.processed += 1
         }
         report.skippedDuplicates += events.count - report.processed
-        try OutboxWriter.write(outbox, source: outboxSource, into: tx)
+        try OutboxWriter.write(outbox, source: outboxSource, limits: topics.messageSizeLimits, into: tx)
         return report
     }
 

@@ -84,6 +84,18 @@ enum CLI {
         try bundle(rules).ruleSets.keys.sorted()
     }
 
+    /// A step number as officials give it: 0 for the procedure's first step, 1 for the second, … (PostgreSQL keeps
+    /// steps as 32-bit integers; a larger number once surfaced as "SQLSTATE 22003").
+    static func checkStep(_ step: Int, allowWholeProcedure: Bool = false) throws {
+        if allowWholeProcedure && step == -1 { return }
+        guard step >= 0, step <= 999 else {
+            throw ValidationError(
+                "--step \(step) is not a step of a procedure: steps are numbered 0 (the first step), 1, 2, …"
+                    + (allowWholeProcedure ? ", or -1 for the whole procedure" : "")
+                    + "; leave --step out to act on the step the dossier is at (see `motcua status <code>`)")
+        }
+    }
+
     /// Throws unless `department` runs a worker under the deploy directory `rules`.
     static func checkDepartment(_ department: DepartmentID, rules: String = "deploy") throws {
         let known = try workerDepartments(rules)

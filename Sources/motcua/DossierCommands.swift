@@ -143,7 +143,8 @@ struct ApologyCommand: ParsableCommand {
     @Option(help: "The one new due date, YYYY-MM-DD (local, Asia/Ho_Chi_Minh).")
     var newDate: String
 
-    @Option(help: "The deadline's step (default: the dossier's current step; -1 for the whole procedure).")
+    // Unconditional: `--step -1` (the whole procedure) is a value, not an option.
+    @Option(parsing: .unconditional, help: "The deadline's step (default: the dossier's current step; -1 for the whole procedure).")
     var step: Int?
 
     @Option(help: "The official who issues the slip.")
@@ -153,6 +154,7 @@ struct ApologyCommand: ParsableCommand {
     var rules = "deploy"
 
     func validate() throws {
+        if let step { try CLI.checkStep(step, allowWholeProcedure: true) }
         guard LocalDate(newDate) != nil else {
             throw ValidationError("--new-date '\(newDate)' is not a date: use YYYY-MM-DD, e.g. 2026-12-18")
         }

@@ -11,20 +11,26 @@ struct OffsetsCommand: AsyncParsableCommand {
         commandName: "offsets",
         abstract: "Consumer offsets stored in PostgreSQL, beside the broker's watermarks; resume a stopped partition.",
         discussion: """
-            A consumer stops a partition whose stored offset is beyond the broker's high watermark (the broker lost \
-            data the group had consumed): nothing is skipped silently; /health/ready reports it and the metric \
-            motcua_partitions_stopped counts it. Decide where it resumes and store that offset; the consumer \
-            resumes within seconds. Needs DATABASE_URL (the owner's or the group's role) and KAFKA_BOOTSTRAP.
+            A consumer stops a partition that no longer holds what PostgreSQL says the group consumed: the stored \
+            offset beyond the broker's high watermark (data lost), below its low watermark (deleted by retention \
+            before it was consumed), or the message before the stored offset not the one consumed (the topic \
+            recreated and refilled). Nothing is skipped silently; /health/ready reports it and the metric \
+            motcua_partitions_stopped counts it. Decide where it resumes and store that offset with --confirm \
+            (without it, reset only says what it would change); the reset is recorded (offset_resets) and the \
+            consumer resumes within seconds. Needs DATABASE_URL (the schema owner's role) and KAFKA_BOOTSTRAP.
 
             Examples:
               motcua offsets list --group motcua.labour
-              motcua offsets reset --group motcua.labour --topic dossiers.labour --partition 3 --to 0
+              motcua offsets reset --group motcua.labour --topic dossiers.labour --partition 3 --to earliest
+              motcua offsets reset --group motcua.labour --topic dossiers.labour --partition 3 --to earliest \
+                --confirm --reason "devbroker restarted empty" --by nguyen.an
             """,
         subcommands: [List.self, Reset.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Stored offsets of a group with the broker's low and high watermarks; 'ahead' where stopped.")
+            abstract: "Stored offsets of a group with the broker's low and high watermarks; where a partition stops.",
+            aliases: ["show"])
 
         @Option(help: "The consumer group (e.g. motcua.labour, motcua.reception, motcua.coordinator).")
         var group: String
@@ -41,7 +47,13 @@ struct OffsetsCommand: AsyncParsableCommand {
                 let marks = try? admin.watermarks(item.partition, timeout: .seconds(5))
                 let state: String
                 if let marks {
-                    state = item.next > marks.high ? "AHEAD of the broker: stopped" : "ok, lag \(marks.high - item.next)"
+                    if item.next > marks.high {
+                        state = "AHEAD of the broker: stopped"
+                    } else if item.next < marks.low {
+                        state = "BELOW the broker's low watermark: stopped"
+                    } else {
+                        state = "lag \(marks.high - item.next)"
+                    }
                 } else {
                     state = "broker did not answer"
                 }
@@ -51,12 +63,14 @@ struct OffsetsCommand: AsyncParsableCommand {
                 ]
             }
             print(CLI.table(["topic", "partition", "stored", "broker", "state"], rows))
+            print("a partition whose message before the stored offset is not the one consumed is stopped by its "
+                + "consumer too (see its log and /health/ready)")
         }
     }
 
     struct Reset: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Store the offset a partition resumes from (within the broker's watermarks).")
+            abstract: "Store the offset a partition resumes from (dry run without --confirm), recorded.")
 
         @Option(help: "The consumer group.")
         var group: String
@@ -64,17 +78,43 @@ struct OffsetsCommand: AsyncParsableCommand {
         @Option(help: "The topic.")
         var topic: String
 
-        @Option(help: "The partition.")
+        @Option(parsing: .unconditional, help: "The partition.")
         var partition: Int
 
-        @Option(help: "The next offset to consume: between the broker's low and high watermarks.")
-        var to: Int64
+        @Option(
+            parsing: .unconditional,
+            help: "Where it resumes: earliest (all the broker still has), latest (after it), or an offset N within the broker's range.")
+        var to: String
+
+        @Flag(help: "Store it. Without this flag, only say what would change.")
+        var confirm = false
+
+        @Option(help: "Why (recorded; required with --confirm).")
+        var reason: String?
+
+        @Option(help: "Who decides (recorded; default: $USER).")
+        var by: String?
+
+        var operatorName: String { by ?? CLI.environment["USER"] ?? "" }
 
         func validate() throws {
             guard partition >= 0, partition <= Int(Int32.max) else {
                 throw ValidationError("--partition must be a partition number (0 or more), got \(partition)")
             }
-            guard to >= 0 else { throw ValidationError("--to must be an offset (0 or more), got \(to)") }
+            if to != "earliest" && to != "latest" {
+                guard let offset = Int64(to) else {
+                    throw ValidationError("--to must be earliest, latest or an offset (0 or more), got '\(to)'")
+                }
+                guard offset >= 0 else { throw ValidationError("--to must be an offset (0 or more), got \(offset)") }
+            }
+            if confirm {
+                guard let reason, !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+                    throw ValidationError("--confirm needs --reason: say why (it is recorded with your name)")
+                }
+                guard !operatorName.trimmingCharacters(in: .whitespaces).isEmpty else {
+                    throw ValidationError("no operator name: pass --by NAME (USER is not set)")
+                }
+            }
         }
 
         func run() async throws {
@@ -86,13 +126,25 @@ struct OffsetsCommand: AsyncParsableCommand {
             } catch {
                 throw CLIError("cannot read the watermarks of \(TerminalText.escape(topic))[\(partition)] (\(error)): check the topic, the partition and KAFKA_BOOTSTRAP")
             }
-            guard (marks.low...marks.high).contains(to) else {
+            let offset: Int64 = to == "earliest" ? marks.low : to == "latest" ? marks.high : Int64(to)!
+            guard (marks.low...marks.high).contains(offset) else {
                 throw CLIError(
-                    "--to \(to) is outside the broker's range \(marks.low)–\(marks.high) for \(TerminalText.escape(topic))[\(partition)]: "
-                        + "choose \(marks.low) to read everything the broker still has, or \(marks.high) to start after it")
+                    "--to \(offset) is outside the broker's range \(marks.low)–\(marks.high) for \(TerminalText.escape(topic))[\(partition)]: "
+                        + "choose earliest (\(marks.low)) to read everything the broker still has, or latest (\(marks.high)) to start after it")
             }
-            let previous = try OffsetStore(group: group).reset(target, to: to, on: try CLI.database())
-            print("\(TerminalText.escape(group)) \(TerminalText.escape(topic))[\(partition)]: stored \(previous.map(String.init) ?? "nothing") → \(to)")
+            let db = try CLI.database()
+            let store = OffsetStore(group: group)
+            let name = "\(TerminalText.escape(group)) \(TerminalText.escape(topic))[\(partition)]"
+            guard confirm else {
+                let current = try store.positions([target], from: db)[target]?.next
+                print("would store \(name): \(current.map(String.init) ?? "nothing") → \(offset) "
+                    + "(broker \(marks.low)–\(marks.high)); the group would read \(marks.high - offset) message(s) from there. "
+                    + "Nothing changed: add --confirm --reason \"…\" to store it")
+                return
+            }
+            let previous = try store.reset(target, to: offset, operator: operatorName, reason: reason ?? "", on: db)
+            print("\(name): stored \(previous.map(String.init) ?? "nothing") → \(offset), recorded; a consumer that "
+                + "stopped the partition resumes within seconds")
         }
     }
 }

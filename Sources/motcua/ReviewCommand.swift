@@ -38,13 +38,18 @@ struct ReviewCommand: AsyncParsableCommand {
         @Option(help: "The department (industry-trade, environment, labour, culture, industrial-zones).")
         var department: DepartmentID
 
-        @Option(help: "At most this many, oldest first.")
+        @Option(parsing: .unconditional, help: "At most this many, oldest first.")
         var limit: Int = 200
 
         @Flag(help: "Print JSON instead of text.")
         var json = false
 
-        func validate() throws { try checkDepartment(department) }
+        func validate() throws {
+            try checkDepartment(department)
+            guard limit > 0 else {
+                throw ValidationError("--limit must be a positive number of decisions, got \(limit): e.g. --limit 50")
+            }
+        }
 
         struct Item: Encodable {
             var dossierId: String
@@ -212,19 +217,24 @@ struct ReviewCommand: AsyncParsableCommand {
         @Option(help: "The official's department.")
         var department: DepartmentID
 
-        @Option(help: "The step to act on (default: the step the dossier is at).")
+        // Unconditional: `--step -5` is a (wrong) value to name, not a missing one.
+        @Option(parsing: .unconditional, help: "The step to act on, 0 for the procedure's first (default: the step the dossier is at).")
         var step: Int?
 
         @Flag(help: "Wait until the worker has applied the command (reads PostgreSQL).")
         var wait = false
 
-        @Option(help: "Seconds to wait with --wait.")
+        @Option(parsing: .unconditional, help: "Seconds to wait with --wait.")
         var timeout: Int = 30
 
         func validate() throws {
             try checkDepartment(department)
             guard !official.trimmingCharacters(in: .whitespaces).isEmpty else {
                 throw ValidationError("--official must name the official (their id)")
+            }
+            if let step { try CLI.checkStep(step) }
+            guard timeout > 0 else {
+                throw ValidationError("--timeout must be a positive number of seconds, got \(timeout): e.g. --timeout 60")
             }
         }
 

@@ -43,10 +43,11 @@ struct Dossiers: AsyncParsableCommand {
 
     @OptionGroup var topicOptions: TopicOptions
 
-    @Option(help: "How many dossiers.")
+    // Unconditional: `--count -1` is a (wrong) value to name, not a missing one.
+    @Option(parsing: .unconditional, help: "How many dossiers.")
     var count: Int = 100
 
-    @Option(help: "Dossiers per second (0: as fast as possible).")
+    @Option(parsing: .unconditional, help: "Dossiers per second (0: as fast as possible).")
     var rate: Double = 0
 
     @Option(help: "Random seed; the same seed gives the same dossiers.")
@@ -68,8 +69,12 @@ struct Dossiers: AsyncParsableCommand {
     var print = false
 
     func validate() throws {
-        guard count > 0 else { throw ValidationError("--count must be positive") }
-        guard rate >= 0 else { throw ValidationError("--rate must be 0 or positive") }
+        guard count > 0 else {
+            throw ValidationError("--count must be a positive number of dossiers, got \(count): e.g. --count 100")
+        }
+        guard rate >= 0 else {
+            throw ValidationError("--rate must be 0 (as fast as possible) or a positive number of dossiers per second, got \(rate)")
+        }
         guard (0...1).contains(incomplete), (0...1).contains(outside) else {
             throw ValidationError("--incomplete and --outside are shares between 0 and 1")
         }

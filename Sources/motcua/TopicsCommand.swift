@@ -58,6 +58,7 @@ struct TopicsCommand: AsyncParsableCommand {
                 var retentionMs: Int64?
                 var replicationFactor: Int?
                 var config: [String: String]?
+                var maxMessageBytes: Int?
                 var purpose: String?
             }
             var topics: [Topic]
@@ -87,6 +88,8 @@ struct TopicsCommand: AsyncParsableCommand {
                 }
                 var config = topic.config ?? [:]
                 if let retention = topic.retentionMs { config["retention.ms"] = String(retention) }
+                // The limit the services check their messages against, on the topic too (a little framing spare).
+                if let limit = topic.maxMessageBytes { config["max.message.bytes"] = String(limit + 1_024) }
                 if let minInsyncReplicas { config["min.insync.replicas"] = String(minInsyncReplicas) }
                 return KafkaTopicSpec(
                     name: topic.name, partitions: topic.partitions,

@@ -48,9 +48,11 @@ struct OffsetsAheadTests {
         for index in 0..<5 { try producer.produce(KafkaOutgoingMessage(topic: topic, key: "k\(index)", value: [UInt8(index)])) }
         try producer.flush()
 
-        let stopped = await eventually(timeout: TestEnvironment.consumerDeadline) { consumer.stoppedPartitions.count == 1 }
-        #expect(stopped, "the partition was not stopped")
-        #expect(consumer.stoppedPartitions.first?.contains("stored 50, broker high 5") == true, "\(consumer.stoppedPartitions)")
+        // Stopped at assignment or when the broker reports the position out of range; the text follows the broker.
+        let stopped = await eventually(timeout: TestEnvironment.consumerDeadline) {
+            consumer.stoppedPartitions.first?.contains("stored 50, broker high 5") == true
+        }
+        #expect(stopped, "the partition was not stopped: \(consumer.stoppedPartitions)")
         #expect(writer.seen.withLock { $0 }.isEmpty, "messages below the stored offset were handed on")
         #expect(try store.load([partition], from: connection)[partition] == 50, "the stored offset moved")
 
@@ -64,5 +66,80 @@ struct OffsetsAheadTests {
         #expect(await eventually(timeout: .seconds(30)) { try store.load([partition], from: connection)[partition] == 5 })
         consumer.stop()
         try await run.value
+    }
+
+    /// The second finding, the harder half: the broker lost its data and was refilled past the offset
+    /// PostgreSQL stored (a recreated topic, a restore). The watermarks then look fine; only the messages differ.
+    @Test("a partition refilled past the stored offset with other messages stops (identity check), and resumes after a recorded reset")
+    func refilledPartitionStops() async throws {
+        let original = try TestTopics.single("refill-a", partitions: 1)
+        let refilled = try TestTopics.single("refill-b", partitions: 1)
+        let database = try TestEnvironment.databaseURL()
+        let connection = try PostgresConnection.connect(
+            PostgresConfiguration(connectionString: database), logger: TestEnvironment.logger)
+        let group = TestEnvironment.unique("refill")
+        let store = OffsetStore(group: group)
+        defer {
+            _ = try? connection.execute("DELETE FROM consumer_offsets WHERE consumer_group = $1", [group])
+            _ = try? connection.execute("DELETE FROM offset_resets WHERE consumer_group = $1", [group])
+        }
+        let kafka = KafkaClientOptions(bootstrapServers: try TestEnvironment.kafkaBootstrap())
+        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(client: kafka), logger: TestEnvironment.logger)
+        for index in 0..<5 {
+            try producer.produce(KafkaOutgoingMessage(topic: original, key: "k\(index)", value: Array("first-\(index)".utf8)))
+        }
+        for index in 0..<8 {
+            try producer.produce(KafkaOutgoingMessage(topic: refilled, key: "k\(index)", value: Array("second-\(index)".utf8)))
+        }
+        try producer.flush()
+
+        // The group consumes the five messages of the first life of the topic; PostgreSQL keeps offset 5 and the
+        // identity of message 4.
+        func run(_ topic: String, _ writer: RecordingWriter) -> (EffectivelyOnceConsumer, Task<Void, any Error>) {
+            var settings = EffectivelyOnceConsumer.Settings(group: group, topics: [topic])
+            settings.batchSize = 100
+            let consumer = EffectivelyOnceConsumer(
+                settings: settings, kafka: kafka, postgres: PostgresConfiguration(connectionString: database),
+                writer: writer, logger: TestEnvironment.logger)
+            return (consumer, Task.detached { try await onThread("consumer") { try consumer.runBlocking() } })
+        }
+        let first = RecordingWriter()
+        let (consumer1, task1) = run(original, first)
+        let consumed = await eventually(timeout: TestEnvironment.consumerDeadline) {
+            try store.positions([TopicPartition(original, 0)], from: connection)[TopicPartition(original, 0)]?.next == 5
+        }
+        consumer1.stop()
+        try await task1.value
+        #expect(consumed)
+        let position = try #require(try store.positions([TopicPartition(original, 0)], from: connection)[TopicPartition(original, 0)])
+        #expect(position.lastMessage?.hasPrefix("sha256:") == true, "\(position)")
+
+        // The topic "comes back" with other messages, past offset 5: PostgreSQL's row now describes it.
+        try connection.execute(
+            "UPDATE consumer_offsets SET topic = $2 WHERE consumer_group = $1 AND topic = $3", [group, refilled, original])
+        let second = RecordingWriter()
+        let (consumer2, task2) = run(refilled, second)
+        defer { consumer2.stop() }
+        let stopped = await eventually(timeout: TestEnvironment.consumerDeadline) {
+            consumer2.stoppedPartitions.first?.contains("is not the one consumed") == true
+        }
+        #expect(stopped, "not stopped: \(consumer2.stoppedPartitions)")
+        #expect(consumer2.stoppedPartitions.first?.contains("stored 5") == true, "\(consumer2.stoppedPartitions)")
+        try await Task.sleep(for: .seconds(2))
+        #expect(second.seen.withLock { $0 }.isEmpty, "messages of the refilled partition were handed on")
+
+        // The operator decides: read everything the broker has now. Recorded; the consumer resumes by itself.
+        try store.reset(TopicPartition(refilled, 0), to: 0, operator: "tester", reason: "topic recreated", on: connection)
+        let resumed = await eventually(timeout: TestEnvironment.consumerDeadline) {
+            consumer2.stoppedPartitions.isEmpty && second.seen.withLock { $0.count } == 8
+        }
+        #expect(resumed, "stopped: \(consumer2.stoppedPartitions), seen: \(second.seen.withLock { $0 })")
+        let recorded = try connection.query(
+            "SELECT previous_offset, new_offset, operator, reason FROM offset_resets WHERE consumer_group = $1", [group])
+        #expect(recorded.count == 1)
+        #expect(try recorded.first?.decode(Int64.self, "previous_offset") == 5)
+        #expect(try recorded.first?.decode(String.self, "operator") == "tester")
+        consumer2.stop()
+        try await task2.value
     }
 }

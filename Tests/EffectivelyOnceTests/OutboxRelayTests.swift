@@ -245,7 +245,7 @@ struct OutboxRelayTests {
 
     /// The attack: one oversized dossier's step task was refused by the broker and the relay retried it
     /// forever, holding back every later row of reception's outbox.
-    @Test("a row larger than the broker takes is parked with its reason; the rows after it, of its key too, are published in order")
+    @Test("a row larger than the broker takes is parked with its reason; other keys go on, its key waits behind it until it is discarded")
     func oversizedRowIsParked() async throws {
         let topic = "relay.parking"
         let (relay, source, cluster, stop) = try startWarmRelay(topic: topic)
@@ -256,18 +256,99 @@ struct OutboxRelayTests {
              message(topic, key: "k2", "other"), message(topic, key: "k1", "after")],
             source: source)
         relay.nudge()
-        #expect(poll { try waiting(source) == 0 }, "rows still waiting behind the refused one")
+        #expect(poll { try parked(source).count == 1 && waiting(source) == 1 }, "parked: \(String(describing: try? parked(source)))")
         let refused = try parked(source)
         #expect(refused.map(\.text) == ["big:" + String(repeating: "x", count: 16)])
         #expect(refused.first?.reason.lowercased().contains("too large") == true, "\(refused)")
-        let messages = try read(topic, from: cluster, expecting: 4)
-        #expect(Set(messages.map(\.text)) == ["warm", "first", "other", "after"])
-        let k1 = messages.filter { ["first", "after"].contains($0.text) }.sorted { $0.offset < $1.offset }.map(\.text)
-        #expect(k1 == ["first", "after"])
-        // It goes on with later rows too.
+        #expect(relay.parkedRows == 1)
+        // Listed with the row held behind it.
+        let listed = try OutboxParking.parked(source: source, on: connection)
+        #expect(listed.map(\.heldBehind) == [1], "\(listed)")
+        // It goes on with later rows of other keys; k1's "after" stays held.
         try commit([message(topic, key: "k3", "later")], source: source)
         relay.nudge()
-        #expect(poll { try unsent(source) == 1 }, "only the parked row stays unsent")
+        #expect(poll { try unsent(source) == 2 }, "the parked row and the one held behind it stay unsent")
+        #expect(Set(try read(topic, from: cluster, expecting: 4).map(\.text)) == ["warm", "first", "other", "later"])
+
+        // The operator discards it: the row behind it follows, the decision is recorded.
+        let id = try #require(listed.first?.id)
+        try OutboxParking.act(.discard, on: id, operator: "test-operator", reason: "oversized test row", connection: connection)
+        #expect(poll { try unsent(source) == 1 }, "the held row was not released")
+        let messages = try read(topic, from: cluster, expecting: 5)
+        let k1 = messages.filter { ["first", "after"].contains($0.text) }.sorted { $0.offset < $1.offset }.map(\.text)
+        #expect(k1 == ["first", "after"])
+        #expect(poll { relay.parkedRows == 0 })
+        let recorded = try connection.query(
+            "SELECT action, operator, reason, park_reason FROM outbox_actions WHERE outbox_id = $1", [id])
+        #expect(recorded.count == 1)
+        #expect(try recorded.first?.decode(String.self, "operator") == "test-operator")
+        #expect(try recorded.first?.decode(String.self, "park_reason").lowercased().contains("too large") == true)
+        #expect(throws: OutboxParking.Refusal.self) {
+            try OutboxParking.act(.retry, on: id, operator: "test-operator", reason: "again", connection: connection)
+        }
+    }
+
+    @Test("a produce request refused as a whole is retried row by row: only the culprit is parked, other keys go on, its key waits; a retry releases it")
+    func refusedBatchIsolatesTheCulprit() async throws {
+        let topic = "relay.batch"
+        let (relay, source, cluster, stop) = try startWarmRelay(topic: topic)
+        defer { stop() }
+        // One partition: the four rows travel in one produce request.
+        let single = "relay.batch.single"
+        try cluster.createTopic(single, partitions: 1)
+        try commit([message(single, key: "warm", "warm-single")], source: source)
+        relay.nudge()
+        #expect(poll { try unsent(source) == 0 })
+        // The broker refuses the request (MSG_SIZE_TOO_LARGE, which does not say which row), then the first row alone.
+        cluster.failNextProduceRequests(2, error: 10)
+        try commit(
+            [message(single, key: "k1", "a"), message(single, key: "k2", "b"), message(single, key: "k1", "c"),
+             message(single, key: "k3", "d")], source: source)
+        relay.nudge()
+        #expect(poll { try parked(source).count == 1 && waiting(source) == 1 }, "parked: \(String(describing: try? parked(source))), waiting \(String(describing: try? waiting(source)))")
+        #expect(try parked(source).map(\.text) == ["a"])
+        #expect(try parked(source).first?.reason.contains("refused alone") == true)
+        func published() throws -> [String] {
+            var config = KafkaConsumerConfiguration(client: KafkaClientOptions(bootstrapServers: cluster.bootstrapServers), groupID: nil)
+            config.offsetReset = .earliest
+            let consumer = try KafkaConsumer(configuration: config, logger: TestEnvironment.logger)
+            defer { consumer.close() }
+            try consumer.assign([TopicPartition(single, 0): .beginning])
+            var texts: [String] = []
+            var quiet = ContinuousClock.now
+            let deadline = ContinuousClock.now + .seconds(30)
+            while ContinuousClock.now < deadline, ContinuousClock.now - quiet < .seconds(2) {
+                let batch = try consumer.pollBatch(maxMessages: 100, timeout: .milliseconds(200))
+                if !batch.isEmpty { quiet = ContinuousClock.now }
+                texts += batch.map { String(decoding: $0.value, as: UTF8.self) }
+            }
+            return texts
+        }
+        // b and d went on; c waits behind a (nothing of k1 reached the broker).
+        let before = try published()
+        #expect(Set(before) == ["warm-single", "b", "d"], "\(before)")
+
+        let id = try #require(try OutboxParking.parked(source: source, on: connection).first?.id)
+        try OutboxParking.act(.retry, on: id, operator: "test-operator", reason: "cause fixed", connection: connection)
+        #expect(poll { try unsent(source) == 0 }, "the retried row and the one behind it were not published")
+        let after = try published()
+        let k1 = after.filter { ["a", "c"].contains($0) }
+        #expect(k1.last == "c" && k1.contains("a"), "k1 order: \(after)")
+        #expect(after.lastIndex(of: "a")! < after.lastIndex(of: "c")!, "\(after)")
+        #expect(poll { relay.parkedRows == 0 })
+    }
+
+    @Test("a produce request refused as a whole once: every row is published one by one, none parked")
+    func refusedBatchOfGoodRowsIsPublished() async throws {
+        let topic = "relay.batch.good"
+        let (relay, source, cluster, stop) = try startWarmRelay(topic: topic)
+        defer { stop() }
+        cluster.failNextProduceRequests(1, error: 10)
+        try commit((1...5).map { message(topic, key: "k\($0)", "row-\($0)") }, source: source)
+        relay.nudge()
+        #expect(poll { try unsent(source) == 0 })
+        #expect(try parked(source).isEmpty)
+        #expect(Set(try read(topic, from: cluster, expecting: 6).map(\.text)) == Set(["warm"] + (1...5).map { "row-\($0)" }))
     }
 
     @Test("a row the broker refuses for good after sending (message too large) is parked; a retriable failure is not")
@@ -275,12 +356,13 @@ struct OutboxRelayTests {
         let topic = "relay.refused"
         let (relay, source, cluster, stop) = try startWarmRelay(topic: topic)
         defer { stop() }
-        cluster.failNextProduceRequests(1, error: 10)  // MSG_SIZE_TOO_LARGE, from the broker
+        // MSG_SIZE_TOO_LARGE from the broker: for the request, then for the row published again alone.
+        cluster.failNextProduceRequests(2, error: 10)
         try commit([message(topic, key: "k1", "refused")], source: source)
         relay.nudge()
         #expect(poll { try waiting(source) == 0 })
         #expect(try parked(source).map(\.text) == ["refused"])
-        try commit([message(topic, key: "k1", "next")], source: source)
+        try commit([message(topic, key: "k2", "next")], source: source)
         relay.nudge()
         #expect(poll { try unsent(source) == 1 })
         #expect(Set(try read(topic, from: cluster, expecting: 2).map(\.text)) == ["warm", "next"])

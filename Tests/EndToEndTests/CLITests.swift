@@ -57,6 +57,23 @@ struct CLITests {
         let badDelay = try await CommandRun.motcua("simulate", "officials", "--delay", "labour=9-1")
         #expect(badDelay.status != 0)
         #expect(badDelay.stderr.contains("DEPARTMENT=MIN-MAX"), "\(badDelay)")
+        // Numbers out of range are named, with what to do (were "SQLSTATE 22003" and "Missing value for '--step'").
+        for step in ["99999999999", "-5"] {
+            let run = try await CommandRun.motcua(
+                "review", "sign", "X", "--official", "a", "--department", "labour", "--step", step)
+            #expect(run.status != 0)
+            #expect(run.stderr.contains("--step \(step) is not a step of a procedure"), "\(run)")
+            #expect(run.stderr.contains("leave --step out"), "\(run)")
+            #expect(!run.stderr.contains("SQLSTATE") && !run.stderr.contains("Missing value"), "\(run)")
+        }
+        let hugeStep = try await CommandRun.motcua(
+            "review", "sign", "X", "--official", "a", "--department", "labour", "--step=99999999999999999999")
+        #expect(hugeStep.status != 0)
+        #expect(hugeStep.stderr.contains("--step"), "\(hugeStep)")
+        let negativeCount = try await CommandRun.motcua("simulate", "--count", "-1", "--print")
+        #expect(negativeCount.status != 0)
+        #expect(negativeCount.stderr.contains("--count must be a positive number of dossiers, got -1"), "\(negativeCount)")
+        #expect(!negativeCount.stderr.contains("Missing value"), "\(negativeCount)")
         let badClock = try await CommandRun.motcua("report", environment: ["MOTCUA_CLOCK": "simulated:speed=2"])
         #expect(badClock.status != 0)
         #expect(badClock.stderr.contains("MOTCUA_CLOCK"), "\(badClock)")

@@ -95,6 +95,61 @@ struct IntakeEdgeTests {
         )[0].decode(Int.self, "n") == cases.count)
     }
 
+    /// Every message MotCua writes is checked against its topic's size (deploy/topics.yaml maxMessageBytes) before
+    /// the outbox: one that would not fit is dead-lettered at its source, with the reason, through the real consumer.
+    @Test("a dossier whose step task would exceed its topic's maxMessageBytes is dead-lettered at reception with the reason; the others are routed")
+    func stepTaskOverTopicLimit() async throws {
+        let database = try TestDatabase("sizes")
+        defer { database.drop() }
+        var topics = try TestTopics.system("sizes")
+        #expect(topics.maxMessageBytes["dossiers.labour"] == 1_000_000, "deploy/topics.yaml gives the limits")
+        topics.maxMessageBytes["dossiers.labour"] = 6_000
+        let bundle = try AuthorityBundle.load(from: TestEnvironment.root.appendingPathComponent("deploy"))
+        let now = Date()
+        let reception = Reception(bundle: bundle, clock: ManualClock(now), topics: topics, logger: TestEnvironment.logger)
+        var generator = DossierGenerator(bundle: bundle, seed: 11)
+        let kafka = KafkaClientOptions(bootstrapServers: try TestEnvironment.kafkaBootstrap())
+        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(client: kafka), logger: TestEnvironment.logger)
+        var goodIds: [String] = []
+        let big = generator.next(department: "labour", submittedAt: now.addingTimeInterval(-60), outsideShare: 0)
+        let bigJSON = forged(Array(try JSONEncoder().encode(big))) {
+            // Within every intake limit (strings of 900 characters), over the department topic's 6,000 bytes.
+            $0.replacingOccurrences(
+                of: "\"facts\":{",
+                with: "\"facts\":{" + (1...8).map { "\"note\($0)\":\"" + String(repeating: "x", count: 900) + "\"," }.joined())
+        }
+        try producer.produce(KafkaOutgoingMessage(topic: topics.intake, key: big.id, value: bigJSON))
+        for _ in 0..<20 {
+            let dossier = generator.next(department: "labour", submittedAt: now.addingTimeInterval(-60), outsideShare: 0)
+            goodIds.append(dossier.id)
+            try producer.produce(KafkaOutgoingMessage(topic: topics.intake, key: dossier.id, value: Array(try JSONEncoder().encode(dossier))))
+        }
+        try producer.flush()
+        var settings = EffectivelyOnceConsumer.Settings(group: topics.group("motcua.reception"), topics: [topics.intake])
+        settings.batchSize = 50
+        let consumer = EffectivelyOnceConsumer(
+            settings: settings, kafka: kafka, postgres: PostgresConfiguration(connectionString: database.url),
+            writer: reception, logger: TestEnvironment.logger)
+        let run = Task.detached { try await onThread("consumer") { try consumer.runBlocking() } }
+        defer { consumer.stop() }
+        func count(_ sql: String, _ parameters: [(any PostgresEncodable)?]) throws -> Int {
+            try database.connection.query(sql, parameters)[0].decode(Int.self, at: 0)
+        }
+        let done = await eventually(timeout: TestEnvironment.consumerDeadline) {
+            try count("SELECT count(*) FROM outbox WHERE topic = $1 AND key = ANY($2::text[])", [topics.department("labour"), goodIds]) == 20
+                && count("SELECT count(*) FROM outbox WHERE topic = $1", [DeadLetter.topic(of: topics.intake)]) == 1
+        }
+        #expect(done)
+        let reason = try database.connection.query(
+            "SELECT headers->>'motcua_error' AS error, key FROM outbox WHERE topic = $1", [DeadLetter.topic(of: topics.intake)])
+        #expect(try reason.first?.decode(String.self, "key") == big.id)
+        let text = try reason.first?.decode(String.self, "error") ?? ""
+        #expect(text.contains("over the 6000 bytes the topic takes") && text.contains(topics.department("labour")), "\(text)")
+        #expect(try count("SELECT count(*) FROM outbox WHERE key = $1 AND topic = $2", [big.id, topics.department("labour")]) == 0)
+        consumer.stop()
+        try await run.value
+    }
+
     @Test("the strict reader names duplicate keys however they are escaped, and leaves ordinary JSON alone")
     func strictJSON() {
         #expect(StrictJSON.problem(in: Array(#"{"a":1,"\u0061":2}"#.utf8))?.field == "a")

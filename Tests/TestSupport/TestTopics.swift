@@ -18,11 +18,12 @@ public enum TestTopics {
 
     /// A fresh prefix (`t.<name>.<unique>.`) with all the topics of a system created under it.
     public static func system(_ name: String) throws -> Topics {
-        let topics = Topics(prefix: "t.\(name).\(UUID().uuidString.prefix(8).lowercased()).")
+        let specs = try TopicSpecs.load(deploy: TestEnvironment.root.appendingPathComponent("deploy").path)
+        let topics = Topics(prefix: "t.\(name).\(UUID().uuidString.prefix(8).lowercased()).").withLimits(of: specs)
         guard !departments.isEmpty else {
             throw ControlFailed(description: "the rules in deploy/ did not load: no departments to create topics for")
         }
-        for topic in topics.all(departments: departments) {
+        for topic in try topics.all(departments: departments, specs: specs) {
             try create(topic.name, partitions: topic.partitions)
         }
         return topics
