@@ -61,7 +61,7 @@ let package = Package(
         ),
         .target(
             name: "Messages",
-            dependencies: ["Authority", "EffectivelyOnce", "Kafka"]
+            dependencies: ["Authority", "EffectivelyOnce", "Kafka", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
             name: "EffectivelyOnce",

@@ -26,6 +26,9 @@ public struct AuditFinding: Codable, Sendable, Hashable {
         case signatureOverride = "signature-override"
         /// The step was decided late or is open past its due date (reported, not a difference).
         case deadlineMissed = "deadline-missed"
+        /// A decided step task matches neither reception's receipt (step 0: the dossier it received and routed to
+        /// that department, same digest) nor a forward to that department at the step before.
+        case notReceived = "not-received"
 
         /// Whether this kind makes the replay exit 1. Signature overrides and missed deadlines are facts of a
         /// lawful run, reported for the auditor, not differences.
