@@ -32,7 +32,7 @@ extension RoleTests {
                 ("d-culture", 0, 0, other),  // 6: already decided by culture: a repeat, skipped by the worker
             ]) == [1, 6])
         }
-        try db.execute(
+        try db.executeScript(
             """
             INSERT INTO decisions (\(Self.decisionColumns), forward_to)
             VALUES ('d-labour', 0, 1, 'labour', 'p1', 'forward', 'auto', 'rv-labour', now(), 'dossiers.labour', 0, 9,
