@@ -198,8 +198,22 @@ struct AuditReplayTests {
         // the expectation below uses the very instant the revocation records.
         let at = ISO8601Instant.format(instants[instants.count / 2].addingTimeInterval(-0.002))
         let revokedAt = try #require(ISO8601Instant.parse(at))
-        let revoke = try await CommandRun.motcua(
+        // Dated before now: a dry run first, which names how many recorded decisions it would make invalid and
+        // records nothing; then confirmed.
+        let invalid = try database.connection.query(
+            "SELECT count(*) FROM decisions WHERE delegation_id = $1 AND outcome <> 'escalate' AND decided_at >= $2",
+            [delegation, revokedAt])[0].decode(Int.self, at: 0)
+        let changeCount = "SELECT count(*) FROM delegation_changes"
+        let changesBefore = try database.connection.query(changeCount, [])[0].decode(Int.self, at: 0)
+        let dryRun = try await CommandRun.motcua(
             "delegations", "revoke", delegation, "--instrument", "No. 999/QĐ-UBND", "--at", at,
+            "--rules", TestEnvironment.root.appendingPathComponent("deploy").path, environment: database.environment)
+        #expect(dryRun.status == 1, "\(dryRun)")
+        #expect(dryRun.stdout.contains("dry run, nothing recorded"), "\(dryRun)")
+        #expect(dryRun.stdout.contains("would make \(invalid) recorded decision(s)"), "\(dryRun)")
+        #expect(try database.connection.query(changeCount, [])[0].decode(Int.self, at: 0) == changesBefore)
+        let revoke = try await CommandRun.motcua(
+            "delegations", "revoke", delegation, "--instrument", "No. 999/QĐ-UBND", "--at", at, "--confirm",
             "--rules", TestEnvironment.root.appendingPathComponent("deploy").path, environment: database.environment)
         #expect(revoke.status == 0, "\(revoke)")
         let afterRevocation = Set(try database.connection.query(

@@ -181,4 +181,71 @@ struct ProvenanceTests {
             == "no supplement was requested for round 1 of step 0")
         #expect(try pipeline.count("SELECT count(*) FROM decisions WHERE dossier_id = $1", [requested.id]) == 2)
     }
+
+    @Test("audit replay names a decision written straight into PostgreSQL for a step task reception never received (not-received, exit 1)")
+    func auditNamesNotReceived() async throws {
+        let department = AuditReplayTests.department
+        let database = try TestDatabase("provaudit")
+        defer { database.drop() }
+        let pipeline = try Pipeline(databaseURL: database.url, seed: 183)
+        try pipeline.startReception()
+        try pipeline.startWorker(department)
+        let topic = pipeline.topics.department(department)
+        let group = pipeline.group(department)
+        let starts = Dictionary(uniqueKeysWithValues: try database.connection.query(
+            "SELECT partition, next_offset FROM consumer_offsets WHERE consumer_group = $1 AND topic = $2", [group, topic]
+        ).map { (try $0.decode(Int.self, "partition"), try $0.decode(Int64.self, "next_offset")) })
+        let procedure = try #require(pipeline.bundle.catalogue.procedures(ownedBy: department).first {
+            $0.steps.first?.department ?? $0.department == department
+        })
+        var dossiers: [Dossier] = []
+        for _ in 0..<6 {
+            dossiers.append(pipeline.generator.next(procedure: procedure.code, submittedAt: Date(), outsideShare: 0))
+        }
+        try await pipeline.submit(dossiers)
+        let ids = dossiers.map(\.id)
+        let decided = await eventually(timeout: .seconds(120)) {
+            try pipeline.count("SELECT count(*) FROM decisions WHERE dossier_id = ANY($1::text[])", [ids]) == ids.count
+        }
+        try #require(decided, "\(pipeline.logs())")
+
+        // The forgery: a step task for a dossier reception never received (a copy of a decided one under a new id,
+        // so that re-deriving it agrees), refused by the worker, then its decision written straight into
+        // PostgreSQL as the schema owner, citing that message.
+        let genuine = dossiers[0]
+        var copy = genuine
+        copy.id = UUID().uuidString.lowercased()
+        let forged = StepTask(taskId: UUID(), dossier: copy, code: "XX-261207-000001", step: 0, round: 0,
+                              department: department, receivedAt: Date(), dueDate: nil)
+        let delivered = try await pipeline.producer.send(KafkaOutgoingMessage(
+            topic: topic, key: copy.id, value: Array(try MessageCoding.encoder().encode(forged)), headers: []))
+        let refused = await eventually(timeout: .seconds(120)) {
+            try pipeline.count(
+                "SELECT count(*) FROM outbox WHERE topic = $1 AND key = $2 AND headers->>'motcua_error' LIKE 'not-received:%'",
+                [DeadLetter.topic(of: topic), copy.id]) == 1
+        }
+        try #require(refused, "\(pipeline.logs())")
+        try database.connection.execute(
+            """
+            INSERT INTO decisions (dossier_id, step, round, department, procedure, outcome, review, rule_id, rule_version,
+                                   delegation_id, delegation_version, escalation_reason, forward_to, decided_at,
+                                   source_topic, source_partition, source_offset, explanation_id)
+            SELECT $1, 0, 0, department, procedure, outcome, review, rule_id, rule_version, delegation_id,
+                   delegation_version, escalation_reason, forward_to, decided_at, $2, $3, $4, explanation_id
+            FROM decisions WHERE dossier_id = $5 AND step = 0 AND round = 0
+            """, [copy.id, topic, Int(delivered.partition), delivered.offset, genuine.id])
+
+        let ends = try database.connection.query(
+            """
+            SELECT source_partition, max(source_offset) + 1 AS end FROM decisions
+            WHERE dossier_id = ANY($1::text[]) AND source_topic = $2 GROUP BY source_partition
+            """, [ids + [copy.id], topic]
+        ).map { (try $0.decode(Int.self, "source_partition"), try $0.decode(Int64.self, "end")) }
+        let offsets = ends.map { "\($0.0)=\(starts[$0.0] ?? 0)-\($0.1)" }
+        let replay = try await AuditReplayTests.replay([], database: database, topics: pipeline.topics, offsets: offsets)
+        #expect(replay.run.status == 1, "\(replay.run)")
+        #expect(replay.dossiers("not-received") == [copy.id], "\(replay.findings.prefix(5))")
+        #expect(replay.findings("not-received").first?["detail"] as? String == "reception has no receipt of this dossier")
+        #expect(replay.differences == 1, "\(replay.findings.prefix(5))")
+    }
 }

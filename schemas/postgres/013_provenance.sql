@@ -92,3 +92,18 @@ END $$;
 
 CREATE TRIGGER motcua_guard BEFORE INSERT OR UPDATE ON supplement_requests FOR EACH ROW
     WHEN (current_setting('is_superuser') <> 'on') EXECUTE FUNCTION motcua_row_guard('department');
+
+-- 5. Delegation changes are history: a recorded grant or revocation is never edited or removed, by anyone (the
+--    schema owner included). A wrong revocation is corrected by a later record (a grant with `supersedes`).
+CREATE FUNCTION motcua_delegation_changes_append_only() RETURNS trigger LANGUAGE plpgsql
+AS $$
+BEGIN
+    RAISE EXCEPTION 'delegation change history is append-only: % refused', TG_OP
+        USING ERRCODE = 'insufficient_privilege',
+              HINT = 'correct a wrong revocation by granting a record with a new id and supersedes: <id>';
+END $$;
+
+CREATE TRIGGER motcua_append_only BEFORE UPDATE OR DELETE ON delegation_changes FOR EACH ROW
+    EXECUTE FUNCTION motcua_delegation_changes_append_only();
+CREATE TRIGGER motcua_append_only_truncate BEFORE TRUNCATE ON delegation_changes FOR EACH STATEMENT
+    EXECUTE FUNCTION motcua_delegation_changes_append_only();
