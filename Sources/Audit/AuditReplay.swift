@@ -134,6 +134,10 @@ public struct AuditReplay: Sendable {
             ($0.topic ?? "", $0.partition ?? -1, $0.offset ?? -1, $0.kind.rawValue, $0.dossierId, $0.field ?? "")
                 < ($1.topic ?? "", $1.partition ?? -1, $1.offset ?? -1, $1.kind.rawValue, $1.dossierId, $1.field ?? "")
         }
+        // Findings name dossiers by the code on the applicant's receipt too.
+        for i in report.findings.indices {
+            report.findings[i].code = index.receipts[report.findings[i].dossierId]?.code
+        }
         report.seconds = (ContinuousClock.now - started).seconds
         return report
     }

@@ -179,19 +179,13 @@ public final class OutboxRelay: Sendable {
         let above = floor.next(at: now, lookback: settings.lookback, fullScanEvery: settings.fullScanInterval)
         // Rows in flight are still unsent in the table; a row of a transaction that committed late may sit between
         // them (several writers share a source), so they are left out by id rather than by a cursor.
-        let rows =
-            unmarked.isEmpty
-            ? try connection.query(
-                """
-                SELECT id, event_id, topic, key, ce_type, payload, headers FROM outbox
-                WHERE source = $1 AND sent_at IS NULL AND parked_at IS NULL AND id > $3 ORDER BY id LIMIT $2
-                """, [settings.source, limit, above])
-            : try connection.query(
-                """
-                SELECT id, event_id, topic, key, ce_type, payload, headers FROM outbox
-                WHERE source = $1 AND sent_at IS NULL AND parked_at IS NULL AND id > $3 AND id <> ALL($4::int8[])
-                ORDER BY id LIMIT $2
-                """, [settings.source, limit, above, PostgresIntArray(unmarked)])
+        // Through motcua_outbox_unsent (migration 013): a relay's role may not read outbox payloads (applicants'
+        // data) directly, only its own source's unsent rows.
+        let rows = try connection.query(
+            """
+            SELECT id, event_id, topic, key, ce_type, payload, headers
+            FROM motcua_outbox_unsent($1::text, $3::int8, $2::int4, $4::int8[])
+            """, [settings.source, limit, above, unmarked.isEmpty ? nil : PostgresIntArray(unmarked)])
         guard !rows.isEmpty else { return 0 }
         let wakeup = wakeup
         var highest: Int64 = 0

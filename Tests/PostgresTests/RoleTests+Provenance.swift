@@ -75,4 +75,36 @@ extension RoleTests {
         #expect(try count("SELECT count(*) FROM withdrawals") == 0)
         #expect(try count("SELECT count(*) FROM supplement_requests") == 1)
     }
+
+    @Test("applicants' data: no department or coordinator login reads outbox payloads; each relays only its own rows")
+    func outboxPayloads() throws {
+        let login = TestEnvironment.unique("relay_login")
+        try db.execute("CREATE ROLE \(login) LOGIN IN ROLE \(Self.role("labour"))", [])
+        try db.execute("ALTER ROLE \(login) SET role = '\(Self.role("labour"))'", [])
+        defer {
+            _ = try? db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", [login])
+            _ = try? db.execute("DROP ROLE IF EXISTS \(login)", [])
+        }
+        let url = database.url.replacingOccurrences(of: "://postgres@", with: "://\(login)@")
+        #expect(url != database.url)
+        let worker = try PostgresConnection.connect(PostgresConfiguration(connectionString: url), logger: TestEnvironment.logger)
+        func refused(_ what: String, _ sql: String) {
+            do {
+                _ = try worker.query(sql, [])
+                Issue.record("\(what): expected a refusal")
+            } catch {
+                #expect(error.sqlState == "42501", "\(what): \(error)")
+            }
+        }
+        refused("read every outbox payload", "SELECT payload FROM outbox")
+        refused("read dead letters' headers", "SELECT headers FROM outbox")
+        refused("relay culture's rows", "SELECT id FROM motcua_outbox_unsent('culture', 0, 10, NULL)")
+        let own = try worker.query(
+            "SELECT key, payload FROM motcua_outbox_unsent('labour', 0, 10, NULL)", []
+        ).map { try $0.decode(String.self, "key") }
+        #expect(own == ["d-labour"])
+        try asRole("motcua_coordinator") { () throws in
+            expectDenied("the coordinator reads outbox payloads") { _ = try db.query("SELECT payload FROM outbox", []) }
+        }
+    }
 }

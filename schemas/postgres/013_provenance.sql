@@ -107,3 +107,64 @@ CREATE TRIGGER motcua_append_only BEFORE UPDATE OR DELETE ON delegation_changes 
     EXECUTE FUNCTION motcua_delegation_changes_append_only();
 CREATE TRIGGER motcua_append_only_truncate BEFORE TRUNCATE ON delegation_changes FOR EACH STATEMENT
     EXECUTE FUNCTION motcua_delegation_changes_append_only();
+
+-- 6. Applicants' ids and names (dossiers.body; the payloads of outbox rows: step tasks and dead letters carry the
+--    dossier) are read only by reception (the coordinator role) and the owning department: the auditor reads
+--    every column of dossiers but body, and no role but the owner reads outbox.payload or headers directly. A relay
+--    reads its own source's unsent rows through motcua_outbox_unsent(), which checks that the session may relay
+--    that source (a department's login its department, the coordinator's reception and coordinator rows).
+--    motcua_protect_personal_data() re-applies this; a later migration that calls motcua_grant_roles() (which
+--    grants SELECT on whole tables) calls it after.
+CREATE FUNCTION motcua_may_relay(source text) RETURNS boolean LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+    d text;
+BEGIN
+    IF pg_has_role(session_user, (SELECT relowner FROM pg_class WHERE oid = 'outbox'::regclass), 'USAGE') THEN
+        RETURN true;
+    END IF;
+    FOREACH d IN ARRAY motcua_departments() LOOP
+        IF source = d AND to_regrole(motcua_department_role(d)) IS NOT NULL
+           AND pg_has_role(session_user, motcua_department_role(d), 'USAGE') THEN
+            RETURN true;
+        END IF;
+    END LOOP;
+    RETURN (source = 'reception' OR left(source, 11) = 'coordinator')
+        AND to_regrole('motcua_coordinator') IS NOT NULL AND pg_has_role(session_user, 'motcua_coordinator', 'USAGE');
+END $$;
+
+CREATE FUNCTION motcua_outbox_unsent(source text, above bigint, max_rows integer, excluded bigint[])
+    RETURNS TABLE (id bigint, event_id uuid, topic text, key text, ce_type text, payload bytea, headers jsonb)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path FROM CURRENT
+AS $$
+BEGIN
+    IF NOT motcua_may_relay(source) THEN
+        RAISE EXCEPTION 'permission denied: role % may not relay the outbox rows of %', session_user, source
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN QUERY
+    SELECT o.id, o.event_id, o.topic, o.key, o.ce_type, o.payload, o.headers FROM outbox o
+    WHERE o.source = motcua_outbox_unsent.source AND o.sent_at IS NULL AND o.parked_at IS NULL
+      AND o.id > above AND (excluded IS NULL OR o.id <> ALL (excluded))
+    ORDER BY o.id LIMIT max_rows;
+END $$;
+
+CREATE FUNCTION motcua_protect_personal_data() RETURNS void LANGUAGE plpgsql SET client_min_messages = warning
+AS $$
+DECLARE
+    workers text;
+BEGIN
+    SELECT string_agg(quote_ident(motcua_department_role(x)), ', ') INTO workers FROM unnest(motcua_departments()) AS x;
+    EXECUTE format('REVOKE SELECT ON outbox FROM %s, motcua_coordinator, motcua_auditor', workers);
+    EXECUTE format('GRANT SELECT (id, source, event_id, topic, key, ce_type, created_at, sent_at, parked_at, park_reason) '
+                   'ON outbox TO %s, motcua_coordinator, motcua_auditor', workers);
+    EXECUTE format('GRANT EXECUTE ON FUNCTION motcua_outbox_unsent(text, bigint, integer, bigint[]) TO %s, '
+                   'motcua_coordinator', workers);
+    REVOKE SELECT ON dossiers FROM motcua_auditor;
+    GRANT SELECT (id, code, procedure, channel, commune, applicant_kind, submitted_at, received_at, status, department,
+                  step, due_date, updated_at, received_sha256, body_sha256, receipt_secret_sha256)
+        ON dossiers TO motcua_auditor;
+    GRANT SELECT (received_sha256, receipt_secret_sha256) ON dossiers TO motcua_coordinator;
+END $$;
+
+SELECT motcua_protect_personal_data();
