@@ -61,7 +61,10 @@ let package = Package(
         ),
         .target(
             name: "Messages",
-            dependencies: ["Authority", "EffectivelyOnce", "Kafka", .product(name: "Yams", package: "Yams")]
+            dependencies: [
+                "Authority", "EffectivelyOnce", "Kafka", .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .target(
             name: "EffectivelyOnce",

@@ -134,6 +134,10 @@ public struct AuditReplay: Sendable {
             ($0.topic ?? "", $0.partition ?? -1, $0.offset ?? -1, $0.kind.rawValue, $0.dossierId, $0.field ?? "")
                 < ($1.topic ?? "", $1.partition ?? -1, $1.offset ?? -1, $1.kind.rawValue, $1.dossierId, $1.field ?? "")
         }
+        // Findings name dossiers by the code on the applicant's receipt too.
+        for i in report.findings.indices {
+            report.findings[i].code = index.receipts[report.findings[i].dossierId]?.code
+        }
         report.seconds = (ContinuousClock.now - started).seconds
         return report
     }
@@ -171,6 +175,7 @@ public struct AuditReplay: Sendable {
     /// Compares the decoded messages of a chunk with the decisions citing them.
     func process(_ decoded: [Decoded], index: ReplayIndex) -> Chunk {
         var out = Chunk()
+        let encoder = MessageCoding.encoder()
         var cursor = HistoryCursor(index.history)
         let window = settings.from != nil || settings.to != nil
         for item in decoded {
@@ -200,6 +205,9 @@ public struct AuditReplay: Sendable {
                         detail: "the message at its source offset is dossier step \(identity.text)"))
                     out.unmatched.append((identity, source, task.department))
                     continue
+                }
+                if let problem = index.provenanceProblem(task, decidedBy: decision.department, encoder: encoder) {
+                    out.findings.append(Self.finding(decision, .notReceived, detail: problem))
                 }
                 do {
                     if try rederive(decision, task.dossier, index: index, cursor: &cursor, findings: &out.findings) {
@@ -283,6 +291,7 @@ public struct AuditReplay: Sendable {
 
         // The rest, each from the message it cites.
         let dossiers = DossierHistory(inputs: inputs)
+        let encoder = MessageCoding.encoder()
         var cursor = HistoryCursor(index.history)
         for decision in remaining {
             guard let input = inputs[decision.source] else {
@@ -307,6 +316,9 @@ public struct AuditReplay: Sendable {
                         decision, .decisionWithoutMessage,
                         detail: "the message at its source offset is dossier step \(task.dossier.id)/\(task.step)/\(task.round)"))
                     continue
+                }
+                if let problem = index.provenanceProblem(task, decidedBy: decision.department, encoder: encoder) {
+                    report.findings.append(Self.finding(decision, .notReceived, detail: problem))
                 }
                 dossier = task.dossier
             case .supplement(let supplement):
@@ -668,6 +680,10 @@ package final class ReplayIndex: Sendable {
     /// Dossier steps decided again in later rounds, after supplements: their step messages are kept for the end.
     private let supplemented: Set<StepKey>
     let withdrawn: Set<String>
+    /// Reception's receipts by dossier id, and the forwards recorded (`dossier/step/target`): where each decided
+    /// step task must come from.
+    let receipts: [String: AuditStore.Receipt]
+    let forwards: Set<String>
     let history: DelegationHistory
     /// `--what-if` with delegation files: the bundle with those delegations, made once.
     let whatIfBundle: AuthorityBundle?
@@ -683,6 +699,8 @@ package final class ReplayIndex: Sendable {
     ) throws {
         decisions = try replay.loadDecisions(connection)
         withdrawn = try AuditStore.withdrawnDossiers(on: connection)
+        receipts = try AuditStore.receipts(on: connection)
+        forwards = try AuditStore.forwards(on: connection)
         history = try DelegationHistory(bundle: replay.bundle, connection: connection)
         whatIfBundle = replay.settings.whatIf?.delegations.map { replay.bundle.replacingDelegations($0) }
         var partitions: [TopicPartition: Int] = [:]
@@ -735,6 +753,22 @@ package final class ReplayIndex: Sendable {
         if !shared.isEmpty, shared.contains(source) { return true }
         return !supplemented.isEmpty && task.round == 0
             && supplemented.contains(StepKey(dossierId: task.dossier.id, step: task.step))
+    }
+
+    /// Why the step task `decision` was made on did not come from reception or a forward, or nil.
+    func provenanceProblem(_ task: StepTask, decidedBy department: DepartmentID, encoder: JSONEncoder) -> String? {
+        guard task.step == 0 else {
+            if forwards.contains("\(task.dossier.id)/\(task.step - 1)/\(department)") { return nil }
+            return "no department forwarded step \(task.step) to \(department): step \(task.step - 1) has no forward to it"
+        }
+        guard let receipt = receipts[task.dossier.id] else { return "reception has no receipt of this dossier" }
+        if receipt.department != department.rawValue {
+            return "reception routed this dossier to \(receipt.department ?? "no department"), not \(department)"
+        }
+        if let digest = receipt.digest, (try? MessageCoding.digest(of: task.dossier, encoder: encoder)) != digest {
+            return "the dossier of the step task differs from the one reception received"
+        }
+        return nil
     }
 
     /// A department's own checks, made once.

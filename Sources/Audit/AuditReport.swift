@@ -26,6 +26,9 @@ public struct AuditFinding: Codable, Sendable, Hashable {
         case signatureOverride = "signature-override"
         /// The step was decided late or is open past its due date (reported, not a difference).
         case deadlineMissed = "deadline-missed"
+        /// A decided step task matches neither reception's receipt (step 0: the dossier it received and routed to
+        /// that department, same digest) nor a forward to that department at the step before.
+        case notReceived = "not-received"
 
         /// Whether this kind makes the replay exit 1. Signature overrides and missed deadlines are facts of a
         /// lawful run, reported for the auditor, not differences.
@@ -34,6 +37,8 @@ public struct AuditFinding: Codable, Sendable, Hashable {
 
     public var kind: Kind
     public var dossierId: String
+    /// The dossier's code (`AGENCY-yymmdd-NNNNNN`), when reception recorded one.
+    public var code: String?
     public var step: Int?
     public var round: Int?
     public var department: DepartmentID?
@@ -106,6 +111,19 @@ public struct AuditReport: Codable, Sendable {
 
     public func count(_ kind: AuditFinding.Kind) -> Int { findings.filter { $0.kind == kind }.count }
 
+    /// Per department (findings without one under `—`): how many findings of each kind, departments sorted.
+    public var byDepartment: [(department: String, counts: [AuditFinding.Kind: Int])] {
+        var out: [String: [AuditFinding.Kind: Int]] = [:]
+        for finding in findings { out[finding.department?.rawValue ?? "—", default: [:]][finding.kind, default: 0] += 1 }
+        return out.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+
+    /// The kinds a report lists (what-if findings only when asked).
+    var listedKinds: [AuditFinding.Kind] { AuditFinding.Kind.allCases.filter { $0 != .wouldChange || whatIf != nil } }
+
+    /// How a finding names its dossier: the code when known, else the id.
+    static func dossierName(_ finding: AuditFinding) -> String { finding.code ?? finding.dossierId }
+
     // MARK: - Output
 
     /// Machine-readable: stable field names, sorted keys, ISO-8601 instants.
@@ -148,12 +166,17 @@ public struct AuditReport: Codable, Sendable {
         out += "\n\(differences == 0 ? "no differences" : "\(differences) difference(s)")"
             + (whatIf.map { " (what-if: \($0))" } ?? "") + "\n"
         guard !findings.isEmpty else { return out }
+        out += "\nby department\n"
+        for (department, counts) in byDepartment {
+            let listed = listedKinds.compactMap { kind in counts[kind].map { "\(kind.rawValue) \($0)" } }
+            out += "  " + TerminalText.escape(department) + ": " + listed.joined(separator: ", ") + "\n"
+        }
         let widths = [22, 38, 9, 22, 10, 16, 16]
         out += "\n" + Self.pad(["finding", "dossier", "step", "partition/offset", "field", "stored", "re-derived"], widths)
         for finding in findings.prefix(limit) {
             let place = finding.partition.map { "\(finding.topic ?? "")[\($0)]@\(finding.offset ?? -1)" } ?? ""
             out += Self.pad(
-                [finding.kind.rawValue, finding.dossierId, finding.step.map { "\($0)/\(finding.round ?? 0)" } ?? "",
+                [finding.kind.rawValue, TerminalText.escape(Self.dossierName(finding)), finding.step.map { "\($0)/\(finding.round ?? 0)" } ?? "",
                  place, finding.field ?? "", finding.stored ?? "", finding.rederived ?? (finding.detail ?? "")],
                 widths)
         }
@@ -175,17 +198,28 @@ public struct AuditReport: Codable, Sendable {
             let place = finding.partition.map { "\(finding.topic ?? "")[\($0)] @ \(finding.offset ?? -1)" } ?? ""
             let cssClass = finding.kind.isDifference ? "difference" : "note"
             rows += "<tr class=\"\(cssClass)\"><td>\(HTML.escape(finding.kind.rawValue))</td>"
-                + "<td><code>\(HTML.escape(finding.dossierId))</code></td>"
+                + "<td><code class=\"dossier\">\(HTML.escape(Self.dossierName(finding)))</code>"
+                + (finding.code == nil ? "" : "<br><small title=\"dossier id\">\(HTML.escape(finding.dossierId))</small>")
+                + "</td>"
                 + "<td>\(finding.step.map { "\($0)/\(finding.round ?? 0)" } ?? "")</td>"
                 + "<td>\(HTML.escape(place))</td><td>\(HTML.escape(finding.field ?? ""))</td>"
                 + "<td>\(HTML.escape(finding.stored ?? ""))</td><td>\(HTML.escape(finding.rederived ?? ""))</td>"
                 + "<td>\(HTML.escape(finding.detail ?? ""))</td></tr>\n"
         }
         var summary = ""
-        for kind in AuditFinding.Kind.allCases where kind != .wouldChange || whatIf != nil {
+        for kind in listedKinds {
             summary += "<tr><td>\(kind.rawValue)</td><td class=\"n\" id=\"count-\(kind.rawValue)\">\(count(kind))</td></tr>"
         }
-        let ranges = self.ranges.map { "\($0.topic)[\($0.partition)] \($0.start)–\($0.end)" }.joined(separator: ", ")
+        // Per department: a column per kind that has findings.
+        let kinds = listedKinds.filter { count($0) > 0 }
+        var departments = "<table id=\"by-department\"><tr><th>department</th>"
+            + kinds.map { "<th>\(HTML.escape($0.rawValue))</th>" }.joined() + "</tr>"
+        for (department, counts) in byDepartment {
+            departments += "<tr><td>\(HTML.escape(department))</td>"
+                + kinds.map { "<td class=\"n\">\(counts[$0] ?? 0)</td>" }.joined() + "</tr>"
+        }
+        departments += "</table>"
+        let ranges = self.ranges.map { "<li>\(HTML.escape($0.topic))[\($0.partition)] \($0.start)–\($0.end)</li>" }.joined()
         return """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8">
@@ -193,17 +227,21 @@ public struct AuditReport: Codable, Sendable {
             <title>MotCua audit replay: \(HTML.escape(title))</title>
             <style>
             body{font-family:system-ui,sans-serif;margin:1rem;color:#222}
-            h1{font-size:1.4rem} table{border-collapse:collapse;margin:.5rem 0}
+            h1{font-size:1.4rem} h2{font-size:1.1rem;margin-top:1rem} table{border-collapse:collapse;margin:.5rem 0}
             td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;font-size:.9rem;vertical-align:top}
             td.n{text-align:right} tr.difference td{background:#fde8e8} tr.note td{background:#fff8e1}
             .ok{color:#1b5e20} .bad{color:#b71c1c} code{font-size:.85rem}
             </style></head><body>
             <h1 class="\(differences == 0 ? "ok" : "bad")" id="verdict">\(HTML.escape(title))</h1>
+            <h2>Per finding</h2>
+            <table id="summary"><tr><th>finding</th><th>count</th></tr>\(summary)</table>
+            \(findings.isEmpty ? "" : "<h2>Per department</h2>\n" + departments)
             <p>Generated \(HTML.escape(ISO8601Instant.format(generatedAt)))\(whatIf.map { " — what-if rules: " + HTML.escape($0) } ?? "").
-            Read <span id="messages">\(messages)</span> messages (\(HTML.escape(ranges))),
+            Read <span id="messages">\(messages)</span> messages,
             <span id="steps">\(steps)</span> dossier steps, <span id="decisions">\(decisions)</span> decisions;
             re-derived and compared <span id="compared">\(compared)</span> in \(String(format: "%.2f", seconds)) s.</p>
-            <table><tr><th>finding</th><th>count</th></tr>\(summary)</table>
+            <details id="partitions"><summary>\(self.ranges.count) partition range(s) read</summary><ul>\(ranges)</ul></details>
+            <h2>Findings</h2>
             <table id="findings"><tr><th>finding</th><th>dossier</th><th>step/round</th><th>topic[partition] @ offset</th>
             <th>field</th><th>stored</th><th>re-derived</th><th>detail</th></tr>
             \(rows)</table>

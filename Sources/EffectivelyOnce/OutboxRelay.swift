@@ -215,22 +215,14 @@ public final class OutboxRelay: Sendable {
         // that holds back the keys of parked rows doubled a read's time (median of 20 alternated reads of 2,000
         // rows, nothing parked: 2.31 ms against 1.03 ms): it runs only while the source has parked rows (counted
         // before the first read and after every park; only the active relay of a source parks).
-        let notHeld = (parkedRows ?? 1) > 0 ? "AND " + Self.notHeld : ""
-        let rows =
-            unmarked.isEmpty
-            ? try connection.query(
-                """
-                SELECT id, event_id, topic, key, ce_type, payload, headers FROM outbox o
-                WHERE source = $1 AND sent_at IS NULL AND parked_at IS NULL AND id > $3 \(notHeld)
-                ORDER BY id LIMIT $2
-                """, [settings.source, limit, above])
-            : try connection.query(
-                """
-                SELECT id, event_id, topic, key, ce_type, payload, headers FROM outbox o
-                WHERE source = $1 AND sent_at IS NULL AND parked_at IS NULL AND id > $3 AND id <> ALL($4::int8[])
-                    \(notHeld)
-                ORDER BY id LIMIT $2
-                """, [settings.source, limit, above, PostgresIntArray(unmarked)])
+        // Through motcua_outbox_unsent (migrations 013 and 015): a relay's role may not read outbox payloads
+        // (applicants' data) directly, only its own source's unsent rows.
+        let holdParkedKeys = (parkedRows ?? 1) > 0
+        let rows = try connection.query(
+            """
+            SELECT id, event_id, topic, key, ce_type, payload, headers
+            FROM motcua_outbox_unsent($1::text, $3::int8, $2::int4, $4::int8[], $5::boolean)
+            """, [settings.source, limit, above, unmarked.isEmpty ? nil : PostgresIntArray(unmarked), holdParkedKeys])
         guard !rows.isEmpty else { return 0 }
         let wakeup = wakeup
         var highest: Int64 = 0
@@ -265,13 +257,6 @@ public final class OutboxRelay: Sendable {
         }
         return rows.count
     }
-
-    /// A row is held back while an earlier unsent row of its topic and key is parked (and not discarded). The
-    /// partial index `outbox_parked` makes this free while nothing is parked.
-    static let notHeld = """
-        NOT EXISTS (SELECT 1 FROM outbox p WHERE p.source = o.source AND p.topic = o.topic AND p.key = o.key
-            AND p.id < o.id AND p.parked_at IS NOT NULL AND p.sent_at IS NULL AND p.discarded_at IS NULL)
-        """
 
     /// The delivery report of one message (set on the producer's polling thread).
     private final class Delivery: Sendable {
@@ -308,10 +293,8 @@ public final class OutboxRelay: Sendable {
     func isolate(_ connection: PostgresConnection, _ isolating: inout Set<Int64>) throws {
         for id in isolating.sorted() {
             let rows = try connection.query(
-                """
-                SELECT id, event_id, topic, key, ce_type, payload, headers FROM outbox o
-                WHERE id = $1 AND sent_at IS NULL AND parked_at IS NULL AND \(Self.notHeld)
-                """, [id])
+                "SELECT id, event_id, topic, key, ce_type, payload, headers FROM motcua_outbox_row($1::text, $2::int8)",
+                [settings.source, id])
             guard let row = rows.first else {
                 // Sent meanwhile (by a relay before a takeover), or held behind a row parked just now.
                 isolating.remove(id)

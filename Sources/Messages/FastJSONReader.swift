@@ -464,9 +464,12 @@ package struct JSONByteReader {
     /// A dossier that passes `Dossier`'s validating decoder (the same checks, copied from it).
     mutating func dossier() -> Dossier? {
         var id: String?, procedure: String?, submittedAt: Date?, channel: Dossier.Channel?, commune: String?
-        var applicant: Dossier.Applicant?, documents: [String]?, facts: [String: FactValue]?
+        var applicant: Dossier.Applicant?, documents: [String]?, facts: [String: FactValue]?, secret: String?
         let read = object { r, key in
-            if r.key(key, is: "facts") {
+            if r.key(key, is: "receiptSecretSha256") {
+                guard secret == nil, let text = r.string(), Dossier.isSHA256Hex(text) else { return false }
+                secret = text
+            } else if r.key(key, is: "facts") {
                 guard facts == nil else { return false }
                 facts = r.facts()
                 return facts != nil
@@ -515,7 +518,7 @@ package struct JSONByteReader {
         else { return nil }
         return Dossier(
             id: id, procedure: procedure, submittedAt: submittedAt, channel: channel, commune: commune,
-            applicant: applicant, documents: documents, facts: facts)
+            applicant: applicant, documents: documents, facts: facts, receiptSecretSha256: secret)
     }
 
     mutating func applicant() -> Dossier.Applicant? {

@@ -1,4 +1,5 @@
 import Authority
+import Crypto
 import EffectivelyOnce
 import Foundation
 import Kafka
@@ -262,6 +263,10 @@ package struct JSONByteWriter {
         string(dossier.id)
         key("procedure")
         string(dossier.procedure)
+        if let secret = dossier.receiptSecretSha256 {
+            key("receiptSecretSha256")
+            string(secret)
+        }
         key("submittedAt")
         string(ISO8601Instant.format(dossier.submittedAt))
         endObject()
@@ -283,5 +288,20 @@ package struct JSONByteWriter {
             endArray()
         }
         return true
+    }
+}
+
+extension MessageCoding {
+    /// The canonical bytes of a dossier: what `encoder` (an ``encoder()``) gives for it, keys sorted.
+    public static func canonicalBytes(of dossier: Dossier, encoder: JSONEncoder) throws -> [UInt8] {
+        var w = JSONByteWriter(capacity: 512)
+        if w.dossier(dossier) { return w.bytes }
+        return Array(try encoder.encode(dossier))
+    }
+
+    /// SHA-256 of the dossier's ``canonicalBytes(of:encoder:)``: how reception's receipt (`dossiers.body_sha256`)
+    /// and a step task's dossier are matched (a task whose dossier differs from what was received is not decided).
+    public static func digest(of dossier: Dossier, encoder: JSONEncoder) throws -> [UInt8] {
+        Array(SHA256.hash(data: try canonicalBytes(of: dossier, encoder: encoder)))
     }
 }

@@ -151,6 +151,11 @@ public struct DossierEvent: Codable, Sendable, Hashable {
         case signatureRejected = "signature-rejected"
         case withdrawn
         case withdrawalRejected = "withdrawal-rejected"
+        /// A step task the department did not decide: reason `not-received` (no receipt or forward matches it).
+        case stepRejected = "step-rejected"
+        /// An applicant's supplement refused (no open request, a closed step, documents or facts the procedure
+        /// does not take); the reason says which.
+        case supplementRejected = "supplement-rejected"
         /// The one-stop desk handed the result to the applicant: the end of the lifecycle.
         case resultReturned = "result-returned"
     }

@@ -91,8 +91,19 @@ public enum CitizenLookup {
     /// Most timeline entries shown.
     public static let timelineLimit = 50
 
-    /// The dossier with this code, or nil. `code` is bound as a parameter, never put into the SQL text.
-    public static func find(code: String, in database: PostgresConnection, catalogue: Catalogue) throws -> CitizenDossier? {
+    /// The dossier with this code whose receipt secret is `secret`, or nil (a wrong code, a wrong or missing secret,
+    /// a dossier submitted without one: the caller cannot tell which). `code` is bound as a parameter.
+    public static func find(
+        code: String, secret: String?, in database: PostgresConnection, catalogue: Catalogue
+    ) throws -> CitizenDossier? {
+        guard let secret, let expected = try DossierStatusRead.receiptSecretSha256(code: code, in: database),
+            ReceiptSecret.matches(secret, sha256: expected)
+        else { return nil }
+        return try find(code: code, in: database, catalogue: catalogue)
+    }
+
+    /// The dossier with this code, or nil (operators' reads; the public lookup also needs the receipt secret).
+    static func find(code: String, in database: PostgresConnection, catalogue: Catalogue) throws -> CitizenDossier? {
         // Only non-personal columns of `dossiers`: never `body`.
         guard let found = try DossierStatusRead.find(.code(code), in: database), let reception = found.reception
         else { return nil }

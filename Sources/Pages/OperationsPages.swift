@@ -10,9 +10,14 @@ import Operations
 import Postgres
 import Store
 
-/// The coordinator's pages on its operations endpoint: `GET /dossiers/{code}` for citizens and the status page
-/// (`GET /`, `GET /status`) for operators and department heads. JSON with `Accept: application/json` or
-/// `?format=json`, HTML otherwise.
+/// The coordinator's pages on its operations endpoint: the citizens' lookup and the status page (`GET /`,
+/// `GET /status`) for operators and department heads. JSON with `Accept: application/json` or `?format=json`, HTML
+/// otherwise.
+///
+/// The lookup needs the dossier's code and the applicant's receipt secret, never in the URL: `GET /dossiers/{code}`
+/// with the secret in the `X-Receipt-Secret` header, or `POST /dossiers/lookup` with `code` and `secret` in the body
+/// (a form or JSON). A wrong code, a wrong secret and a dossier without one all get the same 404; lookups are
+/// limited per client (``LookupRateLimit``, 429 beyond it).
 ///
 /// The pages have a PostgreSQL connection of their own, used from one serial queue (a `PGconn` is not
 /// thread-safe, and blocking calls stay off the cooperative thread pool); a broken connection is replaced on the
@@ -32,13 +37,16 @@ public final class OperationsPages: @unchecked Sendable {
 
     private let workerDepartments: [DepartmentID]
     private let topics: Topics
+    private let lookupLimit: LookupRateLimit
 
     /// `kafka` nil: the lag column shows `unknown`. `kafkaTimeout` bounds each watermark query of a status page.
     /// `workerDepartments`: the departments that run a worker (their lag is shown).
     public init(
         postgres: PostgresConfiguration, kafka: KafkaClientOptions?, catalogue: Catalogue, workerDepartments: [DepartmentID],
-        topics: Topics = Topics(), logger: Logger, refreshSeconds: Int = 10, kafkaTimeout: Duration = .seconds(2)
+        topics: Topics = Topics(), logger: Logger, refreshSeconds: Int = 10, kafkaTimeout: Duration = .seconds(2),
+        lookupLimit: LookupRateLimit = LookupRateLimit(perMinute: 30)
     ) {
+        self.lookupLimit = lookupLimit
         self.workerDepartments = workerDepartments
         self.topics = topics
         self.refreshSeconds = refreshSeconds
@@ -58,8 +66,10 @@ public final class OperationsPages: @unchecked Sendable {
         router.get("/") { request, _ in await self.status(request) }
         router.get("/status") { request, _ in await self.status(request) }
         router.get("/dossiers/:code") { request, context in
-            await self.dossier(request, code: context.parameters.get("code") ?? "")
+            await self.dossier(
+                request, code: context.parameters.get("code") ?? "", secret: Self.header(request, "x-receipt-secret"))
         }
+        router.post("/dossiers/lookup") { request, _ in await self.lookup(request) }
     }
 
     // MARK: handlers
@@ -77,8 +87,43 @@ public final class OperationsPages: @unchecked Sendable {
         return json.lowerBound < html.lowerBound
     }
 
-    func dossier(_ request: Request, code: String) async -> Response {
+    /// The value of a request header, by its lowercase name.
+    static func header(_ request: Request, _ name: String) -> String? {
+        request.headers.first { $0.name.canonicalName == name }?.value
+    }
+
+    /// `POST /dossiers/lookup`: `code` and `secret` from a form (`application/x-www-form-urlencoded`) or JSON.
+    func lookup(_ request: Request) async -> Response {
+        let text = (try? await request.body.collect(upTo: 4_096)).map { String(buffer: $0) } ?? ""
+        var fields: [String: String] = [:]
+        if request.headers[.contentType]?.lowercased().hasPrefix("application/json") == true {
+            fields = (try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))) ?? [:]
+        } else {
+            for pair in text.split(separator: "&") {
+                let parts = pair.split(separator: "=", maxSplits: 1).map {
+                    $0.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+                }
+                if parts.count == 2 { fields[parts[0]] = parts[1] }
+            }
+        }
+        return await dossier(request, code: fields["code"] ?? "", secret: fields["secret"])
+    }
+
+    func dossier(_ request: Request, code: String, secret: String?) async -> Response {
         let json = Self.wantsJSON(request)
+        let admitted = lookupLimit.admit(LookupRateLimit.client(forwardedFor: Self.header(request, "x-forwarded-for")))
+        guard admitted.allowed else {
+            let message = "Too many lookups from this address. Try again in \(admitted.retryAfter) seconds."
+            return Response(
+                status: .tooManyRequests,
+                headers: [
+                    .contentType: json ? "application/json" : "text/html; charset=utf-8", .cacheControl: "no-store",
+                    .retryAfter: String(admitted.retryAfter),
+                ],
+                body: ResponseBody(byteBuffer: json
+                    ? ByteBuffer(bytes: CitizenLookup.errorJSON(message))
+                    : ByteBuffer(string: CitizenLookup.errorHTML(title: "Too many lookups", message: message))))
+        }
         guard CitizenLookup.isWellFormed(code) else {
             let message = "'\(code.prefix(40))' is not a dossier code: expected \(CitizenLookup.codeFormat)"
             return json
@@ -87,9 +132,11 @@ public final class OperationsPages: @unchecked Sendable {
         }
         let catalogue = self.catalogue
         do {
-            let found = try await onDatabase { try CitizenLookup.find(code: code, in: $0, catalogue: catalogue) }
+            let found = try await onDatabase {
+                try CitizenLookup.find(code: code, secret: secret, in: $0, catalogue: catalogue)
+            }
             guard let found else {
-                let message = "No dossier has the code \(code). Check the code on your receipt."
+                let message = "No dossier matches the code \(code) and this receipt secret. Check both on your receipt."
                 return json
                     ? Self.response(.notFound, json: CitizenLookup.errorJSON(message))
                     : Self.response(.notFound, html: CitizenLookup.errorHTML(title: "Dossier not found", message: message))

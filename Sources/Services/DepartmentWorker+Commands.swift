@@ -64,6 +64,16 @@ extension DepartmentWorker {
                 at: now, data: DossierEvent.Data(reason: reason), encoder: encoder))
             report.outcomes["withdrawal-rejected", default: 0] += 1
         }
+        // A dossier reception never received (or that never came to this department) is not withdrawn: nothing
+        // is recorded (a guard in PostgreSQL refuses such a row too).
+        guard let stored = try CommandStore.storedDossier(command.dossierId, in: tx) else {
+            return try reject("no dossier with this id was received by \(department)")
+        }
+        // The channel that takes a withdrawal checks the applicant's receipt secret against this hash; a dossier
+        // that came without one cannot be withdrawn by a message.
+        guard stored.hasReceiptSecret else {
+            return try reject("the dossier came without a receipt secret: it cannot be withdrawn by a message")
+        }
         if let latest {
             let final = latest.signed
                 || (latest.review == .auto && (latest.outcome == .approve || latest.outcome == .refuse))
@@ -155,6 +165,9 @@ extension DepartmentWorker {
             report.outcomes["request-rejected", default: 0] += 1
             return
         }
+        try ProvenanceStore.recordSupplementRequest(
+            command.dossierId, step: command.step, round: row.round, department: department,
+            documents: command.documents, official: command.official.id, reason: command.reason, at: now, in: tx)
         outbox.append(try event(
             .supplementRequested, dossierId: command.dossierId, step: command.step,
             round: row.round, cause: command.commandId, at: now,
@@ -186,6 +199,13 @@ extension DepartmentWorker {
             return
         }
         var dossier = try Dossier.decode(json: Data(stored.body.utf8))
+        if let reason = try supplementProblem(command, dossier: dossier, latest: latest, in: tx) {
+            outbox.append(try event(
+                .supplementRejected, dossierId: command.dossierId, step: command.step, round: latest.round,
+                cause: command.commandId, at: now, data: DossierEvent.Data(reason: reason), encoder: encoder))
+            report.outcomes["supplement-rejected", default: 0] += 1
+            return
+        }
         for document in command.documents where !dossier.documents.contains(document) {
             dossier.documents.append(document)
         }
@@ -201,13 +221,48 @@ extension DepartmentWorker {
                               explanation: try explanations.index(of: decision, encoder: encoder))
         try DecisionRow.copy([row], explanationIds: try DecisionRow.storeExplanations(explanations.texts, in: tx), into: tx)
         // The stored body follows the dossier, so replay and later rounds see the supplemented documents.
-        try CommandStore.updateBody(
-            command.dossierId, json: String(decoding: try encoder.encode(dossier), as: UTF8.self), at: now, in: tx)
+        try ProvenanceStore.updateBody(
+            command.dossierId, json: String(decoding: try encoder.encode(dossier), as: UTF8.self),
+            digest: try MessageCoding.digest(of: dossier, encoder: encoder), at: now, in: tx)
         outbox.append(try event(
             .supplemented, dossierId: command.dossierId, step: command.step, round: task.round, cause: command.commandId,
             at: now, data: DossierEvent.Data(documents: command.documents), encoder: encoder))
         outbox += try effects(of: decision, task: task, at: now, encoder: encoder)
         report.outcomes[decision.outcome.rawValue, default: 0] += 1
         report.processed += 1
+    }
+
+    /// Why a supplement cannot be accepted, or nil: it must answer an open request (an automatic `supplement`
+    /// decision, or an official's recorded request, of the step's latest round) on a step still open (not signed,
+    /// not decided for good, not forwarded, no later step), with documents of the procedure and facts the procedure
+    /// declares (`facts` of its catalogue entry).
+    func supplementProblem(
+        _ command: ApplicantSupplement, dossier: Dossier, latest: CommandStore.LatestRound, in tx: PostgresConnection
+    ) throws -> String? {
+        if latest.signedAt != nil { return "the step is closed: its decision is signed" }
+        if latest.outcome == .forward { return "the step is closed: the dossier was forwarded" }
+        if latest.review == .auto && (latest.outcome == .approve || latest.outcome == .refuse) {
+            return "the step is closed: it was decided (\(latest.outcome.rawValue))"
+        }
+        if let current = try CommandStore.latestDecision(command.dossierId, in: tx), current.step != command.step {
+            return "the step is closed: the dossier is at step \(current.step)"
+        }
+        let requested = try ProvenanceStore.supplementRequest(
+            command.dossierId, step: command.step, round: latest.round, in: tx)
+        guard latest.outcome == .supplement || requested != nil else {
+            return "no supplement was requested for round \(latest.round) of step \(command.step)"
+        }
+        guard let procedure = bundle.catalogue.procedure(dossier.procedure) else {
+            return "procedure \(dossier.procedure) is not in the catalogue"
+        }
+        let foreignDocuments = command.documents.filter { !procedure.documents.contains($0) }
+        if !foreignDocuments.isEmpty {
+            return "documents not of procedure \(procedure.code): \(foreignDocuments.sorted().joined(separator: ", "))"
+        }
+        let undeclared = (command.facts ?? [:]).keys.filter { !(procedure.facts ?? []).contains($0) }
+        if !undeclared.isEmpty {
+            return "facts procedure \(procedure.code) does not declare: \(undeclared.sorted().joined(separator: ", "))"
+        }
+        return nil
     }
 }

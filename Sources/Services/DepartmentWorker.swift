@@ -81,6 +81,10 @@ public final class DepartmentWorker: BatchWriter {
         var explanations: [String] = []
         var outbox: [OutboxMessage] = []
         var commands: [(message: KafkaMessage, type: String)] = []
+        /// Dead letters and events of step tasks refused by the provenance check (added to `outbox` after it).
+        var dropped: [OutboxMessage] = []
+        /// The step tasks decided, for the provenance check (`rows` and `tasks` are parallel).
+        var tasks: [(task: ProvenanceStore.Task, taskId: UUID, message: KafkaMessage)] = []
         var report = BatchReport()
     }
 
@@ -107,6 +111,7 @@ public final class DepartmentWorker: BatchWriter {
         } else {
             batch = try decide(messages, bundle: bundle, seq: seq, now: clock.now())
         }
+        try dropNotReceived(&batch, in: tx)
         try dropWithdrawn(&batch.rows, outbox: &batch.outbox, report: &batch.report, in: tx)
         do {
             try insert(batch.rows, explanations: batch.explanations, outbox: &batch.outbox, report: &batch.report, into: tx)
@@ -164,6 +169,11 @@ public final class DepartmentWorker: BatchWriter {
             }
             let decision = Decider.decide(
                 task.dossier, department: department, bundle: bundle, ruleSet: ruleSet, checks: checks, at: now)
+            batch.tasks.append((
+                ProvenanceStore.Task(
+                    dossierId: task.dossier.id, step: task.step, round: task.round,
+                    digest: try MessageCoding.digest(of: task.dossier, encoder: encoder)),
+                task.taskId, message))
             batch.rows.append(DecisionRow(
                 task: task, decision: decision, department: department, ruleSet: ruleSet, registry: bundle.delegations,
                 at: now, source: message, explanation: try explanations.index(of: decision, encoder: encoder)))
@@ -173,6 +183,48 @@ public final class DepartmentWorker: BatchWriter {
         }
         batch.explanations = explanations.texts
         return batch
+    }
+
+    /// A step is decided only if reception received it (step 0: a `dossiers` row of the same dossier digest,
+    /// assigned to this department) or the previous department forwarded it here: anything else goes to the
+    /// department's dead letters with reason `not-received`, and a `step-rejected` event says so. One statement
+    /// for the batch.
+    private func dropNotReceived(_ batch: inout Staged, in tx: PostgresConnection) throws {
+        guard !batch.tasks.isEmpty else { return }
+        let received = try ProvenanceStore.received(batch.tasks.map(\.task), department: department, in: tx)
+        guard received.count < batch.tasks.count else { return }
+        var refused = Set<String>()
+        var keptRows: [DecisionRow] = []
+        var keptTasks: [(task: ProvenanceStore.Task, taskId: UUID, message: KafkaMessage)] = []
+        for (index, (row, entry)) in zip(batch.rows, batch.tasks).enumerated() {
+            if received.contains(index) {
+                keptRows.append(row)
+                keptTasks.append(entry)
+                continue
+            }
+            refused.insert(row.identity)
+            batch.report.outcomes[row.outcome.rawValue, default: 0] -= 1
+            batch.report.outcomes["not-received", default: 0] += 1
+            batch.report.processed -= 1
+            batch.report.deadLetters += 1
+            let reason = "not-received: neither reception's receipt nor a forward to \(department) matches this step "
+                + "task (step \(entry.task.step), round \(entry.task.round)); it is not decided"
+            batch.dropped.append(.deadLetter(of: entry.message, error: reason, consumer: department.rawValue))
+            let event = DossierEvent(
+                eventId: StableID.make("event", DossierEvent.Kind.stepRejected.rawValue, entry.taskId.uuidString,
+                                       entry.message.topic, String(entry.message.partition), String(entry.message.offset)),
+                dossierId: entry.task.dossierId, code: nil, type: .stepRejected, department: department,
+                step: entry.task.step, round: entry.task.round, at: batch.now,
+                data: DossierEvent.Data(reason: "not-received"))
+            batch.dropped.append(OutboxMessage(
+                eventId: event.eventId, topic: topics.events, key: entry.task.dossierId, type: MessageType.event,
+                payload: MessageCoding.encode(event)))
+        }
+        batch.rows = keptRows
+        batch.tasks = keptTasks
+        batch.outbox.removeAll { refused.contains($0.causeIdentity ?? "") }
+        batch.outbox += batch.dropped
+        batch.dropped = []
     }
 
     /// Steps of dossiers the applicant has withdrawn are not decided (one indexed lookup per batch).

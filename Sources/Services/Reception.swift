@@ -94,13 +94,15 @@ public final class Reception: BatchWriter {
         }
         try assignCodes(&accepted, at: now, in: tx)
         let encoder = MessageCoding.encoder()
-        try ReceptionStore.insert(accepted.map { item in
+        try ReceptionStore.insert(try accepted.map { item in
             ReceptionStore.Row(
                 id: item.dossier.id, code: item.code, procedure: item.dossier.procedure,
                 channel: item.dossier.channel.rawValue, commune: item.dossier.commune,
                 applicantKind: item.dossier.applicant.kind.rawValue, submittedAt: item.dossier.submittedAt,
                 receivedAt: now, status: item.status.rawValue, department: item.department,
-                dueDate: item.dueDate?.description, body: String(decoding: item.message.value, as: UTF8.self))
+                dueDate: item.dueDate?.description, body: String(decoding: item.message.value, as: UTF8.self),
+                bodySha256: try MessageCoding.digest(of: item.dossier, encoder: encoder),
+                receiptSecretSha256: item.dossier.receiptSecretSha256.flatMap(Reception.bytes(hex:)))
         }, in: tx)
         for item in accepted {
             outbox += try effects(of: item, at: now, encoder: encoder)
@@ -182,6 +184,28 @@ public final class Reception: BatchWriter {
                               type: MessageType.step, payload: try MessageCoding.encode(task, encoder: encoder)),
             ]
         }
+    }
+
+    /// The bytes of lowercase hexadecimal digits (a checked `receiptSecretSha256`).
+    static func bytes(hex: String) -> [UInt8]? {
+        let digits = Array(hex.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        func value(_ c: UInt8) -> UInt8? {
+            switch c {
+            case 0x30...0x39: c - 0x30
+            case 0x61...0x66: c - 0x61 + 10
+            default: nil
+            }
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(digits.count / 2)
+        var i = 0
+        while i < digits.count {
+            guard let high = value(digits[i]), let low = value(digits[i + 1]) else { return nil }
+            out.append(high << 4 | low)
+            i += 2
+        }
+        return out
     }
 
     /// The local day (Asia/Ho_Chi_Minh) of an instant, as `YYYY-MM-DD` and as `yymmdd` for codes.

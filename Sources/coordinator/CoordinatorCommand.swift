@@ -42,6 +42,9 @@ struct CoordinatorCommand: ParsableArguments {
     @Option(help: "Most deadlines a timer fires per transaction.")
     var timerBatchSize: Int = 1_000
 
+    @Option(help: "Citizens' lookups allowed per client and minute (429 beyond; 0: no limit, for load tests).")
+    var lookupLimit: Int = 30
+
     init() {}
 
     func validate() throws {
@@ -51,6 +54,7 @@ struct CoordinatorCommand: ParsableArguments {
         guard (0...60).contains(dueSoonDays), (1...60).contains(level2Days), (1...60).contains(authorityDays) else {
             throw ValidationError("--due-soon-days must be 0–60, --level2-days and --authority-days 1–60")
         }
+        guard lookupLimit >= 0 else { throw ValidationError("--lookup-limit must be 0 (no limit) or more") }
         guard (1...100_000).contains(timerBatchSize) else {
             throw ValidationError("--timer-batch-size must be between 1 and 100000")
         }
@@ -72,7 +76,8 @@ struct CoordinatorCommand: ParsableArguments {
             // The citizens' lookup and the status page, on the operations endpoint (--metrics-port).
             let pages = OperationsPages(
                 postgres: runtime.postgres, kafka: runtime.kafka, catalogue: runtime.bundle.catalogue,
-                workerDepartments: runtime.bundle.ruleSets.keys.sorted(), topics: runtime.topics, logger: runtime.logger)
+                workerDepartments: runtime.bundle.ruleSets.keys.sorted(), topics: runtime.topics, logger: runtime.logger,
+                lookupLimit: LookupRateLimit(perMinute: command.lookupLimit))
             var services: [ConsumerWithRelay] = []
             if all || command.receptionOnly {
                 let reception = Reception(

@@ -146,9 +146,15 @@ struct DelegationsCommand: AsyncParsableCommand {
                 recording it waits for the batches in flight. Revoking twice, or an id not on record, is an error. \
                 Needs DATABASE_URL.
 
+                A revocation dated before now (--at in the past) makes decisions already recorded invalid: without \
+                --confirm it is a dry run that records nothing, shows how many recorded decisions it would make \
+                invalid, and exits 1. A recorded revocation is never edited: a wrong one is corrected by a later \
+                record, `motcua delegations grant` of a record with a new id and `supersedes: <id>`.
+
                 Examples:
                   motcua delegations revoke uq-ld-2024-01 --instrument "No. 4512/QĐ-UBND"
                   motcua delegations revoke uq-vh-2024-02 --instrument "No. 4513/QĐ-UBND" --at 2026-12-01T00:00:00+07:00
+                  motcua delegations revoke uq-vh-2024-02 --instrument "No. 4513/QĐ-UBND" --at 2026-12-01T00:00:00+07:00 --confirm
                 """)
 
         @Argument(help: "The delegation id.")
@@ -169,6 +175,9 @@ struct DelegationsCommand: AsyncParsableCommand {
         @Option(help: "The deploy directory.")
         var rules: String = "deploy"
 
+        @Flag(help: "Record a revocation dated before now (without it, such a revocation is only a dry run).")
+        var confirm = false
+
         func validate() throws {
             guard !instrument.trimmingCharacters(in: .whitespaces).isEmpty else {
                 throw ValidationError("--instrument must give the revoking instrument's number")
@@ -186,6 +195,23 @@ struct DelegationsCommand: AsyncParsableCommand {
             let db = try CLI.database()
             let clock = try CLI.clock()
             let explicit = at.flatMap { ISO8601Instant.parse($0) }
+            if let explicit, explicit < clock.now(), !confirm {
+                let records = try DelegationChanges.overlay(bundle.delegations.records, try DelegationChanges.load(from: db))
+                guard let record = records.first(where: { $0.id == id }) else {
+                    throw CLIError(
+                        "no delegation '\(id)' on record: check the id with `motcua delegations list` "
+                            + "(known: \(records.map(\.id).joined(separator: ", ")))")
+                }
+                if let revokedAt = record.revokedAt {
+                    throw CLIError("delegation \(id) is already revoked since \(CLI.local(revokedAt)); a revocation cannot be repeated or moved")
+                }
+                let invalid = try DecisionRead.count(relyingOn: id, decidedSince: explicit, in: db)
+                print("dry run, nothing recorded: revoking \(id) from \(CLI.local(explicit)) (Asia/Ho_Chi_Minh), before now, "
+                      + "would make \(invalid) recorded decision(s) relying on it invalid (decided since then). "
+                      + "Run it again with --confirm to record it. A recorded revocation is never edited: a wrong one "
+                      + "is corrected by granting a record with a new id and `supersedes: \(id)`.")
+                throw ExitCode(1)
+            }
             let result = try DelegationChanges.record(
                 kind: "revoke", instrument: instrument, on: db, now: { clock.now() }
             ) { tx, now in

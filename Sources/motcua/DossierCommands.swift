@@ -38,9 +38,14 @@ struct WithdrawCommand: AsyncParsableCommand {
             withdrawal-rejected event). The coordinator then closes its deadlines and escalations. \
             Needs DATABASE_URL and KAFKA_BOOTSTRAP.
 
+            The applicant's receipt secret (printed once by `motcua submit`, or given by the portal) is checked \
+            against the hash the dossier came with: from --secret-file (- for standard input) or \
+            MOTCUA_RECEIPT_SECRET, never from the command line. A dossier submitted without a receipt secret \
+            cannot be withdrawn.
+
             Examples:
-              motcua withdraw HN-SCT-261123-000042 --reason "applicant moved the business" --wait
-              motcua withdraw 7f1c0e9a-... 
+              motcua withdraw HN-SCT-261123-000042 --secret-file - --reason "applicant moved the business" --wait
+              MOTCUA_RECEIPT_SECRET=... motcua withdraw 7f1c0e9a-...
             """)
 
     @OptionGroup var topicOptions: TopicOptions
@@ -54,9 +59,38 @@ struct WithdrawCommand: AsyncParsableCommand {
     @Flag(help: "Wait (up to 30 s) until the coordinator has recorded the outcome, and print it.")
     var wait = false
 
+    @Option(help: "A file holding the applicant's receipt secret, or - for standard input (else MOTCUA_RECEIPT_SECRET).")
+    var secretFile: String?
+
+    /// The receipt secret the applicant gave.
+    func receiptSecret() throws -> String {
+        if let secretFile {
+            let data = secretFile == "-"
+                ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: secretFile)
+            guard let data, let text = String(data: data, encoding: .utf8) else {
+                throw CLIError("cannot read the receipt secret from '\(secretFile)': check the path")
+            }
+            return text
+        }
+        guard let secret = ProcessInfo.processInfo.environment["MOTCUA_RECEIPT_SECRET"] else {
+            throw CLIError(
+                "the applicant's receipt secret is needed: --secret-file FILE (- for standard input) or "
+                    + "MOTCUA_RECEIPT_SECRET")
+        }
+        return secret
+    }
+
     func run() async throws {
         let db = try CLI.database()
         let found = try CLI.dossier(dossier, in: db)
+        guard let expected = found.receiptSecretSha256 else {
+            throw CLIError(
+                "the dossier was submitted without a receipt secret (receiptSecretSha256): it cannot be withdrawn "
+                    + "this way; the department handles the applicant's request in writing")
+        }
+        guard ReceiptSecret.matches(try receiptSecret(), sha256: expected) else {
+            throw CLIError("the receipt secret does not match this dossier's: ask the applicant for the one on the receipt")
+        }
         switch found.status {
         case "withdrawn": throw CLIError("the dossier is already withdrawn")
         case "decided", "result-returned":

@@ -21,6 +21,10 @@ struct SubmitCommand: AsyncParsableCommand {
             Each line is checked against the intake contract before it is sent; a bad line is reported with its \
             line number and the field that is wrong, and nothing of it is sent. Needs KAFKA_BOOTSTRAP.
 
+            A desk (counter) or post dossier without receiptSecretSha256 gets a receipt secret: 32 random bytes, \
+            printed once (the last column) for the applicant's receipt and never stored or sent; only its SHA-256 \
+            goes with the dossier. The applicant needs it to withdraw the dossier or look it up online.
+
             Example: motcua submit deploy/samples/dossiers.jsonl
             """)
 
@@ -61,11 +65,22 @@ struct SubmitCommand: AsyncParsableCommand {
         logger.logLevel = .warning
         let producer = try KafkaProducer(
             configuration: KafkaProducerConfiguration(client: .fromEnvironment(environment)), logger: logger)
-        for (_, dossier, bytes) in dossiers {
+        let encoder = MessageCoding.encoder()
+        for (_, original, bytes) in dossiers {
+            var dossier = original
+            var value = bytes
+            var secret: String?
+            if dossier.receiptSecretSha256 == nil, dossier.channel == .counter || dossier.channel == .post {
+                let generated = ReceiptSecret.generate()
+                dossier.receiptSecretSha256 = generated.sha256
+                secret = generated.secret
+                value = Array(try encoder.encode(dossier))
+            }
             let report = try await producer.send(KafkaOutgoingMessage(
-                topic: topicOptions.topics.intake, key: dossier.id, value: bytes,
+                topic: topicOptions.topics.intake, key: dossier.id, value: value,
                 headers: CloudEvents.headers(id: dossier.id, type: MessageType.intake, source: "motcua/cli")))
-            print("\(dossier.id)\t\(dossier.procedure)\tpartition \(report.partition) offset \(report.offset)")
+            print("\(dossier.id)\t\(dossier.procedure)\tpartition \(report.partition) offset \(report.offset)"
+                + (secret.map { "\treceipt secret \($0)" } ?? ""))
         }
         try producer.close()
     }

@@ -173,6 +173,16 @@ struct AuditReplayTests {
         let dom = try await Chromium.dumpDOM(html.absoluteString)
         #expect(dom.contains("id=\"count-would-change\">\(whatIfRun.findings("would-change").count)<"))
         for id in changes { #expect(dom.contains(id)) }
+        // Findings name dossiers by code; summaries per finding and per department come first; the partitions fold.
+        let codes = try database.connection.query(
+            "SELECT code FROM dossiers WHERE id = ANY($1::text[])", [Array(changes)]).map { try $0.decode(String.self, "code") }
+        #expect(!codes.isEmpty)
+        for code in codes { #expect(dom.contains(">\(code)</code>"), "\(code)") }
+        #expect(dom.contains("<details id=\"partitions\">"))
+        let summaryAt = try #require(dom.range(of: "id=\"summary\""))
+        let departmentsAt = try #require(dom.range(of: "id=\"by-department\""))
+        let findingsAt = try #require(dom.range(of: "id=\"findings\""))
+        #expect(summaryAt.lowerBound < departmentsAt.lowerBound && departmentsAt.lowerBound < findingsAt.lowerBound)
         let png = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.unique("audit") + ".png")
         defer { try? FileManager.default.removeItem(at: png) }
         let shot = try await Chromium.screenshot(html.absoluteString, to: png, width: 1280, height: 900)
@@ -198,8 +208,22 @@ struct AuditReplayTests {
         // the expectation below uses the very instant the revocation records.
         let at = ISO8601Instant.format(instants[instants.count / 2].addingTimeInterval(-0.002))
         let revokedAt = try #require(ISO8601Instant.parse(at))
-        let revoke = try await CommandRun.motcua(
+        // Dated before now: a dry run first, which names how many recorded decisions it would make invalid and
+        // records nothing; then confirmed.
+        let invalid = try database.connection.query(
+            "SELECT count(*) FROM decisions WHERE delegation_id = $1 AND outcome <> 'escalate' AND decided_at >= $2",
+            [delegation, revokedAt])[0].decode(Int.self, at: 0)
+        let changeCount = "SELECT count(*) FROM delegation_changes"
+        let changesBefore = try database.connection.query(changeCount, [])[0].decode(Int.self, at: 0)
+        let dryRun = try await CommandRun.motcua(
             "delegations", "revoke", delegation, "--instrument", "No. 999/QĐ-UBND", "--at", at,
+            "--rules", TestEnvironment.root.appendingPathComponent("deploy").path, environment: database.environment)
+        #expect(dryRun.status == 1, "\(dryRun)")
+        #expect(dryRun.stdout.contains("dry run, nothing recorded"), "\(dryRun)")
+        #expect(dryRun.stdout.contains("would make \(invalid) recorded decision(s)"), "\(dryRun)")
+        #expect(try database.connection.query(changeCount, [])[0].decode(Int.self, at: 0) == changesBefore)
+        let revoke = try await CommandRun.motcua(
+            "delegations", "revoke", delegation, "--instrument", "No. 999/QĐ-UBND", "--at", at, "--confirm",
             "--rules", TestEnvironment.root.appendingPathComponent("deploy").path, environment: database.environment)
         #expect(revoke.status == 0, "\(revoke)")
         let afterRevocation = Set(try database.connection.query(
@@ -238,10 +262,20 @@ struct AuditReplayTests {
         let asked = Array(try database.connection.query(
             """
             SELECT dossier_id, step FROM decisions
-            WHERE dossier_id = ANY($1::text[]) AND round = 0 AND outcome = 'approve' ORDER BY dossier_id
+            WHERE dossier_id = ANY($1::text[]) AND round = 0 AND outcome = 'approve'
+              AND procedure IN ('2.000192', '2.001955') ORDER BY dossier_id
             """, [Array(mine.subtracting(victims))]
         ).map { (try $0.decode(String.self, "dossier_id"), try $0.decode(Int.self, "step")) }.prefix(5))
         try #require(asked.count == 5)
+        // A supplement answers an open request: an official's, recorded (work permits take a health certificate
+        // and declare its age as a fact).
+        for (id, step) in asked {
+            try database.connection.execute(
+                """
+                INSERT INTO supplement_requests (dossier_id, step, round, department, documents, official, requested_at)
+                VALUES ($1, $2, 0, $3, '{health-certificate}', 'official-kcn-1', now())
+                """, [id, step, Self.department])
+        }
         for (id, step) in asked {
             let supplement = ApplicantSupplement(
                 commandId: UUID(), dossierId: id, step: step, documents: ["health-certificate"],

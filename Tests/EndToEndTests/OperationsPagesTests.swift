@@ -22,14 +22,18 @@ final class PagesFixture: @unchecked Sendable {
     let dossier: Dossier
     let code: String
 
-    private init(pipeline: Pipeline, port: Int, dossier: Dossier, code: String) {
+    /// The applicant's receipt secret (the lookup needs it).
+    let secret: String
+
+    private init(pipeline: Pipeline, port: Int, dossier: Dossier, code: String, secret: String) {
+        self.secret = secret
         self.pipeline = pipeline
         self.port = port
         self.dossier = dossier
         self.code = code
     }
 
-    static func start(seed: UInt64) async throws -> PagesFixture {
+    static func start(seed: UInt64, lookupLimit: Int = 0) async throws -> PagesFixture {
         let pipeline = try Pipeline(seed: seed)
         try pipeline.startReception()
         try pipeline.startWorker("culture")
@@ -39,7 +43,8 @@ final class PagesFixture: @unchecked Sendable {
         pipeline.processes["pages"] = try ServiceProcess(
             "coordinator",
             ["--rules", TestEnvironment.root.appendingPathComponent("deploy").path, "--projection-only",
-             "--projection-group", group, "--metrics-port", "0", "--metrics-port-file", portFile, "--log-level", "warning"],
+             "--projection-group", group, "--metrics-port", "0", "--metrics-port-file", portFile, "--log-level", "warning",
+             "--lookup-limit", String(lookupLimit)],
             environment: pipeline.processEnvironment.merging(["DATABASE_URL": pipeline.databaseURL]) { $1 })
         var port = 0
         let listening = await eventually(timeout: .seconds(60)) {
@@ -51,6 +56,8 @@ final class PagesFixture: @unchecked Sendable {
         // A sports-business certificate, online, nothing wrong: the culture rules approve it automatically.
         var dossier = pipeline.generator.next(procedure: "1.000917", submittedAt: Date(), outsideShare: 0)
         dossier.channel = .online
+        let receipt = ReceiptSecret.generate()
+        dossier.receiptSecretSha256 = receipt.sha256
         dossier.facts["priorViolations"] = .integer(0)
         dossier.facts["sportsStaffCertified"] = .bool(true)
         dossier.facts["fireSafetyValid"] = .bool(true)
@@ -76,14 +83,14 @@ final class PagesFixture: @unchecked Sendable {
             try #require(decided, "the dossier was not decided and projected (\(reached))\n\(pipeline.logs())")
         }
         let code = try pipeline.database.query("SELECT code FROM dossiers WHERE id = $1", [dossier.id])[0].decode(String.self, "code")
-        return PagesFixture(pipeline: pipeline, port: port, dossier: dossier, code: code)
+        return PagesFixture(pipeline: pipeline, port: port, dossier: dossier, code: code, secret: receipt.secret)
     }
 
     var url: String { "http://127.0.0.1:\(port)" }
 
     /// The values of the intake message that are personal, or private to the system: none may appear on a page.
     var secrets: [String] {
-        [dossier.applicant.id, dossier.applicant.name, HTML.escape(dossier.applicant.name), dossier.id]
+        [dossier.applicant.id, dossier.applicant.name, HTML.escape(dossier.applicant.name), dossier.id, secret]
     }
 
     // MARK: the status page's figures, computed independently of StatusPage
@@ -232,7 +239,9 @@ struct OperationsPagesTests {
         ).map { try $0.decode(String.self, "type") }
 
         // JSON, by Accept and by ?format=json.
-        let byAccept = try httpRequest(port: fixture.port, path: path, headers: ["Accept": "application/json"])
+        let withSecret = ["X-Receipt-Secret": fixture.secret]
+        let byAccept = try httpRequest(
+            port: fixture.port, path: path, headers: ["Accept": "application/json"].merging(withSecret) { $1 })
         #expect(byAccept.status == 200, "\(byAccept.body)")
         #expect(byAccept.headers["content-type"]?.hasPrefix("application/json") == true)
         let found = try JSONDecoder().decode(CitizenDossier.self, from: Data(byAccept.body.utf8))
@@ -250,13 +259,14 @@ struct OperationsPagesTests {
         #expect(found.timeline.map(\.type) == timeline)
         #expect(found.timeline.first?.type == "received")
         #expect(found.timeline.contains { $0.type == "decided" && $0.from?.id == "culture" })
-        let byQuery = try httpRequest(port: fixture.port, path: path + "?format=json")
+        let byQuery = try httpRequest(port: fixture.port, path: path + "?format=json", headers: withSecret)
         #expect(byQuery.status == 200)
         #expect(try JSONDecoder().decode(CitizenDossier.self, from: Data(byQuery.body.utf8)) == found)
 
         // HTML otherwise (a browser's Accept too).
         let html = try httpRequest(
-            port: fixture.port, path: path, headers: ["Accept": "text/html,application/xhtml+xml,*/*;q=0.8"])
+            port: fixture.port, path: path,
+            headers: ["Accept": "text/html,application/xhtml+xml,*/*;q=0.8"].merging(withSecret) { $1 })
         #expect(html.status == 200)
         #expect(html.headers["content-type"]?.hasPrefix("text/html") == true)
         #expect(html.body.contains("<code id=\"code\">\(fixture.code)</code>"))
@@ -265,17 +275,39 @@ struct OperationsPagesTests {
         #expect(html.body.contains("<dd id=\"decision\">approved on "))
         #expect(html.body.contains("name=\"viewport\""))
 
-        // Unknown and malformed codes.
-        let unknown = try httpRequest(port: fixture.port, path: "/dossiers/ZZ-200101-000001")
+        // Unknown codes, a wrong secret, no secret, a secret in the URL: the same 404.
+        let unknown = try httpRequest(port: fixture.port, path: "/dossiers/ZZ-200101-000001", headers: withSecret)
         #expect(unknown.status == 404)
-        #expect(unknown.body.contains("No dossier has the code ZZ-200101-000001"))
-        let unknownJSON = try httpRequest(port: fixture.port, path: "/dossiers/ZZ-200101-000001?format=json")
+        #expect(unknown.body.contains("No dossier matches the code ZZ-200101-000001 and this receipt secret"))
+        let unknownJSON = try httpRequest(
+            port: fixture.port, path: "/dossiers/ZZ-200101-000001?format=json", headers: withSecret)
         #expect(unknownJSON.status == 404)
         #expect(unknownJSON.headers["content-type"]?.hasPrefix("application/json") == true)
-        var bodies = [byAccept.body, byQuery.body, html.body, unknown.body, unknownJSON.body]
+        let notFound = "No dossier matches the code \(fixture.code) and this receipt secret"
+        let wrong = try httpRequest(port: fixture.port, path: path, headers: ["X-Receipt-Secret": ReceiptSecret.generate().secret])
+        let missing = try httpRequest(port: fixture.port, path: path)
+        let inURL = try httpRequest(port: fixture.port, path: path + "?secret=\(fixture.secret)")
+        for response in [wrong, missing, inURL] {
+            #expect(response.status == 404)
+            #expect(response.body.contains(notFound), "\(response.body)")
+        }
+        // POST, as a form or JSON: the secret in the body.
+        let form = try httpRequest(
+            port: fixture.port, path: "/dossiers/lookup", method: "POST",
+            headers: ["Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"],
+            body: "code=\(fixture.code)&secret=\(fixture.secret)")
+        #expect(form.status == 200, "\(form.body)")
+        #expect(try JSONDecoder().decode(CitizenDossier.self, from: Data(form.body.utf8)) == found)
+        let posted = try httpRequest(
+            port: fixture.port, path: "/dossiers/lookup", method: "POST",
+            headers: ["Content-Type": "application/json", "Accept": "application/json"],
+            body: #"{"code":"\#(fixture.code)","secret":"wrong"}"#)
+        #expect(posted.status == 404)
+        var bodies = [byAccept.body, byQuery.body, html.body, unknown.body, unknownJSON.body, wrong.body, form.body]
         for malformed in ["not-a-code", "ct-261127-000001", "CT-261327-000001", "CT-261127-42", "%3Cscript%3Ealert(1)"] {
             for headers in [[:], ["Accept": "application/json"]] {
-                let response = try httpRequest(port: fixture.port, path: "/dossiers/\(malformed)", headers: headers)
+                let response = try httpRequest(
+                    port: fixture.port, path: "/dossiers/\(malformed)", headers: headers.merging(withSecret) { $1 })
                 #expect(response.status == 400, "\(malformed): \(response.status)")
                 #expect(response.body.contains("AGENCY-yymmdd-NNNNNN"), "\(response.body)")
                 #expect(!response.body.contains("<script>"))
@@ -328,9 +360,15 @@ struct OperationsPagesTests {
         defer { try? FileManager.default.removeItem(at: directory) }
 
         // Screenshots at a phone's size.
-        for (name, path) in [("status", "/status"), ("citizen", "/dossiers/\(fixture.code)")] {
+        // The citizen's page needs the receipt secret in a header, which a browser's address bar cannot send: the page
+        // the server answers is saved and opened from the file.
+        let served = try httpRequest(port: fixture.port, path: "/dossiers/\(fixture.code)", headers: ["X-Receipt-Secret": fixture.secret])
+        #expect(served.status == 200)
+        let citizenFile = directory.appendingPathComponent("citizen.html")
+        try Data(served.body.utf8).write(to: citizenFile)
+        for (name, url) in [("status", fixture.url + "/status"), ("citizen", citizenFile.absoluteString)] {
             let file = directory.appendingPathComponent("\(name).png")
-            let png = try await Chromium.screenshot(fixture.url + path, to: file, width: 390, height: 844)
+            let png = try await Chromium.screenshot(url, to: file, width: 390, height: 844)
             #expect(png.width == 390, "\(name): \(png)")
             #expect(png.height == 844, "\(name): \(png)")
             #expect(png.byteCount > 8_000, "\(name): a \(png.byteCount)-byte screenshot is too small to hold the page")
@@ -342,7 +380,7 @@ struct OperationsPagesTests {
         }
 
         // The rendered citizen page.
-        let dom = try await Chromium.dumpDOM(fixture.url + "/dossiers/\(fixture.code)")
+        let dom = try await Chromium.dumpDOM(citizenFile.absoluteString)
         let row = try fixture.pipeline.database.query(
             "SELECT status, due_date::text AS due FROM dossier_status WHERE dossier_id = $1", [fixture.dossier.id])[0]
         #expect(dom.contains("<code id=\"code\">\(fixture.code)</code>"))
@@ -358,19 +396,21 @@ struct OperationsPagesTests {
         let setup = try PostgresConnection.connect(PostgresConfiguration(connectionString: server.url), logger: TestEnvironment.logger)
         try PostgresMigrator(directory: TestEnvironment.root.appendingPathComponent("schemas/postgres")).migrate(setup)
         let code = "CT-261127-\(Int.random(in: 100_000...999_999))"
+        let receipt = ReceiptSecret.generate()
+        let withSecret = ["X-Receipt-Secret": receipt.secret]
         try setup.execute(
             """
             INSERT INTO dossiers (id, code, procedure, channel, commune, applicant_kind, submitted_at, received_at, status,
-                                  department, due_date, body)
+                                  department, due_date, body, receipt_secret_sha256)
             VALUES ($1, $2, '2.000633', 'online', '00004', 'enterprise', now(), now(), 'received', 'industry-trade',
-                    '2026-12-21', '{"applicant": {"id": "0101234567", "name": "Công ty TNHH A"}}')
-            """, [UUID().uuidString.lowercased(), code])
+                    '2026-12-21', '{"applicant": {"id": "0101234567", "name": "Công ty TNHH A"}}', decode($3, 'hex'))
+            """, [UUID().uuidString.lowercased(), code, receipt.sha256])
         // The timer alone: it needs no topic, and the database of its own is empty.
         let portFile = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.unique("pages-port")).path
         let coordinator = try ServiceProcess(
             "coordinator",
             ["--rules", TestEnvironment.root.appendingPathComponent("deploy").path, "--timers-only", "--metrics-port", "0",
-             "--metrics-port-file", portFile, "--log-level", "warning"],
+             "--metrics-port-file", portFile, "--log-level", "warning", "--lookup-limit", "0"],
             environment: ["DATABASE_URL": server.url])
         var port = 0
         let listening = await eventually(timeout: .seconds(60)) {
@@ -378,11 +418,11 @@ struct OperationsPagesTests {
             return port > 0
         }
         try #require(listening, "\(coordinator.log)")
-        #expect(try httpRequest(port: port, path: "/dossiers/\(code)").status == 200)
+        #expect(try httpRequest(port: port, path: "/dossiers/\(code)", headers: withSecret).status == 200)
         #expect(try httpRequest(port: port, path: "/status").status == 200)
 
         try server.stop()
-        let down = try httpRequest(port: port, path: "/dossiers/\(code)?format=json")
+        let down = try httpRequest(port: port, path: "/dossiers/\(code)?format=json", headers: withSecret)
         #expect(down.status == 503, "\(down.body)")
         #expect(down.body.contains("not reachable"))
         #expect(try httpRequest(port: port, path: "/status").status == 503)
@@ -390,11 +430,34 @@ struct OperationsPagesTests {
 
         try server.start()
         let back = await eventually(timeout: .seconds(30), interval: .milliseconds(500)) {
-            try httpRequest(port: port, path: "/dossiers/\(code)").status == 200
+            try httpRequest(port: port, path: "/dossiers/\(code)", headers: withSecret).status == 200
         }
         #expect(back, "\(coordinator.log.suffix(3_000))")
         #expect(try httpRequest(port: port, path: "/status").status == 200)
-        let page = try httpRequest(port: port, path: "/dossiers/\(code)")
+        let page = try httpRequest(port: port, path: "/dossiers/\(code)", headers: withSecret)
         #expect(!page.body.contains("0101234567") && !page.body.contains("Công ty TNHH A"))
+    }
+
+    @Test("the citizens' lookup is limited per client: 429 with Retry-After beyond the limit, other clients unaffected")
+    func lookupRateLimit() async throws {
+        let fixture = try await PagesFixture.start(seed: 74, lookupLimit: 5)
+        let path = "/dossiers/\(fixture.code)"
+        let attacker = ["X-Forwarded-For": "198.51.100.7", "Accept": "application/json"]
+        var statuses: [Int] = []
+        for _ in 0..<8 {
+            // Guessing: wrong secrets count too.
+            statuses.append(try httpRequest(
+                port: fixture.port, path: path,
+                headers: attacker.merging(["X-Receipt-Secret": ReceiptSecret.generate().secret]) { $1 }).status)
+        }
+        #expect(statuses == [404, 404, 404, 404, 404, 429, 429, 429], "\(statuses)")
+        let limited = try httpRequest(
+            port: fixture.port, path: path, headers: attacker.merging(["X-Receipt-Secret": fixture.secret]) { $1 })
+        #expect(limited.status == 429)
+        #expect(Int(limited.headers["retry-after"] ?? "") ?? 0 >= 1, "\(limited.headers)")
+        let applicant = try httpRequest(
+            port: fixture.port, path: path,
+            headers: ["X-Forwarded-For": "203.0.113.9", "X-Receipt-Secret": fixture.secret, "Accept": "application/json"])
+        #expect(applicant.status == 200, "\(applicant.body)")
     }
 }

@@ -48,6 +48,9 @@ final class Pipeline: @unchecked Sendable {
         topics.prefix.isEmpty ? "motcua.\(name).\(suffix)" : topics.group("motcua.\(name)")
     }
 
+    /// The consumer group of a department's workers.
+    func group(_ department: DepartmentID) -> String { group(department.rawValue) }
+
     /// Stores the current high watermarks as the group's offsets: its consumers start at the end.
     func startAtEnd(group: String, topic: String) throws {
         let partitions = try admin.metadata(topic: topic).first?.partitions ?? []

@@ -16,8 +16,12 @@ import Testing
 @Suite("Withdrawal and the end of the lifecycle", .serialized)
 struct WithdrawalTests {
     /// Runs `motcua` to its end: its exit status and everything it printed.
-    static func motcua(_ arguments: [String], pipeline: Pipeline) async throws -> (status: Int32?, output: String) {
-        let run = try await CommandRun.run("motcua", arguments, environment: pipeline.processEnvironment)
+    static func motcua(
+        _ arguments: [String], pipeline: Pipeline, secret: String? = nil
+    ) async throws -> (status: Int32?, output: String) {
+        var environment = pipeline.processEnvironment
+        environment["MOTCUA_RECEIPT_SECRET"] = secret
+        let run = try await CommandRun.run("motcua", arguments, environment: environment)
         return (run.status, run.stdout + run.stderr)
     }
 
@@ -38,10 +42,14 @@ struct WithdrawalTests {
         try pipeline.startWorker("industry-trade")
         // Both approved by the default rule and prepared for an official to sign.
         var dossiers: [Dossier] = []
+        var secrets: [String: String] = [:]
         for _ in 0..<2 {
             var dossier = pipeline.generator.next(procedure: "2.000633", submittedAt: Date(), outsideShare: 0)
             dossier.facts["priorViolations"] = .integer(0)
             dossier.channel = .counter
+            let receipt = ReceiptSecret.generate()
+            dossier.receiptSecretSha256 = receipt.sha256
+            secrets[dossier.id] = receipt.secret
             dossiers.append(dossier)
         }
         try await pipeline.submit(dossiers)
@@ -56,8 +64,17 @@ struct WithdrawalTests {
         let code = try #require(try pipeline.database.query("SELECT code FROM dossiers WHERE id = $1", [withdrawn.id])
             .first?.decode(String.self, "code"))
 
+        // Without the applicant's receipt secret, or with another dossier's, nothing is sent.
+        let noSecret = try await Self.motcua(["withdraw", code], pipeline: pipeline)
+        #expect(noSecret.status != 0)
+        #expect(noSecret.output.contains("receipt secret is needed"), "\(noSecret.output)")
+        let wrongSecret = try await Self.motcua(["withdraw", code], pipeline: pipeline, secret: secrets[decided.id])
+        #expect(wrongSecret.status != 0)
+        #expect(wrongSecret.output.contains("does not match"), "\(wrongSecret.output)")
+
         // By code: the worker records the withdrawal and announces it.
-        let first = try await Self.motcua(["withdraw", code, "--reason", "applicant request"], pipeline: pipeline)
+        let first = try await Self.motcua(
+            ["withdraw", code, "--reason", "applicant request"], pipeline: pipeline, secret: secrets[withdrawn.id])
         #expect(first.status == 0, "\(first.output)")
         let recorded = await eventually(timeout: .seconds(60)) {
             try pipeline.count("SELECT count(*) FROM withdrawals WHERE dossier_id = $1 AND department = 'industry-trade'",
@@ -89,7 +106,7 @@ struct WithdrawalTests {
 
         // Withdrawing again (by id) and withdrawing the signed dossier: both refused by the worker.
         for dossier in [withdrawn, decided] {
-            let result = try await Self.motcua(["withdraw", dossier.id], pipeline: pipeline)
+            let result = try await Self.motcua(["withdraw", dossier.id], pipeline: pipeline, secret: secrets[dossier.id])
             #expect(result.status == 0, "\(result.output)")
         }
         let refused = await eventually(timeout: .seconds(60)) {

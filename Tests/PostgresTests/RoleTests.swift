@@ -224,11 +224,16 @@ final class RoleTests {
         ).map { try $0.decode(String.self, "tablename") }
         #expect(tables.contains("decisions") && tables.contains("deadlines") && tables.count >= 14)
         try asRole("motcua_auditor") { () throws in
-            for table in ["decisions", "rule_versions", "delegation_versions", "deadlines", "escalations", "dossiers",
-                          "dossier_status", "dossier_timeline", "outbox", "consumer_offsets", "explanations",
-                          "decisions_explained"] {
+            for table in ["decisions", "rule_versions", "delegation_versions", "deadlines", "escalations",
+                          "dossier_status", "dossier_timeline", "consumer_offsets", "explanations",
+                          "decisions_explained", "supplement_requests"] {
                 _ = try db.query("SELECT * FROM \(table) LIMIT 1", [])
             }
+            // Dossiers and the outbox, but not applicants' data (dossiers.body, outbox payloads).
+            _ = try db.query("SELECT id, code, department, received_sha256 FROM dossiers LIMIT 1", [])
+            _ = try db.query("SELECT id, source, topic, key, ce_type, sent_at FROM outbox LIMIT 1", [])
+            expectDenied("read applicants' data in dossiers") { _ = try db.query("SELECT body FROM dossiers", []) }
+            expectDenied("read outbox payloads") { _ = try db.query("SELECT payload FROM outbox", []) }
             #expect(try count("SELECT count(*) FROM dossiers") == 2)
             #expect(try count("SELECT count(*) FROM decisions") == 2)
             for table in tables {

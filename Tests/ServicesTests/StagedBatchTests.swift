@@ -32,11 +32,45 @@ struct StagedBatchTests {
         _ = try database.connection.transaction { tx in try worker.write([], staged: nil, into: tx) }
     }
 
-    /// Karaoke licences (1.001064, delegated by uq-vh-2024-01) of enterprises, as step tasks on dossiers.culture.
-    mutating func karaokeSteps(_ count: Int, step: Int = 0) throws -> [KafkaMessage] {
+    /// Reception's receipts of `dossiers` for culture (what a worker checks a step 0 task against).
+    func receive(_ dossiers: [Dossier]) throws {
+        let encoder = MessageCoding.encoder()
+        try ReceptionStore.insert(try dossiers.map { dossier in
+            ReceptionStore.Row(
+                id: dossier.id, code: "VH-" + dossier.id, procedure: dossier.procedure,
+                channel: dossier.channel.rawValue, commune: dossier.commune, applicantKind: dossier.applicant.kind.rawValue,
+                submittedAt: dossier.submittedAt, receivedAt: Date(), status: "received", department: "culture",
+                dueDate: nil, body: String(decoding: try encoder.encode(dossier), as: UTF8.self),
+                bodySha256: try MessageCoding.digest(of: dossier, encoder: encoder))
+        }, in: database.connection)
+    }
+
+    /// Step 0 tasks of these dossiers, as reception would send them.
+    mutating func steps(of dossiers: [Dossier]) throws -> [KafkaMessage] {
+        try dossiers.map { dossier in
+            let task = StepTask(
+                taskId: UUID(), dossier: dossier, code: "VH-1", step: 0, round: 0, department: "culture",
+                receivedAt: Date(), dueDate: nil)
+            offset += 1
+            return KafkaMessage(
+                topic: Topics().department("culture"), partition: 0, offset: offset, key: Array(dossier.id.utf8),
+                value: try MessageCoding.encode(task, encoder: MessageCoding.encoder()),
+                headers: [KafkaHeader(name: "ce_type", value: Array(MessageType.step.utf8))])
+        }
+    }
+
+    mutating func karaokeDossier() -> Dossier {
+        var dossier = generator.next(procedure: "1.001064", submittedAt: Date(), incompleteShare: 0, outsideShare: 0)
+        dossier.applicant = Dossier.Applicant(kind: .enterprise, id: "0100000009", name: "Test Enterprise")
+        return dossier
+    }
+
+    /// Karaoke licences (1.001064, delegated by uq-vh-2024-01) of enterprises, as step tasks on dossiers.culture,
+    /// received by reception unless `received` is false.
+    mutating func karaokeSteps(_ count: Int, step: Int = 0, received: Bool = true) throws -> [KafkaMessage] {
         try (0..<count).map { _ in
-            var dossier = generator.next(procedure: "1.001064", submittedAt: Date(), incompleteShare: 0, outsideShare: 0)
-            dossier.applicant = Dossier.Applicant(kind: .enterprise, id: "0100000009", name: "Test Enterprise")
+            let dossier = karaokeDossier()
+            if received { try receive([dossier]) }
             let task = StepTask(
                 taskId: UUID(), dossier: dossier, code: "VH-1", step: step, round: 0, department: "culture",
                 receivedAt: Date(), dueDate: nil)
@@ -86,6 +120,42 @@ struct StagedBatchTests {
             "SELECT headers->>'motcua_error' AS error FROM outbox WHERE topic = $1", [Topics.deadLetter(of: Topics().department("culture"))])
         #expect(letters.count == 1)
         #expect(try letters.first?.decode(String.self, "error").contains("step 3000000000") == true)
+    }
+
+    @Test("a step task reception did not receive, or whose dossier differs from the receipt, is dead-lettered `not-received` with an event; the rest of its batch is decided")
+    mutating func stepNotReceived() throws {
+        defer { database.drop() }
+        let good = try karaokeSteps(2)
+        let forged = try karaokeSteps(1, received: false)
+        var original = karaokeDossier()
+        try receive([original])
+        original.facts["fireSafetyValid"] = .bool(!(original.facts["fireSafetyValid"] == .bool(true)))
+        let altered = try steps(of: [original])
+        let batch = [good[0], forged[0], altered[0], good[1]]
+        let report = try database.connection.transaction { tx in
+            try worker.write(batch, staged: worker.stage(batch), into: tx)
+        }
+        #expect(report.processed == 2)
+        #expect(report.deadLetters == 2)
+        #expect(report.outcomes["not-received"] == 2)
+        #expect(try decisions(good).count == 2)
+        #expect(try decisions(forged + altered).isEmpty)
+        let letters = try database.connection.query(
+            "SELECT key, headers->>'motcua_error' AS error FROM outbox WHERE topic = $1 ORDER BY id",
+            [Topics.deadLetter(of: Topics().department("culture"))])
+        #expect(try letters.map { try $0.decode(String.self, "key") } == [forged, altered].map { String(decoding: $0[0].key ?? [], as: UTF8.self) })
+        #expect(try letters.allSatisfy { try $0.decode(String.self, "error").hasPrefix("not-received: ") })
+        let events = try database.connection.query(
+            """
+            SELECT key FROM outbox WHERE topic = 'dossier.events'
+              AND convert_from(payload, 'UTF8')::jsonb->>'type' = 'step-rejected'
+              AND convert_from(payload, 'UTF8')::jsonb->'data'->>'reason' = 'not-received' ORDER BY id
+            """)
+        #expect(events.count == 2)
+        // Only the decided steps' events otherwise: none for the refused dossiers but the step-rejected ones.
+        #expect(try database.connection.query(
+            "SELECT count(*) AS n FROM outbox WHERE key = ANY($1::text[]) AND topic = 'dossier.events'",
+            [(forged + altered).map { String(decoding: $0.key ?? [], as: UTF8.self) }])[0].decode(Int.self, "n") == 2)
     }
 
     @Test("explanation ids are kept only once their transaction committed; a stale one fails its batch once and is forgotten")

@@ -11,7 +11,8 @@ public struct HTTPResult: Sendable {
 /// A plain HTTP/1.0 GET to 127.0.0.1 with request headers (for content negotiation); like ``httpGet(port:path:timeout:)``
 /// it needs no FoundationNetworking.
 public func httpRequest(
-    port: Int, path: String, method: String = "GET", headers: [String: String] = [:], timeout: TimeInterval = 10
+    port: Int, path: String, method: String = "GET", headers: [String: String] = [:], body: String? = nil,
+    timeout: TimeInterval = 10
 ) throws -> HTTPResult {
     struct HTTPError: Error, CustomStringConvertible { var description: String }
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -29,7 +30,8 @@ public func httpRequest(
     guard connected == 0 else { throw HTTPError(description: "cannot connect to 127.0.0.1:\(port)") }
     var head = "\(method) \(path) HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
     for (name, value) in headers { head += "\(name): \(value)\r\n" }
-    let request = Array((head + "\r\n").utf8)
+    if let body { head += "Content-Length: \(body.utf8.count)\r\n" }
+    let request = Array((head + "\r\n" + (body ?? "")).utf8)
     _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
     var response: [UInt8] = []
     var buffer = [UInt8](repeating: 0, count: 65_536)

@@ -66,3 +66,64 @@ BEGIN
     EXECUTE format('GRANT UPDATE (last_message) ON consumer_offsets TO %s, motcua_coordinator', workers);
 END $$;
 SELECT motcua_grant_roles();
+
+-- 4. The relays read their unsent rows through motcua_outbox_unsent (migration 013: their roles may not read outbox
+--    payloads, which hold applicants' data). This form also holds back the later rows of a parked row's topic and key
+--    when asked to: the relay asks only while its source has parked rows, since the anti-join doubles a read's time.
+CREATE FUNCTION motcua_outbox_unsent(source text, above bigint, max_rows integer, excluded bigint[],
+                                     hold_parked_keys boolean)
+    RETURNS TABLE (id bigint, event_id uuid, topic text, key text, ce_type text, payload bytea, headers jsonb)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path FROM CURRENT
+AS $$
+BEGIN
+    IF NOT motcua_may_relay(source) THEN
+        RAISE EXCEPTION 'permission denied: role % may not relay the outbox rows of %', session_user, source
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF hold_parked_keys THEN
+        RETURN QUERY
+        SELECT o.id, o.event_id, o.topic, o.key, o.ce_type, o.payload, o.headers FROM outbox o
+        WHERE o.source = motcua_outbox_unsent.source AND o.sent_at IS NULL AND o.parked_at IS NULL
+          AND o.id > above AND (excluded IS NULL OR o.id <> ALL (excluded))
+          AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.source = o.source AND p.topic = o.topic AND p.key = o.key
+                          AND p.id < o.id AND p.parked_at IS NOT NULL AND p.sent_at IS NULL AND p.discarded_at IS NULL)
+        ORDER BY o.id LIMIT max_rows;
+    ELSE
+        RETURN QUERY
+        SELECT o.id, o.event_id, o.topic, o.key, o.ce_type, o.payload, o.headers FROM outbox o
+        WHERE o.source = motcua_outbox_unsent.source AND o.sent_at IS NULL AND o.parked_at IS NULL
+          AND o.id > above AND (excluded IS NULL OR o.id <> ALL (excluded))
+        ORDER BY o.id LIMIT max_rows;
+    END IF;
+END $$;
+
+-- One unsent row of a source, unless parked or held behind a parked row of its key: what a relay publishes again,
+-- row by row, after the broker refused a whole produce request.
+CREATE FUNCTION motcua_outbox_row(source text, row_id bigint)
+    RETURNS TABLE (id bigint, event_id uuid, topic text, key text, ce_type text, payload bytea, headers jsonb)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path FROM CURRENT
+AS $$
+BEGIN
+    IF NOT motcua_may_relay(source) THEN
+        RAISE EXCEPTION 'permission denied: role % may not relay the outbox rows of %', session_user, source
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN QUERY
+    SELECT o.id, o.event_id, o.topic, o.key, o.ce_type, o.payload, o.headers FROM outbox o
+    WHERE o.id = row_id AND o.source = motcua_outbox_row.source AND o.sent_at IS NULL AND o.parked_at IS NULL
+      AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.source = o.source AND p.topic = o.topic AND p.key = o.key
+                      AND p.id < o.id AND p.parked_at IS NOT NULL AND p.sent_at IS NULL AND p.discarded_at IS NULL);
+END $$;
+
+-- motcua_grant_roles() above grants SELECT on whole tables again: take the payloads back from the services' roles
+-- (migration 013), and let them see when a parked row was discarded and call the new form.
+SELECT motcua_protect_personal_data();
+DO $$
+DECLARE
+    workers text;
+BEGIN
+    SELECT string_agg(quote_ident(motcua_department_role(x)), ', ') INTO workers FROM unnest(motcua_departments()) AS x;
+    EXECUTE format('GRANT SELECT (discarded_at) ON outbox TO %s, motcua_coordinator, motcua_auditor', workers);
+    EXECUTE format('GRANT EXECUTE ON FUNCTION motcua_outbox_unsent(text, bigint, integer, bigint[], boolean), '
+                   'motcua_outbox_row(text, bigint) TO %s, motcua_coordinator', workers);
+END $$;

@@ -70,7 +70,7 @@ long long raw_worker_replay(const char *conninfo, const char *group, const char 
                             const long long *decision_ends, const char *outbox_copy, const unsigned char *outbox_rows,
                             const long long *outbox_ends,
                             const raw_batch *batches, int batch_count, const raw_offset_move *moves,
-                            double *seconds, char *error, size_t error_size) {
+                            char *const *lookups, double *seconds, char *error, size_t error_size) {
     *seconds = 0;
     const char *keys[] = {"dbname", "application_name", "options", NULL};
     const char *values[] = {conninfo, "motcua-bench-raw-worker", "-c DateStyle=ISO -c TimeZone=UTC", NULL};
@@ -97,7 +97,16 @@ long long raw_worker_replay(const char *conninfo, const char *group, const char 
     double start = now_seconds();
     for (int i = 0; i < batch_count && ok; i++) {
         const raw_batch *batch = &batches[i];
-        ok = command(conn, "BEGIN", error, error_size)
+        ok = command(conn, "BEGIN", error, error_size);
+        if (ok && lookups && lookups[i]) {
+            res = PQexec(conn, lookups[i]);
+            if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+                snprintf(error, error_size, "provenance lookup: %s", PQerrorMessage(conn));
+                ok = 0;
+            }
+            PQclear(res);
+        }
+        ok = ok
             && copy_rows(conn, decision_copy, decision_rows, decision_ends, batch->decision_start,
                          batch->decision_end, error, error_size)
             && copy_rows(conn, outbox_copy, outbox_rows, outbox_ends, batch->outbox_start, batch->outbox_end, error,

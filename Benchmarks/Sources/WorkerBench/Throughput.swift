@@ -20,6 +20,9 @@ struct ProducedTasks {
     var end: [Int32: Int64]
     var values: [[UInt8]]
     var averageBytes: Double
+    /// Per task: its dossier, step and the hex SHA-256 of its dossier — what reception's receipt (step 0) or the
+    /// previous department's forward (later steps) records, for the worker's provenance check.
+    var provenance: [(dossierId: String, procedure: String, step: Int, digest: String)] = []
 }
 
 /// One timed run of the worker (``EffectivelyOnceConsumer`` + ``DepartmentWorker``) over the produced tasks.
@@ -58,6 +61,8 @@ final class RawReplay {
     var outboxEnds: [Int64] = []
     var batches: [raw_batch] = []
     var moves: [raw_offset_move] = []
+    /// Per batch, the provenance lookup the worker makes (run after BEGIN, as the worker runs it).
+    var lookups: [String] = []
     var rows: Int { decisionEnds.count }
 }
 
@@ -107,12 +112,15 @@ struct ThroughputBench {
         var values: [[UInt8]] = []
         var keys: [String] = []
         var ids: [String] = []
+        var provenance: [(dossierId: String, procedure: String, step: Int, digest: String)] = []
         values.reserveCapacity(count)
         for i in 0..<count {
             let task = workload.stepTask(at: now, sequence: i + 1)
             values.append(Array(try encoder.encode(task)))
             keys.append(task.dossier.id)
             ids.append(task.taskId.uuidString.lowercased())
+            let digest = String(PostgresBytes(try MessageCoding.digest(of: task.dossier, encoder: encoder)).postgresText.dropFirst(2))
+            provenance.append((task.dossier.id, task.dossier.procedure, task.step, digest))
         }
         let start = try highWatermarks(admin, topic: topic)
         var config = KafkaProducerConfiguration(client: runtime.kafka)
@@ -147,19 +155,54 @@ struct ThroughputBench {
         let bytes = values.reduce(0) { $0 + $1.count }
         return ProducedTasks(
             topic: topic, count: count, start: start, end: end, values: values,
-            averageBytes: Double(bytes) / Double(count))
+            averageBytes: Double(bytes) / Double(count), provenance: provenance)
+    }
+
+    /// Where the forwards seeded for the provenance check say they came from (left out of every count).
+    static let seedTopic = "bench.seed"
+
+    /// What reception and the previous department recorded for the produced tasks: a receipt (a `dossiers` row with
+    /// the dossier's digest, routed to this department for step 0) per dossier, and for a later step the forward
+    /// decision that sent it here. Rows already there are kept.
+    func seedProvenance(_ tasks: ProducedTasks, on connection: PostgresConnection) throws {
+        let p = tasks.provenance
+        try connection.execute(
+            """
+            INSERT INTO rule_versions (version, department, canonical_text) VALUES ('bench-seed', 'bench', 'seed')
+            ON CONFLICT DO NOTHING
+            """, [])
+        try connection.execute(
+            """
+            INSERT INTO dossiers (id, code, procedure, channel, commune, applicant_kind, submitted_at, received_at,
+                                  status, department, body, received_sha256, body_sha256)
+            SELECT id, 'BENCH-' || id, procedure, 'online', '00001', 'enterprise', now(), now(), 'received',
+                   CASE WHEN step = 0 THEN $5 ELSE 'bench-previous' END, '{}', decode(digest, 'hex'), decode(digest, 'hex')
+            FROM unnest($1::text[], $2::text[], $3::text[]::int[], $4::text[]) AS t(id, procedure, step, digest)
+            ON CONFLICT DO NOTHING
+            """, [p.map(\.dossierId), p.map(\.procedure), p.map { String($0.step) }, p.map(\.digest), Workload.department])
+        try connection.execute(
+            """
+            INSERT INTO decisions (dossier_id, step, round, department, procedure, outcome, review, rule_version,
+                                   decided_at, source_topic, source_partition, source_offset, explanation_id, forward_to)
+            SELECT id, step - 1, 0, 'bench-previous', procedure, 'forward', 'auto', 'bench-seed', now(), $4, 0,
+                   row_number() OVER (), (motcua_explanation_ids(ARRAY['{}'::jsonb]))[1], $5
+            FROM unnest($1::text[], $2::text[], $3::text[]::int[]) AS t(id, procedure, step) WHERE step > 0
+            ON CONFLICT DO NOTHING
+            """, [p.map(\.dossierId), p.map(\.procedure), p.map { String($0.step) }, Self.seedTopic, Workload.department])
     }
 
     /// Empties the tables the worker writes (this benchmark's database only) and checkpoints, so that every timed
     /// round starts from the same state.
-    func resetTables(_ connection: PostgresConnection) throws {
+    func resetTables(_ connection: PostgresConnection, seeding tasks: ProducedTasks) throws {
         try connection.executeScript(
-            "TRUNCATE decisions, outbox; DELETE FROM consumer_offsets WHERE consumer_group LIKE 'bench.%'; CHECKPOINT")
+            "TRUNCATE decisions, outbox; DELETE FROM consumer_offsets WHERE consumer_group LIKE 'bench.%'")
+        try seedProvenance(tasks, on: connection)
+        try connection.executeScript("CHECKPOINT")
     }
 
     func workerRound(_ tasks: ProducedTasks, batchSize: Int, label: String) throws -> WorkerRound {
         let connection = try PostgresConnection.connect(runtime.postgres, logger: logger)
-        try resetTables(connection)
+        try resetTables(connection, seeding: tasks)
         let group = "bench.worker.\(label).\(UInt32.random(in: 0...UInt32.max))"
         try seedOffsets(connection, group: group, topic: tasks.topic, tasks.start)
 
@@ -199,7 +242,8 @@ struct ThroughputBench {
         let state = timed.snapshot()
         let batches = state.batches.filter { $0.commitEnd != nil }
         guard let first = batches.first, let lastCommit = batches.last?.commitEnd else { fail("no batch committed") }
-        let decided = try connection.query("SELECT count(*)::int8 AS n FROM decisions")[0].decode(Int64.self, "n")
+        let decided = try connection.query(
+            "SELECT count(*)::int8 AS n FROM decisions WHERE source_topic <> \(Self.seedTopic)")[0].decode(Int64.self, "n")
         guard decided == tasks.count else { fail("expected \(tasks.count) decision rows, found \(decided)") }
 
         var write = 0.0
@@ -256,7 +300,10 @@ struct ThroughputBench {
     func collectReplay(_ tasks: ProducedTasks, round: WorkerRound) throws -> RawReplay {
         let connection = try PostgresConnection.connect(runtime.postgres, logger: logger)
         let decisions = try connection.query(
-            "SELECT \(Self.decisionColumns) FROM decisions ORDER BY source_partition, source_offset", [])
+            """
+            SELECT \(Self.decisionColumns) FROM decisions WHERE source_topic <> $1
+            ORDER BY source_partition, source_offset
+            """, [Self.seedTopic])
         var decisionIndex: [Int64: Int] = [:]  // partition << 40 | offset → row
         for (i, row) in decisions.enumerated() {
             let key =
@@ -268,8 +315,8 @@ struct ThroughputBench {
             """
             SELECT o.source, o.event_id, o.topic, o.key, o.ce_type, o.payload, o.headers, d.source_partition AS p,
                    d.source_offset AS o
-            FROM outbox o JOIN decisions d ON d.dossier_id = o.key ORDER BY o.id
-            """)
+            FROM outbox o JOIN decisions d ON d.dossier_id = o.key AND d.source_topic <> $1 ORDER BY o.id
+            """, [Self.seedTopic])
         var outboxByDecision: [Int: [Int]] = [:]
         for (i, row) in outbox.enumerated() {
             let key = Int64(try row.decode(Int32.self, "p")) << 40 | (try row.decode(Int64.self, "o"))
@@ -278,6 +325,7 @@ struct ThroughputBench {
         }
 
         let replay = RawReplay()
+        let digests = Dictionary(tasks.provenance.map { ($0.dossierId, $0.digest) }, uniquingKeysWith: { a, _ in a })
         let header = PostgresBinaryCopyWriter.headerCount
         var position = tasks.start
         for batch in round.batches {
@@ -285,9 +333,15 @@ struct ThroughputBench {
             b.decision_start = Int64(replay.decisionEnds.count)
             b.outbox_start = Int64(replay.outboxEnds.count)
             b.move_start = Int32(replay.moves.count)
+            var lookup: (ids: [String], steps: [String], rounds: [String], digests: [String]) = ([], [], [], [])
             for (partition, range) in batch.ranges.sorted(by: { $0.key < $1.key }) {
                 for offset in range.first...range.last {
                     guard let d = decisionIndex[Int64(partition) << 40 | offset] else { continue }
+                    let id = try decisions[d].decode(String.self, "dossier_id")
+                    lookup.ids.append(id)
+                    lookup.steps.append(String(try decisions[d].decode(Int.self, "step")))
+                    lookup.rounds.append(String(try decisions[d].decode(Int.self, "round")))
+                    lookup.digests.append(digests[id] ?? "")
                     // Explanations are stored once (the worker's round did that); rows cite them by id.
                     try replay.decisions.beginRow()
                     for (name, type) in Self.decisionTypes {
@@ -309,6 +363,11 @@ struct ThroughputBench {
             b.outbox_end = Int64(replay.outboxEnds.count)
             b.move_end = Int32(replay.moves.count)
             replay.batches.append(b)
+            // The worker's per-batch provenance lookup, the same statement (ids are UUIDs, digests hex: literal-safe).
+            func array(_ items: [String]) -> String { "'{" + items.joined(separator: ",") + "}'" }
+            replay.lookups.append(
+                "SELECT task_index FROM motcua_step_provenance('\(Workload.department)', \(array(lookup.ids))::text[], "
+                    + "\(array(lookup.steps))::int[], \(array(lookup.rounds))::int[], \(array(lookup.digests))::text[])")
         }
         guard replay.rows == tasks.count else {
             fail("replay has \(replay.rows) decision rows, expected \(tasks.count)")
@@ -319,7 +378,7 @@ struct ThroughputBench {
     /// The raw C replay of the worker's transactions; decision rows per second.
     func rawCopy(_ tasks: ProducedTasks, replay: RawReplay) throws -> RawRound {
         let connection = try PostgresConnection.connect(runtime.postgres, logger: logger)
-        try resetTables(connection)
+        try resetTables(connection, seeding: tasks)
         let group = "bench.raw.\(UInt32.random(in: 0...UInt32.max))"
         try seedOffsets(connection, group: group, topic: tasks.topic, tasks.start)
         var seconds = 0.0
@@ -330,9 +389,14 @@ struct ThroughputBench {
         let decisionRows = Array(replay.decisions.data.dropFirst(PostgresBinaryCopyWriter.headerCount))
         let outboxRows = Array(replay.outbox.data.dropFirst(PostgresBinaryCopyWriter.headerCount))
         let cpuBefore = (processCPUSeconds(), postgresCPU?.seconds() ?? .nan)
-        let rows = raw_worker_replay(
-            databaseURL, group, tasks.topic, decisionCopy, decisionRows, replay.decisionEnds, outboxCopy, outboxRows,
-            replay.outboxEnds, replay.batches, Int32(replay.batches.count), replay.moves, &seconds, &error, errorSize)
+        let lookups = replay.lookups.map { strdup($0) }
+        defer { lookups.forEach { free($0) } }
+        let rows = lookups.withUnsafeBufferPointer { lookupPointers in
+            raw_worker_replay(
+                databaseURL, group, tasks.topic, decisionCopy, decisionRows, replay.decisionEnds, outboxCopy, outboxRows,
+                replay.outboxEnds, replay.batches, Int32(replay.batches.count), replay.moves,
+                UnsafePointer(lookupPointers.baseAddress), &seconds, &error, errorSize)
+        }
         // Let the replay's backend exit and be reaped, so that its CPU shows in the postmaster's child times.
         Thread.sleep(forTimeInterval: 0.3)
         let cpuAfter = (processCPUSeconds(), postgresCPU?.seconds() ?? .nan)
@@ -342,6 +406,7 @@ struct ThroughputBench {
             )
         }
         let stored = try connection.query("SELECT count(*)::int8 AS n FROM outbox")[0].decode(Int64.self, "n")
+        // (The seeded forwards are decisions too; the replay's are counted by raw_worker_replay.)
         guard stored == replay.outboxEnds.count else {
             fail("raw replay outbox count differs")
         }
@@ -354,7 +419,10 @@ struct ThroughputBench {
     func outcomes() throws -> [(String, Int)] {
         let connection = try PostgresConnection.connect(runtime.postgres, logger: logger)
         return try connection.query(
-            "SELECT outcome || '/' || review AS o, count(*)::int8 AS n FROM decisions GROUP BY 1 ORDER BY 2 DESC"
+            """
+            SELECT outcome || '/' || review AS o, count(*)::int8 AS n FROM decisions WHERE source_topic <> \(Self.seedTopic)
+            GROUP BY 1 ORDER BY 2 DESC
+            """
         ).map { (try $0.decode(String.self, "o"), Int(try $0.decode(Int64.self, "n"))) }
     }
 

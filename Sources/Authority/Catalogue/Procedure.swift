@@ -28,6 +28,10 @@ public struct Procedure: Sendable, Hashable {
     public var legalBasis: [String]
     /// Required document-type ids.
     public var documents: [String]
+    /// The facts (`facts.<name>` of a dossier) the procedure takes: those its rules and delegations read. An
+    /// applicant's supplement may set only these (catalogue `facts`). Nil when the catalogue entry declares none:
+    /// then what its rules read is not checked, and a supplement sets no facts.
+    public var facts: [String]?
     /// Never empty: a procedure without interconnected steps has one step, its department, its whole limit.
     public var steps: [Step]
     /// Whether its time limit, level and legal basis were checked against a published source

@@ -47,11 +47,15 @@ public struct Dossier: Sendable, Codable, Hashable {
     public var documents: [String]
     /// Typed values the rules read (`facts.<name>`).
     public var facts: [String: FactValue]
+    /// SHA-256 (64 lowercase hexadecimal digits) of the applicant's receipt secret, which only the submitting
+    /// channel and the applicant know. Optional: without it the dossier cannot be withdrawn or looked up publicly.
+    public var receiptSecretSha256: String?
 
     public init(
         id: String, procedure: String, submittedAt: Date, channel: Channel, commune: String, applicant: Applicant,
-        documents: [String], facts: [String: FactValue]
+        documents: [String], facts: [String: FactValue], receiptSecretSha256: String? = nil
     ) {
+        self.receiptSecretSha256 = receiptSecretSha256
         self.id = id
         self.procedure = procedure
         self.submittedAt = submittedAt
@@ -63,7 +67,12 @@ public struct Dossier: Sendable, Codable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case id, procedure, submittedAt, channel, commune, applicant, documents, facts
+        case id, procedure, submittedAt, channel, commune, applicant, documents, facts, receiptSecretSha256
+    }
+
+    /// Whether `text` is a SHA-256 as the intake takes it: 64 lowercase hexadecimal digits.
+    public static func isSHA256Hex(_ text: String) -> Bool {
+        text.utf8.count == 64 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
     }
 
     public init(from decoder: any Decoder) throws {
@@ -90,6 +99,11 @@ public struct Dossier: Sendable, Codable, Hashable {
                     debugDescription: "expected a document-type id (lowercase kebab-case)"))
         }
         facts = try c.decode([String: FactValue].self, forKey: .facts)
+        if c.contains(.receiptSecretSha256) {
+            receiptSecretSha256 = try Dossier.matching(
+                c, .receiptSecretSha256, Dossier.isSHA256Hex,
+                "expected the SHA-256 of the receipt secret as 64 lowercase hexadecimal digits (never the secret)")
+        }
         for (name, value) in facts {
             switch value {
             case .string, .integer, .number, .bool: continue
@@ -112,6 +126,7 @@ public struct Dossier: Sendable, Codable, Hashable {
         try c.encode(applicant, forKey: .applicant)
         try c.encode(documents, forKey: .documents)
         try c.encode(facts, forKey: .facts)
+        try c.encodeIfPresent(receiptSecretSha256, forKey: .receiptSecretSha256)
     }
 
     struct AnyKey: CodingKey {

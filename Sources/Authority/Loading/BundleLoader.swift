@@ -358,6 +358,17 @@ struct BundleLoader {
                         department: department, timeLimit: limit, onlineLevel: level,
                         legalBasis: node["legalBasis"]?.array?.compactMap(\.string) ?? [],
                         documents: required, steps: steps)
+                    if node["facts"] != nil { procedure.facts = [] }
+                    for item in node["facts"]?.array ?? [] {
+                        guard let name = item.string, !name.isEmpty else {
+                            report.error(doc.display, item.line, "procedure \(code): a fact is named by a string")
+                            continue
+                        }
+                        if procedure.facts?.contains(name) == true {
+                            report.error(doc.display, item.line, "procedure \(code): fact \"\(name)\" listed twice")
+                        }
+                        procedure.facts?.append(name)
+                    }
                     procedure.verified = node["verified"]?.bool ?? false
                     if !procedure.verified {
                         procedure.unverifiedBecause = node["verification"]?["missing"]?.string ?? "no source recorded"
@@ -433,6 +444,13 @@ struct BundleLoader {
                 guard let procedure = catalogue.procedure(code) else {
                     report.error(file, codeNode.line, "delegation \(record.id): unknown procedure \"\(code)\"")
                     continue
+                }
+                let undeclared = procedure.facts.map { (record.conditions?.factNames ?? []).subtracting($0) } ?? []
+                if !undeclared.isEmpty {
+                    report.error(
+                        file, codeNode.line,
+                        "delegation \(record.id): its conditions read facts procedure \(code) does not declare "
+                            + "(\(undeclared.sorted().joined(separator: ", "))): add them to the procedure's facts in the catalogue")
                 }
                 if procedure.step(of: record.delegatee) == nil {
                     report.error(
@@ -544,6 +562,13 @@ struct BundleLoader {
                     guard let procedure = catalogue.procedure(code) else {
                         report.error(doc.display, codeNode.line, "rule \"\(rule.id)\": unknown procedure \"\(code)\"")
                         continue
+                    }
+                    let undeclared = procedure.facts.map { rule.condition.factNames.subtracting($0) } ?? []
+                    if !undeclared.isEmpty {
+                        report.error(
+                            doc.display, codeNode.line,
+                            "rule \"\(rule.id)\": reads facts procedure \(code) does not declare "
+                                + "(\(undeclared.sorted().joined(separator: ", "))): add them to the procedure's facts in the catalogue")
                     }
                     if procedure.step(of: department) == nil {
                         report.error(

@@ -77,3 +77,17 @@ public indirect enum Condition: Sendable, Hashable, CustomStringConvertible {
         return value.description
     }
 }
+
+extension Condition {
+    /// The names of the facts (`facts.<name>`) the condition reads.
+    public var factNames: Set<String> {
+        switch self {
+        case .always: return []
+        case .all(let list), .any(let list): return list.reduce(into: []) { $0.formUnion($1.factNames) }
+        case .not(let inner): return inner.factNames
+        case .compare(let field, _, _):
+            if case .fact(let name) = field { return [name] }
+            return []
+        }
+    }
+}

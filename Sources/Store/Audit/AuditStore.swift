@@ -104,6 +104,32 @@ package enum AuditStore {
         }
     }
 
+    /// Reception's receipt of a dossier: its code, the department it routed it to, and the digest of the dossier
+    /// it sent (nil for dossiers received before migration 013). No personal data.
+    package struct Receipt: Sendable {
+        package var code: String?
+        package var department: String?
+        package var digest: [UInt8]?
+    }
+
+    /// Every dossier reception received.
+    package static func receipts(on connection: PostgresConnection) throws -> [String: Receipt] {
+        var out: [String: Receipt] = [:]
+        for row in try connection.query("SELECT id, code, department, received_sha256 FROM dossiers") {
+            out[try row.decode(String.self, at: 0)] = Receipt(
+                code: try row.decodeIfPresent(String.self, at: 1), department: try row.decodeIfPresent(String.self, at: 2),
+                digest: try row.decodeIfPresent(PostgresBytes.self, at: 3)?.bytes)
+        }
+        return out
+    }
+
+    /// The forwards recorded: `dossier/step/target`.
+    package static func forwards(on connection: PostgresConnection) throws -> Set<String> {
+        Set(try connection.query(
+            "SELECT dossier_id || '/' || step || '/' || forward_to FROM decisions WHERE outcome = 'forward'"
+        ).map { try $0.decode(String.self, at: 0) })
+    }
+
     /// Every withdrawn dossier.
     package static func withdrawnDossiers(on connection: PostgresConnection) throws -> Set<String> {
         Set(try connection.query("SELECT dossier_id FROM withdrawals").map { try $0.decode(String.self, at: 0) })

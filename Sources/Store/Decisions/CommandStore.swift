@@ -27,6 +27,8 @@ package enum CommandStore {
         package var code: String
         package var body: String
         package var receivedAt: Date
+        /// Whether the dossier came with the hash of an applicant's receipt secret.
+        package var hasReceiptSecret: Bool
     }
 
     package static func latestRound(_ dossierId: String, step: Int, in tx: PostgresConnection) throws -> LatestRound? {
@@ -93,10 +95,15 @@ package enum CommandStore {
     }
 
     package static func storedDossier(_ dossierId: String, in tx: PostgresConnection) throws -> StoredDossier? {
-        try tx.query("SELECT code, body, received_at FROM dossiers WHERE id = \(dossierId)").first.map { row in
+        try tx.query(
+            """
+            SELECT code, body, received_at, receipt_secret_sha256 IS NOT NULL AS has_secret FROM dossiers
+            WHERE id = \(dossierId)
+            """
+        ).first.map { row in
             StoredDossier(
                 code: try row.decode(String.self, "code"), body: try row.decode(PostgresJSON.self, "body").text,
-                receivedAt: try row.decode(Date.self, "received_at"))
+                receivedAt: try row.decode(Date.self, "received_at"), hasReceiptSecret: try row.decode(Bool.self, "has_secret"))
         }
     }
 

@@ -19,11 +19,18 @@ package enum ReceptionStore {
         package var dueDate: String?
         /// The intake JSON as received.
         package var body: String
+        /// SHA-256 of the dossier as sent in its first step task (`MessageCoding.digest(of:encoder:)`).
+        package var bodySha256: [UInt8]?
+        /// SHA-256 of the applicant's receipt secret, when the channel sent one.
+        package var receiptSecretSha256: [UInt8]?
 
         package init(
             id: String, code: String?, procedure: String, channel: String, commune: String, applicantKind: String,
-            submittedAt: Date, receivedAt: Date, status: String, department: DepartmentID?, dueDate: String?, body: String
+            submittedAt: Date, receivedAt: Date, status: String, department: DepartmentID?, dueDate: String?, body: String,
+            bodySha256: [UInt8]? = nil, receiptSecretSha256: [UInt8]? = nil
         ) {
+            self.bodySha256 = bodySha256
+            self.receiptSecretSha256 = receiptSecretSha256
             self.id = id
             self.code = code
             self.procedure = procedure
@@ -61,13 +68,15 @@ package enum ReceptionStore {
     package static func insert(_ rows: [Row], in tx: PostgresConnection) throws {
         try tx.copyIn(
             "COPY dossiers (id, code, procedure, channel, commune, applicant_kind, submitted_at, received_at, status, "
-                + "department, due_date, body) FROM STDIN"
+                + "department, due_date, body, received_sha256, body_sha256, receipt_secret_sha256) FROM STDIN"
         ) { writer in
             for row in rows {
                 try writer.row(text: [
                     row.id, row.code, row.procedure, row.channel, row.commune, row.applicantKind,
                     PostgresTimestamp.format(row.submittedAt), PostgresTimestamp.format(row.receivedAt), row.status,
-                    row.department?.rawValue, row.dueDate, row.body,
+                    row.department?.rawValue, row.dueDate, row.body, row.bodySha256.map { PostgresBytes($0).postgresText },
+                    row.bodySha256.map { PostgresBytes($0).postgresText },
+                    row.receiptSecretSha256.map { PostgresBytes($0).postgresText },
                 ])
             }
         }

@@ -58,7 +58,10 @@ package enum DecisionRead {
         relyingOn delegationId: String, decidedSince since: Date, in connection: PostgresConnection
     ) throws -> Int {
         try connection.query(
-            "SELECT count(*) FROM decisions WHERE delegation_id = \(delegationId) AND decided_at >= \(since)"
+            """
+            SELECT count(*) FROM decisions
+            WHERE delegation_id = \(delegationId) AND outcome <> 'escalate' AND decided_at >= \(since)
+            """
         )[0].decode(Int.self, at: 0)
     }
 }

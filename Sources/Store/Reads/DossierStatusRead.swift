@@ -58,6 +58,13 @@ package enum DossierStatusRead {
         package var overdue: Bool { projection?.overdue ?? false }
     }
 
+    /// The SHA-256 (hex) of the receipt secret of the dossier with this code, if it has one.
+    package static func receiptSecretSha256(code: String, in connection: PostgresConnection) throws -> String? {
+        try connection.query(
+            "SELECT encode(receipt_secret_sha256, 'hex') AS h FROM dossiers WHERE code = \(code)"
+        ).first?.decodeIfPresent(String.self, "h")
+    }
+
     /// The dossier `key` names, or nil.
     package static func find(_ key: Key, in connection: PostgresConnection) throws -> Row? {
         let id: String?, code: String?

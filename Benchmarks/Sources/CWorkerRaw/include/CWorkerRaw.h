@@ -24,13 +24,14 @@ typedef struct {
 /// (group, topic, partition, expected → next) per move, failing if a row does not match; COMMIT. The COPY statements
 /// are in binary format; the rows are already encoded as binary COPY tuples, back to back in `*_rows`, row i ending
 /// at byte `*_ends[i]` (starting where row i - 1 ends, or at 0); the replay adds the header and trailer.
-/// `seconds` is the time from the first BEGIN to the last COMMIT. Returns the decision rows copied, or -1 with a
+/// `lookups` (or NULL): per batch, a query run right after its BEGIN (the worker's provenance lookup), whose rows are
+/// read and dropped. `seconds` is the time from the first BEGIN to the last COMMIT. Returns the decision rows copied, or -1 with a
 /// message in `error`.
 long long raw_worker_replay(const char *conninfo, const char *group, const char *topic,
                             const char *decision_copy, const unsigned char *decision_rows,
                             const long long *decision_ends, const char *outbox_copy, const unsigned char *outbox_rows,
                             const long long *outbox_ends,
                             const raw_batch *batches, int batch_count, const raw_offset_move *moves,
-                            double *seconds, char *error, size_t error_size);
+                            char *const *lookups, double *seconds, char *error, size_t error_size);
 
 #endif

@@ -1,0 +1,75 @@
+import Authority
+import Foundation
+import Postgres
+
+/// Where a department's work comes from: which step tasks reception received or a department forwarded, officials'
+/// requests for documents (so a supplement answers an open one), and the digest of a supplemented body.
+package enum ProvenanceStore {
+    /// A step task as the provenance check sees it.
+    package struct Task: Sendable {
+        package var dossierId: String
+        package var step: Int
+        package var round: Int
+        /// SHA-256 of the task's dossier (`MessageCoding.digest(of:encoder:)`).
+        package var digest: [UInt8]
+
+        package init(dossierId: String, step: Int, round: Int, digest: [UInt8]) {
+            self.dossierId = dossierId
+            self.step = step
+            self.round = round
+            self.digest = digest
+        }
+    }
+
+    /// The indices of `tasks` that `department` may decide: received by reception (step 0, same digest, assigned to
+    /// it), forwarded to it by the step before (same digest), or already decided by it. One statement for a batch.
+    package static func received(_ tasks: [Task], department: DepartmentID, in tx: PostgresConnection) throws -> Set<Int> {
+        guard !tasks.isEmpty else { return [] }
+        let rows = try tx.query(
+            """
+            SELECT task_index FROM motcua_step_provenance(\(department), \(tasks.map(\.dossierId), as: "text[]"),
+                \(tasks.map { String($0.step) }, as: "integer[]"), \(tasks.map { String($0.round) }, as: "integer[]"),
+                \(tasks.map { String(PostgresBytes($0.digest).postgresText.dropFirst(2)) }, as: "text[]"))
+            """)
+        return Set(try rows.map { try $0.decode(Int.self, "task_index") - 1 })
+    }
+
+    /// Records an official's request for documents on a round (once; a repeat changes nothing).
+    package static func recordSupplementRequest(
+        _ dossierId: String, step: Int, round: Int, department: DepartmentID, documents: [String], official: String,
+        reason: String?, at now: Date, in tx: PostgresConnection
+    ) throws {
+        try tx.execute(
+            """
+            INSERT INTO supplement_requests (dossier_id, step, round, department, documents, official, reason, requested_at)
+            VALUES (\(dossierId), \(step), \(round), \(department), \(documents, as: "text[]"), \(official),
+                    \(reason as String?), \(now))
+            ON CONFLICT (dossier_id, step, round) DO NOTHING
+            """)
+    }
+
+    /// The documents an official requested on a round, if one did.
+    package static func supplementRequest(
+        _ dossierId: String, step: Int, round: Int, in tx: PostgresConnection
+    ) throws -> [String]? {
+        try tx.query(
+            """
+            SELECT array_to_json(documents)::text AS documents FROM supplement_requests
+            WHERE dossier_id = \(dossierId) AND step = \(step) AND round = \(round)
+            """
+        ).first.map { row in
+            try JSONDecoder().decode([String].self, from: Data(try row.decode(String.self, "documents").utf8))
+        }
+    }
+
+    /// Replaces the stored body and its digest (a supplement merged into it).
+    package static func updateBody(
+        _ dossierId: String, json: String, digest: [UInt8], at now: Date, in tx: PostgresConnection
+    ) throws {
+        try tx.execute(
+            """
+            UPDATE dossiers SET body = \(PostgresJSON(json)), body_sha256 = \(PostgresBytes(digest)), updated_at = \(now)
+            WHERE id = \(dossierId)
+            """)
+    }
+}
