@@ -248,4 +248,83 @@ struct ProvenanceTests {
         #expect(replay.findings("not-received").first?["detail"] as? String == "reception has no receipt of this dossier")
         #expect(replay.differences == 1, "\(replay.findings.prefix(5))")
     }
+
+    /// Every message on `topics` up to their high watermarks, read from the start.
+    static func everything(on topics: [String], pipeline: Pipeline) throws -> [KafkaMessage] {
+        let consumer = try KafkaConsumer(
+            configuration: KafkaConsumerConfiguration(
+                client: KafkaClientOptions(bootstrapServers: try TestEnvironment.kafkaBootstrap()), groupID: nil),
+            logger: TestEnvironment.logger)
+        defer { consumer.close() }
+        var ends: [TopicPartition: Int64] = [:]
+        for topic in topics {
+            for partition in try pipeline.admin.metadata(topic: topic).first?.partitions ?? [] {
+                let marks = try pipeline.admin.watermarks(TopicPartition(topic, partition.id))
+                if marks.high > marks.low { ends[TopicPartition(topic, partition.id)] = marks.high }
+            }
+        }
+        try consumer.assign(Dictionary(uniqueKeysWithValues: ends.keys.map { ($0, KafkaOffset(0)) }))
+        var messages: [KafkaMessage] = []
+        var done = Set<TopicPartition>()
+        let deadline = ContinuousClock.now + .seconds(60)
+        while done.count < ends.count, ContinuousClock.now < deadline {
+            for message in try consumer.pollBatch(maxMessages: 500, timeout: .milliseconds(200)) {
+                let partition = TopicPartition(message.topic, message.partition)
+                messages.append(message)
+                if message.offset + 1 >= ends[partition] ?? 0 { done.insert(partition) }
+            }
+        }
+        #expect(done.count == ends.count, "read \(done.count) of \(ends.count) partitions")
+        return messages
+    }
+
+    @Test("the receipt secret `motcua submit` prints is on no topic, in no log, in no table; its hash withdraws the dossier")
+    func receiptSecretNowhere() async throws {
+        let pipeline = try Pipeline(seed: 184)
+        try pipeline.startReception()
+        try pipeline.startWorker("labour")
+        var dossier = Self.workPermit(pipeline, staleHealthCertificate: false)
+        dossier.channel = .counter
+        let line = String(decoding: try MessageCoding.encoder().encode(dossier), as: UTF8.self)
+        var environment = pipeline.processEnvironment
+        environment["MOTCUA_TOPIC_PREFIX"] = pipeline.topics.prefix
+        let submitted = try await CommandRun.run("motcua", ["submit", "-"], environment: environment, stdin: line + "\n")
+        #expect(submitted.status == 0, "\(submitted)")
+        let secret = try #require(submitted.stdout.components(separatedBy: "receipt secret ").last?
+            .trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(secret.count == 43, "\(submitted.stdout)")
+        let decided = await eventually(timeout: .seconds(120)) {
+            try pipeline.count("SELECT count(*) FROM decisions WHERE dossier_id = $1", [dossier.id]) == 1
+        }
+        #expect(decided, "\(pipeline.logs())")
+        #expect(try pipeline.count(
+            "SELECT count(*) FROM dossiers WHERE id = $1 AND encode(receipt_secret_sha256, 'hex') = $2",
+            [dossier.id, ReceiptSecret.sha256(of: secret)]) == 1)
+        let withdrawn = try await CommandRun.run(
+            "motcua", ["withdraw", dossier.id, "--secret-file", "-"], environment: environment, stdin: secret + "\n")
+        #expect(withdrawn.status == 0, "\(withdrawn)")
+        let recorded = await eventually(timeout: .seconds(120)) {
+            try pipeline.count("SELECT count(*) FROM withdrawals WHERE dossier_id = $1", [dossier.id]) == 1
+        }
+        #expect(recorded, "\(pipeline.logs())")
+
+        let topics = [pipeline.topics.intake, pipeline.topics.department("labour"), pipeline.topics.events]
+        let messages = try Self.everything(on: topics + topics.map { DeadLetter.topic(of: $0) }, pipeline: pipeline)
+        #expect(messages.contains { String(decoding: $0.key ?? [], as: UTF8.self) == dossier.id })
+        let needle = Array(secret.utf8)
+        func holds(_ bytes: [UInt8]) -> Bool { bytes.count >= needle.count && String(decoding: bytes, as: UTF8.self).contains(secret) }
+        for message in messages {
+            #expect(!holds(message.value) && !holds(message.key ?? []), "\(message.topic)@\(message.offset) holds the secret")
+            for header in message.headers { #expect(!holds(header.value ?? []), "header \(header.name) holds the secret") }
+        }
+        for (name, log) in [("services", pipeline.logs()), ("submit stderr", submitted.stderr), ("withdraw", withdrawn.stdout + withdrawn.stderr)] {
+            #expect(!log.contains(secret), "the \(name) log holds the secret")
+        }
+        #expect(try pipeline.count(
+            """
+            SELECT (SELECT count(*) FROM outbox WHERE position(convert_to($1, 'UTF8') IN payload) > 0
+                        OR headers::text LIKE '%' || $1 || '%')
+                 + (SELECT count(*) FROM dossiers WHERE body::text LIKE '%' || $1 || '%')
+            """, [secret]) == 0)
+    }
 }
