@@ -114,7 +114,8 @@ struct TimerProjectionGateTests {
                 group: group, topic: topics.events, kafka: kafka, logger: TestEnvironment.logger))
         let timerRun = Task.detached { try await onThread("timer") { timer.runBlocking() } }
         defer { timer.stop() }
-        let waiting = await eventually(timeout: .seconds(60)) { timer.isWaitingForProjection }
+        // Reading the watermarks of a fresh topic's partitions can take a while on the loaded devbroker.
+        let waiting = await eventually(timeout: TestEnvironment.consumerDeadline) { timer.isWaitingForProjection }
         #expect(waiting)
         #expect(try fixture.count("SELECT count(*) FROM escalations", []) == 0)
 
