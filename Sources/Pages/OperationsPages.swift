@@ -9,6 +9,7 @@ import NIOCore
 import Operations
 import Postgres
 import Store
+import Synchronization
 
 /// The coordinator's pages on its operations endpoint: the citizens' lookup and the status page (`GET /`,
 /// `GET /status`) for operators and department heads. JSON with `Accept: application/json` or `?format=json`, HTML
@@ -19,15 +20,26 @@ import Store
 /// (a form or JSON). A wrong code, a wrong secret and a dossier without one all get the same 404; lookups are
 /// limited per client (``LookupRateLimit``, 429 beyond it).
 ///
-/// The pages have a PostgreSQL connection of their own, used from one serial queue (a `PGconn` is not
-/// thread-safe, and blocking calls stay off the cooperative thread pool); a broken connection is replaced on the
-/// next request. Kafka watermarks are asked on another queue, so an unreachable broker slows only the lag column.
+/// The pages have a small pool of PostgreSQL connections of their own (``poolSize``), each used from its own serial
+/// queue (a `PGconn` is not thread-safe, and blocking calls stay off the cooperative thread pool); requests take
+/// the connections in turn, and a broken one is replaced on its next request. Kafka watermarks are asked on another
+/// queue, so an unreachable broker slows only the lag column.
+///
+/// The status page's figures are computed at most once per `statusCacheSeconds` (one computation at a time, the
+/// requests meanwhile wait for it) and served from memory; the page says as of when.
 public final class OperationsPages: @unchecked Sendable {
-    // `connection` is touched only on `databaseQueue`, `admin` only on `kafkaQueue`.
-    private let databaseQueue = DispatchQueue(label: "motcua.pages.database")
+    // Each slot's `connection` is touched only on the slot's queue, `admin` only on `kafkaQueue`.
+    private final class Slot: @unchecked Sendable {
+        let queue: DispatchQueue
+        var connection: PostgresConnection?
+        init(_ index: Int) { queue = DispatchQueue(label: "motcua.pages.database.\(index)") }
+    }
+
+    private let slots: [Slot]
+    private let nextSlot = Atomic<Int>(0)
     private let kafkaQueue = DispatchQueue(label: "motcua.pages.kafka")
-    private var connection: PostgresConnection?
     private var admin: KafkaAdmin?
+    private let statusCache: StatusCache
     private let postgres: PostgresConfiguration
     private let kafka: KafkaClientOptions?
     private let catalogue: Catalogue
@@ -40,13 +52,17 @@ public final class OperationsPages: @unchecked Sendable {
     private let lookupLimit: LookupRateLimit
 
     /// `kafka` nil: the lag column shows `unknown`. `kafkaTimeout` bounds each watermark query of a status page.
-    /// `workerDepartments`: the departments that run a worker (their lag is shown).
+    /// `workerDepartments`: the departments that run a worker (their lag is shown). `poolSize`: connections of the
+    /// pages (default 4). `statusCacheSeconds`: how long the status page's figures are served from memory (default:
+    /// the page's refresh interval; 0 computes them for every request).
     public init(
         postgres: PostgresConfiguration, kafka: KafkaClientOptions?, catalogue: Catalogue, workerDepartments: [DepartmentID],
         topics: Topics = Topics(), logger: Logger, refreshSeconds: Int = 10, kafkaTimeout: Duration = .seconds(2),
-        lookupLimit: LookupRateLimit = LookupRateLimit(perMinute: 30)
+        lookupLimit: LookupRateLimit = LookupRateLimit(perMinute: 30), poolSize: Int = 4, statusCacheSeconds: Int? = nil
     ) {
         self.lookupLimit = lookupLimit
+        self.slots = (0..<max(1, poolSize)).map(Slot.init)
+        self.statusCache = StatusCache(maxAge: .seconds(max(0, statusCacheSeconds ?? refreshSeconds)))
         self.workerDepartments = workerDepartments
         self.topics = topics
         self.refreshSeconds = refreshSeconds
@@ -151,15 +167,17 @@ public final class OperationsPages: @unchecked Sendable {
 
     func status(_ request: Request) async -> Response {
         let json = Self.wantsJSON(request)
-        let watermarks = await departmentWatermarks()
         let catalogue = self.catalogue
         let workerDepartments = self.workerDepartments
         let topics = self.topics
         do {
-            let report = try await onDatabase {
-                try StatusPage.report(
-                    database: $0, catalogue: catalogue, watermarks: watermarks, workerDepartments: workerDepartments,
-                    topics: topics)
+            let report = try await statusCache.report {
+                let watermarks = await self.departmentWatermarks()
+                return try await self.onDatabase {
+                    try StatusPage.report(
+                        database: $0, catalogue: catalogue, watermarks: watermarks,
+                        workerDepartments: workerDepartments, topics: topics)
+                }
             }
             return json
                 ? Self.response(.ok, json: try StatusPage.json(report))
@@ -194,33 +212,35 @@ public final class OperationsPages: @unchecked Sendable {
 
     // MARK: database and Kafka
 
-    /// Runs `body` on the pages' connection, on its serial queue; connects (again) when there is none or it broke.
+    /// Runs `body` on the next connection of the pool, on its serial queue; connects (again) when it has none or
+    /// it broke.
     func onDatabase<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            databaseQueue.async {
-                continuation.resume(with: Result { try self.withConnection(body) })
+        let slot = slots[nextSlot.wrappingAdd(1, ordering: .relaxed).oldValue % slots.count]
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            slot.queue.async {
+                continuation.resume(with: Result { try self.withConnection(of: slot, body) })
             }
         }
     }
 
-    private func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+    private func withConnection<T>(of slot: Slot, _ body: (PostgresConnection) throws -> T) throws -> T {
         for attempt in 0..<2 {
-            let database = try connection ?? connect()
+            let database = try slot.connection ?? connect(slot)
             do {
                 return try body(database)
             } catch let error as PostgresError where error.isConnectionFailure || !database.isConnected {
-                connection = nil
+                slot.connection = nil
                 if attempt == 1 { throw error }
             }
         }
         preconditionFailure("unreachable")
     }
 
-    private func connect() throws -> PostgresConnection {
+    private func connect(_ slot: Slot) throws -> PostgresConnection {
         let database = try PostgresConnection.connect(postgres, logger: logger)
         // The pages only read: a bug cannot write, and a slow query cannot hold the page for long.
         try database.executeScript("SET default_transaction_read_only = on; SET statement_timeout = '5s'")
-        connection = database
+        slot.connection = database
         return database
     }
 

@@ -197,6 +197,35 @@ extension Array: PostgresEncodable where Element == String {
     }
 }
 
+/// A `text[]` parameter whose elements may be SQL NULL (`nil`): one column of a set-based statement
+/// (`unnest($1::text[], $2::text[], …)`), cast to its type in the statement.
+public struct PostgresNullableTextArray: PostgresEncodable {
+    public var values: [String?]
+    public init(_ values: [String?]) { self.values = values }
+    public static var postgresType: UInt32 { PostgresType.textArray }
+    /// `{"a",NULL,"b\"c"}`: elements quoted and escaped as ``Array/postgresText``, nil as an unquoted `NULL`.
+    public var postgresText: String {
+        var out: [UInt8] = []
+        out.reserveCapacity(values.reduce(2) { $0 + ($1?.utf8.count ?? 4) + 3 })
+        out.append(UInt8(ascii: "{"))
+        for (index, element) in values.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            guard let element else {
+                out.append(contentsOf: "NULL".utf8)
+                continue
+            }
+            out.append(UInt8(ascii: "\""))
+            for byte in element.utf8 {
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { out.append(UInt8(ascii: "\\")) }
+                out.append(byte)
+            }
+            out.append(UInt8(ascii: "\""))
+        }
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
 /// An `int8[]` parameter.
 public struct PostgresIntArray: PostgresEncodable, Hashable {
     public var values: [Int64]

@@ -40,18 +40,21 @@ public final class DeadlineTimer: Sendable {
     private let postgres: PostgresConfiguration
     private let clock: any MotCuaClock
     private let recipients: EscalationRecipients
-    private let logger: Logger
+    let logger: Logger
     private let metrics: CoordinatorMetrics
     private let connection = Mutex<PostgresConnection?>(nil)
     private let stopping = Atomic<Bool>(false)
+    let projectionGate: ProjectionGate?
+    let waitingForProjection = Atomic<Bool>(false)
     private let healthy = Atomic<Bool>(false)
     private let afterCommit: @Sendable () -> Void
 
     public init(
         settings: Settings = Settings(), postgres: PostgresConfiguration, clock: any MotCuaClock,
         recipients: EscalationRecipients, logger: Logger, metrics factory: (any MetricsFactory)? = nil,
-        afterCommit: @escaping @Sendable () -> Void = {}
+        afterCommit: @escaping @Sendable () -> Void = {}, waitFor projection: ProjectionGate? = nil
     ) {
+        self.projectionGate = projection
         self.settings = settings
         self.postgres = postgres
         self.clock = clock
@@ -67,8 +70,10 @@ public final class DeadlineTimer: Sendable {
     /// Whether the last database operation succeeded.
     public var isHealthy: Bool { healthy.load(ordering: .relaxed) }
 
-    /// Fires until ``stop()``. Blocking: call it on a thread of its own (``run()`` does, as a `Service`).
+    /// Fires until ``stop()``, after the projection caught up when there is a gate (``ProjectionGate``). Blocking:
+    /// call it on a thread of its own (``run()`` does, as a `Service`).
     public func runBlocking() {
+        waitForProjection()
         var failures = 0
         var lastGauges = ContinuousClock.now - settings.gaugeInterval
         logger.info("deadline timer running", metadata: ["timer.batch_size": "\(settings.batchSize)"])
@@ -206,7 +211,7 @@ public final class DeadlineTimer: Sendable {
             escalations: gauges.openEscalationsByLevel, lag: lag)
     }
 
-    private func databaseConnection() throws -> PostgresConnection {
+    func databaseConnection() throws -> PostgresConnection {
         if let existing = connection.withLock({ $0 }) { return existing }
         var config = postgres
         config.retry.attempts = 1
@@ -215,6 +220,10 @@ public final class DeadlineTimer: Sendable {
         healthy.store(true, ordering: .relaxed)
         return fresh
     }
+
+    var isStopping: Bool { stopping.load(ordering: .acquiring) }
+
+    func pause(_ duration: Duration) { sleep(duration) }
 
     private func sleep(_ duration: Duration) {
         let deadline = ContinuousClock.now + duration

@@ -138,9 +138,10 @@ public final class Reception: BatchWriter {
     func assignCodes(_ items: inout [Received], at now: Date, in tx: PostgresConnection) throws {
         let day = Reception.localDay(now)
         let counts = Dictionary(grouping: items.indices, by: { items[$0].agency })
-        for (agency, indices) in counts.sorted(by: { $0.key < $1.key }) {
-            let last = try ReceptionStore.reserveCodes(agency: agency, day: day.iso, count: indices.count, in: tx)
-            var number = last - indices.count
+        // One statement for all the batch's agencies (it was one per agency).
+        let last = try ReceptionStore.reserveCodes(counts.mapValues(\.count), day: day.iso, in: tx)
+        for (agency, indices) in counts {
+            var number = (last[agency] ?? indices.count) - indices.count
             for index in indices {
                 number += 1
                 let padded = String(number)

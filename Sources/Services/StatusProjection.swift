@@ -14,6 +14,9 @@ import Store
 /// Effectively once: the batch commits with its offsets (``EffectivelyOnceConsumer``), and an event id already in
 /// `processed_events` (a republished event) is skipped. Events of one dossier share a key, hence a partition,
 /// hence arrive in order.
+///
+/// A batch is applied by sets (``write(_:staged:into:)``): a few statements per batch, whatever its size, instead of
+/// several per event. `ProjectionDifferentialTests` checks it against the per-event reference it replaced.
 public final class StatusProjection: BatchWriter {
     /// The `processed_events` consumer name and the default consumer group.
     public static let consumerName = "motcua.coordinator"
@@ -40,27 +43,59 @@ public final class StatusProjection: BatchWriter {
 
     public func prepare(_ connection: PostgresConnection) throws {}
 
-    public func write(_ messages: [KafkaMessage], into tx: PostgresConnection) throws -> BatchReport {
-        var report = BatchReport()
-        var outbox: [OutboxMessage] = []
+    /// The batch's events decoded (and the messages that are none, as dead letters), off the transaction.
+    struct Decoded: Sendable {
         var events: [DossierEvent] = []
+        var deadLetters: [OutboxMessage] = []
+    }
+
+    public func stage(_ messages: [KafkaMessage]) -> (any Sendable)? { decode(messages) }
+
+    func decode(_ messages: [KafkaMessage]) -> Decoded {
+        var decoded = Decoded()
+        decoded.events.reserveCapacity(messages.count)
         let decoder = MessageCoding.decoder()
-        let encoder = MessageCoding.encoder()
         for message in messages {
             do {
-                events.append(try decoder.decode(DossierEvent.self, from: Data(message.value)))
+                decoded.events.append(try decoder.decode(DossierEvent.self, from: Data(message.value)))
             } catch {
-                outbox.append(.deadLetter(of: message, error: "not a dossier event: \(error)", consumer: Self.consumerName))
-                report.deadLetters += 1
+                decoded.deadLetters.append(
+                    .deadLetter(of: message, error: "not a dossier event: \(error)", consumer: Self.consumerName))
             }
         }
+        return decoded
+    }
+
+    public func write(_ messages: [KafkaMessage], into tx: PostgresConnection) throws -> BatchReport {
+        try write(messages, staged: nil, into: tx)
+    }
+
+    /// Applies the batch by sets: claims its event ids (one statement), reads the rows of its dossiers (one
+    /// statement per table, the deadlines locked), applies each fresh event in order in memory, and writes back what
+    /// changed (one statement per table) — in the consumer's transaction.
+    public func write(
+        _ messages: [KafkaMessage], staged: (any Sendable)?, into tx: PostgresConnection
+    ) throws -> BatchReport {
+        var report = BatchReport()
+        let decoded = (staged as? Decoded) ?? decode(messages)
+        let events = decoded.events
+        var outbox = decoded.deadLetters
+        report.deadLetters = decoded.deadLetters.count
+        let encoder = MessageCoding.encoder()
         let fresh = try claim(events, in: tx)
-        for event in events where fresh.contains(event.eventId) {
-            outbox += try apply(event, in: tx, encoder: encoder)
+        // Each event id once, even when the batch itself holds it twice (a redelivery next to the original).
+        var applied = Set<UUID>()
+        let batch = events.filter { fresh.contains($0.eventId) && applied.insert($0.eventId).inserted }
+        var seenDossiers = Set<String>()
+        var rows = try ProjectionRows.load(
+            batch.map(\.dossierId).filter { seenDossiers.insert($0).inserted }, in: tx)
+        for event in batch {
+            outbox += try apply(event, to: &rows, encoder: encoder)
             report.outcomes[event.type.rawValue, default: 0] += 1
             report.processed += 1
         }
         report.skippedDuplicates += events.count - report.processed
+        try rows.write(in: tx)
         try OutboxWriter.write(outbox, source: outboxSource, limits: topics.messageSizeLimits, into: tx)
         return report
     }
@@ -71,9 +106,9 @@ public final class StatusProjection: BatchWriter {
     }
 
     /// Applies one event; returns what it publishes on the `escalations` topic.
-    func apply(_ event: DossierEvent, in tx: PostgresConnection, encoder: JSONEncoder) throws -> [OutboxMessage] {
+    func apply(_ event: DossierEvent, to rows: inout ProjectionRows, encoder: JSONEncoder) throws -> [OutboxMessage] {
         let id = event.dossierId
-        let deadlines = try DeadlineStore.load(id, in: tx)
+        let deadlines = rows.deadlines[id] ?? [:]
         let step = event.step ?? 0
         let dueDate = event.data.dueDate.flatMap { LocalDate($0) }
         var status = Status(event.type.rawValue, at: event.at)
@@ -90,10 +125,10 @@ public final class StatusProjection: BatchWriter {
             status.dueDate = dueDate
             from = "reception"
             if let dueDate {
-                try DeadlineStore.open(
+                rows.open(
                     id, step: DeadlineKind.overallStep, kind: .overall, department: event.department,
                     procedure: event.data.procedure, schedule: policy.schedule(due: dueDate, kind: .overall, calendar: calendar),
-                    at: event.at, in: tx)
+                    at: event.at)
             }
         case .intakeIncomplete, .intakeRefused:
             status.code = event.code
@@ -106,9 +141,9 @@ public final class StatusProjection: BatchWriter {
             status.stepDueDate = dueDate
             from = "reception"
             if let dueDate {
-                try DeadlineStore.open(
+                rows.open(
                     id, step: step, kind: .step, department: event.department, procedure: event.data.procedure,
-                    schedule: policy.schedule(due: dueDate, kind: .step, calendar: calendar), at: event.at, in: tx)
+                    schedule: policy.schedule(due: dueDate, kind: .step, calendar: calendar), at: event.at)
             }
         case .prepared, .signatureRejected, .withdrawalRejected, .stepRejected, .supplementRejected:
             if event.type != .prepared { status.status = nil }
@@ -116,28 +151,28 @@ public final class StatusProjection: BatchWriter {
         case .decided:
             status.outcome = event.data.outcome
             status.decidedAt = event.at
-            try DeadlineStore.close(id, steps: nil, at: event.at, in: tx)
-            try closeEscalations(id, by: "decided", at: event.at, in: tx)
+            rows.close(id, steps: nil, at: event.at)
+            closeEscalations(id, by: "decided", at: event.at, in: &rows)
             to = nil
         case .withdrawn:
             // Not decided, so neither on time nor late: the deadlines close uncounted.
             from = "applicant"
             to = nil
-            try DeadlineStore.close(id, steps: nil, at: event.at, counted: false, in: tx)
-            try closeEscalations(id, by: "withdrawn", at: event.at, in: tx)
+            rows.close(id, steps: nil, at: event.at, counted: false)
+            closeEscalations(id, by: "withdrawn", at: event.at, in: &rows)
         case .resultReturned:
             from = "one-stop desk"
             to = "applicant"
-            try DeadlineStore.close(id, steps: nil, at: event.at, in: tx)
-            try closeEscalations(id, by: "result-returned", at: event.at, in: tx)
+            rows.close(id, steps: nil, at: event.at)
+            closeEscalations(id, by: "result-returned", at: event.at, in: &rows)
         case .supplementRequested:
             to = "applicant"
-            try ProjectionStore.pause(id, at: event.at, in: tx)
+            rows.pause(id, at: event.at)
         case .supplemented:
             from = "applicant"
             status.status = "in-review"
             for deadline in deadlines.values where deadline.status == "paused" {
-                try resume(id, deadline, at: event.at, in: tx)
+                resume(id, deadline, at: event.at, in: &rows)
             }
         case .forwarded:
             let next = step + 1
@@ -145,35 +180,35 @@ public final class StatusProjection: BatchWriter {
             status.department = event.data.forwardTo
             status.step = next
             status.stepDueDate = dueDate
-            try DeadlineStore.close(id, steps: [step], at: event.at, in: tx)
+            rows.close(id, steps: [step], at: event.at)
             if let dueDate, let target = event.data.forwardTo {
-                try DeadlineStore.open(
+                rows.open(
                     id, step: next, kind: .step, department: target, procedure: event.data.procedure,
-                    schedule: policy.schedule(due: dueDate, kind: .step, calendar: calendar), at: event.at, in: tx)
+                    schedule: policy.schedule(due: dueDate, kind: .step, calendar: calendar), at: event.at)
             }
-            try ProjectionStore.moveDeadline(id, step: DeadlineKind.overallStep, to: event.data.forwardTo, in: tx)
+            rows.moveDeadline(id, step: DeadlineKind.overallStep, to: event.data.forwardTo)
         case .escalatedAuthority:
             to = Catalogue.delegatorId.rawValue
             status.department = Catalogue.delegatorId
-            out.append(try escalateAuthority(event, step: step, in: tx, encoder: encoder))
-            try DeadlineStore.close(id, steps: [step], at: event.at, in: tx)
+            out.append(try escalateAuthority(event, step: step, rows: &rows, encoder: encoder))
+            rows.close(id, steps: [step], at: event.at)
         }
         let stepDue = deadlines[step]?.dueDate ?? (event.type == .assigned || event.type == .received ? dueDate : nil)
-        try DeadlineStore.timeline(
+        rows.timeline(
             id, eventId: event.eventId, type: event.type.rawValue, step: event.step, at: event.at, from: from, to: to,
-            due: stepDue, detail: event.data.reason ?? event.data.escalationReason?.rawValue, in: tx)
-        try ProjectionStore.upsert(id, status, in: tx)
+            due: stepDue, detail: event.data.reason ?? event.data.escalationReason?.rawValue)
+        rows.upsert(id, status)
         return out
     }
 
     /// Closes the dossier's open escalations: it was decided, withdrawn, or its result returned.
-    private func closeEscalations(_ id: String, by cause: String, at: Date, in tx: PostgresConnection) throws {
-        try ProjectionStore.closeEscalations(id, by: cause, at: at, in: tx)
+    private func closeEscalations(_ id: String, by cause: String, at: Date, in rows: inout ProjectionRows) {
+        rows.closeEscalations(id, by: cause, at: at)
     }
 
     /// Ends a pause: the due date moves by the working days paused (from the local day the pause started,
     /// inclusive, to the day it ended, exclusive — as ``WorkingCalendar/dueDate(receivedAt:limit:pauses:)`` counts).
-    private func resume(_ id: String, _ deadline: DeadlineRow, at: Date, in tx: PostgresConnection) throws {
+    private func resume(_ id: String, _ deadline: ProjectionRows.Deadline, at: Date, in rows: inout ProjectionRows) {
         let started = DeadlinePolicy.localDay(deadline.pausedSince ?? at)
         let ended = DeadlinePolicy.localDay(at)
         var paused = 0
@@ -182,32 +217,32 @@ public final class StatusProjection: BatchWriter {
                 ?? Int(ended.dayNumber - started.dayNumber)
         }
         let due = (try? calendar.addWorkingDays(paused, to: deadline.dueDate)) ?? deadline.dueDate.adding(days: paused)
-        try DeadlineStore.reschedule(
+        rows.reschedule(
             id, step: deadline.step, schedule: policy.schedule(due: due, kind: deadline.kind, calendar: calendar),
-            fired: deadline.fired, pausedDays: paused, in: tx)
-        try ProjectionStore.endPause(id, step: deadline.step, at: at, workingDays: paused, in: tx)
+            fired: deadline.fired, pausedDays: paused)
+        rows.endPause(id, step: deadline.step, at: at, workingDays: paused)
         if deadline.step == DeadlineKind.overallStep {
-            try ProjectionStore.setDueDate(id, due, in: tx)
+            rows.setDueDate(id, due)
         } else {
-            try ProjectionStore.setStepDueDate(id, step: deadline.step, due, in: tx)
+            rows.setStepDueDate(id, step: deadline.step, due)
         }
     }
 
     /// Opens the level-2 authority escalation and its deadline (the delegator's answer).
     private func escalateAuthority(
-        _ event: DossierEvent, step: Int, in tx: PostgresConnection, encoder: JSONEncoder
+        _ event: DossierEvent, step: Int, rows: inout ProjectionRows, encoder: JSONEncoder
     ) throws -> OutboxMessage {
         let reason = event.data.escalationReason?.rawValue ?? "outside-delegation"
         let start = (try? calendar.effectiveReceiptDay(event.at)) ?? DeadlinePolicy.localDay(event.at)
         let due = (try? calendar.addWorkingDays(policy.authorityWorkingDays, to: start))
             ?? start.adding(days: policy.authorityWorkingDays)
-        try ProjectionStore.openAuthorityEscalation(
+        rows.openAuthorityEscalation(
             event.dossierId, step: step, reason: reason, department: event.department, recipient: recipients.delegator,
-            at: event.at, in: tx)
-        try DeadlineStore.open(
+            at: event.at)
+        rows.open(
             event.dossierId, step: DeadlineKind.authorityStep, kind: .authority, department: Catalogue.delegatorId,
             procedure: event.data.procedure, schedule: policy.schedule(due: due, kind: .authority, calendar: calendar),
-            at: event.at, in: tx)
+            at: event.at)
         let message = CoordinatorEvent(
             eventId: StableID.make("coordinator", "escalated-authority", event.eventId.uuidString),
             dossierId: event.dossierId, type: .escalatedAuthority, step: step, department: event.department,

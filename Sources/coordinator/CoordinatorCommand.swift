@@ -45,6 +45,12 @@ struct CoordinatorCommand: ParsableArguments {
     @Option(help: "Citizens' lookups allowed per client and minute (429 beyond; 0: no limit, for load tests).")
     var lookupLimit: Int = 30
 
+    @Option(help: "Seconds the status page's figures are served from memory before they are computed again (0: every request).")
+    var statusCacheSeconds: Int = 10
+
+    @Option(help: "PostgreSQL connections of the citizen lookup and the status page.")
+    var pagesConnections: Int = 4
+
     init() {}
 
     func validate() throws {
@@ -55,6 +61,9 @@ struct CoordinatorCommand: ParsableArguments {
             throw ValidationError("--due-soon-days must be 0–60, --level2-days and --authority-days 1–60")
         }
         guard lookupLimit >= 0 else { throw ValidationError("--lookup-limit must be 0 (no limit) or more") }
+        guard (0...3_600).contains(statusCacheSeconds), (1...64).contains(pagesConnections) else {
+            throw ValidationError("--status-cache-seconds must be 0–3600 and --pages-connections 1–64")
+        }
         guard (1...100_000).contains(timerBatchSize) else {
             throw ValidationError("--timer-batch-size must be between 1 and 100000")
         }
@@ -77,7 +86,8 @@ struct CoordinatorCommand: ParsableArguments {
             let pages = OperationsPages(
                 postgres: runtime.postgres, kafka: runtime.kafka, catalogue: runtime.bundle.catalogue,
                 workerDepartments: runtime.bundle.ruleSets.keys.sorted(), topics: runtime.topics, logger: runtime.logger,
-                lookupLimit: LookupRateLimit(perMinute: command.lookupLimit))
+                lookupLimit: LookupRateLimit(perMinute: command.lookupLimit),
+                poolSize: command.pagesConnections, statusCacheSeconds: command.statusCacheSeconds)
             var services: [ConsumerWithRelay] = []
             if all || command.receptionOnly {
                 let reception = Reception(
@@ -105,9 +115,14 @@ struct CoordinatorCommand: ParsableArguments {
             let relay = try OutboxRelay(
                 settings: .init(source: settings.outboxSource), kafka: runtime.kafka, postgres: runtime.postgres,
                 logger: runtime.logger)
+            // After a start, the timer fires nothing until the projection has applied what dossier.events held then:
+            // a dossier decided on the topic but not yet projected must not be escalated.
+            let gate = try DeadlineTimer.ProjectionGate(
+                group: command.projectionGroup ?? runtime.topics.group(StatusProjection.consumerName),
+                topic: runtime.topics.events, kafka: runtime.kafka, logger: runtime.logger)
             let timer = DeadlineTimer(
                 settings: settings, postgres: runtime.postgres, clock: runtime.clock, recipients: recipients,
-                logger: runtime.logger, afterCommit: { relay.nudge() })
+                logger: runtime.logger, afterCommit: { relay.nudge() }, waitFor: gate)
             try await runtime.run(
                 services, additional: [relay, timer], additionalHealth: { timer.isHealthy }, configuration: command.runtime.configuration,
                 extraRoutes: pages.register)

@@ -43,8 +43,8 @@ final class PagesFixture: @unchecked Sendable {
         pipeline.processes["pages"] = try ServiceProcess(
             "coordinator",
             ["--rules", TestEnvironment.root.appendingPathComponent("deploy").path, "--projection-only",
-             "--projection-group", group, "--metrics-port", "0", "--metrics-port-file", portFile, "--log-level", "warning",
-             "--lookup-limit", String(lookupLimit)],
+             "--projection-group", group, "--status-cache-seconds", "0", "--metrics-port", "0", "--metrics-port-file", portFile,
+             "--log-level", "warning", "--lookup-limit", String(lookupLimit)],
             environment: pipeline.processEnvironment.merging(["DATABASE_URL": pipeline.databaseURL]) { $1 })
         var port = 0
         let listening = await eventually(timeout: .seconds(60)) {
@@ -409,8 +409,8 @@ struct OperationsPagesTests {
         let portFile = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.unique("pages-port")).path
         let coordinator = try ServiceProcess(
             "coordinator",
-            ["--rules", TestEnvironment.root.appendingPathComponent("deploy").path, "--timers-only", "--metrics-port", "0",
-             "--metrics-port-file", portFile, "--log-level", "warning", "--lookup-limit", "0"],
+            ["--rules", TestEnvironment.root.appendingPathComponent("deploy").path, "--timers-only", "--status-cache-seconds", "0",
+             "--metrics-port", "0", "--metrics-port-file", portFile, "--log-level", "warning", "--lookup-limit", "0"],
             environment: ["DATABASE_URL": server.url])
         var port = 0
         let listening = await eventually(timeout: .seconds(60)) {

@@ -79,6 +79,15 @@ final class CoordinatorFixture: @unchecked Sendable {
         return try database.transaction { tx in try projection.write(messages, into: tx) }
     }
 
+    /// Applies one event in a transaction of its own through `writer` (the per-event reference projection).
+    func applyEach(_ event: DossierEvent, with writer: some BatchWriter) throws {
+        offset += 1
+        let message = KafkaMessage(
+            topic: Topics().events, partition: 0, offset: offset, key: Array(event.dossierId.utf8),
+            value: Array(try MessageCoding.encoder().encode(event)), headers: [KafkaHeader("ce_type", MessageType.event)])
+        _ = try database.transaction { tx in try writer.write([message], into: tx) }
+    }
+
     func event(
         _ kind: DossierEvent.Kind, _ dossier: String, step: Int? = 0, department: DepartmentID? = "industry-trade",
         at: String, data: DossierEvent.Data = DossierEvent.Data()

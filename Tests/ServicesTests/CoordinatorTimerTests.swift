@@ -80,3 +80,65 @@ struct CoordinatorTimerTests {
         #expect(try timers[0].fireDue() + timers[1].fireDue() == 0)
     }
 }
+
+@Suite("Deadline timer after a start")
+struct TimerProjectionGateTests {
+    @Test("a started timer waits until the projection reached dossier.events' watermarks: a dossier decided on the topic but not yet projected is never escalated")
+    func waitsForLaggingProjection() async throws {
+        let fixture = try CoordinatorFixture()
+        defer { fixture.drop() }
+        let kafka = KafkaClientOptions(bootstrapServers: try TestEnvironment.kafkaBootstrap())
+        let topics = try TestTopics.system("timergate")
+        let group = topics.group("motcua.coordinator")
+        let decided = CoordinatorFixture.dossierId()
+        let open = CoordinatorFixture.dossierId()
+        // Both projected as received, due Monday 9/3; the decision of one is on the topic only.
+        try fixture.receive(decided, at: "2026-03-02T09:00:00+07:00", due: "2026-03-09")
+        try fixture.receive(open, at: "2026-03-02T09:00:00+07:00", due: "2026-03-09")
+        let producer = try KafkaProducer(
+            configuration: KafkaProducerConfiguration(client: kafka), logger: TestEnvironment.logger)
+        let decision = fixture.event(
+            .decided, decided, at: "2026-03-06T10:00:00+07:00", data: .init(outcome: .approve))
+        try producer.produce(KafkaOutgoingMessage(
+            topic: topics.events, key: decided, value: Array(try MessageCoding.encoder().encode(decision)),
+            headers: [KafkaHeader("ce_type", MessageType.event)]))
+        try producer.flush()
+        // Both overdue now: a timer that did not wait would escalate the decided dossier at once.
+        fixture.clock.set(CoordinatorFixture.instant("2026-03-10T09:00:00+07:00"))
+        var timerSettings = DeadlineTimer.Settings()
+        timerSettings.idleWait = .milliseconds(50)
+        let timer = DeadlineTimer(
+            settings: timerSettings, postgres: fixture.postgres, clock: fixture.clock,
+            recipients: EscalationRecipients(catalogue: fixture.bundle.catalogue), logger: TestEnvironment.logger,
+            waitFor: try DeadlineTimer.ProjectionGate(
+                group: group, topic: topics.events, kafka: kafka, logger: TestEnvironment.logger))
+        let timerRun = Task.detached { try await onThread("timer") { timer.runBlocking() } }
+        defer { timer.stop() }
+        // Reading the watermarks of a fresh topic's partitions can take a while on the loaded devbroker.
+        let waiting = await eventually(timeout: TestEnvironment.consumerDeadline) { timer.isWaitingForProjection }
+        #expect(waiting)
+        #expect(try fixture.count("SELECT count(*) FROM escalations", []) == 0)
+
+        // The projection catches up through its consumer; only then does the timer fire, and only for the open one.
+        var settings = EffectivelyOnceConsumer.Settings(group: group, topics: [topics.events])
+        settings.batchSize = 100
+        let consumer = EffectivelyOnceConsumer(
+            settings: settings, kafka: kafka, postgres: fixture.postgres, writer: fixture.projection,
+            logger: TestEnvironment.logger)
+        let consumerRun = Task.detached { try await onThread("projection") { try consumer.runBlocking() } }
+        defer { consumer.stop() }
+        let escalated = await eventually(timeout: TestEnvironment.consumerDeadline) {
+            try fixture.count("SELECT count(*) FROM escalations WHERE dossier_id = $1", [open]) == 1
+        }
+        #expect(escalated)
+        #expect(!timer.isWaitingForProjection)
+        #expect(try fixture.count("SELECT count(*) FROM escalations WHERE dossier_id = $1", [decided]) == 0)
+        #expect(try fixture.count(
+            "SELECT count(*) FROM deadlines WHERE dossier_id = $1 AND status = 'closed' AND fired = 0", [decided]) == 2)
+        #expect(try fixture.published(.overdue, decided) == 0)
+        timer.stop()
+        consumer.stop()
+        try await timerRun.value
+        try await consumerRun.value
+    }
+}

@@ -4,6 +4,10 @@ import Postgres
 
 /// The status projection's statements on `processed_events`, `dossier_status`, `deadlines`, `deadline_pauses` and
 /// `escalations` (deadline rows themselves: ``DeadlineStore``).
+///
+/// The projection applies a batch by sets (``ProjectionRows``); the per-event statements below (with
+/// ``DeadlineStore``'s `open`, `close` and `timeline`) are the readable reference it is checked against, event by
+/// event, in the differential tests — keep each in step with its ``ProjectionRows`` counterpart.
 package enum ProjectionStore {
     /// Records event ids as processed by `consumer`; returns those not seen before.
     package static func claim(_ eventIds: [UUID], consumer: String, in tx: PostgresConnection) throws -> Set<UUID> {

@@ -52,16 +52,27 @@ package enum ReceptionStore {
             .map { try $0.decode(String.self, "id") })
     }
 
-    /// Reserves `count` consecutive numbers of an agency's codes for a local day; returns the last one.
+    /// Reserves `count` consecutive numbers of each agency's codes for a local day, in one statement (the rows are
+    /// locked in agency order, as every reception locks them); returns the last number of each agency.
     package static func reserveCodes(
-        agency: String, day: String, count: Int, in tx: PostgresConnection
-    ) throws -> Int {
-        try tx.query(
+        _ counts: [String: Int], day: String, in tx: PostgresConnection
+    ) throws -> [String: Int] {
+        guard !counts.isEmpty else { return [:] }
+        let sorted = counts.sorted { $0.key < $1.key }
+        var last: [String: Int] = [:]
+        for row in try tx.query(
             """
-            INSERT INTO dossier_code_sequences (agency_code, day, last_value) VALUES (\(agency), \(day, as: "date"), \(count))
+            INSERT INTO dossier_code_sequences (agency_code, day, last_value)
+            SELECT agency, \(day, as: "date"), n FROM unnest(\(sorted.map(\.key), as: "text[]"),
+                                                       \(PostgresIntArray(sorted.map { Int64($0.value) }))) AS u(agency, n)
+            ORDER BY agency
             ON CONFLICT (agency_code, day) DO UPDATE SET last_value = dossier_code_sequences.last_value + EXCLUDED.last_value
-            RETURNING last_value
-            """)[0].decode(Int.self, "last_value")
+            RETURNING agency_code, last_value
+            """)
+        {
+            last[try row.decode(String.self, "agency_code")] = try row.decode(Int.self, "last_value")
+        }
+        return last
     }
 
     /// Writes the received dossiers with one COPY.
