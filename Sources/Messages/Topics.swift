@@ -19,6 +19,12 @@ public struct Topics: Sendable, Hashable {
     public var events: String { prefix + "dossier.events" }
     /// Deadline and authority escalations.
     public var escalations: String { prefix + "escalations" }
+    /// National portal records of every status change, for the integration gateway (``PortalRecord``).
+    public var portalSync: String { prefix + "portal.sync" }
+    /// Citizens' notification intents (``NotificationIntent``), for the notification gateway.
+    public var notifications: String { prefix + "notifications" }
+    /// The integration gateway's acknowledgements of those records (``PortalAck``).
+    public var portalSyncAck: String { prefix + "portal.sync.ack" }
 
     /// The topic of a department's step tasks and its officials' commands.
     public func department(_ department: String) -> String { prefix + "dossiers." + department }
@@ -32,6 +38,10 @@ public struct Topics: Sendable, Hashable {
         }
         topics.append((events, 12))
         topics.append((escalations, 6))
+        topics.append((portalSync, 12))
+        topics.append((portalSyncAck, 12))
+        topics.append((DeadLetter.topic(of: portalSyncAck), 3))
+        topics.append((notifications, 12))
         return topics
     }
 
@@ -56,6 +66,10 @@ public enum MessageType {
     public static let withdraw = "motcua.applicant.withdraw"
     /// A lifecycle event on `dossier.events`.
     public static let event = "motcua.dossier.event"
+    /// A national portal record on `portal.sync`.
+    public static let portalRecord = "motcua.portal.record"
+    /// A citizens' notification intent on `notifications`.
+    public static let notification = "motcua.notification.intent"
     /// An intake dossier (producers may omit it).
     public static let intake = "motcua.dossier.submitted"
 }

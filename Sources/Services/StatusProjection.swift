@@ -26,12 +26,19 @@ public final class StatusProjection: BatchWriter {
 
     /// The system's topic names (the escalations it publishes). Default: production names.
     public let topics: Topics
+    /// The national portal records of each batch (a separate component, called once per batch).
+    public let portal: PortalSync
+    /// The citizens' notification intents of each batch (a separate component, called once per batch).
+    public let notifications: NotificationIntents
 
+    /// `catalogue` gives the portal records their agency code (nil: none).
     public init(
         calendar: WorkingCalendar, policy: DeadlinePolicy, recipients: EscalationRecipients, topics: Topics = Topics(),
-        logger: Logger
+        catalogue: Catalogue? = nil, logger: Logger
     ) {
         self.topics = topics
+        self.portal = PortalSync(topics: topics, catalogue: catalogue)
+        self.notifications = NotificationIntents(topics: topics)
         self.calendar = calendar
         self.policy = policy
         self.recipients = recipients
@@ -55,11 +62,15 @@ public final class StatusProjection: BatchWriter {
             }
         }
         let fresh = try claim(events, in: tx)
+        var applied: [DossierEvent] = []
         for event in events where fresh.contains(event.eventId) {
             outbox += try apply(event, in: tx, encoder: encoder)
+            applied.append(event)
             report.outcomes[event.type.rawValue, default: 0] += 1
             report.processed += 1
         }
+        outbox += try portal.records(for: applied, in: tx, encoder: encoder)
+        outbox += try notifications.messages(for: applied, encoder: encoder)
         report.skippedDuplicates += events.count - report.processed
         try OutboxWriter.write(outbox, source: outboxSource, into: tx)
         return report
