@@ -727,7 +727,8 @@ for f in sorted(set(FACT_TYPES) - facts_used):
 tp = os.path.join(ROOT, "deploy", "topics.yaml")
 tdoc = load(tp)
 if validate("topics", tdoc, tp):
-    want = {"dossiers.intake": 12, "dossiers.intake.dlq": 3, "dossier.events": 12, "escalations": 6}
+    want = {"dossiers.intake": 12, "dossiers.intake.dlq": 3, "dossier.events": 12, "escalations": 6,
+            "portal.sync": 12, "portal.sync.ack": 12, "portal.sync.ack.dlq": 3, "notifications": 12}
     for d in DEPTS:
         want[f"dossiers.{d}"] = 12
         want[f"dossiers.{d}.dlq"] = 3

@@ -35,6 +35,12 @@ public struct Topics: Sendable, Hashable {
     public var events: String { prefix + "dossier.events" }
     /// Deadline and authority escalations.
     public var escalations: String { prefix + "escalations" }
+    /// National portal records of every status change, for the integration gateway (``PortalRecord``).
+    public var portalSync: String { prefix + "portal.sync" }
+    /// Citizens' notification intents (``NotificationIntent``), for the notification gateway.
+    public var notifications: String { prefix + "notifications" }
+    /// The integration gateway's acknowledgements of those records (``PortalAck``).
+    public var portalSyncAck: String { prefix + "portal.sync.ack" }
 
     /// The topic of a department's step tasks and its officials' commands.
     public func department(_ department: DepartmentID) -> String { prefix + "dossiers." + department.rawValue }
@@ -47,7 +53,7 @@ public struct Topics: Sendable, Hashable {
             names.append("dossiers." + department.rawValue)
             names.append(DeadLetter.topic(of: "dossiers." + department.rawValue))
         }
-        names += ["dossier.events", "escalations"]
+        names += ["dossier.events", "escalations", "portal.sync", "portal.sync.ack", DeadLetter.topic(of: "portal.sync.ack"), "notifications"]
         return try names.map { name in
             guard let partitions = specs.partitions[name] else { throw TopicSpecs.Missing(topic: name, file: specs.file) }
             return (prefix + name, partitions)
@@ -75,6 +81,10 @@ public enum MessageType {
     public static let withdraw = "motcua.applicant.withdraw"
     /// A lifecycle event on `dossier.events`.
     public static let event = "motcua.dossier.event"
+    /// A national portal record on `portal.sync`.
+    public static let portalRecord = "motcua.portal.record"
+    /// A citizens' notification intent on `notifications`.
+    public static let notification = "motcua.notification.intent"
     /// An intake dossier (producers may omit it).
     public static let intake = "motcua.dossier.submitted"
 }

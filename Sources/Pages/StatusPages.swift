@@ -23,8 +23,11 @@ public struct StatusReport: Codable, Sendable, Hashable {
         /// Steps closed (decided or forwarded) on time, and late.
         public var closedOnTime: Int
         public var closedLate: Int
-        /// `closedOnTime / (closedOnTime + closedLate)`, nil when nothing closed.
+        /// `closedOnTime / (closedOnTime + closedLate + overdueOpen)`: open overdue steps count as late (the
+        /// Decision 766 progress rule); nil when nothing closed and nothing is overdue.
         public var onTimeRate: Double?
+        /// `closedOnTime / (closedOnTime + closedLate)`, nil when nothing closed (the page's old "on time").
+        public var closedOnTimeRate: Double?
         public var escalationsLevel1: Int
         public var escalationsLevel2: Int
         /// Messages of `dossiers.<department>` the department's worker group has not consumed yet.
@@ -37,6 +40,8 @@ public struct StatusReport: Codable, Sendable, Hashable {
     public var generatedAt: String
     public var departments: [Row]
     public var totals: Row
+    /// Each department's progress indicator week by week; nil when not asked for.
+    public var scorecard: ScorecardPanel? = nil
 }
 
 /// High watermarks of the department topics, as far as Kafka answered.
@@ -90,7 +95,7 @@ public enum StatusPage {
     public static func report(
         database: PostgresConnection, catalogue: Catalogue, watermarks: TopicWatermarks,
         workerDepartments: [DepartmentID], topics: Topics = Topics(),
-        workerGroup: ((DepartmentID) -> String)? = nil, now: Date = Date()
+        workerGroup: ((DepartmentID) -> String)? = nil, now: Date = Date(), scorecardWeeks: Int = 8
     ) throws -> StatusReport {
         let workerGroup = workerGroup ?? { topics.group(defaultWorkerGroup($0)) }
         let groups = workerDepartments.map(workerGroup)
@@ -104,7 +109,7 @@ public enum StatusPage {
             return StatusReport.Row(
                 department: key, name: id.flatMap { catalogue.department($0)?.name } ?? (id?.rawValue ?? "Unassigned"),
                 openDossiers: 0, overdueOpen: 0, closedOnTime: 0, closedLate: 0, onTimeRate: nil,
-                escalationsLevel1: 0, escalationsLevel2: 0, consumerLag: nil, consumerLagStatus: "no-worker")
+                closedOnTimeRate: nil, escalationsLevel1: 0, escalationsLevel2: 0, consumerLag: nil, consumerLagStatus: "no-worker")
         }
         for id in order { rows[id] = row(DepartmentID(id)) }
         for steps in figures.steps {
@@ -142,27 +147,40 @@ public enum StatusPage {
             rows[department.rawValue] = r
         }
         var departments = order.compactMap { rows[$0] }
-        for index in departments.indices { departments[index].onTimeRate = rate(departments[index]) }
+        for index in departments.indices {
+            departments[index].onTimeRate = rate(departments[index])
+            departments[index].closedOnTimeRate = closedRate(departments[index])
+        }
         var totals = StatusReport.Row(
             department: "all", name: "All departments",
             openDossiers: departments.reduce(0) { $0 + $1.openDossiers },
             overdueOpen: departments.reduce(0) { $0 + $1.overdueOpen },
             closedOnTime: departments.reduce(0) { $0 + $1.closedOnTime },
-            closedLate: departments.reduce(0) { $0 + $1.closedLate }, onTimeRate: nil,
+            closedLate: departments.reduce(0) { $0 + $1.closedLate }, onTimeRate: nil, closedOnTimeRate: nil,
             escalationsLevel1: departments.reduce(0) { $0 + $1.escalationsLevel1 },
             escalationsLevel2: departments.reduce(0) { $0 + $1.escalationsLevel2 },
             consumerLag: nil, consumerLagStatus: "ok")
         totals.onTimeRate = rate(totals)
+        totals.closedOnTimeRate = closedRate(totals)
         let withWorkers = departments.filter { $0.consumerLagStatus != "no-worker" }
         if withWorkers.contains(where: { $0.consumerLagStatus == "unknown" }) {
             totals.consumerLagStatus = "unknown"
         } else {
             totals.consumerLag = withWorkers.reduce(0) { $0 + ($1.consumerLag ?? 0) }
         }
-        return StatusReport(generatedAt: HTML.localISO(now), departments: departments, totals: totals)
+        let scorecard = scorecardWeeks > 0
+            ? try ScorecardPanel.read(database: database, catalogue: catalogue, now: now, weeks: scorecardWeeks) : nil
+        return StatusReport(
+            generatedAt: HTML.localISO(now), departments: departments, totals: totals, scorecard: scorecard)
     }
 
+    /// On time of closed and open overdue steps: an open step past its due date is already late.
     static func rate(_ row: StatusReport.Row) -> Double? {
+        let judged = row.closedOnTime + row.closedLate + row.overdueOpen
+        return judged == 0 ? nil : Double(row.closedOnTime) / Double(judged)
+    }
+
+    static func closedRate(_ row: StatusReport.Row) -> Double? {
         let closed = row.closedOnTime + row.closedLate
         return closed == 0 ? nil : Double(row.closedOnTime) / Double(closed)
     }
@@ -199,8 +217,12 @@ public enum StatusPage {
             html += "<th scope=\"row\" data-field=\"name\">\(e(row.name))</th>"
             html += "<td class=\"num\" data-field=\"open\">\(row.openDossiers)</td>"
             html += "<td class=\"num\(late)\" data-field=\"overdue\">\(row.overdueOpen)</td>"
-            html += "<td class=\"num\" data-field=\"on-time-rate\" title=\"\(row.closedOnTime) on time of \(closed) closed\">"
+            html += "<td class=\"num\" data-field=\"on-time-rate\" "
+                + "title=\"\(row.closedOnTime) on time of \(closed) closed and \(row.overdueOpen) open overdue\">"
             html += e(percent(row.onTimeRate)) + "</td>"
+            html += "<td class=\"num\" data-field=\"closed-on-time-rate\" "
+                + "title=\"\(row.closedOnTime) on time of \(closed) closed\">"
+            html += e(percent(row.closedOnTimeRate)) + "</td>"
             html += "<td class=\"num\" data-field=\"escalations-1\">\(row.escalationsLevel1)</td>"
             html += "<td class=\"num\" data-field=\"escalations-2\">\(row.escalationsLevel2)</td>"
             html += "<td class=\"num\" data-field=\"lag\">\(e(lagText(row)))</td></tr>\n"
@@ -210,7 +232,7 @@ public enum StatusPage {
         body += "<p class=\"meta\">As of <time id=\"generated\">\(e(CitizenLookup.shortTime(report.generatedAt)))</time> "
             + "(Hanoi time); refreshes every \(refreshSeconds) s.</p>\n"
         body += "<div class=\"scroll\"><table id=\"departments\">\n<thead><tr><th>Department</th><th>Open</th>"
-            + "<th>Over&shy;due</th><th>On time</th><th>Esc.<br>L1</th><th>Esc.<br>L2</th><th>Lag</th></tr></thead>\n<tbody>\n"
+            + "<th>Over&shy;due</th><th>On time</th><th>Closed on time</th><th>Esc.<br>L1</th><th>Esc.<br>L2</th><th>Lag</th></tr></thead>\n<tbody>\n"
         for row in report.departments { body += cells(row) }
         body += "</tbody>\n<tfoot>\n" + cells(report.totals) + "</tfoot>\n</table></div>\n"
         body += """
@@ -218,11 +240,14 @@ public enum StatusPage {
             <dl>
             <dt>Open</dt><dd>dossier steps the department holds now (paused ones included)</dd>
             <dt>Overdue</dt><dd>open steps past their due date</dd>
-            <dt>On time</dt><dd>steps closed (decided or forwarded) on time, of all closed</dd>
+            <dt>On time</dt><dd>steps closed (decided or forwarded) on time, of all closed and all open overdue (an open
+            step past its due date counts as late, as in the Decision 766 progress indicator)</dd>
+            <dt>Closed on time</dt><dd>steps closed on time, of all closed</dd>
             <dt>Esc. L1, L2</dt><dd>open escalations to the department head (1) and to the delegator (2)</dd>
             <dt>Lag</dt><dd>messages of the department topic its workers have not consumed yet</dd>
             </dl>
             """
+        if let scorecard = report.scorecard { body += scorecard.html() }
         return HTML.page(title: "MotCua status", refreshSeconds: refreshSeconds, body: body)
     }
 }

@@ -29,12 +29,19 @@ public final class StatusProjection: BatchWriter {
 
     /// The system's topic names (the escalations it publishes). Default: production names.
     public let topics: Topics
+    /// The national portal records of each batch (a separate component, called once per batch).
+    public let portal: PortalSync
+    /// The citizens' notification intents of each batch (a separate component, called once per batch).
+    public let notifications: NotificationIntents
 
+    /// `catalogue` gives the portal records their agency code (nil: none).
     public init(
         calendar: WorkingCalendar, policy: DeadlinePolicy, recipients: EscalationRecipients, topics: Topics = Topics(),
-        logger: Logger
+        catalogue: Catalogue? = nil, logger: Logger
     ) {
         self.topics = topics
+        self.portal = PortalSync(topics: topics, catalogue: catalogue)
+        self.notifications = NotificationIntents(topics: topics)
         self.calendar = calendar
         self.policy = policy
         self.recipients = recipients
@@ -96,6 +103,9 @@ public final class StatusProjection: BatchWriter {
         }
         report.skippedDuplicates += events.count - report.processed
         try rows.write(in: tx)
+        // After the rows are written: the portal's records read the dossiers' status as this batch leaves it.
+        outbox += try portal.records(for: batch, in: tx, encoder: encoder)
+        outbox += try notifications.messages(for: batch, encoder: encoder)
         try OutboxWriter.write(outbox, source: outboxSource, limits: topics.messageSizeLimits, into: tx)
         return report
     }

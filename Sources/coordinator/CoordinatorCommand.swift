@@ -100,10 +100,13 @@ struct CoordinatorCommand: ParsableArguments {
             if all || command.projectionOnly {
                 let projection = StatusProjection(
                     calendar: runtime.bundle.calendar, policy: command.policy, recipients: recipients,
-                    topics: runtime.topics, logger: runtime.logger)
+                    topics: runtime.topics, catalogue: runtime.bundle.catalogue, logger: runtime.logger)
                 services.append(try runtime.service(
                     writer: projection, group: command.projectionGroup ?? runtime.topics.group(StatusProjection.consumerName), topics: [runtime.topics.events],
                     batchSize: command.runtime.batchSize))
+                services.append(try runtime.service(
+                    writer: PortalAckRecorder(), group: runtime.topics.group(PortalAckRecorder.consumerName),
+                    topics: [runtime.topics.portalSyncAck], batchSize: command.runtime.batchSize))
             }
             guard all || command.timersOnly else {
                 try await runtime.run(services, configuration: command.runtime.configuration, extraRoutes: pages.register)

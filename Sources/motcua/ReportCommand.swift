@@ -25,6 +25,11 @@ struct ReportCommand: AsyncParsableCommand {
             Examples:
               motcua report
               motcua report --from 2026-11-23 --to 2026-11-27 --json
+              motcua report --scorecard --from 2026-11-01 --to 2026-11-30 --department industry-trade
+
+            --scorecard prints the Decision 766/QĐ-TTg indicators MotCua has data for (progress of processing, \
+            online service), per department and for the City, with points, numerator and denominator, and lists \
+            the indicators it cannot compute; formulas in docs/scorecard.md.
             """)
 
     @Option(help: "First local day (YYYY-MM-DD) of submission.")
@@ -38,6 +43,12 @@ struct ReportCommand: AsyncParsableCommand {
 
     @Flag(help: "Print JSON instead of text.")
     var json = false
+
+    @Flag(help: "Print the City's scorecard (Decision 766/QĐ-TTg indicators) instead of the submissions report.")
+    var scorecard = false
+
+    @Option(help: "With --scorecard: only this department's card (and the City's).")
+    var department: DepartmentID?
 
     struct Figures: Encodable {
         var department: String
@@ -100,9 +111,11 @@ struct ReportCommand: AsyncParsableCommand {
         if let from, let to, let a = LocalDate(from), let b = LocalDate(to), b < a {
             throw ValidationError("--to \(to) is before --from \(from)")
         }
+        if department != nil && !scorecard { throw ValidationError("--department needs --scorecard") }
     }
 
     func run() async throws {
+        if scorecard { return try printScorecard() }
         let catalogue = try CLI.bundle(rules).catalogue
         let db = try CLI.database()
         let clock = try CLI.clock()

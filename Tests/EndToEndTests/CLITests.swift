@@ -114,7 +114,7 @@ struct CLITests {
         let existing = try await CommandRun.motcua(
             "topics", "create", "--file", TestEnvironment.root.appendingPathComponent("deploy/topics.yaml").path)
         #expect(existing.status == 0, "\(existing)")
-        #expect(existing.stdout.contains("all 14 topics exist"), "\(existing)")
+        #expect(existing.stdout.contains("all 18 topics exist"), "\(existing)")
         let file = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.unique("topics") + ".yaml")
         defer { try? FileManager.default.removeItem(at: file) }
         let topic = TestEnvironment.unique("cli.new").replacingOccurrences(of: "_", with: "-")

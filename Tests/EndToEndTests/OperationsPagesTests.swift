@@ -95,7 +95,7 @@ final class PagesFixture: @unchecked Sendable {
 
     // MARK: the status page's figures, computed independently of StatusPage
 
-    /// department → field → text as the page shows it (`open`, `overdue`, `on-time-rate`, `escalations-1`,
+    /// department → field → text as the page shows it (`open`, `overdue`, `on-time-rate`, `closed-on-time-rate`, `escalations-1`,
     /// `escalations-2`, `lag`), for every department of the catalogue, any other department with rows, and `all`.
     func expectedStatus() throws -> [String: [String: String]] {
         let database = pipeline.database
@@ -131,6 +131,7 @@ final class PagesFixture: @unchecked Sendable {
             c.l2 = try row.decode(Int.self, "l2")
             counts[try row.decode(String.self, "d")] = c
         }
+        // "On time" counts open overdue steps as late; "closed on time" only closed steps.
         func rate(_ onTime: Int, _ late: Int) -> String {
             onTime + late == 0 ? "—" : String(format: "%.1f%%", Double(onTime) * 100 / Double(onTime + late))
         }
@@ -138,7 +139,8 @@ final class PagesFixture: @unchecked Sendable {
         var total = Counts()
         for (department, c) in counts {
             expected[department] = [
-                "open": "\(c.open)", "overdue": "\(c.overdue)", "on-time-rate": rate(c.onTime, c.late),
+                "open": "\(c.open)", "overdue": "\(c.overdue)", "on-time-rate": rate(c.onTime, c.late + c.overdue),
+                "closed-on-time-rate": rate(c.onTime, c.late),
                 "escalations-1": "\(c.l1)", "escalations-2": "\(c.l2)", "lag": "—",
             ]
             total.open += c.open; total.overdue += c.overdue; total.onTime += c.onTime; total.late += c.late
@@ -165,7 +167,8 @@ final class PagesFixture: @unchecked Sendable {
             totalLag += lag
         }
         expected["all"] = [
-            "open": "\(total.open)", "overdue": "\(total.overdue)", "on-time-rate": rate(total.onTime, total.late),
+            "open": "\(total.open)", "overdue": "\(total.overdue)", "on-time-rate": rate(total.onTime, total.late + total.overdue),
+            "closed-on-time-rate": rate(total.onTime, total.late),
             "escalations-1": "\(total.l1)", "escalations-2": "\(total.l2)", "lag": "\(totalLag)",
         ]
         return expected
@@ -216,7 +219,8 @@ final class PagesFixture: @unchecked Sendable {
         for row in report.departments + [report.totals] {
             result[row.department] = [
                 "open": "\(row.openDossiers)", "overdue": "\(row.overdueOpen)",
-                "on-time-rate": StatusPage.percent(row.onTimeRate), "escalations-1": "\(row.escalationsLevel1)",
+                "on-time-rate": StatusPage.percent(row.onTimeRate),
+                "closed-on-time-rate": StatusPage.percent(row.closedOnTimeRate), "escalations-1": "\(row.escalationsLevel1)",
                 "escalations-2": "\(row.escalationsLevel2)", "lag": StatusPage.lagText(row),
             ]
         }

@@ -81,7 +81,9 @@ struct StatusPageTests {
         #expect(row.overdueOpen == 1)
         #expect(row.closedOnTime == 2)
         #expect(row.closedLate == 1)
-        #expect(row.onTimeRate == 2.0 / 3.0)
+        // The open overdue step counts as late: 2 on time of 3 closed + 1 open overdue.
+        #expect(row.onTimeRate == 2.0 / 4.0)
+        #expect(row.closedOnTimeRate == 2.0 / 3.0)
         #expect(row.escalationsLevel1 == 2)
         #expect(row.escalationsLevel2 == 1)
         // (10 − 5) + (4 − max(2, low 3)) + (7 − low 0, nothing stored)
@@ -95,7 +97,9 @@ struct StatusPageTests {
 
         let html = StatusPage.html(report)
         #expect(html.contains("<tr data-department=\"\(department)\">"))
-        #expect(html.contains("data-field=\"on-time-rate\" title=\"2 on time of 3 closed\">66.7%</td>"))
+        #expect(html.contains(
+            "data-field=\"on-time-rate\" title=\"2 on time of 3 closed and 1 open overdue\">50.0%</td>"))
+        #expect(html.contains("data-field=\"closed-on-time-rate\" title=\"2 on time of 3 closed\">66.7%</td>"))
         #expect(html.contains("<meta http-equiv=\"refresh\" content=\"10\">"))
 
         // Kafka did not answer: the lag is unknown, the rest is there.

@@ -45,7 +45,7 @@ final class CoordinatorFixture: @unchecked Sendable {
     var projection: StatusProjection {
         StatusProjection(
             calendar: bundle.calendar, policy: policy, recipients: EscalationRecipients(catalogue: bundle.catalogue),
-            logger: TestEnvironment.logger)
+            catalogue: bundle.catalogue, logger: TestEnvironment.logger)
     }
 
     func timer(batchSize: Int = 1_000, connection: PostgresConfiguration? = nil) -> DeadlineTimer {

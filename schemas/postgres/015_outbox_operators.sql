@@ -116,14 +116,18 @@ BEGIN
 END $$;
 
 -- motcua_grant_roles() above grants SELECT on whole tables again: take the payloads back from the services' roles
--- (migration 013), and let them see when a parked row was discarded and call the new form.
-SELECT motcua_protect_personal_data();
-DO $$
+-- (migration 013) — and from here on also let them see when a parked row was discarded and call the new forms.
+-- Every later migration that calls motcua_grant_roles() calls motcua_protect_personal_data() after it.
+ALTER FUNCTION motcua_protect_personal_data() RENAME TO motcua_protect_personal_data_before_015;
+CREATE FUNCTION motcua_protect_personal_data() RETURNS void LANGUAGE plpgsql SET client_min_messages = warning
+AS $$
 DECLARE
     workers text;
 BEGIN
+    PERFORM motcua_protect_personal_data_before_015();
     SELECT string_agg(quote_ident(motcua_department_role(x)), ', ') INTO workers FROM unnest(motcua_departments()) AS x;
     EXECUTE format('GRANT SELECT (discarded_at) ON outbox TO %s, motcua_coordinator, motcua_auditor', workers);
     EXECUTE format('GRANT EXECUTE ON FUNCTION motcua_outbox_unsent(text, bigint, integer, bigint[], boolean), '
                    'motcua_outbox_row(text, bigint) TO %s, motcua_coordinator', workers);
 END $$;
+SELECT motcua_protect_personal_data();

@@ -1,0 +1,182 @@
+import Authority
+import Foundation
+
+extension Scorecard {
+    /// The six groups of Decision 766/QĐ-TTg, with their maximum points (100 in all).
+    package enum Group: String, Sendable, Hashable, CaseIterable, Codable {
+        case transparency
+        case progress
+        case digitisation
+        case onlineService = "online-service"
+        case onlinePayment = "online-payment"
+        case satisfaction
+
+        package var maxPoints: Double {
+            switch self {
+            case .transparency: 18
+            case .progress: 20
+            case .digitisation: 22
+            case .onlineService: 12
+            case .onlinePayment: 10
+            case .satisfaction: 18
+            }
+        }
+
+        package var title: String {
+            switch self {
+            case .transparency: "Publicity and transparency"
+            case .progress: "Progress of processing"
+            case .digitisation: "Digitisation of dossiers and results"
+            case .onlineService: "Online public service"
+            case .onlinePayment: "Online payment"
+            case .satisfaction: "Satisfaction in handling"
+            }
+        }
+    }
+
+    /// One indicator of one unit: computed from MotCua's data (numerator, denominator, rate, points), without
+    /// dossiers in the period (no rate, no points), or not computable (MotCua lacks the data; `reason` says which).
+    package struct Indicator: Sendable, Hashable, Codable {
+        package enum Status: String, Sendable, Hashable, Codable {
+            case computed
+            case noDossiers = "no-dossiers"
+            case notComputable = "not-computable"
+        }
+
+        package var group: Group
+        package var title: String
+        package var maxPoints: Double
+        package var status: Status
+        package var numerator: Int?
+        package var denominator: Int?
+        package var rate: Double?
+        package var points: Double?
+        package var reason: String?
+
+        /// Points = maximum × rate (the rule of Decision 766 where it gives no other).
+        package static func ratio(_ group: Group, _ numerator: Int, _ denominator: Int) -> Indicator {
+            guard denominator > 0 else {
+                return Indicator(
+                    group: group, title: group.title, maxPoints: group.maxPoints, status: .noDossiers,
+                    numerator: numerator, denominator: denominator, reason: "no dossiers in the period")
+            }
+            let rate = Double(numerator) / Double(denominator)
+            return Indicator(
+                group: group, title: group.title, maxPoints: group.maxPoints, status: .computed, numerator: numerator,
+                denominator: denominator, rate: rate, points: group.maxPoints * rate)
+        }
+
+        package static func notComputable(_ group: Group, _ reason: String) -> Indicator {
+            Indicator(
+                group: group, title: group.title, maxPoints: group.maxPoints, status: .notComputable, reason: reason)
+        }
+    }
+
+    /// The scorecard of one department (or `city` for all of them).
+    package struct Card: Sendable, Hashable, Codable {
+        package var unit: String
+        /// In the order of ``Group/allCases``.
+        package var indicators: [Indicator]
+        /// Points of the computed indicators, and the maximum of those indicators (not of 100).
+        package var points: Double
+        package var computedMaxPoints: Double
+        package var progressDetail: ProgressDetail
+        /// Dossiers received in the period that the national portal acknowledged (accepted a record of), of all
+        /// received: reported without points (it is one part of the transparency group, whose weighting of its
+        /// parts MotCua does not know).
+        package var syncedToPortal: Measure
+    }
+
+    /// A rate reported without points.
+    package struct Measure: Sendable, Hashable, Codable {
+        package var numerator: Int
+        package var denominator: Int
+        /// Nil without dossiers.
+        package var rate: Double?
+
+        init(_ numerator: Int, _ denominator: Int) {
+            self.numerator = numerator
+            self.denominator = denominator
+            rate = denominator > 0 ? Double(numerator) / Double(denominator) : nil
+        }
+    }
+
+    /// The parts of the progress indicator, as counted.
+    package struct ProgressDetail: Sendable, Hashable, Codable {
+        package var counted = 0
+        package var finished = 0
+        package var finishedOnTime = 0
+        package var inProgressWithinDeadline = 0
+        package var lateBySupplements = 0
+    }
+
+    /// Why the indicators MotCua has no data for cannot be computed.
+    package static let missingData: [Group: String] = [
+        .transparency: "publication of procedures and of dossier progress on the portal is not recorded in MotCua",
+        .digitisation: "MotCua records neither digitised dossier components nor electronic result files",
+        .onlinePayment: "MotCua records no fees nor payments",
+        .satisfaction: "MotCua records no complaints nor ratings (the late rate alone is not the indicator)",
+    ]
+
+    /// Cards per department (catalogue order, then any unknown procedure's `unknown`) and for the City (last).
+    package static func cards(
+        progress: [Progress], received: [Received], catalogue: Catalogue
+    ) -> [Card] {
+        var detail: [String: ProgressDetail] = [:]
+        var online: [String: (full: Int, fullOnline: Int)] = [:]
+        var sync: [String: (received: Int, synced: Int)] = [:]
+        for row in received {
+            let d = catalogue.procedure(row.procedure)?.department.rawValue ?? "unknown"
+            sync[d] = (received: (sync[d]?.received ?? 0) + row.count, synced: (sync[d]?.synced ?? 0) + row.synced)
+        }
+        func department(_ procedure: String) -> String { catalogue.procedure(procedure)?.department.rawValue ?? "unknown" }
+        for row in progress {
+            var d = detail[department(row.procedure)] ?? ProgressDetail()
+            d.counted += row.counted
+            d.finished += row.finished
+            d.finishedOnTime += row.finishedOnTime
+            d.inProgressWithinDeadline += row.inProgressWithinDeadline
+            d.lateBySupplements += row.lateBySupplements
+            detail[department(row.procedure)] = d
+        }
+        for row in received where catalogue.procedure(row.procedure)?.onlineLevel == .full {
+            var o = online[department(row.procedure)] ?? (0, 0)
+            o.full += row.count
+            if row.channel == .online { o.fullOnline += row.count }
+            online[department(row.procedure)] = o
+        }
+        let order = catalogue.departments.map(\.id).filter { $0 != Catalogue.delegatorId }.map(\.rawValue)
+        let extra = Set(detail.keys).union(online.keys).union(sync.keys).subtracting(order).sorted()
+        func card(
+            _ unit: String, _ d: ProgressDetail, _ o: (full: Int, fullOnline: Int), _ s: (received: Int, synced: Int)
+        ) -> Card {
+            let indicators = Group.allCases.map { group -> Indicator in
+                switch group {
+                case .progress: .ratio(.progress, d.finishedOnTime + d.inProgressWithinDeadline, d.counted)
+                case .onlineService: .ratio(.onlineService, o.fullOnline, o.full)
+                default: .notComputable(group, missingData[group] ?? "no data")
+                }
+            }
+            let computed = indicators.filter { $0.status == .computed }
+            return Card(
+                unit: unit, indicators: indicators, points: computed.compactMap(\.points).reduce(0, +),
+                computedMaxPoints: computed.map(\.maxPoints).reduce(0, +), progressDetail: d,
+                syncedToPortal: Measure(s.synced, s.received))
+        }
+        var cards = (order + extra).map {
+            card($0, detail[$0] ?? ProgressDetail(), online[$0] ?? (0, 0), sync[$0] ?? (0, 0))
+        }
+        var city = ProgressDetail()
+        for d in detail.values {
+            city.counted += d.counted
+            city.finished += d.finished
+            city.finishedOnTime += d.finishedOnTime
+            city.inProgressWithinDeadline += d.inProgressWithinDeadline
+            city.lateBySupplements += d.lateBySupplements
+        }
+        let cityOnline = online.values.reduce((full: 0, fullOnline: 0)) { ($0.full + $1.full, $0.fullOnline + $1.fullOnline) }
+        let citySync = sync.values.reduce((received: 0, synced: 0)) { ($0.received + $1.received, $0.synced + $1.synced) }
+        cards.append(card("city", city, cityOnline, citySync))
+        return cards
+    }
+}

@@ -1,0 +1,146 @@
+import Authority
+import Foundation
+import Postgres
+
+/// The figures behind the City's scorecard (Decision 766/QĐ-TTg indicators), per procedure; which department a
+/// procedure belongs to comes from the catalogue, at the caller (as for ``DepartmentReport``).
+///
+/// The formulas, and what MotCua reads for each, are in `docs/scorecard.md`.
+package enum Scorecard {
+    /// The period of a scorecard: local days, each bound optional and inclusive, measured at `asOf`.
+    package struct Period: Sendable, Hashable {
+        package var from: LocalDate?
+        package var to: LocalDate?
+        /// The instant the figures stand at: the end of `to` (next local midnight), or now if earlier.
+        package var asOf: Date
+
+        package init(from: LocalDate?, to: LocalDate?, now: Date) {
+            self.from = from
+            self.to = to
+            let end = to.map { $0.adding(days: 1).startInstant } ?? now
+            asOf = min(end, now)
+        }
+    }
+
+    /// Progress of processing (766 rule) for the dossiers of one procedure.
+    package struct Progress: Sendable, Hashable {
+        package var procedure: String
+        /// Received before `asOf`, not withdrawn before it, and not finished before the period began.
+        package var counted: Int
+        /// Decided (approved or refused) before `asOf`.
+        package var finished: Int
+        /// Finished by the appointment date with at most one supplement request.
+        package var finishedOnTime: Int
+        /// Not finished at `asOf` and still within the appointment date, with at most one supplement request.
+        package var inProgressWithinDeadline: Int
+        /// Counted dossiers with more than one supplement request (late whatever their dates).
+        package var lateBySupplements: Int
+
+        package init(
+            procedure: String, counted: Int, finished: Int, finishedOnTime: Int, inProgressWithinDeadline: Int,
+            lateBySupplements: Int
+        ) {
+            self.procedure = procedure
+            self.counted = counted
+            self.finished = finished
+            self.finishedOnTime = finishedOnTime
+            self.inProgressWithinDeadline = inProgressWithinDeadline
+            self.lateBySupplements = lateBySupplements
+        }
+    }
+
+    /// Dossiers received in the period, of one procedure and channel.
+    package struct Received: Sendable, Hashable {
+        package var procedure: String
+        package var channel: Dossier.Channel
+        package var count: Int
+        /// Of them, those the national portal accepted a record of before `asOf` (`portal_sync_acks`).
+        package var synced: Int
+    }
+
+    /// The 766 progress figures per procedure.
+    ///
+    /// The appointment date is the overall deadline's due date (moved by every ended supplement pause), or the
+    /// date it had before an apology slip moved it (an apology does not make a late dossier on time). A dossier
+    /// paused for a supplement at `asOf` is measured at the day its pause began (the waiting time is subtracted).
+    package static func progress(_ period: Period, in connection: PostgresConnection) throws -> [Progress] {
+        try progress([period], in: connection)[0]
+    }
+
+    /// ``progress(_:in:)`` of several periods in one statement (the status page's weeks), in their order.
+    package static func progress(_ periods: [Period], in connection: PostgresConnection) throws -> [[Progress]] {
+        guard !periods.isEmpty else { return [] }
+        let froms = periods.map { $0.from?.description ?? "" }
+        let asOfs = periods.map { ISO8601Instant.format($0.asOf) }
+        var result = [[Progress]](repeating: [], count: periods.count)
+        for row in try connection.query(
+            """
+            WITH periods AS (
+                SELECT n, NULLIF(f, '')::date AS from_day, a::timestamptz AS as_of
+                FROM unnest(\(froms, as: "text[]"), \(asOfs, as: "text[]")) WITH ORDINALITY AS x(f, a, n)
+            ), d AS (
+                SELECT p.n, p.from_day, d.procedure,
+                       COALESCE(a.previous_date, o.due_date, s.due_date, d.due_date) AS appointment,
+                       CASE WHEN s.outcome IN ('approve', 'refuse') AND s.decided_at < p.as_of
+                            THEN s.decided_at END AS finished_at,
+                       CASE WHEN o.status = 'paused' AND o.paused_since < p.as_of THEN o.paused_since END AS paused_at,
+                       p.as_of,
+                       (SELECT count(*) FROM dossier_timeline t WHERE t.dossier_id = d.id
+                          AND t.type = 'supplement-requested' AND t.at < p.as_of) AS supplements
+                FROM periods p
+                JOIN dossiers d ON d.status = 'received' AND d.received_at < p.as_of
+                LEFT JOIN dossier_status s ON s.dossier_id = d.id
+                LEFT JOIN deadlines o ON o.dossier_id = d.id AND o.kind = 'overall'
+                LEFT JOIN apologies a ON a.dossier_id = d.id AND a.step = -1
+                WHERE NOT EXISTS (SELECT 1 FROM dossier_timeline w WHERE w.dossier_id = d.id AND w.type = 'withdrawn'
+                                  AND w.at < p.as_of)
+            ), p AS (
+                SELECT n, procedure, finished_at, supplements,
+                       appointment IS NULL OR (COALESCE(finished_at, paused_at, as_of)
+                           AT TIME ZONE 'Asia/Ho_Chi_Minh')::date <= appointment AS by_appointment
+                FROM d
+                WHERE from_day IS NULL OR finished_at IS NULL
+                   OR (finished_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date >= from_day
+            )
+            SELECT n, procedure, count(*) AS counted,
+                   count(*) FILTER (WHERE finished_at IS NOT NULL) AS finished,
+                   count(*) FILTER (WHERE finished_at IS NOT NULL AND supplements <= 1 AND by_appointment) AS on_time,
+                   count(*) FILTER (WHERE finished_at IS NULL AND supplements <= 1 AND by_appointment) AS within,
+                   count(*) FILTER (WHERE supplements > 1) AS by_supplements
+            FROM p GROUP BY n, procedure ORDER BY n, procedure
+            """
+        ) {
+            let n = try row.decode(Int.self, "n")
+            guard (1...periods.count).contains(n) else { continue }
+            result[n - 1].append(
+                Progress(
+                    procedure: try row.decode(String.self, "procedure"), counted: try row.decode(Int.self, "counted"),
+                    finished: try row.decode(Int.self, "finished"), finishedOnTime: try row.decode(Int.self, "on_time"),
+                    inProgressWithinDeadline: try row.decode(Int.self, "within"),
+                    lateBySupplements: try row.decode(Int.self, "by_supplements")))
+        }
+        return result
+    }
+
+    /// Dossiers received (accepted at intake) between the period's local days, by procedure and channel.
+    package static func received(_ period: Period, in connection: PostgresConnection) throws -> [Received] {
+        let from = period.from?.description, asOf = period.asOf
+        return try connection.query(
+            """
+            SELECT procedure, channel, count(*) AS n,
+                   count(*) FILTER (WHERE EXISTS (SELECT 1 FROM portal_sync_acks a WHERE a.dossier_id = dossiers.id
+                                                  AND a.accepted AND a.acknowledged_at < \(asOf))) AS synced
+            FROM dossiers
+            WHERE status = 'received' AND received_at < \(asOf)
+              AND (\(from, as: "date") IS NULL
+                   OR (received_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date >= \(from, as: "date"))
+            GROUP BY procedure, channel ORDER BY procedure, channel
+            """
+        ).map { row in
+            Received(
+                procedure: try row.decode(String.self, "procedure"),
+                channel: try row.decode(Dossier.Channel.self, "channel"), count: try row.decode(Int.self, "n"),
+                synced: try row.decode(Int.self, "synced"))
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import ArgumentParser
+import Authority
+import Foundation
+import Operations
+import Store
+
+extension ReportCommand {
+    struct ScorecardOutput: Encodable {
+        var from: String?
+        var to: String?
+        var asOf: Date
+        var generatedAt: Date
+        var cards: [Scorecard.Card]
+    }
+
+    /// `motcua report --scorecard`: the Decision 766 indicators per department and for the City.
+    func printScorecard() throws {
+        let catalogue = try CLI.bundle(rules).catalogue
+        if let department, catalogue.department(department) == nil {
+            throw ValidationError(
+                "--department: '\(department)' is not a department of the catalogue in \(rules); "
+                    + "known: \(catalogue.departments.map(\.id.rawValue).joined(separator: ", "))")
+        }
+        let db = try CLI.database()
+        let now = try CLI.clock().now()
+        let period = Scorecard.Period(from: from.flatMap { LocalDate($0) }, to: to.flatMap { LocalDate($0) }, now: now)
+        var cards = Scorecard.cards(
+            progress: try Scorecard.progress(period, in: db), received: try Scorecard.received(period, in: db),
+            catalogue: catalogue)
+        if let department { cards = cards.filter { $0.unit == department.rawValue || $0.unit == "city" } }
+        let output = ScorecardOutput(from: from, to: to, asOf: period.asOf, generatedAt: now, cards: cards)
+        if json { return try CLI.printJSON(output) }
+        func pct(_ v: Double?) -> String { v.map { String(format: "%.1f%%", $0 * 100) } ?? "—" }
+        func pts(_ v: Double?) -> String { v.map { String(format: "%.2f", $0) } ?? "—" }
+        let periodText = from == nil && to == nil ? "all dossiers" : "\(from ?? "…") to \(to ?? "…")"
+        print("MotCua scorecard (Decision 766/QĐ-TTg), \(periodText), as of \(CLI.local(period.asOf)) "
+              + "(Asia/Ho_Chi_Minh)")
+        let header = ["unit", "indicator", "max", "points", "rate", "numerator", "denominator", "note"]
+        var lines: [[String]] = []
+        for card in cards {
+            for i in card.indicators where i.status != .notComputable {
+                lines.append([
+                    TerminalText.escape(card.unit), i.group.rawValue, pts(i.maxPoints), pts(i.points), pct(i.rate),
+                    i.numerator.map(String.init) ?? "—", i.denominator.map(String.init) ?? "—", i.reason ?? "",
+                ])
+            }
+            lines.append([
+                TerminalText.escape(card.unit), "computed total", pts(card.computedMaxPoints), pts(card.points), "", "",
+                "", "\(card.progressDetail.lateBySupplements) late by a second supplement request",
+            ])
+        }
+        for card in cards {
+            let s = card.syncedToPortal
+            lines.append([
+                TerminalText.escape(card.unit), "synced-to-portal", "—", "—", pct(s.rate), String(s.numerator),
+                String(s.denominator), "accepted by the national portal; no points (part of transparency)",
+            ])
+        }
+        print(CLI.table(header, lines))
+        print("Not computable from MotCua's data (no value is guessed):")
+        for group in Scorecard.Group.allCases {
+            if let reason = Scorecard.missingData[group] {
+                print("  \(group.rawValue) (\(pts(group.maxPoints)) points): \(reason)")
+            }
+        }
+    }
+}
