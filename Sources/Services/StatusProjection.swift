@@ -110,7 +110,7 @@ public final class StatusProjection: BatchWriter {
                     id, step: step, kind: .step, department: event.department, procedure: event.data.procedure,
                     schedule: policy.schedule(due: dueDate, kind: .step, calendar: calendar), at: event.at, in: tx)
             }
-        case .prepared, .signatureRejected, .withdrawalRejected:
+        case .prepared, .signatureRejected, .withdrawalRejected, .commandRejected:
             if event.type != .prepared { status.status = nil }
             to = event.department
         case .decided:
