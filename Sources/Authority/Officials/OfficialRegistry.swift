@@ -48,11 +48,8 @@ public struct OfficialRegistry: Sendable {
         guard let value = Data(base64Encoded: signature.value) else {
             return .failure(.malformedSignature("the signature value is not base64"))
         }
-        let input: [UInt8]
-        do {
-            input = try CommandSignature.signingInput(type: type, topic: topic, command: command)
-        } catch {
-            return .failure(.malformedSignature(error.description))
+        guard let input = try? CommandSignature.signingInput(type: type, topic: topic, command: command) else {
+            return .failure(.malformedSignature("the command is not a JSON object canonical form can be made of"))
         }
         guard principal.key.isValidSignature(value, for: input) else { return .failure(.badSignature) }
         if let revokedAt = principal.revokedAt, revokedAt <= now || revokedAt <= commandAt {
@@ -67,11 +64,8 @@ public struct OfficialRegistry: Sendable {
 
     /// The `signature` member of a command's JSON: nil when there is none.
     public static func signature(in command: [UInt8]) -> Result<CommandSignature?, CommandRefusal> {
-        let value: CanonicalJSON.Value
-        do {
-            value = try CanonicalJSON.parse(command)
-        } catch {
-            return .failure(.malformedSignature(error.description))
+        guard let value = try? CanonicalJSON.parse(command) else {
+            return .failure(.malformedSignature("the command is not JSON canonical form can be made of (duplicate keys, lone surrogates, 1e400…)"))
         }
         guard case .object(let members) = value else { return .failure(.malformedSignature("not a JSON object")) }
         guard let member = members[CommandSignature.member], member != .null else { return .success(nil) }

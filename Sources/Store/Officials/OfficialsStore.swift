@@ -126,13 +126,13 @@ public enum OfficialsStore {
     /// the old).
     public static func add(_ record: PrincipalRecord, certificate: [UInt8], in connection: PostgresConnection) throws {
         let json = String(decoding: try MessageCoding.encoder().encode(record), as: UTF8.self)
-        do {
-            try connection.execute(
-                """
-                INSERT INTO official_changes (principal_id, kind, record, certificate)
-                VALUES (\(record.id), 'add', \(PostgresJSON(json)), \(PostgresBytes(certificate)))
-                """)
-        } catch let error as PostgresError where error.sqlState == "23505" {
+        let inserted = try connection.query(
+            """
+            INSERT INTO official_changes (principal_id, kind, record, certificate)
+            VALUES (\(record.id), 'add', \(PostgresJSON(json)), \(PostgresBytes(certificate)))
+            ON CONFLICT (principal_id) WHERE kind = 'add' DO NOTHING RETURNING seq
+            """)
+        guard !inserted.isEmpty else {
             throw Refusal(
                 "'\(record.id)' is already registered: a new key is registered under a new id (e.g. \(record.id)-2), "
                     + "then the old one is revoked")
@@ -144,12 +144,12 @@ public enum OfficialsStore {
             decoding: try MessageCoding.encoder().encode(RevocationRecord(at: at, reason: reason)), as: UTF8.self)
         guard try !connection.query("SELECT 1 FROM official_changes WHERE principal_id = \(id) AND kind = 'add'").isEmpty
         else { throw Refusal("'\(id)' is not registered (see motcua officials list)") }
-        do {
-            try connection.execute(
-                "INSERT INTO official_changes (principal_id, kind, record) VALUES (\(id), 'revoke', \(PostgresJSON(json)))")
-        } catch let error as PostgresError where error.sqlState == "23505" {
-            throw Refusal("'\(id)' is already revoked")
-        }
+        let inserted = try connection.query(
+            """
+            INSERT INTO official_changes (principal_id, kind, record) VALUES (\(id), 'revoke', \(PostgresJSON(json)))
+            ON CONFLICT (principal_id) WHERE kind = 'revoke' DO NOTHING RETURNING seq
+            """)
+        guard !inserted.isEmpty else { throw Refusal("'\(id)' is already revoked") }
     }
 
     public static func authorise(_ authorisation: WorkAuthorisation, in connection: PostgresConnection) throws {
