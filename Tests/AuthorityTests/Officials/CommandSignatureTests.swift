@@ -56,8 +56,18 @@ struct CommandSignatureTests {
             #expect(registry.authenticate(command: signed, type: Self.type, topic: "dossiers.culture", commandAt: Self.instant, at: Self.instant).failureCode == "bad-signature")
             #expect(registry.authenticate(command: signed, type: "motcua.applicant.withdraw", topic: Self.topic, commandAt: Self.instant, at: Self.instant).failureCode == "bad-signature")
             // Signed with another key under the director's name.
-            let impostor = Self.signer("labour-director", role: .director, key: .newP256())
+            // Signed with another key of the same kind under the director's name; one of the other kind is not
+            // even the registered certificate's algorithm.
+            let sameKind: CommandSigningKey
+            let otherKind: CommandSigningKey
+            switch key {
+            case .rsa: (sameKind, otherKind) = (try .newRSA2048(), .newP256())
+            case .p256: (sameKind, otherKind) = (.newP256(), try .newRSA2048())
+            }
+            let impostor = Self.signer("labour-director", role: .director, key: sameKind)
             #expect(Self.check(registry, try Self.command(impostor)).failureCode == "bad-signature")
+            let otherAlgorithm = Self.signer("labour-director", role: .director, key: otherKind)
+            #expect(Self.check(registry, try Self.command(otherAlgorithm)).failureCode == "unknown-certificate")
         }
     }
 
