@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "Services", targets: ["Services"]),
         .library(name: "Audit", targets: ["Audit"]),
         .library(name: "Simulation", targets: ["Simulation"]),
+        .library(name: "Credentials", targets: ["Credentials"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -32,6 +33,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
     ],
     targets: [
         .systemLibrary(
@@ -57,6 +60,17 @@ let package = Package(
             dependencies: [
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
+        .target(
+            name: "Credentials",
+            dependencies: [
+                "Authority",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
         .target(
@@ -145,7 +159,7 @@ let package = Package(
             name: "motcua",
             dependencies: [
                 "Authority", "Kafka", "Postgres", "Messages", "EffectivelyOnce", "Store", "Services", "Pages", "Audit",
-                "Simulation", "ServiceCommands",
+                "Simulation", "ServiceCommands", "Credentials",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -159,6 +173,7 @@ let package = Package(
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"]),
         .testTarget(name: "PostgresTests", dependencies: ["Authority", "Messages", "EffectivelyOnce", "Store", "Services", "Pages", "Audit", "Simulation", "ServiceCommands", "Operations", "Kafka", "Postgres", "TestSupport"]),
         .testTarget(name: "AuthorityTests", dependencies: ["Authority"]),
+        .testTarget(name: "CredentialsTests", dependencies: ["Authority", "Credentials"]),
         .testTarget(name: "MessagesTests", dependencies: ["Authority", "Messages", "EffectivelyOnce", "Store", "Services", "Pages", "Audit", "Simulation", "ServiceCommands", "Operations", "Kafka", "Postgres", "TestSupport"]),
         .testTarget(
             name: "EffectivelyOnceTests",
@@ -171,7 +186,7 @@ let package = Package(
         .testTarget(name: "PagesTests", dependencies: ["Authority", "Messages", "EffectivelyOnce", "Store", "Services", "Pages", "Audit", "Simulation", "ServiceCommands", "Operations", "Kafka", "Postgres", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Authority", "Messages", "EffectivelyOnce", "Store", "Services", "Pages", "Audit", "Simulation", "ServiceCommands", "Operations", "Kafka", "Postgres", "TestSupport"]),
         .testTarget(name: "LayoutTests", dependencies: ["TestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["Authority", "Messages", "EffectivelyOnce", "Store", "Services", "Pages", "Audit", "Simulation", "ServiceCommands", "Operations", "Kafka", "Postgres", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Credentials", "Authority", "Messages", "EffectivelyOnce", "Store", "Services", "Pages", "Audit", "Simulation", "ServiceCommands", "Operations", "Kafka", "Postgres", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

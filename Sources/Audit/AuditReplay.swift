@@ -127,6 +127,8 @@ public struct AuditReplay: Sendable {
         var streamed = read
         try finish(&streamed, index: index, report: &report)
         phase("the rest (supplements, duplicates, missing)")
+        try verifySignatures(streamed.signCommands, connection: connection, report: &report)
+        phase("signatures")
         report.findings.append(contentsOf: try missedDeadlines(index.dossiers(scoped: streamed.scoped), connection))
         phase("deadlines")
         // In topic order, then by kind: the same report for the same inputs.
@@ -152,6 +154,8 @@ public struct AuditReplay: Sendable {
         var kept: [Source: Input] = [:]
         /// Business time: steps received outside the window, and the dossiers with a step inside it.
         var outside = Set<Source>()
+        /// Officials' signature commands read (few: checked at the end against the stored signatures).
+        var signCommands: [ReadCommand] = []
         var windowDossiers = Set<String>()
         /// Steps whose decision does not cite them: looked up by identity at the end.
         var unmatched: [(identity: Identity, source: Source, department: DepartmentID)] = []
@@ -468,6 +472,7 @@ public struct AuditReplay: Sendable {
         let chunks = Mutex<[Chunk]>([])
         let pending = DispatchGroup()
         var read = 0
+        var signCommands: [ReadCommand] = []
         if !ranges.isEmpty {
             var configuration = KafkaConsumerConfiguration(client: kafka, groupID: nil)
             configuration.autoCommit = false
@@ -517,6 +522,7 @@ public struct AuditReplay: Sendable {
                     switch CloudEvents.type(of: message) ?? MessageType.step {
                     case MessageType.step: chunk.append(Pending(source: source, supplement: false, value: message.value))
                     case MessageType.supplement: chunk.append(Pending(source: source, supplement: true, value: message.value))
+                    case MessageType.sign: signCommands.append(ReadCommand(source: source, value: message.value))
                     default: continue
                     }
                 }
@@ -531,6 +537,7 @@ public struct AuditReplay: Sendable {
         var streamed = Streamed(
             scoped: Array(repeating: false, count: index.decisions.count),
             handled: Array(repeating: false, count: index.decisions.count))
+        streamed.signCommands = signCommands
         for chunk in chunks.withLock({ $0 }) {
             if let failure = chunk.failure { throw Failure("re-deriving \(failure)") }
             report.findings.append(contentsOf: chunk.findings)

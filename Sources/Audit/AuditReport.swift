@@ -29,10 +29,21 @@ public struct AuditFinding: Codable, Sendable, Hashable {
         /// A decided step task matches neither reception's receipt (step 0: the dossier it received and routed to
         /// that department, same digest) nor a forward to that department at the step before.
         case notReceived = "not-received"
+        /// A stored signature with no command on the topic whose signature verifies for it.
+        case forged
+        /// A stored signature whose verified command's signer lacked the authority at the signing instant.
+        case unauthorised
+        /// A stored signature that differs from the verified command for its step (signer, outcome or round).
+        case signatureMismatch = "signature-mismatch"
+        /// A signature recorded before the registry of officials was in force: nothing to verify it against
+        /// (reported, not a difference).
+        case unsignedBeforeRegistry = "unsigned-before-registry"
 
-        /// Whether this kind makes the replay exit 1. Signature overrides and missed deadlines are facts of a
-        /// lawful run, reported for the auditor, not differences.
-        public var isDifference: Bool { self != .signatureOverride && self != .deadlineMissed }
+        /// Whether this kind makes the replay exit 1. Signature overrides, missed deadlines and signatures from
+        /// before the registry are facts of a lawful run, reported for the auditor, not differences.
+        public var isDifference: Bool {
+            self != .signatureOverride && self != .deadlineMissed && self != .unsignedBeforeRegistry
+        }
     }
 
     public var kind: Kind
@@ -98,6 +109,9 @@ public struct AuditReport: Codable, Sendable {
     public var invalidMessages = 0
     /// Decisions that could not be re-derived (their inputs are outside the range), with why.
     public var notRederived = 0
+    /// Stored signatures checked against the signed commands and the registry (nil: not checked, the replay read
+    /// part of the topics).
+    public var signaturesChecked: Int?
     public var findings: [AuditFinding] = []
     public var seconds: Double = 0
     /// Seconds spent per phase: read (Kafka + decoding), load (decisions from PostgreSQL), scope, compare, deadlines.
@@ -136,6 +150,7 @@ public struct AuditReport: Codable, Sendable {
             var to: Date?
             var whatIf: String?
             var messages, steps, decisions, compared, invalidMessages, notRederived: Int
+            var signaturesChecked: Int?
             var seconds: Double
             var ratePerSecond: Int
             var findings: [AuditFinding]
@@ -145,7 +160,7 @@ public struct AuditReport: Codable, Sendable {
         let document = Document(
             differences: differences, summary: summary, ranges: ranges, from: from, to: to, whatIf: whatIf,
             messages: messages, steps: steps, decisions: decisions, compared: compared,
-            invalidMessages: invalidMessages, notRederived: notRederived, seconds: (seconds * 1000).rounded() / 1000,
+            invalidMessages: invalidMessages, notRederived: notRederived, signaturesChecked: signaturesChecked, seconds: (seconds * 1000).rounded() / 1000,
             ratePerSecond: Int(rate), findings: findings)
         let encoder = MessageCoding.encoder()
         encoder.outputFormatting.insert(.prettyPrinted)
@@ -159,9 +174,14 @@ public struct AuditReport: Codable, Sendable {
             + "(\(Int(rate)) decisions/s)\n"
         if invalidMessages > 0 { out += "  \(invalidMessages) messages were not valid MotCua messages (dead-lettered)\n" }
         if notRederived > 0 { out += "  \(notRederived) decisions could not be re-derived (inputs outside the range)\n" }
-        out += "\n" + Self.pad(["finding", "count"], [22, 6])
+        if let signaturesChecked {
+            out += "  \(signaturesChecked) stored signatures checked against the signed commands and the registry\n"
+        } else {
+            out += "  signatures not checked: only a replay of whole topics (no --offsets, --from, --to) can\n"
+        }
+        out += "\n" + Self.pad(["finding", "count"], [24, 6])
         for kind in AuditFinding.Kind.allCases where kind != .wouldChange || whatIf != nil {
-            out += Self.pad([kind.rawValue, String(count(kind))], [22, 6])
+            out += Self.pad([kind.rawValue, String(count(kind))], [24, 6])
         }
         out += "\n\(differences == 0 ? "no differences" : "\(differences) difference(s)")"
             + (whatIf.map { " (what-if: \($0))" } ?? "") + "\n"

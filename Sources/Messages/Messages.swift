@@ -62,9 +62,18 @@ public struct SignCommand: Codable, Sendable, Hashable {
     public var decision: Decision
     public var reason: String?
     public var at: Date
+    /// The round the official saw (a later round, after a supplement, makes the command `stale`).
+    public var round: Int?
+    /// The outcome the rules prepared, as the official saw it.
+    public var preparedOutcome: String?
+    /// The rule version of the prepared decision the official saw.
+    public var ruleVersion: String?
+    /// The official's signature over the command (``CommandSignature``); required once the registry is in force.
+    public var signature: CommandSignature?
 
     public init(
-        commandId: UUID, dossierId: String, step: Int, official: Official, decision: Decision, reason: String?, at: Date
+        commandId: UUID, dossierId: String, step: Int, official: Official, decision: Decision, reason: String?, at: Date,
+        round: Int? = nil, preparedOutcome: String? = nil, ruleVersion: String? = nil
     ) {
         self.commandId = commandId
         self.dossierId = dossierId
@@ -73,6 +82,9 @@ public struct SignCommand: Codable, Sendable, Hashable {
         self.decision = decision
         self.reason = reason
         self.at = at
+        self.round = round
+        self.preparedOutcome = preparedOutcome
+        self.ruleVersion = ruleVersion
     }
 }
 
@@ -85,6 +97,7 @@ public struct SupplementRequest: Codable, Sendable, Hashable {
     public var documents: [String]
     public var reason: String
     public var at: Date
+    public var signature: CommandSignature?
 
     public init(commandId: UUID, dossierId: String, step: Int, official: Official, documents: [String], reason: String, at: Date) {
         self.commandId = commandId
@@ -105,6 +118,8 @@ public struct ApplicantSupplement: Codable, Sendable, Hashable {
     public var documents: [String]
     public var facts: [String: FactValue]?
     public var at: Date
+    /// The signature of the channel that took the supplement (the portal's service key or a desk official's).
+    public var signature: CommandSignature?
 
     public init(commandId: UUID, dossierId: String, step: Int, documents: [String], facts: [String: FactValue]? = nil, at: Date) {
         self.commandId = commandId
@@ -123,6 +138,8 @@ public struct Withdrawal: Codable, Sendable, Hashable {
     public var dossierId: String
     public var reason: String?
     public var at: Date
+    /// The signature of the channel that took the withdrawal (the portal's service key or a desk official's).
+    public var signature: CommandSignature?
 
     public init(commandId: UUID, dossierId: String, reason: String?, at: Date) {
         self.commandId = commandId
@@ -149,6 +166,9 @@ public struct DossierEvent: Codable, Sendable, Hashable {
         case forwarded
         case escalatedAuthority = "escalated-authority"
         case signatureRejected = "signature-rejected"
+        /// A command refused for who sent it: unsigned, forged, a key revoked or expired, a role or person without
+        /// the authority, or a round no longer open (`stale`). The reason's code leads `data.reason`.
+        case commandRejected = "command-rejected"
         case withdrawn
         case withdrawalRejected = "withdrawal-rejected"
         /// A step task the department did not decide: reason `not-received` (no receipt or forward matches it).

@@ -24,7 +24,9 @@ public enum PortalStatus: Int, Codable, Sendable, Hashable, CaseIterable {
         case .decided: self = .decided
         case .withdrawn: self = .withdrawalRequested
         case .resultReturned: self = .resultReturned
-        case .escalatedAuthority, .signatureRejected, .withdrawalRejected, .stepRejected, .supplementRejected: return nil
+        case .escalatedAuthority, .signatureRejected, .withdrawalRejected, .stepRejected, .supplementRejected,
+            .commandRejected:
+            return nil
         }
     }
 

@@ -9,24 +9,71 @@ import Store
 
 extension DepartmentWorker {
     /// Officials' signatures and requests, and applicants' supplements. Rare next to steps: one statement each.
+    ///
+    /// Once the registry of officials is in force (its first record), every command must be signed by a registered
+    /// principal whose key is valid at the batch instant `now` (which the events and signatures record, so the
+    /// audit replay checks at the same instant); officials' commands by an official of the department with the
+    /// role the command needs, applicants' commands by a channel (the portal's service key, a desk official).
+    /// Anything else is answered with a `command-rejected` event naming the reason, and changes nothing.
     func handleCommand(
-        _ message: KafkaMessage, type: String, at now: Date, into tx: PostgresConnection, outbox: inout [OutboxMessage],
-        report: inout BatchReport, decoder: JSONDecoder, encoder: JSONEncoder
+        _ message: KafkaMessage, type: String, at now: Date, registry: OfficialRegistry, into tx: PostgresConnection,
+        outbox: inout [OutboxMessage], report: inout BatchReport, decoder: JSONDecoder, encoder: JSONEncoder
     ) throws {
         let data = Data(message.value)
         do {
+            let known = [MessageType.sign, MessageType.requestSupplement, MessageType.withdraw, MessageType.supplement]
+            var principal: Principal?
+            if known.contains(type), registry.isInForce(at: now) {
+                let header = try decoder.decode(SignedCommands.Header.self, from: data)
+                switch registry.authenticate(
+                    command: message.value, type: type, topic: SignedCommands.topic(department: department),
+                    commandAt: header.at, at: now)
+                {
+                case .success(let found):
+                    principal = found
+                case .failure(let refusal):
+                    // The claimed signer, named only when it is a well-formed id (it is the sender's text).
+                    var claimed: String?
+                    if case .success(let signature?) = OfficialRegistry.signature(in: message.value),
+                        Principal.isValidId(signature.principal)
+                    {
+                        claimed = signature.principal
+                    }
+                    return try rejectCommand(
+                        refusal, dossierId: header.dossierId, step: header.step ?? 0, round: nil,
+                        cause: header.commandId, official: claimed, at: now, outbox: &outbox, report: &report,
+                        encoder: encoder)
+                }
+            }
             switch type {
             case MessageType.sign:
                 let command = try decoder.decode(SignCommand.self, from: data)
-                try sign(command, at: now, into: tx, outbox: &outbox, report: &report, encoder: encoder)
+                try sign(command, principal: principal, registry: registry, at: now, into: tx, outbox: &outbox, report: &report, encoder: encoder)
             case MessageType.requestSupplement:
                 let command = try decoder.decode(SupplementRequest.self, from: data)
+                if let principal, let refusal = registry.mayActForDepartment(principal, department: department)
+                    ?? Self.namedSigner(command.official.id, principal)
+                {
+                    return try rejectCommand(
+                        refusal, dossierId: command.dossierId, step: command.step, round: nil, cause: command.commandId,
+                        official: principal.id, at: now, outbox: &outbox, report: &report, encoder: encoder)
+                }
                 try requestSupplement(command, at: now, into: tx, outbox: &outbox, report: &report, encoder: encoder)
             case MessageType.withdraw:
                 let command = try decoder.decode(Withdrawal.self, from: data)
+                if let principal, let refusal = registry.mayCarryApplicantCommand(principal) {
+                    return try rejectCommand(
+                        refusal, dossierId: command.dossierId, step: 0, round: nil, cause: command.commandId,
+                        official: principal.id, at: now, outbox: &outbox, report: &report, encoder: encoder)
+                }
                 try withdraw(command, source: message, at: now, into: tx, outbox: &outbox, report: &report, encoder: encoder)
             case MessageType.supplement:
                 let command = try decoder.decode(ApplicantSupplement.self, from: data)
+                if let principal, let refusal = registry.mayCarryApplicantCommand(principal) {
+                    return try rejectCommand(
+                        refusal, dossierId: command.dossierId, step: command.step, round: nil, cause: command.commandId,
+                        official: principal.id, at: now, outbox: &outbox, report: &report, encoder: encoder)
+                }
                 try resume(command, source: message, at: now, into: tx, outbox: &outbox, report: &report,
                            decoder: decoder, encoder: encoder)
             default:
@@ -90,6 +137,17 @@ extension DepartmentWorker {
         report.processed += 1
     }
 
+    /// A command refused for who sent it: a `command-rejected` event whose reason starts with the refusal's code.
+    func rejectCommand(
+        _ refusal: CommandRefusal, dossierId: String, step: Int, round: Int?, cause: UUID, official: String?,
+        at now: Date, outbox: inout [OutboxMessage], report: inout BatchReport, encoder: JSONEncoder
+    ) throws {
+        outbox.append(try event(
+            .commandRejected, dossierId: dossierId, step: step, round: round, cause: cause, at: now,
+            data: DossierEvent.Data(reason: refusal.description, official: official), encoder: encoder))
+        report.outcomes["command-rejected", default: 0] += 1
+    }
+
     private func event(
         _ kind: DossierEvent.Kind, dossierId: String, step: Int, round: Int?, cause: UUID, at now: Date,
         data: DossierEvent.Data, encoder: JSONEncoder
@@ -103,7 +161,7 @@ extension DepartmentWorker {
     }
 
     func sign(
-        _ command: SignCommand, at now: Date, into tx: PostgresConnection, outbox: inout [OutboxMessage],
+        _ command: SignCommand, principal: Principal?, registry: OfficialRegistry, at now: Date, into tx: PostgresConnection, outbox: inout [OutboxMessage],
         report: inout BatchReport, encoder: JSONEncoder
     ) throws {
         func reject(_ reason: String, round: Int?) throws {
@@ -129,6 +187,17 @@ extension DepartmentWorker {
         guard row.signedAt == nil else {
             return try reject("the decision is already signed", round: round)
         }
+        var signer = command.official.id
+        if let principal {
+            if let refusal = Self.namedSigner(command.official.id, principal) ?? staleness(of: command, against: row)
+                ?? registry.maySignFinal(principal, department: department, procedure: row.procedure, at: now)
+            {
+                return try rejectCommand(
+                    refusal, dossierId: command.dossierId, step: command.step, round: round, cause: command.commandId,
+                    official: principal.id, at: now, outbox: &outbox, report: &report, encoder: encoder)
+            }
+            signer = principal.id
+        }
         if let delegationId = row.delegationId {
             guard let delegation = bundle.delegations[id: delegationId] else {
                 return try reject("delegation \(delegationId) is no longer on record", round: round)
@@ -138,7 +207,7 @@ extension DepartmentWorker {
             }
         }
         try CommandStore.sign(
-            command.dossierId, step: command.step, round: round, official: command.official.id, at: now,
+            command.dossierId, step: command.step, round: round, official: signer, at: now,
             outcome: command.decision == .approve ? .approve : .refuse, reason: command.reason, in: tx)
         outbox.append(try event(
             .decided, dossierId: command.dossierId, step: command.step, round: round, cause: command.commandId, at: now,
@@ -147,6 +216,27 @@ extension DepartmentWorker {
             encoder: encoder))
         report.outcomes["signed-\(command.decision.rawValue)", default: 0] += 1
         report.processed += 1
+    }
+
+    /// A command signed by another principal than the official it names is refused: the signer speaks only for
+    /// themselves.
+    static func namedSigner(_ named: String, _ principal: Principal) -> CommandRefusal? {
+        guard named != principal.id else { return nil }
+        return CommandRefusal.notTheDelegate("the command names official '\(named)' but is signed by '\(principal.id)'")
+    }
+
+    /// Why a signed command no longer applies to the step's latest round: it names another round, outcome or rule
+    /// version than the one prepared (or names none, which a signed command must).
+    func staleness(of command: SignCommand, against row: CommandStore.LatestRound) -> CommandRefusal? {
+        guard let round = command.round, let prepared = command.preparedOutcome, let version = command.ruleVersion else {
+            return .stale("a signed command names the round, prepared outcome and rule version it signs")
+        }
+        if round != row.round { return .stale("the command signs round \(round); round \(row.round) is open now") }
+        if prepared != row.outcome.rawValue {
+            return .stale("the command signs a prepared '\(prepared)'; the rules prepared '\(row.outcome.rawValue)'")
+        }
+        if version != row.ruleVersion { return .stale("the command saw another rule version than the decision's") }
+        return nil
     }
 
     func requestSupplement(

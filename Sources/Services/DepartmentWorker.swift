@@ -51,6 +51,8 @@ public final class DepartmentWorker: BatchWriter {
 
     /// The JSON texts of the explanations met so far, shared by every batch.
     let explanationTexts = ExplanationTexts()
+    /// The registry of officials as of the last batch that held commands.
+    let officials = OfficialRegistryCache()
     /// The ids of stored explanations, so that a batch calls `motcua_explanation_ids` only for texts not met yet.
     let explanationIds = ExplanationIds()
 
@@ -124,9 +126,11 @@ public final class DepartmentWorker: BatchWriter {
         try OutboxWriter.write(batch.outbox, source: outboxSource, limits: topics.messageSizeLimits, into: tx)
         let decoder = MessageCoding.decoder()
         let encoder = MessageCoding.encoder()
+        // The registry is read only for batches holding commands (steps never need it).
+        let registry = try batch.commands.isEmpty ? OfficialRegistry.empty : officials.current(in: tx)
         for (message, type) in batch.commands {
             var commandOutbox: [OutboxMessage] = []
-            try handleCommand(message, type: type, at: batch.now, into: tx, outbox: &commandOutbox,
+            try handleCommand(message, type: type, at: batch.now, registry: registry, into: tx, outbox: &commandOutbox,
                               report: &batch.report, decoder: decoder, encoder: encoder)
             try OutboxWriter.write(commandOutbox, source: outboxSource, limits: topics.messageSizeLimits, into: tx)
         }

@@ -80,6 +80,14 @@ struct WithdrawCommand: AsyncParsableCommand {
         return secret
     }
 
+    @Option(help: "The registered channel that takes the withdrawal: a one-stop desk official's id (role desk) or a service's.")
+    var desk: String?
+
+    @Option(
+        name: .customLong("key"),
+        help: "The desk official's private key (PEM); default: MOTCUA_OFFICIAL_KEY. Once the registry of officials is in force, an unsigned withdrawal is refused.")
+    var keyFile: String?
+
     func run() async throws {
         let db = try CLI.database()
         let found = try CLI.dossier(dossier, in: db)
@@ -105,13 +113,17 @@ struct WithdrawCommand: AsyncParsableCommand {
         let command = Withdrawal(
             commandId: StableID.make("withdraw", found.id), dossierId: found.id, reason: reason,
             at: try CLI.clock().now())
+        var value = Array(try MessageCoding.encoder().encode(command))
+        if let desk, let signer = try OfficialSigner.load(path: keyFile, official: desk, in: db) {
+            value = try signer.encode(command, type: MessageType.withdraw, department: department)
+        }
         try await CLI.send(
             topic: topicOptions.topics.department(department), key: found.id, type: MessageType.withdraw, id: command.commandId,
-            source: "motcua/withdraw", value: Array(try MessageCoding.encoder().encode(command)))
+            source: "motcua/withdraw", value: value)
         print("withdrawal sent to \(topicOptions.topics.department(department)) for \(found.code ?? found.id)")
         guard wait else { return }
         guard let (type, detail) = try await awaitTimeline(
-            found.id, types: ["withdrawn", "withdrawal-rejected"], timeout: 30, db: db)
+            found.id, types: ["withdrawn", "withdrawal-rejected", "command-rejected"], timeout: 30, db: db)
         else {
             throw CLIError("no answer within 30 s: is the \(department)-worker and the coordinator running?")
         }

@@ -19,7 +19,7 @@ struct MotCua: AsyncParsableCommand {
         subcommands: [RulesCommand.self, CalendarCommand.self, MigrateCommand.self, SubmitCommand.self, SimulateCommand.self,
             WithdrawCommand.self, ReturnResultCommand.self, ApologyCommand.self, AuditCommand.self,
             StatusCommand.self, ReviewCommand.self, DelegationsCommand.self, ReportCommand.self, TopicsCommand.self,
-            OffsetsCommand.self, OutboxCommand.self, PortalCommand.self,
+            OffsetsCommand.self, OutboxCommand.self, PortalCommand.self, OfficialsRegistryCommand.self,
         ]
     )
 

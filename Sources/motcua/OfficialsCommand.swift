@@ -62,6 +62,10 @@ struct OfficialsCommand: AsyncParsableCommand {
     @Option(help: "The deploy directory (calendar, agency codes).")
     var rules: String = "deploy"
 
+    @Option(
+        help: "A directory of officials' keys from `motcua officials dev-ca` (default: MOTCUA_OFFICIAL_KEYS): each department's director (<department>-director.key.pem, registered) signs with their key. Without it the commands are unsigned (refused once the registry is in force).")
+    var keys: String?
+
     /// The usual signing delay, in hours, of a department that `--delay` does not name.
     static let defaultDelay: ClosedRange<Double> = 2...48
 
@@ -113,6 +117,14 @@ struct OfficialsCommand: AsyncParsableCommand {
         var sent: [String: ContinuousClock.Instant] = [:]
         var signed: [DepartmentID: Int] = [:]
         var lateSigned = 0
+        var signers: [DepartmentID: OfficialSigner] = [:]
+        if let directory = keys ?? CLI.environment["MOTCUA_OFFICIAL_KEYS"].flatMap({ $0.isEmpty ? nil : $0 }) {
+            for dept in departments {
+                let id = "\(dept)-director"
+                signers[dept] = try OfficialSigner.load(
+                    path: (directory as NSString).appendingPathComponent("\(id).key.pem"), official: id, in: db)
+            }
+        }
         while !stop.load(ordering: .relaxed) {
             if duration > 0 && ContinuousClock.now - started >= .milliseconds(Int64(duration * 1000)) { break }
             let now = clock.now()
@@ -138,7 +150,9 @@ struct OfficialsCommand: AsyncParsableCommand {
                 let refuse = item.prepared == .refuse
                     || Double(StableID.hash64(seed &+ 1, key) % 1_000_000) / 1_000_000 < refuseShare
                 let agency = bundle.catalogue.department(dept)?.agencyCode.lowercased() ?? dept.rawValue
-                let official = "\(agency)-\(String(format: "%04d", Int(StableID.hash64(seed &+ 2, key) % 5) + 1))"
+                let signer = signers[dept]
+                let official = signer?.principal
+                    ?? "\(agency)-\(String(format: "%04d", Int(StableID.hash64(seed &+ 2, key) % 5) + 1))"
                 let decision: SignCommand.Decision = refuse ? .refuse : .approve
                 let reason: String? = refuse
                     ? (item.prepared == .refuse
@@ -147,9 +161,16 @@ struct OfficialsCommand: AsyncParsableCommand {
                 let command = SignCommand(
                     commandId: StableID.make("sign", id, String(step), String(round), official, decision.rawValue),
                     dossierId: id, step: step, official: Official(id: official, department: dept),
-                    decision: decision, reason: reason, at: now)
+                    decision: decision, reason: reason, at: now, round: round, preparedOutcome: item.prepared.rawValue,
+                    ruleVersion: item.ruleVersion)
+                let value: [UInt8]
+                if let signer {
+                    value = try signer.encode(command, type: MessageType.sign, department: dept)
+                } else {
+                    value = Array(try encoder.encode(command))
+                }
                 try producer.produce(KafkaOutgoingMessage(
-                    topic: topicOptions.topics.department(dept), key: id, value: Array(try encoder.encode(command)),
+                    topic: topicOptions.topics.department(dept), key: id, value: value,
                     headers: CloudEvents.headers(
                         id: command.commandId.uuidString.lowercased(), type: MessageType.sign,
                         source: "motcua/simulate/officials")))

@@ -191,15 +191,16 @@ struct ReviewCommand: AsyncParsableCommand {
             try await options.send(command, type: MessageType.requestSupplement, id: command.commandId, target: target)
             let eventId = StableID.make("command-event", DossierEvent.Kind.supplementRequested.rawValue,
                                         command.commandId.uuidString)
-            let rejectedId = StableID.make("command-event", DossierEvent.Kind.signatureRejected.rawValue,
-                                           command.commandId.uuidString)
+            let rejectedIds = [DossierEvent.Kind.signatureRejected, .commandRejected].map {
+                StableID.make("command-event", $0.rawValue, command.commandId.uuidString)
+            }
             try await options.waitIfAsked(db: db, target: target) {
                 if try TimelineRead.event(eventId, in: db) != nil {
                     return "supplement requested; the deadline is paused until the applicant supplies the documents"
                 }
                 return nil
             } rejected: {
-                try TimelineRead.event(rejectedId, in: db).map { $0.detail ?? "rejected" }
+                try rejectedIds.lazy.compactMap { try TimelineRead.event($0, in: db) }.first.map { $0.detail ?? "rejected" }
             }
         }
     }
@@ -227,6 +228,11 @@ struct ReviewCommand: AsyncParsableCommand {
         @Option(parsing: .unconditional, help: "Seconds to wait with --wait.")
         var timeout: Int = 30
 
+        @Option(
+            name: .customLong("key"),
+            help: "The official's private key file (PEM, from their certificate's issuer or `motcua officials dev-ca`); default: MOTCUA_OFFICIAL_KEY. Commands are signed with it; once the registry of officials is in force, unsigned commands are refused.")
+        var keyFile: String?
+
         func validate() throws {
             try checkDepartment(department)
             guard !official.trimmingCharacters(in: .whitespaces).isEmpty else {
@@ -246,6 +252,7 @@ struct ReviewCommand: AsyncParsableCommand {
             var outcome: Outcome
             var review: Review
             var signedAt: Date?
+            var ruleVersion: String
         }
 
         /// The decision the action is about; errors when the official's department does not hold the dossier.
@@ -259,7 +266,8 @@ struct ReviewCommand: AsyncParsableCommand {
             }
             let target = Target(
                 dossier: ref, step: latest.step, round: latest.round, department: latest.department,
-                outcome: latest.outcome, review: latest.review, signedAt: latest.signedAt)
+                outcome: latest.outcome, review: latest.review, signedAt: latest.signedAt,
+                ruleVersion: latest.ruleVersion)
             guard target.department == department else {
                 throw CLIError(
                     "dossier \(name) is held by \(target.department), not \(department): an official of \(department) "
@@ -291,10 +299,12 @@ struct ReviewCommand: AsyncParsableCommand {
                     "sign", target.dossier.id, String(target.step), String(target.round), official, decision.rawValue),
                 dossierId: target.dossier.id, step: target.step,
                 official: Official(id: official, department: department), decision: decision, reason: reason,
-                at: clock.now())
+                at: clock.now(), round: target.round, preparedOutcome: target.outcome.rawValue,
+                ruleVersion: target.ruleVersion)
             try await send(command, type: MessageType.sign, id: command.commandId, target: target)
-            let rejectedId = StableID.make("command-event", DossierEvent.Kind.signatureRejected.rawValue,
-                                           command.commandId.uuidString)
+            let rejectedIds = [DossierEvent.Kind.signatureRejected, .commandRejected].map {
+                StableID.make("command-event", $0.rawValue, command.commandId.uuidString)
+            }
             try await waitIfAsked(db: db, target: target) {
                 guard let signature = try DecisionRead.signature(
                     dossierId: target.dossier.id, step: target.step, round: target.round, in: db)
@@ -303,15 +313,23 @@ struct ReviewCommand: AsyncParsableCommand {
                 let outcome = signature.outcome?.rawValue ?? "?"
                 return by == official ? "signed: \(outcome)" : "already signed by \(by) (\(outcome))"
             } rejected: {
-                try TimelineRead.event(rejectedId, in: db).map { $0.detail ?? "rejected" }
+                try rejectedIds.lazy.compactMap { try TimelineRead.event($0, in: db) }.first.map { $0.detail ?? "rejected" }
             }
         }
 
         func send<T: Encodable>(_ command: T, type: String, id: UUID, target: Target) async throws {
             let topic = topicOptions.topics.department(target.department)
+            let value: [UInt8]
+            if let signer = try OfficialSigner.load(path: keyFile, official: official, in: try CLI.database()) {
+                value = try signer.encode(command, type: type, department: target.department)
+            } else {
+                value = Array(try MessageCoding.encoder().encode(command))
+                FileHandle.standardError.write(Data(
+                    "warning: sending unsigned (no --key and no MOTCUA_OFFICIAL_KEY): once the registry of officials is in force the worker refuses it\n".utf8))
+            }
             let report = try await CLI.send(
                 topic: topic, key: target.dossier.id, type: type, id: id, source: "motcua/review/\(official)",
-                value: Array(try MessageCoding.encoder().encode(command)))
+                value: value)
             print("sent \(type) for \(target.dossier.code ?? target.dossier.id) step \(target.step) to \(topic) "
                   + "(partition \(report.partition), offset \(report.offset), command \(id.uuidString.lowercased()))")
         }

@@ -108,7 +108,7 @@ final class ReferenceStatusProjection: BatchWriter {
                     id, step: step, kind: .step, department: event.department, procedure: event.data.procedure,
                     schedule: policy.schedule(due: dueDate, kind: .step, calendar: calendar), at: event.at, in: tx)
             }
-        case .prepared, .signatureRejected, .withdrawalRejected, .stepRejected, .supplementRejected:
+        case .prepared, .signatureRejected, .withdrawalRejected, .stepRejected, .supplementRejected, .commandRejected:
             if event.type != .prepared { status.status = nil }
             to = event.department?.rawValue
         case .decided:

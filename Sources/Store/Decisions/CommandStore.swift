@@ -12,6 +12,8 @@ package enum CommandStore {
         package var review: Review
         package var delegationId: String?
         package var signedAt: Date?
+        package var procedure: String
+        package var ruleVersion: String
     }
 
     /// The latest decision of any step of a dossier.
@@ -34,7 +36,7 @@ package enum CommandStore {
     package static func latestRound(_ dossierId: String, step: Int, in tx: PostgresConnection) throws -> LatestRound? {
         try tx.query(
             """
-            SELECT round, outcome, review, delegation_id, signed_at, procedure FROM decisions
+            SELECT round, outcome, review, delegation_id, signed_at, procedure, rule_version FROM decisions
             WHERE dossier_id = \(dossierId) AND step = \(step) ORDER BY round DESC LIMIT 1
             """
         ).first.map { row in
@@ -42,7 +44,8 @@ package enum CommandStore {
                 round: try row.decode(Int.self, "round"), outcome: try row.decode(Outcome.self, "outcome"),
                 review: try row.decode(Review.self, "review"),
                 delegationId: try row.decodeIfPresent(String.self, "delegation_id"),
-                signedAt: try row.decodeIfPresent(Date.self, "signed_at"))
+                signedAt: try row.decodeIfPresent(Date.self, "signed_at"),
+                procedure: try row.decode(String.self, "procedure"), ruleVersion: try row.decode(String.self, "rule_version"))
         }
     }
 

@@ -12,6 +12,7 @@ package enum DecisionRead {
         package var outcome: Outcome
         package var review: Review
         package var signedAt: Date?
+        package var ruleVersion: String
     }
 
     /// A decision's signature, once an official has signed it.
@@ -25,7 +26,7 @@ package enum DecisionRead {
     package static func latest(dossierId: String, step: Int?, in connection: PostgresConnection) throws -> Latest? {
         try connection.query(
             """
-            SELECT step, round, department, outcome, review, signed_at FROM decisions
+            SELECT step, round, department, outcome, review, signed_at, rule_version FROM decisions
             WHERE dossier_id = \(dossierId) AND (\(step, as: "integer") IS NULL OR step = \(step))
             ORDER BY step DESC, round DESC LIMIT 1
             """
@@ -35,7 +36,8 @@ package enum DecisionRead {
                 department: try row.decode(DepartmentID.self, "department"),
                 outcome: try row.decode(Outcome.self, "outcome"),
                 review: try row.decode(Review.self, "review"),
-                signedAt: try row.decodeIfPresent(Date.self, "signed_at"))
+                signedAt: try row.decodeIfPresent(Date.self, "signed_at"),
+                ruleVersion: try row.decode(String.self, "rule_version"))
         }
     }
 

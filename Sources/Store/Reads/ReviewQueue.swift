@@ -19,6 +19,7 @@ package enum ReviewQueue {
         /// What was prepared: ``Outcome/approve`` or ``Outcome/refuse``.
         package var prepared: Outcome
         package var ruleId: String?
+        package var ruleVersion: String
         package var delegationId: String?
         package var decidedAt: Date
         /// The current step's due date, else the dossier's (`YYYY-MM-DD`), when the projection has one.
@@ -36,7 +37,7 @@ package enum ReviewQueue {
         return try connection.query(
             """
             SELECT d.dossier_id, s.code, d.step, d.round, d.department, d.procedure, d.outcome, d.rule_id,
-                   d.delegation_id, d.decided_at, COALESCE(s.step_due_date, s.due_date)::text AS due_date,
+                   d.rule_version, d.delegation_id, d.decided_at, COALESCE(s.step_due_date, s.due_date)::text AS due_date,
                    COALESCE(s.overdue, false) AS overdue
             FROM decisions d LEFT JOIN dossier_status s ON s.dossier_id = d.dossier_id
             WHERE (\(departments, as: "text[]") IS NULL OR d.department = ANY(\(departments, as: "text[]")))
@@ -57,6 +58,7 @@ package enum ReviewQueue {
                 procedure: try row.decode(String.self, "procedure"),
                 prepared: try row.decode(Outcome.self, "outcome"),
                 ruleId: try row.decodeIfPresent(String.self, "rule_id"),
+                ruleVersion: try row.decode(String.self, "rule_version"),
                 delegationId: try row.decodeIfPresent(String.self, "delegation_id"),
                 decidedAt: try row.decode(Date.self, "decided_at"),
                 dueDate: try row.decodeIfPresent(String.self, "due_date"),

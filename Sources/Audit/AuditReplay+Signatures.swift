@@ -1,0 +1,97 @@
+import Authority
+import Foundation
+import Messages
+import Postgres
+import Store
+
+extension AuditReplay {
+    /// A signature command read from a department topic.
+    struct ReadCommand: Sendable {
+        var source: Source
+        var value: [UInt8]
+    }
+
+    /// Checks every stored signature of the replayed departments against the signed commands on their topics and
+    /// the registry of officials, at the instant the worker recorded (the signature's `signed_at`, its batch
+    /// instant):
+    /// - a signature made before the registry was in force has no signed command to check: a note,
+    ///   `unsigned-before-registry`;
+    /// - no command on the topic whose signature verifies for that round, signer and outcome: `forged` (a
+    ///   signature written into PostgreSQL behind the system's back, or from a command that did not verify);
+    /// - a verified command for that step, but another signer, outcome or round than the row: `signature-mismatch`
+    ///   (the row was altered);
+    /// - a verified command whose signer lacked the authority then (role, department, work authorisation, key
+    ///   revoked): `unauthorised`.
+    /// Only when whole topics are replayed (no offsets, no business-time window): a partial range may leave the
+    /// command out.
+    func verifySignatures(
+        _ commands: [ReadCommand], connection: PostgresConnection, report: inout AuditReport
+    ) throws {
+        guard settings.offsets.isEmpty, settings.from == nil, settings.to == nil else {
+            report.signaturesChecked = nil
+            return
+        }
+        let registry = try OfficialsStore.registry(in: connection)
+        let decoder = MessageCoding.decoder()
+        var byStep: [String: [(ReadCommand, SignCommand)]] = [:]
+        for command in commands {
+            guard let decoded = try? decoder.decode(SignCommand.self, from: Data(command.value)) else { continue }
+            byStep["\(decoded.dossierId)/\(decoded.step)", default: []].append((command, decoded))
+        }
+        let signatures = try AuditStore.signatures(departments: settings.departments, on: connection)
+        report.signaturesChecked = signatures.count
+        for stored in signatures {
+            func finding(_ kind: AuditFinding.Kind, _ source: Source?, detail: String) -> AuditFinding {
+                AuditFinding(
+                    kind: kind, dossierId: stored.dossierId, step: stored.step, round: stored.round,
+                    department: stored.department, topic: source?.topic, partition: source.map { Int($0.partition) },
+                    offset: source?.offset, field: "signature", stored: "\(stored.signedBy) \(stored.signedOutcome ?? "?")",
+                    detail: detail)
+            }
+            guard registry.isInForce(at: stored.signedAt) else {
+                report.findings.append(finding(
+                    .unsignedBeforeRegistry, nil,
+                    detail: "signed at \(ISO8601Instant.format(stored.signedAt)), before the registry of officials was in force"))
+                continue
+            }
+            let candidates = byStep["\(stored.dossierId)/\(stored.step)"] ?? []
+            var verified: [(ReadCommand, SignCommand, Principal)] = []
+            var refusals: [(ReadCommand, CommandRefusal)] = []
+            for (read, command) in candidates {
+                switch registry.authenticate(
+                    command: read.value, type: MessageType.sign, topic: SignedCommands.topic(department: stored.department),
+                    commandAt: command.at, at: stored.signedAt)
+                {
+                case .success(let principal): verified.append((read, command, principal))
+                case .failure(let refusal): refusals.append((read, refusal))
+                }
+            }
+            let matching = verified.first { _, command, principal in
+                principal.id == stored.signedBy && command.round == stored.round
+                    && command.decision.rawValue == stored.signedOutcome
+            }
+            guard let matching else {
+                if let first = verified.first {
+                    report.findings.append(finding(
+                        .signatureMismatch, first.0.source,
+                        detail: "the signed command on the topic is \(first.2.id)'s \(first.1.decision.rawValue) of round \(first.1.round.map(String.init) ?? "?"); the row says otherwise (altered in PostgreSQL?)"))
+                } else if let first = refusals.first {
+                    report.findings.append(finding(.forged, first.0.source, detail: "its command does not verify: \(first.1)"))
+                } else {
+                    report.findings.append(finding(
+                        .forged, nil, detail: "no signed command on the topic for this signature (written into PostgreSQL directly?)"))
+                }
+                continue
+            }
+            let (read, command, principal) = matching
+            var refusal = registry.maySignFinal(
+                principal, department: stored.department, procedure: stored.procedure, at: stored.signedAt)
+            if command.preparedOutcome != stored.outcome || command.ruleVersion != stored.ruleVersion {
+                refusal = .stale("the command signed another prepared outcome or rule version than the row's")
+            }
+            if let refusal {
+                report.findings.append(finding(.unauthorised, read.source, detail: refusal.description))
+            }
+        }
+    }
+}

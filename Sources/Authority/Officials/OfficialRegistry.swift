@@ -1,0 +1,147 @@
+import Foundation
+
+/// The registry of principals and work authorisations as of one instant, and the checks of signed commands.
+///
+/// Pure: built from the registry's rows (Store) and asked at a worker's batch instant, or at a command's recorded
+/// instant by the audit replay, so both reach the same answer.
+public struct OfficialRegistry: Sendable {
+    public private(set) var principals: [String: Principal]
+    public private(set) var authorisations: [WorkAuthorisation]
+    /// The first record's instant: from then on every official's and channel's command must be signed. Nil when the
+    /// registry is empty (commands are then accepted unsigned, as before the registry existed).
+    public private(set) var inForceSince: Date?
+
+    /// How far a command's own date may be after the batch instant (clocks of signing machines drift).
+    public static let allowedSkew: TimeInterval = 300
+
+    public init(principals: [Principal] = [], authorisations: [WorkAuthorisation] = [], inForceSince: Date? = nil) {
+        self.principals = Dictionary(principals.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
+        self.authorisations = authorisations
+        self.inForceSince = inForceSince
+    }
+
+    public static let empty = OfficialRegistry()
+
+    /// Whether commands must be signed at `instant`.
+    public func isInForce(at instant: Date) -> Bool {
+        guard let inForceSince else { return false }
+        return inForceSince <= instant
+    }
+
+    /// The principal who signed `command` (its JSON as received), if the signature is theirs and their key valid
+    /// at `now` and at the command's own date `commandAt`.
+    public func authenticate(
+        command: [UInt8], type: String, topic: String, commandAt: Date, at now: Date
+    ) -> Result<Principal, CommandRefusal> {
+        let signature: CommandSignature
+        switch Self.signature(in: command) {
+        case .failure(let refusal): return .failure(refusal)
+        case .success(nil): return .failure(.unsigned)
+        case .success(let found?): signature = found
+        }
+        guard let principal = principals[signature.principal] else {
+            return .failure(.unknownPrincipal(signature.principal))
+        }
+        guard principal.certificateSHA256 == signature.certificate,
+            principal.key.algorithm == signature.algorithm
+        else { return .failure(.unknownCertificate(signature.certificate)) }
+        guard let value = Data(base64Encoded: signature.value) else {
+            return .failure(.malformedSignature("the signature value is not base64"))
+        }
+        guard let input = try? CommandSignature.signingInput(type: type, topic: topic, command: command) else {
+            return .failure(.malformedSignature("the command is not a JSON object canonical form can be made of"))
+        }
+        guard principal.key.isValidSignature(value, for: input) else { return .failure(.badSignature) }
+        if let revokedAt = principal.revokedAt, revokedAt <= now || revokedAt <= commandAt {
+            return .failure(.keyRevoked(at: revokedAt, reason: principal.revocationReason ?? ""))
+        }
+        if now < principal.validFrom { return .failure(.keyNotYetValid(principal.validFrom)) }
+        if now > principal.validTo { return .failure(.keyExpired(principal.validTo)) }
+        if commandAt > now.addingTimeInterval(Self.allowedSkew) { return .failure(.futureDated(commandAt)) }
+        if commandAt < principal.validFrom { return .failure(.beforeKeyValidity(commandAt)) }
+        return .success(principal)
+    }
+
+    /// The `signature` member of a command's JSON: nil when there is none.
+    public static func signature(in command: [UInt8]) -> Result<CommandSignature?, CommandRefusal> {
+        guard let value = try? CanonicalJSON.parse(command) else {
+            return .failure(.malformedSignature("the command is not JSON canonical form can be made of (duplicate keys, lone surrogates, 1e400…)"))
+        }
+        guard case .object(let members) = value else { return .failure(.malformedSignature("not a JSON object")) }
+        guard let member = members[CommandSignature.member], member != .null else { return .success(nil) }
+        guard case .object(let fields) = member,
+            case .string(let principal)? = fields["principal"],
+            case .string(let algorithmName)? = fields["algorithm"],
+            let algorithm = CommandSignature.Algorithm(rawValue: algorithmName),
+            case .string(let certificate)? = fields["certificate"],
+            case .string(let signatureValue)? = fields["value"]
+        else {
+            return .failure(.malformedSignature(
+                "'signature' needs principal, algorithm (\(CommandSignature.Algorithm.allCases.map(\.rawValue).joined(separator: " or "))), certificate and value"))
+        }
+        return .success(CommandSignature(
+            principal: principal, algorithm: algorithm, certificate: certificate, value: signatureValue))
+    }
+
+    /// Whether `principal` may sign a final decision of `department` on `procedure` at `now`.
+    ///
+    /// A delegation to a department is exercised by the holder of its Director position (the registry says who holds
+    /// it: a registered, unrevoked director of the department), or by a deputy director holding a work
+    /// authorisation from that director for the procedure at that instant. Specialists and heads of division
+    /// prepare decisions; they do not sign them.
+    public func maySignFinal(_ principal: Principal, department: DepartmentID, procedure: String, at now: Date)
+        -> CommandRefusal?
+    {
+        guard principal.department == department.rawValue else { return .wrongDepartment(principal.department) }
+        switch principal.role {
+        case .director:
+            return nil
+        case .deputyDirector:
+            let holds = authorisations.contains { authorisation in
+                guard authorisation.deputy == principal.id, authorisation.covers(procedure: procedure, at: now),
+                    let director = principals[authorisation.forOfficial], director.role == .director,
+                    director.department == department.rawValue
+                else { return false }
+                return director.revokedAt.map { $0 > now } ?? true
+            }
+            return holds
+                ? nil
+                : .notTheDelegate(
+                    "a deputy director signs for the director only with a work authorisation covering procedure "
+                        + "\(procedure) at this instant")
+        case .specialist, .headOfDivision, .desk, .service:
+            return .roleNotAllowed(principal.role, "sign a final decision (the director, or a deputy authorised by them, signs)")
+        }
+    }
+
+    /// Whether `principal` may act as an official of `department` (a supplement request, an apology slip).
+    public func mayActForDepartment(_ principal: Principal, department: DepartmentID) -> CommandRefusal? {
+        guard principal.role.isOfficial else {
+            return .roleNotAllowed(principal.role, "act as an official of a department")
+        }
+        guard principal.department == department.rawValue else { return .wrongDepartment(principal.department) }
+        return nil
+    }
+
+    /// Whether `principal` may carry an applicant's command (the portal's service key or a one-stop desk official).
+    public func mayCarryApplicantCommand(_ principal: Principal) -> CommandRefusal? {
+        principal.role.isChannel
+            ? nil : .roleNotAllowed(principal.role, "carry an applicant's command (the portal or a one-stop desk does)")
+    }
+
+    /// The registry with `principal` added (or replaced).
+    public mutating func add(_ principal: Principal) {
+        principals[principal.id] = principal
+        inForceSince = min(inForceSince ?? principal.registeredAt, principal.registeredAt)
+    }
+
+    /// The registry with the principal revoked from `at`.
+    public mutating func revoke(_ id: String, at: Date, reason: String) {
+        principals[id]?.revokedAt = at
+        principals[id]?.revocationReason = reason
+    }
+
+    public mutating func authorise(_ authorisation: WorkAuthorisation) {
+        authorisations.append(authorisation)
+    }
+}
