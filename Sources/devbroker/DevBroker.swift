@@ -69,7 +69,8 @@ struct DevBroker: AsyncParsableCommand {
         }
         FileHandle.standardOutput.write(Data((cluster.bootstrapServers + "\n").utf8))
         logger.info("mock cluster up", metadata: ["kafka.brokers": "\(brokers)", "kafka.topics": "\(specs.count)"])
-        let control = ControlEndpoint(cluster: cluster, brokers: brokers, replicationFactor: min(brokers, 3), portFile: controlFile, logger: logger)
+        let control = ControlEndpoint(
+            cluster: cluster, brokers: brokers, replicationFactor: min(brokers, 3), portFile: controlFile, logger: logger)
         try await control.run()
         logger.info("stopping")
         if let bootstrapFile { try? FileManager.default.removeItem(atPath: bootstrapFile) }

@@ -57,7 +57,8 @@ struct FaultRoutes {
                 let delay = query["delay_ms"] == nil ? 0 : try number(query, "delay_ms", in: 0...60_000)
                 try cluster.pushBrokerRequestErrors(
                     broker: broker, request, error: error, delay: .milliseconds(delay), count: count)
-                return "broker \(broker): next \(count) \(request.name) requests answer \(KafkaMockCluster.errorName(error)) after \(delay) ms"
+                let answer = KafkaMockCluster.errorName(error)
+                return "broker \(broker): next \(count) \(request.name) requests answer \(answer) after \(delay) ms"
             }
             cluster.pushRequestErrors(request, errors: Array(repeating: error, count: count))
             return "next \(count) \(request.name) requests fail with \(KafkaMockCluster.errorName(error))"
@@ -91,13 +92,15 @@ struct FaultRoutes {
 
     private func number(_ query: [String: String], _ name: String, in range: ClosedRange<Int>) throws -> Int {
         guard let text = query[name], let value = Int(text), range.contains(value) else {
-            throw BadParameter(message: "\(name): a whole number from \(range.lowerBound) to \(range.upperBound) is required")
+            throw BadParameter(
+                message: "\(name): a whole number from \(range.lowerBound) to \(range.upperBound) is required")
         }
         return value
     }
 
     private func brokerID(_ query: [String: String], allowingAll: Bool = false) throws -> Int32 {
-        guard let text = query["broker"], let value = Int(text), (1...brokers).contains(value) || (allowingAll && value == -1)
+        guard let text = query["broker"], let value = Int(text),
+            (1...brokers).contains(value) || (allowingAll && value == -1)
         else {
             throw BadParameter(
                 message: "broker: a broker id from 1 to \(brokers) is required\(allowingAll ? " (or -1 for all)" : "")")
@@ -122,11 +125,13 @@ struct FaultRoutes {
 
     private func errorCode(_ query: [String: String]) throws -> Int32 {
         guard let text = query["error"], !text.isEmpty else {
-            throw BadParameter(message: "error: a librdkafka error name (NOT_LEADER_FOR_PARTITION, _TRANSPORT, …) or number is required")
+            throw BadParameter(
+                message: "error: a librdkafka error name (NOT_LEADER_FOR_PARTITION, _TRANSPORT, …) or number is needed")
         }
         if let code = Int32(text) { return code }
         guard let code = KafkaMockCluster.errorCode(named: text) else {
-            throw BadParameter(message: "error: '\(text)' is not a librdkafka error name (e.g. REQUEST_TIMED_OUT, _TRANSPORT)")
+            throw BadParameter(
+                message: "error: '\(text)' is not a librdkafka error name (e.g. REQUEST_TIMED_OUT, _TRANSPORT)")
         }
         return code
     }

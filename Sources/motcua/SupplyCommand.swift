@@ -82,7 +82,9 @@ struct SupplyCommand: AsyncParsableCommand {
         guard wait else { return }
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
-            if let now = try DecisionRead.latest(dossierId: found.id, step: latest.step, in: db), now.round > latest.round {
+            if let now = try DecisionRead.latest(dossierId: found.id, step: latest.step, in: db),
+                now.round > latest.round
+            {
                 print("evaluated again: round \(now.round), \(now.outcome.rawValue)")
                 return
             }

@@ -12,7 +12,8 @@ struct KafkaMockClusterFaultTests {
     static let notAuthorised: Int32 = 29
 
     func producer(_ cluster: KafkaMockCluster) throws -> KafkaProducer {
-        var configuration = KafkaProducerConfiguration(client: KafkaClientOptions(bootstrapServers: cluster.bootstrapServers))
+        var configuration = KafkaProducerConfiguration(
+            client: KafkaClientOptions(bootstrapServers: cluster.bootstrapServers))
         configuration.deliveryTimeout = .seconds(20)
         return try KafkaProducer(configuration: configuration, logger: TestEnvironment.logger)
     }
@@ -63,7 +64,8 @@ struct KafkaMockClusterFaultTests {
         let producer = try producer(cluster)
         defer { try? producer.close() }
         _ = try await producer.send(message("delayed"))
-        try cluster.pushBrokerRequestErrors(broker: 1, .produce, error: Self.notAuthorised, delay: .milliseconds(1500), count: 1)
+        try cluster.pushBrokerRequestErrors(
+            broker: 1, .produce, error: Self.notAuthorised, delay: .milliseconds(1500), count: 1)
         let started = ContinuousClock.now
         await #expect { _ = try await producer.send(message("delayed")) } throws: { error in
             (error as? KafkaError)?.rdKafkaCode == Self.notAuthorised
