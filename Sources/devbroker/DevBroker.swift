@@ -28,7 +28,8 @@ struct DevBroker: AsyncParsableCommand {
                   the next N requests R (produce, fetch, join, sync, heartbeat, commit, offset-fetch, metadata, \
                   find-coordinator, list-offsets, leave) fail with E (a librdkafka error name such as \
                   NOT_LEADER_FOR_PARTITION or _TRANSPORT, or its number); with broker=: that broker's only, \
-                  answered after D ms
+                  answered after D ms. Beware: Produce errors make this mock lose messages an idempotent \
+                  producer had in flight, though reported delivered (RELIABILITY.md)
               DELETE /requests/errors?request=R                         unused cluster-wide errors of R forgotten
 
             Example: devbroker --topics deploy/topics.yaml --bootstrap-file .dev/kafka.bootstrap \
