@@ -39,6 +39,21 @@ struct SupplyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let catalogue = try CLI.bundle(rules).catalogue
+        // The documents named are checked before anything is looked up: a typo is told first.
+        var named: [String]?
+        if let documents {
+            let ids = documents.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+                !$0.isEmpty
+            }
+            guard !ids.isEmpty else { throw CLIError("--documents: list at least one document id (a,b)") }
+            let unknown = ids.filter { catalogue.documentType($0) == nil }
+            guard unknown.isEmpty else {
+                throw CLIError(
+                    "--documents: unknown document type(s) \(unknown.joined(separator: ", ")); see "
+                        + "\(rules)/catalog/documents.yaml for the ids")
+            }
+            named = ids
+        }
         let db = try CLI.database()
         let found = try CLI.dossier(dossier, in: db)
         let name = found.code ?? found.id
@@ -54,15 +69,8 @@ struct SupplyCommand: AsyncParsableCommand {
         }
         let held = try Dossier.decode(json: Data(stored.body.utf8))
         let ids: [String]
-        if let documents {
-            ids = documents.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            guard !ids.isEmpty else { throw CLIError("--documents: list at least one document id (a,b)") }
-            let unknown = ids.filter { catalogue.documentType($0) == nil }
-            guard unknown.isEmpty else {
-                throw CLIError(
-                    "--documents: unknown document type(s) \(unknown.joined(separator: ", ")); see "
-                        + "\(rules)/catalog/documents.yaml for the ids")
-            }
+        if let named {
+            ids = named
         } else {
             let required = found.procedure.flatMap { catalogue.procedure($0)?.documents } ?? []
             ids = required.filter { !held.documents.contains($0) }
