@@ -9,7 +9,7 @@ import Logging
 public final class KafkaMockCluster: @unchecked Sendable {
     // The mock cluster lives inside the client handle that created it; both live as long as this object.
     private let client: RDKafkaClient
-    private let cluster: OpaquePointer
+    let cluster: OpaquePointer  // internal: the fault verbs in ForTesting/KafkaMockCluster+Faults.swift use it
 
     /// The `host:port,…` list clients should use.
     public let bootstrapServers: String

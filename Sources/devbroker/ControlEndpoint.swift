@@ -6,9 +6,11 @@ import NIOCore
 import ServiceLifecycle
 
 /// The devbroker's control endpoint on 127.0.0.1: creates topics in the mock cluster, which refuses CreateTopics
-/// requests and can only be driven by the process that owns it. Runs until SIGTERM or SIGINT.
+/// requests and can only be driven by the process that owns it, and injects faults into it (``FaultRoutes``).
+/// Runs until SIGTERM or SIGINT.
 struct ControlEndpoint {
     let cluster: KafkaMockCluster
+    let brokers: Int
     let replicationFactor: Int
     let portFile: String?
     let logger: Logger
@@ -44,6 +46,7 @@ struct ControlEndpoint {
             logger.debug("topic created", metadata: ["kafka.topic": "\(name)", "kafka.partitions": "\(partitions)"])
             return Self.text(.created, "created\n")
         }
+        FaultRoutes(cluster: cluster, brokers: brokers, logger: logger).add(to: router)
         let portFile = portFile
         let application = Application(
             router: router, configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),

@@ -18,7 +18,19 @@ struct DevBroker: AsyncParsableCommand {
 
             Control endpoint (only on 127.0.0.1, port in --control-file): `POST /topics?name=N&partitions=P` creates a \
             topic (an existing one is left as it is), since the mock cluster refuses CreateTopics requests and only \
-            this process can call its API. Tests create their own prefixed topics this way.
+            this process can call its API. Tests create their own prefixed topics this way. Faults for chaos \
+            tests (brokers are numbered 1…N):
+              POST /brokers/down?broker=B, POST /brokers/up?broker=B     connections refused / accepted again
+              POST /brokers/rtt?broker=B&ms=M                            every response delayed (B -1: all brokers)
+              POST /partitions/leader?topic=T&partition=P&broker=B      leadership moved
+              POST /groups/coordinator?group=G&broker=B                  group coordinator moved
+              POST /requests/errors?request=R&error=E&count=N[&broker=B&delay_ms=D]
+                  the next N requests R (produce, fetch, join, sync, heartbeat, commit, offset-fetch, metadata, \
+                  find-coordinator, list-offsets, leave) fail with E (a librdkafka error name such as \
+                  NOT_LEADER_FOR_PARTITION or _TRANSPORT, or its number); with broker=: that broker's only, \
+                  answered after D ms. Beware: Produce errors make this mock lose messages an idempotent \
+                  producer had in flight, though reported delivered (RELIABILITY.md)
+              DELETE /requests/errors?request=R                         unused cluster-wide errors of R forgotten
 
             Example: devbroker --topics deploy/topics.yaml --bootstrap-file .dev/kafka.bootstrap \
             --control-file .dev/kafka.control
@@ -58,7 +70,8 @@ struct DevBroker: AsyncParsableCommand {
         }
         FileHandle.standardOutput.write(Data((cluster.bootstrapServers + "\n").utf8))
         logger.info("mock cluster up", metadata: ["kafka.brokers": "\(brokers)", "kafka.topics": "\(specs.count)"])
-        let control = ControlEndpoint(cluster: cluster, replicationFactor: min(brokers, 3), portFile: controlFile, logger: logger)
+        let control = ControlEndpoint(
+            cluster: cluster, brokers: brokers, replicationFactor: min(brokers, 3), portFile: controlFile, logger: logger)
         try await control.run()
         logger.info("stopping")
         if let bootstrapFile { try? FileManager.default.removeItem(atPath: bootstrapFile) }

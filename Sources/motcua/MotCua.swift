@@ -17,7 +17,7 @@ struct MotCua: AsyncParsableCommand {
         commandName: "motcua",
         abstract: "MotCua: one-stop administrative dossiers under delegated authority.",
         subcommands: [RulesCommand.self, CalendarCommand.self, MigrateCommand.self, SubmitCommand.self, SimulateCommand.self,
-            WithdrawCommand.self, ReturnResultCommand.self, ApologyCommand.self, AuditCommand.self,
+            WithdrawCommand.self, SupplyCommand.self, ReturnResultCommand.self, ApologyCommand.self, AuditCommand.self,
             StatusCommand.self, ReviewCommand.self, DelegationsCommand.self, ReportCommand.self, TopicsCommand.self,
             OffsetsCommand.self, OutboxCommand.self, PortalCommand.self, OfficialsRegistryCommand.self,
         ]

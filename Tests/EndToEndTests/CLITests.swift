@@ -19,6 +19,7 @@ struct CLITests {
         ["status"], ["review"], ["review", "list"], ["review", "sign"], ["review", "refuse"], ["review", "supplement"],
         ["delegations"], ["delegations", "list"], ["delegations", "grant"], ["delegations", "revoke"], ["report"],
         ["topics"], ["topics", "create"], ["simulate"], ["simulate", "dossiers"], ["simulate", "officials"], ["submit"], ["migrate"],
+        ["supply"],
     ]
 
     @Test("--help of every subcommand exits 0 with an example")
@@ -28,6 +29,16 @@ struct CLITests {
             #expect(run.status == 0, "\(path): \(run)")
             #expect(run.stdout.contains("Example"), "\(path) has no example: \(run.stdout)")
         }
+    }
+
+    @Test("supply: an unknown dossier or document is refused with what to check")
+    func supplyErrors() async throws {
+        let unknown = try await CommandRun.motcua("supply", "XX-000000-000000")
+        #expect(unknown.status != 0)
+        #expect(unknown.stderr.contains("no dossier with id or code 'XX-000000-000000'"), "\(unknown)")
+        let document = try await CommandRun.motcua("supply", "XX-000000-000000", "--documents", "no-such-paper")
+        #expect(document.status != 0)
+        #expect(document.stderr.contains("unknown document type(s) no-such-paper"), "\(document)")
     }
 
     @Test("errors name the problem and the fix, and exit non-zero")
