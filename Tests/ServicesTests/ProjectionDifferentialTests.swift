@@ -26,7 +26,8 @@ struct ProjectionDifferentialTests {
         let stream = generator.stream(dossiers: 60)
         let referenceWriter = ReferenceStatusProjection(
             calendar: reference.bundle.calendar, policy: reference.policy,
-            recipients: EscalationRecipients(catalogue: reference.bundle.catalogue), logger: TestEnvironment.logger)
+            recipients: EscalationRecipients(catalogue: reference.bundle.catalogue), catalogue: reference.bundle.catalogue,
+            logger: TestEnvironment.logger)
         var position = 0
         var round = 0
         while position < stream.count {

@@ -24,12 +24,17 @@ final class ReferenceStatusProjection: BatchWriter {
 
     /// The system's topic names (the escalations it publishes). Default: production names.
     let topics: Topics
+    /// The portal records and notification intents of the events applied (the same components as the projection's).
+    let portal: PortalSync
+    let notifications: NotificationIntents
 
     init(
         calendar: WorkingCalendar, policy: DeadlinePolicy, recipients: EscalationRecipients, topics: Topics = Topics(),
-        logger: Logger
+        catalogue: Catalogue? = nil, logger: Logger
     ) {
         self.topics = topics
+        self.portal = PortalSync(topics: topics, catalogue: catalogue)
+        self.notifications = NotificationIntents(topics: topics)
         self.calendar = calendar
         self.policy = policy
         self.recipients = recipients
@@ -53,12 +58,16 @@ final class ReferenceStatusProjection: BatchWriter {
             }
         }
         let fresh = try claim(events, in: tx)
+        var applied: [DossierEvent] = []
         for event in events where fresh.contains(event.eventId) {
             outbox += try apply(event, in: tx, encoder: encoder)
+            applied.append(event)
             report.outcomes[event.type.rawValue, default: 0] += 1
             report.processed += 1
         }
         report.skippedDuplicates += events.count - report.processed
+        outbox += try portal.records(for: applied, in: tx, encoder: encoder)
+        outbox += try notifications.messages(for: applied, encoder: encoder)
         try OutboxWriter.write(outbox, source: outboxSource, into: tx)
         return report
     }
