@@ -97,7 +97,16 @@ enum ProjectionTables {
                 FROM dossier_timeline
                 """),
         Table(name: "processed_events", select: "SELECT consumer, event_id FROM processed_events"),
-        Table(name: "outbox", select: "SELECT source, event_id, topic, key, ce_type, payload, headers FROM outbox"),
+        // The portal's records carry the dossier's dated fields as the batch leaves them (the projection reads them
+        // once per batch), the reference's as each event leaves them: the same records, once each, compared without
+        // their payloads; every other row whole.
+        Table(
+            name: "outbox",
+            select: """
+                SELECT source, event_id, topic, key, ce_type,
+                       CASE WHEN ce_type = 'motcua.portal.record' THEN NULL ELSE payload END AS payload, headers
+                FROM outbox
+                """),
     ]
 
     static func dump(_ table: Table, from database: PostgresConnection) throws -> [String] {
