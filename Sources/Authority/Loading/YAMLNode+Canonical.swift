@@ -40,12 +40,17 @@ extension YAMLNode {
         }
     }
 
-    static func writeJSONString(_ s: String, into out: inout String) {
+    /// A JSON string: quotes, backslashes, `\n`, `\r` and `\t` escaped short, other control characters as `\u00XX` —
+    /// `\b` and `\f` too, unless `shortBackspaceAndFormFeed` (RFC 8785's form, for signed commands). The rule and
+    /// delegation texts keep the long form: their digests are the versions stored in PostgreSQL.
+    static func writeJSONString(_ s: String, into out: inout String, shortBackspaceAndFormFeed: Bool = false) {
         out += "\""
         for scalar in s.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
+            case "\u{08}" where shortBackspaceAndFormFeed: out += "\\b"
+            case "\u{0C}" where shortBackspaceAndFormFeed: out += "\\f"
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"

@@ -78,24 +78,9 @@ public enum CanonicalJSON {
         }
     }
 
+    /// A JSON string as RFC 8785 writes it: `\b` and `\f` in their short forms.
     static func writeString(_ string: String, into out: inout String) {
-        out += "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
+        YAMLNode.writeJSONString(string, into: &out, shortBackspaceAndFormFeed: true)
     }
 
     /// ECMAScript's Number.prototype.toString for finite doubles (RFC 8785 section 3.2.2.3).
