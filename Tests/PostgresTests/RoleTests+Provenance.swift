@@ -103,6 +103,17 @@ extension RoleTests {
             "SELECT key, payload FROM motcua_outbox_unsent('labour', 0, 10, NULL)", []
         ).map { try $0.decode(String.self, "key") }
         #expect(own == ["d-labour"])
+        // The forms of migration 015: the held-keys read and the one-row read of a refused batch.
+        refused("relay culture's rows, holding parked keys", "SELECT id FROM motcua_outbox_unsent('culture', 0, 10, NULL, true)")
+        refused("read one of culture's rows", "SELECT id FROM motcua_outbox_row('culture', 1)")
+        let heldRead = try worker.query(
+            "SELECT key FROM motcua_outbox_unsent('labour', 0, 10, NULL, true)", []
+        ).map { try $0.decode(String.self, "key") }
+        #expect(heldRead == ["d-labour"])
+        let ownId = try db.query("SELECT id FROM outbox WHERE key = 'd-labour'", [])[0].decode(Int.self, "id")
+        let oneRow = try worker.query("SELECT key FROM motcua_outbox_row('labour', $1)", [ownId])
+            .map { try $0.decode(String.self, "key") }
+        #expect(oneRow == ["d-labour"])
         try asRole("motcua_coordinator") { () throws in
             expectDenied("the coordinator reads outbox payloads") { _ = try db.query("SELECT payload FROM outbox", []) }
         }
