@@ -129,10 +129,12 @@ public struct Runtime: Sendable {
         try await ServiceGroup(configuration: group).run()
     }
 
-    /// The consumer and relay of one writer.
+    /// The consumer and relay of one writer; `postgres` connects them as another role than the service's own
+    /// (reception as motcua_reception). Default: ``postgres``.
     public func service(
-        writer: any BatchWriter, group: String, topics: [String], batchSize: Int
+        writer: any BatchWriter, group: String, topics: [String], batchSize: Int, postgres: PostgresConfiguration? = nil
     ) throws -> ConsumerWithRelay {
+        let postgres = postgres ?? self.postgres
         let relay = try OutboxRelay(settings: .init(source: writer.outboxSource), kafka: kafka, postgres: postgres, logger: logger)
         var settings = EffectivelyOnceConsumer.Settings(group: group, topics: topics)
         settings.batchSize = batchSize
@@ -149,3 +151,15 @@ public struct ConsumerWithRelay: Sendable {
     public let relay: OutboxRelay
 }
 
+
+extension Runtime {
+    /// Reception's own PostgreSQL login (role motcua_reception), from `RECEPTION_DATABASE_URL`; nil when it is not set,
+    /// and reception then connects with `DATABASE_URL` (a `--reception-only` process, or the schema owner in
+    /// development).
+    public static func receptionPostgres(
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> PostgresConfiguration? {
+        guard let url = environment["RECEPTION_DATABASE_URL"], !url.isEmpty else { return nil }
+        return PostgresConfiguration(connectionString: url)
+    }
+}

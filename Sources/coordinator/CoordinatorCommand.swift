@@ -92,9 +92,10 @@ struct CoordinatorCommand: ParsableArguments {
             if all || command.receptionOnly {
                 let reception = Reception(
                     bundle: runtime.bundle, clock: runtime.clock, topics: runtime.topics, logger: runtime.logger)
+                // Reception writes as motcua_reception: its own login when RECEPTION_DATABASE_URL is set, else DATABASE_URL's.
                 services.append(try runtime.service(
                     writer: reception, group: command.receptionGroup ?? runtime.topics.group("motcua.reception"), topics: [runtime.topics.intake],
-                    batchSize: command.runtime.batchSize))
+                    batchSize: command.runtime.batchSize, postgres: Runtime.receptionPostgres()))
             }
             let recipients = EscalationRecipients(catalogue: runtime.bundle.catalogue)
             if all || command.projectionOnly {

@@ -83,9 +83,9 @@ extension RoleTests {
         #expect(try count("SELECT count(*) FROM outbox WHERE ce_type = 'motcua.official.sign'") == 0)
     }
 
-    @Test("the coordinator's login routes step tasks but cannot put an official's command on a department topic")
-    func coordinatorPublishesOnlyWhereItMay() throws {
-        try asRole("motcua_coordinator") { () throws in
+    @Test("reception's role routes step tasks but cannot put an official's command on a department topic")
+    func receptionPublishesOnlyWhereItMay() throws {
+        try asRole("motcua_reception") { () throws in
             expectRefused("a signature from reception's source", naming: "may not publish") {
                 try outboxRow(source: "reception", topic: "dossiers.labour", key: "d-labour", type: "motcua.official.sign")
             }

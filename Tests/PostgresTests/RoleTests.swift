@@ -108,7 +108,7 @@ final class RoleTests {
 
     @Test("the migration creates every role, NOLOGIN, and is idempotent across databases")
     func rolesExist() throws {
-        let names = Self.departments.map(Self.role) + ["motcua_coordinator", "motcua_auditor"]
+        let names = Self.departments.map(Self.role) + ["motcua_coordinator", "motcua_auditor", "motcua_reception"]
         for role in names {
             let rows = try db.query("SELECT rolcanlogin FROM pg_roles WHERE rolname = $1", [role])
             #expect(rows.count == 1, "role \(role) missing")
@@ -253,30 +253,22 @@ final class RoleTests {
         #expect(try count("SELECT count(*) FROM decisions") == 2)
     }
 
-    @Test("the coordinator runs reception, projection and timer statements, and cannot touch decisions or applicant data")
+    @Test("the coordinator runs projection and timer statements, and cannot touch decisions or applicant data")
     func coordinator() throws {
+        // Received by reception (RoleTests+Reception runs that part as motcua_reception).
+        try db.execute(
+            """
+            INSERT INTO dossiers (id, code, procedure, channel, commune, applicant_kind, submitted_at, received_at, status,
+                                  department, step, due_date, body)
+            VALUES ('d-new', 'LD-261127-000001', 'p1', 'online', '00004', 'citizen', '2026-11-27T02:30:00Z',
+                    '2026-11-27T02:31:00Z', 'received', 'labour', 0, '2026-12-04', '{"applicant": {"name": "Lê Văn C"}}')
+            """)
         try asRole("motcua_coordinator") { () throws in
             try db.transaction { tx in
-                // Reception.
-                _ = try tx.query("SELECT id FROM dossiers WHERE id = ANY($1::text[])", [["d-new", "d-labour"]])
-                _ = try tx.query(
-                    """
-                    INSERT INTO dossier_code_sequences (agency_code, day, last_value) VALUES ($1, $2::date, $3)
-                    ON CONFLICT (agency_code, day) DO UPDATE SET last_value = dossier_code_sequences.last_value + EXCLUDED.last_value
-                    RETURNING last_value
-                    """, ["LD", "2026-11-27", 1])
-                try tx.copyIn(
-                    "COPY dossiers (id, code, procedure, channel, commune, applicant_kind, submitted_at, received_at, status, department, step, due_date, body) FROM STDIN"
-                ) { writer in
-                    try writer.row(text: ["d-new", "LD-261127-000001", "p1", "online", "00004", "citizen",
-                                          "2026-11-27T02:30:00Z", "2026-11-27T02:31:00Z", "received", "labour", "0",
-                                          "2026-12-04", "{\"applicant\": {\"name\": \"Lê Văn C\"}}"])
-                }
+                // What it writes (migration 010 refuses anything else, e.g. an official's command); reception's rows are
+                // motcua_reception's since 017 (RoleTests+Reception).
                 try tx.copyIn("COPY outbox (source, event_id, topic, key, ce_type, payload, headers) FROM STDIN") { writer in
-                    // What each writes (migration 010 refuses anything else, e.g. an official's command).
                     for (source, topic, type) in [
-                        ("reception", "dossiers.labour", "motcua.dossier.step"),
-                        ("reception", "dossiers.intake.dlq", "unknown"),
                         ("coordinator", "dossier.events.dlq", "unknown"),
                         ("coordinator-timer", "escalations", "motcua.coordinator.overdue"),
                     ] {
@@ -284,10 +276,7 @@ final class RoleTests {
                     }
                 }
                 try tx.execute(
-                    "INSERT INTO consumer_offsets (consumer_group, topic, partition, next_offset) VALUES ('motcua.reception', 'dossiers.intake', 0, 1) ON CONFLICT DO NOTHING")
-                try tx.execute(
                     "INSERT INTO consumer_offsets (consumer_group, topic, partition, next_offset) VALUES ('motcua.coordinator', 'dossier.events', 0, 1) ON CONFLICT DO NOTHING")
-                try tx.execute("UPDATE consumer_offsets SET next_offset = 2, updated_at = now() WHERE consumer_group = 'motcua.reception'")
                 // Status projection.
                 try tx.execute(
                     "INSERT INTO processed_events (consumer, event_id) SELECT $1, id FROM unnest($2::uuid[]) AS id ON CONFLICT DO NOTHING",
@@ -332,7 +321,7 @@ final class RoleTests {
                 _ = try tx.query("SELECT type, at, from_department, to_department, timing FROM dossier_timeline WHERE dossier_id = 'd-new' ORDER BY at, id LIMIT 50")
                 _ = try tx.query("SELECT level, count(*) AS n FROM escalations WHERE closed_at IS NULL GROUP BY level")
                 _ = try tx.query("SELECT consumer_group, topic, partition, next_offset FROM consumer_offsets")
-                try tx.execute("UPDATE outbox SET sent_at = now() WHERE source = 'reception' AND sent_at IS NULL")
+                try tx.execute("UPDATE outbox SET sent_at = now() WHERE source LIKE 'coordinator%' AND sent_at IS NULL")
             }
             expectDenied("insert a decision") {
                 try db.execute(
@@ -351,7 +340,6 @@ final class RoleTests {
                 try db.execute("INSERT INTO rule_versions (version, department, canonical_text) VALUES ('rv-c', 'labour', 'c')")
             }
         }
-        #expect(try count("SELECT count(*) FROM dossiers WHERE id = 'd-new'") == 1)
         #expect(try count("SELECT count(*) FROM escalations WHERE dossier_id = 'd-new' AND closed_at IS NOT NULL") == 1)
         #expect(try count("SELECT count(*) FROM decisions") == 2)
         #expect(try count("SELECT count(*) FROM consumer_offsets WHERE consumer_group = 'motcua.labour' AND next_offset = 2") == 1)
