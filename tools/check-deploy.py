@@ -139,6 +139,9 @@ def check_compose(path):
             error(where, f"{name}: DATABASE_URL must come from an env_file under secrets/")
         if "KAFKA_SASL_PASSWORD=" not in examples:
             error(where, f"{name}: KAFKA_SASL_PASSWORD must come from an env_file under secrets/")
+        # Reception runs inside the coordinator as its own database role (migration 017).
+        if name == "coordinator" and "RECEPTION_DATABASE_URL=postgresql://motcua_reception:" not in examples:
+            error(where, f"{name}: RECEPTION_DATABASE_URL (motcua_reception) must come from an env_file under secrets/")
         health = service.get("healthcheck") or {}
         if not any(str(part).endswith("/health/ready") for part in health.get("test") or []):
             error(where, f"{name}: healthcheck does not call /health/ready")
@@ -388,13 +391,15 @@ def check_k8s(directory):
         if not (resources.get("limits") or {}).get("memory"):
             error(where, f"{name}: memory limit missing")
         env = container_env(container)
-        for key in ("DATABASE_URL", "KAFKA_SASL_PASSWORD", "KAFKA_SASL_USERNAME"):
+        secret_keys = ("DATABASE_URL", "KAFKA_SASL_PASSWORD", "KAFKA_SASL_USERNAME") + (
+            ("RECEPTION_DATABASE_URL",) if name == "coordinator" else ())
+        for key in secret_keys:
             if "secretKeyRef" not in ((env.get(key) or {}).get("valueFrom") or {}):
                 error(where, f"{name}: {key} must come from a secretKeyRef")
         if "KAFKA_BOOTSTRAP" not in env:
             error(where, f"{name}: KAFKA_BOOTSTRAP is not set")
         secret = "motcua-" + name.removesuffix("-worker")
-        for key in ("DATABASE_URL", "KAFKA_SASL_PASSWORD", "KAFKA_SASL_USERNAME"):
+        for key in secret_keys:
             ref = ((env.get(key) or {}).get("valueFrom") or {}).get("secretKeyRef") or {}
             if ref and ref.get("name") != secret:
                 error(where, f"{name}: {key} comes from Secret {ref.get('name')}, not its own {secret}")

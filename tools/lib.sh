@@ -58,3 +58,18 @@ forget_stale_layouts() {
         echo "$now" > "$stamp"
     done
 }
+
+# Reception's own database login on a local cluster (trust authentication): a LOGIN role acting as motcua_reception
+# from its first statement (the roles themselves stay NOLOGIN). Prints the URL for RECEPTION_DATABASE_URL.
+# Usage: reception_login <database URL of the schema owner>   (after the migrations: motcua_reception exists)
+reception_login() {
+    local url="$1" server
+    psql "$url" -v ON_ERROR_STOP=1 -qc "DO \$\$ BEGIN
+        IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'motcua_reception_dev') THEN
+            CREATE ROLE motcua_reception_dev LOGIN IN ROLE motcua_reception;
+            ALTER ROLE motcua_reception_dev SET role = 'motcua_reception';
+        END IF;
+    END \$\$" >/dev/null
+    server="${url#*://}"; server="${server#*@}"
+    echo "postgresql://motcua_reception_dev@$server"
+}

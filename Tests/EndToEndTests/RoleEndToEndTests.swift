@@ -12,8 +12,8 @@ import Store
 import TestSupport
 import Testing
 
-/// The services connected as their own PostgreSQL roles (schemas/postgres/003_roles.sql): reception as
-/// motcua_coordinator, a worker as motcua_worker_labour — COPYs, offsets, outbox relay and all. Each process logs in
+/// The services connected as their own PostgreSQL roles (schemas/postgres/003_roles.sql, 017): reception as
+/// motcua_reception, a worker as motcua_worker_labour — COPYs, offsets, outbox relay and all. Each process logs in
 /// as a throwaway LOGIN role that is a member of the service role with `ALTER ROLE … SET role = <service role>`, so
 /// its sessions run as the service role from the start (one way deploy/README.md describes; the other is LOGIN on
 /// the service role itself, which the shared test cluster must not get).
@@ -29,20 +29,20 @@ struct RoleEndToEndTests {
         return (name, "postgresql://\(name)@\(host)")
     }
 
-    @Test("reception as motcua_coordinator and the labour worker as motcua_worker_labour decide and publish")
+    @Test("reception as motcua_reception and the labour worker as motcua_worker_labour decide and publish")
     func servicesAsRoles() async throws {
         let pipeline = try Pipeline(seed: 29, ownTopics: false)
         let rules = TestEnvironment.root.appendingPathComponent("deploy").path
-        // Groups: any on dossiers.intake for the coordinator; motcua.labour.* for the labour role.
+        // Groups: any on dossiers.intake for reception; motcua.labour.* for the labour role.
         let receptionGroup = pipeline.group("reception")
         let workerGroup = "motcua.labour.\(pipeline.suffix)"
         try pipeline.startAtEnd(group: receptionGroup, topic: pipeline.topics.intake)
         try pipeline.startAtEnd(group: workerGroup, topic: pipeline.topics.department("labour"))
-        let coordinatorLogin = try Self.login(as: "motcua_coordinator", base: pipeline.databaseURL, admin: pipeline.database)
+        let receptionLogin = try Self.login(as: "motcua_reception", base: pipeline.databaseURL, admin: pipeline.database)
         let workerLogin = try Self.login(as: "motcua_worker_labour", base: pipeline.databaseURL, admin: pipeline.database)
         defer {
             for process in pipeline.processes.values where process.isRunning { process.signal(SIGKILL) }
-            for login in [coordinatorLogin.name, workerLogin.name] {
+            for login in [receptionLogin.name, workerLogin.name] {
                 _ = try? pipeline.database.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", [login])
                 _ = try? pipeline.database.execute("DROP ROLE IF EXISTS \(login)", [])
             }
@@ -53,7 +53,7 @@ struct RoleEndToEndTests {
         pipeline.processes["coordinator-as-role"] = try ServiceProcess(
             "coordinator", ["--rules", rules, "--reception-only", "--reception-group", receptionGroup, "--log-level", "warning"],
             environment: pipeline.processEnvironment.merging(
-                ["DATABASE_URL": coordinatorLogin.url]) { $1 })
+                ["DATABASE_URL": receptionLogin.url]) { $1 })
         pipeline.processes["labour-as-role"] = try ServiceProcess(
             "labour-worker", ["--rules", rules, "--group", workerGroup, "--log-level", "warning"],
             environment: pipeline.processEnvironment.merging(
