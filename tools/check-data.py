@@ -362,6 +362,9 @@ for fn in sorted(os.listdir(deleg_dir)) if os.path.isdir(deleg_dir) else []:
                 err(where, f"{c} is not handled by {r['delegatee']} (owner or step)")
         if "conditions" in r:
             check_condition(r["conditions"], where, allow_docs=True)
+        # Who signs must be said, not assumed: the delegate's position (its holder, or an authorised deputy, signs).
+        if "delegate" not in r:
+            err(where, "no delegate: name the position whose holder exercises it (delegate: { position: director })")
         vf = d_(r["validFrom"])
         if d_(r["instrument"]["date"]) > vf:
             err(where, "instrument signed after validFrom")

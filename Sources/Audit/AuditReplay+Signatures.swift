@@ -40,6 +40,7 @@ extension AuditReplay {
         }
         let signatures = try AuditStore.signatures(departments: settings.departments, on: connection)
         report.signaturesChecked = signatures.count
+        var positions: [String: Delegation.Position?] = [:]
         for stored in signatures {
             func finding(_ kind: AuditFinding.Kind, _ source: Source?, detail: String) -> AuditFinding {
                 AuditFinding(
@@ -84,8 +85,16 @@ extension AuditReplay {
                 continue
             }
             let (read, command, principal) = matching
+            // The delegate the decision's delegation version names, as the worker checked it.
+            let position = stored.delegationSnapshot.flatMap { snapshot in
+                if let known = positions[snapshot] { return known }
+                let parsed = (try? Delegation(snapshotJSON: snapshot))?.delegate
+                positions[snapshot] = parsed
+                return parsed
+            } ?? .director
             var refusal = registry.maySignFinal(
-                principal, department: stored.department, procedure: stored.procedure, at: stored.signedAt)
+                principal, department: stored.department, procedure: stored.procedure, position: position,
+                at: stored.signedAt)
             if command.preparedOutcome != stored.outcome || command.ruleVersion != stored.ruleVersion {
                 refusal = .stale("the command signed another prepared outcome or rule version than the row's")
             }

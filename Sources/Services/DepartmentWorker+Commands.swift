@@ -189,8 +189,11 @@ extension DepartmentWorker {
         }
         var signer = command.official.id
         if let principal {
+            // The delegate the decision's delegation names (its holder, or their authorised deputy, signs).
+            let position = row.delegationId.flatMap { bundle.delegations[id: $0]?.delegate } ?? .director
             if let refusal = Self.namedSigner(command.official.id, principal) ?? staleness(of: command, against: row)
-                ?? registry.maySignFinal(principal, department: department, procedure: row.procedure, at: now)
+                ?? registry.maySignFinal(
+                    principal, department: department, procedure: row.procedure, position: position, at: now)
             {
                 return try rejectCommand(
                     refusal, dossierId: command.dossierId, step: command.step, round: round, cause: command.commandId,

@@ -178,6 +178,34 @@ struct SignedCommandTests {
         let clean = try await replay()
         #expect(clean.status == 0, "\(clean.run) \(clean.findings)")
 
+        // Had the delegation the decision cites named a head of division as its delegate, the director would not be
+        // its delegate: the replay checks the position as the worker does (`unauthorised`, not the delegate).
+        let cited = try #require(try database.connection.query(
+            """
+            SELECT d.delegation_version, v.delegation_id, v.canonical_json FROM decisions d
+            JOIN delegation_versions v ON v.version = d.delegation_version WHERE d.dossier_id = $1
+            """, [ids[8]]).first)
+        let citedVersion = try cited.decode(String.self, "delegation_version")
+        let snapshot = try cited.decode(String.self, "canonical_json")
+        let headsSnapshot = snapshot.replacingOccurrences(
+            of: #""position":"director""#, with: #""position":"head-of-division""#)
+        #expect(headsSnapshot != snapshot, "\(snapshot)")
+        try database.connection.execute(
+            """
+            INSERT INTO delegation_versions (version, delegation_id, canonical_json)
+            VALUES (encode(sha256(convert_to($1, 'UTF8')), 'hex'), $2, $1)
+            """, [headsSnapshot, try cited.decode(String.self, "delegation_id")])
+        try database.connection.execute(
+            "UPDATE decisions SET delegation_version = encode(sha256(convert_to($2, 'UTF8')), 'hex') WHERE dossier_id = $1",
+            [ids[8], headsSnapshot])
+        let notTheDelegate = try await replay()
+        #expect(notTheDelegate.status == 1, "\(notTheDelegate.run)")
+        let unauthorised = notTheDelegate.findings.filter { $0["kind"] as? String == "unauthorised" }
+        #expect(unauthorised.compactMap { $0["dossierId"] as? String } == [ids[8]], "\(notTheDelegate.findings)")
+        #expect(unauthorised.allSatisfy { ($0["detail"] as? String ?? "").hasPrefix("not-the-delegate:") }, "\(unauthorised)")
+        try database.connection.execute(
+            "UPDATE decisions SET delegation_version = $2 WHERE dossier_id = $1", [ids[8], citedVersion])
+
         // Behind the system's back, as the schema owner: a signature written straight into PostgreSQL, and the
         // director's signature altered with the write-once trigger disabled.
         try database.connection.execute(

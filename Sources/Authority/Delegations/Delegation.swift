@@ -46,6 +46,10 @@ public struct Delegation: Sendable, Hashable {
     }
 
     public var id: String
+    /// Who in the delegatee department exercises the authority: the holder of this position signs the final
+    /// decisions (or a deputy director with a work authorisation from the holder). Default: ``Position/director``
+    /// (records written before delegations named it).
+    public var delegate: Position
     public var instrument: Instrument
     public var mode: Mode
     public var delegator: DepartmentID
@@ -90,9 +94,11 @@ public struct Delegation: Sendable, Hashable {
     init(
         id: String, instrument: Instrument, mode: Mode, delegator: DepartmentID, delegatee: DepartmentID, scope: Scope,
         conditions: Condition?, validFrom: LocalDate, validTo: LocalDate?, revokedAt: Date?,
-        revokingInstrument: Instrument?, supersedes: String?, canonicalJSON: String, file: String, line: Int
+        revokingInstrument: Instrument?, supersedes: String?, canonicalJSON: String, file: String, line: Int,
+        delegate: Position = .director
     ) {
         self.id = id
+        self.delegate = delegate
         self.instrument = instrument
         self.mode = mode
         self.delegator = delegator

@@ -126,6 +126,18 @@ extension Delegation {
         }
         var supersedes: String?
         if node["supersedes"] != nil { supersedes = string("supersedes") }
+        var delegate = Position.director
+        if let delegateNode = node["delegate"] {
+            let positions = Position.allCases.map(\.rawValue).joined(separator: ", ")
+            if let text = delegateNode["position"]?.string, let position = Position(rawValue: text) {
+                delegate = position
+            } else {
+                report.error(
+                    file, delegateNode.line,
+                    "delegate: expected { position: \(positions) }, got \(delegateNode["position"]?.brief ?? delegateNode.brief)")
+                ok = false
+            }
+        }
         guard ok, let id, let grant, let mode, let delegator, let delegatee, let scope, let validFrom else {
             return nil
         }
@@ -133,6 +145,6 @@ extension Delegation {
             id: id, instrument: grant, mode: mode, delegator: DepartmentID(delegator), delegatee: DepartmentID(delegatee), scope: scope,
             conditions: conditions, validFrom: validFrom, validTo: validTo, revokedAt: revokedAt,
             revokingInstrument: revoking, supersedes: supersedes, canonicalJSON: node.canonicalJSON, file: file,
-            line: node.line)
+            line: node.line, delegate: delegate)
     }
 }

@@ -83,35 +83,54 @@ public struct OfficialRegistry: Sendable {
             principal: principal, algorithm: algorithm, certificate: certificate, value: signatureValue))
     }
 
-    /// Whether `principal` may sign a final decision of `department` on `procedure` at `now`.
+    /// Whether `principal` may sign a final decision of `department` on `procedure` at `now`, under a delegation
+    /// whose delegate is the holder of `position` in the department.
     ///
-    /// A delegation to a department is exercised by the holder of its Director position (the registry says who holds
-    /// it: a registered, unrevoked director of the department), or by a deputy director holding a work
-    /// authorisation from that director for the procedure at that instant. Specialists and heads of division
-    /// prepare decisions; they do not sign them.
-    public func maySignFinal(_ principal: Principal, department: DepartmentID, procedure: String, at now: Date)
-        -> CommandRefusal?
-    {
+    /// The registry says who holds a position when: an official of the department registered in that role whose key
+    /// is valid and not revoked at the instant. The holder signs; so does a deputy director holding a work
+    /// authorisation for the procedure at that instant from an official who then holds the position. Anyone else of
+    /// the department is `not-the-delegate`; specialists, desks and services never sign a final decision
+    /// (`role-not-allowed`).
+    public func maySignFinal(
+        _ principal: Principal, department: DepartmentID, procedure: String, position: Delegation.Position = .director,
+        at now: Date
+    ) -> CommandRefusal? {
         guard principal.department == department.rawValue else { return .wrongDepartment(principal.department) }
         switch principal.role {
-        case .director:
-            return nil
-        case .deputyDirector:
-            let holds = authorisations.contains { authorisation in
+        case .specialist, .desk, .service:
+            return .roleNotAllowed(
+                principal.role, "sign a final decision (the delegate's position holder, or a deputy authorised by them, signs)")
+        case .headOfDivision, .deputyDirector, .director:
+            if holds(principal, position, department: department, at: now) { return nil }
+            let authorised = principal.role == .deputyDirector && authorisations.contains { authorisation in
                 guard authorisation.deputy == principal.id, authorisation.covers(procedure: procedure, at: now),
-                    let director = principals[authorisation.forOfficial], director.role == .director,
-                    director.department == department.rawValue
+                    let holder = principals[authorisation.forOfficial]
                 else { return false }
-                return director.revokedAt.map { $0 > now } ?? true
+                return holds(holder, position, department: department, at: now)
             }
-            return holds
-                ? nil
-                : .notTheDelegate(
-                    "a deputy director signs for the director only with a work authorisation covering procedure "
-                        + "\(procedure) at this instant")
-        case .specialist, .headOfDivision, .desk, .service:
-            return .roleNotAllowed(principal.role, "sign a final decision (the director, or a deputy authorised by them, signs)")
+            if authorised { return nil }
+            return .notTheDelegate(
+                principal.role == .deputyDirector
+                    ? "the delegation's delegate is the \(position.rawValue) of \(department.rawValue); a deputy director signs "
+                        + "for them only with their work authorisation covering procedure \(procedure) at this instant"
+                    : "the delegation's delegate is the \(position.rawValue) of \(department.rawValue), not a "
+                        + "\(principal.role.rawValue)")
         }
+    }
+
+    /// Whether `principal` holds `position` in `department` at `instant`: registered in that role there, key valid
+    /// and not revoked then.
+    public func holds(_ principal: Principal, _ position: Delegation.Position, department: DepartmentID, at instant: Date)
+        -> Bool
+    {
+        principal.role == position.role && principal.department == department.rawValue
+            && principal.validFrom <= instant && instant <= principal.validTo
+            && (principal.revokedAt.map { $0 > instant } ?? true)
+    }
+
+    /// The officials holding `position` in `department` at `instant` (the registry's answer to "who holds it when").
+    public func holders(of position: Delegation.Position, department: DepartmentID, at instant: Date) -> [Principal] {
+        principals.values.filter { holds($0, position, department: department, at: instant) }.sorted { $0.id < $1.id }
     }
 
     /// Whether `principal` may act as an official of `department` (a supplement request, an apology slip).

@@ -15,6 +15,8 @@ extension AuditStore {
         package var signedBy: String
         package var signedAt: Date
         package var signedOutcome: String?
+        /// The canonical JSON of the delegation version the decision relied on (its delegate signs), if any.
+        package var delegationSnapshot: String?
     }
 
     /// Every signed decision of `departments` (signatures are a fraction of the decisions: one query).
@@ -22,9 +24,10 @@ extension AuditStore {
         let departments = departments.map(\.rawValue)
         return try connection.query(
             """
-            SELECT dossier_id, step, round, department, procedure, outcome, rule_version, signed_by, signed_at,
-                   signed_outcome
-            FROM decisions WHERE signed_at IS NOT NULL AND department = ANY(\(departments, as: "text[]"))
+            SELECT d.dossier_id, d.step, d.round, d.department, d.procedure, d.outcome, d.rule_version, d.signed_by,
+                   d.signed_at, d.signed_outcome, v.canonical_json
+            FROM decisions d LEFT JOIN delegation_versions v ON v.version = d.delegation_version
+            WHERE d.signed_at IS NOT NULL AND d.department = ANY(\(departments, as: "text[]"))
             """
         ).map { (row: PostgresRow) throws -> StoredSignature in
             let signedBy: String = try row.decodeIfPresent(String.self, at: 7) ?? ""
@@ -33,7 +36,8 @@ extension AuditStore {
                 round: try row.decode(Int.self, at: 2), department: DepartmentID(try row.decode(String.self, at: 3)),
                 procedure: try row.decode(String.self, at: 4), outcome: try row.decode(String.self, at: 5),
                 ruleVersion: try row.decode(String.self, at: 6), signedBy: signedBy,
-                signedAt: try row.decode(Date.self, at: 8), signedOutcome: try row.decodeIfPresent(String.self, at: 9))
+                signedAt: try row.decode(Date.self, at: 8), signedOutcome: try row.decodeIfPresent(String.self, at: 9),
+                delegationSnapshot: try row.decodeIfPresent(String.self, at: 10))
         }
     }
 }
