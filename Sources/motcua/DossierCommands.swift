@@ -174,10 +174,13 @@ struct ApologyCommand: ParsableCommand {
         discussion: """
             Allowed once per dossier step and only before its due date; the deadline moves to the new date and \
             its due-soon, overdue and escalation timers re-arm for it. The coordinator publishes the \
-            apology-issued event. Needs DATABASE_URL.
+            apology-issued event. The slip is a command signed with the official's key (--key or \
+            MOTCUA_OFFICIAL_KEY), checked against the registry of officials: once the registry is in force only a \
+            head of division, deputy director or director of the deadline's department may issue it, and anything \
+            else is refused with a command-rejected event. Needs DATABASE_URL.
 
             Example: motcua apology HN-SCT-261123-000042 --reason "site inspection rescheduled by the applicant" \\
-                       --new-date 2026-12-18 --official sct-0042
+                       --new-date 2026-12-18 --official sct-0042 --key sct-0042.key.pem
             """)
 
     @Argument(help: "The dossier's id or code.")
@@ -193,8 +196,13 @@ struct ApologyCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "The deadline's step (default: the dossier's current step; -1 for the whole procedure).")
     var step: Int?
 
-    @Option(help: "The official who issues the slip.")
+    @Option(help: "The official who issues the slip (their id in the registry; required with a key).")
     var official: String?
+
+    @Option(
+        name: .customLong("key"),
+        help: "The official's private key file (PEM); default: MOTCUA_OFFICIAL_KEY. The slip is signed with it; once the registry of officials is in force, an unsigned slip is refused.")
+    var keyFile: String?
 
     @Option(help: "The deploy directory (its calendar/ is the working-day calendar).")
     var rules = "deploy"
@@ -218,15 +226,35 @@ struct ApologyCommand: ParsableCommand {
         } catch {
             throw CLIError("cannot load the calendar under \(rules)/calendar:\n\(error)")
         }
-        let slip = ApologySlip(
-            dossierId: found.id, step: step ?? found.step ?? 0, reason: reason, newDate: LocalDate(newDate)!,
-            issuedBy: official)
+        let slipStep = step ?? found.step ?? 0
+        let now = try CLI.clock().now()
+        // The department whose deadline moves: the slip is signed for its topic.
+        let department = try DeadlineStore.load(found.id, in: db)[slipStep]?.department ?? found.department
+        let request = ApologyRequest(
+            commandId: UUID(), dossierId: found.id, step: slipStep,
+            official: Official(id: official ?? "", department: department ?? ""), reason: reason, newDate: newDate,
+            at: now)
+        let command: [UInt8]
+        if let official, let department,
+            let signer = try OfficialSigner.load(path: keyFile, official: official, in: db)
+        {
+            command = try signer.encode(request, type: MessageType.apology, department: department)
+        } else {
+            if keyFile != nil || CLI.environment[OfficialSigner.environmentVariable] != nil {
+                throw CLIError("--official is required to sign the slip (the id of the key's registered official)")
+            }
+            command = Array(try MessageCoding.encoder().encode(request))
+            FileHandle.standardError.write(Data(
+                "warning: unsigned slip (no --key and no MOTCUA_OFFICIAL_KEY): once the registry of officials is in force it is refused\n".utf8))
+        }
         do {
             try ApologyDesk(calendar: calendar, policy: DeadlinePolicy())
-                .issue(slip, at: try CLI.clock().now(), on: db)
+                .issue(signed: command, registry: try OfficialsStore.registry(in: db), at: now, on: db)
         } catch let error as ApologyError {
             throw CLIError("apology refused: \(error)")
+        } catch let error as ApologyRefused {
+            throw CLIError("apology refused: \(error)")
         }
-        print("apology recorded for \(found.code ?? found.id) step \(slip.step): new due date \(newDate)")
+        print("apology recorded for \(found.code ?? found.id) step \(slipStep): new due date \(newDate)")
     }
 }

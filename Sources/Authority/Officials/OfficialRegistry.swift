@@ -142,6 +142,16 @@ public struct OfficialRegistry: Sendable {
         return nil
     }
 
+    /// Whether `principal` may issue an apology slip for `department`: a head of division or above of the department.
+    public func mayIssueApology(_ principal: Principal, department: DepartmentID) -> CommandRefusal? {
+        switch principal.role {
+        case .headOfDivision, .deputyDirector, .director:
+            return principal.department == department.rawValue ? nil : .wrongDepartment(principal.department)
+        case .specialist, .desk, .service:
+            return .roleNotAllowed(principal.role, "issue an apology slip (a head of division or above does)")
+        }
+    }
+
     /// Whether `principal` may carry an applicant's command (the portal's service key or a one-stop desk official).
     public func mayCarryApplicantCommand(_ principal: Principal) -> CommandRefusal? {
         principal.role.isChannel
