@@ -43,8 +43,8 @@ extension ApologyDesk {
                 else {
                     return .failure(.notTheDelegate("the command does not name its signer '\(principal.id)' as the official"))
                 }
-                return registry.mayIssueApology(principal, department: department).map { .failure($0) }
-                    ?? .success(principal)
+                if let refusal = registry.mayIssueApology(principal, department: department) { return .failure(refusal) }
+                return .success(principal)
             }
             switch checked {
             case .success(let principal):

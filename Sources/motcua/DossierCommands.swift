@@ -240,7 +240,7 @@ struct ApologyCommand: ParsableCommand {
         {
             command = try signer.encode(request, type: MessageType.apology, department: department)
         } else {
-            if keyFile != nil || CLI.environment[OfficialSigner.environmentVariable] != nil {
+            if official == nil, keyFile != nil || CLI.environment[OfficialSigner.environmentVariable] != nil {
                 throw CLIError("--official is required to sign the slip (the id of the key's registered official)")
             }
             command = Array(try MessageCoding.encoder().encode(request))

@@ -39,10 +39,11 @@ struct RoleEndToEndTests {
         try pipeline.startAtEnd(group: receptionGroup, topic: pipeline.topics.intake)
         try pipeline.startAtEnd(group: workerGroup, topic: pipeline.topics.department("labour"))
         let receptionLogin = try Self.login(as: "motcua_reception", base: pipeline.databaseURL, admin: pipeline.database)
+        let coordinatorLogin = try Self.login(as: "motcua_coordinator", base: pipeline.databaseURL, admin: pipeline.database)
         let workerLogin = try Self.login(as: "motcua_worker_labour", base: pipeline.databaseURL, admin: pipeline.database)
         defer {
             for process in pipeline.processes.values where process.isRunning { process.signal(SIGKILL) }
-            for login in [receptionLogin.name, workerLogin.name] {
+            for login in [receptionLogin.name, coordinatorLogin.name, workerLogin.name] {
                 _ = try? pipeline.database.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", [login])
                 _ = try? pipeline.database.execute("DROP ROLE IF EXISTS \(login)", [])
             }
@@ -52,8 +53,10 @@ struct RoleEndToEndTests {
         #expect(try probe.query("SELECT current_user AS u")[0].decode(String.self, "u") == "motcua_worker_labour")
         pipeline.processes["coordinator-as-role"] = try ServiceProcess(
             "coordinator", ["--rules", rules, "--reception-only", "--reception-group", receptionGroup, "--log-level", "warning"],
+            // As deployed: the coordinator's own login, and reception's through RECEPTION_DATABASE_URL (the
+            // coordinator's role can no longer insert dossiers, so reception works only through it).
             environment: pipeline.processEnvironment.merging(
-                ["DATABASE_URL": receptionLogin.url]) { $1 })
+                ["DATABASE_URL": coordinatorLogin.url, "RECEPTION_DATABASE_URL": receptionLogin.url]) { $1 })
         pipeline.processes["labour-as-role"] = try ServiceProcess(
             "labour-worker", ["--rules", rules, "--group", workerGroup, "--log-level", "warning"],
             environment: pipeline.processEnvironment.merging(
