@@ -212,7 +212,7 @@ extension RoleTests {
         }
         refused("a second step task, later, by INSERT", on: worker) {
             try worker.transaction { tx in
-                try tx.execute(
+                _ = try tx.execute(
                     """
                     INSERT INTO outbox (source, event_id, topic, key, ce_type, payload)
                     VALUES ('labour', gen_random_uuid(), 'dossiers.culture', 'd-labour', 'motcua.dossier.step', '\\x7b7d')
