@@ -34,14 +34,25 @@ BEGIN
             NULL; -- another database's migration created it at the same moment
         END;
     END IF;
+    -- Roles are cluster-wide: another database's migration may alter the same role at the same moment ("tuple
+    -- concurrently updated"); that is an error only if the role did not end up as wanted.
     IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
         IF NOT (SELECT rolbypassrls FROM pg_roles WHERE rolname = 'motcua_reception') THEN
-            ALTER ROLE motcua_reception BYPASSRLS;
+            BEGIN
+                ALTER ROLE motcua_reception BYPASSRLS;
+            EXCEPTION WHEN OTHERS THEN
+                IF NOT (SELECT rolbypassrls FROM pg_roles WHERE rolname = 'motcua_reception') THEN RAISE; END IF;
+            END;
         END IF;
         -- The coordinator no longer COPYs dossiers: its statements see every dossier through its policy, with the
-        -- columns it is granted.
+        -- columns it is granted. (A database migrated from 003 afresh gives it BYPASSRLS again until its own 017;
+        -- without INSERT on dossiers it has no use.)
         IF (SELECT rolbypassrls FROM pg_roles WHERE rolname = 'motcua_coordinator') THEN
-            ALTER ROLE motcua_coordinator NOBYPASSRLS;
+            BEGIN
+                ALTER ROLE motcua_coordinator NOBYPASSRLS;
+            EXCEPTION WHEN OTHERS THEN
+                NULL; -- altered concurrently (by this migration or 003 elsewhere): either way it cannot insert dossiers
+            END;
         END IF;
     ELSIF NOT (SELECT rolbypassrls FROM pg_roles WHERE rolname = 'motcua_reception') THEN
         RAISE WARNING 'motcua_reception lacks BYPASSRLS; reception cannot COPY dossiers until a superuser runs: '
