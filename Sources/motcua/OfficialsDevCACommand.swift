@@ -90,7 +90,7 @@ extension OfficialsRegistryCommand {
                         role: entry.role, algorithm: certificate.key.algorithm,
                         publicKey: certificate.key.spkiDER.base64EncodedString(), certificateSHA256: certificate.sha256,
                         validFrom: certificate.notValidBefore, validTo: certificate.notValidAfter),
-                    certificate: certificate.der, in: db)
+                    certificate: certificate.der, at: now, in: db)
                 added += 1
             }
             print("registered \(added) principals (ids already registered were kept: rotate with a new id)")

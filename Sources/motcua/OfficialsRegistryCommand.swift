@@ -97,7 +97,7 @@ struct OfficialsRegistryCommand: AsyncParsableCommand {
                 validFrom: cert.notValidBefore, validTo: cert.notValidAfter)
             let db = try CLI.database()
             do {
-                try OfficialsStore.add(record, certificate: cert.der, in: db)
+                try OfficialsStore.add(record, certificate: cert.der, at: try CLI.clock().now(), in: db)
             } catch let refusal as OfficialsStore.Refusal {
                 throw CLIError(refusal.description)
             }

@@ -123,13 +123,17 @@ public enum OfficialsStore {
     }
 
     /// Records a principal and its certificate (DER); refused when the id is taken (rotate: add a new id, revoke
-    /// the old).
-    public static func add(_ record: PrincipalRecord, certificate: [UInt8], in connection: PostgresConnection) throws {
+    /// the old). `at`: the instant recorded (the registry is in force from its first one), in the clock the services
+    /// share (`MOTCUA_CLOCK`: a drill's simulated week in the past still finds it in force); default: the server's.
+    public static func add(
+        _ record: PrincipalRecord, certificate: [UInt8], at: Date? = nil, in connection: PostgresConnection
+    ) throws {
         let json = String(decoding: try MessageCoding.encoder().encode(record), as: UTF8.self)
         let inserted = try connection.query(
             """
-            INSERT INTO official_changes (principal_id, kind, record, certificate)
-            VALUES (\(record.id), 'add', \(PostgresJSON(json)), \(PostgresBytes(certificate)))
+            INSERT INTO official_changes (principal_id, kind, record, certificate, recorded_at)
+            VALUES (\(record.id), 'add', \(PostgresJSON(json)), \(PostgresBytes(certificate)),
+                    coalesce(\(at, as: "timestamptz"), now()))
             ON CONFLICT (principal_id) WHERE kind = 'add' DO NOTHING RETURNING seq
             """)
         guard !inserted.isEmpty else {
