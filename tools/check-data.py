@@ -141,7 +141,7 @@ def check_subset(node, where, in_props=False):
 
 
 for name in ["intake", "event", "rules", "delegations", "calendar", "catalog-procedures",
-             "catalog-departments", "catalog-documents", "topics"]:
+             "catalog-departments", "catalog-documents", "catalog-communes", "topics"]:
     p = os.path.join(ROOT, "schemas", f"{name}.schema.json")
     try:
         with open(p, encoding="utf-8") as f:
@@ -195,6 +195,20 @@ DEPTS.extend(d for d in dept_ids if isinstance(d, str) and d != "city")
 codes = [d.get("agencyCode") for d in (ddoc or {}).get("departments", [])]
 if len(set(codes)) != len(codes):
     err(rel(dpath), "agencyCode values are not unique")
+
+cpath = os.path.join(ROOT, "deploy", "catalog", "communes.yaml")
+cdoc = load(cpath)
+validate("catalog-communes", cdoc, cpath)
+COMMUNES = set()
+for i, c in enumerate((cdoc or {}).get("communes", []) or []):
+    code = c.get("code") if isinstance(c, dict) else None
+    if code in COMMUNES:
+        err(rel(cpath), f"duplicate commune code {code}")
+    COMMUNES.add(code)
+if cdoc and cdoc.get("synthetic") is True and not (cdoc.get("source") or {}).get("why"):
+    err(rel(cpath), "synthetic codes must say why in source.why")
+if cdoc and cdoc.get("synthetic") is not True and not (cdoc.get("source") or {}).get("url"):
+    err(rel(cpath), "real codes must cite their source (source.url)")
 
 docpath = os.path.join(ROOT, "deploy", "catalog", "documents.yaml")
 docdoc = load(docpath)
@@ -323,6 +337,8 @@ def check_condition(cond, where, allow_docs=True):
         for v in vals:
             if not re.fullmatch(r"[0-9]{5}", str(v)):
                 err(where, f"commune '{v}' is not a 5-digit code")
+            elif v not in COMMUNES:
+                err(where, f"commune '{v}' is not in deploy/catalog/communes.yaml")
 
 
 def canon(x):
@@ -355,6 +371,9 @@ for fn in sorted(os.listdir(deleg_dir)) if os.path.isdir(deleg_dir) else []:
         r["_file"] = rel(p)
         if fn != f"{r['delegatee']}.yaml":
             warn(where, f"delegatee {r['delegatee']} kept in {fn}")
+        for t in r["scope"].get("territory", []):
+            if t != "*" and t not in COMMUNES:
+                err(where, f"territory {t} is not in deploy/catalog/communes.yaml")
         for c in r["scope"]["procedures"]:
             if c not in procs:
                 err(where, f"unknown procedure {c}")

@@ -151,6 +151,8 @@ public final class EffectivelyOnceConsumer: Sendable {
                 for partition in partitions {
                     state.owned.removeValue(forKey: partition)
                     state.stopped.removeValue(forKey: partition)
+                    // Not to be paused once assigned again unless found stopped again then.
+                    state.pendingPause.remove(partition)
                 }
                 publishStopped()
                 logger.info("partitions revoked", metadata: ["kafka.partitions": "\(partitions.count)"])

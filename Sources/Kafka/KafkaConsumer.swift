@@ -388,6 +388,14 @@ private func handleRebalance(
                 logger.error("assign failed: \(String(cString: rd_kafka_err2str(result)))")
             }
         }
+        // librdkafka keeps a partition's pause (rd_kafka_pause_partitions) across its revocation: a partition this
+        // member paused, lost in a rebalance and was given back stayed paused — assigned, never fetched, nothing
+        // said (the seed-505 chaos stall). A fresh assignment is fetched; whoever must pause it again does so
+        // after this callback (``EffectivelyOnceConsumer`` pauses its stopped partitions after the poll).
+        let resumed = rd_kafka_resume_partitions(handle, list)
+        if resumed != RD_KAFKA_RESP_ERR_NO_ERROR {
+            logger.error("resume of the assigned partitions failed: \(String(cString: rd_kafka_err2str(resumed)))")
+        }
     case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
         handler.revoked(affected)
         if cooperative {

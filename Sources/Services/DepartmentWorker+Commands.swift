@@ -312,7 +312,27 @@ extension DepartmentWorker {
         let row = DecisionRow(task: task, decision: decision, department: department, ruleSet: ruleSet,
                               registry: bundle.delegations, at: now, source: source,
                               explanation: try explanations.index(of: decision, encoder: encoder))
-        try DecisionRow.copy([row], explanationIds: try DecisionRow.storeExplanations(explanations.texts, in: tx), into: tx)
+        do {
+            try DecisionRow.copy(
+                [row], explanationIds: try DecisionRow.storeExplanations(explanations.texts, in: tx), into: tx,
+                savepoint: "resume_copy")
+        } catch {
+            // Another process decided this round meanwhile (its transaction committed while this one ran).
+            guard (error as? PostgresError)?.sqlState == "23505" else { throw error }
+            try DecisionStore.rollback(to: "resume_copy", in: tx)
+            let other = try DecisionStore.source(of: command.dossierId, step: command.step, round: task.round, in: tx)
+            if let other, other.topic == source.topic, other.partition == source.partition, other.offset == source.offset {
+                // This very supplement message, applied by another process of the department: a repeat.
+                report.skippedDuplicates += 1
+                return
+            }
+            outbox.append(try event(
+                .supplementRejected, dossierId: command.dossierId, step: command.step, round: latest.round,
+                cause: command.commandId, at: now,
+                data: DossierEvent.Data(reason: "another supplement was applied to this round first"), encoder: encoder))
+            report.outcomes["supplement-rejected", default: 0] += 1
+            return
+        }
         // The stored body follows the dossier, so replay and later rounds see the supplemented documents.
         try ProvenanceStore.updateBody(
             command.dossierId, json: String(decoding: try encoder.encode(dossier), as: UTF8.self),

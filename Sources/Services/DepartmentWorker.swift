@@ -265,13 +265,26 @@ public final class DepartmentWorker: BatchWriter {
         } catch let error as PostgresError where error.sqlState == "23505" {
             try DecisionStore.rollback(to: "decisions_copy", in: tx)
         }
-        var taken = try DecisionStore.decidedSteps(of: rows.map(\.dossierId), in: tx)
+        // Decided by another process (a zombie that woke after its partitions moved, a second group): the steps it
+        // stored are skipped as repeats, never dead-lettered. Another process may commit more of them between the
+        // read and the copy: the copy then meets the unique key again, and is retried from the savepoint.
         var fresh: [DecisionRow] = []
         var skipped = Set<String>()
-        for row in rows {
-            if taken.insert(row.identity).inserted { fresh.append(row) } else { skipped.insert(row.identity) }
+        for attempt in 1... {
+            var taken = try DecisionStore.decidedSteps(of: rows.map(\.dossierId), in: tx)
+            fresh = []
+            skipped = []
+            for row in rows {
+                if taken.insert(row.identity).inserted { fresh.append(row) } else { skipped.insert(row.identity) }
+            }
+            do {
+                try DecisionRow.copy(fresh, explanationIds: explanationIds, into: tx, savepoint: "decisions_copy")
+                break
+            } catch {
+                guard (error as? PostgresError)?.sqlState == "23505", attempt < 5 else { throw error }
+                try DecisionStore.rollback(to: "decisions_copy", in: tx)
+            }
         }
-        try DecisionRow.copy(fresh, explanationIds: explanationIds, into: tx)
         outbox.removeAll { skipped.contains($0.causeIdentity ?? "") }
         report.skippedDuplicates += skipped.count
         report.processed -= skipped.count

@@ -77,6 +77,9 @@ public final class Reception: BatchWriter {
                 if let problem = StrictJSON.problem(in: message.value) { throw problem }
                 dossier = try MessageCoding.decodeIntakeDossier(message.value)
                 if let problem = limits.problem(with: dossier, at: now) { throw problem }
+                if let problem = bundle.catalogue.communes.problem(with: dossier.commune) {
+                    throw IntakeError(field: "commune", problem: problem)
+                }
             } catch {
                 deadLetter("invalid intake dossier: \(error)")
                 continue

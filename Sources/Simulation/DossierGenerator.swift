@@ -3,7 +3,7 @@ import Foundation
 import Messages
 
 /// Generates realistic intake dossiers, reproducibly from a seed: procedures across the catalogue, 93% online,
-/// communes out of 584, complete documents unless asked otherwise, and facts mostly inside the usual limits with a
+/// communes of the catalogue's list (`catalog/communes.yaml`), complete documents unless asked otherwise, and facts mostly inside the usual limits with a
 /// share outside them (so that every outcome occurs).
 ///
 /// Names and ids are synthetic; nothing here is personal data.
@@ -85,9 +85,16 @@ public struct DossierGenerator: Sendable {
         return Dossier(
             id: nextID(), procedure: procedure.code, submittedAt: submittedAt,
             channel: chance(0.93) ? .online : (chance(0.9) ? .counter : .post),
-            commune: String(format: "%05ld", uniform(1...584) * 4),
+            commune: nextCommune(),
             applicant: Dossier.Applicant(kind: kind, id: applicantID, name: "Applicant \(counter)"),
             documents: documents, facts: facts(outside: outside))
+    }
+
+    /// A commune of the catalogue's list; a synthetic 5-digit code only when no list is loaded.
+    mutating func nextCommune() -> String {
+        let listed = catalogue.communes.communes
+        if listed.isEmpty { return String(format: "%05ld", uniform(1...584) * 4) }
+        return listed[uniform(0...(listed.count - 1))].code
     }
 
     mutating func facts(outside: Bool) -> [String: FactValue] {

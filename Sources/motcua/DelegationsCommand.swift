@@ -273,7 +273,10 @@ struct DelegationFiles {
         let schemaDirectory = root.appendingPathComponent("..").appendingPathComponent("schemas")
         if FileManager.default.fileExists(atPath: schemaDirectory.path) {
             var texts: [String: String] = [:]
-            for kind in ["catalog-departments", "catalog-documents", "catalog-procedures", "delegations", "calendar", "rules"] {
+            for kind in [
+                "catalog-departments", "catalog-documents", "catalog-procedures", "catalog-communes", "delegations",
+                "calendar", "rules",
+            ] {
                 if let text = try? String(
                     contentsOf: schemaDirectory.appendingPathComponent("\(kind).schema.json"), encoding: .utf8)
                 {

@@ -28,7 +28,7 @@ struct RulesCommand: AsyncParsableCommand {
                 """
         )
 
-        @Argument(help: "The deploy directory (catalog/, delegations/, calendar/, rules/).")
+        @Argument(help: "The deploy directory (catalog/ with communes.yaml, delegations/, calendar/, rules/).")
         var directory: String = "deploy"
 
         @Option(help: "The directory of the JSON Schemas. Default: DIR/../schemas.")
@@ -49,7 +49,9 @@ struct RulesCommand: AsyncParsableCommand {
                         + "\(catalogue.documentTypes.count) document types, "
                         + "\(bundle.delegations.records.count) delegations, "
                         + "calendar \(bundle.calendar.loadedYears.lowerBound)–\(bundle.calendar.loadedYears.upperBound), "
-                        + "\(bundle.ruleSets.count) rule sets")
+                        + "\(bundle.ruleSets.count) rule sets, "
+                        + "\(catalogue.communes.communes.count) communes and wards"
+                        + (catalogue.communes.synthetic ? " (synthetic codes)" : catalogue.communes.verified ? "" : " (codes unverified)"))
                 for (department, ruleSet) in bundle.ruleSets.sorted(by: { $0.key < $1.key }) {
                     print("  \(department): \(ruleSet.rules.count) rules, version \(ruleSet.version)")
                 }

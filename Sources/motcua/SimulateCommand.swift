@@ -32,7 +32,7 @@ struct Dossiers: AsyncParsableCommand {
         commandName: "dossiers",
         abstract: "Generate realistic dossiers (reproducible with --seed) and submit them, or print them.",
         discussion: """
-            Procedures across all departments, 93% online and the rest at desks or by post, communes out of 584, \
+            Procedures across all departments, 93% online and the rest at desks or by post, communes of deploy/catalog/communes.yaml, \
             a share with a missing document (--incomplete) and a share with facts beyond the usual limits \
             (--outside), which the rules refuse, escalate or send back for supplements.
 

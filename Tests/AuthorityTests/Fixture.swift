@@ -200,8 +200,24 @@ enum Fixture {
 
         """
 
+    static let communes = """
+        city: "Thành phố Hà Nội"
+        inForceFrom: "2025-07-01"
+        synthetic: true
+        verified: false
+        source: { title: "test fixture", why: "codes the tests name", checked: "2026-12-07" }
+        communes:
+          - { code: "00001", name: "Xã Một", kind: commune }
+          - { code: "00002", name: "Xã Hai", kind: commune }
+          - { code: "00003", name: "Xã Ba", kind: commune }
+          - { code: "00004", name: "Phường Ba Đình", kind: ward }
+          - { code: "00007", name: "Phường Bảy", kind: ward }
+
+        """
+
     static let files: [String: String] = [
         "catalog/departments.yaml": departments,
+        "catalog/communes.yaml": communes,
         "catalog/documents.yaml": documents,
         "catalog/procedures/industry-trade.yaml": industryTradeProcedures,
         "catalog/procedures/environment.yaml": environmentProcedures,

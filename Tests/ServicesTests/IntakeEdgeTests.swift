@@ -26,6 +26,28 @@ struct IntakeEdgeTests {
         Array(replace(String(decoding: json, as: UTF8.self)).utf8)
     }
 
+    /// `json` with its commune replaced by `code`.
+    static func commune(_ json: String, _ code: String) -> String {
+        let start = json.range(of: "\"commune\":\"")!
+        let end = json[start.upperBound...].firstIndex(of: "\"")!
+        return json.replacingCharacters(in: start.upperBound..<end, with: code)
+    }
+
+    @Test("the generator draws only communes of deploy/catalog/communes.yaml, and the list is Hanoi's 126 of 2025")
+    func generatorDrawsListedCommunes() throws {
+        let bundle = try AuthorityBundle.load(from: TestEnvironment.root.appendingPathComponent("deploy"))
+        let list = bundle.catalogue.communes
+        #expect(list.communes.count == 126)
+        #expect(list.communes.count(where: { $0.kind == .ward }) == 51)
+        #expect(!list.synthetic)
+        #expect(list.commune("00004")?.name == "Phường Ba Đình")
+        var generator = DossierGenerator(bundle: bundle, seed: 5)
+        var drawn = Set<String>()
+        for _ in 0..<2_000 { drawn.insert(generator.next(submittedAt: Self.now).commune) }
+        #expect(drawn.allSatisfy(list.contains))
+        #expect(drawn.count > 100, "the draw spreads over the list")
+    }
+
     @Test("bad intake is dead-lettered with its reason while the good dossiers beside it are received and routed")
     func deadLettersWithReasons() throws {
         let database = try TestDatabase("intake")
@@ -60,6 +82,11 @@ struct IntakeEdgeTests {
                 let end = text[start.upperBound...].firstIndex(of: "\"")!
                 return text.replacingCharacters(in: start.upperBound..<end, with: String(repeating: "N", count: 1_500))
             }, nil, "applicant.name: longer than 1000 characters"),
+            ("commune 99999", forged(template) { Self.commune($0, "99999") }, nil,
+             "commune: '99999' is not a commune or ward of Thành phố Hà Nội (deploy/catalog/communes.yaml lists the 126 codes"),
+            // Phường Phúc Xá, abolished by the 2025 reorganisation (merged into Phường Ba Đình, 00004).
+            ("abolished commune 00001", forged(template) { Self.commune($0, "00001") }, nil,
+             "commune: '00001' is not a commune or ward of Thành phố Hà Nội"),
         ]
         var messages: [KafkaMessage] = []
         var goodIds: [String] = []

@@ -7,11 +7,14 @@ public struct Catalogue: Sendable {
     public var documentTypes: [DocumentType] { core.documentTypes }
     /// Procedures in load order.
     public var procedures: [Procedure] { core.procedures }
+    /// The communes and wards a dossier may name (`catalog/communes.yaml`).
+    public var communes: CommuneList { core.communes }
 
     final class Core: Sendable {
         let departments: [Department]
         let documentTypes: [DocumentType]
         let procedures: [Procedure]
+        let communes: CommuneList
         let departmentIndex: [DepartmentID: Int]
         let documentIndex: [String: Int]
         let procedureIndex: [String: Int]
@@ -22,10 +25,11 @@ public struct Catalogue: Sendable {
         let requiredStart: [Int32]
         let required: [String]
 
-        init(departments: [Department], documentTypes: [DocumentType], procedures: [Procedure]) {
+        init(departments: [Department], documentTypes: [DocumentType], procedures: [Procedure], communes: CommuneList) {
             self.departments = departments
             self.documentTypes = documentTypes
             self.procedures = procedures
+            self.communes = communes
             departmentIndex = Dictionary(departments.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
             documentIndex = Dictionary(documentTypes.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
             procedureIndex = Dictionary(procedures.enumerated().map { ($1.code, $0) }, uniquingKeysWith: { a, _ in a })
@@ -82,8 +86,10 @@ public struct Catalogue: Sendable {
     public static let delegatorId = DepartmentID.city
 
     /// Builds a catalogue; ids and codes are expected to be unique (the loader reports duplicates).
-    public init(departments: [Department], documentTypes: [DocumentType], procedures: [Procedure]) {
-        core = Core(departments: departments, documentTypes: documentTypes, procedures: procedures)
+    public init(
+        departments: [Department], documentTypes: [DocumentType], procedures: [Procedure], communes: CommuneList = .empty
+    ) {
+        core = Core(departments: departments, documentTypes: documentTypes, procedures: procedures, communes: communes)
     }
 
     public func department(_ id: DepartmentID) -> Department? {

@@ -16,6 +16,7 @@ public struct AuthorityBundle: Sendable {
         case departments = "catalog-departments"
         case documents = "catalog-documents"
         case procedures = "catalog-procedures"
+        case communes = "catalog-communes"
         case delegations
         case calendar
         case rules

@@ -36,11 +36,13 @@ struct BundleLoader {
         let departmentDocs = documents(files, { $0 == "catalog/departments.yaml" }, .departments)
         let documentDocs = documents(files, { $0 == "catalog/documents.yaml" }, .documents)
         let procedureDocs = documents(files, { $0.hasPrefix("catalog/procedures/") }, .procedures)
+        let communeDocs = documents(files, { $0 == "catalog/communes.yaml" }, .communes)
         let delegationDocs = documents(files, { $0.hasPrefix("delegations/") }, .delegations)
         let calendarDocs = documents(files, { $0.hasPrefix("calendar/") }, .calendar)
         let ruleDocs = documents(files, { $0.hasPrefix("rules/") }, .rules)
         for (path, kindName) in [
             ("catalog/departments.yaml", "departments"), ("catalog/documents.yaml", "document types"),
+            ("catalog/communes.yaml", "communes and wards"),
         ] where files[path] == nil {
             report.error("\(prefix)/\(path)", 1, "missing: the catalogue of \(kindName) is required")
         }
@@ -53,7 +55,7 @@ struct BundleLoader {
         let procedures = loadProcedures(procedureDocs, departments: departments, documentTypes: documentTypes)
         let catalogue = Catalogue(
             departments: departments.map(\.value), documentTypes: documentTypes.map(\.value),
-            procedures: procedures.map(\.value))
+            procedures: procedures.map(\.value), communes: loadCommunes(communeDocs))
         let delegations = loadDelegations(delegationDocs, catalogue: catalogue)
         let calendar = loadCalendar(calendarDocs)
         let ruleSets = loadRules(ruleDocs, catalogue: catalogue)
@@ -117,7 +119,7 @@ struct BundleLoader {
     ) -> [Document] {
         var result: [Document] = []
         for path in files.keys.sorted() where select(path) {
-            if kind == .departments || kind == .documents || kind == .procedures {
+            if kind == .departments || kind == .documents || kind == .procedures || kind == .communes {
                 // catalog/ holds three kinds; route by exact place.
                 let isProcedure = path.hasPrefix("catalog/procedures/")
                 if (kind == .procedures) != isProcedure { continue }
@@ -228,6 +230,33 @@ struct BundleLoader {
             }
         }
         return result
+    }
+
+    private mutating func loadCommunes(_ docs: [Document]) -> CommuneList {
+        guard let doc = docs.first else { return .empty }
+        return within(doc) { report in
+            var communes: [Commune] = []
+            var seen: [String: Int] = [:]
+            for node in doc.root["communes"]?.array ?? [] {
+                guard let code = node["code"]?.string, Dossier.isCommuneCode(code) else {
+                    report.error(doc.display, node.line, "a commune needs a 5-digit code")
+                    continue
+                }
+                if let first = seen[code] {
+                    report.error(doc.display, node.line, "duplicate commune code \"\(code)\" (first at line \(first))")
+                    continue
+                }
+                seen[code] = node.line
+                communes.append(
+                    Commune(
+                        code: code, name: node["name"]?.string ?? "",
+                        kind: node["kind"]?.string.flatMap(Commune.Kind.init(rawValue:)) ?? .commune))
+            }
+            return CommuneList(
+                city: doc.root["city"]?.string ?? "", inForceFrom: doc.root["inForceFrom"]?.string ?? "",
+                synthetic: doc.root["synthetic"]?.bool ?? true, verified: doc.root["verified"]?.bool ?? false,
+                communes: communes)
+        }
     }
 
     private static func timeLimit(_ node: YAMLNode?) -> TimeLimit? {
@@ -439,6 +468,11 @@ struct BundleLoader {
                     file, node["delegatee"]?.line ?? line,
                     "delegation \(record.id): unknown department \"\(record.delegatee)\"")
             }
+            for code in record.scope.territory where code != "*" && !catalogue.communes.contains(code) {
+                report.error(
+                    file, node["scope"]?["territory"]?.line ?? line,
+                    "delegation \(record.id): territory \"\(code)\" is not in catalog/communes.yaml")
+            }
             let procedureNodes = node["scope"]?["procedures"]?.array ?? []
             for (code, codeNode) in zip(record.scope.procedures, procedureNodes) {
                 guard let procedure = catalogue.procedure(code) else {
@@ -614,6 +648,13 @@ struct BundleLoader {
                 if case .array(let a) = value { items = a } else { items = [value] }
                 for case .string(let code) in items where catalogue.procedure(code) == nil {
                     report.error(file, line, "rule \"\(rule)\": unknown procedure \"\(code)\"")
+                }
+            }
+            if field == .commune {
+                let items: [FactValue]
+                if case .array(let a) = value { items = a } else { items = [value] }
+                for case .string(let code) in items where !catalogue.communes.contains(code) {
+                    report.error(file, line, "rule \"\(rule)\": commune \"\(code)\" is not in catalog/communes.yaml")
                 }
             }
         }

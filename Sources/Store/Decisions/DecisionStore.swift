@@ -43,6 +43,21 @@ package enum DecisionStore {
         return taken
     }
 
+    /// The message a stored decision was made from (topic, partition, offset), if the decision exists.
+    package static func source(
+        of dossierId: String, step: Int, round: Int, in tx: PostgresConnection
+    ) throws -> (topic: String, partition: Int32, offset: Int64)? {
+        try tx.query(
+            """
+            SELECT source_topic, source_partition, source_offset FROM decisions
+            WHERE dossier_id = \(dossierId) AND step = \(step) AND round = \(round)
+            """
+        ).first.map { row in
+            (try row.decode(String.self, "source_topic"), try row.decode(Int32.self, "source_partition"),
+             try row.decode(Int64.self, "source_offset"))
+        }
+    }
+
     /// Undoes what followed `savepoint` in the open transaction.
     package static func rollback(to savepoint: StaticString, in tx: PostgresConnection) throws {
         try tx.execute("ROLLBACK TO SAVEPOINT \(unescaped: savepoint)")
