@@ -237,4 +237,61 @@ struct CatalogueVersionTests {
         #expect(working.description == "2026-11-30", "received Monday 16/11 09:00, 10 working days with 24/11 worked")
         #expect(off.description == "2026-12-01", "with 24/11 off: one working day later")
     }
+
+    @Test("a worker forwarding a dossier gives the next step the limit of the version the dossier was received under, also one stored after the worker started")
+    func forwardKeepsTheRecordedStepLimit() throws {
+        let database = try TestDatabase("catforward")
+        defer { database.drop() }
+        // 2.001283 (petrol-station certificate): environment 5 working days, then industry-trade 15. The correction
+        // makes industry-trade's step 10.
+        let shipped = try Self.deployFiles()
+        var corrected = shipped
+        let file = "catalog/procedures/industry-trade.yaml"
+        let text = shipped[file]!
+        let entry = text.range(of: "code: '2.001283'")!
+        let step = text.range(
+            of: "- {department: industry-trade, timeLimit: {value: 15,", range: entry.upperBound..<text.endIndex)!
+        corrected[file] = text.replacingCharacters(in: step, with: "- {department: industry-trade, timeLimit: {value: 10,")
+        let before = try AuthorityBundle.load(files: shipped, schemas: nil)
+        let after = try AuthorityBundle.load(files: corrected, schemas: nil)
+        #expect(after.catalogue.procedure("2.001283")?.steps.last?.timeLimit == TimeLimit(value: 10, unit: .workingDays))
+
+        // The worker runs the corrected catalogue and started before any version was stored.
+        let forwardedAt = ISO8601Instant.parse("2026-11-18T10:00:00+07:00")!
+        let worker = try DepartmentWorker(
+            department: "environment", bundle: after, clock: ManualClock(forwardedAt), logger: TestEnvironment.logger)
+        try worker.prepare(database.connection)
+
+        var generator = DossierGenerator(bundle: after, seed: 37)
+        var dossiers: [Dossier] = []
+        for (index, bundle) in [before, after].enumerated() {
+            var dossier = generator.next(
+                procedure: "2.001283", submittedAt: Self.receivedAt.addingTimeInterval(-600), outsideShare: 0)
+            dossier.facts["hasWastewaterTreatment"] = .bool(true)
+            dossiers.append(dossier)
+            try receive(dossier, with: bundle, offset: Int64(index), into: database)
+        }
+        let tasks = try database.connection.query(
+            "SELECT key, payload FROM outbox WHERE topic = 'dossiers.environment' ORDER BY id", [])
+        #expect(tasks.count == 2)
+        let messages = try tasks.enumerated().map { index, row in
+            KafkaMessage(
+                topic: "dossiers.environment", partition: 0, offset: Int64(index),
+                key: Array(try row.decode(String.self, "key").utf8), value: try row.decode(PostgresBytes.self, "payload").bytes)
+        }
+        let report = try database.connection.transaction { tx in try worker.write(messages, into: tx) }
+        #expect(report.outcomes["forward"] == 2, "\(report.outcomes)")
+        func forwardedDue(_ dossier: Dossier) throws -> String? {
+            let payload = try database.connection.query(
+                "SELECT payload FROM outbox WHERE topic = 'dossiers.industry-trade' AND key = $1", [dossier.id])
+            guard let row = payload.first else { return nil }
+            let task = try MessageCoding.decodeStepTask(
+                try row.decode(PostgresBytes.self, "payload").bytes, decoder: MessageCoding.decoder())
+            return task.dueDate
+        }
+        let fifteen = try after.calendar.dueDate(receivedAt: forwardedAt, limit: TimeLimit(value: 15, unit: .workingDays))
+        let ten = try after.calendar.dueDate(receivedAt: forwardedAt, limit: TimeLimit(value: 10, unit: .workingDays))
+        #expect(try forwardedDue(dossiers[0]) == fifteen.description, "received before the correction: its 15 days")
+        #expect(try forwardedDue(dossiers[1]) == ten.description, "received after it: the corrected 10")
+    }
 }
