@@ -200,7 +200,9 @@ struct CatalogueVersionTests {
 
         // rules check: the delegations and rules that still route it.
         let messages = bundle.warnings.map(\.message)
-        #expect(messages.contains { $0.hasPrefix("procedure 2.000633 moved on 2025-07-01 but delegation(s)") }, "\(messages)")
+        #expect(messages.contains {
+            $0.hasPrefix("procedure 2.000633 moved on 2025-07-01 but delegation(s) uq-ct-2025-01 (to industry-trade) still")
+        }, "\(messages)")
         #expect(messages.contains { $0.hasPrefix("procedure 2.000633 moved on 2025-07-01 but rule(s) industry-trade/") })
         // A generator drawing at random no longer draws it after the move.
         var drawing = DossierGenerator(bundle: bundle, seed: 31)
@@ -216,7 +218,7 @@ struct CatalogueVersionTests {
         let culture = try #require(LocalDate("2026-11-24"))
         #expect(try bundle.calendar.isWorkingDay(culture))
         #expect(bundle.warnings.contains {
-            $0.message.hasPrefix("day off \"Ngày Văn hóa Việt Nam\" (2026-11-24) is unverified")
+            $0.message.hasPrefix("day off \"Ngày Văn hóa Việt Nam\" (2026-11-24) is not verified against its instrument")
                 && $0.message.contains("not confirmed: counted as a working day")
         }, "\(bundle.warnings.map(\.message).filter { $0.contains("2026-11-24") })")
         // A confirmed unverified entry (Tết 2026, statutory) is counted, with a warning naming the confirmation.

@@ -7,8 +7,12 @@ extension BundleLoader {
             guard let moved = procedure.moved, let on = LocalDate(moved.on) else { continue }
             let location =
                 procedureLocations[procedure.code] ?? ("\(prefix)/catalog/procedures/\(procedure.department).yaml", 1)
+            // A record superseded by one valid from the move on gives nothing after it (its successor is checked).
+            let supersededBy = Dictionary(
+                delegations.compactMap { r in r.supersedes.map { ($0, r.validFrom) } }, uniquingKeysWith: min)
             let routing = delegations.filter { record in
                 record.scope.procedures.contains(procedure.code)
+                    && (supersededBy[record.id].map { $0 > on } ?? true)
                     && (record.validTo.map { $0 >= on } ?? true)
                     && (record.revokedAt.map { LocalDate(instant: $0) > on } ?? true)
             }

@@ -35,13 +35,13 @@ extension CalendarYear {
             if let confirmed = entry["confirmed"] {
                 report.warning(
                     file, entry.line,
-                    "\(what) is unverified (\(instrument) not found); \(counted) on the operator's confirmation of "
+                    "\(what) is not verified against its instrument (\(instrument)); \(counted) on the operator's confirmation of "
                         + "\(confirmed["date"]?.string ?? "?") by \(confirmed["by"]?.string ?? "?")")
                 return true
             }
             report.warning(
                 file, entry.line,
-                "\(what) is unverified (\(instrument) not found) and not confirmed: \(otherwise); confirm it "
+                "\(what) is not verified against its instrument (\(instrument)) and not confirmed: \(otherwise); confirm it "
                     + "(`confirmed: {date, by, basis}`) once its instrument is found, or remove it")
             return false
         }
