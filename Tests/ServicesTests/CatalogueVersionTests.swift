@@ -201,7 +201,10 @@ struct CatalogueVersionTests {
         // rules check: the delegations and rules that still route it.
         let messages = bundle.warnings.map(\.message)
         #expect(messages.contains {
-            $0.hasPrefix("procedure 2.000633 moved on 2025-07-01 but delegation(s) uq-ct-2025-01 (to industry-trade) still")
+            // uq-ct-2022-01 gave it until its successor started (2026-01-01); uq-ct-2019-01, superseded in 2022, not.
+            $0.hasPrefix(
+                "procedure 2.000633 moved on 2025-07-01 but delegation(s) uq-ct-2022-01 (to industry-trade), "
+                    + "uq-ct-2025-01 (to industry-trade) still give it after that date")
         }, "\(messages)")
         #expect(messages.contains { $0.hasPrefix("procedure 2.000633 moved on 2025-07-01 but rule(s) industry-trade/") })
         // A generator drawing at random no longer draws it after the move.
