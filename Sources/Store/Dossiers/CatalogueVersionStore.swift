@@ -49,7 +49,7 @@ package enum CatalogueVersionStore {
         try connection.query(
             """
             SELECT id, code, procedure, department, received_at, due_date::text AS due, catalogue_version
-            FROM dossiers WHERE due_date IS NOT NULL ORDER BY received_at, id
+            FROM dossiers WHERE due_date IS NOT NULL
             """
         ).map { row in
             Receipt(
