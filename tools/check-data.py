@@ -678,10 +678,22 @@ for year in (2025, 2026, 2027):
             comp.remove(y)
     for c in comp:
         err(where, f"compensatory day {c} does not make up any weekend holiday")
-    n_off = sum(1 for x in days(dt.date(year, 1, 1), dt.date(year, 12, 31)) if x.weekday() < 5 and is_off(x))
+    # An entry with verified: false applies only with the operator's `confirmed` (deploy/README-data.md, Calendars);
+    # the checks above still hold for it, but the count below leaves it out, as MotCua does.
+    unapplied = set()
+    for h in doc["holidays"]:
+        if h.get("verified") is False and "confirmed" not in h:
+            unapplied.update(days(d_(h.get("date") or h["from"]), d_(h.get("date") or h["to"])))
+    for s in doc["workingSaturdays"]:
+        if s.get("verified") is False and "confirmed" not in s:
+            warn(where, f"swap {s['date']}/{s['replaces']} is unverified and not confirmed: MotCua does not make it")
+    n_off = sum(1 for x in days(dt.date(year, 1, 1), dt.date(year, 12, 31))
+                if x.weekday() < 5 and is_off(x) and x not in unapplied)
     print(f"calendar {year}: {n_off} weekdays off, {len(doc['workingSaturdays'])} working Saturdays, "
           f"Tết mùng 1 {tet[0] if tet else '?'}, Hùng Kings {hung[0] if hung else '?'}"
-          + (" (provisional)" if doc["source"].get("provisional") else ""))
+          + (" (provisional)" if doc["source"].get("provisional") else "")
+          + (f"; unverified and not confirmed, so working days: {', '.join(str(x) for x in sorted(unapplied))}"
+             if unapplied else ""))
 
 # ---------------------------------------------------------------- rules
 outcomes = set()

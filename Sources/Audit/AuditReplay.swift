@@ -131,6 +131,10 @@ public struct AuditReplay: Sendable {
         phase("signatures")
         report.findings.append(contentsOf: try missedDeadlines(index.dossiers(scoped: streamed.scoped), connection))
         phase("deadlines")
+        let dueDates = try rederiveDueDates(of: index.dossiers(scoped: streamed.scoped), connection)
+        report.dueDatesRederived = dueDates.rederived
+        report.findings.append(contentsOf: dueDates.findings)
+        phase("due dates")
         // In topic order, then by kind: the same report for the same inputs.
         report.findings.sort {
             ($0.topic ?? "", $0.partition ?? -1, $0.offset ?? -1, $0.kind.rawValue, $0.dossierId, $0.field ?? "")

@@ -38,6 +38,9 @@ public struct AuditFinding: Codable, Sendable, Hashable {
         /// A signature recorded before the registry of officials was in force: nothing to verify it against
         /// (reported, not a difference).
         case unsignedBeforeRegistry = "unsigned-before-registry"
+        /// A received dossier's due date differs from the one its recorded catalogue version gives (or that version
+        /// is not stored): `stored` is reception's due date, `rederived` the version's.
+        case dueDateDiffers = "due-date-differs"
 
         /// Whether this kind makes the replay exit 1. Signature overrides, missed deadlines and signatures from
         /// before the registry are facts of a lawful run, reported for the auditor, not differences.
@@ -105,6 +108,8 @@ public struct AuditReport: Codable, Sendable {
     public var decisions = 0
     /// Decisions re-evaluated and compared.
     public var compared = 0
+    /// Received dossiers whose due date was re-derived with the catalogue version they recorded.
+    public var dueDatesRederived = 0
     /// Messages that are not valid MotCua messages (they went to the dead-letter topic).
     public var invalidMessages = 0
     /// Decisions that could not be re-derived (their inputs are outside the range), with why.
@@ -151,6 +156,7 @@ public struct AuditReport: Codable, Sendable {
             var whatIf: String?
             var messages, steps, decisions, compared, invalidMessages, notRederived: Int
             var signaturesChecked: Int?
+            var dueDatesRederived: Int
             var seconds: Double
             var ratePerSecond: Int
             var findings: [AuditFinding]
@@ -160,7 +166,8 @@ public struct AuditReport: Codable, Sendable {
         let document = Document(
             differences: differences, summary: summary, ranges: ranges, from: from, to: to, whatIf: whatIf,
             messages: messages, steps: steps, decisions: decisions, compared: compared,
-            invalidMessages: invalidMessages, notRederived: notRederived, signaturesChecked: signaturesChecked, seconds: (seconds * 1000).rounded() / 1000,
+            invalidMessages: invalidMessages, notRederived: notRederived, signaturesChecked: signaturesChecked,
+            dueDatesRederived: dueDatesRederived, seconds: (seconds * 1000).rounded() / 1000,
             ratePerSecond: Int(rate), findings: findings)
         let encoder = MessageCoding.encoder()
         encoder.outputFormatting.insert(.prettyPrinted)
@@ -174,6 +181,9 @@ public struct AuditReport: Codable, Sendable {
             + "(\(Int(rate)) decisions/s)\n"
         if invalidMessages > 0 { out += "  \(invalidMessages) messages were not valid MotCua messages (dead-lettered)\n" }
         if notRederived > 0 { out += "  \(notRederived) decisions could not be re-derived (inputs outside the range)\n" }
+        if dueDatesRederived > 0 {
+            out += "  \(dueDatesRederived) due dates re-derived with the catalogue version each dossier recorded\n"
+        }
         if let signaturesChecked {
             out += "  \(signaturesChecked) stored signatures checked against the signed commands and the registry\n"
         } else {

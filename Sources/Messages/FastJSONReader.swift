@@ -414,6 +414,7 @@ package struct JSONByteReader {
     mutating func stepTask() -> StepTask? {
         var taskId: UUID?, dossier: Dossier?, code: String?, step: Int?, round: Int?, department: DepartmentID?
         var receivedAt: Date?, dueDate: String?, dueDateRead = false
+        var catalogueVersion: String?, catalogueVersionRead = false
         let read = object { r, key in
             if r.key(key, is: "dossier") {
                 guard dossier == nil else { return false }
@@ -450,6 +451,12 @@ package struct JSONByteReader {
                 if r.null() { return true }
                 dueDate = r.string()
                 return dueDate != nil
+            } else if r.key(key, is: "catalogueVersion") {
+                guard !catalogueVersionRead else { return false }
+                catalogueVersionRead = true
+                if r.null() { return true }
+                catalogueVersion = r.string()
+                return catalogueVersion != nil
             }
             return false
         }
@@ -458,7 +465,7 @@ package struct JSONByteReader {
         }
         return StepTask(
             taskId: taskId, dossier: dossier, code: code, step: step, round: round, department: department,
-            receivedAt: receivedAt, dueDate: dueDate)
+            receivedAt: receivedAt, dueDate: dueDate, catalogueVersion: catalogueVersion)
     }
 
     /// A dossier that passes `Dossier`'s validating decoder (the same checks, copied from it).

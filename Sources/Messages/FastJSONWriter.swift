@@ -208,6 +208,10 @@ package struct JSONByteWriter {
     static func stepTask(_ task: StepTask) -> [UInt8]? {
         var w = JSONByteWriter(capacity: 1024)
         w.beginObject()
+        if let catalogueVersion = task.catalogueVersion {
+            w.key("catalogueVersion")
+            w.string(catalogueVersion)
+        }
         w.key("code")
         w.string(task.code)
         w.key("department")

@@ -16,11 +16,15 @@ public struct StepTask: Codable, Sendable, Hashable {
     public var receivedAt: Date
     /// The due date of this step (`YYYY-MM-DD`), for the coordinator and the citizen.
     public var dueDate: String?
+    /// The catalogue version (`catalogue_versions`) reception received the dossier under: the next step's time
+    /// limit is that version's (nil: received before versions were recorded; the worker's catalogue then).
+    public var catalogueVersion: String?
 
     public init(
         taskId: UUID, dossier: Dossier, code: String, step: Int, round: Int = 0, department: DepartmentID, receivedAt: Date,
-        dueDate: String?
+        dueDate: String?, catalogueVersion: String? = nil
     ) {
+        self.catalogueVersion = catalogueVersion
         self.taskId = taskId
         self.dossier = dossier
         self.code = code

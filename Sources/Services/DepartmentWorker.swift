@@ -53,6 +53,8 @@ public final class DepartmentWorker: BatchWriter {
     let explanationTexts = ExplanationTexts()
     /// The registry of officials as of the last batch that held commands.
     let officials = OfficialRegistryCache()
+    /// The catalogue versions dossiers were received under, for the time limit of the step a dossier is forwarded to.
+    let catalogueVersions = CatalogueVersionCache()
     /// The ids of stored explanations, so that a batch calls `motcua_explanation_ids` only for texts not met yet.
     let explanationIds = ExplanationIds()
 
@@ -63,6 +65,7 @@ public final class DepartmentWorker: BatchWriter {
     public func prepare(_ connection: PostgresConnection) throws {
         // A new connection may be to a restored database: ids are learned again.
         explanationIds.forget()
+        try catalogueVersions.load(on: connection)
         // Store the exact texts every decision will cite, once.
         try DecisionStore.storeRuleVersion(
             ruleSet.version, department: department, canonicalText: ruleSet.canonicalText, on: connection)
@@ -88,6 +91,9 @@ public final class DepartmentWorker: BatchWriter {
         /// The step tasks decided, for the provenance check (`rows` and `tasks` are parallel).
         var tasks: [(task: ProvenanceStore.Task, taskId: UUID, message: KafkaMessage)] = []
         var report = BatchReport()
+        /// Catalogue versions of forwarded steps not in ``catalogueVersions``: the batch is decided again after
+        /// loading them.
+        var unknownCatalogueVersions: Set<String> = []
     }
 
     public func stage(_ messages: [KafkaMessage]) -> (any Sendable)? {
@@ -111,6 +117,12 @@ public final class DepartmentWorker: BatchWriter {
         if let ready = staged as? Staged, ready.seq == seq {
             batch = ready
         } else {
+            batch = try decide(messages, bundle: bundle, seq: seq, now: clock.now())
+        }
+        // A forwarded step of a catalogue version stored after `prepare` (a reception started with a corrected
+        // catalogue): learn it, and decide again so that the forward takes that version's time limit.
+        if !batch.unknownCatalogueVersions.isEmpty {
+            try catalogueVersions.load(on: tx)
             batch = try decide(messages, bundle: bundle, seq: seq, now: clock.now())
         }
         try dropNotReceived(&batch, in: tx)
@@ -181,6 +193,11 @@ public final class DepartmentWorker: BatchWriter {
             batch.rows.append(DecisionRow(
                 task: task, decision: decision, department: department, ruleSet: ruleSet, registry: bundle.delegations,
                 at: now, source: message, explanation: try explanations.index(of: decision, encoder: encoder)))
+            if decision.outcome == .forward, let recorded = task.catalogueVersion,
+                recorded != bundle.catalogueVersion.version, !catalogueVersions.knows(recorded)
+            {
+                batch.unknownCatalogueVersions.insert(recorded)
+            }
             batch.outbox += try effects(of: decision, task: task, at: now, encoder: encoder)
             batch.report.outcomes[decision.outcome.rawValue, default: 0] += 1
             batch.report.processed += 1
@@ -312,16 +329,15 @@ public final class DepartmentWorker: BatchWriter {
         var out: [OutboxMessage] = []
         var next: StepTask?
         if decision.outcome == .forward, let target = decision.forwardTo,
-            let procedure = bundle.catalogue.procedure(task.dossier.procedure)
+            let limit = catalogueVersions.stepLimit(
+                of: task.dossier.procedure, step: task.step + 1, recorded: task.catalogueVersion, current: bundle)
         {
-            let limit = procedure.steps.indices.contains(task.step + 1)
-                ? procedure.steps[task.step + 1].timeLimit : procedure.timeLimit
             let due = try? bundle.calendar.dueDate(receivedAt: now, limit: limit)
             data.dueDate = due?.description
             next = StepTask(
                 taskId: StableID.make("step", task.dossier.id, String(task.step + 1), "0"), dossier: task.dossier,
                 code: task.code, step: task.step + 1, round: 0, department: target, receivedAt: now,
-                dueDate: due?.description)
+                dueDate: due?.description, catalogueVersion: task.catalogueVersion)
         }
         let event = DossierEvent(
             eventId: StableID.make("event", kind.rawValue, identity), dossierId: task.dossier.id, code: task.code,

@@ -7,6 +7,7 @@ import Messages
 import Operations
 import Postgres
 import Store
+import Synchronization
 
 /// The batch writer of reception: checks each intake dossier, gives it a code and an appointment date, records it,
 /// and routes it to the first department of its procedure.
@@ -20,6 +21,9 @@ public final class Reception: BatchWriter {
     let clock: any MotCuaClock
     let logger: Logger
     public var outboxSource: String { "reception" }
+    /// Whether `bundle.catalogueVersion` is known to be stored in `catalogue_versions` (committed): until then each
+    /// batch that receives a dossier checks, and stores it in its own transaction when missing.
+    let catalogueVersionStored = Atomic<Bool>(false)
 
     public init(
         bundle: AuthorityBundle, clock: any MotCuaClock, topics: Topics = Topics(), limits: IntakeLimits = IntakeLimits(),
@@ -45,6 +49,8 @@ public final class Reception: BatchWriter {
         var dueDate: LocalDate?
         var stepDue: LocalDate?
         var code = ""
+        /// Why an `intake-refused` dossier was refused (nil: an unknown procedure code).
+        var reason: String?
     }
 
     public func write(_ messages: [KafkaMessage], into tx: PostgresConnection) throws -> BatchReport {
@@ -96,6 +102,13 @@ public final class Reception: BatchWriter {
             accepted.removeAll { known.contains($0.dossier.id) }
         }
         try assignCodes(&accepted, at: now, in: tx)
+        if !accepted.isEmpty && !catalogueVersionStored.load(ordering: .relaxed) {
+            if try CatalogueVersionStore.isStored(bundle.catalogueVersion.version, on: tx) {
+                catalogueVersionStored.store(true, ordering: .relaxed)
+            } else {
+                try CatalogueVersionStore.store(bundle.catalogueVersion, in: tx)
+            }
+        }
         let encoder = MessageCoding.encoder()
         try ReceptionStore.insert(try accepted.map { item in
             ReceptionStore.Row(
@@ -105,7 +118,8 @@ public final class Reception: BatchWriter {
                 receivedAt: now, status: item.status.rawValue, department: item.department,
                 dueDate: item.dueDate?.description, body: String(decoding: item.message.value, as: UTF8.self),
                 bodySha256: try MessageCoding.digest(of: item.dossier, encoder: encoder),
-                receiptSecretSha256: item.dossier.receiptSecretSha256.flatMap(Reception.bytes(hex:)))
+                receiptSecretSha256: item.dossier.receiptSecretSha256.flatMap(Reception.bytes(hex:)),
+                catalogueVersion: bundle.catalogueVersion.version)
         }, in: tx)
         for item in accepted {
             outbox += try effects(of: item, at: now, encoder: encoder)
@@ -123,6 +137,10 @@ public final class Reception: BatchWriter {
                             department: nil, procedure: nil, missing: [])
         }
         let agency = bundle.catalogue.department(first.department)?.agencyCode ?? cityAgency
+        if let reason = Reception.movedAway(procedure, receivedOn: LocalDate(instant: now)) {
+            return Received(message: message, dossier: dossier, status: .intakeRefused, agency: agency,
+                            department: nil, procedure: procedure, missing: [], reason: reason)
+        }
         let missing = procedure.documents.filter { !dossier.documents.contains($0) }
         guard missing.isEmpty else {
             return Received(message: message, dossier: dossier, status: .intakeIncomplete, agency: agency,
@@ -135,6 +153,14 @@ public final class Reception: BatchWriter {
         }
         return Received(message: message, dossier: dossier, status: .received, agency: agency,
                         department: first.department, procedure: procedure, missing: [], dueDate: due, stepDue: stepDue)
+    }
+
+    /// Why a dossier of `procedure` received on `day` is not the department's to decide: the procedure moved (to
+    /// the commune level, or merged into another) on or before that day. Nil when it is still the department's.
+    public static func movedAway(_ procedure: Procedure, receivedOn day: LocalDate) -> String? {
+        guard let moved = procedure.moved, moved.on <= day.description else { return nil }
+        return "procedure \(procedure.code) is no longer decided by \(procedure.department): it moved on \(moved.on) to "
+            + "\(moved.to.isEmpty ? "another authority" : moved.to); submit the dossier there"
     }
 
     /// Codes are `AGENCY-yymmdd-NNNNNN`, numbered per agency and local day.
@@ -166,7 +192,7 @@ public final class Reception: BatchWriter {
         var common = DossierEvent.Data(procedure: dossier.procedure, channel: dossier.channel.rawValue, commune: dossier.commune)
         switch item.status {
         case .intakeRefused:
-            common.reason = "unknown procedure code '\(dossier.procedure)'"
+            common.reason = item.reason ?? "unknown procedure code '\(dossier.procedure)'"
             return [try event(.intakeRefused, common)]
         case .intakeIncomplete:
             common.documents = item.missing
@@ -180,7 +206,8 @@ public final class Reception: BatchWriter {
             assigned.dueDate = item.stepDue?.description
             let task = StepTask(
                 taskId: StableID.make("step", dossier.id, "0", "0"), dossier: dossier, code: item.code, step: 0,
-                round: 0, department: department, receivedAt: now, dueDate: item.stepDue?.description)
+                round: 0, department: department, receivedAt: now, dueDate: item.stepDue?.description,
+                catalogueVersion: bundle.catalogueVersion.version)
             return [
                 try event(.received, common),
                 try event(.assigned, assigned),

@@ -67,13 +67,18 @@ public struct DossierGenerator: Sendable {
             .uuidString.lowercased()
     }
 
-    /// The next dossier: of `procedure` if given, else of a procedure of `department` if given, else of any.
+    /// The next dossier: of `procedure` if given, else of a procedure of `department` if given, else of any (not
+    /// one moved away on or before the submission day).
     /// `incompleteShare` of dossiers lack one required document; `outsideShare` get facts beyond the usual limits.
     public mutating func next(
         procedure code: String? = nil, department: DepartmentID? = nil, submittedAt: Date, incompleteShare: Double = 0,
         outsideShare: Double = 0.1
     ) -> Dossier {
-        let candidates = department.map { catalogue.procedures(ownedBy: $0) } ?? catalogue.procedures
+        let all = department.map { catalogue.procedures(ownedBy: $0) } ?? catalogue.procedures
+        // Not a procedure that had moved away by then (reception refuses those); one asked for by code is kept.
+        let day = LocalDate(instant: submittedAt).description
+        let current = all.filter { $0.moved.map { $0.on > day } ?? true }
+        let candidates = current.isEmpty ? all : current
         let procedure = code.flatMap { catalogue.procedure($0) } ?? candidates[uniform(0...(candidates.count - 1))]
         var documents = procedure.documents
         if !documents.isEmpty && chance(incompleteShare) { documents.remove(at: uniform(0...(documents.count - 1))) }

@@ -55,6 +55,7 @@ struct RulesCommand: AsyncParsableCommand {
                 for (department, ruleSet) in bundle.ruleSets.sorted(by: { $0.key < $1.key }) {
                     print("  \(department): \(ruleSet.rules.count) rules, version \(ruleSet.version)")
                 }
+                print("  catalogue terms (time limits, steps, documents, facts): version \(bundle.catalogueVersion.version)")
             } catch {
                 for problem in error.problems { printError(problem.description) }
                 printError("\(error.errors.count) error(s), \(error.warnings.count) warning(s)")

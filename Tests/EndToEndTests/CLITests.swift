@@ -304,9 +304,12 @@ struct CLITests {
         #expect(status.status == 0, "\(status)")
         #expect(status.stdout.contains(code) && status.stdout.contains("escalated-authority"), "\(status)")
         #expect(!status.stdout.contains("Test Enterprise") && !status.stdout.contains("0100000002"), "personal data")
+        // 1.001064 (karaoke licence) is not verified against its source: the terminal says so beside the procedure.
+        #expect(status.stdout.contains("procedure 1.001064 (time limit unverified: "), "\(status)")
         let statusJSON = try await CommandRun.motcua("status", late.id, "--json", environment: env)
         let object = try JSONSerialization.jsonObject(with: Data(statusJSON.stdout.utf8)) as? [String: Any]
         #expect(object?["code"] as? String == code, "\(statusJSON)")
+        #expect((object?["timeLimitUnverified"] as? String)?.isEmpty == false, "\(statusJSON)")
         #expect(!statusJSON.stdout.contains("Test Enterprise"))
 
         // The escalated dossier does not await a signature.

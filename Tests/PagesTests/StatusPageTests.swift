@@ -154,4 +154,19 @@ struct StatusPageTests {
         #expect(!html.contains("<i>") && !html.contains("<c>") && !html.contains("<Sở>") && !html.contains("<t>"))
         #expect(html.contains("A &amp; B &lt;c&gt;") && html.contains("R&amp;D"))
     }
+
+    @Test("the citizen's page says \"unverified\" beside a procedure whose time limit is not verified, and only there")
+    func unverifiedTimeLimit() throws {
+        func page(verified: Bool?) throws -> String {
+            let flag = verified.map { #", "verified": \#($0)"# } ?? ""
+            let json = #"""
+                {"code": "CT-261127-000001", "status": "in-review", "procedure": {"code": "2.000620", "name": "Thuốc lá"\#(flag)},
+                 "receivedAt": "2026-11-27T09:30:00+07:00", "dueDate": "2026-12-01", "overdue": false, "timeline": []}
+                """#
+            return CitizenLookup.html(try JSONDecoder().decode(CitizenDossier.self, from: Data(json.utf8)))
+        }
+        #expect(try page(verified: false).contains(
+            "Thuốc lá (2.000620) <small class=\"unverified\">(time limit unverified against its source)</small></dd>"))
+        #expect(try !page(verified: true).contains("unverified"))
+    }
 }

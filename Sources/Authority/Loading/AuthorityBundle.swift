@@ -4,6 +4,8 @@ import Foundation
 /// working-day calendar and the department rule sets, validated against the JSON Schemas and for meaning.
 public struct AuthorityBundle: Sendable {
     public let catalogue: Catalogue
+    /// The version of the catalogue's terms (time limits, steps, documents, facts) reception records on a dossier.
+    public let catalogueVersion: CatalogueVersion
     public let delegations: DelegationRegistry
     public let calendar: WorkingCalendar
     /// Rule sets keyed by department id.
@@ -83,6 +85,7 @@ public struct AuthorityBundle: Sendable {
         warnings: [ValidationReport.Problem]
     ) {
         self.catalogue = catalogue
+        catalogueVersion = CatalogueVersion(catalogue)
         self.delegations = delegations
         self.calendar = calendar
         self.ruleSets = ruleSets

@@ -11,7 +11,7 @@ struct BundleLoader {
 
     private var schemas: [AuthorityBundle.Kind: JSONSchema] = [:]
     /// Where each procedure is defined, for problems found later about it.
-    private var procedureLocations: [String: (file: String, line: Int)] = [:]
+    var procedureLocations: [String: (file: String, line: Int)] = [:]
 
     init(prefix: String, schemaPrefix: String, report: ValidationReport) {
         self.prefix = prefix
@@ -62,6 +62,7 @@ struct BundleLoader {
         checkCoverage(
             catalogue: catalogue, delegations: delegations, ruleSets: ruleSets,
             ruleFiles: Set(files.keys.filter { $0.hasPrefix("rules/") }))
+        checkMoved(catalogue: catalogue, delegations: delegations.map(\.value), ruleSets: ruleSets)
 
         report.sort()
         guard !report.hasErrors, let calendar else {

@@ -25,6 +25,26 @@ extension CalendarYear {
             }
             return d
         }
+        /// Whether an entry is applied. One marked `verified: false` (its instrument was not found) is applied only
+        /// with the operator's `confirmed` (date, by, basis): a day off exists by law, and one that may not exist
+        /// must not lengthen the time the administration has by law (deploy/README-data.md, "Calendars"). Either
+        /// way `rules check` warns.
+        func applies(_ entry: YAMLNode, _ what: String, counted: String, otherwise: String) -> Bool {
+            guard entry["verified"]?.bool == false else { return true }
+            let instrument = entry["instrument"]?["number"]?.string ?? "no instrument"
+            if let confirmed = entry["confirmed"] {
+                report.warning(
+                    file, entry.line,
+                    "\(what) is not verified against its instrument (\(instrument)); \(counted) on the operator's confirmation of "
+                        + "\(confirmed["date"]?.string ?? "?") by \(confirmed["by"]?.string ?? "?")")
+                return true
+            }
+            report.warning(
+                file, entry.line,
+                "\(what) is not verified against its instrument (\(instrument)) and not confirmed: \(otherwise); confirm it "
+                    + "(`confirmed: {date, by, basis}`) once its instrument is found, or remove it")
+            return false
+        }
         let sourceNode = root["source"]
         let source = Source(
             notice: sourceNode?["notice"]?.string ?? "",
@@ -45,6 +65,10 @@ extension CalendarYear {
                 to = date(entry["to"], "holiday end", line: entry.line)
             }
             guard let from, let to else { continue }
+            let days = from == to ? "\(from)" : "\(from)–\(to)"
+            guard applies(entry, "day off \"\(name)\" (\(days))", counted: "counted as a day off",
+                          otherwise: "counted as a working day: due dates run over it")
+            else { continue }
             if to < from {
                 report.error(file, entry.line, "holiday \"\(name)\" ends (\(to)) before it starts (\(from))")
                 continue
@@ -69,6 +93,9 @@ extension CalendarYear {
         var seenSaturdays = Set<LocalDate>()
         for entry in root["workingSaturdays"]?.array ?? [] {
             guard let day = date(entry["date"], "working Saturday", line: entry.line) else { continue }
+            guard applies(entry, "the swap of working Saturday \(day)", counted: "made",
+                          otherwise: "not made: \(day) stays a day off and the weekday it replaces a working day")
+            else { continue }
             if day.weekday != 6 {
                 report.error(file, entry.line, "working Saturday \(day) is not a Saturday")
             }

@@ -23,12 +23,15 @@ package enum ReceptionStore {
         package var bodySha256: [UInt8]?
         /// SHA-256 of the applicant's receipt secret, when the channel sent one.
         package var receiptSecretSha256: [UInt8]?
+        /// The catalogue version (`catalogue_versions`) the dossier was received under (migration 021).
+        package var catalogueVersion: String?
 
         package init(
             id: String, code: String?, procedure: String, channel: String, commune: String, applicantKind: String,
             submittedAt: Date, receivedAt: Date, status: String, department: DepartmentID?, dueDate: String?, body: String,
-            bodySha256: [UInt8]? = nil, receiptSecretSha256: [UInt8]? = nil
+            bodySha256: [UInt8]? = nil, receiptSecretSha256: [UInt8]? = nil, catalogueVersion: String? = nil
         ) {
+            self.catalogueVersion = catalogueVersion
             self.bodySha256 = bodySha256
             self.receiptSecretSha256 = receiptSecretSha256
             self.id = id
@@ -79,7 +82,7 @@ package enum ReceptionStore {
     package static func insert(_ rows: [Row], in tx: PostgresConnection) throws {
         try tx.copyIn(
             "COPY dossiers (id, code, procedure, channel, commune, applicant_kind, submitted_at, received_at, status, "
-                + "department, due_date, body, received_sha256, body_sha256, receipt_secret_sha256) FROM STDIN"
+                + "department, due_date, body, received_sha256, body_sha256, receipt_secret_sha256, catalogue_version) FROM STDIN"
         ) { writer in
             for row in rows {
                 try writer.row(text: [
@@ -87,7 +90,7 @@ package enum ReceptionStore {
                     PostgresTimestamp.format(row.submittedAt), PostgresTimestamp.format(row.receivedAt), row.status,
                     row.department?.rawValue, row.dueDate, row.body, row.bodySha256.map { PostgresBytes($0).postgresText },
                     row.bodySha256.map { PostgresBytes($0).postgresText },
-                    row.receiptSecretSha256.map { PostgresBytes($0).postgresText },
+                    row.receiptSecretSha256.map { PostgresBytes($0).postgresText }, row.catalogueVersion,
                 ])
             }
         }
