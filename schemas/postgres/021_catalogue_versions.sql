@@ -28,7 +28,7 @@ CREATE TRIGGER motcua_catalogue_versions_no_truncate BEFORE TRUNCATE ON catalogu
 -- transaction, and the audit replay reports a dossier whose version is not in catalogue_versions.
 ALTER TABLE dossiers ADD COLUMN catalogue_version text;
 
--- Reception (the coordinator's role) stores versions; workers and the auditor read them.
+-- Reception (its own role since 017) stores versions; the coordinator, workers and the auditor read them.
 ALTER FUNCTION motcua_grant_roles() RENAME TO motcua_grant_roles_before_021;
 CREATE FUNCTION motcua_grant_roles() RETURNS void LANGUAGE plpgsql SET client_min_messages = warning
 AS $$
@@ -37,7 +37,8 @@ DECLARE
 BEGIN
     PERFORM motcua_grant_roles_before_021();
     SELECT string_agg(quote_ident(motcua_department_role(x)), ', ') INTO workers FROM unnest(motcua_departments()) AS x;
-    GRANT SELECT, INSERT ON catalogue_versions TO motcua_coordinator;
+    GRANT SELECT, INSERT ON catalogue_versions TO motcua_reception;
+    GRANT SELECT ON catalogue_versions TO motcua_coordinator;
     EXECUTE format('GRANT SELECT ON catalogue_versions TO %s, motcua_auditor', workers);
 END $$;
 SELECT motcua_grant_roles();
