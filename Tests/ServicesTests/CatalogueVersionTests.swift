@@ -123,7 +123,7 @@ struct CatalogueVersionTests {
         #expect(tampered.findings.first?.kind.isDifference == true)
     }
 
-    @Test("catalogue_versions is append-only and a text cannot be stored under another version, as the coordinator's login or the owner")
+    @Test("catalogue_versions is append-only and a text cannot be stored under another version, as reception's role, the coordinator's or the owner")
     func appendOnly() throws {
         let database = try TestDatabase("catappend")
         defer { database.drop() }
@@ -143,8 +143,13 @@ struct CatalogueVersionTests {
         #expect(sqlState("UPDATE catalogue_versions SET canonical_text = '{}'") == "42501")
         #expect(sqlState("DELETE FROM catalogue_versions") == "42501")
         #expect(sqlState("TRUNCATE catalogue_versions") == "42501")
-        // The coordinator's role (reception) cannot store a forged text under the real version, nor change it.
+        // Reception's role (it stores versions) cannot store a forged text under the real version, nor change it;
+        // the coordinator's only reads them.
         try database.connection.execute("SET ROLE motcua_coordinator", [])
+        #expect(sqlState("INSERT INTO catalogue_versions (version, canonical_text) VALUES ($1, $2)", ["f" + version.version.dropFirst(), version.canonicalText]) == "42501")
+        #expect(try database.connection.query("SELECT version FROM catalogue_versions", []).count == 1)
+        try database.connection.execute("RESET ROLE", [])
+        try database.connection.execute("SET ROLE motcua_reception", [])
         defer { _ = try? database.connection.execute("RESET ROLE", []) }
         let forged = version.canonicalText.replacingOccurrences(of: "\"value\":10", with: "\"value\":30")
         #expect(forged != version.canonicalText)
