@@ -91,9 +91,8 @@ public final class DepartmentWorker: BatchWriter {
         /// The step tasks decided, for the provenance check (`rows` and `tasks` are parallel).
         var tasks: [(task: ProvenanceStore.Task, taskId: UUID, message: KafkaMessage)] = []
         var report = BatchReport()
-        /// Catalogue versions of forwarded steps not in ``catalogueVersions``: the batch is decided again after
-        /// loading them.
-        var unknownCatalogueVersions: Set<String> = []
+        /// The dossiers forwarded, with the catalogue version each step task named.
+        var forwarded: [String: String?] = [:]
     }
 
     public func stage(_ messages: [KafkaMessage]) -> (any Sendable)? {
@@ -119,11 +118,20 @@ public final class DepartmentWorker: BatchWriter {
         } else {
             batch = try decide(messages, bundle: bundle, seq: seq, now: clock.now())
         }
-        // A forwarded step of a catalogue version stored after `prepare` (a reception started with a corrected
-        // catalogue): learn it, and decide again so that the forward takes that version's time limit.
-        if !batch.unknownCatalogueVersions.isEmpty {
-            try catalogueVersions.load(on: tx)
-            batch = try decide(messages, bundle: bundle, seq: seq, now: clock.now())
+        // A forward's next step takes the time limit of the catalogue version reception recorded on the dossier
+        // (`dossiers.catalogue_version`), not the one its step task names (not covered by the provenance digest):
+        // read for the forwarded dossiers, and the batch decided again if a task named another version or one stored
+        // after `prepare` (a reception started with a corrected catalogue).
+        if !batch.forwarded.isEmpty {
+            let recorded = try CatalogueVersionStore.recorded(of: Array(batch.forwarded.keys), in: tx)
+            let differs = batch.forwarded.contains { id, named in recorded[id].map { $0 != named } ?? false }
+            let unknown = recorded.values.contains { version in
+                version.map { $0 != bundle.catalogueVersion.version && !catalogueVersions.knows($0) } ?? false
+            }
+            if unknown { try catalogueVersions.load(on: tx) }
+            if differs || unknown {
+                batch = try decide(messages, bundle: bundle, seq: seq, now: clock.now(), recorded: recorded)
+            }
         }
         try dropNotReceived(&batch, in: tx)
         try dropWithdrawn(&batch.rows, outbox: &batch.outbox, report: &batch.report, in: tx)
@@ -150,7 +158,11 @@ public final class DepartmentWorker: BatchWriter {
     }
 
     /// Decodes and decides the batch's steps (no database); commands are kept for ``write(_:staged:into:)``.
-    private func decide(_ messages: [KafkaMessage], bundle: AuthorityBundle, seq: Int64, now: Date) throws -> Staged {
+    /// `recorded`: the catalogue version reception recorded on each dossier (by id), used instead of the one its
+    /// step task names.
+    private func decide(
+        _ messages: [KafkaMessage], bundle: AuthorityBundle, seq: Int64, now: Date, recorded: [String: String?] = [:]
+    ) throws -> Staged {
         var batch = Staged(seq: seq, now: now)
         var explanations = ExplanationMemo(encoded: explanationTexts)
         let decoder = MessageCoding.decoder()
@@ -193,12 +205,12 @@ public final class DepartmentWorker: BatchWriter {
             batch.rows.append(DecisionRow(
                 task: task, decision: decision, department: department, ruleSet: ruleSet, registry: bundle.delegations,
                 at: now, source: message, explanation: try explanations.index(of: decision, encoder: encoder)))
-            if decision.outcome == .forward, let recorded = task.catalogueVersion,
-                recorded != bundle.catalogueVersion.version, !catalogueVersions.knows(recorded)
-            {
-                batch.unknownCatalogueVersions.insert(recorded)
+            var forwarding = task
+            if decision.outcome == .forward {
+                batch.forwarded[task.dossier.id] = task.catalogueVersion
+                if let version = recorded[task.dossier.id] { forwarding.catalogueVersion = version }
             }
-            batch.outbox += try effects(of: decision, task: task, at: now, encoder: encoder)
+            batch.outbox += try effects(of: decision, task: forwarding, at: now, encoder: encoder)
             batch.report.outcomes[decision.outcome.rawValue, default: 0] += 1
             batch.report.processed += 1
         }

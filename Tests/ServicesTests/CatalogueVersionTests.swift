@@ -248,7 +248,7 @@ struct CatalogueVersionTests {
         #expect(off.description == "2026-12-01", "with 24/11 off: one working day later")
     }
 
-    @Test("a worker forwarding a dossier gives the next step the limit of the version the dossier was received under, also one stored after the worker started")
+    @Test("a worker forwarding a dossier gives the next step the limit of the version reception recorded on it (also one stored after the worker started), not the one a forged task names")
     func forwardKeepsTheRecordedStepLimit() throws {
         let database = try TestDatabase("catforward")
         defer { database.drop() }
@@ -274,7 +274,9 @@ struct CatalogueVersionTests {
 
         var generator = DossierGenerator(bundle: after, seed: 37)
         var dossiers: [Dossier] = []
-        for (index, bundle) in [before, after].enumerated() {
+        // The third is received before the correction, and its step task is forged (as kcat would produce it) to
+        // name the corrected version: the worker takes the version reception recorded, not the task's.
+        for (index, bundle) in [before, after, before].enumerated() {
             var dossier = generator.next(
                 procedure: "2.001283", submittedAt: Self.receivedAt.addingTimeInterval(-600), outsideShare: 0)
             dossier.facts["hasWastewaterTreatment"] = .bool(true)
@@ -283,25 +285,35 @@ struct CatalogueVersionTests {
         }
         let tasks = try database.connection.query(
             "SELECT key, payload FROM outbox WHERE topic = 'dossiers.environment' ORDER BY id", [])
-        #expect(tasks.count == 2)
+        #expect(tasks.count == 3)
         let messages = try tasks.enumerated().map { index, row in
-            KafkaMessage(
+            var value = try row.decode(PostgresBytes.self, "payload").bytes
+            if index == 2 {
+                let text = String(decoding: value, as: UTF8.self)
+                #expect(text.contains("\"catalogueVersion\":\"\(before.catalogueVersion.version)\""))
+                value = Array(text.replacingOccurrences(
+                    of: before.catalogueVersion.version, with: after.catalogueVersion.version).utf8)
+            }
+            return KafkaMessage(
                 topic: "dossiers.environment", partition: 0, offset: Int64(index),
-                key: Array(try row.decode(String.self, "key").utf8), value: try row.decode(PostgresBytes.self, "payload").bytes)
+                key: Array(try row.decode(String.self, "key").utf8), value: value)
         }
         let report = try database.connection.transaction { tx in try worker.write(messages, into: tx) }
-        #expect(report.outcomes["forward"] == 2, "\(report.outcomes)")
+        #expect(report.outcomes["forward"] == 3, "\(report.outcomes)")
         func forwardedDue(_ dossier: Dossier) throws -> String? {
+            // The forwarded task names the version reception recorded, whatever the incoming task named.
             let payload = try database.connection.query(
                 "SELECT payload FROM outbox WHERE topic = 'dossiers.industry-trade' AND key = $1", [dossier.id])
             guard let row = payload.first else { return nil }
             let task = try MessageCoding.decodeStepTask(
                 try row.decode(PostgresBytes.self, "payload").bytes, decoder: MessageCoding.decoder())
+            #expect(task.catalogueVersion == (try dueDate(dossier.id, database)).version)
             return task.dueDate
         }
         let fifteen = try after.calendar.dueDate(receivedAt: forwardedAt, limit: TimeLimit(value: 15, unit: .workingDays))
         let ten = try after.calendar.dueDate(receivedAt: forwardedAt, limit: TimeLimit(value: 10, unit: .workingDays))
         #expect(try forwardedDue(dossiers[0]) == fifteen.description, "received before the correction: its 15 days")
         #expect(try forwardedDue(dossiers[1]) == ten.description, "received after it: the corrected 10")
+        #expect(try forwardedDue(dossiers[2]) == fifteen.description, "a forged task naming the corrected version: still 15")
     }
 }

@@ -33,6 +33,16 @@ package enum CatalogueVersionStore {
         return out
     }
 
+    /// The catalogue version reception recorded on each of `ids` it received (nil: before migration 021); ids the
+    /// reader may not see (row-level security) are absent.
+    package static func recorded(of ids: [String], in tx: PostgresConnection) throws -> [String: String?] {
+        var out: [String: String?] = [:]
+        for row in try tx.query("SELECT id, catalogue_version FROM dossiers WHERE id = ANY(\(ids, as: "text[]"))") {
+            out[try row.decode(String.self, "id")] = .some(try row.decodeIfPresent(String.self, "catalogue_version"))
+        }
+        return out
+    }
+
     /// A received dossier's terms as reception recorded them: no personal data.
     package struct Receipt: Sendable {
         package var dossierId: String
