@@ -123,6 +123,7 @@ public final class DepartmentWorker: BatchWriter {
             explanationIds.forget()
             throw error
         }
+        batch.outbox += try enterStages(batch.rows, at: batch.now, into: tx)
         try OutboxWriter.write(batch.outbox, source: outboxSource, limits: topics.messageSizeLimits, into: tx)
         let decoder = MessageCoding.decoder()
         let encoder = MessageCoding.encoder()
