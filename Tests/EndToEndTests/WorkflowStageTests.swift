@@ -257,5 +257,36 @@ struct WorkflowStageTests {
         let divisionIds = (try JSONSerialization.jsonObject(with: Data(division.stdout.utf8)) as? [[String: Any]] ?? [])
             .compactMap { $0["dossierId"] as? String }
         #expect(Set(divisionIds) == Set([b, c, d]), "\(division)")
+
+        // The slip as officials read it.
+        let slip = try await Self.motcua(["slip", try code(a), "--rules", deploy], pipeline: pipeline, database: database)
+        #expect(slip.status == 0, "\(slip)")
+        for line in ["propose", "approve", "sign", aSpecialist.id, head.id, director.id, "early", "Phòng Quản lý thương mại"] {
+            #expect(slip.stdout.contains(line), "\(line) in \(slip.stdout)")
+        }
+
+        // The audit replay: every officials' hand-over verifies against its signed command; one written into
+        // PostgreSQL behind the system's back (as the schema owner) is named `forged`.
+        func replay() async throws -> (status: Int32?, findings: [[String: Any]], run: CommandRun) {
+            let file = directory.appendingPathComponent(TestEnvironment.unique("audit") + ".json")
+            let run = try await Self.motcua(
+                ["audit", "replay", "--department", Self.department.rawValue, "--format", "json", "--output", file.path,
+                 "--rules", deploy],
+                pipeline: pipeline, database: database)
+            let json = try JSONSerialization.jsonObject(with: try Data(contentsOf: file)) as? [String: Any]
+            return (run.status, json?["findings"] as? [[String: Any]] ?? [], run)
+        }
+        let clean = try await replay()
+        #expect(clean.status == 0, "\(clean.run) \(clean.findings)")
+        try database.connection.execute(
+            """
+            INSERT INTO stage_handovers (dossier_id, step, round, line, department, division, action, from_stage,
+                                         from_official, to_stage, to_official, at)
+            VALUES ($1, 0, 0, 2, 'industry-trade', 'trade-management', 'propose', 'examine', $2, 'check', $3, now())
+            """, [d, dHolder.id, head.id])
+        let forgedRun = try await replay()
+        #expect(forgedRun.status == 1, "\(forgedRun.run)")
+        let forgedIds = forgedRun.findings.filter { $0["kind"] as? String == "forged" }.compactMap { $0["dossierId"] as? String }
+        #expect(forgedIds == [d], "\(forgedRun.findings)")
     }
 }
