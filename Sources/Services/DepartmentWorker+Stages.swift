@@ -40,6 +40,46 @@ extension DepartmentWorker {
         }
     }
 
+    /// Decisions already awaiting a signature when the department's workflow came (prepared without stages) enter
+    /// its last stage, the director's, assigned in turn to a valid director: rows, slip lines and `stage-moved`
+    /// events (action `assign`) in one transaction. Run when the worker (re)connects; a step enters once, so two
+    /// worker processes doing it at once enter each step once.
+    func enterLastStageOfAwaiting(at now: Date, on connection: PostgresConnection) throws {
+        guard let workflow = bundle.workflows[department] else { return }
+        try connection.transaction { tx in
+            let awaiting = try StageStore.awaitingWithoutStage(department, in: tx)
+            guard !awaiting.isEmpty else { return }
+            let registry = try officials.current(in: tx)
+            let turns = try StageStore.turns(awaiting.count, in: tx)
+            var entries: [StageStore.Entry] = []
+            for (decision, turn) in zip(awaiting, turns) {
+                let route = workflow.route(procedure: decision.procedure)
+                let planned = PlannedStage.plan(
+                    route, stepWorkingDays: stepWorkingDays(procedure: decision.procedure, at: now))
+                let last = planned.count - 1
+                let candidates = StageMachine.candidates(
+                    role: planned[last].role, division: route.division, department: department, registry: registry,
+                    at: now)
+                entries.append(StageStore.Entry(
+                    dossierId: decision.dossierId, step: decision.step, round: decision.round,
+                    division: route.division, procedure: decision.procedure, route: planned, position: last,
+                    assignee: candidates.isEmpty ? nil : candidates[Int(turn % Int64(candidates.count))],
+                    enteredAt: now, dueAt: stageDue(quota: planned[last].quota, at: now)))
+            }
+            let inserted = try StageStore.enter(entries, department: department, in: tx)
+            let events = try inserted.map { index in
+                let entry = entries[index]
+                return try stageEvent(
+                    dossierId: entry.dossierId, step: entry.step, round: entry.round, action: "assign",
+                    stage: entry.route[entry.position].id, assignee: entry.assignee, official: nil, reason: nil,
+                    dueAt: entry.dueAt,
+                    cause: StableID.make("stage-entry", entry.dossierId, String(entry.step), String(entry.round)),
+                    at: now)
+            }
+            try OutboxWriter.write(events, source: outboxSource, limits: topics.messageSizeLimits, into: tx)
+        }
+    }
+
     /// An official's stage action (``StageMachine``): the step moves, the slip gets a line, a `stage-moved` event
     /// says so; or a `command-rejected` event says why not, and nothing changes.
     func applyStage(

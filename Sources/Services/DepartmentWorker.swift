@@ -70,6 +70,7 @@ public final class DepartmentWorker: BatchWriter {
             try DecisionStore.storeDelegationVersion(
                 record.version, delegationId: record.id, canonicalJSON: record.canonicalJSON, on: connection)
         }
+        try enterLastStageOfAwaiting(at: clock.now(), on: connection)
     }
 
     /// The steps of a batch decided, its decision rows and events built, its commands set aside: all but the

@@ -229,3 +229,37 @@ extension StageStore {
         }
     }
 }
+
+extension StageStore {
+    /// A decision awaiting a signature that never entered a stage (prepared before the department had a workflow).
+    package struct Awaiting: Sendable, Hashable {
+        package var dossierId: String
+        package var step: Int
+        package var round: Int
+        package var procedure: String
+    }
+
+    /// The department's decisions awaiting a signature (official review, approve or refuse, unsigned, the latest
+    /// round of their step, not withdrawn) whose step has no stage row; through the partial index
+    /// `decisions_awaiting_signature`.
+    package static func awaitingWithoutStage(_ department: DepartmentID, in connection: PostgresConnection) throws
+        -> [Awaiting]
+    {
+        try connection.query(
+            """
+            SELECT d.dossier_id, d.step, d.round, d.procedure FROM decisions d
+            WHERE d.department = \(department.rawValue) AND d.review = 'official' AND d.signed_at IS NULL
+              AND d.outcome IN ('approve', 'refuse')
+              AND NOT EXISTS (SELECT 1 FROM decisions n WHERE n.dossier_id = d.dossier_id AND n.step = d.step
+                              AND n.round > d.round)
+              AND NOT EXISTS (SELECT 1 FROM stages s WHERE s.dossier_id = d.dossier_id AND s.step = d.step)
+              AND NOT EXISTS (SELECT 1 FROM withdrawals w WHERE w.dossier_id = d.dossier_id)
+            ORDER BY d.decided_at, d.dossier_id
+            """
+        ).map {
+            Awaiting(
+                dossierId: try $0.decode(String.self, "dossier_id"), step: try $0.decode(Int.self, "step"),
+                round: try $0.decode(Int.self, "round"), procedure: try $0.decode(String.self, "procedure"))
+        }
+    }
+}
