@@ -141,7 +141,7 @@ def check_subset(node, where, in_props=False):
 
 
 for name in ["intake", "event", "rules", "delegations", "calendar", "catalog-procedures",
-             "catalog-departments", "catalog-documents", "catalog-communes", "topics"]:
+             "catalog-departments", "catalog-documents", "catalog-communes", "topics", "workflows"]:
     p = os.path.join(ROOT, "schemas", f"{name}.schema.json")
     try:
         with open(p, encoding="utf-8") as f:
@@ -756,6 +756,63 @@ for want in [("approve", "auto"), ("approve", "official"), ("refuse",), ("supple
         err("deploy/rules", f"no rule with outcome {want}")
 for f in sorted(set(FACT_TYPES) - facts_used):
     warn(rel(readme), f"fact '{f}' is documented but no rule or delegation reads it")
+
+# ---------------------------------------------------------------- workflows
+# deploy/workflows/<department>.yaml: divisions and internal stages (specialist -> head of division -> director).
+RANK = {"specialist": 1, "head-of-division": 2, "director": 3}
+wf_dir = os.path.join(ROOT, "deploy", "workflows")
+wf_departments = set()
+for name in sorted(os.listdir(wf_dir)) if os.path.isdir(wf_dir) else []:
+    p = os.path.join(wf_dir, name)
+    wdoc = load(p)
+    if not validate("workflows", wdoc, p):
+        continue
+    dept = wdoc["department"]
+    if name != f"{dept}.yaml":
+        err(rel(p), f"department {dept} belongs in workflows/{dept}.yaml")
+    if dept not in DEPTS:
+        err(rel(p), f"unknown department {dept}")
+    wf_departments.add(dept)
+    divisions = [d["id"] for d in wdoc["divisions"]]
+    if len(divisions) != len(set(divisions)):
+        err(rel(p), "duplicate division ids")
+
+    def route(r, what, inherited=None):
+        if r["division"] not in divisions:
+            err(rel(p), f"{what}: unknown division {r['division']}")
+        stages = r.get("stages", inherited)
+        if stages is None:
+            err(rel(p), f"{what}: needs stages")
+            return
+        total = sum(s["share"] for s in stages)
+        if abs(total - 1) > 0.001:
+            err(rel(p), f"{what}: shares add up to {total}, not 1")
+        ranks = [RANK[s["role"]] for s in stages]
+        if ranks != sorted(ranks):
+            err(rel(p), f"{what}: stages must move up the ranks")
+        if stages[-1]["role"] != "director" or stages[-1].get("skippableWhenAutomatic"):
+            err(rel(p), f"{what}: the last stage is the director's and cannot be skipped")
+        if len({s["id"] for s in stages}) != len(stages):
+            err(rel(p), f"{what}: duplicate stage ids")
+
+    route(wdoc["default"], "default")
+    seen_codes = set()
+    for r in wdoc.get("procedures", []):
+        c = r["code"]
+        if c in seen_codes:
+            err(rel(p), f"procedure {c} overridden twice")
+        seen_codes.add(c)
+        if c not in procs:
+            err(rel(p), f"unknown procedure {c}")
+            continue
+        owner, pr = procs[c]
+        taking = {s["department"] for s in pr.get("steps") or []} or {owner}
+        if dept not in taking:
+            err(rel(p), f"procedure {c} has no step of {dept}")
+        route(r, f"procedure {c}", wdoc["default"]["stages"])
+for d in DEPTS:
+    if d != "city" and d not in wf_departments:
+        warn(f"deploy/workflows/{d}.yaml", "missing: no workflow (divisions and stages)")
 
 # ---------------------------------------------------------------- topics
 tp = os.path.join(ROOT, "deploy", "topics.yaml")

@@ -128,6 +128,7 @@ public struct AuditReplay: Sendable {
         try finish(&streamed, index: index, report: &report)
         phase("the rest (supplements, duplicates, missing)")
         try verifySignatures(streamed.signCommands, connection: connection, report: &report)
+        try verifyStageActions(streamed.stageCommands, connection: connection, report: &report)
         phase("signatures")
         report.findings.append(contentsOf: try missedDeadlines(index.dossiers(scoped: streamed.scoped), connection))
         phase("deadlines")
@@ -160,6 +161,8 @@ public struct AuditReplay: Sendable {
         var outside = Set<Source>()
         /// Officials' signature commands read (few: checked at the end against the stored signatures).
         var signCommands: [ReadCommand] = []
+        /// Officials' stage actions read (checked at the end against the processing-control slip).
+        var stageCommands: [ReadCommand] = []
         var windowDossiers = Set<String>()
         /// Steps whose decision does not cite them: looked up by identity at the end.
         var unmatched: [(identity: Identity, source: Source, department: DepartmentID)] = []
@@ -477,6 +480,7 @@ public struct AuditReplay: Sendable {
         let pending = DispatchGroup()
         var read = 0
         var signCommands: [ReadCommand] = []
+        var stageCommands: [ReadCommand] = []
         if !ranges.isEmpty {
             var configuration = KafkaConsumerConfiguration(client: kafka, groupID: nil)
             configuration.autoCommit = false
@@ -527,6 +531,7 @@ public struct AuditReplay: Sendable {
                     case MessageType.step: chunk.append(Pending(source: source, supplement: false, value: message.value))
                     case MessageType.supplement: chunk.append(Pending(source: source, supplement: true, value: message.value))
                     case MessageType.sign: signCommands.append(ReadCommand(source: source, value: message.value))
+                    case MessageType.stage: stageCommands.append(ReadCommand(source: source, value: message.value))
                     default: continue
                     }
                 }
@@ -542,6 +547,7 @@ public struct AuditReplay: Sendable {
             scoped: Array(repeating: false, count: index.decisions.count),
             handled: Array(repeating: false, count: index.decisions.count))
         streamed.signCommands = signCommands
+        streamed.stageCommands = stageCommands
         for chunk in chunks.withLock({ $0 }) {
             if let failure = chunk.failure { throw Failure("re-deriving \(failure)") }
             report.findings.append(contentsOf: chunk.findings)

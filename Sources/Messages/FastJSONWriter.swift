@@ -182,6 +182,8 @@ package struct JSONByteWriter {
 
     mutating func eventData(_ data: DossierEvent.Data) {
         beginObject()
+        if let v = data.action { key("action"); string(v) }
+        if let v = data.assignee { key("assignee"); string(v) }
         if let v = data.channel { key("channel"); string(v) }
         if let v = data.commune { key("commune"); string(v) }
         if let v = data.delegationId { key("delegationId"); string(v) }
@@ -191,6 +193,7 @@ package struct JSONByteWriter {
             for document in v { string(document) }
             endArray()
         }
+        if let v = data.dueAt { key("dueAt"); string(MessageCoding.formatInstant(v)) }
         if let v = data.dueDate { key("dueDate"); string(v) }
         if let v = data.escalationReason { key("escalationReason"); string(v.rawValue) }
         if let v = data.forwardTo { key("forwardTo"); string(v.rawValue) }
@@ -200,6 +203,7 @@ package struct JSONByteWriter {
         if let v = data.reason { key("reason"); string(v) }
         if let v = data.review { key("review"); string(v.rawValue) }
         if let v = data.ruleId { key("ruleId"); string(v) }
+        if let v = data.stage { key("stage"); string(v) }
         if let v = data.timeLimit { key("timeLimit"); string(v) }
         endObject()
     }

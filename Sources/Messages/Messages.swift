@@ -114,6 +114,40 @@ public struct SupplementRequest: Codable, Sendable, Hashable {
     }
 }
 
+/// An official's stage action on a dossier step inside the department (``StageAction``), signed like every command.
+public struct StageCommand: Codable, Sendable, Hashable {
+    public var commandId: UUID
+    public var dossierId: String
+    public var step: Int
+    /// The round the official saw.
+    public var round: Int
+    public var official: Official
+    public var action: StageAction
+    /// The stage the official saw the dossier at (another one makes the command `stale`).
+    public var stage: String
+    /// transfer: the receiving official; propose/approve: optionally, who receives the next stage.
+    public var to: String?
+    public var reason: String?
+    public var at: Date
+    public var signature: CommandSignature?
+
+    public init(
+        commandId: UUID, dossierId: String, step: Int, round: Int, official: Official, action: StageAction,
+        stage: String, to: String? = nil, reason: String? = nil, at: Date
+    ) {
+        self.commandId = commandId
+        self.dossierId = dossierId
+        self.step = step
+        self.round = round
+        self.official = official
+        self.action = action
+        self.stage = stage
+        self.to = to
+        self.reason = reason
+        self.at = at
+    }
+}
+
 /// The applicant's supplement: documents (and facts) added to the dossier, which resumes it.
 public struct ApplicantSupplement: Codable, Sendable, Hashable {
     public var commandId: UUID
@@ -182,6 +216,9 @@ public struct DossierEvent: Codable, Sendable, Hashable {
         case supplementRejected = "supplement-rejected"
         /// The one-stop desk handed the result to the applicant: the end of the lifecycle.
         case resultReturned = "result-returned"
+        /// Inside the department: the step entered a stage or moved between stages (`data.action`: assign,
+        /// propose, approve, return, transfer, recall, sign, refuse; `data.stage`, `data.assignee`, `data.dueAt`).
+        case stageMoved = "stage-moved"
     }
 
     public struct Data: Codable, Sendable, Hashable {
@@ -199,12 +236,18 @@ public struct DossierEvent: Codable, Sendable, Hashable {
         public var channel: String?
         public var commune: String?
         public var timeLimit: String?
+        /// Stage events: the action, the stage the step is at now, who holds it, and when that stage is due.
+        public var action: String?
+        public var stage: String?
+        public var assignee: String?
+        public var dueAt: Date?
 
         public init(
             outcome: Outcome? = nil, review: Review? = nil, ruleId: String? = nil, delegationId: String? = nil,
             reason: String? = nil, escalationReason: EscalationReason? = nil, forwardTo: DepartmentID? = nil,
             documents: [String]? = nil, dueDate: String? = nil, official: String? = nil, procedure: String? = nil,
-            channel: String? = nil, commune: String? = nil, timeLimit: String? = nil
+            channel: String? = nil, commune: String? = nil, timeLimit: String? = nil, action: String? = nil,
+            stage: String? = nil, assignee: String? = nil, dueAt: Date? = nil
         ) {
             self.outcome = outcome
             self.review = review
@@ -220,6 +263,10 @@ public struct DossierEvent: Codable, Sendable, Hashable {
             self.channel = channel
             self.commune = commune
             self.timeLimit = timeLimit
+            self.action = action
+            self.stage = stage
+            self.assignee = assignee
+            self.dueAt = dueAt
         }
     }
 

@@ -25,7 +25,7 @@ public enum PortalStatus: Int, Codable, Sendable, Hashable, CaseIterable {
         case .withdrawn: self = .withdrawalRequested
         case .resultReturned: self = .resultReturned
         case .escalatedAuthority, .signatureRejected, .withdrawalRejected, .stepRejected, .supplementRejected,
-            .commandRejected:
+            .commandRejected, .stageMoved:
             return nil
         }
     }

@@ -75,6 +75,8 @@ public enum MessageType {
     public static let sign = "motcua.official.sign"
     /// An official asks the applicant for documents.
     public static let requestSupplement = "motcua.official.request-supplement"
+    /// An official's stage action inside the department (propose, approve, return, transfer, recall).
+    public static let stage = "motcua.official.stage"
     /// The applicant supplies what was asked.
     public static let supplement = "motcua.applicant.supplement"
     /// The applicant withdraws the dossier.

@@ -21,7 +21,10 @@ extension DepartmentWorker {
     ) throws {
         let data = Data(message.value)
         do {
-            let known = [MessageType.sign, MessageType.requestSupplement, MessageType.withdraw, MessageType.supplement]
+            let known = [
+                MessageType.sign, MessageType.requestSupplement, MessageType.withdraw, MessageType.supplement,
+                MessageType.stage,
+            ]
             var principal: Principal?
             if known.contains(type), registry.isInForce(at: now) {
                 let header = try decoder.decode(SignedCommands.Header.self, from: data)
@@ -59,6 +62,10 @@ extension DepartmentWorker {
                         official: principal.id, at: now, outbox: &outbox, report: &report, encoder: encoder)
                 }
                 try requestSupplement(command, at: now, into: tx, outbox: &outbox, report: &report, encoder: encoder)
+            case MessageType.stage:
+                let command = try decoder.decode(StageCommand.self, from: data)
+                try applyStage(command, principal: principal, registry: registry, at: now, into: tx, outbox: &outbox,
+                               report: &report, encoder: encoder)
             case MessageType.withdraw:
                 let command = try decoder.decode(Withdrawal.self, from: data)
                 if let principal, let refusal = registry.mayCarryApplicantCommand(principal) {
@@ -148,7 +155,7 @@ extension DepartmentWorker {
         report.outcomes["command-rejected", default: 0] += 1
     }
 
-    private func event(
+    func event(
         _ kind: DossierEvent.Kind, dossierId: String, step: Int, round: Int?, cause: UUID, at now: Date,
         data: DossierEvent.Data, encoder: JSONEncoder
     ) throws -> OutboxMessage {
@@ -201,6 +208,9 @@ extension DepartmentWorker {
             }
             signer = principal.id
         }
+        // Inside a department with stages the decision is signed at the last (the director's) stage; a director who
+        // signs it earlier acts on a lower stage as a leader, which the slip records.
+        let stage = try StageStore.current(command.dossierId, step: command.step, in: tx)
         if let delegationId = row.delegationId {
             guard let delegation = bundle.delegations[id: delegationId] else {
                 return try reject("delegation \(delegationId) is no longer on record", round: round)
@@ -217,6 +227,11 @@ extension DepartmentWorker {
             data: DossierEvent.Data(outcome: command.decision.outcome, review: .official, reason: command.reason,
                                     official: command.official.id),
             encoder: encoder))
+        if let stage, stage.closedAt == nil, stage.round == round {
+            try closeStage(
+                stage, decision: command.decision, signer: signer, actedAs: stage.state.isLast ? nil : .director,
+                cause: command.commandId, at: now, into: tx, outbox: &outbox, encoder: encoder)
+        }
         report.outcomes["signed-\(command.decision.rawValue)", default: 0] += 1
         report.processed += 1
     }

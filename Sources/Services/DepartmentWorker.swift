@@ -73,6 +73,7 @@ public final class DepartmentWorker: BatchWriter {
             try DecisionStore.storeDelegationVersion(
                 record.version, delegationId: record.id, canonicalJSON: record.canonicalJSON, on: connection)
         }
+        try enterLastStageOfAwaiting(at: clock.now(), on: connection)
     }
 
     /// The steps of a batch decided, its decision rows and events built, its commands set aside: all but the
@@ -143,6 +144,7 @@ public final class DepartmentWorker: BatchWriter {
             explanationIds.forget()
             throw error
         }
+        batch.outbox += try enterStages(batch.rows, at: batch.now, into: tx)
         try OutboxWriter.write(batch.outbox, source: outboxSource, limits: topics.messageSizeLimits, into: tx)
         let decoder = MessageCoding.decoder()
         let encoder = MessageCoding.encoder()

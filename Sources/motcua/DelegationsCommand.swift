@@ -263,7 +263,7 @@ struct DelegationFiles {
         guard FileManager.default.fileExists(atPath: root.path) else {
             throw CLIError("\(deploy): no such directory; pass --rules with the deploy directory")
         }
-        for sub in ["catalog", "catalog/procedures", "delegations", "calendar", "rules"] {
+        for sub in ["catalog", "catalog/procedures", "delegations", "calendar", "rules", "workflows"] {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(sub).path)) ?? []
             for name in names.sorted() where name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
                 files["\(sub)/\(name)"] = try String(
@@ -275,7 +275,7 @@ struct DelegationFiles {
             var texts: [String: String] = [:]
             for kind in [
                 "catalog-departments", "catalog-documents", "catalog-procedures", "catalog-communes", "delegations",
-                "calendar", "rules",
+                "calendar", "rules", "workflows",
             ] {
                 if let text = try? String(
                     contentsOf: schemaDirectory.appendingPathComponent("\(kind).schema.json"), encoding: .utf8)

@@ -34,21 +34,30 @@ extension OfficialsRegistryCommand {
         @Flag(help: "Also register the principals (motcua officials add for each).")
         var register = false
 
+        @Option(help: "The deploy directory: specialists and heads of division get the division of their department's default workflow route (deploy/workflows/).")
+        var rules: String = "deploy"
+
         struct Entry {
             var id: String
             var name: String
             var department: String
             var role: PrincipalRole
             var kind: DevelopmentCA.KeyKind
+            var division: String? = nil
         }
 
         func entries() -> [Entry] {
             let departments = (department.isEmpty ? ((try? CLI.workerDepartments()) ?? []) : department).map(\.rawValue)
             var entries: [Entry] = []
+            let workflows = (try? AuthorityBundle.load(from: URL(fileURLWithPath: rules, isDirectory: true)).workflows) ?? [:]
             for department in departments {
+                let division = workflows[DepartmentID(department)]?.defaultRoute.division
                 entries.append(Entry(id: "\(department)-director", name: "Director, \(department)", department: department, role: .director, kind: .rsa2048))
                 entries.append(Entry(id: "\(department)-deputy", name: "Deputy director, \(department)", department: department, role: .deputyDirector, kind: .p256))
-                entries.append(Entry(id: "\(department)-specialist", name: "Specialist, \(department)", department: department, role: .specialist, kind: .p256))
+                entries.append(Entry(id: "\(department)-specialist", name: "Specialist, \(department)", department: department, role: .specialist, kind: .p256, division: division))
+                // Inside the department (deploy/workflows/): a second specialist and the head of the division.
+                entries.append(Entry(id: "\(department)-specialist-2", name: "Specialist 2, \(department)", department: department, role: .specialist, kind: .p256, division: division))
+                entries.append(Entry(id: "\(department)-head", name: "Head of division, \(department)", department: department, role: .headOfDivision, kind: .p256, division: division))
             }
             entries.append(Entry(id: "portal", name: "Public service portal", department: "one-stop", role: .service, kind: .p256))
             entries.append(Entry(id: "desk-1", name: "One-stop desk official", department: "one-stop", role: .desk, kind: .p256))
@@ -86,7 +95,7 @@ extension OfficialsRegistryCommand {
                 }
                 try OfficialsStore.add(
                     OfficialsStore.PrincipalRecord(
-                        id: entry.id, displayName: entry.name, department: entry.department, division: nil,
+                        id: entry.id, displayName: entry.name, department: entry.department, division: entry.division,
                         role: entry.role, algorithm: certificate.key.algorithm,
                         publicKey: certificate.key.spkiDER.base64EncodedString(), certificateSHA256: certificate.sha256,
                         validFrom: certificate.notValidBefore, validTo: certificate.notValidAfter),

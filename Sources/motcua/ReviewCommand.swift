@@ -22,7 +22,10 @@ struct ReviewCommand: AsyncParsableCommand {
               motcua review list --department labour
               motcua review sign LD-261127-000007 --official ld-0003 --department labour --wait
             """,
-        subcommands: [List.self, Sign.self, Refuse.self, Supplement.self])
+        subcommands: [
+            List.self, Sign.self, Refuse.self, Supplement.self, Propose.self, Approve.self, Return.self, Transfer.self,
+            Recall.self,
+        ])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -33,10 +36,21 @@ struct ReviewCommand: AsyncParsableCommand {
                 Examples:
                   motcua review list --department labour
                   motcua review list --department culture --json
+                  motcua review list --official ld-specialist       (the stages I hold, overdue and due soon first)
+                  motcua review list --department labour --division employment
                 """)
 
         @Option(help: "The department (industry-trade, environment, labour, culture, industrial-zones).")
-        var department: DepartmentID
+        var department: DepartmentID?
+
+        @Option(help: "An official's queue: the open stages they hold (deploy/workflows/), soonest due first.")
+        var official: String?
+
+        @Option(help: "With --department: a division's queue of open stages, soonest due first.")
+        var division: String?
+
+        @Option(help: "The deploy directory (the working-day calendar for due-soon).")
+        var rules: String = "deploy"
 
         @Option(parsing: .unconditional, help: "At most this many, oldest first.")
         var limit: Int = 200
@@ -45,7 +59,13 @@ struct ReviewCommand: AsyncParsableCommand {
         var json = false
 
         func validate() throws {
-            try checkDepartment(department)
+            if let department { try checkDepartment(department) }
+            guard official != nil || department != nil else {
+                throw ValidationError("name --department D (its signatures and divisions) or --official ID (a queue)")
+            }
+            if division != nil && department == nil {
+                throw ValidationError("--division needs --department: divisions are a department's")
+            }
             guard limit > 0 else {
                 throw ValidationError("--limit must be a positive number of decisions, got \(limit): e.g. --limit 50")
             }
@@ -66,6 +86,11 @@ struct ReviewCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
+            guard let department, official == nil, division == nil else {
+                return try ReviewCommand.printStageQueue(
+                    official: official, department: department, division: division, limit: limit, json: json,
+                    rules: rules)
+            }
             let db = try CLI.database()
             let items = try awaiting(department: department, limit: limit, in: db)
             if json { return try CLI.printJSON(items) }

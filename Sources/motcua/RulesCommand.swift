@@ -56,6 +56,12 @@ struct RulesCommand: AsyncParsableCommand {
                     print("  \(department): \(ruleSet.rules.count) rules, version \(ruleSet.version)")
                 }
                 print("  catalogue terms (time limits, steps, documents, facts): version \(bundle.catalogueVersion.version)")
+                for (department, workflow) in bundle.workflows.sorted(by: { $0.key < $1.key }) {
+                    let stages = workflow.defaultRoute.stages.map { "\($0.id) (\($0.role.rawValue))" }
+                    print(
+                        "  \(department) workflow: \(workflow.divisions.count) divisions, "
+                            + "\(workflow.overrides.count) procedure routes, default \(stages.joined(separator: " → "))")
+                }
             } catch {
                 for problem in error.problems { printError(problem.description) }
                 printError("\(error.errors.count) error(s), \(error.warnings.count) warning(s)")

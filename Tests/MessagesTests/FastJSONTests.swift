@@ -319,6 +319,10 @@ struct FastJSONTests {
             if random.chance(0.6) { data.channel = pick(&random) }
             if random.chance(0.6) { data.commune = pick(&random) }
             if random.chance(0.6) { data.timeLimit = pick(&random) }
+            if random.chance(0.3) { data.action = pick(&random) }
+            if random.chance(0.3) { data.stage = pick(&random) }
+            if random.chance(0.3) { data.assignee = pick(&random) }
+            if random.chance(0.3) { data.dueAt = Date(timeIntervalSince1970: Double(random.below(4_000_000_000)) / 1000 + 1.7e9) }
             let event = DossierEvent(
                 eventId: StableID.make("event", String(i)), dossierId: pick(&random),
                 code: random.chance(0.7) ? pick(&random) : nil, type: kind,

@@ -117,7 +117,8 @@ final class ReferenceStatusProjection: BatchWriter {
                     id, step: step, kind: .step, department: event.department, procedure: event.data.procedure,
                     schedule: policy.schedule(due: dueDate, kind: .step, calendar: calendar), at: event.at, in: tx)
             }
-        case .prepared, .signatureRejected, .withdrawalRejected, .stepRejected, .supplementRejected, .commandRejected:
+        case .prepared, .signatureRejected, .withdrawalRejected, .stepRejected, .supplementRejected, .commandRejected,
+            .stageMoved:
             if event.type != .prepared { status.status = nil }
             to = event.department?.rawValue
         case .decided:

@@ -10,6 +10,8 @@ public struct AuthorityBundle: Sendable {
     public let calendar: WorkingCalendar
     /// Rule sets keyed by department id.
     public let ruleSets: [DepartmentID: RuleSet]
+    /// Divisions and internal stages by department (`deploy/workflows/`); a department without a file has none.
+    public let workflows: [DepartmentID: DepartmentWorkflow]
     /// Problems that did not prevent loading (e.g. a comparison that is always false).
     public let warnings: [ValidationReport.Problem]
 
@@ -22,6 +24,7 @@ public struct AuthorityBundle: Sendable {
         case delegations
         case calendar
         case rules
+        case workflows
     }
 
     /// Loads and checks `directory` (normally `deploy/`).
@@ -43,7 +46,7 @@ public struct AuthorityBundle: Sendable {
             schemaPrefix = parent.isEmpty ? "schemas" : parent + "/schemas"
         }
         var files: [String: String] = [:]
-        for sub in ["catalog", "catalog/procedures", "delegations", "calendar", "rules"] {
+        for sub in ["catalog", "catalog/procedures", "delegations", "calendar", "rules", "workflows"] {
             let url = directory.appendingPathComponent(sub)
             let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
             for name in names.sorted() where name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
@@ -82,13 +85,14 @@ public struct AuthorityBundle: Sendable {
 
     init(
         catalogue: Catalogue, delegations: DelegationRegistry, calendar: WorkingCalendar, ruleSets: [DepartmentID: RuleSet],
-        warnings: [ValidationReport.Problem]
+        workflows: [DepartmentID: DepartmentWorkflow] = [:], warnings: [ValidationReport.Problem]
     ) {
         self.catalogue = catalogue
         catalogueVersion = CatalogueVersion(catalogue)
         self.delegations = delegations
         self.calendar = calendar
         self.ruleSets = ruleSets
+        self.workflows = workflows
         self.warnings = warnings
     }
 }

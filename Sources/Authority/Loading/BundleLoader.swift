@@ -19,7 +19,7 @@ struct BundleLoader {
         self.report = report
     }
 
-    private struct Document {
+    struct Document {
         var path: String
         var display: String
         var root: YAMLNode
@@ -40,6 +40,7 @@ struct BundleLoader {
         let delegationDocs = documents(files, { $0.hasPrefix("delegations/") }, .delegations)
         let calendarDocs = documents(files, { $0.hasPrefix("calendar/") }, .calendar)
         let ruleDocs = documents(files, { $0.hasPrefix("rules/") }, .rules)
+        let workflowDocs = documents(files, { $0.hasPrefix("workflows/") }, .workflows)
         for (path, kindName) in [
             ("catalog/departments.yaml", "departments"), ("catalog/documents.yaml", "document types"),
             ("catalog/communes.yaml", "communes and wards"),
@@ -63,6 +64,7 @@ struct BundleLoader {
             catalogue: catalogue, delegations: delegations, ruleSets: ruleSets,
             ruleFiles: Set(files.keys.filter { $0.hasPrefix("rules/") }))
         checkMoved(catalogue: catalogue, delegations: delegations.map(\.value), ruleSets: ruleSets)
+        let workflows = loadWorkflows(workflowDocs, catalogue: catalogue, ruleSets: ruleSets)
 
         report.sort()
         guard !report.hasErrors, let calendar else {
@@ -73,7 +75,7 @@ struct BundleLoader {
         }
         return AuthorityBundle(
             catalogue: catalogue, delegations: DelegationRegistry(records: delegations.map(\.value)),
-            calendar: calendar, ruleSets: ruleSets, warnings: report.warnings)
+            calendar: calendar, ruleSets: ruleSets, workflows: workflows, warnings: report.warnings)
     }
 
     mutating func loadCalendarOnly(files: [String: String], schemas schemaTexts: [String: String]?)
@@ -115,7 +117,7 @@ struct BundleLoader {
         }
     }
 
-    private mutating func documents(
+    mutating func documents(
         _ files: [String: String], _ select: (String) -> Bool, _ kind: AuthorityBundle.Kind
     ) -> [Document] {
         var result: [Document] = []
@@ -153,7 +155,7 @@ struct BundleLoader {
     }
 
     /// Runs `body` with the real report when the document is reportable, otherwise with a scratch one.
-    private mutating func within<T>(_ doc: Document, _ body: (inout ValidationReport) -> T) -> T {
+    mutating func within<T>(_ doc: Document, _ body: (inout ValidationReport) -> T) -> T {
         if doc.reportable { return body(&report) }
         var scratch = ValidationReport()
         return body(&scratch)
