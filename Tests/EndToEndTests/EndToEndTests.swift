@@ -135,9 +135,9 @@ struct EndToEndTests {
         let pipeline = try Pipeline(seed: 14)
         try pipeline.startReception()
         try pipeline.startWorker("industry-trade")
-        // Approved by the default rule, prepared for an official (review: official).
-        var dossier = pipeline.generator.next(procedure: "2.000633", submittedAt: Date(), outsideShare: 0)
-        dossier.facts["priorViolations"] = .integer(0)
+        // Approved by the default rule, prepared for an official (review: official). (Not the tobacco retail licence
+        // any more: it moved to the communes on 2025-07-01, and reception refuses it.)
+        var dossier = pipeline.generator.next(procedure: "2.000620", submittedAt: Date(), outsideShare: 0)
         dossier.channel = .counter
         try await pipeline.submit([dossier])
         let prepared = await eventually(timeout: .seconds(60)) {
