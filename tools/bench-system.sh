@@ -21,6 +21,8 @@
 #            SYSTEM_SCALE_SECONDS (60) s; its workers scaled 1 → 4 → 2 processes mid-stream (as KEDA would); the
 #            longest pause of the group's stored offsets after each change; then SQL: every task decided, none twice.
 #
+#            SYSTEM_SCALE_STRATEGY=cooperative-sticky gives that department's workers cooperative rebalancing.
+#
 # SYSTEM_BASELINE_COORDINATOR=<path to a release coordinator> runs the load once more with that coordinator first
 # (e.g. one built from an older commit) on a fresh devbroker and database, for a same-run before/after.
 # Offsets = message counts: on a fresh devbroker every topic starts at offset 0 and has no control records.
@@ -38,7 +40,8 @@ system_since() { awk -v a="$(system_now)" -v b="$1" 'BEGIN { printf "%.2f", (a -
 system_start() {  # system_start <name> <binary> <args...>: a service process of the run, logs in BENCH_DEV
     local name="$1"
     shift
-    KAFKA_BOOTSTRAP="$BENCH_BOOTSTRAP" DATABASE_URL="$SYSTEM_URL" nohup "$@" --rules "$ROOT/deploy" \
+    # shellcheck disable=SC2086  # SYSTEM_START_ENV: NAME=value words for this process (e.g. a KAFKA_* property)
+    env ${SYSTEM_START_ENV:-} KAFKA_BOOTSTRAP="$BENCH_BOOTSTRAP" DATABASE_URL="$SYSTEM_URL" nohup "$@" --rules "$ROOT/deploy" \
         --log-level "${SYSTEM_LOG_LEVEL:-warning}" >>"$BENCH_DEV/system-$name.log" 2>&1 </dev/null &
     system_pids+=("$!")
     system_names+=("$name")
@@ -320,10 +323,13 @@ system_scaling() {
     for other in "${system_departments[@]}"; do
         [ "$other" = "$department" ] || system_start "$other" "$RELEASE/$other-worker"
     done
-    system_start "$department-1" "$RELEASE/$department-worker"
+    # SYSTEM_SCALE_STRATEGY (e.g. cooperative-sticky): the partition assignment strategy of that department's workers.
+    local scale_env=""
+    [ -z "${SYSTEM_SCALE_STRATEGY:-}" ] || scale_env="KAFKA_PARTITION_ASSIGNMENT_STRATEGY=$SYSTEM_SCALE_STRATEGY"
+    SYSTEM_START_ENV="$scale_env" system_start "$department-1" "$RELEASE/$department-worker"
     system_coordinator "$RELEASE/coordinator"
     say ""
-    say "=== system: scaling $department 1 → 4 → 2 ($rate dossiers/s for ${seconds}s) ==="
+    say "=== system: scaling $department 1 → 4 → 2 ($rate dossiers/s for ${seconds}s; assignment ${SYSTEM_SCALE_STRATEGY:-range,roundrobin}) ==="
     t0="$(system_now)"
     system_produce 200 7 --department "$department"
     system_wait 200 300 || return 1
@@ -350,13 +356,13 @@ system_scaling() {
     local third=$((seconds / 3)) marks=()
     sleep "$third"
     marks+=("$(system_now) 1→4")
-    for i in 2 3 4; do system_start "$department-$i" "$RELEASE/$department-worker"; done
+    for i in 2 3 4; do SYSTEM_START_ENV="$scale_env" system_start "$department-$i" "$RELEASE/$department-worker"; done
     sleep "$third"
     marks+=("$(system_now) 4→2")
-    system_stop "$(system_index "$department-4")" &
-    local stop_a=$!
+    # Both at once (as a scale-down does), then each waited for.
+    kill -TERM "${system_pids[$(system_index "$department-4")]}" "${system_pids[$(system_index "$department-3")]}" 2>/dev/null || true
+    system_stop "$(system_index "$department-4")"
     system_stop "$(system_index "$department-3")"
-    wait "$stop_a" 2>/dev/null || true
     wait "$producer"
     # Until every task of the department is consumed.
     local tasks consumed
