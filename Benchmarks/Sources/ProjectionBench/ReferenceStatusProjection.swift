@@ -1,1 +1,0 @@
-../../../Tests/ServicesTests/ReferenceStatusProjection.swift
