@@ -364,8 +364,12 @@ system_scaling() {
     system_stop "$(system_index "$department-4")"
     system_stop "$(system_index "$department-3")"
     wait "$producer"
-    # Until every task of the department is consumed.
+    # Until reception has received every dossier produced and the department's workers have consumed every task.
     local tasks consumed
+    while [ "$(system_offsets | cut -d' ' -f1)" -lt $((count + 200)) ]; do
+        if awk -v e="$(system_since "$t0")" 'BEGIN { exit !(e > 900) }'; then say "  timed out waiting for reception"; break; fi
+        sleep 0.5
+    done
     while :; do
         tasks="$(system_psql "SELECT count(*) FROM outbox WHERE topic = 'dossiers.$department'")"
         consumed="$(system_psql "SELECT COALESCE(sum(next_offset), 0) FROM consumer_offsets WHERE consumer_group = 'motcua.$department' AND topic = 'dossiers.$department'")"
