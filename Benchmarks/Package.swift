@@ -43,6 +43,27 @@ let package = Package(
             ]
         ),
         .target(name: "CWorkerRaw", linkerSettings: [.linkedLibrary("pq")]),
+        // Reception's writer alone (no Kafka): dossiers/s and its CPU beside its PostgreSQL backend's, per dossier.
+        .executableTarget(
+            name: "ReceptionBench",
+            dependencies: [
+                .product(name: "Authority", package: "MotCua"), .product(name: "Messages", package: "MotCua"),
+                .product(name: "Services", package: "MotCua"), .product(name: "Simulation", package: "MotCua"),
+                .product(name: "Kafka", package: "MotCua"), .product(name: "Postgres", package: "MotCua"),
+                .product(name: "EffectivelyOnce", package: "MotCua"), "BenchSupport",
+            ]
+        ),
+        // The status projection by sets on its own (no Kafka): events/s, its CPU and its backend's per event.
+        .executableTarget(
+            name: "ProjectionBench",
+            dependencies: [
+                .product(name: "Authority", package: "MotCua"), .product(name: "Messages", package: "MotCua"),
+                .product(name: "Services", package: "MotCua"), .product(name: "Store", package: "MotCua"),
+                .product(name: "Kafka", package: "MotCua"),
+                .product(name: "Postgres", package: "MotCua"), .product(name: "EffectivelyOnce", package: "MotCua"),
+                "BenchSupport",
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -24,7 +24,12 @@ public enum StrictJSON {
         var index = 0
 
         mutating func skipSpace() {
-            while index < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[index]) { index += 1 }
+            while index < bytes.count {
+                switch bytes[index] {
+                case 0x20, 0x0A, 0x0D, 0x09: index += 1
+                default: return
+                }
+            }
         }
 
         /// Scans one value; returns a problem, or nil (also when the syntax is not JSON: the decoder says why).
@@ -79,7 +84,7 @@ public enum StrictJSON {
                 }
                 return nil
             case UInt8(ascii: "\""):
-                return string(path: path).problem
+                return string(path: path, text: false).problem
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
                 let start = index
                 while index < bytes.count,
@@ -109,10 +114,24 @@ public enum StrictJSON {
             return UInt32(String(decoding: UnsafeBufferPointer(rebasing: bytes[(start + 2)..<(start + 6)]), as: UTF8.self), radix: 16)
         }
 
-        /// Scans a string at `index` (its opening quote); returns its text, decoded when short enough to be a key,
-        /// and a problem (an escaped NUL).
-        mutating func string(path: String) -> (text: String?, problem: IntakeError?) {
+        /// Scans a string at `index` (its opening quote); returns its text (when `text`: a key; a value's is never
+        /// needed) and a problem (an escaped NUL). A string without escapes, nearly every one, is only scanned.
+        mutating func string(path: String, text wanted: Bool = true) -> (text: String?, problem: IntakeError?) {
             index += 1
+            let start = index
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "\"") {
+                    index += 1
+                    guard wanted else { return (nil, nil) }
+                    return (String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<(index - 1)]), as: UTF8.self), nil)
+                }
+                if byte == UInt8(ascii: "\\") { break }
+                index += 1
+            }
+            guard index < bytes.count else { return (nil, nil) }
+            // An escape: decoded from the start of the string.
+            index = start
             var scalars = String.UnicodeScalarView()
             var raw: [UInt8] = []
             while index < bytes.count {

@@ -104,10 +104,10 @@ struct CPUSplit {
                 let decision = decisions[i]
                 let delegationId = decision.evaluation.delegationId
                 rows.append([
-                    task.dossier.id, String(task.step), String(task.round), department, task.dossier.procedure,
+                    task.dossier.id, String(task.step), String(task.round), department.rawValue, task.dossier.procedure,
                     decision.outcome.rawValue, decision.review.rawValue, decision.evaluation.ruleId, ruleSet.version,
                     delegationId, delegationId.flatMap { bundle.delegations.snapshot(id: $0)?.version },
-                    decision.evaluation.escalationReason?.rawValue, decision.forwardTo, PostgresTimestamp.format(now),
+                    decision.evaluation.escalationReason?.rawValue, decision.forwardTo?.rawValue, PostgresTimestamp.format(now),
                     // The explanation itself is stored once per kind (`explanations`); the row cites its id.
                     "dossiers.industrial-zones", "3", String(i), String(explanations[i].utf8.count),
                 ])
@@ -120,9 +120,9 @@ struct CPUSplit {
                 let decision = decisions[i]
                 let identity = "\(task.dossier.id)/\(task.step)/\(task.round)"
                 let data = DossierEvent.Data(
-                    outcome: decision.outcome.rawValue, review: decision.review.rawValue,
+                    outcome: decision.outcome, review: decision.review,
                     ruleId: decision.evaluation.ruleId, delegationId: decision.evaluation.delegationId,
-                    reason: decision.reason, escalationReason: decision.evaluation.escalationReason?.rawValue,
+                    reason: decision.reason, escalationReason: decision.evaluation.escalationReason,
                     forwardTo: decision.forwardTo, procedure: task.dossier.procedure)
                 let kind: DossierEvent.Kind =
                     decision.outcome == .approve && decision.review == .auto ? .decided : .prepared
@@ -140,9 +140,9 @@ struct CPUSplit {
                 let decision = decisions[i]
                 let identity = "\(task.dossier.id)/\(task.step)/\(task.round)"
                 let data = DossierEvent.Data(
-                    outcome: decision.outcome.rawValue, review: decision.review.rawValue,
+                    outcome: decision.outcome, review: decision.review,
                     ruleId: decision.evaluation.ruleId, delegationId: decision.evaluation.delegationId,
-                    reason: decision.reason, escalationReason: decision.evaluation.escalationReason?.rawValue,
+                    reason: decision.reason, escalationReason: decision.evaluation.escalationReason,
                     forwardTo: decision.forwardTo, procedure: task.dossier.procedure)
                 let kind: DossierEvent.Kind =
                     decision.outcome == .approve && decision.review == .auto ? .decided : .prepared
