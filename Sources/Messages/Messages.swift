@@ -178,6 +178,15 @@ public struct DossierEvent: Codable, Sendable, Hashable {
         case supplementRejected = "supplement-rejected"
         /// The one-stop desk handed the result to the applicant: the end of the lifecycle.
         case resultReturned = "result-returned"
+        /// The rules approved a dossier of a fee-bearing procedure: its fee (`data.amount`, đồng) is requested before
+        /// the approval takes effect; the clock pauses (national status 6, financial obligation requested).
+        case feeRequested = "fee-requested"
+        /// A registered payment gateway confirmed the fee (`data.amount`, `data.paymentChannel`, `data.receipt`): the
+        /// clock resumes and the approval takes effect.
+        case feePaid = "fee-paid"
+        /// A payment confirmation refused for what it says (no fee requested, already paid, another amount, a
+        /// receipt number already used); the reason's code leads `data.reason`. Nothing is recorded.
+        case paymentRejected = "payment-rejected"
     }
 
     public struct Data: Codable, Sendable, Hashable {
@@ -195,13 +204,23 @@ public struct DossierEvent: Codable, Sendable, Hashable {
         public var channel: String?
         public var commune: String?
         public var timeLimit: String?
+        /// A fee's amount in đồng (`fee-requested`, `fee-paid`).
+        public var amount: Int?
+        /// Where a fee was paid (`fee-paid`): `national-portal`, `provincial-gateway` or `desk`.
+        public var paymentChannel: String?
+        /// The payment gateway's receipt number (`fee-paid`).
+        public var receipt: String?
 
         public init(
             outcome: Outcome? = nil, review: Review? = nil, ruleId: String? = nil, delegationId: String? = nil,
             reason: String? = nil, escalationReason: EscalationReason? = nil, forwardTo: DepartmentID? = nil,
             documents: [String]? = nil, dueDate: String? = nil, official: String? = nil, procedure: String? = nil,
-            channel: String? = nil, commune: String? = nil, timeLimit: String? = nil
+            channel: String? = nil, commune: String? = nil, timeLimit: String? = nil, amount: Int? = nil,
+            paymentChannel: String? = nil, receipt: String? = nil
         ) {
+            self.amount = amount
+            self.paymentChannel = paymentChannel
+            self.receipt = receipt
             self.outcome = outcome
             self.review = review
             self.ruleId = ruleId

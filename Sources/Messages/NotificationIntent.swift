@@ -11,6 +11,7 @@ public struct NotificationIntent: Codable, Sendable, Hashable {
         case supplementRequested = "supplement-requested"
         case decided
         case resultReady = "result-ready"
+        case feeRequested = "fee-requested"
     }
 
     /// Stable: derived from the event that caused it.
@@ -19,7 +20,7 @@ public struct NotificationIntent: Codable, Sendable, Hashable {
     public var intent: Kind
     /// The template's id in `deploy/notifications/templates.yaml` (the intent's name).
     public var template: String
-    /// The template's placeholders: `code`, `procedure`, `dueDate`, `documents`, `outcome`, `reason`.
+    /// The template's placeholders: `code`, `procedure`, `dueDate`, `documents`, `outcome`, `reason`, `amount`.
     public var values: [String: String]
     public var at: Date
 
@@ -37,6 +38,7 @@ public struct NotificationIntent: Codable, Sendable, Hashable {
         switch event.type {
         case .received: [.received]
         case .supplementRequested: [.supplementRequested]
+        case .feeRequested: [.feeRequested]
         case .decided: event.data.outcome == .approve ? [.decided, .resultReady] : [.decided]
         default: []
         }

@@ -85,6 +85,8 @@ public enum MessageType {
     public static let portalRecord = "motcua.portal.record"
     /// A citizens' notification intent on `notifications`.
     public static let notification = "motcua.notification.intent"
+    /// A registered payment gateway (or a desk official) confirms a dossier's fee was paid.
+    public static let confirmPayment = "motcua.payment.confirm"
     /// An intake dossier (producers may omit it).
     public static let intake = "motcua.dossier.submitted"
 }

@@ -76,6 +76,9 @@ extension DepartmentWorker {
                 }
                 try resume(command, source: message, at: now, into: tx, outbox: &outbox, report: &report,
                            decoder: decoder, encoder: encoder)
+            case MessageType.confirmPayment:
+                try confirmPayment(message, at: now, registry: registry, into: tx, outbox: &outbox, report: &report,
+                                   decoder: decoder, encoder: encoder)
             default:
                 outbox.append(.deadLetter(of: message, error: "unknown message type '\(type)'", consumer: department.rawValue))
                 report.deadLetters += 1
@@ -186,6 +189,9 @@ extension DepartmentWorker {
         }
         guard row.signedAt == nil else {
             return try reject("the decision is already signed", round: round)
+        }
+        if command.decision == .approve, row.outcome == .approve, let unpaid = try unpaidFee(command.dossierId, step: command.step, in: tx) {
+            return try reject("fee-unpaid: the fee of \(unpaid) đồng is not paid; the approval waits for it", round: round)
         }
         var signer = command.official.id
         if let principal {
@@ -317,7 +323,8 @@ extension DepartmentWorker {
         outbox.append(try event(
             .supplemented, dossierId: command.dossierId, step: command.step, round: task.round, cause: command.commandId,
             at: now, data: DossierEvent.Data(documents: command.documents), encoder: encoder))
-        outbox += try effects(of: decision, task: task, at: now, encoder: encoder)
+        let paid = feeDue(dossier, step: command.step) == nil ? false : try FeeStore.isPaid(command.dossierId, in: tx)
+        outbox += try effects(of: decision, task: task, at: now, encoder: encoder, feePaid: paid)
         report.outcomes[decision.outcome.rawValue, default: 0] += 1
         report.processed += 1
     }

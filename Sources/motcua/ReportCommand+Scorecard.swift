@@ -26,6 +26,9 @@ extension ReportCommand {
         let period = Scorecard.Period(from: from.flatMap { LocalDate($0) }, to: to.flatMap { LocalDate($0) }, now: now)
         var cards = Scorecard.cards(
             progress: try Scorecard.progress(period, in: db), received: try Scorecard.received(period, in: db),
+            payments: (
+                try Scorecard.feeDossiers(period, catalogue: catalogue, in: db), try Scorecard.collected(period, in: db)
+            ),
             catalogue: catalogue)
         if let department { cards = cards.filter { $0.unit == department.rawValue || $0.unit == "city" } }
         let output = ScorecardOutput(from: from, to: to, asOf: period.asOf, generatedAt: now, cards: cards)
@@ -56,9 +59,17 @@ extension ReportCommand {
                 String(s.denominator), "accepted by the national portal; no points (part of transparency)",
             ])
         }
+        for card in cards {
+            let f = card.feesCollected ?? Scorecard.Fees()
+            lines.append([
+                TerminalText.escape(card.unit), "fees-collected", "—", "—", "", String(f.payments), "",
+                "\(f.amountVND) đồng paid in the period, \(f.onlineAmountVND) of them online; no points",
+            ])
+        }
         print(CLI.table(header, lines))
         print("Not computable from MotCua's data (no value is guessed):")
-        for group in Scorecard.Group.allCases {
+        let computed = Set(cards.flatMap(\.indicators).filter { $0.status != .notComputable }.map(\.group))
+        for group in Scorecard.Group.allCases where !computed.contains(group) {
             if let reason = Scorecard.missingData[group] {
                 print("  \(group.rawValue) (\(pts(group.maxPoints)) points): \(reason)")
             }

@@ -117,7 +117,8 @@ final class ReferenceStatusProjection: BatchWriter {
                     id, step: step, kind: .step, department: event.department, procedure: event.data.procedure,
                     schedule: policy.schedule(due: dueDate, kind: .step, calendar: calendar), at: event.at, in: tx)
             }
-        case .prepared, .signatureRejected, .withdrawalRejected, .stepRejected, .supplementRejected, .commandRejected:
+        case .prepared, .signatureRejected, .withdrawalRejected, .stepRejected, .supplementRejected, .commandRejected,
+            .paymentRejected:
             if event.type != .prepared { status.status = nil }
             to = event.department?.rawValue
         case .decided:
@@ -143,6 +144,15 @@ final class ReferenceStatusProjection: BatchWriter {
         case .supplemented:
             from = "applicant"
             status.status = "in-review"
+            for deadline in deadlines.values where deadline.status == "paused" {
+                try resume(id, deadline, at: event.at, in: tx)
+            }
+        case .feeRequested:
+            // The financial obligation pauses the clock like a supplement request (issue 21).
+            to = "applicant"
+            try ProjectionStore.pause(id, at: event.at, in: tx)
+        case .feePaid:
+            from = "payment gateway"
             for deadline in deadlines.values where deadline.status == "paused" {
                 try resume(id, deadline, at: event.at, in: tx)
             }

@@ -85,6 +85,8 @@ extension Scorecard {
         /// received: reported without points (it is one part of the transparency group, whose weighting of its
         /// parts MotCua does not know).
         package var syncedToPortal: Measure
+        /// The fees paid in the period (nil when the payments were not read).
+        package var feesCollected: Fees?
     }
 
     /// A rate reported without points.
@@ -114,14 +116,18 @@ extension Scorecard {
     package static let missingData: [Group: String] = [
         .transparency: "publication of procedures and of dossier progress on the portal is not recorded in MotCua",
         .digitisation: "MotCua records neither digitised dossier components nor electronic result files",
-        .onlinePayment: "MotCua records no fees nor payments",
+        .onlinePayment: "the payments were not read for this view",
         .satisfaction: "MotCua records no complaints nor ratings (the late rate alone is not the indicator)",
     ]
 
     /// Cards per department (catalogue order, then any unknown procedure's `unknown`) and for the City (last).
+    /// Without `payments` (nil: not read), online payment is listed as not computable.
     package static func cards(
-        progress: [Progress], received: [Received], catalogue: Catalogue
+        progress: [Progress], received: [Received], payments: (dossiers: [FeeDossiers], collected: [Collected])? = nil,
+        catalogue: Catalogue
     ) -> [Card] {
+        let paid = payments.map { onlinePayment($0.dossiers, catalogue: catalogue) }
+        let fees = payments.map { self.fees($0.collected, catalogue: catalogue) }
         var detail: [String: ProgressDetail] = [:]
         var online: [String: (full: Int, fullOnline: Int)] = [:]
         var sync: [String: (received: Int, synced: Int)] = [:]
@@ -154,6 +160,8 @@ extension Scorecard {
                 switch group {
                 case .progress: .ratio(.progress, d.finishedOnTime + d.inProgressWithinDeadline, d.counted)
                 case .onlineService: .ratio(.onlineService, o.fullOnline, o.full)
+                case .onlinePayment where paid != nil:
+                    .ratio(.onlinePayment, paid?[unit]?.paid ?? 0, paid?[unit]?.owing ?? 0)
                 default: .notComputable(group, missingData[group] ?? "no data")
                 }
             }
@@ -161,7 +169,8 @@ extension Scorecard {
             return Card(
                 unit: unit, indicators: indicators, points: computed.compactMap(\.points).reduce(0, +),
                 computedMaxPoints: computed.map(\.maxPoints).reduce(0, +), progressDetail: d,
-                syncedToPortal: Measure(s.synced, s.received))
+                syncedToPortal: Measure(s.synced, s.received),
+                feesCollected: fees.map { $0[unit] ?? Fees() })
         }
         var cards = (order + extra).map {
             card($0, detail[$0] ?? ProgressDetail(), online[$0] ?? (0, 0), sync[$0] ?? (0, 0))

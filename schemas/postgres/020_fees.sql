@@ -1,0 +1,45 @@
+-- Issue 21, fees: the payment confirmations of registered payment gateways. A dossier of a fee-bearing procedure
+-- (catalogue `fee`) waits at "financial obligation requested" (national status 6) once the rules approved it; the
+-- department worker that holds it records the gateway's signed confirmation here, in the batch transaction of the
+-- command, and the approval then takes effect. No personal data: the dossier, the amount, where and how it was paid.
+CREATE TABLE fee_payments (
+    dossier_id       text PRIMARY KEY,
+    department       text NOT NULL,
+    step             integer NOT NULL,
+    procedure        text NOT NULL,
+    amount_vnd       bigint NOT NULL CHECK (amount_vnd > 0),
+    -- national-portal and provincial-gateway are "paid online" (the portal's codes 1 and 2); desk is not.
+    channel          text NOT NULL CHECK (channel IN ('national-portal', 'provincial-gateway', 'desk')),
+    receipt_number   text NOT NULL CHECK (receipt_number ~ '^[A-Za-z0-9._/-]{1,64}$'),
+    -- The registered principal (a payment gateway's service key, or a desk official) that signed the confirmation.
+    principal        text NOT NULL,
+    command_id       uuid NOT NULL,
+    paid_at          timestamptz NOT NULL,
+    source_topic     text NOT NULL,
+    source_partition integer NOT NULL,
+    source_offset    bigint NOT NULL,
+    -- A gateway's receipt pays one dossier once.
+    UNIQUE (channel, receipt_number)
+);
+CREATE INDEX fee_payments_paid_at ON fee_payments (paid_at);
+
+-- A worker writes its own department's rows (the same guard as withdrawals); the coordinator reads them for the
+-- reports; the auditor reads them (its default privileges cover new tables).
+ALTER FUNCTION motcua_grant_roles() RENAME TO motcua_grant_roles_before_020;
+CREATE FUNCTION motcua_grant_roles() RETURNS void LANGUAGE plpgsql SET client_min_messages = warning
+AS $$
+DECLARE
+    workers text;
+BEGIN
+    PERFORM motcua_grant_roles_before_020();
+    SELECT string_agg(quote_ident(motcua_department_role(x)), ', ') INTO workers FROM unnest(motcua_departments()) AS x;
+    EXECUTE format('GRANT SELECT, INSERT ON fee_payments TO %s', workers);
+    GRANT SELECT ON fee_payments TO motcua_coordinator;
+    GRANT SELECT ON fee_payments TO motcua_auditor;
+    DROP TRIGGER IF EXISTS motcua_guard ON fee_payments;
+    CREATE TRIGGER motcua_guard BEFORE INSERT OR UPDATE ON fee_payments FOR EACH ROW
+        WHEN (current_setting('is_superuser') <> 'on') EXECUTE FUNCTION motcua_row_guard('department');
+END $$;
+SELECT motcua_grant_roles();
+-- It granted SELECT on whole tables again: take the outbox payloads back from the services' roles (013, 015).
+SELECT motcua_protect_personal_data();
