@@ -70,6 +70,8 @@ public struct SignCommand: Codable, Sendable, Hashable {
     public var ruleVersion: String?
     /// The official's signature over the command (``CommandSignature``); required once the registry is in force.
     public var signature: CommandSignature?
+    /// The electronic result file of an approval, when the department issues one (issue 21: digitisation).
+    public var result: ResultReference?
 
     public init(
         commandId: UUID, dossierId: String, step: Int, official: Official, decision: Decision, reason: String?, at: Date,

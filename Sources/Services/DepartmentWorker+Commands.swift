@@ -212,9 +212,17 @@ extension DepartmentWorker {
                 return try reject("delegation \(delegationId) is not valid now (\(problem.rawValue))", round: round)
             }
         }
+        if let problem = command.result?.problem {
+            return try reject("bad-result-reference: \(problem)", round: round)
+        }
         try CommandStore.sign(
             command.dossierId, step: command.step, round: round, official: signer, at: now,
             outcome: command.decision == .approve ? .approve : .refuse, reason: command.reason, in: tx)
+        if let result = command.result {
+            _ = try ResultFileStore.record(
+                command.dossierId, department: department, step: command.step, documentId: result.documentId,
+                sha256: result.sha256, link: result.link, signedBy: signer, at: now, in: tx)
+        }
         outbox.append(try event(
             .decided, dossierId: command.dossierId, step: command.step, round: round, cause: command.commandId, at: now,
             data: DossierEvent.Data(outcome: command.decision.outcome, review: .official, reason: command.reason,

@@ -29,7 +29,7 @@ extension ReportCommand {
             payments: (
                 try Scorecard.feeDossiers(period, catalogue: catalogue, in: db), try Scorecard.collected(period, in: db)
             ),
-            catalogue: catalogue)
+            resultFiles: try Scorecard.resultFiles(period, in: db), catalogue: catalogue)
         if let department { cards = cards.filter { $0.unit == department.rawValue || $0.unit == "city" } }
         let output = ScorecardOutput(from: from, to: to, asOf: period.asOf, generatedAt: now, cards: cards)
         if json { return try CLI.printJSON(output) }
@@ -64,6 +64,13 @@ extension ReportCommand {
             lines.append([
                 TerminalText.escape(card.unit), "fees-collected", "—", "—", "", String(f.payments), "",
                 "\(f.amountVND) đồng paid in the period, \(f.onlineAmountVND) of them online; no points",
+            ])
+        }
+        for card in cards {
+            let r = card.electronicResults ?? .init(0, 0)
+            lines.append([
+                TerminalText.escape(card.unit), "electronic-results", "—", "—", pct(r.rate), String(r.numerator),
+                String(r.denominator), "approvals with a result file; no points (one part of digitisation)",
             ])
         }
         print(CLI.table(header, lines))

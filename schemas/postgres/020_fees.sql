@@ -43,3 +43,34 @@ END $$;
 SELECT motcua_grant_roles();
 -- It granted SELECT on whole tables again: take the outbox payloads back from the services' roles (013, 015).
 SELECT motcua_protect_personal_data();
+
+-- Issue 21, electronic results: the result file of an approval (the signed licence as a document), recorded by the
+-- department worker with the official's signature (the sign command's `result`). Counted by the scorecard's
+-- electronic-results part of digitisation. No personal data: an id, a digest, a link to the document store.
+CREATE TABLE result_files (
+    dossier_id   text PRIMARY KEY,
+    department   text NOT NULL,
+    step         integer NOT NULL,
+    document_id  text NOT NULL CHECK (document_id ~ '^[A-Za-z0-9._/:-]{1,128}$'),
+    sha256       text NOT NULL CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+    link         text NOT NULL CHECK (link ~ '^https://' AND octet_length(link) <= 512),
+    signed_by    text NOT NULL,
+    recorded_at  timestamptz NOT NULL
+);
+
+ALTER FUNCTION motcua_grant_roles() RENAME TO motcua_grant_roles_before_020_results;
+CREATE FUNCTION motcua_grant_roles() RETURNS void LANGUAGE plpgsql SET client_min_messages = warning
+AS $$
+DECLARE
+    workers text;
+BEGIN
+    PERFORM motcua_grant_roles_before_020_results();
+    SELECT string_agg(quote_ident(motcua_department_role(x)), ', ') INTO workers FROM unnest(motcua_departments()) AS x;
+    EXECUTE format('GRANT SELECT, INSERT ON result_files TO %s', workers);
+    GRANT SELECT ON result_files TO motcua_coordinator, motcua_auditor;
+    DROP TRIGGER IF EXISTS motcua_guard ON result_files;
+    CREATE TRIGGER motcua_guard BEFORE INSERT OR UPDATE ON result_files FOR EACH ROW
+        WHEN (current_setting('is_superuser') <> 'on') EXECUTE FUNCTION motcua_row_guard('department');
+END $$;
+SELECT motcua_grant_roles();
+SELECT motcua_protect_personal_data();

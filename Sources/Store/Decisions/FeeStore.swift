@@ -49,3 +49,20 @@ package enum FeeStore {
         ).isEmpty
     }
 }
+
+/// Electronic result files (`result_files`, migration 020), recorded with an official's approval.
+package enum ResultFileStore {
+    /// Records the result file of a dossier's approval; false when one is already recorded (nothing written).
+    package static func record(
+        _ dossierId: String, department: DepartmentID, step: Int, documentId: String, sha256: String, link: String,
+        signedBy: String, at now: Date, in tx: PostgresConnection
+    ) throws -> Bool {
+        try !tx.query(
+            """
+            INSERT INTO result_files (dossier_id, department, step, document_id, sha256, link, signed_by, recorded_at)
+            VALUES (\(dossierId), \(department), \(step), \(documentId), \(sha256), \(link), \(signedBy), \(now))
+            ON CONFLICT (dossier_id) DO NOTHING RETURNING dossier_id
+            """
+        ).isEmpty
+    }
+}

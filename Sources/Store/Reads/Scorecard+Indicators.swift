@@ -87,6 +87,9 @@ extension Scorecard {
         package var syncedToPortal: Measure
         /// The fees paid in the period (nil when the payments were not read).
         package var feesCollected: Fees?
+        /// Digitisation's electronic-results part: approvals with a result file of all approvals in the period,
+        /// reported without points (the group's other parts are not computable; nil when not read).
+        package var electronicResults: Measure?
     }
 
     /// A rate reported without points.
@@ -96,7 +99,7 @@ extension Scorecard {
         /// Nil without dossiers.
         package var rate: Double?
 
-        init(_ numerator: Int, _ denominator: Int) {
+        package init(_ numerator: Int, _ denominator: Int) {
             self.numerator = numerator
             self.denominator = denominator
             rate = denominator > 0 ? Double(numerator) / Double(denominator) : nil
@@ -115,7 +118,7 @@ extension Scorecard {
     /// Why the indicators MotCua has no data for cannot be computed.
     package static let missingData: [Group: String] = [
         .transparency: "publication of procedures and of dossier progress on the portal is not recorded in MotCua",
-        .digitisation: "MotCua records neither digitised dossier components nor electronic result files",
+        .digitisation: "of its parts MotCua records only electronic result files (reported without points as electronic-results); digitised dossier components, their reuse and the other parts are not recorded",
         .onlinePayment: "the payments were not read for this view",
         .satisfaction: "MotCua records no complaints nor ratings (the late rate alone is not the indicator)",
     ]
@@ -124,8 +127,9 @@ extension Scorecard {
     /// Without `payments` (nil: not read), online payment is listed as not computable.
     package static func cards(
         progress: [Progress], received: [Received], payments: (dossiers: [FeeDossiers], collected: [Collected])? = nil,
-        catalogue: Catalogue
+        resultFiles: [ResultFiles]? = nil, catalogue: Catalogue
     ) -> [Card] {
+        let results = resultFiles.map { electronicResults($0, catalogue: catalogue) }
         let paid = payments.map { onlinePayment($0.dossiers, catalogue: catalogue) }
         let fees = payments.map { self.fees($0.collected, catalogue: catalogue) }
         var detail: [String: ProgressDetail] = [:]
@@ -170,7 +174,8 @@ extension Scorecard {
                 unit: unit, indicators: indicators, points: computed.compactMap(\.points).reduce(0, +),
                 computedMaxPoints: computed.map(\.maxPoints).reduce(0, +), progressDetail: d,
                 syncedToPortal: Measure(s.synced, s.received),
-                feesCollected: fees.map { $0[unit] ?? Fees() })
+                feesCollected: fees.map { $0[unit] ?? Fees() },
+                electronicResults: results.map { Measure($0[unit]?.file ?? 0, $0[unit]?.completed ?? 0) })
         }
         var cards = (order + extra).map {
             card($0, detail[$0] ?? ProgressDetail(), online[$0] ?? (0, 0), sync[$0] ?? (0, 0))
