@@ -189,6 +189,13 @@ public struct DossierEvent: Codable, Sendable, Hashable {
         /// A payment confirmation refused for what it says (no fee requested, already paid, another amount, a
         /// receipt number already used); the reason's code leads `data.reason`. Nothing is recorded.
         case paymentRejected = "payment-rejected"
+        /// The applicant rated the handling of a decided dossier (1–5 per criterion), through a channel: once.
+        case rated
+        /// A complaint about the dossier's handling was recorded (its category).
+        case complaintRecorded = "complaint-recorded"
+        /// A rating or complaint refused for what it says (not decided yet, already rated, a score out of range); the
+        /// reason's code leads `data.reason`. Nothing is recorded.
+        case feedbackRejected = "feedback-rejected"
     }
 
     public struct Data: Codable, Sendable, Hashable {

@@ -27,7 +27,7 @@ public enum PortalStatus: Int, Codable, Sendable, Hashable, CaseIterable {
         case .feeRequested: self = .financialObligation
         case .feePaid: self = .processing
         case .escalatedAuthority, .signatureRejected, .withdrawalRejected, .stepRejected, .supplementRejected,
-            .commandRejected, .paymentRejected:
+            .commandRejected, .paymentRejected, .rated, .complaintRecorded, .feedbackRejected:
             return nil
         }
     }

@@ -76,6 +76,9 @@ extension DepartmentWorker {
                 }
                 try resume(command, source: message, at: now, into: tx, outbox: &outbox, report: &report,
                            decoder: decoder, encoder: encoder)
+            case MessageType.rate, MessageType.complain:
+                try recordFeedback(message, type: type, at: now, registry: registry, into: tx, outbox: &outbox,
+                                   report: &report, decoder: decoder, encoder: encoder)
             case MessageType.confirmPayment:
                 try confirmPayment(message, at: now, registry: registry, into: tx, outbox: &outbox, report: &report,
                                    decoder: decoder, encoder: encoder)

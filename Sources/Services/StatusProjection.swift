@@ -156,7 +156,7 @@ public final class StatusProjection: BatchWriter {
                     schedule: policy.schedule(due: dueDate, kind: .step, calendar: calendar), at: event.at)
             }
         case .prepared, .signatureRejected, .withdrawalRejected, .stepRejected, .supplementRejected, .commandRejected,
-            .paymentRejected:
+            .paymentRejected, .rated, .complaintRecorded, .feedbackRejected:
             if event.type != .prepared { status.status = nil }
             to = event.department?.rawValue
         case .decided:

@@ -29,7 +29,8 @@ extension ReportCommand {
             payments: (
                 try Scorecard.feeDossiers(period, catalogue: catalogue, in: db), try Scorecard.collected(period, in: db)
             ),
-            resultFiles: try Scorecard.resultFiles(period, in: db), catalogue: catalogue)
+            resultFiles: try Scorecard.resultFiles(period, in: db), complaintsRead: true,
+            ratings: try Scorecard.ratings(period, in: db), catalogue: catalogue)
         if let department { cards = cards.filter { $0.unit == department.rawValue || $0.unit == "city" } }
         let output = ScorecardOutput(from: from, to: to, asOf: period.asOf, generatedAt: now, cards: cards)
         if json { return try CLI.printJSON(output) }
@@ -71,6 +72,14 @@ extension ReportCommand {
             lines.append([
                 TerminalText.escape(card.unit), "electronic-results", "—", "—", pct(r.rate), String(r.numerator),
                 String(r.denominator), "approvals with a result file; no points (one part of digitisation)",
+            ])
+        }
+        for card in cards {
+            let r = card.ratings ?? Scorecard.Ratings()
+            let means = r.means.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.2f", $0.value))" }
+            lines.append([
+                TerminalText.escape(card.unit), "ratings", "—", "—", "", String(r.count), "",
+                means.isEmpty ? "no ratings; no points" : "mean of 1–5: " + means.joined(separator: ", ") + "; no points",
             ])
         }
         print(CLI.table(header, lines))

@@ -118,7 +118,7 @@ final class ReferenceStatusProjection: BatchWriter {
                     schedule: policy.schedule(due: dueDate, kind: .step, calendar: calendar), at: event.at, in: tx)
             }
         case .prepared, .signatureRejected, .withdrawalRejected, .stepRejected, .supplementRejected, .commandRejected,
-            .paymentRejected:
+            .paymentRejected, .rated, .complaintRecorded, .feedbackRejected:
             if event.type != .prepared { status.status = nil }
             to = event.department?.rawValue
         case .decided:

@@ -115,6 +115,74 @@ struct ScorecardPaymentTests {
     }
 }
 
+extension ScorecardPaymentTests {
+    @Test("electronic results: approvals with a result file ÷ approvals in the period, per department and for the City, equal the hand computation")
+    func electronicResults() throws {
+        let database = try TestDatabase("scorecard-results")
+        defer { database.drop() }
+        let db = database.connection
+        let catalogue = try Self.catalogue()
+        let procedures = ["2.001240", "1.001064", "1.000105", "1.010727"]
+        var random = SplitMix(seed: 2126)
+        for i in 0..<240 {
+            let id = "res-\(i)"
+            let received = LocalDate("2026-10-15")!.adding(days: random.next(upTo: 40))
+            let decided = received.adding(days: random.next(upTo: 15))
+            let outcome = ["approve", "approve", "refuse", "none"][random.next(upTo: 4)]
+            try db.execute(
+                """
+                INSERT INTO dossiers (id, code, procedure, channel, commune, applicant_kind, submitted_at, received_at,
+                                      status, body)
+                VALUES ($1, $1, $2, 'online', '00004', 'enterprise', ($3::date + time '09:00') AT TIME ZONE 'Asia/Ho_Chi_Minh',
+                        ($3::date + time '09:00') AT TIME ZONE 'Asia/Ho_Chi_Minh', 'received', '{}')
+                """, [id, procedures[random.next(upTo: procedures.count)], received.description])
+            try db.execute(
+                """
+                INSERT INTO dossier_status (dossier_id, status, outcome, decided_at, updated_at)
+                VALUES ($1, 'decided', NULLIF($2, 'none'),
+                        CASE WHEN $2 = 'none' THEN NULL ELSE ($3::date + time '23:30') AT TIME ZONE 'Asia/Ho_Chi_Minh' END,
+                        now())
+                """, [id, outcome, decided.description])
+            guard outcome != "none", random.next(upTo: 2) == 0 else { continue }
+            try db.execute(
+                """
+                INSERT INTO result_files (dossier_id, department, step, document_id, sha256, link, signed_by, recorded_at)
+                VALUES ($1, 'culture', 0, 'doc:' || $1, repeat('a', 64), 'https://docs.example/' || $1, 'x',
+                        ($2::date + time '23:45') AT TIME ZONE 'Asia/Ho_Chi_Minh')
+                """, [id, decided.adding(days: random.next(upTo: 3)).description])
+        }
+        let asOf = ISO8601Instant.format(Self.period.asOf)
+        let hand = try db.query(
+            """
+            SELECT d.procedure, count(*) AS completed,
+                   count(r.dossier_id) FILTER (WHERE r.recorded_at < $1) AS with_file
+            FROM dossier_status s JOIN dossiers d ON d.id = s.dossier_id
+            LEFT JOIN result_files r ON r.dossier_id = d.id
+            WHERE s.outcome = 'approve' AND s.decided_at >= timestamptz '2026-10-31 17:00:00Z' AND s.decided_at < $1
+            GROUP BY d.procedure ORDER BY d.procedure
+            """, [asOf]
+        ).map { row in
+            Scorecard.ResultFiles(
+                procedure: try row.decode(String.self, "procedure"), completed: try row.decode(Int.self, "completed"),
+                withFile: try row.decode(Int.self, "with_file"))
+        }
+        let rows = try Scorecard.resultFiles(Self.period, in: db)
+        #expect(rows == hand)
+        let cards = Scorecard.cards(progress: [], received: [], resultFiles: rows, catalogue: catalogue)
+        let city = try #require(cards.last?.electronicResults)
+        #expect(city.numerator == hand.map(\.withFile).reduce(0, +))
+        #expect(city.denominator == hand.map(\.completed).reduce(0, +))
+        #expect(city.numerator > 0 && city.numerator < city.denominator)
+        for card in cards.dropLast() {
+            let mine = hand.filter { catalogue.procedure($0.procedure)?.department.rawValue == card.unit }
+            #expect(card.electronicResults?.numerator == mine.map(\.withFile).reduce(0, +), "\(card.unit)")
+            #expect(card.electronicResults?.denominator == mine.map(\.completed).reduce(0, +), "\(card.unit)")
+        }
+        // The digitisation group itself stays not computable: no points for one part of it.
+        #expect(cards.allSatisfy { $0.indicators.first { $0.group == .digitisation }?.status == .notComputable })
+    }
+}
+
 /// A small reproducible generator (SplitMix64).
 struct SplitMix {
     var state: UInt64

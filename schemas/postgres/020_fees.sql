@@ -74,3 +74,49 @@ BEGIN
 END $$;
 SELECT motcua_grant_roles();
 SELECT motcua_protect_personal_data();
+
+-- Issue 21, satisfaction: the applicant's rating of a decided dossier (once, 1–5 per criterion) and complaints about
+-- a dossier's handling (their category and the channel's own reference, never the complainant's words), recorded
+-- by the department worker from a channel's signed command.
+CREATE TABLE ratings (
+    dossier_id  text PRIMARY KEY,
+    department  text NOT NULL,
+    timeliness  smallint NOT NULL CHECK (timeliness BETWEEN 1 AND 5),
+    attitude    smallint NOT NULL CHECK (attitude BETWEEN 1 AND 5),
+    guidance    smallint NOT NULL CHECK (guidance BETWEEN 1 AND 5),
+    result      smallint NOT NULL CHECK (result BETWEEN 1 AND 5),
+    -- The registered channel (the portal's service key, a desk official) that took and signed it.
+    channel     text NOT NULL,
+    command_id  uuid NOT NULL,
+    rated_at    timestamptz NOT NULL
+);
+CREATE TABLE complaints (
+    complaint_id uuid PRIMARY KEY,
+    dossier_id   text NOT NULL,
+    department   text NOT NULL,
+    category     text NOT NULL CHECK (category IN ('late', 'attitude', 'fees', 'result', 'other')),
+    reference    text NOT NULL CHECK (reference ~ '^[A-Za-z0-9._/-]{1,64}$'),
+    channel      text NOT NULL,
+    recorded_at  timestamptz NOT NULL
+);
+CREATE INDEX complaints_dossier ON complaints (dossier_id);
+
+ALTER FUNCTION motcua_grant_roles() RENAME TO motcua_grant_roles_before_020_feedback;
+CREATE FUNCTION motcua_grant_roles() RETURNS void LANGUAGE plpgsql SET client_min_messages = warning
+AS $$
+DECLARE
+    workers text;
+BEGIN
+    PERFORM motcua_grant_roles_before_020_feedback();
+    SELECT string_agg(quote_ident(motcua_department_role(x)), ', ') INTO workers FROM unnest(motcua_departments()) AS x;
+    EXECUTE format('GRANT SELECT, INSERT ON ratings, complaints TO %s', workers);
+    GRANT SELECT ON ratings, complaints TO motcua_coordinator, motcua_auditor;
+    DROP TRIGGER IF EXISTS motcua_guard ON ratings;
+    CREATE TRIGGER motcua_guard BEFORE INSERT OR UPDATE ON ratings FOR EACH ROW
+        WHEN (current_setting('is_superuser') <> 'on') EXECUTE FUNCTION motcua_row_guard('department');
+    DROP TRIGGER IF EXISTS motcua_guard ON complaints;
+    CREATE TRIGGER motcua_guard BEFORE INSERT OR UPDATE ON complaints FOR EACH ROW
+        WHEN (current_setting('is_superuser') <> 'on') EXECUTE FUNCTION motcua_row_guard('department');
+END $$;
+SELECT motcua_grant_roles();
+SELECT motcua_protect_personal_data();

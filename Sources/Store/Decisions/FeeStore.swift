@@ -66,3 +66,37 @@ package enum ResultFileStore {
         ).isEmpty
     }
 }
+
+/// Ratings and complaints (`ratings`, `complaints`, migration 020), recorded by the department worker from a
+/// channel's signed command.
+package enum FeedbackStore {
+    /// Records a rating; false when the dossier is already rated (nothing written).
+    package static func recordRating(
+        _ dossierId: String, department: DepartmentID, scores: [String: Int], channel: String, commandId: UUID,
+        at now: Date, in tx: PostgresConnection
+    ) throws -> Bool {
+        try !tx.query(
+            """
+            INSERT INTO ratings (dossier_id, department, timeliness, attitude, guidance, result, channel, command_id,
+                                 rated_at)
+            VALUES (\(dossierId), \(department), \(scores["timeliness"] ?? 0), \(scores["attitude"] ?? 0),
+                    \(scores["guidance"] ?? 0), \(scores["result"] ?? 0), \(channel), \(commandId), \(now))
+            ON CONFLICT (dossier_id) DO NOTHING RETURNING dossier_id
+            """
+        ).isEmpty
+    }
+
+    /// Records a complaint; false when this command's complaint is already recorded.
+    package static func recordComplaint(
+        _ dossierId: String, department: DepartmentID, category: String, reference: String, channel: String,
+        commandId: UUID, at now: Date, in tx: PostgresConnection
+    ) throws -> Bool {
+        try !tx.query(
+            """
+            INSERT INTO complaints (complaint_id, dossier_id, department, category, reference, channel, recorded_at)
+            VALUES (\(commandId), \(dossierId), \(department), \(category), \(reference), \(channel), \(now))
+            ON CONFLICT DO NOTHING RETURNING dossier_id
+            """
+        ).isEmpty
+    }
+}
