@@ -183,6 +183,108 @@ extension ScorecardPaymentTests {
     }
 }
 
+extension ScorecardPaymentTests {
+    @Test("satisfaction: 100% − (late rate + complaint rate), full marks at 90%, equals the hand computation; ratings reported beside it")
+    func satisfaction() throws {
+        let database = try TestDatabase("scorecard-satisfaction")
+        defer { database.drop() }
+        let db = database.connection
+        let catalogue = try Self.catalogue()
+        try db.execute("SELECT setseed(0.766)", [])
+        // 400 dossiers received 1 November – 10 December, due 3–22 days later; 70% decided 0–25 days after receipt.
+        try db.execute(
+            """
+            INSERT INTO dossiers (id, code, procedure, channel, commune, applicant_kind, submitted_at, received_at,
+                                  status, body)
+            SELECT 's' || i, 'S-' || i, ($1::text[])[1 + floor(random() * cardinality($1::text[]))::int], 'online',
+                   '00004', 'citizen', t, t, 'received', '{}'
+            FROM (SELECT i, timestamptz '2026-10-31 18:00Z' + random() * interval '40 days' AS t
+                  FROM generate_series(1, 400) i) x
+            """, [["2.001240", "1.001064", "1.000105", "1.010727", "2.002180"]])
+        try db.execute(
+            """
+            INSERT INTO deadlines (dossier_id, step, kind, opened_at, due_date, due_at, status)
+            SELECT id, -1, 'overall', received_at,
+                   (received_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date + 3 + floor(random() * 20)::int, now(), 'open'
+            FROM dossiers
+            """, [])
+        try db.execute(
+            """
+            INSERT INTO dossier_status (dossier_id, status, outcome, decided_at, updated_at)
+            SELECT id, 'in-review', CASE WHEN r < 0.7 THEN 'approve' END,
+                   CASE WHEN r < 0.7 THEN received_at + random() * interval '25 days' END, now()
+            FROM (SELECT id, received_at, random() AS r FROM dossiers) x
+            """, [])
+        // Complaints on a fifth of the dossiers, some twice, some recorded after the period's end.
+        try db.execute(
+            """
+            INSERT INTO complaints (complaint_id, dossier_id, department, category, reference, channel, recorded_at)
+            SELECT gen_random_uuid(), id, 'culture', 'late', 'KN-' || k || '-' || id, 'portal',
+                   received_at + random() * interval '30 days'
+            FROM dossiers, generate_series(1, 2) k WHERE random() < 0.12
+            """, [])
+        try db.execute(
+            """
+            INSERT INTO ratings (dossier_id, department, timeliness, attitude, guidance, result, channel, command_id,
+                                 rated_at)
+            SELECT dossier_id, 'culture', 1 + floor(random() * 5)::int, 1 + floor(random() * 5)::int,
+                   1 + floor(random() * 5)::int, 1 + floor(random() * 5)::int, 'portal', gen_random_uuid(),
+                   decided_at + interval '1 day'
+            FROM dossier_status WHERE outcome IS NOT NULL AND random() < 0.5
+            """, [])
+        let asOf = ISO8601Instant.format(Self.period.asOf)
+        // By hand: each dossier received before the end of November is counted; late = decided after its due
+        // date, or undecided at the period's end with its due date passed; complained = a complaint before then.
+        let hand = try db.query(
+            """
+            WITH one AS (
+                SELECT d.id,
+                       CASE WHEN s.decided_at < $1
+                            THEN (s.decided_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date > o.due_date
+                            ELSE date '2026-12-01' > o.due_date END AS late,
+                       EXISTS (SELECT 1 FROM complaints c WHERE c.dossier_id = d.id AND c.recorded_at < $1) AS complained
+                FROM dossiers d JOIN deadlines o ON o.dossier_id = d.id JOIN dossier_status s ON s.dossier_id = d.id
+                WHERE d.received_at < $1
+            )
+            SELECT count(*) AS counted, count(*) FILTER (WHERE late) AS late,
+                   count(*) FILTER (WHERE complained) AS complained,
+                   (SELECT count(*) FROM ratings WHERE rated_at >= timestamptz '2026-10-31 17:00Z' AND rated_at < $1)
+                       AS ratings,
+                   (SELECT sum(attitude) FROM ratings WHERE rated_at >= timestamptz '2026-10-31 17:00Z' AND rated_at < $1)
+                       AS attitude
+            FROM one
+            """, [asOf])[0]
+        let counted = try hand.decode(Int.self, "counted"), late = try hand.decode(Int.self, "late")
+        let complained = try hand.decode(Int.self, "complained")
+        #expect(late > 0 && complained > 0 && counted > late + complained)
+        let cards = Scorecard.cards(
+            progress: try Scorecard.progress(Self.period, in: db), received: [], complaintsRead: true,
+            ratings: try Scorecard.ratings(Self.period, in: db), catalogue: catalogue)
+        let city = try #require(cards.last)
+        let satisfaction = try #require(city.indicators.first { $0.group == .satisfaction })
+        let rate = Double(counted - late - complained) / Double(counted)
+        #expect(satisfaction.status == .computed)
+        #expect(satisfaction.numerator == counted - late - complained && satisfaction.denominator == counted)
+        #expect(satisfaction.rate == rate)
+        #expect(satisfaction.points == 18 * min(1, max(0, rate) / 0.9))
+        #expect(city.ratings?.count == (try hand.decode(Int.self, "ratings")))
+        #expect(city.ratings?.sums["attitude"] == (try hand.decode(Int.self, "attitude")))
+        // Per department: each card's figures add up to the City's.
+        let departments = cards.dropLast().compactMap { $0.indicators.first { $0.group == .satisfaction } }
+        #expect(departments.compactMap(\.denominator).reduce(0, +) == counted)
+        #expect(departments.compactMap(\.numerator).reduce(0, +) == counted - late - complained)
+        // Full marks at 90%, none below 0.
+        var detail = Scorecard.ProgressDetail()
+        detail.counted = 100
+        detail.finishedOnTime = 92
+        #expect(Scorecard.Indicator.satisfaction(detail).points == 18)
+        detail.withComplaints = 3
+        #expect(Scorecard.Indicator.satisfaction(detail).points == 18 * (0.89 / 0.9))
+        detail.finishedOnTime = 0
+        #expect(Scorecard.Indicator.satisfaction(detail).points == 0)
+    }
+}
+
 /// A small reproducible generator (SplitMix64).
 struct SplitMix {
     var state: UInt64

@@ -120,3 +120,47 @@ BEGIN
 END $$;
 SELECT motcua_grant_roles();
 SELECT motcua_protect_personal_data();
+
+-- Issue 21, contact: the applicant's chosen channel and contact for notifications (the intake's optional `contact`).
+-- Personal data, stored apart from the dossier: reception (the coordinator's role) inserts it and cannot read it
+-- back; no department, no coordinator, no auditor reads it; the notifier role — the citizens' notification gateway,
+-- outside MotCua — reads it only through `notification_contacts` (dossier, code, channel, address). Never on a topic.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'motcua_notifier') THEN
+        BEGIN
+            CREATE ROLE motcua_notifier NOLOGIN;
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN
+            NULL; -- another database's migration created it at the same moment
+        END;
+    END IF;
+END $$;
+
+CREATE TABLE applicant_contacts (
+    dossier_id  text PRIMARY KEY,
+    channel     text NOT NULL CHECK (channel IN ('sms', 'email', 'zalo', 'post')),
+    address     text NOT NULL CHECK (octet_length(address) BETWEEN 1 AND 256),
+    recorded_at timestamptz NOT NULL
+);
+
+CREATE VIEW notification_contacts AS
+    SELECT c.dossier_id, d.code, c.channel, c.address
+    FROM applicant_contacts c JOIN dossiers d ON d.id = c.dossier_id;
+
+-- After every motcua_grant_roles() (which gives the auditor every table): the contacts to the notifier's view only.
+ALTER FUNCTION motcua_protect_personal_data() RENAME TO motcua_protect_personal_data_before_020;
+CREATE FUNCTION motcua_protect_personal_data() RETURNS void LANGUAGE plpgsql SET client_min_messages = warning
+AS $$
+DECLARE
+    workers text;
+    schema_name text := current_schema();
+BEGIN
+    PERFORM motcua_protect_personal_data_before_020();
+    SELECT string_agg(quote_ident(motcua_department_role(x)), ', ') INTO workers FROM unnest(motcua_departments()) AS x;
+    EXECUTE format('REVOKE ALL ON applicant_contacts, notification_contacts FROM PUBLIC, %s, motcua_coordinator, '
+                   'motcua_auditor, motcua_notifier', workers);
+    GRANT INSERT ON applicant_contacts TO motcua_coordinator;
+    EXECUTE format('GRANT USAGE ON SCHEMA %I TO motcua_notifier', schema_name);
+    GRANT SELECT ON notification_contacts TO motcua_notifier;
+END $$;
+SELECT motcua_protect_personal_data();
