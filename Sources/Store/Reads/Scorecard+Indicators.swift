@@ -136,6 +136,8 @@ extension Scorecard {
         package var inProgressWithinDeadline = 0
         package var lateBySupplements = 0
         package var withComplaints = 0
+
+        package init() {}
     }
 
     /// Why the indicators MotCua has no data for cannot be computed.

@@ -36,6 +36,8 @@ extension Scorecard {
         package var amountVND = 0
         /// Paid through the national portal or the provincial gateway.
         package var onlineAmountVND = 0
+
+        package init() {}
     }
 
     /// ``FeeDossiers`` of the catalogue's fee-bearing procedures (those with a fee above zero for some applicant).

@@ -12,6 +12,11 @@ extension Scorecard {
         /// Sums of the scores per criterion (`timeliness`, `attitude`, `guidance`, `result`).
         package var sums: [String: Int] = [:]
 
+        package init(count: Int = 0, sums: [String: Int] = [:]) {
+            self.count = count
+            self.sums = sums
+        }
+
         /// The mean score of each criterion (none without ratings).
         package var means: [String: Double] {
             count == 0 ? [:] : sums.mapValues { Double($0) / Double(count) }
