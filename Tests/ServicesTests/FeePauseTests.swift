@@ -12,7 +12,7 @@ import Testing
 /// (national status 6), `fee-paid` resumes it and moves the due dates by the working days waited.
 @Suite("Fee pause")
 struct FeePauseTests {
-    @Test("a fee pause moves the due date by the working days waited; portal codes 6 then 4 then 9, once each; one fee-requested notification naming the amount")
+    @Test("a fee pause moves the due date by the working days waited; portal codes 2, 4, 6, 4, 9 once each; one fee-requested notification naming the amount")
     func feePauseMovesDueDate() throws {
         let fixture = try CoordinatorFixture()
         defer { fixture.drop() }
@@ -44,7 +44,8 @@ struct FeePauseTests {
         // Re-processed events change nothing and publish nothing again.
         try fixture.apply([requested, paid, decided])
         let codes = try PortalSyncTests.records(fixture, id).map(\.0)
-        #expect(codes == [2, 6, 4, 9])
+        // Received 2, assigned 4 (processing), fee requested 6, paid 4, decided 9.
+        #expect(codes == [2, 4, 6, 4, 9])
         let intents = try fixture.database.query(
             "SELECT convert_from(payload, 'UTF8')::jsonb::text AS j FROM outbox WHERE topic = $1 AND key = $2 ORDER BY id",
             [Topics().notifications, id]

@@ -30,7 +30,7 @@ struct ScorecardPaymentTests {
 
     @Test("paid online ÷ dossiers owing a fee, per department and for the City, equals the hand computation; fees collected too")
     func onlinePayment() throws {
-        let database = try TestDatabase("scorecard-pay")
+        let database = try TestDatabase("scorecardpay")
         defer { database.drop() }
         let db = database.connection
         let catalogue = try Self.catalogue()
@@ -118,7 +118,7 @@ struct ScorecardPaymentTests {
 extension ScorecardPaymentTests {
     @Test("electronic results: approvals with a result file ÷ approvals in the period, per department and for the City, equal the hand computation")
     func electronicResults() throws {
-        let database = try TestDatabase("scorecard-results")
+        let database = try TestDatabase("scorecardresults")
         defer { database.drop() }
         let db = database.connection
         let catalogue = try Self.catalogue()
@@ -186,7 +186,7 @@ extension ScorecardPaymentTests {
 extension ScorecardPaymentTests {
     @Test("satisfaction: 100% − (late rate + complaint rate), full marks at 90%, equals the hand computation; ratings reported beside it")
     func satisfaction() throws {
-        let database = try TestDatabase("scorecard-satisfaction")
+        let database = try TestDatabase("scorecardsatisfaction")
         defer { database.drop() }
         let db = database.connection
         let catalogue = try Self.catalogue()
