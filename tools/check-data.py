@@ -233,7 +233,7 @@ for dept in DEPTS:
                 warn(rel(p), f"{c}: every applicant kind is exempt from the fee of {fee['amountVND']} đồng")
             if fee["amountVND"] % 1000 != 0:
                 warn(rel(p), f"{c}: fee {fee['amountVND']} đồng is not a whole number of thousands")
-            if not fee.get("verified", False):
+            if not fee.get("amountVerified", False):
                 warn(rel(p), f"{c}: fee amount not verified against its legal text ({fee.get('legalBasis', 'no legal basis')})")
         steps = pr.get("steps")
         if steps:

@@ -249,6 +249,12 @@ struct BundleLoader {
             }
             if !kinds.contains(kind) { kinds.append(kind) }
         }
+        if amount > 0, node["amountVerified"]?.bool != true {
+            report.warning(
+                file, node.line,
+                "procedure \(code): fee of \(amount) đồng not verified against its legal text "
+                    + "(\(node["legalBasis"]?.string ?? "no legal basis given"))")
+        }
         return Procedure.Fee(amountVND: Int(amount), exemptApplicantKinds: kinds, legalBasis: node["legalBasis"]?.string)
     }
 
