@@ -100,3 +100,33 @@ package enum FeedbackStore {
         ).isEmpty
     }
 }
+
+extension FeeStore {
+    /// A dossier whose fee is requested and not paid (the status projection's `fee-requested`).
+    package struct Awaiting: Sendable {
+        package var dossierId: String
+        package var procedure: String
+        package var applicantKind: String
+        package var department: DepartmentID
+        package var since: Date
+    }
+
+    /// Dossiers waiting for their fee, oldest first (the demo's simulated payers).
+    package static func awaitingPayment(limit: Int, in connection: PostgresConnection) throws -> [Awaiting] {
+        try connection.query(
+            """
+            SELECT s.dossier_id, d.procedure, d.applicant_kind, s.department, s.updated_at
+            FROM dossier_status s JOIN dossiers d ON d.id = s.dossier_id
+            WHERE s.status = 'fee-requested' AND s.department IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM fee_payments f WHERE f.dossier_id = s.dossier_id)
+            ORDER BY s.updated_at LIMIT \(limit)
+            """
+        ).map { row in
+            Awaiting(
+                dossierId: try row.decode(String.self, "dossier_id"), procedure: try row.decode(String.self, "procedure"),
+                applicantKind: try row.decode(String.self, "applicant_kind"),
+                department: DepartmentID(try row.decode(String.self, "department")),
+                since: try row.decode(Date.self, "updated_at"))
+        }
+    }
+}
