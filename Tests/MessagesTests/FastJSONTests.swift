@@ -319,6 +319,9 @@ struct FastJSONTests {
             if random.chance(0.6) { data.channel = pick(&random) }
             if random.chance(0.6) { data.commune = pick(&random) }
             if random.chance(0.6) { data.timeLimit = pick(&random) }
+            if random.chance(0.6) { data.amount = random.pick([0, 1, 2_200_000, Int.max, Int.min]) }
+            if random.chance(0.6) { data.paymentChannel = pick(&random) }
+            if random.chance(0.6) { data.receipt = pick(&random) }
             let event = DossierEvent(
                 eventId: StableID.make("event", String(i)), dossierId: pick(&random),
                 code: random.chance(0.7) ? pick(&random) : nil, type: kind,
