@@ -240,6 +240,15 @@ for dept in DEPTS:
                 err(rel(p), f"{c}: unknown document type '{d}'")
         if len(set(pr["documents"])) != len(pr["documents"]):
             err(rel(p), f"{c}: duplicate document in list")
+        fee = pr.get("fee")
+        if fee is not None:
+            kinds = fee.get("exemptApplicantKinds", [])
+            if fee["amountVND"] > 0 and len(set(kinds)) == 4:
+                warn(rel(p), f"{c}: every applicant kind is exempt from the fee of {fee['amountVND']} đồng")
+            if fee["amountVND"] % 1000 != 0:
+                warn(rel(p), f"{c}: fee {fee['amountVND']} đồng is not a whole number of thousands")
+            if not fee.get("amountVerified", False):
+                warn(rel(p), f"{c}: fee amount not verified against its legal text ({fee.get('legalBasis', 'no legal basis')})")
         steps = pr.get("steps")
         if steps:
             if steps[-1]["department"] != dept:

@@ -183,6 +183,7 @@ package struct JSONByteWriter {
     mutating func eventData(_ data: DossierEvent.Data) {
         beginObject()
         if let v = data.action { key("action"); string(v) }
+        if let v = data.amount { key("amount"); integer(Int64(v)) }
         if let v = data.assignee { key("assignee"); string(v) }
         if let v = data.channel { key("channel"); string(v) }
         if let v = data.commune { key("commune"); string(v) }
@@ -199,8 +200,10 @@ package struct JSONByteWriter {
         if let v = data.forwardTo { key("forwardTo"); string(v.rawValue) }
         if let v = data.official { key("official"); string(v) }
         if let v = data.outcome { key("outcome"); string(v.rawValue) }
+        if let v = data.paymentChannel { key("paymentChannel"); string(v) }
         if let v = data.procedure { key("procedure"); string(v) }
         if let v = data.reason { key("reason"); string(v) }
+        if let v = data.receipt { key("receipt"); string(v) }
         if let v = data.review { key("review"); string(v.rawValue) }
         if let v = data.ruleId { key("ruleId"); string(v) }
         if let v = data.stage { key("stage"); string(v) }

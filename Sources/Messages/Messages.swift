@@ -74,6 +74,8 @@ public struct SignCommand: Codable, Sendable, Hashable {
     public var ruleVersion: String?
     /// The official's signature over the command (``CommandSignature``); required once the registry is in force.
     public var signature: CommandSignature?
+    /// The electronic result file of an approval, when the department issues one (issue 21: digitisation).
+    public var result: ResultReference?
 
     public init(
         commandId: UUID, dossierId: String, step: Int, official: Official, decision: Decision, reason: String?, at: Date,
@@ -219,6 +221,22 @@ public struct DossierEvent: Codable, Sendable, Hashable {
         /// Inside the department: the step entered a stage or moved between stages (`data.action`: assign,
         /// propose, approve, return, transfer, recall, sign, refuse; `data.stage`, `data.assignee`, `data.dueAt`).
         case stageMoved = "stage-moved"
+        /// The rules approved a dossier of a fee-bearing procedure: its fee (`data.amount`, đồng) is requested before
+        /// the approval takes effect; the clock pauses (national status 6, financial obligation requested).
+        case feeRequested = "fee-requested"
+        /// A registered payment gateway confirmed the fee (`data.amount`, `data.paymentChannel`, `data.receipt`): the
+        /// clock resumes and the approval takes effect.
+        case feePaid = "fee-paid"
+        /// A payment confirmation refused for what it says (no fee requested, already paid, another amount, a
+        /// receipt number already used); the reason's code leads `data.reason`. Nothing is recorded.
+        case paymentRejected = "payment-rejected"
+        /// The applicant rated the handling of a decided dossier (1–5 per criterion), through a channel: once.
+        case rated
+        /// A complaint about the dossier's handling was recorded (its category).
+        case complaintRecorded = "complaint-recorded"
+        /// A rating or complaint refused for what it says (not decided yet, already rated, a score out of range); the
+        /// reason's code leads `data.reason`. Nothing is recorded.
+        case feedbackRejected = "feedback-rejected"
     }
 
     public struct Data: Codable, Sendable, Hashable {
@@ -241,14 +259,24 @@ public struct DossierEvent: Codable, Sendable, Hashable {
         public var stage: String?
         public var assignee: String?
         public var dueAt: Date?
+        /// A fee's amount in đồng (`fee-requested`, `fee-paid`).
+        public var amount: Int?
+        /// Where a fee was paid (`fee-paid`): `national-portal`, `provincial-gateway` or `desk`.
+        public var paymentChannel: String?
+        /// The payment gateway's receipt number (`fee-paid`).
+        public var receipt: String?
 
         public init(
             outcome: Outcome? = nil, review: Review? = nil, ruleId: String? = nil, delegationId: String? = nil,
             reason: String? = nil, escalationReason: EscalationReason? = nil, forwardTo: DepartmentID? = nil,
             documents: [String]? = nil, dueDate: String? = nil, official: String? = nil, procedure: String? = nil,
             channel: String? = nil, commune: String? = nil, timeLimit: String? = nil, action: String? = nil,
-            stage: String? = nil, assignee: String? = nil, dueAt: Date? = nil
+            stage: String? = nil, assignee: String? = nil, dueAt: Date? = nil, amount: Int? = nil,
+            paymentChannel: String? = nil, receipt: String? = nil
         ) {
+            self.amount = amount
+            self.paymentChannel = paymentChannel
+            self.receipt = receipt
             self.outcome = outcome
             self.review = review
             self.ruleId = ruleId

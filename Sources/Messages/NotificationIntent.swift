@@ -11,6 +11,10 @@ public struct NotificationIntent: Codable, Sendable, Hashable {
         case supplementRequested = "supplement-requested"
         case decided
         case resultReady = "result-ready"
+        case feeRequested = "fee-requested"
+        /// An apology slip moved the appointment date (thư xin lỗi, hẹn lại ngày trả kết quả): `dueDate` the old
+        /// date, `newDate` the new one, `reason`.
+        case apology
     }
 
     /// Stable: derived from the event that caused it.
@@ -19,7 +23,7 @@ public struct NotificationIntent: Codable, Sendable, Hashable {
     public var intent: Kind
     /// The template's id in `deploy/notifications/templates.yaml` (the intent's name).
     public var template: String
-    /// The template's placeholders: `code`, `procedure`, `dueDate`, `documents`, `outcome`, `reason`.
+    /// The template's placeholders: `code`, `procedure`, `dueDate`, `documents`, `outcome`, `reason`, `amount`, `newDate`.
     public var values: [String: String]
     public var at: Date
 
@@ -37,6 +41,7 @@ public struct NotificationIntent: Codable, Sendable, Hashable {
         switch event.type {
         case .received: [.received]
         case .supplementRequested: [.supplementRequested]
+        case .feeRequested: [.feeRequested]
         case .decided: event.data.outcome == .approve ? [.decided, .resultReady] : [.decided]
         default: []
         }

@@ -24,8 +24,10 @@ public enum PortalStatus: Int, Codable, Sendable, Hashable, CaseIterable {
         case .decided: self = .decided
         case .withdrawn: self = .withdrawalRequested
         case .resultReturned: self = .resultReturned
+        case .feeRequested: self = .financialObligation
+        case .feePaid: self = .processing
         case .escalatedAuthority, .signatureRejected, .withdrawalRejected, .stepRejected, .supplementRejected,
-            .commandRejected, .stageMoved:
+            .commandRejected, .stageMoved, .paymentRejected, .rated, .complaintRecorded, .feedbackRejected:
             return nil
         }
     }

@@ -87,6 +87,12 @@ public enum MessageType {
     public static let portalRecord = "motcua.portal.record"
     /// A citizens' notification intent on `notifications`.
     public static let notification = "motcua.notification.intent"
+    /// A registered payment gateway (or a desk official) confirms a dossier's fee was paid.
+    public static let confirmPayment = "motcua.payment.confirm"
+    /// The applicant rates the handling of a decided dossier (through a channel).
+    public static let rate = "motcua.applicant.rate"
+    /// A complaint about a dossier's handling, recorded by a channel.
+    public static let complain = "motcua.applicant.complain"
     /// An intake dossier (producers may omit it).
     public static let intake = "motcua.dossier.submitted"
 }

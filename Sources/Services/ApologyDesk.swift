@@ -104,7 +104,19 @@ public struct ApologyDesk: Sendable {
                 from: deadline.department?.rawValue, to: "applicant", due: deadline.dueDate, detail: slip.reason, in: tx)
             try ApologyStore.moveProjectedDate(
                 slip.dossierId, overall: slip.step == DeadlineKind.overallStep, to: slip.newDate, in: tx)
-            try OutboxWriter.write([try event.outboxMessage(topics: topics, encoder: MessageCoding.encoder())], source: outboxSource, limits: topics.messageSizeLimits, into: tx)
+            var messages = [try event.outboxMessage(topics: topics, encoder: MessageCoding.encoder())]
+            if slip.step == DeadlineKind.overallStep {
+                // The applicant is told of the new appointment date (issue 21): the dossier and dates, no contact.
+                let intent = NotificationIntent(
+                    intentId: StableID.make("notification", NotificationIntent.Kind.apology.rawValue, event.eventId.uuidString),
+                    dossierId: slip.dossierId, intent: .apology,
+                    values: ["dueDate": deadline.dueDate.description, "newDate": slip.newDate.description, "reason": slip.reason],
+                    at: now)
+                messages.append(OutboxMessage(
+                    eventId: intent.intentId, topic: topics.notifications, key: slip.dossierId,
+                    type: MessageType.notification, payload: Array(try MessageCoding.encoder().encode(intent))))
+            }
+            try OutboxWriter.write(messages, source: outboxSource, limits: topics.messageSizeLimits, into: tx)
             return event
         }
     }

@@ -83,6 +83,12 @@ extension DepartmentWorker {
                 }
                 try resume(command, source: message, at: now, into: tx, outbox: &outbox, report: &report,
                            decoder: decoder, encoder: encoder)
+            case MessageType.rate, MessageType.complain:
+                try recordFeedback(message, type: type, at: now, registry: registry, into: tx, outbox: &outbox,
+                                   report: &report, decoder: decoder, encoder: encoder)
+            case MessageType.confirmPayment:
+                try confirmPayment(message, at: now, registry: registry, into: tx, outbox: &outbox, report: &report,
+                                   decoder: decoder, encoder: encoder)
             default:
                 outbox.append(.deadLetter(of: message, error: "unknown message type '\(type)'", consumer: department.rawValue))
                 report.deadLetters += 1
@@ -194,6 +200,9 @@ extension DepartmentWorker {
         guard row.signedAt == nil else {
             return try reject("the decision is already signed", round: round)
         }
+        if command.decision == .approve, row.outcome == .approve, let unpaid = try unpaidFee(command.dossierId, step: command.step, in: tx) {
+            return try reject("fee-unpaid: the fee of \(unpaid) đồng is not paid; the approval waits for it", round: round)
+        }
         var signer = command.official.id
         if let principal {
             // The delegate the decision's delegation names (its holder, or their authorised deputy, signs).
@@ -219,9 +228,17 @@ extension DepartmentWorker {
                 return try reject("delegation \(delegationId) is not valid now (\(problem.rawValue))", round: round)
             }
         }
+        if let problem = command.result?.problem {
+            return try reject("bad-result-reference: \(problem)", round: round)
+        }
         try CommandStore.sign(
             command.dossierId, step: command.step, round: round, official: signer, at: now,
             outcome: command.decision == .approve ? .approve : .refuse, reason: command.reason, in: tx)
+        if let result = command.result {
+            _ = try ResultFileStore.record(
+                command.dossierId, department: department, step: command.step, documentId: result.documentId,
+                sha256: result.sha256, link: result.link, signedBy: signer, at: now, in: tx)
+        }
         outbox.append(try event(
             .decided, dossierId: command.dossierId, step: command.step, round: round, cause: command.commandId, at: now,
             data: DossierEvent.Data(outcome: command.decision.outcome, review: .official, reason: command.reason,
@@ -355,7 +372,8 @@ extension DepartmentWorker {
         outbox.append(try event(
             .supplemented, dossierId: command.dossierId, step: command.step, round: task.round, cause: command.commandId,
             at: now, data: DossierEvent.Data(documents: command.documents), encoder: encoder))
-        outbox += try effects(of: decision, task: task, at: now, encoder: encoder)
+        let paid = feeDue(dossier, step: command.step) == nil ? false : try FeeStore.isPaid(command.dossierId, in: tx)
+        outbox += try effects(of: decision, task: task, at: now, encoder: encoder, feePaid: paid)
         report.outcomes[decision.outcome.rawValue, default: 0] += 1
         report.processed += 1
     }

@@ -322,8 +322,14 @@ public final class DepartmentWorker: BatchWriter {
     }
 
     /// Events (and, for a forward, the next department's step) that a decision emits.
-    func effects(of decision: StepDecision, task: StepTask, at now: Date, encoder: JSONEncoder) throws -> [OutboxMessage] {
-        let kind: DossierEvent.Kind
+    ///
+    /// An approval of a fee-bearing procedure's last step whose fee is not paid (`feePaid`; a step task of round 0
+    /// never is) emits `fee-requested` instead: the approval (`decided` or `prepared`) takes effect when a payment
+    /// gateway confirms the fee (`confirmPayment`).
+    func effects(
+        of decision: StepDecision, task: StepTask, at now: Date, encoder: JSONEncoder, feePaid: Bool = false
+    ) throws -> [OutboxMessage] {
+        var kind: DossierEvent.Kind
         switch decision.outcome {
         case .approve: kind = decision.review == .auto ? .decided : .prepared
         case .refuse: kind = .prepared
@@ -331,6 +337,8 @@ public final class DepartmentWorker: BatchWriter {
         case .escalate: kind = .escalatedAuthority
         case .forward: kind = .forwarded
         }
+        let fee = decision.outcome == .approve && !feePaid ? feeDue(task.dossier, step: task.step) : nil
+        if fee != nil { kind = .feeRequested }
         let identity = "\(task.dossier.id)/\(task.step)/\(task.round)"
         var data = DossierEvent.Data(
             outcome: decision.outcome, review: decision.review, ruleId: decision.evaluation.ruleId,
@@ -340,6 +348,7 @@ public final class DepartmentWorker: BatchWriter {
         if decision.outcome == .supplement {
             data.documents = decision.evaluation.missingDocuments.isEmpty ? nil : decision.evaluation.missingDocuments
         }
+        data.amount = fee
         var out: [OutboxMessage] = []
         var next: StepTask?
         if decision.outcome == .forward, let target = decision.forwardTo,

@@ -25,6 +25,7 @@ public struct NotificationIntents: Sendable {
                 values["outcome"] = event.data.outcome?.rawValue
                 values["reason"] = event.data.reason
                 values["documents"] = event.data.documents?.joined(separator: ", ")
+                values["amount"] = event.data.amount.map(String.init)
                 let intent = NotificationIntent(
                     intentId: StableID.make("notification", kind.rawValue, event.eventId.uuidString),
                     dossierId: event.dossierId, intent: kind, values: values, at: event.at)

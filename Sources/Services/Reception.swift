@@ -59,6 +59,7 @@ public final class Reception: BatchWriter {
         let now = clock.now()
         var seen = Set<String>()
         var accepted: [Received] = []
+        var contacts: [String: Dossier.Contact] = [:]
         for message in messages {
             func deadLetter(_ reason: String) {
                 outbox.append(.deadLetter(
@@ -78,7 +79,7 @@ public final class Reception: BatchWriter {
                         + "send the documents' ids, not their contents")
                 continue
             }
-            let dossier: Dossier
+            var dossier: Dossier
             do {
                 if let problem = StrictJSON.problem(in: message.value) { throw problem }
                 dossier = try MessageCoding.decodeIntakeDossier(message.value)
@@ -93,6 +94,12 @@ public final class Reception: BatchWriter {
             guard seen.insert(dossier.id).inserted else {
                 report.skippedDuplicates += 1
                 continue
+            }
+            // The applicant's contact is stored apart and leaves the dossier here: never in its body, never on a
+            // topic (issue 21).
+            if let contact = dossier.contact {
+                contacts[dossier.id] = contact
+                dossier.contact = nil
             }
             accepted.append(classify(dossier, message: message, at: now))
         }
@@ -116,11 +123,20 @@ public final class Reception: BatchWriter {
                 channel: item.dossier.channel.rawValue, commune: item.dossier.commune,
                 applicantKind: item.dossier.applicant.kind.rawValue, submittedAt: item.dossier.submittedAt,
                 receivedAt: now, status: item.status.rawValue, department: item.department,
-                dueDate: item.dueDate?.description, body: String(decoding: item.message.value, as: UTF8.self),
+                dueDate: item.dueDate?.description,
+                body: contacts[item.dossier.id] == nil
+                    ? String(decoding: item.message.value, as: UTF8.self)
+                    : String(decoding: try encoder.encode(item.dossier), as: UTF8.self),
                 bodySha256: try MessageCoding.digest(of: item.dossier, encoder: encoder),
                 receiptSecretSha256: item.dossier.receiptSecretSha256.flatMap(Reception.bytes(hex:)),
                 catalogueVersion: bundle.catalogueVersion.version)
         }, in: tx)
+        if !contacts.isEmpty {
+            try ReceptionStore.insertContacts(
+                accepted.compactMap { item in
+                    contacts[item.dossier.id].map { (item.dossier.id, $0.channel.rawValue, $0.address) }
+                }, at: now, in: tx)
+        }
         for item in accepted {
             outbox += try effects(of: item, at: now, encoder: encoder)
             report.outcomes[item.status.rawValue, default: 0] += 1

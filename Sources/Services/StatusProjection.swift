@@ -156,7 +156,7 @@ public final class StatusProjection: BatchWriter {
                     schedule: policy.schedule(due: dueDate, kind: .step, calendar: calendar), at: event.at)
             }
         case .prepared, .signatureRejected, .withdrawalRejected, .stepRejected, .supplementRejected, .commandRejected,
-            .stageMoved:
+            .stageMoved, .paymentRejected, .rated, .complaintRecorded, .feedbackRejected:
             if event.type != .prepared { status.status = nil }
             to = event.department?.rawValue
         case .decided:
@@ -182,6 +182,15 @@ public final class StatusProjection: BatchWriter {
         case .supplemented:
             from = "applicant"
             status.status = "in-review"
+            for deadline in deadlines.values where deadline.status == "paused" {
+                resume(id, deadline, at: event.at, in: &rows)
+            }
+        case .feeRequested:
+            // The financial obligation pauses the clock like a supplement request (issue 21).
+            to = "applicant"
+            rows.pause(id, at: event.at)
+        case .feePaid:
+            from = "payment gateway"
             for deadline in deadlines.values where deadline.status == "paused" {
                 resume(id, deadline, at: event.at, in: &rows)
             }

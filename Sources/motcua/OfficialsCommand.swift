@@ -23,6 +23,8 @@ struct OfficialsCommand: AsyncParsableCommand {
             Polls PostgreSQL for decisions awaiting a signature and, once the delay drawn for each (reproducible \
             from --seed) has passed in the clock of MOTCUA_CLOCK, sends the signature to dossiers.<department> like \
             `motcua review sign`. Officials sign on working days between 08:00 and 17:00 (Asia/Ho_Chi_Minh). \
+            With --keys holding payment-gateway.key.pem (officials dev-ca), applicants also pay the fees requested, \
+            1 to 30 hours later, mostly online (signed payment confirmations, docs/formats.md#fees). \
             Delays are in hours of that clock, skewed short, and a share (--backlog-share) waits in the pile for \
             up to twice the usual maximum, so that some dossiers run past their due date. Needs DATABASE_URL and KAFKA_BOOTSTRAP. Stops after --duration wall seconds, or on SIGTERM/SIGINT.
 
@@ -118,7 +120,12 @@ struct OfficialsCommand: AsyncParsableCommand {
         var signed: [DepartmentID: Int] = [:]
         var lateSigned = 0
         var signers: [DepartmentID: OfficialSigner] = [:]
+        var payers: SimulatedPayers?
+        var paid = 0
+        var paymentsSent: [String: ContinuousClock.Instant] = [:]
         if let directory = keys ?? CLI.environment["MOTCUA_OFFICIAL_KEYS"].flatMap({ $0.isEmpty ? nil : $0 }) {
+            // Keys from before the payment gateway existed: no payers, the officials still sign.
+            payers = (try? SimulatedPayers.load(directory: directory, seed: seed, in: db)) ?? nil
             for dept in departments {
                 let id = "\(dept)-director"
                 signers[dept] = try OfficialSigner.load(
@@ -179,6 +186,13 @@ struct OfficialsCommand: AsyncParsableCommand {
                 if item.overdue { lateSigned += 1 }
                 produced += 1
             }
+            if let payers {
+                let count = try payers.pay(
+                    at: now, catalogue: bundle.catalogue, topics: topicOptions.topics, sent: &paymentsSent,
+                    producer: producer, in: db)
+                paid += count
+                produced += count
+            }
             if produced > 0 { try producer.flush(timeout: .seconds(30)) }
             if sent.count > 100_000 { sent = sent.filter { ContinuousClock.now - $0.value < .seconds(120) } }
             try await Task.sleep(for: .milliseconds(Int64(pollSeconds * 1000)))
@@ -187,6 +201,7 @@ struct OfficialsCommand: AsyncParsableCommand {
         let total = signed.values.reduce(0, +)
         print("officials signed \(total) decision(s) (\(lateSigned) already overdue): "
               + signed.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        if payers != nil { print("applicants paid \(paid) fee(s) (payment confirmations sent)") }
     }
 
     /// The instant moved into office hours: 08:00–17:00 local on a working day (else the next one's 08:00).

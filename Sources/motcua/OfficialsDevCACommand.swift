@@ -15,7 +15,7 @@ extension OfficialsRegistryCommand {
                 Writes to --out: ca.cert.pem (the test CA, to trust with --trust), ca.key.pem, and for each \
                 principal <id>.key.pem and <id>.cert.pem, plus officials.tsv (id, name, department, role). Key \
                 files are mode 0600; they are never stored in PostgreSQL. By default each department gets a \
-                director (RSA-2048), a deputy director (P-256) and a specialist (P-256); the portal (service) and \
+                director (RSA-2048), a deputy director (P-256) and a specialist (P-256); the portal (service), a payment gateway (service of department payments) and \
                 a one-stop desk official (desk) are added. With --register the principals are recorded in the \
                 registry (needs DATABASE_URL, the schema owner's role), trusting this CA.
 
@@ -61,6 +61,7 @@ extension OfficialsRegistryCommand {
             }
             entries.append(Entry(id: "portal", name: "Public service portal", department: "one-stop", role: .service, kind: .p256))
             entries.append(Entry(id: "desk-1", name: "One-stop desk official", department: "one-stop", role: .desk, kind: .p256))
+            entries.append(Entry(id: "payment-gateway", name: "Payment gateway", department: "payments", role: .service, kind: .p256))
             return entries
         }
 

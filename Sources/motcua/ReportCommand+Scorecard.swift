@@ -26,7 +26,11 @@ extension ReportCommand {
         let period = Scorecard.Period(from: from.flatMap { LocalDate($0) }, to: to.flatMap { LocalDate($0) }, now: now)
         var cards = Scorecard.cards(
             progress: try Scorecard.progress(period, in: db), received: try Scorecard.received(period, in: db),
-            catalogue: catalogue)
+            payments: (
+                try Scorecard.feeDossiers(period, catalogue: catalogue, in: db), try Scorecard.collected(period, in: db)
+            ),
+            resultFiles: try Scorecard.resultFiles(period, in: db), complaintsRead: true,
+            ratings: try Scorecard.ratings(period, in: db), catalogue: catalogue)
         if let department { cards = cards.filter { $0.unit == department.rawValue || $0.unit == "city" } }
         let output = ScorecardOutput(from: from, to: to, asOf: period.asOf, generatedAt: now, cards: cards)
         if json { return try CLI.printJSON(output) }
@@ -56,9 +60,32 @@ extension ReportCommand {
                 String(s.denominator), "accepted by the national portal; no points (part of transparency)",
             ])
         }
+        for card in cards {
+            let f = card.feesCollected ?? Scorecard.Fees()
+            lines.append([
+                TerminalText.escape(card.unit), "fees-collected", "—", "—", "", String(f.payments), "",
+                "\(f.amountVND) đồng paid in the period, \(f.onlineAmountVND) of them online; no points",
+            ])
+        }
+        for card in cards {
+            let r = card.electronicResults ?? .init(0, 0)
+            lines.append([
+                TerminalText.escape(card.unit), "electronic-results", "—", "—", pct(r.rate), String(r.numerator),
+                String(r.denominator), "approvals with a result file; no points (one part of digitisation)",
+            ])
+        }
+        for card in cards {
+            let r = card.ratings ?? Scorecard.Ratings()
+            let means = r.means.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.2f", $0.value))" }
+            lines.append([
+                TerminalText.escape(card.unit), "ratings", "—", "—", "", String(r.count), "",
+                means.isEmpty ? "no ratings; no points" : "mean of 1–5: " + means.joined(separator: ", ") + "; no points",
+            ])
+        }
         print(CLI.table(header, lines))
         print("Not computable from MotCua's data (no value is guessed):")
-        for group in Scorecard.Group.allCases {
+        let computed = Set(cards.flatMap(\.indicators).filter { $0.status != .notComputable }.map(\.group))
+        for group in Scorecard.Group.allCases where !computed.contains(group) {
             if let reason = Scorecard.missingData[group] {
                 print("  \(group.rawValue) (\(pts(group.maxPoints)) points): \(reason)")
             }

@@ -323,6 +323,9 @@ struct FastJSONTests {
             if random.chance(0.3) { data.stage = pick(&random) }
             if random.chance(0.3) { data.assignee = pick(&random) }
             if random.chance(0.3) { data.dueAt = Date(timeIntervalSince1970: Double(random.below(4_000_000_000)) / 1000 + 1.7e9) }
+            if random.chance(0.6) { data.amount = random.pick([0, 1, 2_200_000, Int.max, Int.min]) }
+            if random.chance(0.6) { data.paymentChannel = pick(&random) }
+            if random.chance(0.6) { data.receipt = pick(&random) }
             let event = DossierEvent(
                 eventId: StableID.make("event", String(i)), dossierId: pick(&random),
                 code: random.chance(0.7) ? pick(&random) : nil, type: kind,

@@ -118,7 +118,7 @@ final class ReferenceStatusProjection: BatchWriter {
                     schedule: policy.schedule(due: dueDate, kind: .step, calendar: calendar), at: event.at, in: tx)
             }
         case .prepared, .signatureRejected, .withdrawalRejected, .stepRejected, .supplementRejected, .commandRejected,
-            .stageMoved:
+            .stageMoved, .paymentRejected, .rated, .complaintRecorded, .feedbackRejected:
             if event.type != .prepared { status.status = nil }
             to = event.department?.rawValue
         case .decided:
@@ -144,6 +144,15 @@ final class ReferenceStatusProjection: BatchWriter {
         case .supplemented:
             from = "applicant"
             status.status = "in-review"
+            for deadline in deadlines.values where deadline.status == "paused" {
+                try resume(id, deadline, at: event.at, in: tx)
+            }
+        case .feeRequested:
+            // The financial obligation pauses the clock like a supplement request (issue 21).
+            to = "applicant"
+            try ProjectionStore.pause(id, at: event.at, in: tx)
+        case .feePaid:
+            from = "payment gateway"
             for deadline in deadlines.values where deadline.status == "paused" {
                 try resume(id, deadline, at: event.at, in: tx)
             }

@@ -39,6 +39,9 @@ public struct Procedure: Sendable, Hashable {
     public var verified = false
     /// What could not be verified, when not verified.
     public var unverifiedBecause: String?
+    /// The fee the applicant pays (phí, lệ phí), if the procedure has one: the rules request it before the approval
+    /// takes effect, and the clock pauses until a registered payment gateway confirms it (issue 21).
+    public var fee: Fee?
     /// When and where the procedure moved (to the commune level, merged into another), if it did.
     public var moved: (on: String, to: String)? {
         get { movedOn.map { ($0, movedTo ?? "") } }
@@ -61,6 +64,29 @@ public struct Procedure: Sendable, Hashable {
         self.documents = documents
         self.steps = steps.isEmpty ? [Step(department: department, timeLimit: timeLimit)] : steps
     }
+
+    /// A procedure's fee: an amount in đồng, and the applicant kinds exempt from it.
+    public struct Fee: Sendable, Hashable {
+        public var amountVND: Int
+        public var exemptApplicantKinds: [Dossier.Applicant.Kind]
+        /// Where the amount comes from (a legal text), when the catalogue names it.
+        public var legalBasis: String?
+
+        public init(amountVND: Int, exemptApplicantKinds: [Dossier.Applicant.Kind] = [], legalBasis: String? = nil) {
+            self.amountVND = amountVND
+            self.exemptApplicantKinds = exemptApplicantKinds
+            self.legalBasis = legalBasis
+        }
+    }
+
+    /// The fee an applicant of `kind` owes (nil when the procedure has none, or the kind is exempt, or it is zero).
+    public func feeDue(for kind: Dossier.Applicant.Kind) -> Int? {
+        guard let fee, fee.amountVND > 0, !fee.exemptApplicantKinds.contains(kind) else { return nil }
+        return fee.amountVND
+    }
+
+    /// Whether the procedure bears a fee for some applicant (the online-payment indicator's procedures).
+    public var isFeeBearing: Bool { (fee?.amountVND ?? 0) > 0 }
 
     /// Whether the procedure crosses departments (liên thông).
     public var isInterconnected: Bool { steps.count > 1 }

@@ -50,6 +50,9 @@ public struct Dossier: Sendable, Codable, Hashable {
     /// SHA-256 (64 lowercase hexadecimal digits) of the applicant's receipt secret, which only the submitting
     /// channel and the applicant know. Optional: without it the dossier cannot be withdrawn or looked up publicly.
     public var receiptSecretSha256: String?
+    /// The applicant's chosen channel and contact (optional). Never encoded: reception stores it apart and removes
+    /// it (``Contact``).
+    public var contact: Contact?
 
     public init(
         id: String, procedure: String, submittedAt: Date, channel: Channel, commune: String, applicant: Applicant,
@@ -67,7 +70,7 @@ public struct Dossier: Sendable, Codable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case id, procedure, submittedAt, channel, commune, applicant, documents, facts, receiptSecretSha256
+        case id, procedure, submittedAt, channel, commune, applicant, documents, facts, receiptSecretSha256, contact
     }
 
     /// Whether `text` is a SHA-256 as the intake takes it: 64 lowercase hexadecimal digits.
@@ -104,6 +107,7 @@ public struct Dossier: Sendable, Codable, Hashable {
                 c, .receiptSecretSha256, Dossier.isSHA256Hex,
                 "expected the SHA-256 of the receipt secret as 64 lowercase hexadecimal digits (never the secret)")
         }
+        contact = try c.decodeIfPresent(Contact.self, forKey: .contact)
         for (name, value) in facts {
             switch value {
             case .string, .integer, .number, .bool: continue
@@ -127,6 +131,7 @@ public struct Dossier: Sendable, Codable, Hashable {
         try c.encode(documents, forKey: .documents)
         try c.encode(facts, forKey: .facts)
         try c.encodeIfPresent(receiptSecretSha256, forKey: .receiptSecretSha256)
+        // Never `contact`: personal data that stays in PostgreSQL (``Contact``).
     }
 
     struct AnyKey: CodingKey {

@@ -262,6 +262,34 @@ struct BundleLoader {
         }
     }
 
+    /// A procedure's `fee`: a whole amount in đồng (0 to 1,000,000,000) and known applicant kinds.
+    private static func fee(_ node: YAMLNode, procedure code: String, file: String, report: inout ValidationReport)
+        -> Procedure.Fee?
+    {
+        guard let amount = node["amountVND"]?.int, (0...1_000_000_000).contains(amount) else {
+            report.error(file, node.line, "procedure \(code): fee.amountVND must be a whole number of đồng from 0 to 1000000000")
+            return nil
+        }
+        var kinds: [Dossier.Applicant.Kind] = []
+        for item in node["exemptApplicantKinds"]?.array ?? [] {
+            guard let kind = item.string.flatMap(Dossier.Applicant.Kind.init(rawValue:)) else {
+                report.error(
+                    file, item.line,
+                    "procedure \(code): fee exemption \"\(item.string ?? "?")\" is not an applicant kind "
+                        + "(\(Dossier.Applicant.Kind.allCases.map(\.rawValue).joined(separator: ", ")))")
+                continue
+            }
+            if !kinds.contains(kind) { kinds.append(kind) }
+        }
+        if amount > 0, node["amountVerified"]?.bool != true {
+            report.warning(
+                file, node.line,
+                "procedure \(code): fee of \(amount) đồng not verified against its legal text "
+                    + "(\(node["legalBasis"]?.string ?? "no legal basis given"))")
+        }
+        return Procedure.Fee(amountVND: Int(amount), exemptApplicantKinds: kinds, legalBasis: node["legalBasis"]?.string)
+    }
+
     private static func timeLimit(_ node: YAMLNode?) -> TimeLimit? {
         guard let node, let value = node["value"]?.int,
             let unit = node["unit"]?.string.flatMap(TimeLimit.Unit.init(rawValue:))
@@ -400,6 +428,9 @@ struct BundleLoader {
                             report.error(doc.display, item.line, "procedure \(code): fact \"\(name)\" listed twice")
                         }
                         procedure.facts?.append(name)
+                    }
+                    if let feeNode = node["fee"] {
+                        procedure.fee = BundleLoader.fee(feeNode, procedure: code, file: doc.display, report: &report)
                     }
                     procedure.verified = node["verified"]?.bool ?? false
                     if !procedure.verified {

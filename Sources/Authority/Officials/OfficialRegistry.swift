@@ -154,8 +154,14 @@ public struct OfficialRegistry: Sendable {
 
     /// Whether `principal` may carry an applicant's command (the portal's service key or a one-stop desk official).
     public func mayCarryApplicantCommand(_ principal: Principal) -> CommandRefusal? {
-        principal.role.isChannel
-            ? nil : .roleNotAllowed(principal.role, "carry an applicant's command (the portal or a one-stop desk does)")
+        guard principal.role.isChannel else {
+            return .roleNotAllowed(principal.role, "carry an applicant's command (the portal or a one-stop desk does)")
+        }
+        // A payment gateway is a service too, but it takes payments, not applicants' commands.
+        guard principal.department != Self.paymentsDepartment else {
+            return .roleNotAllowed(principal.role, "carry an applicant's command as a payment gateway")
+        }
+        return nil
     }
 
     /// The registry with `principal` added (or replaced).

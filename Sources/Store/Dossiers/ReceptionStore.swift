@@ -78,6 +78,22 @@ package enum ReceptionStore {
         return last
     }
 
+    /// Stores the applicants' chosen channels and contacts (dossier id, channel, address), apart from the dossiers:
+    /// only the notifier role reads them, through `notification_contacts` (migration 020). One statement.
+    package static func insertContacts(
+        _ rows: [(dossierId: String, channel: String, address: String)], at now: Date, in tx: PostgresConnection
+    ) throws {
+        guard !rows.isEmpty else { return }
+        try tx.execute(
+            """
+            INSERT INTO applicant_contacts (dossier_id, channel, address, recorded_at)
+            SELECT id, channel, address, \(now)
+            FROM unnest(\(rows.map(\.dossierId), as: "text[]"), \(rows.map(\.channel), as: "text[]"),
+                        \(rows.map(\.address), as: "text[]")) AS c(id, channel, address)
+            ON CONFLICT DO NOTHING
+            """)
+    }
+
     /// Writes the received dossiers with one COPY.
     package static func insert(_ rows: [Row], in tx: PostgresConnection) throws {
         try tx.copyIn(

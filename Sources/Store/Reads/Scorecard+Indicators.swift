@@ -66,6 +66,26 @@ extension Scorecard {
                 denominator: denominator, rate: rate, points: group.maxPoints * rate)
         }
 
+        /// Satisfaction in handling: 100% − (late rate + complaint rate) over the progress indicator's dossiers (late
+        /// = counted and neither finished on time nor in progress within the deadline), full marks at 90%: points =
+        /// 18 × min(1, rate ÷ 0.9), and none below 0. The numerator is the dossiers neither late nor complained
+        /// of, counted as "not late" + "not complained of" − counted (the rate's own arithmetic).
+        package static func satisfaction(_ d: ProgressDetail) -> Indicator {
+            guard d.counted > 0 else {
+                return Indicator(
+                    group: .satisfaction, title: Group.satisfaction.title, maxPoints: Group.satisfaction.maxPoints,
+                    status: .noDossiers, numerator: 0, denominator: 0, reason: "no dossiers in the period")
+            }
+            let late = d.counted - d.finishedOnTime - d.inProgressWithinDeadline
+            let numerator = d.counted - late - d.withComplaints
+            let rate = Double(numerator) / Double(d.counted)
+            let points = Group.satisfaction.maxPoints * min(1, max(0, rate) / 0.9)
+            return Indicator(
+                group: .satisfaction, title: Group.satisfaction.title, maxPoints: Group.satisfaction.maxPoints,
+                status: .computed, numerator: numerator, denominator: d.counted, rate: rate, points: points,
+                reason: "100% − late \(late) − with complaints \(d.withComplaints), of \(d.counted); full marks at 90%")
+        }
+
         package static func notComputable(_ group: Group, _ reason: String) -> Indicator {
             Indicator(
                 group: group, title: group.title, maxPoints: group.maxPoints, status: .notComputable, reason: reason)
@@ -85,6 +105,13 @@ extension Scorecard {
         /// received: reported without points (it is one part of the transparency group, whose weighting of its
         /// parts MotCua does not know).
         package var syncedToPortal: Measure
+        /// The fees paid in the period (nil when the payments were not read).
+        package var feesCollected: Fees?
+        /// Digitisation's electronic-results part: approvals with a result file of all approvals in the period,
+        /// reported without points (the group's other parts are not computable; nil when not read).
+        package var electronicResults: Measure?
+        /// The applicants' ratings in the period (nil when not read), beside the satisfaction indicator.
+        package var ratings: Ratings?
     }
 
     /// A rate reported without points.
@@ -94,7 +121,7 @@ extension Scorecard {
         /// Nil without dossiers.
         package var rate: Double?
 
-        init(_ numerator: Int, _ denominator: Int) {
+        package init(_ numerator: Int, _ denominator: Int) {
             self.numerator = numerator
             self.denominator = denominator
             rate = denominator > 0 ? Double(numerator) / Double(denominator) : nil
@@ -108,20 +135,30 @@ extension Scorecard {
         package var finishedOnTime = 0
         package var inProgressWithinDeadline = 0
         package var lateBySupplements = 0
+        package var withComplaints = 0
+
+        package init() {}
     }
 
     /// Why the indicators MotCua has no data for cannot be computed.
     package static let missingData: [Group: String] = [
         .transparency: "publication of procedures and of dossier progress on the portal is not recorded in MotCua",
-        .digitisation: "MotCua records neither digitised dossier components nor electronic result files",
-        .onlinePayment: "MotCua records no fees nor payments",
-        .satisfaction: "MotCua records no complaints nor ratings (the late rate alone is not the indicator)",
+        .digitisation: "of its parts MotCua records only electronic result files (reported without points as electronic-results); digitised dossier components, their reuse and the other parts are not recorded",
+        .onlinePayment: "the payments were not read for this view",
+        .satisfaction: "the complaints were not read for this view (the late rate alone is not the indicator)",
     ]
 
     /// Cards per department (catalogue order, then any unknown procedure's `unknown`) and for the City (last).
+    /// Without `payments` (nil: not read), online payment is listed as not computable.
     package static func cards(
-        progress: [Progress], received: [Received], catalogue: Catalogue
+        progress: [Progress], received: [Received], payments: (dossiers: [FeeDossiers], collected: [Collected])? = nil,
+        resultFiles: [ResultFiles]? = nil, complaintsRead: Bool = false, ratings: [String: Ratings]? = nil,
+        catalogue: Catalogue
     ) -> [Card] {
+        let rated = ratings.map { ratingsByUnit($0, catalogue: catalogue) }
+        let results = resultFiles.map { electronicResults($0, catalogue: catalogue) }
+        let paid = payments.map { onlinePayment($0.dossiers, catalogue: catalogue) }
+        let fees = payments.map { self.fees($0.collected, catalogue: catalogue) }
         var detail: [String: ProgressDetail] = [:]
         var online: [String: (full: Int, fullOnline: Int)] = [:]
         var sync: [String: (received: Int, synced: Int)] = [:]
@@ -137,6 +174,7 @@ extension Scorecard {
             d.finishedOnTime += row.finishedOnTime
             d.inProgressWithinDeadline += row.inProgressWithinDeadline
             d.lateBySupplements += row.lateBySupplements
+            d.withComplaints += row.withComplaints
             detail[department(row.procedure)] = d
         }
         for row in received where catalogue.procedure(row.procedure)?.onlineLevel == .full {
@@ -154,6 +192,9 @@ extension Scorecard {
                 switch group {
                 case .progress: .ratio(.progress, d.finishedOnTime + d.inProgressWithinDeadline, d.counted)
                 case .onlineService: .ratio(.onlineService, o.fullOnline, o.full)
+                case .satisfaction where complaintsRead: .satisfaction(d)
+                case .onlinePayment where paid != nil:
+                    .ratio(.onlinePayment, paid?[unit]?.paid ?? 0, paid?[unit]?.owing ?? 0)
                 default: .notComputable(group, missingData[group] ?? "no data")
                 }
             }
@@ -161,7 +202,10 @@ extension Scorecard {
             return Card(
                 unit: unit, indicators: indicators, points: computed.compactMap(\.points).reduce(0, +),
                 computedMaxPoints: computed.map(\.maxPoints).reduce(0, +), progressDetail: d,
-                syncedToPortal: Measure(s.synced, s.received))
+                syncedToPortal: Measure(s.synced, s.received),
+                feesCollected: fees.map { $0[unit] ?? Fees() },
+                electronicResults: results.map { Measure($0[unit]?.file ?? 0, $0[unit]?.completed ?? 0) },
+                ratings: rated.map { $0[unit] ?? Ratings() })
         }
         var cards = (order + extra).map {
             card($0, detail[$0] ?? ProgressDetail(), online[$0] ?? (0, 0), sync[$0] ?? (0, 0))
@@ -173,6 +217,7 @@ extension Scorecard {
             city.finishedOnTime += d.finishedOnTime
             city.inProgressWithinDeadline += d.inProgressWithinDeadline
             city.lateBySupplements += d.lateBySupplements
+            city.withComplaints += d.withComplaints
         }
         let cityOnline = online.values.reduce((full: 0, fullOnline: 0)) { ($0.full + $1.full, $0.fullOnline + $1.fullOnline) }
         let citySync = sync.values.reduce((received: 0, synced: 0)) { ($0.received + $1.received, $0.synced + $1.synced) }

@@ -35,11 +35,14 @@ package enum Scorecard {
         package var inProgressWithinDeadline: Int
         /// Counted dossiers with more than one supplement request (late whatever their dates).
         package var lateBySupplements: Int
+        /// Counted dossiers with a complaint recorded before `asOf` (`complaints`).
+        package var withComplaints: Int
 
         package init(
             procedure: String, counted: Int, finished: Int, finishedOnTime: Int, inProgressWithinDeadline: Int,
-            lateBySupplements: Int
+            lateBySupplements: Int, withComplaints: Int = 0
         ) {
+            self.withComplaints = withComplaints
             self.procedure = procedure
             self.counted = counted
             self.finished = finished
@@ -86,7 +89,9 @@ package enum Scorecard {
                        CASE WHEN o.status = 'paused' AND o.paused_since < p.as_of THEN o.paused_since END AS paused_at,
                        p.as_of,
                        (SELECT count(*) FROM dossier_timeline t WHERE t.dossier_id = d.id
-                          AND t.type = 'supplement-requested' AND t.at < p.as_of) AS supplements
+                          AND t.type = 'supplement-requested' AND t.at < p.as_of) AS supplements,
+                       EXISTS (SELECT 1 FROM complaints c WHERE c.dossier_id = d.id
+                               AND c.recorded_at < p.as_of) AS complained
                 FROM periods p
                 JOIN dossiers d ON d.status = 'received' AND d.received_at < p.as_of
                 LEFT JOIN dossier_status s ON s.dossier_id = d.id
@@ -95,7 +100,7 @@ package enum Scorecard {
                 WHERE NOT EXISTS (SELECT 1 FROM dossier_timeline w WHERE w.dossier_id = d.id AND w.type = 'withdrawn'
                                   AND w.at < p.as_of)
             ), p AS (
-                SELECT n, procedure, finished_at, supplements,
+                SELECT n, procedure, finished_at, supplements, complained,
                        appointment IS NULL OR (COALESCE(finished_at, paused_at, as_of)
                            AT TIME ZONE 'Asia/Ho_Chi_Minh')::date <= appointment AS by_appointment
                 FROM d
@@ -106,7 +111,8 @@ package enum Scorecard {
                    count(*) FILTER (WHERE finished_at IS NOT NULL) AS finished,
                    count(*) FILTER (WHERE finished_at IS NOT NULL AND supplements <= 1 AND by_appointment) AS on_time,
                    count(*) FILTER (WHERE finished_at IS NULL AND supplements <= 1 AND by_appointment) AS within,
-                   count(*) FILTER (WHERE supplements > 1) AS by_supplements
+                   count(*) FILTER (WHERE supplements > 1) AS by_supplements,
+                   count(*) FILTER (WHERE complained) AS complained
             FROM p GROUP BY n, procedure ORDER BY n, procedure
             """
         ) {
@@ -117,7 +123,8 @@ package enum Scorecard {
                     procedure: try row.decode(String.self, "procedure"), counted: try row.decode(Int.self, "counted"),
                     finished: try row.decode(Int.self, "finished"), finishedOnTime: try row.decode(Int.self, "on_time"),
                     inProgressWithinDeadline: try row.decode(Int.self, "within"),
-                    lateBySupplements: try row.decode(Int.self, "by_supplements")))
+                    lateBySupplements: try row.decode(Int.self, "by_supplements"),
+                    withComplaints: try row.decode(Int.self, "complained")))
         }
         return result
     }

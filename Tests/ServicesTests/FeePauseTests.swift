@@ -1,0 +1,84 @@
+import Authority
+import EffectivelyOnce
+import Foundation
+import Messages
+import Postgres
+import Services
+import Store
+import TestSupport
+import Testing
+
+/// The coordinator's side of fees (issue 21): a `fee-requested` event pauses the clock like a supplement request
+/// (national status 6), `fee-paid` resumes it and moves the due dates by the working days waited.
+@Suite("Fee pause")
+struct FeePauseTests {
+    @Test("a fee pause moves the due date by the working days waited; portal codes 2, 4, 6, 4, 9 once each; one fee-requested notification naming the amount")
+    func feePauseMovesDueDate() throws {
+        let fixture = try CoordinatorFixture()
+        defer { fixture.drop() }
+        let id = CoordinatorFixture.dossierId()
+        // Received Monday 2 March 2026, due Friday 13 March.
+        try fixture.receive(id, at: "2026-03-02T09:00:00+07:00", due: "2026-03-13")
+        let requested = fixture.event(
+            .feeRequested, id, at: "2026-03-04T10:00:00+07:00",
+            data: .init(outcome: .approve, review: .auto, procedure: "P-TEST", amount: 2_200_000))
+        let paid = fixture.event(
+            .feePaid, id, at: "2026-03-09T10:00:00+07:00",
+            data: .init(official: "payment-gateway", amount: 2_200_000, paymentChannel: "national-portal",
+                        receipt: "R-1"))
+        let decided = fixture.event(
+            .decided, id, at: "2026-03-09T10:00:01+07:00", data: .init(outcome: .approve, review: .auto))
+        try fixture.apply([requested])
+        #expect(try fixture.deadline(id, step: -1).status == "paused")
+        #expect(try fixture.deadline(id, step: 0).status == "paused")
+        try fixture.apply([paid, decided])
+        // Paused Wednesday 4 to Monday 9 March: Wed, Thu, Fri = 3 working days; both deadlines move by them.
+        #expect(try fixture.deadline(id, step: -1).due == "2026-03-18")
+        #expect(try fixture.deadline(id, step: 0).due == "2026-03-18")
+        #expect(try fixture.count(
+            "SELECT count(*) FROM deadline_pauses WHERE dossier_id = $1 AND ended_at IS NOT NULL AND working_days = 3",
+            [id]) == 2)
+        #expect(try fixture.database.query(
+            "SELECT due_date::text AS d FROM dossier_status WHERE dossier_id = $1", [id])[0].decode(String.self, "d")
+            == "2026-03-18")
+        // Re-processed events change nothing and publish nothing again.
+        try fixture.apply([requested, paid, decided])
+        let codes = try PortalSyncTests.records(fixture, id).map(\.0)
+        // Received 2, assigned 4 (processing), fee requested 6, paid 4, decided 9.
+        #expect(codes == [2, 4, 6, 4, 9])
+        let intents = try fixture.database.query(
+            "SELECT convert_from(payload, 'UTF8')::jsonb::text AS j FROM outbox WHERE topic = $1 AND key = $2 ORDER BY id",
+            [Topics().notifications, id]
+        ).map { try $0.decode(String.self, "j") }
+        let fee = intents.filter { $0.contains("\"fee-requested\"") }
+        #expect(fee.count == 1 && fee[0].contains("\"amount\": \"2200000\""), "\(intents)")
+        #expect(!intents.joined().contains("R-1"))
+    }
+
+    @Test("an apology slip for the appointment date gives one apology intent with the old and new dates; a step's slip and a refused second slip give none")
+    func apologyIntent() throws {
+        let fixture = try CoordinatorFixture()
+        defer { fixture.drop() }
+        let id = CoordinatorFixture.dossierId()
+        try fixture.receive(id, at: "2026-03-02T09:00:00+07:00", due: "2026-03-13")
+        let now = CoordinatorFixture.instant("2026-03-10T09:00:00+07:00")
+        try fixture.desk.issue(
+            ApologySlip(dossierId: id, step: 0, reason: "step workload", newDate: LocalDate("2026-03-16")!), at: now,
+            on: fixture.database)
+        try fixture.desk.issue(
+            ApologySlip(dossierId: id, step: -1, reason: "chờ ý kiến liên ngành", newDate: LocalDate("2026-03-20")!),
+            at: now, on: fixture.database)
+        #expect(throws: ApologyError.self) {
+            try fixture.desk.issue(
+                ApologySlip(dossierId: id, step: -1, reason: "again", newDate: LocalDate("2026-03-27")!), at: now,
+                on: fixture.database)
+        }
+        let intents = try fixture.database.query(
+            "SELECT convert_from(payload, 'UTF8')::jsonb::text AS j FROM outbox WHERE topic = $1 AND key = $2",
+            [Topics().notifications, id]
+        ).map { try $0.decode(String.self, "j") }.filter { $0.contains("\"apology\"") }
+        #expect(intents.count == 1, "\(intents)")
+        #expect(intents.first?.contains("\"newDate\": \"2026-03-20\"") == true)
+        #expect(intents.first?.contains("\"dueDate\": \"2026-03-13\"") == true)
+    }
+}
