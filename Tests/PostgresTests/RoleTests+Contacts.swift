@@ -32,17 +32,23 @@ extension RoleTests {
                 #expect(error.sqlState == "42501", "\(what): \(error)")
             }
         }
-        for role in [Self.role("labour"), "motcua_coordinator", "motcua_auditor"] {
+        for role in [Self.role("labour"), "motcua_coordinator", "motcua_auditor", "motcua_reception"] {
             let (connection, drop) = try login(as: role)
             defer { drop() }
             refused(connection, "\(role) reads the contacts table", "SELECT address FROM applicant_contacts")
             refused(connection, "\(role) reads the notifier's view", "SELECT address FROM notification_contacts")
         }
-        // Reception inserts a contact and cannot read it back.
+        // Reception (its own role since 017) inserts a contact and cannot read it back; the coordinator cannot insert.
         do {
             let (coordinator, drop) = try login(as: "motcua_coordinator")
             defer { drop() }
-            #expect(try coordinator.execute(
+            refused(coordinator, "the coordinator writes a contact",
+                    "INSERT INTO applicant_contacts (dossier_id, channel, address, recorded_at) VALUES ('y', 'sms', '1', now())")
+        }
+        do {
+            let (reception, drop) = try login(as: "motcua_reception")
+            defer { drop() }
+            #expect(try reception.execute(
                 "INSERT INTO applicant_contacts (dossier_id, channel, address, recorded_at) VALUES ('d-culture', 'email', 'b@example.vn', now()) ON CONFLICT DO NOTHING",
                 []) == 1)
         }

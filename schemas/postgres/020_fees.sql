@@ -122,7 +122,7 @@ SELECT motcua_grant_roles();
 SELECT motcua_protect_personal_data();
 
 -- Issue 21, contact: the applicant's chosen channel and contact for notifications (the intake's optional `contact`).
--- Personal data, stored apart from the dossier: reception (the coordinator's role) inserts it and cannot read it
+-- Personal data, stored apart from the dossier: reception (its own role since 017) inserts it and cannot read it
 -- back; no department, no coordinator, no auditor reads it; the notifier role — the citizens' notification gateway,
 -- outside MotCua — reads it only through `notification_contacts` (dossier, code, channel, address). Never on a topic.
 DO $$
@@ -158,8 +158,8 @@ BEGIN
     PERFORM motcua_protect_personal_data_before_020();
     SELECT string_agg(quote_ident(motcua_department_role(x)), ', ') INTO workers FROM unnest(motcua_departments()) AS x;
     EXECUTE format('REVOKE ALL ON applicant_contacts, notification_contacts FROM PUBLIC, %s, motcua_coordinator, '
-                   'motcua_auditor, motcua_notifier', workers);
-    GRANT INSERT ON applicant_contacts TO motcua_coordinator;
+                   'motcua_auditor, motcua_notifier, motcua_reception', workers);
+    GRANT INSERT ON applicant_contacts TO motcua_reception;
     EXECUTE format('GRANT USAGE ON SCHEMA %I TO motcua_notifier', schema_name);
     GRANT SELECT ON notification_contacts TO motcua_notifier;
 END $$;
