@@ -44,8 +44,8 @@ struct FeedbackTests {
         try pipeline.startWorker(Self.department)
         var dossiers: [Dossier] = []
         for _ in 0..<4 {
-            var dossier = pipeline.generator.next(procedure: "2.000633", submittedAt: Date(), outsideShare: 0)
-            dossier.facts["priorViolations"] = .integer(0)
+            // 2.000620: approved by the default rule, for an official (2.000633 moved to the communes: refused).
+            var dossier = pipeline.generator.next(procedure: "2.000620", submittedAt: Date(), outsideShare: 0)
             dossier.channel = .counter
             dossiers.append(dossier)
         }
