@@ -4,21 +4,6 @@ import TestSupport
 import Testing
 
 extension RoleTests {
-    /// A real login that acts as `role` from its first statement, its connection, and a clean-up.
-    func login(as role: String) throws -> (connection: PostgresConnection, drop: () -> Void) {
-        let login = TestEnvironment.unique("contact_login")
-        try db.execute("CREATE ROLE \(login) LOGIN IN ROLE \(role)", [])
-        try db.execute("ALTER ROLE \(login) SET role = '\(role)'", [])
-        let url = database.url.replacingOccurrences(of: "://postgres@", with: "://\(login)@")
-        #expect(url != database.url)
-        let connection = try PostgresConnection.connect(
-            PostgresConfiguration(connectionString: url), logger: TestEnvironment.logger)
-        return (connection, { [db] in
-            _ = try? db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", [login])
-            _ = try? db.execute("DROP ROLE IF EXISTS \(login)", [])
-        })
-    }
-
     @Test("applicants' contacts: only the notifier reads them, through its narrow view; departments, the coordinator and the auditor are refused as real logins; reception inserts without reading back")
     func contacts() throws {
         try db.execute(
