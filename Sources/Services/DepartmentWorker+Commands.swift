@@ -28,25 +28,11 @@ extension DepartmentWorker {
             var principal: Principal?
             if known.contains(type), registry.isInForce(at: now) {
                 let header = try decoder.decode(SignedCommands.Header.self, from: data)
-                switch registry.authenticate(
-                    command: message.value, type: type, topic: SignedCommands.topic(department: department),
-                    commandAt: header.at, at: now)
-                {
-                case .success(let found):
-                    principal = found
-                case .failure(let refusal):
-                    // The claimed signer, named only when it is a well-formed id (it is the sender's text).
-                    var claimed: String?
-                    if case .success(let signature?) = OfficialRegistry.signature(in: message.value),
-                        Principal.isValidId(signature.principal)
-                    {
-                        claimed = signature.principal
-                    }
-                    return try rejectCommand(
-                        refusal, dossierId: header.dossierId, step: header.step ?? 0, round: nil,
-                        cause: header.commandId, official: claimed, at: now, outbox: &outbox, report: &report,
-                        encoder: encoder)
-                }
+                guard let found = try authenticate(
+                    message, type: type, header: header, step: header.step ?? 0, at: now, registry: registry,
+                    outbox: &outbox, report: &report, encoder: encoder)
+                else { return }
+                principal = found
             }
             switch type {
             case MessageType.sign:
@@ -148,6 +134,33 @@ extension DepartmentWorker {
             data: DossierEvent.Data(reason: command.reason), encoder: encoder))
         report.outcomes["withdrawn", default: 0] += 1
         report.processed += 1
+    }
+
+    /// The principal who signed `message`, a command of `type` for this department's topic, checked against the
+    /// registry at the batch instant; nil when it is refused for who sent it, after its `command-rejected` event
+    /// (naming the claimed signer only when that is a well-formed id: it is the sender's text).
+    func authenticate(
+        _ message: KafkaMessage, type: String, header: SignedCommands.Header, step: Int, at now: Date,
+        registry: OfficialRegistry, outbox: inout [OutboxMessage], report: inout BatchReport, encoder: JSONEncoder
+    ) throws -> Principal? {
+        switch registry.authenticate(
+            command: message.value, type: type, topic: SignedCommands.topic(department: department),
+            commandAt: header.at, at: now)
+        {
+        case .success(let found):
+            return found
+        case .failure(let refusal):
+            var claimed: String?
+            if case .success(let signature?) = OfficialRegistry.signature(in: message.value),
+                Principal.isValidId(signature.principal)
+            {
+                claimed = signature.principal
+            }
+            try rejectCommand(
+                refusal, dossierId: header.dossierId, step: step, round: nil, cause: header.commandId,
+                official: claimed, at: now, outbox: &outbox, report: &report, encoder: encoder)
+            return nil
+        }
     }
 
     /// A command refused for who sent it: a `command-rejected` event whose reason starts with the refusal's code.

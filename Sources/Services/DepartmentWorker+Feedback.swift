@@ -17,24 +17,10 @@ extension DepartmentWorker {
         outbox: inout [OutboxMessage], report: inout BatchReport, decoder: JSONDecoder, encoder: JSONEncoder
     ) throws {
         let header = try decoder.decode(SignedCommands.Header.self, from: Data(message.value))
-        let principal: Principal
-        switch registry.authenticate(
-            command: message.value, type: type, topic: SignedCommands.topic(department: department),
-            commandAt: header.at, at: now)
-        {
-        case .success(let found):
-            principal = found
-        case .failure(let refusal):
-            var claimed: String?
-            if case .success(let signature?) = OfficialRegistry.signature(in: message.value),
-                Principal.isValidId(signature.principal)
-            {
-                claimed = signature.principal
-            }
-            return try rejectCommand(
-                refusal, dossierId: header.dossierId, step: 0, round: nil, cause: header.commandId, official: claimed,
-                at: now, outbox: &outbox, report: &report, encoder: encoder)
-        }
+        guard let principal = try authenticate(
+            message, type: type, header: header, step: 0, at: now, registry: registry, outbox: &outbox,
+            report: &report, encoder: encoder)
+        else { return }
         if let refusal = registry.mayCarryApplicantCommand(principal) {
             return try rejectCommand(
                 refusal, dossierId: header.dossierId, step: 0, round: nil, cause: header.commandId,

@@ -39,24 +39,10 @@ extension DepartmentWorker {
         outbox: inout [OutboxMessage], report: inout BatchReport, decoder: JSONDecoder, encoder: JSONEncoder
     ) throws {
         let header = try decoder.decode(SignedCommands.Header.self, from: Data(message.value))
-        let principal: Principal
-        switch registry.authenticate(
-            command: message.value, type: MessageType.confirmPayment, topic: SignedCommands.topic(department: department),
-            commandAt: header.at, at: now)
-        {
-        case .success(let found):
-            principal = found
-        case .failure(let refusal):
-            var claimed: String?
-            if case .success(let signature?) = OfficialRegistry.signature(in: message.value),
-                Principal.isValidId(signature.principal)
-            {
-                claimed = signature.principal
-            }
-            return try rejectCommand(
-                refusal, dossierId: header.dossierId, step: header.step ?? 0, round: nil, cause: header.commandId,
-                official: claimed, at: now, outbox: &outbox, report: &report, encoder: encoder)
-        }
+        guard let principal = try authenticate(
+            message, type: MessageType.confirmPayment, header: header, step: header.step ?? 0, at: now,
+            registry: registry, outbox: &outbox, report: &report, encoder: encoder)
+        else { return }
         let command = try decoder.decode(PaymentConfirmation.self, from: Data(message.value))
         if let refusal = registry.mayConfirmPayment(principal, online: command.channel.portalCode != nil) {
             return try rejectCommand(

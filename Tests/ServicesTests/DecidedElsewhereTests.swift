@@ -96,9 +96,15 @@ struct DecidedElsewhereTests {
         let ids = batch.map { String(decoding: $0.key ?? [], as: UTF8.self) }
         #expect(try count("SELECT count(*) FROM decisions WHERE dossier_id = ANY($1::text[])", [ids]) == 6)
         #expect(try count("SELECT count(*) FROM outbox WHERE topic LIKE '%.dlq'") == 0)
-        // Only the owner's events: one per decision.
-        #expect(try count(
-            "SELECT count(*) FROM outbox WHERE topic = $1 AND key = ANY($2::text[])", [Topics().events, ids]) == 6)
+        // Only the owner's events: one per decision, and one stage entry per stage (a decision prepared for people
+        // enters the department's first stage, issue 20); none of the zombie's.
+        let eventTypes = """
+            SELECT convert_from(payload, 'UTF8')::jsonb->>'type' AS type FROM outbox
+            WHERE topic = $1 AND key = ANY($2::text[])
+            """
+        #expect(try count("SELECT count(*) FROM (\(eventTypes)) e WHERE type <> 'stage-moved'", [Topics().events, ids]) == 6)
+        #expect(try count("SELECT count(*) FROM (\(eventTypes)) e WHERE type = 'stage-moved'", [Topics().events, ids])
+            == count("SELECT count(*) FROM stages WHERE dossier_id = ANY($1::text[])", [ids]))
     }
 
     @Test("steps another process commits between the duplicate read and the copy are skipped too (the copy is retried), not a failed batch")
