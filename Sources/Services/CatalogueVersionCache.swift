@@ -4,10 +4,13 @@ import Store
 import Synchronization
 
 /// The catalogue versions stored in `catalogue_versions` (few: one per correction of the catalogue), as a worker
-/// needs them: the time limit of the step a dossier is forwarded to is the one of the version the dossier was
-/// received under, not the worker's catalogue's, when they differ.
+/// needs them: the documents a dossier must hold, the documents and facts a supplement may bring, and the time limit
+/// of the step a dossier is forwarded to are those of the version the dossier was received under, not the worker's
+/// catalogue's, when they differ.
 final class CatalogueVersionCache: Sendable {
     private let versions = Mutex<[String: CatalogueVersion]>([:])
+    /// The worker's catalogue with the terms of a version, by version (built once per version).
+    private let catalogues = Mutex<[String: (base: String, catalogue: Catalogue)]>([:])
 
     /// Loads every stored version not loaded yet.
     func load(on connection: PostgresConnection) throws {
@@ -34,5 +37,32 @@ final class CatalogueVersionCache: Sendable {
             return limit
         }
         return bundle.catalogueVersion.stepLimit(of: code, step: step)
+    }
+
+    /// The catalogue a dossier received under version `recorded` is decided with: the current bundle's, with each
+    /// procedure's documents, facts, time limit and steps taken from `recorded` when it is not the current version
+    /// and is known (a procedure not in `recorded` keeps its current terms). The current catalogue when `recorded`
+    /// is nil, the current version or not known.
+    func catalogue(for recorded: String?, current bundle: AuthorityBundle) -> Catalogue {
+        let base = bundle.catalogueVersion.version
+        guard let recorded, recorded != base, let version = versions.withLock({ $0[recorded] }) else {
+            return bundle.catalogue
+        }
+        if let built = catalogues.withLock({ $0[recorded] }), built.base == base { return built.catalogue }
+        let current = bundle.catalogue
+        let procedures = current.procedures.map { procedure in
+            guard let terms = version.terms(of: procedure.code) else { return procedure }
+            var p = procedure
+            p.documents = terms.documents
+            p.facts = terms.facts
+            p.timeLimit = terms.timeLimit
+            if !terms.steps.isEmpty { p.steps = terms.steps }
+            return p
+        }
+        let catalogue = Catalogue(
+            departments: current.departments, documentTypes: current.documentTypes, procedures: procedures,
+            communes: current.communes)
+        catalogues.withLock { $0[recorded] = (base, catalogue) }
+        return catalogue
     }
 }

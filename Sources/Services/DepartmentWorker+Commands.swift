@@ -337,7 +337,13 @@ extension DepartmentWorker {
             return
         }
         var dossier = try Dossier.decode(json: Data(stored.body.utf8))
-        if let reason = try supplementProblem(command, dossier: dossier, latest: latest, in: tx) {
+        // The documents and facts the procedure takes, and those the dossier must hold, are those of the catalogue
+        // version reception recorded on the dossier (the current catalogue when it recorded none).
+        if stored.catalogueVersion.map({ $0 != bundle.catalogueVersion.version && !catalogueVersions.knows($0) }) ?? false {
+            try catalogueVersions.load(on: tx)
+        }
+        let catalogue = catalogueVersions.catalogue(for: stored.catalogueVersion, current: bundle)
+        if let reason = try supplementProblem(command, dossier: dossier, latest: latest, catalogue: catalogue, in: tx) {
             outbox.append(try event(
                 .supplementRejected, dossierId: command.dossierId, step: command.step, round: latest.round,
                 cause: command.commandId, at: now, data: DossierEvent.Data(reason: reason), encoder: encoder))
@@ -351,8 +357,10 @@ extension DepartmentWorker {
         let task = StepTask(
             taskId: command.commandId, dossier: dossier, code: stored.code,
             step: command.step, round: latest.round + 1, department: department,
-            receivedAt: stored.receivedAt, dueDate: nil)
-        let decision = Decider.decide(dossier, department: department, bundle: bundle, ruleSet: ruleSet, checks: checks, at: now)
+            receivedAt: stored.receivedAt, dueDate: nil, catalogueVersion: stored.catalogueVersion)
+        let decision = Decider.decide(
+            dossier, department: department, bundle: bundle, ruleSet: ruleSet, checks: checks, at: now,
+            catalogue: catalogue)
         var explanations = ExplanationMemo(encoded: explanationTexts)
         let row = DecisionRow(task: task, decision: decision, department: department, ruleSet: ruleSet,
                               registry: bundle.delegations, at: now, source: source,
@@ -394,9 +402,10 @@ extension DepartmentWorker {
     /// Why a supplement cannot be accepted, or nil: it must answer an open request (an automatic `supplement`
     /// decision, or an official's recorded request, of the step's latest round) on a step still open (not signed,
     /// not decided for good, not forwarded, no later step), with documents of the procedure and facts the procedure
-    /// declares (`facts` of its catalogue entry).
+    /// declares (`facts` of its entry in `catalogue`, the terms the dossier was received under).
     func supplementProblem(
-        _ command: ApplicantSupplement, dossier: Dossier, latest: CommandStore.LatestRound, in tx: PostgresConnection
+        _ command: ApplicantSupplement, dossier: Dossier, latest: CommandStore.LatestRound, catalogue: Catalogue,
+        in tx: PostgresConnection
     ) throws -> String? {
         if latest.signedAt != nil { return "the step is closed: its decision is signed" }
         if latest.outcome == .forward { return "the step is closed: the dossier was forwarded" }
@@ -411,7 +420,7 @@ extension DepartmentWorker {
         guard latest.outcome == .supplement || requested != nil else {
             return "no supplement was requested for round \(latest.round) of step \(command.step)"
         }
-        guard let procedure = bundle.catalogue.procedure(dossier.procedure) else {
+        guard let procedure = catalogue.procedure(dossier.procedure) else {
             return "procedure \(dossier.procedure) is not in the catalogue"
         }
         let foreignDocuments = command.documents.filter { !procedure.documents.contains($0) }

@@ -53,7 +53,8 @@ public final class DepartmentWorker: BatchWriter {
     let explanationTexts = ExplanationTexts()
     /// The registry of officials as of the last batch that held commands.
     let officials = OfficialRegistryCache()
-    /// The catalogue versions dossiers were received under, for the time limit of the step a dossier is forwarded to.
+    /// The catalogue versions dossiers were received under: the documents a dossier must hold, what a supplement may
+    /// bring, and the time limit of the step a dossier is forwarded to.
     let catalogueVersions = CatalogueVersionCache()
     /// The ids of stored explanations, so that a batch calls `motcua_explanation_ids` only for texts not met yet.
     let explanationIds = ExplanationIds()
@@ -92,8 +93,9 @@ public final class DepartmentWorker: BatchWriter {
         /// The step tasks decided, for the provenance check (`rows` and `tasks` are parallel).
         var tasks: [(task: ProvenanceStore.Task, taskId: UUID, message: KafkaMessage)] = []
         var report = BatchReport()
-        /// The dossiers forwarded, with the catalogue version each step task named.
-        var forwarded: [String: String?] = [:]
+        /// The dossiers decided, with the catalogue version each was decided under (its step task's, until
+        /// reception's record on the dossier is read).
+        var versions: [String: String?] = [:]
     }
 
     public func stage(_ messages: [KafkaMessage]) -> (any Sendable)? {
@@ -119,13 +121,14 @@ public final class DepartmentWorker: BatchWriter {
         } else {
             batch = try decide(messages, bundle: bundle, seq: seq, now: clock.now())
         }
-        // A forward's next step takes the time limit of the catalogue version reception recorded on the dossier
-        // (`dossiers.catalogue_version`), not the one its step task names (not covered by the provenance digest):
-        // read for the forwarded dossiers, and the batch decided again if a task named another version or one stored
-        // after `prepare` (a reception started with a corrected catalogue).
-        if !batch.forwarded.isEmpty {
-            let recorded = try CatalogueVersionStore.recorded(of: Array(batch.forwarded.keys), in: tx)
-            let differs = batch.forwarded.contains { id, named in recorded[id].map { $0 != named } ?? false }
+        // A step is decided under the catalogue version reception recorded on the dossier
+        // (`dossiers.catalogue_version`): its required documents, and a forward's next-step time limit. Not the one
+        // its step task names (not covered by the provenance digest): one statement reads the record for the batch's
+        // dossiers, and the batch is decided again if a task named another version or one stored after `prepare` (a
+        // reception started with a corrected catalogue).
+        if !batch.versions.isEmpty {
+            let recorded = try CatalogueVersionStore.recorded(of: Array(batch.versions.keys), in: tx)
+            let differs = batch.versions.contains { id, named in recorded[id].map { $0 != named } ?? false }
             let unknown = recorded.values.contains { version in
                 version.map { $0 != bundle.catalogueVersion.version && !catalogueVersions.knows($0) } ?? false
             }
@@ -197,8 +200,12 @@ public final class DepartmentWorker: BatchWriter {
                 batch.report.deadLetters += 1
                 continue
             }
+            // The version reception recorded, once read; until then the one the task names.
+            let version = recorded[task.dossier.id] ?? task.catalogueVersion
+            batch.versions[task.dossier.id] = version
             let decision = Decider.decide(
-                task.dossier, department: department, bundle: bundle, ruleSet: ruleSet, checks: checks, at: now)
+                task.dossier, department: department, bundle: bundle, ruleSet: ruleSet, checks: checks, at: now,
+                catalogue: catalogueVersions.catalogue(for: version, current: bundle))
             batch.tasks.append((
                 ProvenanceStore.Task(
                     dossierId: task.dossier.id, step: task.step, round: task.round,
@@ -208,10 +215,7 @@ public final class DepartmentWorker: BatchWriter {
                 task: task, decision: decision, department: department, ruleSet: ruleSet, registry: bundle.delegations,
                 at: now, source: message, explanation: try explanations.index(of: decision, encoder: encoder)))
             var forwarding = task
-            if decision.outcome == .forward {
-                batch.forwarded[task.dossier.id] = task.catalogueVersion
-                if let version = recorded[task.dossier.id] { forwarding.catalogueVersion = version }
-            }
+            if decision.outcome == .forward { forwarding.catalogueVersion = version }
             batch.outbox += try effects(of: decision, task: forwarding, at: now, encoder: encoder)
             batch.report.outcomes[decision.outcome.rawValue, default: 0] += 1
             batch.report.processed += 1

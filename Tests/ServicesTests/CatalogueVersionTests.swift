@@ -42,13 +42,16 @@ struct CatalogueVersionTests {
 
     static let receivedAt = ISO8601Instant.parse("2026-11-16T09:00:00+07:00")!
 
-    func receive(_ dossier: Dossier, with bundle: AuthorityBundle, offset: Int64, into database: TestDatabase) throws {
+    func receive(
+        _ dossier: Dossier, with bundle: AuthorityBundle, offset: Int64, into database: TestDatabase,
+        expecting outcome: String = "received"
+    ) throws {
         let reception = Reception(bundle: bundle, clock: ManualClock(Self.receivedAt), logger: TestEnvironment.logger)
         let message = KafkaMessage(
             topic: "dossiers.intake", partition: 0, offset: offset, key: Array(dossier.id.utf8),
             value: Array(try JSONEncoder().encode(dossier)))
         let report = try database.connection.transaction { tx in try reception.write([message], into: tx) }
-        #expect(report.outcomes["received"] == 1, "\(report.outcomes)")
+        #expect(report.outcomes[outcome] == 1, "\(report.outcomes)")
     }
 
     func dueDate(_ id: String, _ database: TestDatabase) throws -> (due: String?, version: String?) {
@@ -315,5 +318,130 @@ struct CatalogueVersionTests {
         #expect(try forwardedDue(dossiers[0]) == fifteen.description, "received before the correction: its 15 days")
         #expect(try forwardedDue(dossiers[1]) == ten.description, "received after it: the corrected 10")
         #expect(try forwardedDue(dossiers[2]) == fifteen.description, "a forged task naming the corrected version: still 15")
+    }
+
+    @Test("a document a correction adds to a procedure is not requested from a dossier received before the correction (nor when its task is forged to name the corrected version), and is from one received after it or without a recorded version; a supplement may bring only the documents of the terms the dossier was received under")
+    func addedDocumentKeepsTheRecordedTerms() throws {
+        let database = try TestDatabase("catdocuments")
+        defer { database.drop() }
+        // The correction adds a site plan to 2.001240's documents (alcohol wholesale licence, industry-trade only).
+        let shipped = try Self.deployFiles()
+        var corrected = shipped
+        let file = "catalog/procedures/industry-trade.yaml"
+        let original = "documents: [application-form, business-registration, premises-right, supply-contracts, distribution-system-list]"
+        let text = shipped[file]!
+        let entry = text.range(of: "code: '2.001240'")!
+        let documents = try #require(text.range(of: original, range: entry.upperBound..<text.endIndex))
+        corrected[file] = text.replacingCharacters(
+            in: documents, with: original.replacingOccurrences(of: "]", with: ", site-plan]"))
+        let before = try AuthorityBundle.load(files: shipped, schemas: nil)
+        let after = try AuthorityBundle.load(files: corrected, schemas: nil)
+        #expect(after.catalogue.procedure("2.001240")?.documents.last == "site-plan")
+        #expect(before.catalogue.procedure("2.001240")?.documents.contains("site-plan") == false)
+        #expect(before.catalogueVersion.version != after.catalogueVersion.version)
+
+        // The worker runs the corrected catalogue and started before any version was stored.
+        let decidedAt = ISO8601Instant.parse("2026-11-17T10:00:00+07:00")!
+        let worker = try DepartmentWorker(
+            department: "industry-trade", bundle: after, clock: ManualClock(decidedAt), logger: TestEnvironment.logger)
+        try worker.prepare(database.connection)
+
+        // The five documents of the terms before the correction, not the site plan; an enterprise's code, well
+        // formed unless `malformed` (then industry-trade's own check asks for a supplement: an open request).
+        var generator = DossierGenerator(bundle: before, seed: 41)
+        func next(malformed: Bool = false, sitePlan: Bool = false) -> Dossier {
+            var dossier = generator.next(
+                procedure: "2.001240", submittedAt: Self.receivedAt.addingTimeInterval(-600), outsideShare: 0)
+            dossier.facts["retailerCount"] = .integer(3)
+            dossier.applicant.kind = .enterprise
+            dossier.applicant.id = malformed ? "12AB" : "0101234567"
+            if sitePlan { dossier.documents.append("site-plan") }
+            return dossier
+        }
+        let old = next()  // received before the correction
+        let forged = next()  // received before it, its step task forged to name the corrected version
+        let legacy = next()  // received with no version recorded (before migration 021)
+        let incomplete = next()  // received after the correction, without the site plan
+        let new = next(malformed: true, sitePlan: true)  // received after it, with the site plan
+        let checked = next(malformed: true)  // received before it
+        #expect(!old.documents.contains("site-plan"))
+        for (index, (dossier, bundle)) in [(old, before), (forged, before), (legacy, before), (new, after), (checked, before)]
+            .enumerated()
+        {
+            try receive(dossier, with: bundle, offset: Int64(index), into: database)
+        }
+        // Reception holds a dossier received after the correction to it: without the site plan, it is not received.
+        try receive(incomplete, with: after, offset: 5, into: database, expecting: "intake-incomplete")
+        // A dossier received before migration 021 has no version recorded.
+        try database.connection.execute("UPDATE dossiers SET catalogue_version = NULL WHERE id = $1", [legacy.id])
+
+        func task(_ dossier: Dossier, offset: Int64) throws -> KafkaMessage {
+            var value = try database.connection.query(
+                "SELECT payload FROM outbox WHERE topic = 'dossiers.industry-trade' AND key = $1", [dossier.id]
+            )[0].decode(PostgresBytes.self, "payload").bytes
+            if dossier.id == forged.id {
+                let text = String(decoding: value, as: UTF8.self)
+                #expect(text.contains("\"catalogueVersion\":\"\(before.catalogueVersion.version)\""))
+                value = Array(text.replacingOccurrences(
+                    of: before.catalogueVersion.version, with: after.catalogueVersion.version).utf8)
+            }
+            return KafkaMessage(
+                topic: "dossiers.industry-trade", partition: 0, offset: offset, key: Array(dossier.id.utf8), value: value)
+        }
+        // The tasks as reception sent them (decided with the versions they name, as recorded), then the forged
+        // one and the one without a recorded version (decided again with what is recorded).
+        _ = try database.connection.transaction { tx in
+            try worker.write([try task(old, offset: 0), try task(new, offset: 1), try task(checked, offset: 2)], into: tx)
+        }
+        _ = try database.connection.transaction { tx in
+            try worker.write([try task(forged, offset: 3), try task(legacy, offset: 4)], into: tx)
+        }
+
+        func outcome(_ dossier: Dossier, round: Int = 0) throws -> String? {
+            try database.connection.query(
+                "SELECT outcome FROM decisions WHERE dossier_id = $1 AND round = $2::integer", [dossier.id, String(round)]
+            ).first?.decode(String.self, "outcome")
+        }
+        func events(_ type: String, of dossier: Dossier, _ field: String) throws -> [String] {
+            try database.connection.query(
+                """
+                SELECT convert_from(payload, 'UTF8')::jsonb->'data'->>'\(field)' AS value FROM outbox
+                WHERE key = $1 AND topic = 'dossier.events' AND convert_from(payload, 'UTF8')::jsonb->>'type' = $2
+                ORDER BY id
+                """, [dossier.id, type]
+            ).map { try $0.decodeIfPresent(String.self, "value") ?? "" }
+        }
+        for dossier in [old, forged] {
+            let decided = try outcome(dossier)
+            #expect(decided != nil && decided != "supplement" && decided != "escalate",
+                    "received before the correction: the site plan is not requested (\(decided ?? "none"))")
+            #expect(try events("supplement-requested", of: dossier, "documents").isEmpty)
+        }
+        #expect(try outcome(legacy) == "supplement", "no version recorded: the current catalogue's documents")
+        #expect(try events("supplement-requested", of: legacy, "documents") == ["[\"site-plan\"]"])
+        #expect(try events("intake-incomplete", of: incomplete, "documents") == ["[\"site-plan\"]"])
+        // The department's check asks both malformed codes for a supplement (no document missing).
+        for dossier in [new, checked] {
+            #expect(try outcome(dossier) == "supplement")
+            #expect(try events("supplement-requested", of: dossier, "documents") == [""])
+        }
+
+        // A supplement may bring the site plan to the dossier received after the correction, not to the one received
+        // before it (not a document of its terms).
+        func supplement(_ dossier: Dossier, _ documents: [String], offset: Int64) throws {
+            let command = ApplicantSupplement(
+                commandId: UUID(), dossierId: dossier.id, step: 0, documents: documents, at: decidedAt)
+            let message = KafkaMessage(
+                topic: "dossiers.industry-trade", partition: 0, offset: offset, key: Array(dossier.id.utf8),
+                value: Array(try MessageCoding.encoder().encode(command)),
+                headers: [KafkaHeader(CloudEvents.typeHeader, MessageType.supplement)])
+            _ = try database.connection.transaction { tx in try worker.write([message], into: tx) }
+        }
+        try supplement(checked, ["site-plan"], offset: 10)
+        #expect(try events("supplement-rejected", of: checked, "reason") == ["documents not of procedure 2.001240: site-plan"])
+        #expect(try outcome(checked, round: 1) == nil)
+        try supplement(new, ["site-plan"], offset: 11)
+        #expect(try events("supplement-rejected", of: new, "reason").isEmpty)
+        #expect(try outcome(new, round: 1) == "supplement", "resumed: the code is still malformed")
     }
 }

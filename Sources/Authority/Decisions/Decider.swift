@@ -1,7 +1,7 @@
 import Foundation
 
 /// A decision for one dossier step: the rules' evaluation, a department check that may override it, and where it
-/// leads. Pure — the worker and the audit replay both call ``Decider/decide(_:bundle:ruleSet:checks:at:)``.
+/// leads. Pure — the worker and the audit replay both call ``Decider/decide(_:department:bundle:ruleSet:checks:at:catalogue:)``.
 public struct StepDecision: Sendable, Equatable {
     public var evaluation: Evaluation
     public var finding: CheckFinding?
@@ -24,10 +24,12 @@ public struct StoredExplanation: Codable, Sendable, Equatable {
 public enum Decider {
     public static func decide(
         _ dossier: Dossier, department: DepartmentID, bundle: AuthorityBundle, ruleSet: RuleSet, checks: DepartmentChecks,
-        at instant: Date
+        at instant: Date, catalogue: Catalogue? = nil
     ) -> StepDecision {
+        // `catalogue`: the terms the dossier was received under (its required documents), when not the bundle's.
         let evaluation = ruleSet.evaluate(
-            dossier, department: department, delegations: bundle.delegations, catalogue: bundle.catalogue, at: instant)
+            dossier, department: department, delegations: bundle.delegations, catalogue: catalogue ?? bundle.catalogue,
+            at: instant)
         if evaluation.outcome == .approve, let finding = checks.run(dossier) {
             return StepDecision(
                 evaluation: evaluation, finding: finding, outcome: finding.outcome,

@@ -31,6 +31,8 @@ package enum CommandStore {
         package var receivedAt: Date
         /// Whether the dossier came with the hash of an applicant's receipt secret.
         package var hasReceiptSecret: Bool
+        /// The catalogue version reception recorded (nil: received before migration 021).
+        package var catalogueVersion: String?
     }
 
     package static func latestRound(_ dossierId: String, step: Int, in tx: PostgresConnection) throws -> LatestRound? {
@@ -100,13 +102,14 @@ package enum CommandStore {
     package static func storedDossier(_ dossierId: String, in tx: PostgresConnection) throws -> StoredDossier? {
         try tx.query(
             """
-            SELECT code, body, received_at, receipt_secret_sha256 IS NOT NULL AS has_secret FROM dossiers
+            SELECT code, body, received_at, receipt_secret_sha256 IS NOT NULL AS has_secret, catalogue_version FROM dossiers
             WHERE id = \(dossierId)
             """
         ).first.map { row in
             StoredDossier(
                 code: try row.decode(String.self, "code"), body: try row.decode(PostgresJSON.self, "body").text,
-                receivedAt: try row.decode(Date.self, "received_at"), hasReceiptSecret: try row.decode(Bool.self, "has_secret"))
+                receivedAt: try row.decode(Date.self, "received_at"), hasReceiptSecret: try row.decode(Bool.self, "has_secret"),
+                catalogueVersion: try row.decodeIfPresent(String.self, "catalogue_version"))
         }
     }
 
