@@ -69,10 +69,38 @@ struct DecidedElsewhereTests {
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
     }
 
-    /// Runs `body` on a thread of its own; the result arrives when it is done.
-    func background<T: Sendable>(_ body: @escaping @Sendable () throws -> T) -> Task<T, any Error> {
-        Task.detached { try await onThread("elsewhere") { try body() } }
+    /// `body`'s outcome on a thread of its own, once it is done.
+    final class Background<T: Sendable>: @unchecked Sendable {
+        private let lock = NSLock()
+        private var outcome: Result<T, any Error>?
+
+        /// Waits (polling, so without a thread of Swift's cooperative pool held) until `body` returned or threw.
+        var value: T {
+            get async throws {
+                let done = await eventually(timeout: .seconds(180)) { self.isDone }
+                #expect(done, "the zombie's write did not return")
+                guard let result = lock.withLock({ outcome }) else { throw CancellationError() }
+                return try result.get()
+            }
+        }
+
+        private var isDone: Bool { lock.withLock { outcome != nil } }
+
+        init(_ body: @escaping @Sendable () throws -> T) {
+            // A thread started here and now: not a task that waits for a thread of the cooperative pool, which the
+            // suites running in parallel may hold for longer than the test waits for the zombie to block.
+            let thread = Thread { [self] in
+                let result = Result { try body() }
+                lock.withLock { outcome = result }
+            }
+            thread.name = "elsewhere"
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
     }
+
+    /// Runs `body` on a thread of its own, started at once.
+    func background<T: Sendable>(_ body: @escaping @Sendable () throws -> T) -> Background<T> { Background(body) }
 
     @Test("a woken zombie redoing the batch the new owner is deciding waits, then skips every step as decided elsewhere: no dead letter, one decision each")
     mutating func zombieRedoesBatch() async throws {
