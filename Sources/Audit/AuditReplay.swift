@@ -361,7 +361,8 @@ public struct AuditReplay: Sendable {
     }
 
     /// Re-derives a decision from the dossier it was made on, with exactly what it recorded (its rule version and
-    /// delegation snapshot), and appends what differs. Returns whether it was compared.
+    /// delegation snapshot) and the catalogue version reception recorded on the dossier (its required documents, as
+    /// the worker decided), and appends what differs. Returns whether it was compared.
     func rederive(
         _ decision: StoredDecision, _ dossier: Dossier, index: ReplayIndex, cursor: inout HistoryCursor,
         findings: inout [AuditFinding]
@@ -382,9 +383,12 @@ public struct AuditReplay: Sendable {
             return false
         }
         let checks = index.checks(decision.department)
+        // The current catalogue when the dossier recorded no version (or one not stored: `due-date-differs` says so).
+        let catalogue = index.catalogues.catalogue(
+            for: index.receipts[decision.dossierId]?.catalogueVersion, current: decisionBundle)
         let rederived = Decider.decide(
             dossier, department: decision.department, bundle: decisionBundle, ruleSet: ruleSet, checks: checks,
-            at: decision.decidedAt)
+            at: decision.decidedAt, catalogue: catalogue)
         if decision.outcome != rederived.outcome.rawValue {
             findings.append(Self.finding(
                 decision, .differs, field: "outcome", stored: decision.outcome, rederived: rederived.outcome.rawValue))
@@ -422,7 +426,7 @@ public struct AuditReplay: Sendable {
                 dossier, department: decision.department,
                 bundle: index.whatIfBundle ?? decisionBundle,
                 ruleSet: otherRules,
-                checks: checks, at: decision.decidedAt)
+                checks: checks, at: decision.decidedAt, catalogue: catalogue)
             if other.outcome != rederived.outcome || other.evaluation.ruleId != rederived.evaluation.ruleId {
                 findings.append(Self.finding(
                     decision, .wouldChange, field: other.outcome != rederived.outcome ? "outcome" : "rule",
@@ -698,9 +702,11 @@ package final class ReplayIndex: Sendable {
     private let supplemented: Set<StepKey>
     let withdrawn: Set<String>
     /// Reception's receipts by dossier id, and the forwards recorded (`dossier/step/target`): where each decided
-    /// step task must come from.
+    /// step task must come from, and the catalogue version each dossier was received under.
     let receipts: [String: AuditStore.Receipt]
     let forwards: Set<String>
+    /// The stored catalogue versions (read in one statement), each built into a catalogue once, as the workers do.
+    let catalogues = CatalogueVersionCache()
     let history: DelegationHistory
     /// `--what-if` with delegation files: the bundle with those delegations, made once.
     let whatIfBundle: AuthorityBundle?
@@ -718,6 +724,7 @@ package final class ReplayIndex: Sendable {
         withdrawn = try AuditStore.withdrawnDossiers(on: connection)
         receipts = try AuditStore.receipts(on: connection)
         forwards = try AuditStore.forwards(on: connection)
+        try catalogues.load(on: connection)
         history = try DelegationHistory(bundle: replay.bundle, connection: connection)
         whatIfBundle = replay.settings.whatIf?.delegations.map { replay.bundle.replacingDelegations($0) }
         var partitions: [TopicPartition: Int] = [:]

@@ -320,11 +320,9 @@ struct CatalogueVersionTests {
         #expect(try forwardedDue(dossiers[2]) == fifteen.description, "a forged task naming the corrected version: still 15")
     }
 
-    @Test("a document a correction adds to a procedure is not requested from a dossier received before the correction (nor when its task is forged to name the corrected version), and is from one received after it or without a recorded version; a supplement may bring only the documents of the terms the dossier was received under")
-    func addedDocumentKeepsTheRecordedTerms() throws {
-        let database = try TestDatabase("catdocuments")
-        defer { database.drop() }
-        // The correction adds a site plan to 2.001240's documents (alcohol wholesale licence, industry-trade only).
+    /// The shipped catalogue, and the correction that adds a site plan to 2.001240's documents (alcohol wholesale
+    /// licence, industry-trade only).
+    static func sitePlanCorrection() throws -> (before: AuthorityBundle, after: AuthorityBundle) {
         let shipped = try Self.deployFiles()
         var corrected = shipped
         let file = "catalog/procedures/industry-trade.yaml"
@@ -334,8 +332,14 @@ struct CatalogueVersionTests {
         let documents = try #require(text.range(of: original, range: entry.upperBound..<text.endIndex))
         corrected[file] = text.replacingCharacters(
             in: documents, with: original.replacingOccurrences(of: "]", with: ", site-plan]"))
-        let before = try AuthorityBundle.load(files: shipped, schemas: nil)
-        let after = try AuthorityBundle.load(files: corrected, schemas: nil)
+        return (try AuthorityBundle.load(files: shipped, schemas: nil), try AuthorityBundle.load(files: corrected, schemas: nil))
+    }
+
+    @Test("a document a correction adds to a procedure is not requested from a dossier received before the correction (nor when its task is forged to name the corrected version), and is from one received after it or without a recorded version; a supplement may bring only the documents of the terms the dossier was received under")
+    func addedDocumentKeepsTheRecordedTerms() throws {
+        let database = try TestDatabase("catdocuments")
+        defer { database.drop() }
+        let (before, after) = try Self.sitePlanCorrection()
         #expect(after.catalogue.procedure("2.001240")?.documents.last == "site-plan")
         #expect(before.catalogue.procedure("2.001240")?.documents.contains("site-plan") == false)
         #expect(before.catalogueVersion.version != after.catalogueVersion.version)
@@ -443,5 +447,88 @@ struct CatalogueVersionTests {
         try supplement(new, ["site-plan"], offset: 11)
         #expect(try events("supplement-rejected", of: new, "reason").isEmpty)
         #expect(try outcome(new, round: 1) == "supplement", "resumed: the code is still malformed")
+    }
+
+    @Test("the audit replay re-derives a decision with the catalogue version recorded on its dossier: a dossier received before a correction adding a document, approved without it, does not differ; a decision altered in the database still does")
+    func replayKeepsTheRecordedTerms() async throws {
+        let database = try TestDatabase("catreplay")
+        defer { database.drop() }
+        let (before, after) = try Self.sitePlanCorrection()
+        // A topic of the test's own for industry-trade: the replay reads the step tasks the worker decided from it.
+        let topics = Topics(prefix: "t.catreplay.\(UUID().uuidString.prefix(8).lowercased()).")
+        let topic = topics.department("industry-trade")
+        try TestTopics.create(topic, partitions: 1)
+        let decidedAt = ISO8601Instant.parse("2026-11-17T10:00:00+07:00")!
+        let worker = try DepartmentWorker(
+            department: "industry-trade", bundle: after, clock: ManualClock(decidedAt), logger: TestEnvironment.logger)
+        try worker.prepare(database.connection)
+
+        var generator = DossierGenerator(bundle: before, seed: 43)
+        func next(sitePlan: Bool) -> Dossier {
+            var dossier = generator.next(
+                procedure: "2.001240", submittedAt: Self.receivedAt.addingTimeInterval(-600), outsideShare: 0)
+            dossier.facts["retailerCount"] = .integer(3)
+            dossier.applicant.kind = .enterprise
+            dossier.applicant.id = "0101234567"
+            if sitePlan { dossier.documents.append("site-plan") }
+            return dossier
+        }
+        let old = next(sitePlan: false)  // received before the correction, without the site plan
+        let new = next(sitePlan: true)  // received after it, with the site plan
+        try receive(old, with: before, offset: 0, into: database)
+        try receive(new, with: after, offset: 1, into: database)
+
+        // Reception's step tasks go onto the topic as they are; the worker decides them at the offsets they got.
+        let kafka = KafkaClientOptions(bootstrapServers: try TestEnvironment.kafkaBootstrap())
+        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(client: kafka), logger: TestEnvironment.logger)
+        var messages: [KafkaMessage] = []
+        for dossier in [old, new] {
+            let value = try database.connection.query(
+                "SELECT payload FROM outbox WHERE topic = 'dossiers.industry-trade' AND key = $1", [dossier.id]
+            )[0].decode(PostgresBytes.self, "payload").bytes
+            let delivered = try await producer.send(
+                KafkaOutgoingMessage(topic: topic, partition: 0, key: Array(dossier.id.utf8), value: value))
+            messages.append(KafkaMessage(
+                topic: topic, partition: 0, offset: delivered.offset, key: Array(dossier.id.utf8), value: value))
+        }
+        try producer.close()
+        let report = try database.connection.transaction { tx in try worker.write(messages, into: tx) }
+        #expect(report.outcomes.values.reduce(0, +) == 2, "\(report.outcomes)")
+        func outcome(_ dossier: Dossier) throws -> String? {
+            try database.connection.query("SELECT outcome FROM decisions WHERE dossier_id = $1", [dossier.id]).first?
+                .decode(String.self, "outcome")
+        }
+        let decided = try outcome(old)
+        #expect(decided != nil && decided != "supplement" && decided != "escalate",
+                "received before the correction: decided without the site plan (\(decided ?? "none"))")
+        // The current catalogue would ask the old dossier for the site plan: the replay must not use it.
+        #expect(Decider.decide(
+            old, department: "industry-trade", bundle: after, ruleSet: after.ruleSets["industry-trade"]!,
+            checks: .builtIn(for: "industry-trade"), at: decidedAt).outcome == .supplement)
+
+        func replay() async throws -> AuditReport {
+            var settings = AuditReplay.Settings()
+            settings.departments = ["industry-trade"]
+            settings.topics = topics
+            let replay = AuditReplay(
+                settings: settings, bundle: after, kafka: kafka, postgres: PostgresConfiguration(connectionString: database.url),
+                logger: TestEnvironment.logger)
+            return try await onThread("replay") { try replay.run() }
+        }
+        let clean = try await replay()
+        #expect(clean.compared == 2)
+        #expect(clean.differences == 0, "\(clean.findings)")
+
+        // The old dossier's decision altered to what the current catalogue would give: reported.
+        try database.connection.execute("UPDATE decisions SET outcome = 'supplement' WHERE dossier_id = $1", [old.id])
+        let tampered = try await replay()
+        #expect(tampered.compared == 2)
+        let differs = tampered.findings.filter { $0.kind == .differs }
+        #expect(differs.count == 1, "\(tampered.findings)")
+        #expect(differs.first?.dossierId == old.id)
+        #expect(differs.first?.field == "outcome")
+        #expect(differs.first?.stored == "supplement")
+        #expect(differs.first?.rederived == decided)
+        #expect(tampered.differences == 1, "\(tampered.findings)")
     }
 }

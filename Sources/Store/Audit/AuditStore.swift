@@ -104,21 +104,24 @@ package enum AuditStore {
         }
     }
 
-    /// Reception's receipt of a dossier: its code, the department it routed it to, and the digest of the dossier
-    /// it sent (nil for dossiers received before migration 013). No personal data.
+    /// Reception's receipt of a dossier: its code, the department it routed it to, the digest of the dossier it
+    /// sent (nil for dossiers received before migration 013) and the catalogue version it recorded (nil before
+    /// migration 021). No personal data.
     package struct Receipt: Sendable {
         package var code: String?
         package var department: String?
         package var digest: [UInt8]?
+        package var catalogueVersion: String?
     }
 
     /// Every dossier reception received.
     package static func receipts(on connection: PostgresConnection) throws -> [String: Receipt] {
         var out: [String: Receipt] = [:]
-        for row in try connection.query("SELECT id, code, department, received_sha256 FROM dossiers") {
+        for row in try connection.query("SELECT id, code, department, received_sha256, catalogue_version FROM dossiers") {
             out[try row.decode(String.self, at: 0)] = Receipt(
                 code: try row.decodeIfPresent(String.self, at: 1), department: try row.decodeIfPresent(String.self, at: 2),
-                digest: try row.decodeIfPresent(PostgresBytes.self, at: 3)?.bytes)
+                digest: try row.decodeIfPresent(PostgresBytes.self, at: 3)?.bytes,
+                catalogueVersion: try row.decodeIfPresent(String.self, at: 4))
         }
         return out
     }
