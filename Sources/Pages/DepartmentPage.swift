@@ -120,12 +120,15 @@ enum DepartmentPage {
             let x = left + Double(index) * slot + 2
             let openHeight = plot * Double(week.open) / Double(top)
             let overdueHeight = plot * Double(week.overdue) / Double(top)
-            let label = LocalDate(instant: week.at)
+            let label = String(describing: LocalDate(instant: week.at))
+            let shortLabel = String(label.suffix(5))
+            let openBar = rect("bar-open", x: x, y: height - bottom - openHeight, width: slot - 4, height: openHeight)
+            let overdueBar = rect(
+                "bar-overdue", x: x, y: height - bottom - overdueHeight, width: slot - 4, height: overdueHeight)
             svg += "<g data-week=\"\(label)\" data-open=\"\(week.open)\" data-overdue=\"\(week.overdue)\">"
-                + "<title>week to \(label): \(week.open) open, \(week.overdue) overdue</title>"
-                + rect("bar-open", x: x, y: height - bottom - openHeight, width: slot - 4, height: openHeight)
-                + rect("bar-overdue", x: x, y: height - bottom - overdueHeight, width: slot - 4, height: overdueHeight)
-                + "<text x=\"\(f(x))\" y=\"\(Int(height - 3))\">\(String(String(describing: label).suffix(5)))</text></g>"
+            svg += "<title>week to \(label): \(week.open) open, \(week.overdue) overdue</title>"
+            svg += openBar + overdueBar
+            svg += "<text x=\"\(f(x))\" y=\"\(Int(height - 3))\">\(shortLabel)</text></g>"
         }
         return svg + "</svg></figure>\n"
     }

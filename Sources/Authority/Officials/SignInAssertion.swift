@@ -196,7 +196,8 @@ public struct OfficialSession: Codable, Sendable, Hashable {
 /// The server's secret that authenticates session cookies: 32 bytes or more, from a file (`--session-secret-file`)
 /// or drawn at start (sessions then end when the process does).
 public struct SessionSecret: Sendable {
-    let key: SymmetricKey
+    let bytes: [UInt8]
+    var key: SymmetricKey { SymmetricKey(data: bytes) }
 
     public struct TooShort: Error, CustomStringConvertible {
         public var description: String {
@@ -206,7 +207,7 @@ public struct SessionSecret: Sendable {
 
     public init(bytes: some Collection<UInt8>) throws {
         guard bytes.count >= 32 else { throw TooShort() }
-        key = SymmetricKey(data: Data(bytes))
+        self.bytes = Array(bytes)
     }
 
     public static func random() -> SessionSecret {

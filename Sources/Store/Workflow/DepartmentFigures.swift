@@ -39,6 +39,13 @@ public enum DepartmentFigures {
         public var at: Date
         public var open: Int
         public var overdue: Int
+
+        public init(division: String, at: Date, open: Int, overdue: Int) {
+            self.division = division
+            self.at = at
+            self.open = open
+            self.overdue = overdue
+        }
     }
 
     /// The open stages of `department` at `now` by division and by official (the division's total first).
