@@ -137,7 +137,8 @@ final class OfficialsPagesFixture: @unchecked Sendable {
                                          from_official, to_stage, to_official, acted_as, reason, at, stage_entered_at,
                                          stage_due_at, verdict)
             SELECT 'd-' || n, 0, 0, l.line, 'labour', 'employment', l.action, l.from_stage, l.from_official,
-                   l.to_stage, l.to_official, NULL, NULL,
+                   l.to_stage, l.to_official, NULL,
+                   CASE WHEN n = 11 AND l.line = 3 THEN '<img src=x id=injected>' END,
                    $1::timestamptz - (l.days_ago || ' days')::interval
                        + CASE WHEN n = 12 AND l.line = 2 THEN interval '3 days' ELSE interval '0' END,
                    $1::timestamptz - (l.entered_days_ago || ' days')::interval,
@@ -304,5 +305,101 @@ struct OfficialsPagesTests {
         #expect(try fixture.get("/departments/labour", cookie: specialistCookie).status == 200)
         try OfficialsStore.revoke("labour-spec-1", at: fixture.now.addingTimeInterval(-1), reason: "left", in: fixture.database.connection)
         #expect(try fixture.get("/departments/labour", cookie: specialistCookie).status == 401)
+    }
+
+    @Test("Chromium renders the leader page and the slip at 1280 px and 360 px (kept under .dev/screenshots); the rendered figures match independent SQL")
+    func chromium() async throws {
+        let fixture = try await OfficialsPagesFixture()
+        defer { fixture.stop() }
+        let cookie = try #require(OfficialsPagesFixture.cookie(try fixture.signIn(try fixture.assertion("labour-director"))))
+        // A browser cannot be handed the session cookie from the command line: the pages the server answers to the
+        // signed-in official are saved and opened from files (they have no script and no external resource).
+        let directory = TestEnvironment.root.appendingPathComponent(".dev/screenshots")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let leader = try fixture.get("/departments/labour", cookie: cookie)
+        let slip = try fixture.get("/dossiers/LD-261201-000011/slip", cookie: cookie)
+        #expect(leader.status == 200 && slip.status == 200)
+        let leaderFile = directory.appendingPathComponent("leader-labour.html")
+        let slipFile = directory.appendingPathComponent("slip-LD-261201-000011.html")
+        try Data(leader.body.utf8).write(to: leaderFile)
+        try Data(slip.body.utf8).write(to: slipFile)
+        for (name, file) in [("leader-labour", leaderFile), ("slip", slipFile)] {
+            for (width, height) in [(1280, 900), (360, 780)] {
+                let png = try await Chromium.screenshot(
+                    file.absoluteString, to: directory.appendingPathComponent("\(name)-\(width).png"), width: width,
+                    height: height)
+                #expect(png.width == width && png.height == height, "\(name): \(png)")
+                #expect(png.byteCount > 8_000, "\(name) at \(width): a \(png.byteCount)-byte screenshot is too small")
+            }
+        }
+
+        // The queues as rendered, against the database.
+        let dom = try await Chromium.dumpDOM(leaderFile.absoluteString)
+        let rowPattern = try NSRegularExpression(
+            pattern: #"<tr class="(division|official)" data-division="([^"]*)"(?: data-official="([^"]*)")?>(.*?)</tr>"#,
+            options: [.dotMatchesLineSeparators])
+        let cellPattern = try NSRegularExpression(pattern: #"<td class="num (open|due-soon|overdue)[^"]*">(\d+)</td>"#)
+        var shown: [String: [Int]] = [:]
+        let text = dom as NSString
+        for row in rowPattern.matches(in: dom, range: NSRange(location: 0, length: text.length)) {
+            let division = text.substring(with: row.range(at: 2))
+            let official = row.range(at: 3).location == NSNotFound ? "*" : text.substring(with: row.range(at: 3))
+            let cells = text.substring(with: row.range(at: 4)) as NSString
+            shown["\(division)/\(official)"] = cellPattern.matches(in: cells as String, range: NSRange(location: 0, length: cells.length))
+                .map { Int(cells.substring(with: $0.range(at: 2)))! }
+        }
+        var expected: [String: [Int]] = [:]
+        for row in try fixture.database.connection.query(
+            """
+            SELECT division, coalesce(assignee, '') AS who, count(*) AS open,
+                   count(*) FILTER (WHERE due_at >= $1 AND due_at < $1 + interval '1 day') AS soon,
+                   count(*) FILTER (WHERE due_at < $1) AS late
+            FROM stages WHERE department = 'labour' AND closed_at IS NULL GROUP BY division, who
+            UNION ALL
+            SELECT division, '*', count(*), count(*) FILTER (WHERE due_at >= $1 AND due_at < $1 + interval '1 day'),
+                   count(*) FILTER (WHERE due_at < $1)
+            FROM stages WHERE department = 'labour' AND closed_at IS NULL GROUP BY division
+            """, [fixture.now])
+        {
+            expected["\(try row.decode(String.self, "division"))/\(try row.decode(String.self, "who"))"] = [
+                try row.decode(Int.self, "open"), try row.decode(Int.self, "soon"), try row.decode(Int.self, "late"),
+            ]
+        }
+        // The workflow's third division has nothing open: shown as zeros.
+        expected["social-protection/*"] = [0, 0, 0]
+        #expect(expected["employment/*"] == [8, 2, 3])
+        #expect(shown == expected)
+
+        // The charts: this week's bar is what is open now; the stage chart's counts are the slip's.
+        #expect(dom.contains("<figure data-chart=\"weeks\" data-division=\"employment\">"))
+        let latestWeek = try NSRegularExpression(pattern: #"data-week="([^"]+)" data-open="(\d+)" data-overdue="(\d+)""#)
+        let employmentChart = String(dom[dom.range(of: "data-chart=\"weeks\" data-division=\"employment\"")!.upperBound...])
+        let bars = latestWeek.matches(in: employmentChart, range: NSRange(location: 0, length: (employmentChart as NSString).length))
+        let last = try #require(bars.dropFirst(7).first)
+        #expect((employmentChart as NSString).substring(with: last.range(at: 2)) == "8")
+        #expect((employmentChart as NSString).substring(with: last.range(at: 3)) == "3")
+        let finished = try fixture.database.connection.query(
+            """
+            SELECT from_stage, count(*) AS n FROM stage_handovers
+            WHERE department = 'labour' AND division = 'employment' AND verdict IS NOT NULL GROUP BY from_stage
+            """, [])
+        for row in finished {
+            let stage = try row.decode(String.self, "from_stage")
+            #expect(dom.contains(
+                "data-division=\"employment\" data-official=\"\" data-stage=\"\(stage)\"><td><b>Phòng Việc làm – An toàn lao động</b> · \(stage)</td><td class=\"num finished\">\(try row.decode(Int.self, "n"))</td>"),
+                "stage \(stage)")
+        }
+
+        // The slip as rendered: every line of the database's, the stored reason as text.
+        let slipDOM = try await Chromium.dumpDOM(slipFile.absoluteString)
+        let lines = try fixture.database.connection.query(
+            "SELECT step || '.' || round || '.' || line AS id, coalesce(verdict, '—') AS verdict FROM stage_handovers WHERE dossier_id = 'd-11'", [])
+        #expect(lines.count == 4)
+        for line in lines {
+            #expect(slipDOM.contains("<tr data-line=\"\(try line.decode(String.self, "id"))\""))
+        }
+        #expect(!slipDOM.contains("id=\"injected\""))
+        #expect(slipDOM.contains("&lt;img src=x id=injected&gt;"))
+        for body in [dom, slipDOM] { #expect(!body.contains(fixture.marker) && !body.contains("00109")) }
     }
 }
