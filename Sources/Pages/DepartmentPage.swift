@@ -55,19 +55,33 @@ enum DepartmentPage {
             body += weeksChart(figures.weeks.filter { $0.division == division }, division: division,
                                name: divisionName(division), now: now)
         }
-        body += "</div>\n"
+        body += "</div>\n<p class=\"meta\"><span class=\"key open\"></span> open "
+            + "<span class=\"key overdue\"></span> of which overdue, at the same instant of each week.</p>\n"
 
         body += "<h2>Time per stage against its quota (last \(OfficialsPages.chartWeeks) weeks)</h2>\n<div class=\"charts\">\n"
+        // Stages in the order of the routes (examine, check, sign), then any other.
+        var stageOrder: [String] = []
+        if let workflow {
+            let routes = [workflow.defaultRoute] + workflow.overrides.keys.sorted().compactMap { workflow.overrides[$0] }
+            for stage in routes.flatMap(\.stages) where !stageOrder.contains(stage.id) { stageOrder.append(stage.id) }
+        }
+        for stage in figures.stageTimes.map(\.stage) where !stageOrder.contains(stage) { stageOrder.append(stage) }
+        func rank(_ stage: String) -> Int { stageOrder.firstIndex(of: stage) ?? Int.max }
         for division in divisions {
             let rows = figures.stageTimes.filter { $0.division == division && $0.official == nil }
+                .sorted { rank($0.stage) < rank($1.stage) }
             guard !rows.isEmpty else { continue }
             body += stageChart(rows, division: division, name: divisionName(division))
         }
-        body += "</div>\n"
+        body += "</div>\n<p class=\"meta\"><span class=\"key open\"></span> median time "
+            + "<span class=\"key overdue\"></span> median beyond the quota; the black mark is the quota (median "
+            + "hours from entering the stage to its due instant). Hours are elapsed hours, nights included.</p>\n"
         body += "<div class=\"scroll\"><table id=\"stages\">\n<thead><tr><th>Division / official · stage</th><th>Finished</th>"
             + "<th>Late</th><th>Median (h)</th><th>Quota (h)</th></tr></thead>\n<tbody>\n"
         for division in divisions {
-            for row in figures.stageTimes where row.division == division {
+            let rows = figures.stageTimes.filter { $0.division == division }
+                .sorted { ($0.official ?? "", rank($0.stage)) < ($1.official ?? "", rank($1.stage)) }
+            for row in rows {
                 let who = row.official.map { "\(e($0)) · " } ?? "<b>\(e(divisionName(division)))</b> · "
                 body += "<tr data-division=\"\(e(division))\" data-official=\"\(e(row.official ?? ""))\" "
                     + "data-stage=\"\(e(row.stage))\"><td\(row.official == nil ? "" : " class=\"indent\"")>\(who)"
@@ -90,6 +104,8 @@ enum DepartmentPage {
         svg text{font:10px system-ui,sans-serif;fill:#57606a}
         .bar-open{fill:#6e9bd1}.bar-overdue{fill:#b42318}.bar-time{fill:#6e9bd1}.bar-late{fill:#b42318}
         .quota{stroke:#1b1f23;stroke-width:2}.axis{stroke:#d0d7de}
+        .key{display:inline-block;width:10px;height:10px;vertical-align:middle}.key.open{background:#6e9bd1}
+        .key.overdue{background:#b42318}
         @media print{.noprint{display:none}}
         """
 
@@ -138,7 +154,7 @@ enum DepartmentPage {
         let width = 320.0, rowHeight = 28.0, left = 70.0
         let height = rowHeight * Double(rows.count) + 6
         let top = max(1, rows.map { max($0.medianHours, $0.quotaHours) }.max() ?? 1)
-        let scale = (width - left - 50) / top
+        let scale = (width - left - 92) / top
         var svg = "<figure data-chart=\"stages\" data-division=\"\(e(division))\"><figcaption>\(e(name))</figcaption>"
             + "<svg viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"Median time per stage of "
             + "\(e(name)) against its quota, in hours\">"
