@@ -43,7 +43,7 @@ extension RoleTests {
         do {
             try db.execute("INSERT INTO official_sign_ins (nonce, official, expires_at) VALUES ('x', 'o', now())", [])
             Issue.record("a malformed nonce was recorded")
-        } catch let error as PostgresError {
+        } catch {
             #expect(error.sqlState == "23514", "\(error)")
         }
         #expect(try db.query("SELECT count(*) AS n FROM official_sign_ins", [])[0].decode(Int.self, "n") == 1)
