@@ -69,12 +69,20 @@ final class OfficialsPagesFixture: @unchecked Sendable {
         let application = officialsPages.application(port: 0, portFile: portFile)
         task = Task { try await application.runService() }
         var port = 0
-        _ = await eventually(timeout: .seconds(30)) {
+        // Seconds alone; minutes when the module suites share the two cores.
+        let listening = await eventually(timeout: .seconds(180)) {
             port = Int((try String(contentsOfFile: portFile, encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
             return port > 0
         }
         self.port = port
+        guard listening else {
+            task.cancel()
+            database.drop()
+            throw Failure(description: "the officials' pages did not report their port within 180 s")
+        }
     }
+
+    struct Failure: Error, CustomStringConvertible { var description: String }
 
     func stop() {
         task.cancel()
@@ -175,14 +183,26 @@ final class OfficialsPagesFixture: @unchecked Sendable {
             now: Date().addingTimeInterval(-age))
     }
 
-    func post(_ path: String, form: String, headers: [String: String] = [:]) throws -> HTTPResult {
-        try httpRequest(
-            port: port, path: path, method: "POST",
-            headers: headers.merging(["Content-Type": "application/x-www-form-urlencoded"]) { $1 }, body: form)
+    /// The request on a thread of its own: the listener runs in this process, and a blocking read on the
+    /// cooperative pool (two threads on two cores) could starve the very handlers that answer it.
+    func post(_ path: String, form: String, headers: [String: String] = [:]) async throws -> HTTPResult {
+        let port = self.port
+        return try await Self.offPool {
+            try httpRequest(
+                port: port, path: path, method: "POST",
+                headers: headers.merging(["Content-Type": "application/x-www-form-urlencoded"]) { $1 }, body: form,
+                timeout: 120)
+        }
     }
 
-    func signIn(_ assertion: String) throws -> HTTPResult {
-        try post("/sign-in", form: "assertion=" + (assertion.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+    static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
+    func signIn(_ assertion: String) async throws -> HTTPResult {
+        try await post("/sign-in", form: "assertion=" + (assertion.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
     }
 
     /// The cookie a successful sign-in set (`name=value`).
@@ -190,8 +210,11 @@ final class OfficialsPagesFixture: @unchecked Sendable {
         result.headers["set-cookie"]?.split(separator: ";").first.map(String.init)
     }
 
-    func get(_ path: String, cookie: String?) throws -> HTTPResult {
-        try httpRequest(port: port, path: path, headers: cookie.map { ["Cookie": $0] } ?? [:])
+    func get(_ path: String, cookie: String?) async throws -> HTTPResult {
+        let port = self.port
+        return try await Self.offPool {
+            try httpRequest(port: port, path: path, headers: cookie.map { ["Cookie": $0] } ?? [:], timeout: 120)
+        }
     }
 
     func nonces() throws -> Int {
@@ -205,7 +228,7 @@ struct OfficialsPagesTests {
     func signInAndPages() async throws {
         let fixture = try await OfficialsPagesFixture()
         defer { fixture.stop() }
-        let result = try fixture.signIn(try fixture.assertion("labour-head"))
+        let result = try await fixture.signIn(try fixture.assertion("labour-head"))
         #expect(result.status == 303, "\(result.body)")
         #expect(result.headers["location"] == "/departments/labour")
         let setCookie = result.headers["set-cookie"] ?? ""
@@ -218,12 +241,12 @@ struct OfficialsPagesTests {
         let cookie = try #require(OfficialsPagesFixture.cookie(result))
         #expect(try fixture.nonces() == 1)
 
-        let page = try fixture.get("/departments/labour", cookie: cookie)
+        let page = try await fixture.get("/departments/labour", cookie: cookie)
         #expect(page.status == 200)
         #expect(page.body.contains("data-division=\"employment\""))
         #expect(page.body.contains("<svg"))
         #expect(!page.body.contains("<script"))
-        let slip = try fixture.get("/dossiers/LD-261201-000012/slip", cookie: cookie)
+        let slip = try await fixture.get("/dossiers/LD-261201-000012/slip", cookie: cookie)
         #expect(slip.status == 200)
         // Both departments' hand-overs, the late stage counted.
         #expect(slip.body.contains("data-department=\"culture\"") && slip.body.contains("data-department=\"labour\""))
@@ -240,23 +263,23 @@ struct OfficialsPagesTests {
         defer { fixture.stop() }
         // Anonymous.
         for path in ["/departments/labour", "/dossiers/LD-261201-000012/slip"] {
-            let anonymous = try fixture.get(path, cookie: nil)
+            let anonymous = try await fixture.get(path, cookie: nil)
             #expect(anonymous.status == 401, "\(path)")
             #expect(!anonymous.body.contains("employment") && !anonymous.body.contains("labour-spec-1"))
         }
-        func refused(_ assertion: String, _ reason: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
-            let result = try fixture.signIn(assertion)
+        func refused(_ assertion: String, _ reason: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+            let result = try await fixture.signIn(assertion)
             #expect(result.status == 401, sourceLocation: sourceLocation)
             #expect(result.headers["set-cookie"] == nil, sourceLocation: sourceLocation)
             #expect(result.body.contains(reason), "\(result.body)", sourceLocation: sourceLocation)
         }
         // Forged: signed with another key, naming the director.
-        try refused(try fixture.assertion("labour-director", key: .newP256()), "the signature is refused")
+        try await refused(try fixture.assertion("labour-director", key: .newP256()), "the signature is refused")
         // Tampered: the head's assertion rewritten to name the director.
         let head = try fixture.assertion("labour-head")
         var json = String(decoding: SignInAssertion.unbase64url(head)!, as: UTF8.self)
         json = json.replacingOccurrences(of: "\"official\":\"labour-head\"", with: "\"official\":\"labour-director\"")
-        try refused(SignInAssertion.base64url(Data(json.utf8)), "the signature is refused")
+        try await refused(SignInAssertion.base64url(Data(json.utf8)), "the signature is refused")
         // The head's own valid signature over an assertion naming the director.
         let formatter = ISO8601DateFormatter()
         let nonce = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
@@ -268,56 +291,56 @@ struct OfficialsPagesTests {
         let signed = try CommandSignature.sign(
             Array(claim.utf8), type: SignInAssertion.type, topic: SignInAssertion.topic, principal: "labour-head",
             certificate: headOfficial.certificate, key: headOfficial.key)
-        try refused(SignInAssertion.base64url(Data(signed)), "another official")
+        try await refused(SignInAssertion.base64url(Data(signed)), "another official")
         // Expired (made 3 minutes ago) and garbage.
-        try refused(try fixture.assertion("labour-head", age: 180), "expired")
-        try refused("not-an-assertion!", "not a sign-in assertion")
+        try await refused(try fixture.assertion("labour-head", age: 180), "expired")
+        try await refused("not-an-assertion!", "not a sign-in assertion")
         // Revoked, and a service principal.
-        try refused(try fixture.assertion("labour-revoked"), "revoked")
-        try refused(try fixture.assertion("portal"), "only officials")
+        try await refused(try fixture.assertion("labour-revoked"), "revoked")
+        try await refused(try fixture.assertion("portal"), "only officials")
         #expect(try fixture.nonces() == 0)
         // Replayed: the first use signs in, the second is refused.
         let once = try fixture.assertion("labour-head")
-        #expect(try fixture.signIn(once).status == 303)
-        try refused(once, "used already")
+        #expect(try await fixture.signIn(once).status == 303)
+        try await refused(once, "used already")
         #expect(try fixture.nonces() == 1)
 
         // Another department's director: the page 403, the slip 404 (as if it did not exist).
-        let culture = try fixture.signIn(try fixture.assertion("culture-director"))
+        let culture = try await fixture.signIn(try fixture.assertion("culture-director"))
         let cultureCookie = try #require(OfficialsPagesFixture.cookie(culture))
-        let forbidden = try fixture.get("/departments/labour", cookie: cultureCookie)
+        let forbidden = try await fixture.get("/departments/labour", cookie: cultureCookie)
         #expect(forbidden.status == 403)
         #expect(!forbidden.body.contains("labour-spec-1") && !forbidden.body.contains("<svg"))
-        #expect(try fixture.get("/dossiers/LD-261201-000011/slip", cookie: cultureCookie).status == 404)
+        #expect(try await fixture.get("/dossiers/LD-261201-000011/slip", cookie: cultureCookie).status == 404)
         // The interconnected dossier went through culture: its slip is theirs too.
-        #expect(try fixture.get("/dossiers/LD-261201-000012/slip", cookie: cultureCookie).status == 200)
+        #expect(try await fixture.get("/dossiers/LD-261201-000012/slip", cookie: cultureCookie).status == 200)
 
         // A forged cookie: the culture session's payload rewritten to labour, same MAC.
         let parts = cultureCookie.split(separator: "=", maxSplits: 1)[1].split(separator: ".")
         var payload = String(decoding: SignInAssertion.unbase64url(String(parts[0]))!, as: UTF8.self)
         payload = payload.replacingOccurrences(of: "culture", with: "labour")
         let forged = "\(OfficialSession.cookieName)=\(SignInAssertion.base64url(Data(payload.utf8))).\(parts[1])"
-        #expect(try fixture.get("/departments/labour", cookie: forged).status == 401)
+        #expect(try await fixture.get("/departments/labour", cookie: forged).status == 401)
 
         // A session ends when its official is revoked.
-        let specialist = try fixture.signIn(try fixture.assertion("labour-spec-1"))
+        let specialist = try await fixture.signIn(try fixture.assertion("labour-spec-1"))
         let specialistCookie = try #require(OfficialsPagesFixture.cookie(specialist))
-        #expect(try fixture.get("/departments/labour", cookie: specialistCookie).status == 200)
+        #expect(try await fixture.get("/departments/labour", cookie: specialistCookie).status == 200)
         try OfficialsStore.revoke("labour-spec-1", at: fixture.now.addingTimeInterval(-1), reason: "left", in: fixture.database.connection)
-        #expect(try fixture.get("/departments/labour", cookie: specialistCookie).status == 401)
+        #expect(try await fixture.get("/departments/labour", cookie: specialistCookie).status == 401)
     }
 
     @Test("Chromium renders the leader page and the slip at 1280 px and 360 px (kept under .dev/screenshots); the rendered figures match independent SQL")
     func chromium() async throws {
         let fixture = try await OfficialsPagesFixture()
         defer { fixture.stop() }
-        let cookie = try #require(OfficialsPagesFixture.cookie(try fixture.signIn(try fixture.assertion("labour-director"))))
+        let cookie = try #require(OfficialsPagesFixture.cookie(try await fixture.signIn(try fixture.assertion("labour-director"))))
         // A browser cannot be handed the session cookie from the command line: the pages the server answers to the
         // signed-in official are saved and opened from files (they have no script and no external resource).
         let directory = TestEnvironment.root.appendingPathComponent(".dev/screenshots")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let leader = try fixture.get("/departments/labour", cookie: cookie)
-        let slip = try fixture.get("/dossiers/LD-261201-000011/slip", cookie: cookie)
+        let leader = try await fixture.get("/departments/labour", cookie: cookie)
+        let slip = try await fixture.get("/dossiers/LD-261201-000011/slip", cookie: cookie)
         #expect(leader.status == 200 && slip.status == 200)
         let leaderFile = directory.appendingPathComponent("leader-labour.html")
         let slipFile = directory.appendingPathComponent("slip-LD-261201-000011.html")
