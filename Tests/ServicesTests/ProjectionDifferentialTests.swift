@@ -96,6 +96,8 @@ enum ProjectionTables {
                 SELECT dossier_id, event_id, type, step, at, from_department, to_department, due_date, timing, detail
                 FROM dossier_timeline
                 """),
+        Table(name: "stage_deadlines", select: "SELECT * FROM stage_deadlines"),
+        Table(name: "stage_escalations", select: "SELECT * FROM stage_escalations"),
         Table(name: "processed_events", select: "SELECT consumer, event_id FROM processed_events"),
         // The portal's records carry the dossier's dated fields as the batch leaves them (the projection reads them
         // once per batch), the reference's as each event leaves them: the same records, once each, compared without
@@ -159,6 +161,7 @@ struct HistoryGenerator {
         var step = 0
         var department = Self.departments[next(upTo: Self.departments.count)]
         let procedure = "P-\(next(upTo: 4))"
+        var lastStage: (stage: String, dueAt: Date)?
         var events: [DossierEvent] = []
         func add(_ kind: DossierEvent.Kind, _ data: DossierEvent.Data = DossierEvent.Data(), step: Int?) {
             events.append(
@@ -201,6 +204,18 @@ struct HistoryGenerator {
                                 forwardTo: DepartmentID(Self.departments[next(upTo: Self.departments.count)]),
                                 dueDate: next(upTo: 2) == 0 ? day(after: at, within: 10) : nil, procedure: procedure),
                     step: next(upTo: 3) == 0 ? nil : step)
+            case 8:
+                // Inside the department: stages entered and handed over, a transfer keeping its stage and due
+                // instant, now and then the signature closing the stage.
+                let action = ["assign", "propose", "approve", "return", "transfer", "recall", "sign"][next(upTo: 7)]
+                if action != "transfer" || lastStage == nil {
+                    lastStage = (
+                        ["examine", "check", "sign"][next(upTo: 3)],
+                        at.addingTimeInterval(Double(3_600 * (1 + next(upTo: 24 * 6))))
+                    )
+                }
+                add(.stageMoved, .init(official: "o-1", action: action, stage: lastStage!.stage, dueAt: lastStage!.dueAt),
+                    step: step)
             default:
                 add(.supplemented, step: step)
             }

@@ -92,6 +92,9 @@ package struct ProjectionRows: Sendable {
     private var escalations: [String: [Escalation]] = [:]
     private var loadedEscalations: [String: [Escalation]] = [:]
     private var timeline: [TimelineEntry] = []
+    /// Current stage deadlines by dossier and step (``ProjectionRows+Stages.swift``).
+    var stageDeadlines: [String: [Int: StageDeadlineRow]] = [:]
+    var loadedStageDeadlines: [String: [Int: StageDeadlineRow]] = [:]
 
     /// No rows (a batch of dossiers none of which the database knows yet); tests use it.
     package init() {}
@@ -174,6 +177,7 @@ package struct ProjectionRows: Sendable {
                     closedAt: try row.decodeIfPresent(Date.self, "closed_at"),
                     closedBy: try row.decodeIfPresent(String.self, "closed_by")))
         }
+        try rows.loadStageDeadlines(ids, in: tx)
         rows.loadedDeadlines = rows.deadlines
         rows.loadedStatuses = rows.statuses
         rows.loadedPauses = rows.pauses
@@ -356,6 +360,7 @@ package struct ProjectionRows: Sendable {
         try writePauses(in: tx)
         try writeEscalations(in: tx)
         try writeTimeline(in: tx)
+        try writeStageDeadlines(in: tx)
     }
 
     private func writeDeadlines(in tx: PostgresConnection) throws {
@@ -525,10 +530,10 @@ package struct ProjectionRows: Sendable {
             """, rows.parameters)
     }
 
-    private static func text(_ date: Date) -> String { PostgresTimestamp.format(date) }
+    static func text(_ date: Date) -> String { PostgresTimestamp.format(date) }
 
     /// The columns of a set-based statement: one nullable `text[]` parameter per column.
-    private struct Columns {
+    struct Columns {
         var columns: [[String?]]
         init(_ count: Int) { columns = Array(repeating: [], count: count) }
         var isEmpty: Bool { columns[0].isEmpty }
