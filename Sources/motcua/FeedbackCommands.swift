@@ -140,7 +140,10 @@ struct RateCommand: AsyncParsableCommand {
                 "dossier \(name) is '\(found.status)': a dossier is rated after its result (see `motcua status \(name)`)")
         }
         let rating = Rating(
-            commandId: StableID.make("rate", found.id), dossierId: found.id, scores: scores, at: try CLI.clock().now())
+            // The same rating sent twice records once; another rating of the same dossier is refused (already-rated).
+            commandId: StableID.make(
+                "rate", found.id, signing.channel, "\(timeliness)\(attitude)\(guidance)\(result)"),
+            dossierId: found.id, scores: scores, at: try CLI.clock().now())
         try await signing.send(
             rating, id: rating.commandId, type: MessageType.rate, dossier: found, accepted: .rated, what: "a rating",
             in: db, topics: topicOptions.topics)

@@ -248,8 +248,9 @@ struct ScorecardTests {
             """
             INSERT INTO deadlines (dossier_id, step, kind, opened_at, due_date, due_at, status)
             SELECT d.id, -1, 'overall', d.received_at,
-                   COALESCE((SELECT w.day FROM hand_working_days w WHERE w.day > m.base ORDER BY w.day
-                             OFFSET m.moved - 1 LIMIT 1), m.base),
+                   CASE WHEN m.moved = 0 THEN m.base
+                        ELSE (SELECT w.day FROM hand_working_days w WHERE w.day > m.base ORDER BY w.day
+                              OFFSET m.moved - 1 LIMIT 1) END,
                    now(), 'open'
             FROM dossiers d
             CROSS JOIN LATERAL (
