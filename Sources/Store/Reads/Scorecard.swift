@@ -89,9 +89,8 @@ package enum Scorecard {
                 SELECT n, NULLIF(f, '')::date AS from_day, a::timestamptz AS as_of
                 FROM unnest(\(froms, as: "text[]"), \(asOfs, as: "text[]")) WITH ORDINALITY AS x(f, a, n)
             ), cal AS (
-                SELECT day::date AS day, through::int AS through, working::boolean AS working
-                FROM unnest(\(days.days, as: "text[]"), \(days.through, as: "text[]"), \(days.working, as: "text[]"))
-                    AS c(day, through, working)
+                SELECT \(days.first, as: "date") AS first_day, (\(days.through, as: "text[]"))::int[] AS through,
+                       (\(days.workingDays, as: "text[]"))::date[] AS working_days
             ), d AS (
                 SELECT p.n, p.from_day, d.procedure, p.as_of, d.due_date AS received_due,
                        COALESCE(o.due_date, s.due_date) AS due_now,
@@ -115,13 +114,15 @@ package enum Scorecard {
                 WHERE NOT EXISTS (SELECT 1 FROM dossier_timeline w WHERE w.dossier_id = d.id AND w.type = 'withdrawn'
                                   AND w.at < p.as_of)
             ), a AS (
+                -- Adding `moved` working days: the working day whose rank is the received date's plus `moved`
+                -- (array subscripts, so a day outside the loaded years gives NULL and the calendar-day fallback
+                -- the coordinator uses too).
                 SELECT d.*,
                        CASE WHEN received_due IS NULL THEN due_now
                             WHEN moved <= 0 THEN received_due
-                            ELSE COALESCE(c1.day, received_due + moved) END AS appointment
-                FROM d
-                LEFT JOIN cal c0 ON c0.day = d.received_due AND d.moved > 0
-                LEFT JOIN cal c1 ON c1.working AND c1.through = c0.through + d.moved
+                            ELSE COALESCE(cal.working_days[cal.through[received_due - cal.first_day + 1] + moved],
+                                          received_due + moved) END AS appointment
+                FROM d CROSS JOIN cal
             ), p AS (
                 SELECT n, procedure, finished_at, supplements, complained,
                        appointment IS NULL OR (COALESCE(finished_at, paused_at, as_of)
@@ -152,25 +153,22 @@ package enum Scorecard {
         return result
     }
 
-    /// The loaded years of a working calendar as three parallel columns for SQL: each local day, the working days
-    /// up to and including it, and whether it is one. Adding `n` working days to `d` is the working day whose count
-    /// is `d`'s plus `n` (``WorkingCalendar/addWorkingDays(_:to:)``).
+    /// The loaded years of a working calendar as two arrays for SQL: for each day from `first`, the working days up
+    /// to and including it, and the working days in order. Adding `n` working days to `d` is the working day of
+    /// rank `through[d] + n` (``WorkingCalendar/addWorkingDays(_:to:)``).
     struct WorkingDayTable {
-        var days: [String] = []
+        var first: String?
         var through: [String] = []
-        var working: [String] = []
+        var workingDays: [String] = []
 
         init(_ calendar: WorkingCalendar) {
             guard var day = LocalDate(year: calendar.loadedYears.lowerBound, month: 1, day: 1),
                 let end = LocalDate(year: calendar.loadedYears.upperBound + 1, month: 1, day: 1)
             else { return }
-            var count = 0
+            first = day.description
             while day < end {
-                let isWorking = (try? calendar.isWorkingDay(day)) ?? false
-                if isWorking { count += 1 }
-                days.append(day.description)
-                through.append(String(count))
-                working.append(isWorking ? "t" : "f")
+                if (try? calendar.isWorkingDay(day)) ?? false { workingDays.append(day.description) }
+                through.append(String(workingDays.count))
                 day = day.adding(days: 1)
             }
         }
