@@ -87,11 +87,20 @@ public struct PortalRecord: Codable, Sendable, Hashable {
     public var outcome: String?
     /// When the result was handed to the applicant.
     public var returnedAt: Date?
+    /// The fee in đồng: on the record of its request (code 6) and, once paid, on every later record.
+    public var fee: Int?
+    /// Where the fee was paid online: 1 the national portal, 2 the provincial gateway; absent when it was not paid
+    /// online (at the desk, or not yet).
+    public var paidOnline: Int?
+    /// The electronic result file recorded with the decision (codes 9 and 10): its id and link.
+    public var resultDocument: String?
+    public var resultLink: String?
 
     public init(
         recordId: UUID, dossierId: String, code: String?, procedure: String?, agency: String?,
         statusCode: PortalStatus, channel: PortalChannel?, statusAt: Date, receivedAt: Date?,
-        appointmentDate: String?, finishedAt: Date?, outcome: String?, returnedAt: Date?
+        appointmentDate: String?, finishedAt: Date?, outcome: String?, returnedAt: Date?, fee: Int? = nil,
+        paidOnline: Int? = nil, resultDocument: String? = nil, resultLink: String? = nil
     ) {
         self.recordId = recordId
         self.dossierId = dossierId
@@ -106,6 +115,10 @@ public struct PortalRecord: Codable, Sendable, Hashable {
         self.finishedAt = finishedAt
         self.outcome = outcome
         self.returnedAt = returnedAt
+        self.fee = fee
+        self.paidOnline = paidOnline
+        self.resultDocument = resultDocument
+        self.resultLink = resultLink
     }
 }
 

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// An electronic result file (the signed licence or decision as a document), recorded with the official's approval
@@ -34,6 +35,11 @@ public struct ResultReference: Codable, Sendable, Hashable {
             return "link must be an https:// URL of at most 512 printable ASCII bytes without quotes or angle brackets"
         }
         return nil
+    }
+
+    /// The SHA-256 of a document's bytes as ``sha256`` takes it (64 lowercase hexadecimal digits).
+    public static func sha256(of document: Data) -> String {
+        SHA256.hash(data: document).map { String(format: "%02x", $0) }.joined()
     }
 
     private static func isIdByte(_ byte: UInt8) -> Bool {

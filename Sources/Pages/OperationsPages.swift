@@ -43,6 +43,7 @@ public final class OperationsPages: @unchecked Sendable {
     private let postgres: PostgresConfiguration
     private let kafka: KafkaClientOptions?
     private let catalogue: Catalogue
+    private let calendar: WorkingCalendar
     private let logger: Logger
     private let refreshSeconds: Int
     private let kafkaTimeout: Duration
@@ -56,7 +57,8 @@ public final class OperationsPages: @unchecked Sendable {
     /// pages (default 4). `statusCacheSeconds`: how long the status page's figures are served from memory (default:
     /// the page's refresh interval; 0 computes them for every request).
     public init(
-        postgres: PostgresConfiguration, kafka: KafkaClientOptions?, catalogue: Catalogue, workerDepartments: [DepartmentID],
+        postgres: PostgresConfiguration, kafka: KafkaClientOptions?, catalogue: Catalogue, calendar: WorkingCalendar,
+        workerDepartments: [DepartmentID],
         topics: Topics = Topics(), logger: Logger, refreshSeconds: Int = 10, kafkaTimeout: Duration = .seconds(2),
         lookupLimit: LookupRateLimit = LookupRateLimit(perMinute: 30), poolSize: Int = 4, statusCacheSeconds: Int? = nil
     ) {
@@ -74,6 +76,7 @@ public final class OperationsPages: @unchecked Sendable {
         self.postgres = configuration
         self.kafka = kafka
         self.catalogue = catalogue
+        self.calendar = calendar
         self.logger = logger
     }
 
@@ -168,6 +171,7 @@ public final class OperationsPages: @unchecked Sendable {
     func status(_ request: Request) async -> Response {
         let json = Self.wantsJSON(request)
         let catalogue = self.catalogue
+        let calendar = self.calendar
         let workerDepartments = self.workerDepartments
         let topics = self.topics
         do {
@@ -175,7 +179,7 @@ public final class OperationsPages: @unchecked Sendable {
                 let watermarks = await self.departmentWatermarks()
                 return try await self.onDatabase {
                     try StatusPage.report(
-                        database: $0, catalogue: catalogue, watermarks: watermarks,
+                        database: $0, catalogue: catalogue, calendar: calendar, watermarks: watermarks,
                         workerDepartments: workerDepartments, topics: topics)
                 }
             }

@@ -35,7 +35,7 @@ public struct ScorecardPanel: Codable, Sendable, Hashable {
     /// The last `weeks` ISO weeks up to the one holding `now`, each measured at its end (or `now`), in one
     /// statement.
     public static func read(
-        database: PostgresConnection, catalogue: Catalogue, now: Date, weeks: Int = 8
+        database: PostgresConnection, catalogue: Catalogue, calendar: WorkingCalendar, now: Date, weeks: Int = 8
     ) throws -> ScorecardPanel {
         let today = LocalDate(instant: now)
         let monday = today.adding(days: -(today.weekday - 1))
@@ -43,7 +43,7 @@ public struct ScorecardPanel: Codable, Sendable, Hashable {
             let from = monday.adding(days: -7 * (max(weeks, 1) - 1 - i))
             return Scorecard.Period(from: from, to: from.adding(days: 6), now: now)
         }
-        let rows = try Scorecard.progress(periods, in: database)
+        let rows = try Scorecard.progress(periods, calendar: calendar, in: database)
         let cards = rows.map { Scorecard.cards(progress: $0, received: [], catalogue: catalogue) }
         let units = cards.first?.map(\.unit) ?? []
         let series = units.map { unit in

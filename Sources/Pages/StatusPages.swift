@@ -97,7 +97,7 @@ public enum StatusPage {
     /// Reads the figures in one read-only snapshot. `departments` with workers get a lag from `watermarks`; the
     /// others (the delegator) show `no-worker`.
     public static func report(
-        database: PostgresConnection, catalogue: Catalogue, watermarks: TopicWatermarks,
+        database: PostgresConnection, catalogue: Catalogue, calendar: WorkingCalendar, watermarks: TopicWatermarks,
         workerDepartments: [DepartmentID], topics: Topics = Topics(),
         workerGroup: ((DepartmentID) -> String)? = nil, now: Date = Date(), scorecardWeeks: Int = 8
     ) throws -> StatusReport {
@@ -184,7 +184,8 @@ public enum StatusPage {
             totals.consumerLag = withWorkers.reduce(0) { $0 + ($1.consumerLag ?? 0) }
         }
         let scorecard = scorecardWeeks > 0
-            ? try ScorecardPanel.read(database: database, catalogue: catalogue, now: now, weeks: scorecardWeeks) : nil
+            ? try ScorecardPanel.read(
+                database: database, catalogue: catalogue, calendar: calendar, now: now, weeks: scorecardWeeks) : nil
         return StatusReport(
             generatedAt: HTML.localISO(now), departments: departments, totals: totals, scorecard: scorecard)
     }

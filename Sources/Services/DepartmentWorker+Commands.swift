@@ -97,7 +97,8 @@ extension DepartmentWorker {
     }
 
     /// The applicant's withdrawal: recorded unless the dossier is already decided (an automatic approval or an
-    /// official's signature) or already withdrawn; either way the answer is an event on `dossier.events`.
+    /// official's signature — not an automatic approval still waiting for its fee) or already withdrawn; either way
+    /// the answer is an event on `dossier.events`.
     func withdraw(
         _ command: Withdrawal, source: KafkaMessage, at now: Date, into tx: PostgresConnection,
         outbox: inout [OutboxMessage], report: inout BatchReport, encoder: JSONEncoder
@@ -120,10 +121,10 @@ extension DepartmentWorker {
         guard stored.hasReceiptSecret else {
             return try reject("the dossier came without a receipt secret: it cannot be withdrawn by a message")
         }
-        if let latest {
-            let final = latest.signed
-                || (latest.review == .auto && (latest.outcome == .approve || latest.outcome == .refuse))
-            if final { return try reject("the dossier is already decided") }
+        // An automatic approval waiting for its fee (issue 21: `fee-requested`, national code 6) has not taken
+        // effect: the applicant may still withdraw, and no payment is accepted after it.
+        if let latest, try hasTakenEffect(latest, dossierId: command.dossierId, in: tx) {
+            return try reject("the dossier is already decided")
         }
         let inserted = try CommandStore.recordWithdrawal(
             command.dossierId, department: department, step: step, reason: command.reason, at: now,

@@ -42,9 +42,10 @@ extension DepartmentWorker {
         if type == MessageType.rate {
             let rating = try decoder.decode(Rating.self, from: Data(message.value))
             if let problem = rating.problem { return try emit(.feedbackRejected, "bad-scores: \(problem)") }
-            // After the result: the dossier's last decision is final (signed, or decided by the rules).
+            // After the result: the dossier's last decision has taken effect (signed, or decided by the rules and
+            // not waiting for its fee).
             guard let latest = try CommandStore.latestDecision(header.dossierId, in: tx),
-                latest.signed || (latest.review == .auto && (latest.outcome == .approve || latest.outcome == .refuse))
+                try hasTakenEffect(latest, dossierId: header.dossierId, in: tx)
             else {
                 return try emit(.feedbackRejected, "not-decided: a dossier is rated after its result")
             }

@@ -28,6 +28,21 @@ extension DepartmentWorker {
         return try FeeStore.isPaid(dossierId, in: tx) ? nil : due
     }
 
+    /// Whether the dossier's latest decision has taken effect: signed by an official, or decided by the rules —
+    /// except an automatic approval still waiting for its fee (`fee-requested`), which the applicant may withdraw
+    /// and cannot rate yet.
+    func hasTakenEffect(
+        _ latest: CommandStore.LatestDecision, dossierId: String, in tx: PostgresConnection
+    ) throws -> Bool {
+        if latest.signed { return true }
+        guard latest.review == .auto else { return false }
+        switch latest.outcome {
+        case .refuse: return true
+        case .approve: return try unpaidFee(dossierId, step: latest.step, in: tx) == nil
+        default: return false
+        }
+    }
+
     /// A payment confirmation: always signed (even before the registry of officials is in force) by a registered
     /// payment gateway, or a desk official for the desk; for a dossier whose fee is requested and not paid, of the
     /// amount requested, with a receipt number not used before. Accepted, it is recorded (`fee_payments`), a

@@ -48,7 +48,10 @@ public struct PortalSync: Sendable {
                 statusCode: status, channel: (c?.channel ?? event.data.channel).flatMap(PortalChannel.init(intake:)),
                 statusAt: event.at, receivedAt: c?.receivedAt, appointmentDate: c?.dueDate ?? event.data.dueDate,
                 finishedAt: finished ? c?.decidedAt : nil, outcome: finished ? c?.outcome : nil,
-                returnedAt: status == .resultReturned ? event.at : nil)
+                returnedAt: status == .resultReturned ? event.at : nil,
+                fee: event.data.amount ?? c?.feePaid,
+                paidOnline: c?.paymentChannel.flatMap(PaymentConfirmation.Channel.init(rawValue:))?.portalCode,
+                resultDocument: finished ? c?.resultDocument : nil, resultLink: finished ? c?.resultLink : nil)
             rows.append(
                 PortalStore.Record(
                     recordId: recordId, dossierId: event.dossierId, statusCode: status.rawValue, statusAt: event.at))

@@ -97,7 +97,7 @@ struct CoordinatorCommand: ParsableArguments {
             // The citizens' lookup and the status page, on the operations endpoint (--metrics-port).
             let pages = OperationsPages(
                 postgres: runtime.postgres, kafka: runtime.kafka, catalogue: runtime.bundle.catalogue,
-                workerDepartments: runtime.bundle.ruleSets.keys.sorted(), topics: runtime.topics, logger: runtime.logger,
+                calendar: runtime.bundle.calendar, workerDepartments: runtime.bundle.ruleSets.keys.sorted(), topics: runtime.topics, logger: runtime.logger,
                 lookupLimit: LookupRateLimit(perMinute: command.lookupLimit),
                 poolSize: command.pagesConnections, statusCacheSeconds: command.statusCacheSeconds)
             let officials = try command.officialsPages(pages: pages, runtime: runtime)

@@ -20,7 +20,7 @@ struct MotCua: AsyncParsableCommand {
             WithdrawCommand.self, SupplyCommand.self, ReturnResultCommand.self, ApologyCommand.self, AuditCommand.self,
             StatusCommand.self, ReviewCommand.self, DelegationsCommand.self, ReportCommand.self, TopicsCommand.self,
             OffsetsCommand.self, OutboxCommand.self, PortalCommand.self, OfficialsRegistryCommand.self,
-            SlipCommand.self,
+            SlipCommand.self, PayCommand.self, RateCommand.self, ComplainCommand.self,
         ]
     )
 

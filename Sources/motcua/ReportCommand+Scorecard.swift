@@ -15,7 +15,8 @@ extension ReportCommand {
 
     /// `motcua report --scorecard`: the Decision 766 indicators per department and for the City.
     func printScorecard() throws {
-        let catalogue = try CLI.bundle(rules).catalogue
+        let bundle = try CLI.bundle(rules)
+        let catalogue = bundle.catalogue
         if let department, catalogue.department(department) == nil {
             throw ValidationError(
                 "--department: '\(department)' is not a department of the catalogue in \(rules); "
@@ -25,7 +26,7 @@ extension ReportCommand {
         let now = try CLI.clock().now()
         let period = Scorecard.Period(from: from.flatMap { LocalDate($0) }, to: to.flatMap { LocalDate($0) }, now: now)
         var cards = Scorecard.cards(
-            progress: try Scorecard.progress(period, in: db), received: try Scorecard.received(period, in: db),
+            progress: try Scorecard.progress(period, calendar: bundle.calendar, in: db), received: try Scorecard.received(period, in: db),
             payments: (
                 try Scorecard.feeDossiers(period, catalogue: catalogue, in: db), try Scorecard.collected(period, in: db)
             ),

@@ -126,9 +126,16 @@ struct ReviewCommand: AsyncParsableCommand {
                 dossier, step, round, official and decision: sending it twice signs once. Needs DATABASE_URL and \
                 KAFKA_BOOTSTRAP.
 
+                An approval may carry its electronic result file (the signed licence or decision as a document), \
+                recorded with the signature and counted by the scorecard: --result-document ID --result-link \
+                https://… and either --result-file FILE (its SHA-256 is computed here) or --result-sha256 HEX.
+
                 Examples:
                   motcua review sign CT-261127-000012 --official ct-0042 --department industry-trade
                   motcua review sign CT-261127-000012 --official ct-0042 --department industry-trade --wait
+                  motcua review sign CT-261127-000012 --official ct-0042 --department industry-trade \
+                      --result-document GP-2026-000731 --result-file gp-2026-000731.pdf \
+                      --result-link https://docs.example.gov.vn/GP-2026-000731
                 """)
 
         @OptionGroup var options: ActionOptions
@@ -136,8 +143,10 @@ struct ReviewCommand: AsyncParsableCommand {
         @Option(help: "A note recorded with the signature.")
         var reason: String?
 
+        @OptionGroup var result: ResultOptions
+
         func run() async throws {
-            try await options.sign(.approve, reason: reason)
+            try await options.sign(.approve, reason: reason, result: try result.reference())
         }
     }
 
@@ -315,17 +324,18 @@ struct ReviewCommand: AsyncParsableCommand {
             return target
         }
 
-        func sign(_ decision: SignCommand.Decision, reason: String?) async throws {
+        func sign(_ decision: SignCommand.Decision, reason: String?, result: ResultReference? = nil) async throws {
             let db = try CLI.database()
             let target = try target(in: db, requireAwaiting: true)
             let clock = try CLI.clock()
-            let command = SignCommand(
+            var command = SignCommand(
                 commandId: StableID.make(
                     "sign", target.dossier.id, String(target.step), String(target.round), official, decision.rawValue),
                 dossierId: target.dossier.id, step: target.step,
                 official: Official(id: official, department: department), decision: decision, reason: reason,
                 at: clock.now(), round: target.round, preparedOutcome: target.outcome.rawValue,
                 ruleVersion: target.ruleVersion)
+            command.result = result
             try await send(command, type: MessageType.sign, id: command.commandId, target: target)
             let rejectedIds = [DossierEvent.Kind.signatureRejected, .commandRejected].map {
                 StableID.make("command-event", $0.rawValue, command.commandId.uuidString)

@@ -356,7 +356,7 @@ struct OperationsPagesTests {
     func statusPage() async throws {
         let fixture = try await PagesFixture.start(seed: 72)
         let html = try httpRequest(port: fixture.port, path: "/")
-        #expect(html.status == 200)
+        #expect(html.status == 200, "\(fixture.pipeline.logs())")
         #expect(html.headers["content-type"]?.hasPrefix("text/html") == true)
         #expect(html.body.contains("<meta http-equiv=\"refresh\" content=\"10\">"))
         #expect(html.body.contains("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"))
@@ -364,7 +364,7 @@ struct OperationsPagesTests {
 
         try await fixture.compareStatus("HTML /status") {
             let page = try httpRequest(port: fixture.port, path: "/status")
-            #expect(page.status == 200)
+            #expect(page.status == 200, "\(fixture.pipeline.logs())")
             return try PagesFixture.parseStatusTable(page.body)
         }
         try await fixture.compareStatus("JSON /status") {

@@ -15,7 +15,8 @@ struct ScorecardPanelTests {
         let database = try TestDatabase("panel")
         defer { database.drop() }
         let db = database.connection
-        let catalogue = try AuthorityBundle.load(from: TestEnvironment.root.appendingPathComponent("deploy")).catalogue
+        let bundle = try AuthorityBundle.load(from: TestEnvironment.root.appendingPathComponent("deploy"))
+        let catalogue = bundle.catalogue
         let procedures = catalogue.procedures.map(\.code)
         let owners = catalogue.procedures.map(\.department.rawValue)
         // Friday 27 November 2026, 10:00 in Hanoi: the page shows the 4 weeks from Monday 2 November.
@@ -79,7 +80,7 @@ struct ScorecardPanelTests {
         }
 
         let report = try StatusPage.report(
-            database: db, catalogue: catalogue, watermarks: TopicWatermarks(), workerDepartments: [], now: now,
+            database: db, catalogue: catalogue, calendar: bundle.calendar, watermarks: TopicWatermarks(), workerDepartments: [], now: now,
             scorecardWeeks: 4)
         let file = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.unique("status") + ".html")
         defer { try? FileManager.default.removeItem(at: file) }

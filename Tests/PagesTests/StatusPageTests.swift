@@ -71,10 +71,11 @@ struct StatusPageTests {
                 [prefix, topic, partition, next])
         }
         let watermarks = TopicWatermarks(topics: [topic: [0: (low: 0, high: 10), 1: (low: 3, high: 4), 2: (low: 0, high: 7)]])
-        let catalogue = try Self.catalogue()
+        let bundle = try AuthorityBundle.load(from: TestEnvironment.root.appendingPathComponent("deploy"))
+        let catalogue = bundle.catalogue
 
         let report = try StatusPage.report(
-            database: database, catalogue: catalogue, watermarks: watermarks, workerDepartments: [department],
+            database: database, catalogue: catalogue, calendar: bundle.calendar, watermarks: watermarks, workerDepartments: [department],
             workerGroup: { _ in prefix })
         let row = try #require(report.departments.first { $0.department == department.rawValue })
         #expect(row.openDossiers == 4)
@@ -104,7 +105,7 @@ struct StatusPageTests {
 
         // Kafka did not answer: the lag is unknown, the rest is there.
         let blind = try StatusPage.report(
-            database: database, catalogue: catalogue, watermarks: TopicWatermarks(), workerDepartments: [department],
+            database: database, catalogue: catalogue, calendar: bundle.calendar, watermarks: TopicWatermarks(), workerDepartments: [department],
             workerGroup: { _ in prefix })
         let blindRow = try #require(blind.departments.first { $0.department == department.rawValue })
         #expect(blindRow.consumerLag == nil)

@@ -12,7 +12,7 @@ import Testing
 /// (national status 6), `fee-paid` resumes it and moves the due dates by the working days waited.
 @Suite("Fee pause")
 struct FeePauseTests {
-    @Test("a fee pause moves the due date by the working days waited; portal codes 2, 4, 6, 4, 9 once each; one fee-requested notification naming the amount")
+    @Test("a fee pause moves the due date by the working days waited; portal codes 2, 4, 6, 4, 9 once each, with the fee, where it was paid online and the result file; one fee-requested notification naming the amount")
     func feePauseMovesDueDate() throws {
         let fixture = try CoordinatorFixture()
         defer { fixture.drop() }
@@ -31,6 +31,21 @@ struct FeePauseTests {
         try fixture.apply([requested])
         #expect(try fixture.deadline(id, step: -1).status == "paused")
         #expect(try fixture.deadline(id, step: 0).status == "paused")
+        // The worker records the payment (the national portal) and the result file in the transactions that emit
+        // `fee-paid` and `decided`.
+        try fixture.database.execute(
+            """
+            INSERT INTO fee_payments (dossier_id, department, step, procedure, amount_vnd, channel, receipt_number,
+                                      principal, command_id, paid_at, source_topic, source_partition, source_offset)
+            VALUES ($1, 'industry-trade', 0, 'P-TEST', 2200000, 'national-portal', 'R-1', 'payment-gateway',
+                    gen_random_uuid(), now(), 't', 0, 0)
+            """, [id])
+        try fixture.database.execute(
+            """
+            INSERT INTO result_files (dossier_id, department, step, document_id, sha256, link, signed_by, recorded_at)
+            VALUES ($1, 'industry-trade', 0, 'GP/2026/1', repeat('ab', 32), 'https://ketqua.example.vn/GP-1.pdf',
+                    'auto', now())
+            """, [id])
         try fixture.apply([paid, decided])
         // Paused Wednesday 4 to Monday 9 March: Wed, Thu, Fri = 3 working days; both deadlines move by them.
         #expect(try fixture.deadline(id, step: -1).due == "2026-03-18")
@@ -46,6 +61,13 @@ struct FeePauseTests {
         let codes = try PortalSyncTests.records(fixture, id).map(\.0)
         // Received 2, assigned 4 (processing), fee requested 6, paid 4, decided 9.
         #expect(codes == [2, 4, 6, 4, 9])
+        // The fee on its request and after; paid online through the national portal (1); the result file on 9.
+        let records = try PortalSyncTests.records(fixture, id).map(\.1)
+        #expect(records.map { $0["fee"] as? Int } == [nil, nil, 2_200_000, 2_200_000, 2_200_000])
+        #expect(records.map { $0["paidOnline"] as? Int } == [nil, nil, nil, 1, 1])
+        #expect(records.map { $0["resultLink"] as? String }
+                == [nil, nil, nil, nil, "https://ketqua.example.vn/GP-1.pdf"])
+        #expect(records.last?["resultDocument"] as? String == "GP/2026/1")
         let intents = try fixture.database.query(
             "SELECT convert_from(payload, 'UTF8')::jsonb::text AS j FROM outbox WHERE topic = $1 AND key = $2 ORDER BY id",
             [Topics().notifications, id]

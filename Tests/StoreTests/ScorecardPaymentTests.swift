@@ -28,6 +28,10 @@ struct ScorecardPaymentTests {
             })
     }
 
+    static func calendar() throws -> WorkingCalendar {
+        try AuthorityBundle.load(from: TestEnvironment.root.appendingPathComponent("deploy")).calendar
+    }
+
     @Test("paid online ÷ dossiers owing a fee, per department and for the City, equals the hand computation; fees collected too")
     func onlinePayment() throws {
         let database = try TestDatabase("scorecardpay")
@@ -84,7 +88,8 @@ struct ScorecardPaymentTests {
             FROM fee_payments WHERE paid_at >= timestamptz '2026-10-31 17:00:00Z' AND paid_at < $1
             """, [asOf])[0]
         let cards = Scorecard.cards(
-            progress: try Scorecard.progress(Self.period, in: db), received: try Scorecard.received(Self.period, in: db),
+            progress: try Scorecard.progress(Self.period, calendar: try Self.calendar(), in: db),
+            received: try Scorecard.received(Self.period, in: db),
             payments: (
                 try Scorecard.feeDossiers(Self.period, catalogue: catalogue, in: db),
                 try Scorecard.collected(Self.period, in: db)
@@ -258,7 +263,7 @@ extension ScorecardPaymentTests {
         let complained = try hand.decode(Int.self, "complained")
         #expect(late > 0 && complained > 0 && counted > late + complained)
         let cards = Scorecard.cards(
-            progress: try Scorecard.progress(Self.period, in: db), received: [], complaintsRead: true,
+            progress: try Scorecard.progress(Self.period, calendar: try Self.calendar(), in: db), received: [], complaintsRead: true,
             ratings: try Scorecard.ratings(Self.period, in: db), catalogue: catalogue)
         let city = try #require(cards.last)
         let satisfaction = try #require(city.indicators.first { $0.group == .satisfaction })

@@ -15,6 +15,11 @@ package enum PortalStore {
         package var dueDate: String?
         package var decidedAt: Date?
         package var outcome: String?
+        /// The fee paid (`fee_payments`), its channel, and the result file (`result_files`), if any.
+        package var feePaid: Int?
+        package var paymentChannel: String?
+        package var resultDocument: String?
+        package var resultLink: String?
     }
 
     /// The last status code sent per dossier, of `dossierIds`.
@@ -39,8 +44,12 @@ package enum PortalStore {
             SELECT s.dossier_id, COALESCE(s.code, d.code) AS code, COALESCE(s.procedure, d.procedure) AS procedure,
                    COALESCE(s.department, d.department) AS department, d.channel,
                    COALESCE(s.received_at, d.received_at) AS received_at,
-                   COALESCE(s.due_date, d.due_date)::text AS due_date, s.decided_at, s.outcome
+                   COALESCE(s.due_date, d.due_date)::text AS due_date, s.decided_at, s.outcome,
+                   f.amount_vnd AS fee_paid, f.channel AS payment_channel, r.document_id AS result_document,
+                   r.link AS result_link
             FROM dossier_status s LEFT JOIN dossiers d ON d.id = s.dossier_id
+            LEFT JOIN fee_payments f ON f.dossier_id = s.dossier_id
+            LEFT JOIN result_files r ON r.dossier_id = s.dossier_id
             WHERE s.dossier_id = ANY(\(dossierIds, as: "text[]"))
             """)
         {
@@ -52,7 +61,11 @@ package enum PortalStore {
                 receivedAt: try row.decodeIfPresent(Date.self, "received_at"),
                 dueDate: try row.decodeIfPresent(String.self, "due_date"),
                 decidedAt: try row.decodeIfPresent(Date.self, "decided_at"),
-                outcome: try row.decodeIfPresent(String.self, "outcome"))
+                outcome: try row.decodeIfPresent(String.self, "outcome"),
+                feePaid: try row.decodeIfPresent(Int.self, "fee_paid"),
+                paymentChannel: try row.decodeIfPresent(String.self, "payment_channel"),
+                resultDocument: try row.decodeIfPresent(String.self, "result_document"),
+                resultLink: try row.decodeIfPresent(String.self, "result_link"))
         }
         return result
     }

@@ -61,33 +61,42 @@ package enum Scorecard {
         package var synced: Int
     }
 
-    /// The 766 progress figures per procedure.
+    /// The 766 progress figures per procedure, as the dossiers stood at the period's end.
     ///
-    /// The appointment date is the overall deadline's due date (moved by every ended supplement pause), or the
-    /// date it had before an apology slip moved it (an apology does not make a late dossier on time). A dossier
-    /// paused for a supplement at `asOf` is measured at the day its pause began (the waiting time is subtracted).
-    package static func progress(_ period: Period, in connection: PostgresConnection) throws -> [Progress] {
-        try progress([period], in: connection)[0]
+    /// The appointment date is the one reception gave the dossier (`dossiers.due_date`) moved by the working days of
+    /// the overall deadline's supplement and fee pauses that ended before `asOf` (an apology slip does not move it:
+    /// it does not make a late dossier on time; a pause that ended later had not moved it yet). A dossier paused at
+    /// `asOf` is measured at the instant its pause began (the waiting time is subtracted). `calendar` gives the
+    /// working days, as it gave them to the coordinator that moved the due dates.
+    package static func progress(
+        _ period: Period, calendar: WorkingCalendar, in connection: PostgresConnection
+    ) throws -> [Progress] {
+        try progress([period], calendar: calendar, in: connection)[0]
     }
 
-    /// ``progress(_:in:)`` of several periods in one statement (the status page's weeks), in their order.
-    package static func progress(_ periods: [Period], in connection: PostgresConnection) throws -> [[Progress]] {
+    /// ``progress(_:calendar:in:)`` of several periods in one statement (the status page's weeks), in their order.
+    package static func progress(
+        _ periods: [Period], calendar: WorkingCalendar, in connection: PostgresConnection
+    ) throws -> [[Progress]] {
         guard !periods.isEmpty else { return [] }
         let froms = periods.map { $0.from?.description ?? "" }
         let asOfs = periods.map { ISO8601Instant.format($0.asOf) }
+        let days = WorkingDayTable(calendar)
         var result = [[Progress]](repeating: [], count: periods.count)
         for row in try connection.query(
             """
             WITH periods AS (
                 SELECT n, NULLIF(f, '')::date AS from_day, a::timestamptz AS as_of
                 FROM unnest(\(froms, as: "text[]"), \(asOfs, as: "text[]")) WITH ORDINALITY AS x(f, a, n)
+            ), cal AS (
+                SELECT \(days.first, as: "date") AS first_day, (\(days.through, as: "text[]"))::int[] AS through,
+                       (\(days.workingDays, as: "text[]"))::date[] AS working_days
             ), d AS (
-                SELECT p.n, p.from_day, d.procedure,
-                       COALESCE(a.previous_date, o.due_date, s.due_date, d.due_date) AS appointment,
+                SELECT p.n, p.from_day, d.procedure, p.as_of, d.due_date AS received_due,
+                       COALESCE(o.due_date, s.due_date) AS due_now,
                        CASE WHEN s.outcome IN ('approve', 'refuse') AND s.decided_at < p.as_of
                             THEN s.decided_at END AS finished_at,
-                       CASE WHEN o.status = 'paused' AND o.paused_since < p.as_of THEN o.paused_since END AS paused_at,
-                       p.as_of,
+                       z.moved, z.paused_at,
                        (SELECT count(*) FROM dossier_timeline t WHERE t.dossier_id = d.id
                           AND t.type = 'supplement-requested' AND t.at < p.as_of) AS supplements,
                        EXISTS (SELECT 1 FROM complaints c WHERE c.dossier_id = d.id
@@ -96,14 +105,29 @@ package enum Scorecard {
                 JOIN dossiers d ON d.status = 'received' AND d.received_at < p.as_of
                 LEFT JOIN dossier_status s ON s.dossier_id = d.id
                 LEFT JOIN deadlines o ON o.dossier_id = d.id AND o.kind = 'overall'
-                LEFT JOIN apologies a ON a.dossier_id = d.id AND a.step = -1
+                CROSS JOIN LATERAL (
+                    SELECT COALESCE(sum(q.working_days) FILTER (WHERE q.ended_at < p.as_of), 0)::int AS moved,
+                           min(q.started_at) FILTER (WHERE q.started_at < p.as_of
+                                                     AND (q.ended_at IS NULL OR q.ended_at >= p.as_of)) AS paused_at
+                    FROM deadline_pauses q WHERE q.dossier_id = d.id AND q.step = -1
+                ) z
                 WHERE NOT EXISTS (SELECT 1 FROM dossier_timeline w WHERE w.dossier_id = d.id AND w.type = 'withdrawn'
                                   AND w.at < p.as_of)
+            ), a AS (
+                -- Adding `moved` working days: the working day whose rank is the received date's plus `moved`
+                -- (array subscripts, so a day outside the loaded years gives NULL and the calendar-day fallback
+                -- the coordinator uses too).
+                SELECT d.*,
+                       CASE WHEN received_due IS NULL THEN due_now
+                            WHEN moved <= 0 THEN received_due
+                            ELSE COALESCE(cal.working_days[cal.through[received_due - cal.first_day + 1] + moved],
+                                          received_due + moved) END AS appointment
+                FROM d CROSS JOIN cal
             ), p AS (
                 SELECT n, procedure, finished_at, supplements, complained,
                        appointment IS NULL OR (COALESCE(finished_at, paused_at, as_of)
                            AT TIME ZONE 'Asia/Ho_Chi_Minh')::date <= appointment AS by_appointment
-                FROM d
+                FROM a
                 WHERE from_day IS NULL OR finished_at IS NULL
                    OR (finished_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date >= from_day
             )
@@ -127,6 +151,27 @@ package enum Scorecard {
                     withComplaints: try row.decode(Int.self, "complained")))
         }
         return result
+    }
+
+    /// The loaded years of a working calendar as two arrays for SQL: for each day from `first`, the working days up
+    /// to and including it, and the working days in order. Adding `n` working days to `d` is the working day of
+    /// rank `through[d] + n` (``WorkingCalendar/addWorkingDays(_:to:)``).
+    struct WorkingDayTable {
+        var first: String?
+        var through: [String] = []
+        var workingDays: [String] = []
+
+        init(_ calendar: WorkingCalendar) {
+            guard var day = LocalDate(year: calendar.loadedYears.lowerBound, month: 1, day: 1),
+                let end = LocalDate(year: calendar.loadedYears.upperBound + 1, month: 1, day: 1)
+            else { return }
+            first = day.description
+            while day < end {
+                if (try? calendar.isWorkingDay(day)) ?? false { workingDays.append(day.description) }
+                through.append(String(workingDays.count))
+                day = day.adding(days: 1)
+            }
+        }
     }
 
     /// Dossiers received (accepted at intake) between the period's local days, by procedure and channel.
