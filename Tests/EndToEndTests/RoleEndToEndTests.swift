@@ -2,6 +2,7 @@ import Audit
 import Authority
 import EffectivelyOnce
 import Foundation
+import Kafka
 import Messages
 import Pages
 import Postgres
@@ -81,6 +82,27 @@ struct RoleEndToEndTests {
         #expect(published, "\(pipeline.logs())")
         #expect(try pipeline.count(
             "SELECT count(DISTINCT source) FROM outbox WHERE key = ANY($1::text[]) AND source IN ('reception', 'labour')", [ids]) == 2)
+
+        // A step task reception never received, produced as kcat would (no ce_type): the worker, as its own login,
+        // dead-letters it (`not-received`) and goes on. Migration 017 made that dead letter refused for a
+        // department's role (a step task on a `dossiers.*` topic was taken for a forward), so the partition stalled
+        // for good on one forged message; 027 mends it.
+        let forged = pipeline.generator.next(department: "labour", submittedAt: Date())
+        let task = StepTask(taskId: UUID(), dossier: forged, code: "LDXH-261207-999999", step: 0, round: 0,
+                            department: "labour", receivedAt: Date(), dueDate: nil)
+        try await pipeline.producer.send(KafkaOutgoingMessage(
+            topic: pipeline.topics.department("labour"), key: forged.id,
+            value: Array(try MessageCoding.encoder().encode(task))))
+        let after = (0..<2).map { _ in pipeline.generator.next(department: "labour", submittedAt: Date()) }
+        try await pipeline.submit(after)
+        let deadLettered = await eventually(timeout: .seconds(90)) {
+            try pipeline.count(
+                "SELECT count(*) FROM outbox WHERE key = $1 AND topic = $2 AND headers->>'motcua_error' LIKE 'not-received:%'",
+                [forged.id, DeadLetter.topic(of: pipeline.topics.department("labour"))]) == 1
+                && pipeline.count("SELECT count(*) FROM decisions WHERE dossier_id = ANY($1::text[])", [after.map(\.id)]) == 2
+        }
+        #expect(deadLettered, "\(pipeline.logs())")
+        #expect(try pipeline.count("SELECT count(*) FROM decisions WHERE dossier_id = $1", [forged.id]) == 0)
         for process in pipeline.processes.values { #expect(process.isRunning, "\(process.log.suffix(2_000))") }
     }
 }

@@ -129,8 +129,8 @@ struct StageEscalationTests {
         #expect(text.status == 0 && text.stdout.contains("stage head") && text.stdout.contains("stage dir"), "\(text)")
 
         let status = try StatusPage.report(
-            database: pipeline.database, catalogue: pipeline.bundle.catalogue, watermarks: TopicWatermarks(),
-            workerDepartments: [], scorecardWeeks: 0)
+            database: pipeline.database, catalogue: pipeline.bundle.catalogue, calendar: pipeline.bundle.calendar,
+            watermarks: TopicWatermarks(), workerDepartments: [], scorecardWeeks: 0)
         let openHead = try pipeline.count(
             """
             SELECT count(*) FROM stage_escalations e JOIN stage_deadlines d USING (dossier_id, step, round, stage, entered_at)

@@ -60,7 +60,7 @@ final class OfficialsPagesFixture: @unchecked Sendable {
         logger.logLevel = .critical  // the cancelled listener reports its shutdown as errors
         let pages = OperationsPages(
             postgres: PostgresConfiguration(connectionString: database.url), kafka: nil, catalogue: bundle.catalogue,
-            workerDepartments: [], logger: logger)
+            calendar: bundle.calendar, workerDepartments: [], logger: logger)
         let fixedNow = now
         let officialsPages = OfficialsPages(
             pages: pages, catalogue: bundle.catalogue, workflows: bundle.workflows, clock: FixedClock(fixedNow),

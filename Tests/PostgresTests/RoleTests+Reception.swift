@@ -195,6 +195,29 @@ extension RoleTests {
         }
     }
 
+    @Test("a department's login dead-letters a step task on its own DLQ, as the worker does with one nobody received, and on no other department's (017 refused its own: 027)")
+    func stepTaskDeadLetters() throws {
+        let (worker, drop) = try login(as: Self.role("labour"))
+        defer { drop() }
+        func deadLetter(_ topic: String) throws {
+            try worker.transaction { tx in
+                try tx.copyIn("COPY outbox (source, event_id, topic, key, ce_type, payload, headers) FROM STDIN") { writer in
+                    try writer.row(text: ["labour", UUID().uuidString.lowercased(), topic, "d-forged",
+                                          "motcua.dossier.step", "\\x7b7d", #"{"motcua_error": "not-received: test"}"#])
+                }
+            }
+        }
+        try deadLetter("dossiers.labour.dlq")
+        #expect(try count("SELECT count(*) FROM outbox WHERE topic = 'dossiers.labour.dlq' AND key = 'd-forged'") == 1)
+        refused("a step task on another department's dead-letter topic", on: worker) {
+            try deadLetter("dossiers.culture.dlq")
+        }
+        refused("a step task on the department's own topic, not forwarded", on: worker) {
+            try deadLetter("dossiers.labour")
+        }
+        #expect(try count("SELECT count(*) FROM outbox WHERE key = 'd-forged'") == 1)
+    }
+
     @Test("a department's login routes a step task only in the transaction of its forward decision, not later")
     func stepTaskOnlyWithItsForward() throws {
         let (worker, drop) = try login(as: Self.role("labour"))
