@@ -175,8 +175,8 @@ struct DraftTests {
         #expect(approved.status == 0 && approved.stdout.contains("approved and sent"), "\(approved)\n\(pipeline.logs())")
         #expect(try Self.draftStates(a, in: pipeline) == ["refuse sent \(director.id)"])
         #expect(try pipeline.database.query(
-            "SELECT outcome, signed_by FROM decisions WHERE dossier_id = $1 AND signed_at IS NOT NULL", [a]
-        ).map { "\(try $0.decode(String.self, "outcome")) \(try $0.decode(String.self, "signed_by"))" }
+            "SELECT signed_outcome, signed_by FROM decisions WHERE dossier_id = $1 AND signed_at IS NOT NULL", [a]
+        ).map { "\(try $0.decode(String.self, "signed_outcome")) \(try $0.decode(String.self, "signed_by"))" }
             == ["refuse \(director.id)"])
         #expect(try Self.reasons("decided", of: a, in: pipeline) == ["the premises are not in a trade zone"])
         let closedA = await eventually(timeout: .seconds(60)) {
@@ -266,5 +266,31 @@ struct DraftTests {
         #expect(try signedAt(d) == 0)
         let status = try await Self.motcua(["status", try code(d)], pipeline: pipeline, database: database)
         #expect(status.status == 0 && status.stdout.contains("stopped"), "\(status)")
+
+        // The audit replay: every sent draft verifies against a signed approval on the topic by an official with the
+        // authority; one marked sent in PostgreSQL behind the system's back (as the schema owner) is `forged`.
+        func replay() async throws -> (findings: [[String: Any]], run: CommandRun) {
+            let file = directory.appendingPathComponent(TestEnvironment.unique("audit") + ".json")
+            let run = try await Self.motcua(
+                ["audit", "replay", "--department", Self.department.rawValue, "--format", "json", "--output", file.path,
+                 "--rules", deploy],
+                pipeline: pipeline, database: database)
+            let json = try JSONSerialization.jsonObject(with: try Data(contentsOf: file)) as? [String: Any]
+            return (json?["findings"] as? [[String: Any]] ?? [], run)
+        }
+        let serious: Set<String> = ["forged", "unauthorised", "signature-mismatch"]
+        let clean = try await replay()
+        #expect(clean.findings.filter { serious.contains($0["kind"] as? String ?? "") }.isEmpty, "\(clean.run) \(clean.findings)")
+        try database.connection.execute(
+            """
+            INSERT INTO drafts (draft_id, dossier_id, step, round, department, kind, reason, written_by, written_at,
+                                state, decided_by, decided_at)
+            VALUES (gen_random_uuid(), $1, 0, 0, 'industry-trade', 'stop', 'slipped in', $2, now(), 'sent', $3, now())
+            """, [b, specialist.id, director.id])
+        let tampered = try await replay()
+        #expect(tampered.run.status == 1, "\(tampered.run)")
+        let forgedDrafts = tampered.findings.filter { $0["kind"] as? String == "forged" && $0["field"] as? String == "draft" }
+            .compactMap { $0["dossierId"] as? String }
+        #expect(forgedDrafts == [b], "\(tampered.findings)")
     }
 }
