@@ -5,7 +5,8 @@ import Messages
 
 /// The coordinator's side of a sent apology draft (form 04, `draft-sent` with `data.action` `apology`): the
 /// appointment date (the whole procedure's deadline) moves to the draft's new date when the deadline is open, its
-/// due date has not come and the new date is later; an `apology-issued` message says so on `escalations`. Shared by
+/// due date has not come and the new date is later; the apology is recorded (`apologies`, with the date it replaced,
+/// which the 766 progress rule keeps) and an `apology-issued` message says so on `escalations`. Shared by
 /// the status projection and the tests' reference projection, so both move the same deadline the same way.
 public enum ApologyDraft {
     /// The new schedule of the appointment and the `apology-issued` message, or nil when the event is no sent apology
@@ -13,7 +14,7 @@ public enum ApologyDraft {
     public static func move(
         _ event: DossierEvent, status: String?, dueDate: LocalDate?, kind: DeadlineKind?, department: DepartmentID?,
         policy: DeadlinePolicy, calendar: WorkingCalendar, topics: Topics, encoder: JSONEncoder
-    ) throws -> (schedule: DeadlineSchedule, message: OutboxMessage)? {
+    ) throws -> (schedule: DeadlineSchedule, previous: LocalDate, message: OutboxMessage)? {
         guard event.type == .draftSent, event.data.action == DraftKind.apology.rawValue,
             let newDate = event.data.dueDate.flatMap(LocalDate.init), status == "open", let dueDate, let kind,
             DeadlinePolicy.localDay(event.at) < dueDate, newDate > dueDate
@@ -22,7 +23,7 @@ public enum ApologyDraft {
             eventId: StableID.make("coordinator", "apology-issued", event.eventId.uuidString),
             dossierId: event.dossierId, type: .apologyIssued, step: DeadlineKind.overallStep, department: department,
             dueDate: dueDate.description, reason: event.data.reason, newDate: newDate.description, at: event.at)
-        return (policy.schedule(due: newDate, kind: kind, calendar: calendar),
+        return (policy.schedule(due: newDate, kind: kind, calendar: calendar), dueDate,
                 try message.outboxMessage(topics: topics, encoder: encoder))
     }
 }

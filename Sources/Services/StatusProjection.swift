@@ -220,6 +220,9 @@ public final class StatusProjection: BatchWriter {
                 to = "applicant"
                 rows.reschedule(id, step: DeadlineKind.overallStep, schedule: moved.schedule, fired: 0, pausedDays: 0)
                 rows.setDueDate(id, moved.schedule.dueDate)
+                rows.recordApology(
+                    id, step: DeadlineKind.overallStep, reason: event.data.reason ?? "", previousDate: moved.previous,
+                    newDate: moved.schedule.dueDate, issuedBy: event.data.official, at: event.at)
                 out.append(moved.message)
             }
         case .stopped:

@@ -227,6 +227,11 @@ struct DraftTests {
         let movedC = try Self.deadlines(c, in: pipeline)
         #expect(moved, "\(movedC)")
         #expect(try Self.deadlines(c, in: pipeline).contains("-1 open \(newDate)"))
+        // Recorded as the step's one apology, with the date it replaced (which the 766 progress rule keeps).
+        #expect(try pipeline.database.query(
+            "SELECT previous_date::text AS p, new_date::text AS n, issued_by FROM apologies WHERE dossier_id = $1", [c]
+        ).map { "\(try $0.decode(String.self, "p")) \(try $0.decode(String.self, "n")) \(try $0.decode(String.self, "issued_by"))" }
+            == ["\(appointment) \(newDate) \(head.id)"])
 
         // 4. A stop notice (form 05): returned once with its reason, then approved by the director; the dossier ends
         //    as stopped, national code 8 on portal.sync once, and is signed no further.

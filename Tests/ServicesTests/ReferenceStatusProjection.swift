@@ -181,6 +181,9 @@ final class ReferenceStatusProjection: BatchWriter {
                 try DeadlineStore.reschedule(
                     id, step: DeadlineKind.overallStep, schedule: moved.schedule, fired: 0, in: tx)
                 try ProjectionStore.setDueDate(id, moved.schedule.dueDate, in: tx)
+                _ = try ApologyStore.record(
+                    id, step: DeadlineKind.overallStep, reason: event.data.reason ?? "", previousDate: moved.previous,
+                    newDate: moved.schedule.dueDate, issuedBy: event.data.official, at: event.at, in: tx)
                 out.append(moved.message)
             }
         case .stopped:

@@ -84,8 +84,11 @@ package enum Scorecard {
             ), d AS (
                 SELECT p.n, p.from_day, d.procedure,
                        COALESCE(a.previous_date, o.due_date, s.due_date, d.due_date) AS appointment,
-                       CASE WHEN s.outcome IN ('approve', 'refuse') AND s.decided_at < p.as_of
-                            THEN s.decided_at END AS finished_at,
+                       -- The end of processing, by priority: decided, then stopped (a stop notice, form 05).
+                       COALESCE(CASE WHEN s.outcome IN ('approve', 'refuse') AND s.decided_at < p.as_of
+                                     THEN s.decided_at END,
+                                (SELECT min(t.at) FROM dossier_timeline t WHERE t.dossier_id = d.id
+                                   AND t.type = 'stopped' AND t.at < p.as_of)) AS finished_at,
                        CASE WHEN o.status = 'paused' AND o.paused_since < p.as_of THEN o.paused_since END AS paused_at,
                        p.as_of,
                        (SELECT count(*) FROM dossier_timeline t WHERE t.dossier_id = d.id
