@@ -223,7 +223,7 @@ public final class StatusProjection: BatchWriter {
                 rows.recordApology(
                     id, step: DeadlineKind.overallStep, reason: event.data.reason ?? "", previousDate: moved.previous,
                     newDate: moved.schedule.dueDate, issuedBy: event.data.official, at: event.at)
-                out.append(moved.message)
+                out += moved.messages
             }
         case .stopped:
             // A stop notice (form 05) ends the dossier; not decided, so neither on time nor late.

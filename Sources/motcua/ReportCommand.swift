@@ -60,6 +60,7 @@ struct ReportCommand: AsyncParsableCommand {
         var openOnTime = 0
         var openOverdue = 0
         var withdrawn = 0
+        var stopped = 0
         var approved = 0
         var refused = 0
         var escalationsLevel1 = 0
@@ -80,6 +81,7 @@ struct ReportCommand: AsyncParsableCommand {
             openOnTime += other.openOnTime
             openOverdue += other.openOverdue
             withdrawn += other.withdrawn
+            stopped += other.stopped
             approved += other.approved
             refused += other.refused
             escalationsLevel1 += other.escalationsLevel1
@@ -131,6 +133,7 @@ struct ReportCommand: AsyncParsableCommand {
             switch row.category {
             case .notReceived: f.notReceived += n
             case .withdrawn: f.withdrawn += n
+            case .stopped: f.stopped += n
             case .decidedOnTime: f.decidedOnTime += n
             case .decidedLate: f.decidedLate += n
             case .openOverdue: f.openOverdue += n
@@ -167,12 +170,13 @@ struct ReportCommand: AsyncParsableCommand {
         if json { return try CLI.printJSON(output) }
         func pct(_ v: Double?) -> String { v.map { String(format: "%.1f%%", $0 * 100) } ?? "—" }
         let header = [
-            "department", "received", "on time", "late", "open", "overdue", "withdrawn", "esc L1", "esc L2",
+            "department", "received", "on time", "late", "open", "overdue", "withdrawn", "stopped", "esc L1", "esc L2",
             "authority", "online", "desk", "post", "on-time rate", "online share",
         ]
         let lines = (departments + [total]).map { f in
             [f.department, String(f.received), String(f.decidedOnTime), String(f.decidedLate), String(f.openOnTime),
-             String(f.openOverdue), String(f.withdrawn), String(f.escalationsLevel1), String(f.escalationsLevel2),
+             String(f.openOverdue), String(f.withdrawn), String(f.stopped), String(f.escalationsLevel1),
+             String(f.escalationsLevel2),
              String(f.escalationsAuthority), String(f.online), String(f.desk), String(f.post), pct(f.onTimeRate),
              pct(f.onlineShare)]
         }
@@ -180,6 +184,6 @@ struct ReportCommand: AsyncParsableCommand {
         print("MotCua report, \(period), as of \(CLI.local(output.generatedAt)) (Asia/Ho_Chi_Minh)")
         print(CLI.table(header, lines))
         print("submitted \(total.submitted) = received \(total.received) + not received at intake \(total.notReceived); "
-              + "received = on time + late + open + overdue + withdrawn; approved \(total.approved), refused \(total.refused)")
+              + "received = on time + late + open + overdue + withdrawn + stopped; approved \(total.approved), refused \(total.refused)")
     }
 }

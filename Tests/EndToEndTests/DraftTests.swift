@@ -232,6 +232,12 @@ struct DraftTests {
             "SELECT previous_date::text AS p, new_date::text AS n, issued_by FROM apologies WHERE dossier_id = $1", [c]
         ).map { "\(try $0.decode(String.self, "p")) \(try $0.decode(String.self, "n")) \(try $0.decode(String.self, "issued_by"))" }
             == ["\(appointment) \(newDate) \(head.id)"])
+        // The applicant is told once (an `apology` notification intent with both dates, no contact data).
+        #expect(try pipeline.database.query(
+            """
+            SELECT convert_from(payload, 'UTF8')::jsonb->'values'->>'newDate' AS n FROM outbox
+            WHERE key = $1 AND topic = $2 AND convert_from(payload, 'UTF8')::jsonb->>'intent' = 'apology'
+            """, [c, pipeline.topics.notifications]).map { try $0.decode(String.self, "n") } == [newDate])
 
         // 4. A stop notice (form 05): returned once with its reason, then approved by the director; the dossier ends
         //    as stopped, national code 8 on portal.sync once, and is signed no further.

@@ -184,7 +184,7 @@ final class ReferenceStatusProjection: BatchWriter {
                 _ = try ApologyStore.record(
                     id, step: DeadlineKind.overallStep, reason: event.data.reason ?? "", previousDate: moved.previous,
                     newDate: moved.schedule.dueDate, issuedBy: event.data.official, at: event.at, in: tx)
-                out.append(moved.message)
+                out += moved.messages
             }
         case .stopped:
             to = "applicant"
