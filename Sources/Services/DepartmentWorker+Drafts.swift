@@ -255,6 +255,8 @@ extension DepartmentWorker {
             // The deadlines are the coordinator's: it moves the appointment when it reads `draft-sent`.
             break
         case .stop:
+            // Off every queue: the dossier's handling has ended.
+            try StageStore.closeStopped(draft.dossierId, at: now, in: tx)
             outbox.append(try event(
                 .stopped, dossierId: draft.dossierId, step: draft.step, round: draft.round, cause: effect, at: now,
                 data: DossierEvent.Data(reason: draft.reason, official: approver), encoder: encoder))

@@ -268,6 +268,7 @@ struct DraftTests {
               AND (convert_from(payload, 'UTF8')::jsonb->>'statusCode')::int = 8
             """, [d, pipeline.topics.portalSync]) == 1)
         #expect(try Self.deadlines(d, in: pipeline).allSatisfy { $0.contains(" closed ") })
+        #expect(try pipeline.count("SELECT count(*) FROM stages WHERE dossier_id = $1 AND closed_at IS NULL", [d]) == 0)
         let signAfter = try await review(["sign"], d, by: director, wait: false)
         #expect(signAfter.status == 0, "\(signAfter)")
         let signRefused = await eventually(timeout: .seconds(60)) {
