@@ -11,7 +11,8 @@ extension AuditReplay {
     /// - no command on the topic that verifies, names that action, stage and round and is signed by the official
     ///   the slip names: `forged` (a hand-over written into PostgreSQL behind the system's back);
     /// - a verified command whose signer was not an official of the department, or held a role below the stage's
-    ///   (a recall aside: its sender takes it back from the receiver's stage): `unauthorised`.
+    ///   (a recall aside: its sender takes it back from the receiver's stage), or was a deputy director without a
+    ///   work authorisation covering the procedure then from the director they acted for: `unauthorised`.
     /// Stage entries (`assign`) are the worker's own; signatures are checked by ``verifySignatures(_:connection:report:)``.
     /// Only when whole topics are replayed, as signatures.
     func verifyStageActions(_ commands: [ReadCommand], connection: PostgresConnection, report: inout AuditReport) throws {
@@ -53,6 +54,11 @@ extension AuditReplay {
                 continue
             }
             if let refusal = registry.mayActForDepartment(principal, department: handover.department) {
+                report.findings.append(finding(.unauthorised, read.source, detail: refusal.description))
+            } else if let refusal = registry.mayActAsDeputy(
+                principal, department: handover.department, procedure: handover.procedure ?? "",
+                holder: handover.holder, at: handover.at)
+            {
                 report.findings.append(finding(.unauthorised, read.source, detail: refusal.description))
             } else if handover.action != StageAction.recall.rawValue, let stageRole = handover.fromRole,
                 let role = StageRole(principal.role), role < stageRole

@@ -18,6 +18,9 @@ public struct CoordinatorEvent: Codable, Sendable, Hashable {
         case escalatedAuthority = "escalated-authority"
         /// An apology slip moved a due date.
         case apologyIssued = "apology-issued"
+        /// Inside the department (issue 20): a stage of the step is due soon or overdue — level 1 to the head of the
+        /// division, level 2 (still overdue a working day later) to the director. Never sent to the City.
+        case stageEscalated = "stage-escalated"
     }
 
     public var eventId: UUID
@@ -34,12 +37,18 @@ public struct CoordinatorEvent: Codable, Sendable, Hashable {
     public var reason: String?
     /// The new due date of an apology slip.
     public var newDate: String?
+    /// `stage-escalated`: the stage (its id in the department's workflow) and the division.
+    public var stage: String?
+    public var division: String?
     public var at: Date
 
     public init(
         eventId: UUID, dossierId: String, type: Kind, step: Int, department: DepartmentID?, dueDate: String,
-        level: Int? = nil, recipient: String? = nil, reason: String? = nil, newDate: String? = nil, at: Date
+        level: Int? = nil, recipient: String? = nil, reason: String? = nil, newDate: String? = nil,
+        stage: String? = nil, division: String? = nil, at: Date
     ) {
+        self.stage = stage
+        self.division = division
         self.eventId = eventId
         self.dossierId = dossierId
         self.type = type

@@ -30,6 +30,10 @@ public struct StatusReport: Codable, Sendable, Hashable {
         public var closedOnTimeRate: Double?
         public var escalationsLevel1: Int
         public var escalationsLevel2: Int
+        /// In-department escalations of stages still open (issue 20): to the head of the division, and to the
+        /// director. They never go to the City and are counted apart from the step escalations (L1, L2).
+        public var stageEscalationsHead = 0
+        public var stageEscalationsDirector = 0
         /// Messages of `dossiers.<department>` the department's worker group has not consumed yet.
         public var consumerLag: Int64?
         /// `ok`, `unknown` (Kafka unreachable) or `no-worker` (the delegator).
@@ -129,6 +133,15 @@ public enum StatusPage {
             }
             rows[r.department] = r
         }
+        for escalations in figures.openStageEscalations {
+            var r = row(escalations.department)
+            if escalations.level == "head" {
+                r.stageEscalationsHead += escalations.count
+            } else {
+                r.stageEscalationsDirector += escalations.count
+            }
+            rows[r.department] = r
+        }
         var stored: [String: [Int32: Int64]] = [:]
         for offset in figures.offsets {
             stored["\(offset.consumerGroup)\u{0}\(offset.topic)", default: [:]][offset.partition] = offset.nextOffset
@@ -160,6 +173,8 @@ public enum StatusPage {
             escalationsLevel1: departments.reduce(0) { $0 + $1.escalationsLevel1 },
             escalationsLevel2: departments.reduce(0) { $0 + $1.escalationsLevel2 },
             consumerLag: nil, consumerLagStatus: "ok")
+        totals.stageEscalationsHead = departments.reduce(0) { $0 + $1.stageEscalationsHead }
+        totals.stageEscalationsDirector = departments.reduce(0) { $0 + $1.stageEscalationsDirector }
         totals.onTimeRate = rate(totals)
         totals.closedOnTimeRate = closedRate(totals)
         let withWorkers = departments.filter { $0.consumerLagStatus != "no-worker" }
@@ -225,6 +240,8 @@ public enum StatusPage {
             html += e(percent(row.closedOnTimeRate)) + "</td>"
             html += "<td class=\"num\" data-field=\"escalations-1\">\(row.escalationsLevel1)</td>"
             html += "<td class=\"num\" data-field=\"escalations-2\">\(row.escalationsLevel2)</td>"
+            html += "<td class=\"num\" data-field=\"stage-escalations-head\">\(row.stageEscalationsHead)</td>"
+            html += "<td class=\"num\" data-field=\"stage-escalations-director\">\(row.stageEscalationsDirector)</td>"
             html += "<td class=\"num\" data-field=\"lag\">\(e(lagText(row)))</td></tr>\n"
             return html
         }
@@ -232,7 +249,8 @@ public enum StatusPage {
         body += "<p class=\"meta\">As of <time id=\"generated\">\(e(CitizenLookup.shortTime(report.generatedAt)))</time> "
             + "(Hanoi time); refreshes every \(refreshSeconds) s.</p>\n"
         body += "<div class=\"scroll\"><table id=\"departments\">\n<thead><tr><th>Department</th><th>Open</th>"
-            + "<th>Over&shy;due</th><th>On time</th><th>Closed on time</th><th>Esc.<br>L1</th><th>Esc.<br>L2</th><th>Lag</th></tr></thead>\n<tbody>\n"
+            + "<th>Over&shy;due</th><th>On time</th><th>Closed on time</th><th>Esc.<br>L1</th><th>Esc.<br>L2</th>"
+            + "<th>Stage<br>head</th><th>Stage<br>dir.</th><th>Lag</th></tr></thead>\n<tbody>\n"
         for row in report.departments { body += cells(row) }
         body += "</tbody>\n<tfoot>\n" + cells(report.totals) + "</tfoot>\n</table></div>\n"
         body += """
@@ -244,6 +262,8 @@ public enum StatusPage {
             step past its due date counts as late, as in the Decision 766 progress indicator)</dd>
             <dt>Closed on time</dt><dd>steps closed on time, of all closed</dd>
             <dt>Esc. L1, L2</dt><dd>open escalations to the department head (1) and to the delegator (2)</dd>
+            <dt>Stage head, Stage dir.</dt><dd>inside the department: escalations of stages still open (due soon or
+            overdue) to the head of the division, then to the director; never sent to the City</dd>
             <dt>Lag</dt><dd>messages of the department topic its workers have not consumed yet</dd>
             </dl>
             """

@@ -118,10 +118,16 @@ public final class DeadlineTimer: Sendable {
         let encoder = MessageCoding.encoder()
         let (claimed, counts) = try database.transaction { tx -> (Int, [String: Int]) in
             let rows = try TimerStore.claimDue(now: now, limit: settings.batchSize, in: tx)
-            guard !rows.isEmpty else { return (0, [:]) }
+            var counts: [String: Int] = [:]
+            // The stages' in-department escalations (issue 20), in the same transaction and behind the same gate.
+            let stages = try fireStages(now: now, limit: settings.batchSize, in: tx, encoder: encoder, counts: &counts)
+            if !stages.outbox.isEmpty {
+                try OutboxWriter.write(
+                    stages.outbox, source: settings.outboxSource, limits: settings.topics.messageSizeLimits, into: tx)
+            }
+            guard !rows.isEmpty else { return (stages.claimed, counts) }
             var round = TimerStore.Fired()
             var outbox: [OutboxMessage] = []
-            var counts: [String: Int] = [:]
             outbox.reserveCapacity(rows.count)
             for row in rows {
                 let id = row.dossierId
@@ -188,7 +194,7 @@ public final class DeadlineTimer: Sendable {
             }
             try TimerStore.record(round, in: tx)
             try OutboxWriter.write(outbox, source: settings.outboxSource, limits: settings.topics.messageSizeLimits, into: tx)
-            return (rows.count, counts)
+            return (max(rows.count, stages.claimed), counts)
         }
         healthy.store(true, ordering: .relaxed)
         if claimed > 0 {

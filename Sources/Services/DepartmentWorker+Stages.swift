@@ -109,7 +109,7 @@ extension DepartmentWorker {
         let move: StageMove
         switch StageMachine.check(
             command.action, by: principal, stage: command.stage, to: command.to, reason: command.reason,
-            state: current.state, department: department, registry: registry, at: now)
+            state: current.state, department: department, procedure: current.procedure, registry: registry, at: now)
         {
         case .failure(let refusal): return try reject(refusal, round: current.round)
         case .success(let found): move = found

@@ -159,11 +159,13 @@ public final class StatusProjection: BatchWriter {
             .stageMoved, .paymentRejected, .rated, .complaintRecorded, .feedbackRejected, .drafted, .draftReturned:
             if event.type != .prepared { status.status = nil }
             to = event.department?.rawValue
+            if event.type == .stageMoved { moveStage(event, step: step, in: &rows) }
         case .decided:
             status.outcome = event.data.outcome
             status.decidedAt = event.at
             rows.close(id, steps: nil, at: event.at)
             closeEscalations(id, by: "decided", at: event.at, in: &rows)
+            rows.closeStages(id, step: nil, at: event.at)
             to = nil
         case .withdrawn:
             // Not decided, so neither on time nor late: the deadlines close uncounted.
@@ -171,11 +173,13 @@ public final class StatusProjection: BatchWriter {
             to = nil
             rows.close(id, steps: nil, at: event.at, counted: false)
             closeEscalations(id, by: "withdrawn", at: event.at, in: &rows)
+            rows.closeStages(id, step: nil, at: event.at)
         case .resultReturned:
             from = "one-stop desk"
             to = "applicant"
             rows.close(id, steps: nil, at: event.at)
             closeEscalations(id, by: "result-returned", at: event.at, in: &rows)
+            rows.closeStages(id, step: nil, at: event.at)
         case .supplementRequested:
             to = "applicant"
             rows.pause(id, at: event.at)
@@ -242,6 +246,19 @@ public final class StatusProjection: BatchWriter {
             due: stepDue, detail: event.data.reason ?? event.data.escalationReason?.rawValue)
         rows.upsert(id, status)
         return out
+    }
+
+    /// A `stage-moved` event: the step's stage deadline follows it (migration 023); a signature or refusal closes it.
+    private func moveStage(_ event: DossierEvent, step: Int, in rows: inout ProjectionRows) {
+        guard let department = event.department else { return }
+        switch StageDeadlineStore.Movement(event, calendar: calendar) {
+        case .none: break
+        case .close: rows.closeStages(event.dossierId, step: step, at: event.at)
+        case .move(let stage, let deadline):
+            rows.moveStage(
+                event.dossierId, step: step, round: event.round ?? 0, department: department.rawValue, stage: stage,
+                deadline: deadline, at: event.at)
+        }
     }
 
     /// Closes the dossier's open escalations: it was decided, withdrawn, or its result returned.

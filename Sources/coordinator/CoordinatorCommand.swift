@@ -51,6 +51,15 @@ struct CoordinatorCommand: ParsableArguments {
     @Option(help: "PostgreSQL connections of the citizen lookup and the status page.")
     var pagesConnections: Int = 4
 
+    @Option(help: "Port of the officials' pages (leader page, slips; sign-in with `motcua officials sign-in`), on 127.0.0.1 only. Default: not served.")
+    var officialsPort: Int?
+
+    @Option(help: "File that receives the officials' pages' bound port (useful with --officials-port 0).")
+    var officialsPortFile: String?
+
+    @Option(help: "File holding the secret (32 bytes or more) that authenticates officials' session cookies. Default: MOTCUA_SESSION_SECRET_FILE, else a secret drawn at start (sessions end with the process).")
+    var sessionSecretFile: String?
+
     init() {}
 
     func validate() throws {
@@ -63,6 +72,9 @@ struct CoordinatorCommand: ParsableArguments {
         guard lookupLimit >= 0 else { throw ValidationError("--lookup-limit must be 0 (no limit) or more") }
         guard (0...3_600).contains(statusCacheSeconds), (1...64).contains(pagesConnections) else {
             throw ValidationError("--status-cache-seconds must be 0–3600 and --pages-connections 1–64")
+        }
+        if let officialsPort, !(0...65_535).contains(officialsPort) {
+            throw ValidationError("--officials-port must be 0–65535")
         }
         guard (1...100_000).contains(timerBatchSize) else {
             throw ValidationError("--timer-batch-size must be between 1 and 100000")
@@ -88,6 +100,7 @@ struct CoordinatorCommand: ParsableArguments {
                 workerDepartments: runtime.bundle.ruleSets.keys.sorted(), topics: runtime.topics, logger: runtime.logger,
                 lookupLimit: LookupRateLimit(perMinute: command.lookupLimit),
                 poolSize: command.pagesConnections, statusCacheSeconds: command.statusCacheSeconds)
+            let officials = try command.officialsPages(pages: pages, runtime: runtime)
             var services: [ConsumerWithRelay] = []
             if all || command.receptionOnly {
                 let reception = Reception(
@@ -110,7 +123,9 @@ struct CoordinatorCommand: ParsableArguments {
                     topics: [runtime.topics.portalSyncAck], batchSize: command.runtime.batchSize))
             }
             guard all || command.timersOnly else {
-                try await runtime.run(services, configuration: command.runtime.configuration, extraRoutes: pages.register)
+                try await runtime.run(
+                    services, additional: officials, configuration: command.runtime.configuration,
+                    extraRoutes: pages.register)
                 return
             }
             var settings = DeadlineTimer.Settings()
@@ -128,10 +143,30 @@ struct CoordinatorCommand: ParsableArguments {
                 settings: settings, postgres: runtime.postgres, clock: runtime.clock, recipients: recipients,
                 logger: runtime.logger, afterCommit: { relay.nudge() }, waitFor: gate)
             try await runtime.run(
-                services, additional: [relay, timer], additionalHealth: { timer.isHealthy }, configuration: command.runtime.configuration,
+                services, additional: [relay, timer] + officials, additionalHealth: { timer.isHealthy }, configuration: command.runtime.configuration,
                 extraRoutes: pages.register)
         } catch {
             CoordinatorCommand.exit(withError: error)
         }
+    }
+}
+
+extension CoordinatorCommand {
+    /// The officials' pages' listener, when --officials-port is given.
+    func officialsPages(pages: OperationsPages, runtime: Runtime) throws -> [any Service] {
+        guard let officialsPort else { return [] }
+        let secret: SessionSecret
+        if let path = sessionSecretFile ?? ProcessInfo.processInfo.environment["MOTCUA_SESSION_SECRET_FILE"] {
+            guard let bytes = FileManager.default.contents(atPath: path) else {
+                throw ValidationError("cannot read the session secret file \(path)")
+            }
+            secret = try SessionSecret(bytes: Array(bytes))
+        } else {
+            secret = SessionSecret.random()
+        }
+        let officials = OfficialsPages(
+            pages: pages, catalogue: runtime.bundle.catalogue, workflows: runtime.bundle.workflows,
+            clock: runtime.clock, secret: secret, logger: runtime.logger)
+        return [officials.application(port: officialsPort, portFile: officialsPortFile)]
     }
 }

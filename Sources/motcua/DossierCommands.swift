@@ -12,14 +12,14 @@ import Services
 import Simulation
 import Store
 
-/// Polls the dossier's timeline until an event of one of `types` appears (or `timeout` seconds pass); its type and
-/// detail.
+/// Polls the dossier's timeline until an event of one of `types` appears after the entry `after` (or `timeout` seconds
+/// pass); its type and detail.
 func awaitTimeline(
-    _ dossierId: String, types: [String], timeout: Double, db: CLI.Connection
+    _ dossierId: String, types: [String], after: Int64? = nil, timeout: Double, db: CLI.Connection
 ) async throws -> (String, String?)? {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
-        if let found = try TimelineRead.latest(of: dossierId, types: types, in: db) {
+        if let found = try TimelineRead.latest(of: dossierId, types: types, after: after, in: db) {
             return (found.type, found.detail)
         }
         try await Task.sleep(for: .milliseconds(200))
@@ -44,8 +44,8 @@ struct WithdrawCommand: AsyncParsableCommand {
             cannot be withdrawn.
 
             Examples:
-              motcua withdraw HN-SCT-261123-000042 --secret-file - --reason "applicant moved the business" --wait
-              MOTCUA_RECEIPT_SECRET=... motcua withdraw 7f1c0e9a-...
+              motcua withdraw HN-SCT-261123-000042 --secret-file - --desk desk-1 --reason "applicant moved the business" --wait
+              MOTCUA_RECEIPT_SECRET=... motcua withdraw 7f1c0e9a-... --desk desk-1 --key desk-1.key.pem
             """)
 
     @OptionGroup var topicOptions: TopicOptions
@@ -80,13 +80,7 @@ struct WithdrawCommand: AsyncParsableCommand {
         return secret
     }
 
-    @Option(help: "The registered channel that takes the withdrawal: a one-stop desk official's id (role desk) or a service's.")
-    var desk: String?
-
-    @Option(
-        name: .customLong("key"),
-        help: "The desk official's private key (PEM); default: MOTCUA_OFFICIAL_KEY. Once the registry of officials is in force, an unsigned withdrawal is refused.")
-    var keyFile: String?
+    @OptionGroup var channel: ChannelOptions
 
     func run() async throws {
         let db = try CLI.database()
@@ -113,17 +107,16 @@ struct WithdrawCommand: AsyncParsableCommand {
         let command = Withdrawal(
             commandId: StableID.make("withdraw", found.id), dossierId: found.id, reason: reason,
             at: try CLI.clock().now())
-        var value = Array(try MessageCoding.encoder().encode(command))
-        if let desk, let signer = try OfficialSigner.load(path: keyFile, official: desk, in: db) {
-            value = try signer.encode(command, type: MessageType.withdraw, department: department)
-        }
+        let value = try channel.encode(command, type: MessageType.withdraw, department: department, in: db)
+        // An earlier attempt's answer (say, refused unsigned) is not this one's.
+        let before = try TimelineRead.lastRecorded(of: found.id, in: db)
         try await CLI.send(
             topic: topicOptions.topics.department(department), key: found.id, type: MessageType.withdraw, id: command.commandId,
             source: "motcua/withdraw", value: value)
         print("withdrawal sent to \(topicOptions.topics.department(department)) for \(found.code ?? found.id)")
         guard wait else { return }
         guard let (type, detail) = try await awaitTimeline(
-            found.id, types: ["withdrawn", "withdrawal-rejected", "command-rejected"], timeout: 30, db: db)
+            found.id, types: ["withdrawn", "withdrawal-rejected", "command-rejected"], after: before, timeout: 30, db: db)
         else {
             throw CLIError("no answer within 30 s: is the \(department)-worker and the coordinator running?")
         }

@@ -123,9 +123,11 @@ struct OfficialsCommand: AsyncParsableCommand {
         var payers: SimulatedPayers?
         var paid = 0
         var paymentsSent: [String: ContinuousClock.Instant] = [:]
+        var stageWork = SimulatedStageWork()
         if let directory = keys ?? CLI.environment["MOTCUA_OFFICIAL_KEYS"].flatMap({ $0.isEmpty ? nil : $0 }) {
             // Keys from before the payment gateway existed: no payers, the officials still sign.
             payers = (try? SimulatedPayers.load(directory: directory, seed: seed, in: db)) ?? nil
+            stageWork = SimulatedStageWork.load(directory: directory, departments: departments, in: db)
             for dept in departments {
                 let id = "\(dept)-director"
                 signers[dept] = try OfficialSigner.load(
@@ -137,6 +139,13 @@ struct OfficialsCommand: AsyncParsableCommand {
             let now = clock.now()
             let awaiting = try ReviewQueue.awaiting(departments: departments, limit: 5000, in: db)
             var produced = 0
+            // Inside the departments: specialists propose, heads approve or return; the director signs below.
+            let open = try StageQueue.open(departments: departments, limit: 20_000, in: db)
+            let stages = Dictionary(open.map { ("\($0.dossierId)/\($0.step)/\($0.round)", $0) }) { first, _ in first }
+            produced += try stageWork.act(
+                on: open, now: now, seed: seed, delays: { delays[$0] ?? Self.defaultDelay },
+                officeHours: { officeHours($0, calendar: bundle.calendar) }, topics: topicOptions.topics,
+                producer: producer)
             for item in awaiting {
                 let id = item.dossierId
                 let step = item.step
@@ -152,7 +161,13 @@ struct OfficialsCommand: AsyncParsableCommand {
                 let hours = backlog
                     ? range.upperBound * (1 + u)
                     : range.lowerBound + (range.upperBound - range.lowerBound) * u * u
-                let due = officeHours(decidedAt.addingTimeInterval(hours * 3600), calendar: bundle.calendar)
+                var due = officeHours(decidedAt.addingTimeInterval(hours * 3600), calendar: bundle.calendar)
+                if let stage = stages[key] {
+                    // Still with a specialist or head the simulation moves: not the director's turn yet.
+                    if stageWork.moves(stage) { continue }
+                    // At the director's stage: a few hours after it arrived there at the earliest.
+                    due = max(due, officeHours(stage.enteredAt.addingTimeInterval(2 * 3600), calendar: bundle.calendar))
+                }
                 guard now >= due else { continue }
                 let refuse = item.prepared == .refuse
                     || Double(StableID.hash64(seed &+ 1, key) % 1_000_000) / 1_000_000 < refuseShare
@@ -201,6 +216,8 @@ struct OfficialsCommand: AsyncParsableCommand {
         let total = signed.values.reduce(0, +)
         print("officials signed \(total) decision(s) (\(lateSigned) already overdue): "
               + signed.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        print("inside the departments: \(stageWork.proposed) proposed by specialists, \(stageWork.approved) approved "
+              + "and \(stageWork.returned) returned with a reason by heads of division")
         if payers != nil { print("applicants paid \(paid) fee(s) (payment confirmations sent)") }
     }
 

@@ -28,7 +28,7 @@ struct OfficialsRegistryCommand: AsyncParsableCommand {
               motcua officials revoke labour-director --reason "key lost"
               motcua officials list
             """,
-        subcommands: [Add.self, Revoke.self, Authorise.self, List.self, DevCA.self])
+        subcommands: [Add.self, Revoke.self, Authorise.self, List.self, DevCA.self, SignIn.self])
 
     static let roles = PrincipalRole.allCases.map(\.rawValue).joined(separator: ", ")
 

@@ -20,7 +20,9 @@ struct ReportCommand: AsyncParsableCommand {
             procedure), by the local day they were submitted. Every received dossier is in exactly one of: decided \
             on time, decided late, open within its time, open overdue, withdrawn — so those add up to received, and \
             online + desk + post add up to received too. Escalations count the escalation records (level 1 to the \
-            department head, level 2 to the delegator; authority = outside the delegation). Needs DATABASE_URL.
+            department head, level 2 to the delegator; authority = outside the delegation); apart from them, "stage \
+            head" and "stage dir" count the in-department escalations of stages (to the head of the division, then \
+            the director), which never go to the City. Needs DATABASE_URL.
 
             Examples:
               motcua report
@@ -66,6 +68,9 @@ struct ReportCommand: AsyncParsableCommand {
         var escalationsLevel1 = 0
         var escalationsLevel2 = 0
         var escalationsAuthority = 0
+        /// In-department escalations of stages (issue 20): to the head of the division, to the director.
+        var stageEscalationsHead = 0
+        var stageEscalationsDirector = 0
         var online = 0
         var desk = 0
         var post = 0
@@ -87,6 +92,8 @@ struct ReportCommand: AsyncParsableCommand {
             escalationsLevel1 += other.escalationsLevel1
             escalationsLevel2 += other.escalationsLevel2
             escalationsAuthority += other.escalationsAuthority
+            stageEscalationsHead += other.stageEscalationsHead
+            stageEscalationsDirector += other.stageEscalationsDirector
             online += other.online
             desk += other.desk
             post += other.post
@@ -155,6 +162,8 @@ struct ReportCommand: AsyncParsableCommand {
             f.escalationsLevel1 += row.escalationsLevel1
             f.escalationsLevel2 += row.escalationsLevel2
             f.escalationsAuthority += row.escalationsAuthority
+            f.stageEscalationsHead += row.stageEscalationsHead
+            f.stageEscalationsDirector += row.stageEscalationsDirector
             byDepartment[department] = f
         }
         let order = catalogue.departments.map(\.id).filter { $0 != Catalogue.delegatorId }.map(\.rawValue)
@@ -171,13 +180,13 @@ struct ReportCommand: AsyncParsableCommand {
         func pct(_ v: Double?) -> String { v.map { String(format: "%.1f%%", $0 * 100) } ?? "—" }
         let header = [
             "department", "received", "on time", "late", "open", "overdue", "withdrawn", "stopped", "esc L1", "esc L2",
-            "authority", "online", "desk", "post", "on-time rate", "online share",
+            "authority", "stage head", "stage dir", "online", "desk", "post", "on-time rate", "online share",
         ]
-        let lines = (departments + [total]).map { f in
+        let lines = (departments + [total]).map { (f: Figures) -> [String] in
             [f.department, String(f.received), String(f.decidedOnTime), String(f.decidedLate), String(f.openOnTime),
              String(f.openOverdue), String(f.withdrawn), String(f.stopped), String(f.escalationsLevel1),
-             String(f.escalationsLevel2),
-             String(f.escalationsAuthority), String(f.online), String(f.desk), String(f.post), pct(f.onTimeRate),
+             String(f.escalationsLevel2), String(f.escalationsAuthority), String(f.stageEscalationsHead),
+             String(f.stageEscalationsDirector), String(f.online), String(f.desk), String(f.post), pct(f.onTimeRate),
              pct(f.onlineShare)]
         }
         let period = from == nil && to == nil ? "all dossiers" : "submitted \(from ?? "…") to \(to ?? "…")"

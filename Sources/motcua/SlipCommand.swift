@@ -26,35 +26,10 @@ struct SlipCommand: AsyncParsableCommand {
     @Option(help: "The deploy directory (division names, deploy/workflows/).")
     var rules: String = "deploy"
 
-    struct Line: Encodable {
-        var step: Int
-        var round: Int
-        var line: Int
-        var department: String
-        var division: String
-        var action: String
-        var fromStage: String?
-        var fromOfficial: String?
-        var toStage: String?
-        var toOfficial: String?
-        var actedAs: String?
-        var reason: String?
-        var at: Date
-        var stageEnteredAt: Date?
-        var stageDueAt: Date?
-        var verdict: String?
-    }
-
     func run() async throws {
         let db = try CLI.database()
         let ref = try CLI.dossier(dossier, in: db)
-        let lines = try StageStore.slip(ref.id, in: db).map {
-            Line(
-                step: $0.step, round: $0.round, line: $0.line, department: $0.department.rawValue, division: $0.division,
-                action: $0.action, fromStage: $0.fromStage, fromOfficial: $0.fromOfficial, toStage: $0.toStage,
-                toOfficial: $0.toOfficial, actedAs: $0.actedAs, reason: $0.reason, at: $0.at,
-                stageEnteredAt: $0.stageEnteredAt, stageDueAt: $0.stageDueAt, verdict: $0.verdict?.rawValue)
-        }
+        let lines = try ProcessingSlip.lines(of: ref.id, in: db)
         if json { return try CLI.printJSON(lines) }
         let name = ref.code ?? ref.id
         guard !lines.isEmpty else {
@@ -62,10 +37,7 @@ struct SlipCommand: AsyncParsableCommand {
             return
         }
         let workflows = (try? CLI.bundle(rules).workflows) ?? [:]
-        func unit(_ line: Line) -> String {
-            let division = workflows[DepartmentID(line.department)]?.divisions.first { $0.id == line.division }
-            return "\(line.department) / \(division?.name ?? line.division)"
-        }
+        func unit(_ line: ProcessingSlip.Line) -> String { ProcessingSlip.unit(line, workflows: workflows) }
         print("processing-control slip (form 06) of \(name)")
         print(CLI.table(
             ["step", "#", "unit", "action", "from", "to", "at", "stage due", "verdict", "note"],
@@ -78,7 +50,7 @@ struct SlipCommand: AsyncParsableCommand {
                     [line.actedAs.map { "as \($0)" }, line.reason].compactMap { $0 }.joined(separator: "; "),
                 ]
             }))
-        let late = lines.filter { $0.verdict == StageVerdict.late.rawValue }.count
+        let late = ProcessingSlip.lateCount(lines)
         print("\(lines.count) hand-overs; \(late) stage(s) finished late")
     }
 }

@@ -16,11 +16,13 @@ struct SupplyCommand: AsyncParsableCommand {
             to dossiers.<department> of the department that holds the dossier, keyed by the dossier id. Without \
             --documents it supplies every document the procedure requires (deploy/catalog) that the dossier lacks. \
             The command id is derived from the dossier, step, round and documents: sending it twice supplies once. \
+            The channel that took the documents (a desk official, the portal) signs the command \
+            with its key (--desk, --key); once the registry of officials is in force an unsigned one is refused. \
             Needs DATABASE_URL and KAFKA_BOOTSTRAP.
 
             Examples:
-              motcua supply LD-261127-000007 --documents health-certificate
-              motcua supply LD-261127-000007 --wait
+              motcua supply LD-261127-000007 --documents health-certificate --desk desk-1 --key desk-1.key.pem
+              MOTCUA_OFFICIAL_KEY=portal.key.pem motcua supply LD-261127-000007 --desk portal --wait
             """)
 
     @OptionGroup var topicOptions: TopicOptions
@@ -36,6 +38,8 @@ struct SupplyCommand: AsyncParsableCommand {
 
     @Flag(help: "Wait (up to 30 s) until the department has evaluated the step again.")
     var wait = false
+
+    @OptionGroup var channel: ChannelOptions
 
     func run() async throws {
         let catalogue = try CLI.bundle(rules).catalogue
@@ -85,7 +89,7 @@ struct SupplyCommand: AsyncParsableCommand {
         let topic = topicOptions.topics.department(latest.department)
         try await CLI.send(
             topic: topic, key: found.id, type: MessageType.supplement, id: command.commandId, source: "motcua/supply",
-            value: Array(try MessageCoding.encoder().encode(command)))
+            value: try channel.encode(command, type: MessageType.supplement, department: latest.department, in: db))
         print("supplement of \(ids.count) document(s) sent to \(topic) for \(name)")
         guard wait else { return }
         let deadline = Date().addingTimeInterval(30)

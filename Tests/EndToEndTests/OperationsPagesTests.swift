@@ -99,7 +99,7 @@ final class PagesFixture: @unchecked Sendable {
     /// `escalations-2`, `lag`), for every department of the catalogue, any other department with rows, and `all`.
     func expectedStatus() throws -> [String: [String: String]] {
         let database = pipeline.database
-        struct Counts { var open = 0, overdue = 0, onTime = 0, late = 0, l1 = 0, l2 = 0 }
+        struct Counts { var open = 0, overdue = 0, onTime = 0, late = 0, l1 = 0, l2 = 0, stageHead = 0, stageDirector = 0 }
         var counts: [String: Counts] = [:]
         for department in pipeline.bundle.catalogue.departments.map(\.id.rawValue) { counts[department] = Counts() }
         for row in try database.query(
@@ -131,6 +131,23 @@ final class PagesFixture: @unchecked Sendable {
             c.l2 = try row.decode(Int.self, "l2")
             counts[try row.decode(String.self, "d")] = c
         }
+        // In-department escalations of stages still open (issue 20), counted apart.
+        for row in try database.query(
+            """
+            SELECT e.department AS d, count(*) FILTER (WHERE e.level = 'head') AS head,
+                   count(*) FILTER (WHERE e.level = 'director') AS director
+            FROM stage_escalations e
+            WHERE EXISTS (SELECT 1 FROM stage_deadlines s WHERE s.dossier_id = e.dossier_id AND s.step = e.step
+                          AND s.round = e.round AND s.stage = e.stage AND s.entered_at = e.entered_at
+                          AND s.status = 'open')
+            GROUP BY 1
+            """)
+        {
+            var c = counts[try row.decode(String.self, "d")] ?? Counts()
+            c.stageHead = try row.decode(Int.self, "head")
+            c.stageDirector = try row.decode(Int.self, "director")
+            counts[try row.decode(String.self, "d")] = c
+        }
         // "On time" counts open overdue steps as late; "closed on time" only closed steps.
         func rate(_ onTime: Int, _ late: Int) -> String {
             onTime + late == 0 ? "—" : String(format: "%.1f%%", Double(onTime) * 100 / Double(onTime + late))
@@ -142,9 +159,10 @@ final class PagesFixture: @unchecked Sendable {
                 "open": "\(c.open)", "overdue": "\(c.overdue)", "on-time-rate": rate(c.onTime, c.late + c.overdue),
                 "closed-on-time-rate": rate(c.onTime, c.late),
                 "escalations-1": "\(c.l1)", "escalations-2": "\(c.l2)", "lag": "—",
+                "stage-escalations-head": "\(c.stageHead)", "stage-escalations-director": "\(c.stageDirector)",
             ]
             total.open += c.open; total.overdue += c.overdue; total.onTime += c.onTime; total.late += c.late
-            total.l1 += c.l1; total.l2 += c.l2
+            total.l1 += c.l1; total.l2 += c.l2; total.stageHead += c.stageHead; total.stageDirector += c.stageDirector
         }
         // Lag: the department topic's high watermarks against the offsets the default worker group stored.
         var totalLag: Int64 = 0
@@ -170,6 +188,7 @@ final class PagesFixture: @unchecked Sendable {
             "open": "\(total.open)", "overdue": "\(total.overdue)", "on-time-rate": rate(total.onTime, total.late + total.overdue),
             "closed-on-time-rate": rate(total.onTime, total.late),
             "escalations-1": "\(total.l1)", "escalations-2": "\(total.l2)", "lag": "\(totalLag)",
+            "stage-escalations-head": "\(total.stageHead)", "stage-escalations-director": "\(total.stageDirector)",
         ]
         return expected
     }
@@ -222,6 +241,8 @@ final class PagesFixture: @unchecked Sendable {
                 "on-time-rate": StatusPage.percent(row.onTimeRate),
                 "closed-on-time-rate": StatusPage.percent(row.closedOnTimeRate), "escalations-1": "\(row.escalationsLevel1)",
                 "escalations-2": "\(row.escalationsLevel2)", "lag": StatusPage.lagText(row),
+                "stage-escalations-head": "\(row.stageEscalationsHead)",
+                "stage-escalations-director": "\(row.stageEscalationsDirector)",
             ]
         }
         return result

@@ -96,6 +96,8 @@ enum ProjectionTables {
                 SELECT dossier_id, event_id, type, step, at, from_department, to_department, due_date, timing, detail
                 FROM dossier_timeline
                 """),
+        Table(name: "stage_deadlines", select: "SELECT * FROM stage_deadlines"),
+        Table(name: "stage_escalations", select: "SELECT * FROM stage_escalations"),
         Table(name: "processed_events", select: "SELECT consumer, event_id FROM processed_events"),
         // Apologies sent as approved drafts (form 04), with the date each replaced.
         Table(name: "apologies", select: "SELECT * FROM apologies", mayBeEmpty: true),
@@ -161,6 +163,7 @@ struct HistoryGenerator {
         var step = 0
         var department = Self.departments[next(upTo: Self.departments.count)]
         let procedure = "P-\(next(upTo: 4))"
+        var lastStage: (stage: String, dueAt: Date)?
         var events: [DossierEvent] = []
         func add(_ kind: DossierEvent.Kind, _ data: DossierEvent.Data = DossierEvent.Data(), step: Int?) {
             events.append(
@@ -177,7 +180,7 @@ struct HistoryGenerator {
         add(.received, .init(dueDate: day(after: at, within: 20), procedure: procedure), step: 0)
         add(.assigned, .init(dueDate: day(after: at, within: 10), procedure: procedure), step: 0)
         for _ in 0..<next(upTo: 6) {
-            switch next(upTo: 10) {
+            switch next(upTo: 11) {
             case 0, 1:
                 add(.supplementRequested, .init(reason: "missing page"), step: step)
                 if next(upTo: 4) != 0 { add(.supplemented, step: step) }
@@ -195,7 +198,7 @@ struct HistoryGenerator {
                 add(.signatureRejected, .init(reason: "unsigned"), step: step)
             case 6:
                 add(.withdrawalRejected, .init(reason: "decided"), step: step)
-            case 8:
+            case 9:
                 // An approved apology draft (form 04): the appointment moves when it can (drafts: issue 20).
                 add(.drafted, .init(reason: "inspection", dueDate: day(after: at, within: 30), action: "apology"), step: step)
                 add(.draftSent, .init(reason: "inspection", dueDate: day(after: at, within: 30), official: "head",
@@ -208,6 +211,18 @@ struct HistoryGenerator {
                                 forwardTo: DepartmentID(Self.departments[next(upTo: Self.departments.count)]),
                                 dueDate: next(upTo: 2) == 0 ? day(after: at, within: 10) : nil, procedure: procedure),
                     step: next(upTo: 3) == 0 ? nil : step)
+            case 8:
+                // Inside the department: stages entered and handed over, a transfer keeping its stage and due
+                // instant, now and then the signature closing the stage.
+                let action = ["assign", "propose", "approve", "return", "transfer", "recall", "sign"][next(upTo: 7)]
+                if action != "transfer" || lastStage == nil {
+                    lastStage = (
+                        ["examine", "check", "sign"][next(upTo: 3)],
+                        at.addingTimeInterval(Double(3_600 * (1 + next(upTo: 24 * 6))))
+                    )
+                }
+                add(.stageMoved, .init(official: "o-1", action: action, stage: lastStage!.stage, dueAt: lastStage!.dueAt),
+                    step: step)
             default:
                 add(.supplemented, step: step)
             }

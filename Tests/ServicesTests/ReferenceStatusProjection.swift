@@ -121,11 +121,22 @@ final class ReferenceStatusProjection: BatchWriter {
             .stageMoved, .paymentRejected, .rated, .complaintRecorded, .feedbackRejected, .drafted, .draftReturned:
             if event.type != .prepared { status.status = nil }
             to = event.department?.rawValue
+            if event.type == .stageMoved, let department = event.department {
+                switch StageDeadlineStore.Movement(event, calendar: calendar) {
+                case .none: break
+                case .close: try StageDeadlineStore.close(id, step: step, at: event.at, in: tx)
+                case .move(let stage, let deadline):
+                    try StageDeadlineStore.move(
+                        id, step: step, round: event.round ?? 0, department: department.rawValue, stage: stage,
+                        deadline: deadline, at: event.at, in: tx)
+                }
+            }
         case .decided:
             status.outcome = event.data.outcome
             status.decidedAt = event.at
             try DeadlineStore.close(id, steps: nil, at: event.at, in: tx)
             try closeEscalations(id, by: "decided", at: event.at, in: tx)
+            try StageDeadlineStore.close(id, step: nil, at: event.at, in: tx)
             to = nil
         case .withdrawn:
             // Not decided, so neither on time nor late: the deadlines close uncounted.
@@ -133,11 +144,13 @@ final class ReferenceStatusProjection: BatchWriter {
             to = nil
             try DeadlineStore.close(id, steps: nil, at: event.at, counted: false, in: tx)
             try closeEscalations(id, by: "withdrawn", at: event.at, in: tx)
+            try StageDeadlineStore.close(id, step: nil, at: event.at, in: tx)
         case .resultReturned:
             from = "one-stop desk"
             to = "applicant"
             try DeadlineStore.close(id, steps: nil, at: event.at, in: tx)
             try closeEscalations(id, by: "result-returned", at: event.at, in: tx)
+            try StageDeadlineStore.close(id, step: nil, at: event.at, in: tx)
         case .supplementRequested:
             to = "applicant"
             try ProjectionStore.pause(id, at: event.at, in: tx)

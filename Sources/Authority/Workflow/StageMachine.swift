@@ -95,11 +95,18 @@ public enum StageMachine {
     /// - the holder acts, or a leader of a higher role (recorded as such); nobody of a lower role; on a stage
     ///   nobody holds (the division's queue) an official of the stage's role may take the action.
     /// - recall: only the sender, while the dossier is still at the stage they sent it to.
+    /// - a deputy director acts only with a work authorisation covering `procedure` now from the director they act
+    ///   for (``OfficialRegistry/mayActAsDeputy(_:department:procedure:holder:at:)``), as for a signature.
     public static func check(
         _ action: StageAction, by principal: Principal, stage seen: String, to target: String?, reason: String?,
-        state: StageState, department: DepartmentID, registry: OfficialRegistry, at now: Date
+        state: StageState, department: DepartmentID, procedure: String, registry: OfficialRegistry, at now: Date
     ) -> Result<StageMove, CommandRefusal> {
         if let refusal = registry.mayActForDepartment(principal, department: department) { return .failure(refusal) }
+        if let refusal = registry.mayActAsDeputy(
+            principal, department: department, procedure: procedure, holder: state.assignee, at: now)
+        {
+            return .failure(refusal)
+        }
         guard let role = StageRole(principal.role) else {
             return .failure(.roleNotAllowed(principal.role, "act at a stage"))
         }

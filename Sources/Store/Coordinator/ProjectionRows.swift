@@ -92,6 +92,9 @@ package struct ProjectionRows: Sendable {
     private var escalations: [String: [Escalation]] = [:]
     private var loadedEscalations: [String: [Escalation]] = [:]
     private var timeline: [TimelineEntry] = []
+    /// Current stage deadlines by dossier and step (``ProjectionRows+Stages.swift``).
+    var stageDeadlines: [String: [Int: StageDeadlineRow]] = [:]
+    var loadedStageDeadlines: [String: [Int: StageDeadlineRow]] = [:]
     /// Apologies (form 04) sent as approved drafts in this batch: (dossier, step, reason, previous, new, by, at).
     private var apologies: [(String, Int, String, LocalDate, LocalDate, String?, Date)] = []
 
@@ -176,6 +179,7 @@ package struct ProjectionRows: Sendable {
                     closedAt: try row.decodeIfPresent(Date.self, "closed_at"),
                     closedBy: try row.decodeIfPresent(String.self, "closed_by")))
         }
+        try rows.loadStageDeadlines(ids, in: tx)
         rows.loadedDeadlines = rows.deadlines
         rows.loadedStatuses = rows.statuses
         rows.loadedPauses = rows.pauses
@@ -358,6 +362,7 @@ package struct ProjectionRows: Sendable {
         try writePauses(in: tx)
         try writeEscalations(in: tx)
         try writeTimeline(in: tx)
+        try writeStageDeadlines(in: tx)
         // Rare (an approved apology draft): one statement each.
         for (dossierId, step, reason, previous, new, by, at) in apologies {
             _ = try ApologyStore.record(
@@ -540,10 +545,10 @@ package struct ProjectionRows: Sendable {
             """, rows.parameters)
     }
 
-    private static func text(_ date: Date) -> String { PostgresTimestamp.format(date) }
+    static func text(_ date: Date) -> String { PostgresTimestamp.format(date) }
 
     /// The columns of a set-based statement: one nullable `text[]` parameter per column.
-    private struct Columns {
+    struct Columns {
         var columns: [[String?]]
         init(_ count: Int) { columns = Array(repeating: [], count: count) }
         var isEmpty: Bool { columns[0].isEmpty }

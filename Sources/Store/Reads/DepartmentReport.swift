@@ -31,6 +31,10 @@ package enum DepartmentReport {
         package var escalationsLevel2: Int
         /// Authority escalations (outside the delegation).
         package var escalationsAuthority: Int
+        /// In-department escalations of the dossiers' stages (issue 20, `stage_escalations`): to the head of the
+        /// division, and to the director. Never sent to the City; counted apart from the escalations above.
+        package var stageEscalationsHead = 0
+        package var stageEscalationsDirector = 0
     }
 
     /// The dossiers submitted between the local days `from` and `to` (each bound optional, inclusive), grouped.
@@ -73,7 +77,11 @@ package enum DepartmentReport {
                    sum((SELECT count(*) FROM escalations e WHERE e.dossier_id = c.id AND e.kind = 'deadline'
                         AND e.level = 2)) AS level2,
                    sum((SELECT count(*) FROM escalations e WHERE e.dossier_id = c.id AND e.kind = 'authority'))
-                       AS authority
+                       AS authority,
+                   sum((SELECT count(*) FROM stage_escalations e WHERE e.dossier_id = c.id AND e.level = 'head'))
+                       AS stage_head,
+                   sum((SELECT count(*) FROM stage_escalations e WHERE e.dossier_id = c.id AND e.level = 'director'))
+                       AS stage_director
             FROM c GROUP BY 1, 2, 3, 4
             """
         ).map { row in
@@ -85,7 +93,9 @@ package enum DepartmentReport {
                 outcome: try outcome.isEmpty ? nil : row.decode(Outcome.self, "outcome"),
                 count: try row.decode(Int.self, "n"), escalationsLevel1: try row.decode(Int.self, "level1"),
                 escalationsLevel2: try row.decode(Int.self, "level2"),
-                escalationsAuthority: try row.decode(Int.self, "authority"))
+                escalationsAuthority: try row.decode(Int.self, "authority"),
+                stageEscalationsHead: try row.decode(Int.self, "stage_head"),
+                stageEscalationsDirector: try row.decode(Int.self, "stage_director"))
         }
     }
 
@@ -107,6 +117,14 @@ package enum DepartmentReport {
         package var count: Int
     }
 
+    /// In-department escalations of one department and level whose stage is still open (the stage not handed over
+    /// since): `level` is `head` or `director`.
+    package struct OpenStageEscalations: Sendable, Hashable {
+        package var department: DepartmentID
+        package var level: String
+        package var count: Int
+    }
+
     /// The next offset a consumer group stored for one partition.
     package struct StoredOffset: Sendable, Hashable {
         package var consumerGroup: String
@@ -119,6 +137,8 @@ package enum DepartmentReport {
     package struct StatusFigures: Sendable, Hashable {
         package var steps: [Steps]
         package var openEscalations: [OpenEscalations]
+        /// In-department escalations of open stages (issue 20), apart from the step escalations above.
+        package var openStageEscalations: [OpenStageEscalations] = []
         /// The offsets of the consumer groups asked for.
         package var offsets: [StoredOffset]
     }
@@ -163,7 +183,20 @@ package enum DepartmentReport {
                     partition: Int32(try row.decode(Int.self, "partition")),
                     nextOffset: try row.decode(Int64.self, "next_offset"))
             }
-            return StatusFigures(steps: steps, openEscalations: escalations, offsets: offsets)
+            let stageEscalations = try tx.query(
+                """
+                SELECT e.department, e.level, count(*) AS n FROM stage_escalations e
+                JOIN stage_deadlines d ON d.dossier_id = e.dossier_id AND d.step = e.step AND d.round = e.round
+                                      AND d.stage = e.stage AND d.entered_at = e.entered_at AND d.status = 'open'
+                GROUP BY e.department, e.level
+                """
+            ).map { row in
+                OpenStageEscalations(
+                    department: try row.decode(DepartmentID.self, "department"),
+                    level: try row.decode(String.self, "level"), count: try row.decode(Int.self, "n"))
+            }
+            return StatusFigures(
+                steps: steps, openEscalations: escalations, openStageEscalations: stageEscalations, offsets: offsets)
         }
     }
 }

@@ -52,7 +52,7 @@ package enum StageQueue {
                 """))
     }
 
-    private static func items(_ rows: PostgresRows) throws -> [Item] {
+    static func items(_ rows: PostgresRows) throws -> [Item] {
         try rows.map { row in
             Item(
                 dossierId: try row.decode(String.self, "dossier_id"), code: try row.decodeIfPresent(String.self, "code"),

@@ -39,17 +39,24 @@ package enum TimelineRead {
         }
     }
 
-    /// The dossier's latest entry of one of `types` (by instant, then as recorded).
-    package static func latest(of dossierId: String, types: [String], in connection: PostgresConnection) throws
-        -> Recorded?
-    {
+    /// The dossier's latest entry of one of `types` (by instant, then as recorded), among those recorded after the
+    /// entry `after` (see `lastRecorded`) when given.
+    package static func latest(
+        of dossierId: String, types: [String], after: Int64? = nil, in connection: PostgresConnection
+    ) throws -> Recorded? {
         try connection.query(
             """
             SELECT type, detail FROM dossier_timeline
-            WHERE dossier_id = \(dossierId) AND type = ANY(\(types, as: "text[]"))
+            WHERE dossier_id = \(dossierId) AND type = ANY(\(types, as: "text[]")) AND id > \(after ?? 0, as: "bigint")
             ORDER BY at DESC, id DESC LIMIT 1
             """
         ).first.map(Recorded.init)
+    }
+
+    /// The id of the dossier's last timeline entry so far (0 when none): a command's answer is recorded after it.
+    package static func lastRecorded(of dossierId: String, in connection: PostgresConnection) throws -> Int64 {
+        try connection.query("SELECT coalesce(max(id), 0) AS id FROM dossier_timeline WHERE dossier_id = \(dossierId)")
+            .first?.decode(Int64.self, "id") ?? 0
     }
 
     /// An entry's type and detail.

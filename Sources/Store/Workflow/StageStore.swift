@@ -187,6 +187,11 @@ extension StageStore {
         package var stageEnteredAt: Date?
         package var stageDueAt: Date?
         package var verdict: StageVerdict?
+        /// The step's procedure (`stages.procedure`).
+        package var procedure: String? = nil
+        /// Who held the stage when this hand-over was made (the previous line's receiver); filled by
+        /// ``handovers(departments:in:)`` only.
+        package var holder: String? = nil
     }
 
     /// Officials' hand-overs (not the worker's entries) of `departments` (nil: all), in slip order.
@@ -194,12 +199,16 @@ extension StageStore {
         try lines(
             connection.query(
                 """
-                SELECT h.*, s.route FROM stage_handovers h
-                JOIN stages s ON s.dossier_id = h.dossier_id AND s.step = h.step AND s.round = h.round
-                WHERE h.action IN ('propose', 'approve', 'return', 'transfer', 'recall')
-                  AND (\(departments?.map(\.rawValue), as: "text[]") IS NULL
-                       OR h.department = ANY(\(departments?.map(\.rawValue), as: "text[]")))
-                ORDER BY h.dossier_id, h.step, h.round, h.line
+                SELECT * FROM (
+                    SELECT h.*, s.route, s.procedure,
+                           lag(h.to_official) OVER (PARTITION BY h.dossier_id, h.step, h.round ORDER BY h.line) AS holder
+                    FROM stage_handovers h
+                    JOIN stages s ON s.dossier_id = h.dossier_id AND s.step = h.step AND s.round = h.round
+                    WHERE (\(departments?.map(\.rawValue), as: "text[]") IS NULL
+                           OR h.department = ANY(\(departments?.map(\.rawValue), as: "text[]")))
+                ) AS x
+                WHERE x.action IN ('propose', 'approve', 'return', 'transfer', 'recall')
+                ORDER BY x.dossier_id, x.step, x.round, x.line
                 """))
     }
 
@@ -208,7 +217,7 @@ extension StageStore {
         try lines(
             connection.query(
                 """
-                SELECT h.*, s.route FROM stage_handovers h
+                SELECT h.*, s.route, s.procedure, NULL::text AS holder FROM stage_handovers h
                 JOIN stages s ON s.dossier_id = h.dossier_id AND s.step = h.step AND s.round = h.round
                 WHERE h.dossier_id = \(dossierId) ORDER BY h.step, h.round, h.line
                 """))
@@ -231,7 +240,9 @@ extension StageStore {
                 reason: try row.decodeIfPresent(String.self, "reason"), at: try row.decode(Date.self, "at"),
                 stageEnteredAt: try row.decodeIfPresent(Date.self, "stage_entered_at"),
                 stageDueAt: try row.decodeIfPresent(Date.self, "stage_due_at"),
-                verdict: try row.decodeIfPresent(String.self, "verdict").flatMap(StageVerdict.init(rawValue:)))
+                verdict: try row.decodeIfPresent(String.self, "verdict").flatMap(StageVerdict.init(rawValue:)),
+                procedure: try row.decodeIfPresent(String.self, "procedure"),
+                holder: try row.decodeIfPresent(String.self, "holder"))
         }
     }
 }

@@ -1,0 +1,131 @@
+import Authority
+import Foundation
+import Postgres
+
+/// The figures of a department's leader page (`/departments/{department}`): the queues by division and by
+/// official, the time stages took against their quota, and open and overdue stages per division over the last
+/// weeks. Read from `stages` and `stage_handovers` (migration 019); nothing about applicants.
+public enum DepartmentFigures {
+    /// Open stages of a division (`official` nil) or of one official in it (`official` nil and `whole` false: the
+    /// division's queue, held by nobody).
+    public struct Queue: Sendable, Hashable {
+        public var division: String
+        /// True for the division's total.
+        public var whole: Bool
+        public var official: String?
+        public var open: Int
+        /// Due within the next 24 hours (not yet overdue).
+        public var dueSoon: Int
+        public var overdue: Int
+    }
+
+    /// Stages finished (left with a verdict) of one stage id, in a division or by one official.
+    public struct StageTime: Sendable, Hashable {
+        public var division: String
+        /// Nil: the division's figure.
+        public var official: String?
+        public var stage: String
+        public var finished: Int
+        public var late: Int
+        /// Median hours from entering the stage to leaving it.
+        public var medianHours: Double
+        /// Median hours the stage's quota allowed (entered → due).
+        public var quotaHours: Double
+    }
+
+    /// Open and overdue stages of a division at the end of a week.
+    public struct Week: Sendable, Hashable {
+        public var division: String
+        public var at: Date
+        public var open: Int
+        public var overdue: Int
+
+        public init(division: String, at: Date, open: Int, overdue: Int) {
+            self.division = division
+            self.at = at
+            self.open = open
+            self.overdue = overdue
+        }
+    }
+
+    /// The open stages of `department` at `now` by division and by official (the division's total first).
+    public static func queues(department: DepartmentID, now: Date, in connection: PostgresConnection) throws -> [Queue] {
+        try connection.query(
+            """
+            SELECT division, assignee, GROUPING(assignee) = 1 AS whole, count(*) AS open,
+                   count(*) FILTER (WHERE due_at >= \(now, as: "timestamptz")
+                                      AND due_at < \(now, as: "timestamptz") + interval '24 hours') AS due_soon,
+                   count(*) FILTER (WHERE due_at < \(now, as: "timestamptz")) AS overdue
+            FROM stages WHERE department = \(department.rawValue) AND closed_at IS NULL
+            GROUP BY GROUPING SETS ((division), (division, assignee))
+            ORDER BY division, whole DESC, assignee NULLS FIRST
+            """
+        ).map { row in
+            Queue(
+                division: try row.decode(String.self, "division"), whole: try row.decode(Bool.self, "whole"),
+                official: try row.decodeIfPresent(String.self, "assignee"), open: try row.decode(Int.self, "open"),
+                dueSoon: try row.decode(Int.self, "due_soon"), overdue: try row.decode(Int.self, "overdue"))
+        }
+    }
+
+    /// The stages of `department` finished since `since`, by division and stage and by official and stage.
+    public static func stageTimes(
+        department: DepartmentID, since: Date, in connection: PostgresConnection
+    ) throws -> [StageTime] {
+        try connection.query(
+            """
+            SELECT division, from_official, GROUPING(from_official) = 1 AS whole, from_stage, count(*) AS finished,
+                   count(*) FILTER (WHERE verdict = 'late') AS late,
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM at - stage_entered_at)) / 3600
+                       AS median_hours,
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM stage_due_at - stage_entered_at)) / 3600
+                       AS quota_hours
+            FROM stage_handovers
+            WHERE department = \(department.rawValue) AND verdict IS NOT NULL AND stage_entered_at IS NOT NULL
+              AND from_stage IS NOT NULL AND at >= \(since, as: "timestamptz")
+            GROUP BY GROUPING SETS ((division, from_stage), (division, from_official, from_stage))
+            ORDER BY division, whole DESC, from_official NULLS FIRST, from_stage
+            """
+        ).map { row in
+            let whole = try row.decode(Bool.self, "whole")
+            return StageTime(
+                division: try row.decode(String.self, "division"),
+                official: whole ? nil : (try row.decodeIfPresent(String.self, "from_official") ?? "—"),
+                stage: try row.decode(String.self, "from_stage"), finished: try row.decode(Int.self, "finished"),
+                late: try row.decode(Int.self, "late"), medianHours: try row.decode(Double.self, "median_hours"),
+                quotaHours: try row.decode(Double.self, "quota_hours"))
+        }
+    }
+
+    /// Open and overdue stages of `department` per division at `now` and at the same instant of each of the
+    /// `weeks - 1` weeks before, oldest first. A stage counts as open at an instant between its entry and the
+    /// hand-over that left it (the slip's lines) or, still open, from its entry on.
+    public static func weeks(
+        department: DepartmentID, now: Date, weeks: Int, in connection: PostgresConnection
+    ) throws -> [Week] {
+        try connection.query(
+            """
+            WITH spans AS (
+                SELECT division, stage_entered_at AS entered_at, at AS left_at, stage_due_at AS due_at
+                FROM stage_handovers
+                WHERE department = \(department.rawValue) AND verdict IS NOT NULL AND stage_entered_at IS NOT NULL
+                UNION ALL
+                SELECT division, entered_at, timestamptz 'infinity', due_at
+                FROM stages WHERE department = \(department.rawValue) AND closed_at IS NULL
+            ), ends AS (
+                SELECT \(now, as: "timestamptz") - n * interval '7 days' AS at
+                FROM generate_series(0, \(max(1, weeks), as: "integer") - 1) AS n
+            )
+            SELECT s.division, e.at,
+                   count(*) FILTER (WHERE s.entered_at <= e.at AND s.left_at > e.at) AS open,
+                   count(*) FILTER (WHERE s.entered_at <= e.at AND s.left_at > e.at AND s.due_at < e.at) AS overdue
+            FROM ends e CROSS JOIN spans s
+            GROUP BY s.division, e.at ORDER BY s.division, e.at
+            """
+        ).map { row in
+            Week(
+                division: try row.decode(String.self, "division"), at: try row.decode(Date.self, "at"),
+                open: try row.decode(Int.self, "open"), overdue: try row.decode(Int.self, "overdue"))
+        }
+    }
+}
