@@ -41,7 +41,16 @@ extension AuditReplay {
         let signatures = try AuditStore.signatures(departments: settings.departments, on: connection)
         report.signaturesChecked = signatures.count
         var positions: [String: Delegation.Position?] = [:]
+        // A refusal sent as an approved draft carries no sign command: its approval is checked by verifyDrafts.
+        let draftRefusals = Set(try DraftStore.sent(departments: settings.departments, in: connection)
+            .filter { $0.kind == DraftKind.refuse.rawValue }
+            .map { "\($0.dossierId)/\($0.step)/\($0.round)/\($0.decidedBy ?? "")" })
         for stored in signatures {
+            if stored.signedOutcome == Outcome.refuse.rawValue,
+                draftRefusals.contains("\(stored.dossierId)/\(stored.step)/\(stored.round)/\(stored.signedBy)")
+            {
+                continue
+            }
             func finding(_ kind: AuditFinding.Kind, _ source: Source?, detail: String) -> AuditFinding {
                 AuditFinding(
                     kind: kind, dossierId: stored.dossierId, step: stored.step, round: stored.round,

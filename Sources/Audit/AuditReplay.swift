@@ -129,6 +129,7 @@ public struct AuditReplay: Sendable {
         phase("the rest (supplements, duplicates, missing)")
         try verifySignatures(streamed.signCommands, connection: connection, report: &report)
         try verifyStageActions(streamed.stageCommands, connection: connection, report: &report)
+        try verifyDrafts(streamed.draftCommands, connection: connection, report: &report)
         phase("signatures")
         report.findings.append(contentsOf: try missedDeadlines(index.dossiers(scoped: streamed.scoped), connection))
         phase("deadlines")
@@ -163,6 +164,8 @@ public struct AuditReplay: Sendable {
         var signCommands: [ReadCommand] = []
         /// Officials' stage actions read (checked at the end against the processing-control slip).
         var stageCommands: [ReadCommand] = []
+        /// Officials' draft actions read (checked at the end against the sent drafts).
+        var draftCommands: [ReadCommand] = []
         var windowDossiers = Set<String>()
         /// Steps whose decision does not cite them: looked up by identity at the end.
         var unmatched: [(identity: Identity, source: Source, department: DepartmentID)] = []
@@ -485,6 +488,7 @@ public struct AuditReplay: Sendable {
         var read = 0
         var signCommands: [ReadCommand] = []
         var stageCommands: [ReadCommand] = []
+        var draftCommands: [ReadCommand] = []
         if !ranges.isEmpty {
             var configuration = KafkaConsumerConfiguration(client: kafka, groupID: nil)
             configuration.autoCommit = false
@@ -536,6 +540,7 @@ public struct AuditReplay: Sendable {
                     case MessageType.supplement: chunk.append(Pending(source: source, supplement: true, value: message.value))
                     case MessageType.sign: signCommands.append(ReadCommand(source: source, value: message.value))
                     case MessageType.stage: stageCommands.append(ReadCommand(source: source, value: message.value))
+                    case MessageType.draft: draftCommands.append(ReadCommand(source: source, value: message.value))
                     default: continue
                     }
                 }
@@ -552,6 +557,7 @@ public struct AuditReplay: Sendable {
             handled: Array(repeating: false, count: index.decisions.count))
         streamed.signCommands = signCommands
         streamed.stageCommands = stageCommands
+        streamed.draftCommands = draftCommands
         for chunk in chunks.withLock({ $0 }) {
             if let failure = chunk.failure { throw Failure("re-deriving \(failure)") }
             report.findings.append(contentsOf: chunk.findings)

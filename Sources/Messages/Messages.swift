@@ -237,6 +237,16 @@ public struct DossierEvent: Codable, Sendable, Hashable {
         /// A rating or complaint refused for what it says (not decided yet, already rated, a score out of range); the
         /// reason's code leads `data.reason`. Nothing is recorded.
         case feedbackRejected = "feedback-rejected"
+        /// An official wrote a draft letter that needs a leader's approval (`data.action`: supplement, refuse,
+        /// apology, stop; `data.reason`, `data.documents`, `data.dueDate` the new date of an apology). Nothing is sent.
+        case drafted
+        /// A leader returned a draft to its writer (`data.reason`); nothing is sent.
+        case draftReturned = "draft-returned"
+        /// A leader approved a draft (`data.official`) and it was sent: its effect follows (a supplement request, a
+        /// refusal, the appointment moved to `data.dueDate`, the dossier stopped).
+        case draftSent = "draft-sent"
+        /// A stop notice (form 05) was sent: the dossier's handling ends, stopped (national status 8).
+        case stopped
     }
 
     public struct Data: Codable, Sendable, Hashable {

@@ -26,8 +26,10 @@ public enum PortalStatus: Int, Codable, Sendable, Hashable, CaseIterable {
         case .resultReturned: self = .resultReturned
         case .feeRequested: self = .financialObligation
         case .feePaid: self = .processing
+        case .stopped: self = .stopped
         case .escalatedAuthority, .signatureRejected, .withdrawalRejected, .stepRejected, .supplementRejected,
-            .commandRejected, .stageMoved, .paymentRejected, .rated, .complaintRecorded, .feedbackRejected:
+            .commandRejected, .stageMoved, .paymentRejected, .rated, .complaintRecorded, .feedbackRejected, .drafted,
+            .draftReturned, .draftSent:
             return nil
         }
     }

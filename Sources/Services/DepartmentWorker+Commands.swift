@@ -23,7 +23,7 @@ extension DepartmentWorker {
         do {
             let known = [
                 MessageType.sign, MessageType.requestSupplement, MessageType.withdraw, MessageType.supplement,
-                MessageType.stage,
+                MessageType.stage, MessageType.draft,
             ]
             var principal: Principal?
             if known.contains(type), registry.isInForce(at: now) {
@@ -51,6 +51,10 @@ extension DepartmentWorker {
             case MessageType.stage:
                 let command = try decoder.decode(StageCommand.self, from: data)
                 try applyStage(command, principal: principal, registry: registry, at: now, into: tx, outbox: &outbox,
+                               report: &report, encoder: encoder)
+            case MessageType.draft:
+                let command = try decoder.decode(DraftCommand.self, from: data)
+                try applyDraft(command, principal: principal, registry: registry, at: now, into: tx, outbox: &outbox,
                                report: &report, encoder: encoder)
             case MessageType.withdraw:
                 let command = try decoder.decode(Withdrawal.self, from: data)
@@ -206,6 +210,9 @@ extension DepartmentWorker {
         }
         guard try !isWithdrawn(command.dossierId, in: tx) else {
             return try reject("the applicant has withdrawn the dossier", round: nil)
+        }
+        guard try !DraftStore.isStopped(command.dossierId, in: tx) else {
+            return try reject("the dossier's handling was stopped (form 05)", round: nil)
         }
         let round = row.round
         guard row.review == .official, row.outcome == .approve || row.outcome == .refuse else {

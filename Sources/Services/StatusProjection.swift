@@ -156,7 +156,7 @@ public final class StatusProjection: BatchWriter {
                     schedule: policy.schedule(due: dueDate, kind: .step, calendar: calendar), at: event.at)
             }
         case .prepared, .signatureRejected, .withdrawalRejected, .stepRejected, .supplementRejected, .commandRejected,
-            .stageMoved, .paymentRejected, .rated, .complaintRecorded, .feedbackRejected:
+            .stageMoved, .paymentRejected, .rated, .complaintRecorded, .feedbackRejected, .drafted, .draftReturned:
             if event.type != .prepared { status.status = nil }
             to = event.department?.rawValue
             if event.type == .stageMoved { moveStage(event, step: step, in: &rows) }
@@ -211,6 +211,29 @@ public final class StatusProjection: BatchWriter {
                     schedule: policy.schedule(due: dueDate, kind: .step, calendar: calendar), at: event.at)
             }
             rows.moveDeadline(id, step: DeadlineKind.overallStep, to: event.data.forwardTo)
+        case .draftSent:
+            // Its effect is an event of its own (supplement requested, decided, stopped), except an apology's
+            // (form 04): the appointment moves here, where the deadlines are kept.
+            status.status = nil
+            let appointment = deadlines[DeadlineKind.overallStep]
+            if let moved = try ApologyDraft.move(
+                event, status: appointment?.status, dueDate: appointment?.dueDate, kind: appointment?.kind,
+                department: appointment?.department.map(DepartmentID.init(rawValue:)), policy: policy,
+                calendar: calendar, topics: topics, encoder: encoder)
+            {
+                to = "applicant"
+                rows.reschedule(id, step: DeadlineKind.overallStep, schedule: moved.schedule, fired: 0, pausedDays: 0)
+                rows.setDueDate(id, moved.schedule.dueDate)
+                rows.recordApology(
+                    id, step: DeadlineKind.overallStep, reason: event.data.reason ?? "", previousDate: moved.previous,
+                    newDate: moved.schedule.dueDate, issuedBy: event.data.official, at: event.at)
+                out += moved.messages
+            }
+        case .stopped:
+            // A stop notice (form 05) ends the dossier; not decided, so neither on time nor late.
+            to = "applicant"
+            rows.close(id, steps: nil, at: event.at, counted: false)
+            closeEscalations(id, by: "stopped", at: event.at, in: &rows)
         case .escalatedAuthority:
             to = Catalogue.delegatorId.rawValue
             status.department = Catalogue.delegatorId

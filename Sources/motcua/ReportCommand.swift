@@ -62,6 +62,7 @@ struct ReportCommand: AsyncParsableCommand {
         var openOnTime = 0
         var openOverdue = 0
         var withdrawn = 0
+        var stopped = 0
         var approved = 0
         var refused = 0
         var escalationsLevel1 = 0
@@ -85,6 +86,7 @@ struct ReportCommand: AsyncParsableCommand {
             openOnTime += other.openOnTime
             openOverdue += other.openOverdue
             withdrawn += other.withdrawn
+            stopped += other.stopped
             approved += other.approved
             refused += other.refused
             escalationsLevel1 += other.escalationsLevel1
@@ -138,6 +140,7 @@ struct ReportCommand: AsyncParsableCommand {
             switch row.category {
             case .notReceived: f.notReceived += n
             case .withdrawn: f.withdrawn += n
+            case .stopped: f.stopped += n
             case .decidedOnTime: f.decidedOnTime += n
             case .decidedLate: f.decidedLate += n
             case .openOverdue: f.openOverdue += n
@@ -176,20 +179,20 @@ struct ReportCommand: AsyncParsableCommand {
         if json { return try CLI.printJSON(output) }
         func pct(_ v: Double?) -> String { v.map { String(format: "%.1f%%", $0 * 100) } ?? "—" }
         let header = [
-            "department", "received", "on time", "late", "open", "overdue", "withdrawn", "esc L1", "esc L2",
+            "department", "received", "on time", "late", "open", "overdue", "withdrawn", "stopped", "esc L1", "esc L2",
             "authority", "stage head", "stage dir", "online", "desk", "post", "on-time rate", "online share",
         ]
-        let lines = (departments + [total]).map { f in
+        let lines = (departments + [total]).map { (f: Figures) -> [String] in
             [f.department, String(f.received), String(f.decidedOnTime), String(f.decidedLate), String(f.openOnTime),
-             String(f.openOverdue), String(f.withdrawn), String(f.escalationsLevel1), String(f.escalationsLevel2),
-             String(f.escalationsAuthority), String(f.stageEscalationsHead), String(f.stageEscalationsDirector),
-             String(f.online), String(f.desk), String(f.post), pct(f.onTimeRate),
+             String(f.openOverdue), String(f.withdrawn), String(f.stopped), String(f.escalationsLevel1),
+             String(f.escalationsLevel2), String(f.escalationsAuthority), String(f.stageEscalationsHead),
+             String(f.stageEscalationsDirector), String(f.online), String(f.desk), String(f.post), pct(f.onTimeRate),
              pct(f.onlineShare)]
         }
         let period = from == nil && to == nil ? "all dossiers" : "submitted \(from ?? "…") to \(to ?? "…")"
         print("MotCua report, \(period), as of \(CLI.local(output.generatedAt)) (Asia/Ho_Chi_Minh)")
         print(CLI.table(header, lines))
         print("submitted \(total.submitted) = received \(total.received) + not received at intake \(total.notReceived); "
-              + "received = on time + late + open + overdue + withdrawn; approved \(total.approved), refused \(total.refused)")
+              + "received = on time + late + open + overdue + withdrawn + stopped; approved \(total.approved), refused \(total.refused)")
     }
 }

@@ -24,7 +24,7 @@ struct ReviewCommand: AsyncParsableCommand {
             """,
         subcommands: [
             List.self, Sign.self, Refuse.self, Supplement.self, Propose.self, Approve.self, Return.self, Transfer.self,
-            Recall.self,
+            Recall.self, Draft.self, ApproveDraft.self, ReturnDraft.self,
         ])
 
     struct List: AsyncParsableCommand {
@@ -38,6 +38,7 @@ struct ReviewCommand: AsyncParsableCommand {
                   motcua review list --department culture --json
                   motcua review list --official ld-specialist       (the stages I hold, overdue and due soon first)
                   motcua review list --department labour --division employment
+                  motcua review list --department labour --drafts   (drafts waiting for a leader's approval)
                 """)
 
         @Option(help: "The department (industry-trade, environment, labour, culture, industrial-zones).")
@@ -58,8 +59,14 @@ struct ReviewCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON instead of text.")
         var json = false
 
+        @Flag(help: "With --department: the drafts waiting for a leader's approval (review draft …) instead.")
+        var drafts = false
+
         func validate() throws {
             if let department { try checkDepartment(department) }
+            if drafts && (department == nil || official != nil || division != nil) {
+                throw ValidationError("--drafts lists a department's drafts: name --department D alone")
+            }
             guard official != nil || department != nil else {
                 throw ValidationError("name --department D (its signatures and divisions) or --official ID (a queue)")
             }
@@ -86,6 +93,7 @@ struct ReviewCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
+            if drafts, let department { return try ReviewCommand.printWaitingDrafts(department: department, json: json) }
             guard let department, official == nil, division == nil else {
                 return try ReviewCommand.printStageQueue(
                     official: official, department: department, division: division, limit: limit, json: json,

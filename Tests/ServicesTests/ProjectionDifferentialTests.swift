@@ -99,6 +99,8 @@ enum ProjectionTables {
         Table(name: "stage_deadlines", select: "SELECT * FROM stage_deadlines"),
         Table(name: "stage_escalations", select: "SELECT * FROM stage_escalations"),
         Table(name: "processed_events", select: "SELECT consumer, event_id FROM processed_events"),
+        // Apologies sent as approved drafts (form 04), with the date each replaced.
+        Table(name: "apologies", select: "SELECT * FROM apologies", mayBeEmpty: true),
         // The portal's records carry the dossier's dated fields as the batch leaves them (the projection reads them
         // once per batch), the reference's as each event leaves them: the same records, once each, compared without
         // their payloads; every other row whole.
@@ -178,7 +180,7 @@ struct HistoryGenerator {
         add(.received, .init(dueDate: day(after: at, within: 20), procedure: procedure), step: 0)
         add(.assigned, .init(dueDate: day(after: at, within: 10), procedure: procedure), step: 0)
         for _ in 0..<next(upTo: 6) {
-            switch next(upTo: 10) {
+            switch next(upTo: 11) {
             case 0, 1:
                 add(.supplementRequested, .init(reason: "missing page"), step: step)
                 if next(upTo: 4) != 0 { add(.supplemented, step: step) }
@@ -196,6 +198,11 @@ struct HistoryGenerator {
                 add(.signatureRejected, .init(reason: "unsigned"), step: step)
             case 6:
                 add(.withdrawalRejected, .init(reason: "decided"), step: step)
+            case 9:
+                // An approved apology draft (form 04): the appointment moves when it can (drafts: issue 20).
+                add(.drafted, .init(reason: "inspection", dueDate: day(after: at, within: 30), action: "apology"), step: step)
+                add(.draftSent, .init(reason: "inspection", dueDate: day(after: at, within: 30), official: "head",
+                                      action: "apology"), step: step)
             case 7:
                 // Anything at any point: odd orders must agree too.
                 let kinds = DossierEvent.Kind.allCases
@@ -222,7 +229,7 @@ struct HistoryGenerator {
         }
         switch next(upTo: 5) {
         case 0: add(.withdrawn, step: step)
-        case 1: break
+        case 1: if next(upTo: 2) == 0 { add(.stopped, .init(reason: "stop notice"), step: step) }
         default:
             add(.decided, .init(outcome: next(upTo: 2) == 0 ? .approve : .refuse), step: step)
             if next(upTo: 2) == 0 { add(.resultReturned, step: step) }

@@ -118,7 +118,7 @@ final class ReferenceStatusProjection: BatchWriter {
                     schedule: policy.schedule(due: dueDate, kind: .step, calendar: calendar), at: event.at, in: tx)
             }
         case .prepared, .signatureRejected, .withdrawalRejected, .stepRejected, .supplementRejected, .commandRejected,
-            .stageMoved, .paymentRejected, .rated, .complaintRecorded, .feedbackRejected:
+            .stageMoved, .paymentRejected, .rated, .complaintRecorded, .feedbackRejected, .drafted, .draftReturned:
             if event.type != .prepared { status.status = nil }
             to = event.department?.rawValue
             if event.type == .stageMoved, let department = event.department {
@@ -182,6 +182,27 @@ final class ReferenceStatusProjection: BatchWriter {
                     schedule: policy.schedule(due: dueDate, kind: .step, calendar: calendar), at: event.at, in: tx)
             }
             try ProjectionStore.moveDeadline(id, step: DeadlineKind.overallStep, to: event.data.forwardTo, in: tx)
+        case .draftSent:
+            status.status = nil
+            let appointment = deadlines[DeadlineKind.overallStep]
+            if let moved = try ApologyDraft.move(
+                event, status: appointment?.status, dueDate: appointment?.dueDate, kind: appointment?.kind,
+                department: appointment?.department, policy: policy, calendar: calendar, topics: topics,
+                encoder: encoder)
+            {
+                to = "applicant"
+                try DeadlineStore.reschedule(
+                    id, step: DeadlineKind.overallStep, schedule: moved.schedule, fired: 0, in: tx)
+                try ProjectionStore.setDueDate(id, moved.schedule.dueDate, in: tx)
+                _ = try ApologyStore.record(
+                    id, step: DeadlineKind.overallStep, reason: event.data.reason ?? "", previousDate: moved.previous,
+                    newDate: moved.schedule.dueDate, issuedBy: event.data.official, at: event.at, in: tx)
+                out += moved.messages
+            }
+        case .stopped:
+            to = "applicant"
+            try DeadlineStore.close(id, steps: nil, at: event.at, counted: false, in: tx)
+            try closeEscalations(id, by: "stopped", at: event.at, in: tx)
         case .escalatedAuthority:
             to = Catalogue.delegatorId.rawValue
             status.department = Catalogue.delegatorId

@@ -95,6 +95,8 @@ package struct ProjectionRows: Sendable {
     /// Current stage deadlines by dossier and step (``ProjectionRows+Stages.swift``).
     var stageDeadlines: [String: [Int: StageDeadlineRow]] = [:]
     var loadedStageDeadlines: [String: [Int: StageDeadlineRow]] = [:]
+    /// Apologies (form 04) sent as approved drafts in this batch: (dossier, step, reason, previous, new, by, at).
+    private var apologies: [(String, Int, String, LocalDate, LocalDate, String?, Date)] = []
 
     /// No rows (a batch of dossiers none of which the database knows yet); tests use it.
     package init() {}
@@ -361,6 +363,19 @@ package struct ProjectionRows: Sendable {
         try writeEscalations(in: tx)
         try writeTimeline(in: tx)
         try writeStageDeadlines(in: tx)
+        // Rare (an approved apology draft): one statement each.
+        for (dossierId, step, reason, previous, new, by, at) in apologies {
+            _ = try ApologyStore.record(
+                dossierId, step: step, reason: reason, previousDate: previous, newDate: new, issuedBy: by, at: at, in: tx)
+        }
+    }
+
+    /// ``ApologyStore/record(_:step:reason:previousDate:newDate:issuedBy:at:in:)``, written with the batch.
+    package mutating func recordApology(
+        _ dossierId: String, step: Int, reason: String, previousDate: LocalDate, newDate: LocalDate, issuedBy: String?,
+        at: Date
+    ) {
+        apologies.append((dossierId, step, reason, previousDate, newDate, issuedBy, at))
     }
 
     private func writeDeadlines(in tx: PostgresConnection) throws {

@@ -10,6 +10,8 @@ package enum DepartmentReport {
     package enum Category: String, Sendable, Hashable, CaseIterable {
         case notReceived = "not-received"
         case withdrawn
+        /// Ended by a stop notice (form 05): neither decided nor open.
+        case stopped
         case decidedOnTime = "decided-on-time"
         case decidedLate = "decided-late"
         case openOverdue = "open-overdue"
@@ -57,6 +59,7 @@ package enum DepartmentReport {
                     CASE
                         WHEN d.intake <> 'received' THEN 'not-received'
                         WHEN d.status = 'withdrawn' THEN 'withdrawn'
+                        WHEN d.status = 'stopped' AND d.outcome IS NULL THEN 'stopped'
                         WHEN d.outcome IS NOT NULL THEN
                             CASE WHEN COALESCE(d.closed_on_time,
                                     (d.decided_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date <= d.due_date, true)

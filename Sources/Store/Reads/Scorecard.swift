@@ -94,8 +94,11 @@ package enum Scorecard {
             ), d AS (
                 SELECT p.n, p.from_day, d.procedure, p.as_of, d.due_date AS received_due,
                        COALESCE(o.due_date, s.due_date) AS due_now,
-                       CASE WHEN s.outcome IN ('approve', 'refuse') AND s.decided_at < p.as_of
-                            THEN s.decided_at END AS finished_at,
+                       -- The end of processing, by priority: decided, then stopped (a stop notice, form 05).
+                       COALESCE(CASE WHEN s.outcome IN ('approve', 'refuse') AND s.decided_at < p.as_of
+                                     THEN s.decided_at END,
+                                (SELECT min(t.at) FROM dossier_timeline t WHERE t.dossier_id = d.id
+                                   AND t.type = 'stopped' AND t.at < p.as_of)) AS finished_at,
                        z.moved, z.paused_at,
                        (SELECT count(*) FROM dossier_timeline t WHERE t.dossier_id = d.id
                           AND t.type = 'supplement-requested' AND t.at < p.as_of) AS supplements,

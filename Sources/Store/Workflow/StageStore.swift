@@ -129,6 +129,12 @@ package enum StageStore {
         }
     }
 
+    /// Closes the dossier's open stages without a slip line: a stop notice (form 05) ended its handling, which the
+    /// `stopped` event and the sent draft record.
+    package static func closeStopped(_ dossierId: String, at now: Date, in tx: PostgresConnection) throws {
+        try tx.execute("UPDATE stages SET closed_at = \(now) WHERE dossier_id = \(dossierId) AND closed_at IS NULL")
+    }
+
     /// A hand-over: the stage row moves (or closes, when `closed`) and the slip gets its line.
     package static func handOver(
         _ current: Current, action: String, actor: String, actedAs: StageRole?, to position: Int, assignee: String?,
