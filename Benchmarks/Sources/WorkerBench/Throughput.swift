@@ -90,6 +90,8 @@ struct ThroughputBench {
     let databaseURL: String
     let postgresCPU: PostgresCPU?
     var overlap = true
+    /// Where the worker itself connects (nil: `runtime.postgres`, the owner).
+    var workerPostgres: PostgresConfiguration?
     static let decisionTypes: KeyValuePairs<String, ColumnType> = [
         "dossier_id": .text, "step": .int4, "round": .int4, "department": .text, "procedure": .text,
         "outcome": .text, "review": .text, "rule_id": .text, "rule_version": .text, "delegation_id": .text,
@@ -195,7 +197,7 @@ struct ThroughputBench {
     /// round starts from the same state.
     func resetTables(_ connection: PostgresConnection, seeding tasks: ProducedTasks) throws {
         try connection.executeScript(
-            "TRUNCATE decisions, outbox; DELETE FROM consumer_offsets WHERE consumer_group LIKE 'bench.%'")
+            "TRUNCATE decisions, outbox; DELETE FROM consumer_offsets WHERE consumer_group LIKE 'bench.%' OR consumer_group LIKE 'motcua.%.bench.%'")
         try seedProvenance(tasks, on: connection)
         try connection.executeScript("CHECKPOINT")
     }
@@ -203,7 +205,8 @@ struct ThroughputBench {
     func workerRound(_ tasks: ProducedTasks, batchSize: Int, label: String) throws -> WorkerRound {
         let connection = try PostgresConnection.connect(runtime.postgres, logger: logger)
         try resetTables(connection, seeding: tasks)
-        let group = "bench.worker.\(label).\(UInt32.random(in: 0...UInt32.max))"
+        // A group of the department's own (motcua.<department>.*): a worker login may store offsets only there.
+        let group = "motcua.\(Workload.department).bench.\(label).\(UInt32.random(in: 0...UInt32.max))"
         try seedOffsets(connection, group: group, topic: tasks.topic, tasks.start)
 
         let worker = try DepartmentWorker(
@@ -213,7 +216,8 @@ struct ThroughputBench {
         settings.batchSize = batchSize
         settings.overlapsTransactions = overlap
         let consumer = EffectivelyOnceConsumer(
-            settings: settings, kafka: runtime.kafka, postgres: runtime.postgres, writer: timed, logger: logger)
+            settings: settings, kafka: runtime.kafka, postgres: workerPostgres ?? runtime.postgres, writer: timed,
+            logger: logger)
         let started = ContinuousClock.now
         let thread = BackgroundThread("consumer") {
             do { try consumer.runBlocking() } catch { fail("consumer stopped: \(error)") }

@@ -1,3 +1,4 @@
+import Authority
 import BenchSupport
 import Foundation
 import Kafka
@@ -34,6 +35,10 @@ struct WorkerBench {
         var fetchWaitMaxMs: Int?
         /// `EffectivelyOnceConsumer.Settings.overlapsTransactions` (off: `--no-overlap`).
         var overlap = true
+        /// The throughput rounds' worker connects as a real login of its department's role (every row guard and
+        /// policy on, as deployed); `--worker-as-owner` runs it as DATABASE_URL's role (the owner: no guards), as
+        /// before 2026-12-07 16:30. The raw C replay always runs as the owner.
+        var workerAsOwner = false
         var rules = "deploy"
         var markdown: String?
         var splitSample = 10_000
@@ -45,7 +50,7 @@ struct WorkerBench {
             usage: WorkerBench [--mode all|throughput|latency|split|audit] [--messages N] [--batch-sizes 500,1000] [--rounds N]
                                [--latency-rate N] [--latency-seconds S] [--latency-rounds N] [--latency-batch-size N]
                                [--latency-between SQL]
-                               [--fetch-wait-max-ms MS] [--no-overlap] [--rules DIR] [--markdown FILE] [--seed N]
+                               [--fetch-wait-max-ms MS] [--no-overlap] [--worker-as-owner] [--rules DIR] [--markdown FILE] [--seed N]
                                [--database NAME] [--migrations DIR]
             DATABASE_URL names the cluster; the benchmark creates and migrates its own database NAME there
             (default motcua_workerbench) and empties its tables between rounds. The latency run's consumers use
@@ -79,6 +84,7 @@ struct WorkerBench {
                 case "--latency-between": options.latencyBetween = value()
                 case "--fetch-wait-max-ms": options.fetchWaitMaxMs = int(value())
                 case "--no-overlap": options.overlap = false
+                case "--worker-as-owner": options.workerAsOwner = true
                 case "--rules": options.rules = value()
                 case "--markdown": options.markdown = value()
                 case "--split-sample": options.splitSample = int(value())
@@ -157,6 +163,13 @@ struct WorkerBench {
             runtime: runtime, admin: admin, logger: logger, databaseURL: databaseURL,
             postgresCPU: PostgresCPU(connection: probe))
         bench.overlap = options.overlap
+        if !options.workerAsOwner {
+            bench.workerPostgres = PostgresConfiguration(
+                connectionString: try workerLogin(databaseURL, department: Workload.department))
+        }
+        out.line(
+            "the worker connects as \(options.workerAsOwner ? "the owner (no row guards)" : "a login of its department's role (row guards on)"); "
+                + "the raw replay as the owner")
         let tasks = try bench.produce(count: options.messages, seed: options.seed)
         let perPartition = Double(tasks.count) * (tasks.averageBytes + 200) / Double(tasks.start.count) / 1_048_576
         out.line(
@@ -423,6 +436,29 @@ func benchDatabase(_ url: String, name: String, migrations: String) throws -> St
     let connection = try PostgresConnection.connect(PostgresConfiguration(connectionString: benchURL), logger: logger)
     _ = try PostgresMigrator(directory: URL(fileURLWithPath: migrations)).migrate(connection)
     return benchURL
+}
+
+/// A login acting as `department`'s worker role from its first statement, as deployed (docs/operators.md), on the
+/// benchmark's database (created once; the local cluster trusts local logins); returns its URL.
+func workerLogin(_ url: String, department: DepartmentID) throws -> String {
+    guard var components = URLComponents(string: url) else { fail("cannot parse the benchmark database URL") }
+    let role = "motcua_worker_" + department.rawValue.replacingOccurrences(of: "-", with: "_")
+    let login = "motcua_bench_" + department.rawValue.replacingOccurrences(of: "-", with: "_")
+    let admin = try PostgresConnection.connect(
+        PostgresConfiguration(connectionString: url), logger: Logger(label: "worker-bench.setup"))
+    try admin.executeScript(
+        """
+        DO $$ BEGIN
+            IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '\(login)') THEN
+                CREATE ROLE \(login) LOGIN IN ROLE \(role);
+                ALTER ROLE \(login) SET role = '\(role)';
+            END IF;
+        END $$
+        """)
+    components.user = login
+    components.password = nil
+    guard let loginURL = components.string else { fail("cannot build the worker login's URL") }
+    return loginURL
 }
 
 func machineDescription() -> String {
