@@ -331,7 +331,7 @@ system_scaling() {
     SYSTEM_START_ENV="$scale_env" system_start "$department-1" "$RELEASE/$department-worker"
     system_coordinator "$RELEASE/coordinator"
     say ""
-    say "=== system: scaling $department 1 → 4 → 2 ($rate dossiers/s for ${seconds}s; assignment ${SYSTEM_SCALE_STRATEGY:-cooperative-sticky, the workers' default}) ==="
+    say "=== system: scaling $department 1 → 4 → 2 ($rate dossiers/s for ${seconds}s; assignment ${SYSTEM_SCALE_STRATEGY:-cooperative-sticky, the default of the workers}) ==="
     t0="$(system_now)"
     system_produce 200 7 --department "$department"
     system_wait 200 300 || return 1
