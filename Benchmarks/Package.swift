@@ -61,9 +61,11 @@ let package = Package(
                 .product(name: "Services", package: "MotCua"), .product(name: "Store", package: "MotCua"),
                 .product(name: "Kafka", package: "MotCua"),
                 .product(name: "Postgres", package: "MotCua"), .product(name: "EffectivelyOnce", package: "MotCua"),
-                "BenchSupport",
+                "BenchSupport", "CProjectionRaw",
             ]
         ),
+        // The projection's recorded calls replayed through raw libpq: its same-run C baseline.
+        .target(name: "CProjectionRaw", linkerSettings: [.linkedLibrary("pq")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -21,7 +21,8 @@
 #            SYSTEM_SCALE_SECONDS (60) s; its workers scaled 1 → 4 → 2 processes mid-stream (as KEDA would); the
 #            longest pause of the group's stored offsets after each change; then SQL: every task decided, none twice.
 #
-#            SYSTEM_SCALE_STRATEGY=cooperative-sticky gives that department's workers cooperative rebalancing.
+#            The workers rebalance cooperatively by default (cooperative-sticky); SYSTEM_SCALE_STRATEGY=range,roundrobin
+#            gives that department's workers the eager strategy instead, for a comparison.
 #
 # SYSTEM_BASELINE_COORDINATOR=<path to a release coordinator> runs the load once more with that coordinator first
 # (e.g. one built from an older commit) on a fresh devbroker and database, for a same-run before/after.
@@ -323,13 +324,14 @@ system_scaling() {
     for other in "${system_departments[@]}"; do
         [ "$other" = "$department" ] || system_start "$other" "$RELEASE/$other-worker"
     done
-    # SYSTEM_SCALE_STRATEGY (e.g. cooperative-sticky): the partition assignment strategy of that department's workers.
+    # SYSTEM_SCALE_STRATEGY (e.g. range,roundrobin): the partition assignment strategy of that department's workers
+    # (default: the workers' own, cooperative-sticky).
     local scale_env=""
     [ -z "${SYSTEM_SCALE_STRATEGY:-}" ] || scale_env="KAFKA_PARTITION_ASSIGNMENT_STRATEGY=$SYSTEM_SCALE_STRATEGY"
     SYSTEM_START_ENV="$scale_env" system_start "$department-1" "$RELEASE/$department-worker"
     system_coordinator "$RELEASE/coordinator"
     say ""
-    say "=== system: scaling $department 1 → 4 → 2 ($rate dossiers/s for ${seconds}s; assignment ${SYSTEM_SCALE_STRATEGY:-range,roundrobin}) ==="
+    say "=== system: scaling $department 1 → 4 → 2 ($rate dossiers/s for ${seconds}s; assignment ${SYSTEM_SCALE_STRATEGY:-cooperative-sticky, the default of the workers}) ==="
     t0="$(system_now)"
     system_produce 200 7 --department "$department"
     system_wait 200 300 || return 1

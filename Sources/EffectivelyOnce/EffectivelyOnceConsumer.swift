@@ -41,6 +41,10 @@ public final class EffectivelyOnceConsumer: Sendable {
         public var pollTimeout: Duration = .milliseconds(50)
         /// Backoff while PostgreSQL is unavailable. Default: 100 ms doubling to 5 s.
         public var retry = PostgresConfiguration.RetryPolicy(attempts: .max, initialDelay: .milliseconds(100), maximumDelay: .seconds(5))
+        /// `partition.assignment.strategy` of the group (nil: the Kafka module's default, eager `range,roundrobin`).
+        /// Every member of a group must use the same. A `KAFKA_PARTITION_ASSIGNMENT_STRATEGY` in the environment
+        /// (``KafkaClientOptions/properties``) overrides it.
+        public var assignmentStrategy: String?
 
         public init(group: String, topics: [String]) {
             self.group = group
@@ -114,6 +118,7 @@ public final class EffectivelyOnceConsumer: Sendable {
         var consumerConfig = KafkaConsumerConfiguration(client: kafka, groupID: settings.group)
         // Never jump: a position out of the broker's range is reported (``takeOffsetErrors``) and checked.
         consumerConfig.offsetReset = .error
+        if let strategy = settings.assignmentStrategy { consumerConfig.assignmentStrategy = strategy }
         self.kafka = consumerConfig
         self.clientOptions = kafka
         self.postgres = postgres

@@ -15,6 +15,8 @@ public struct PostgresBinaryCopyWriter {
     /// Where full buffers go; nil for a writer that keeps its data in memory (``init(columns:)``).
     private let connection: OpaquePointer?
     private var buffer: [UInt8] = []
+    /// Gets a copy of every buffer sent (``PostgresConnection/record(into:)``).
+    var recorder: PostgresRecorder?
     /// Columns the statement copies (the server says so when the COPY starts).
     public let columns: Int
     public private(set) var rowCount = 0
@@ -146,6 +148,7 @@ public struct PostgresBinaryCopyWriter {
 
     mutating func flush() throws(PostgresError) {
         guard let connection else { return }
+        recorder?.appendCopyData(buffer)
         try PostgresConnection.putCopyData(connection, &buffer)
     }
 }

@@ -20,6 +20,8 @@ public final class PostgresConnection: @unchecked Sendable {
     private var statementNames: [String: String] = [:]
     /// Statements ``query(_:_:)`` prepared on this session (names are never reused within a session).
     private var preparedCount = 0
+    /// Where calls are recorded for a benchmark's raw replay (``record(into:)``); nil: nothing is recorded.
+    private var recorder: PostgresRecorder?
 
     private init(connection: OpaquePointer, configuration: PostgresConfiguration, logger: Logger) {
         self.connection = connection
@@ -84,6 +86,7 @@ public final class PostgresConnection: @unchecked Sendable {
     public func query(_ sql: String, _ parameters: [(any PostgresEncodable)?]) throws(PostgresError) -> PostgresRows {
         try locked { () throws(PostgresError) -> PostgresRows in
             if let name = try cachedStatement(sql, parameters) {
+                recorder?.append(sql: sql, parameters: parameters, prepared: true)
                 let result = withParameters(parameters) { _, values, count in
                     PQexecPrepared(connection, name, count, values, nil, nil, 0)
                 }
@@ -96,6 +99,7 @@ public final class PostgresConnection: @unchecked Sendable {
                     throw error
                 }
             }
+            recorder?.append(sql: sql, parameters: parameters, prepared: false)
             let result = withParameters(parameters) { types, values, count in
                 PQexecParams(connection, sql, count, types, values, nil, nil, 0)
             }
@@ -145,6 +149,7 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Runs a script of several statements without parameters (migrations, DDL).
     public func executeScript(_ sql: String) throws(PostgresError) {
         try locked { () throws(PostgresError) in
+            recorder?.append(.script(sql))
             _ = try check(PQexec(connection, sql), context: "script")
         }
     }
@@ -153,6 +158,7 @@ public final class PostgresConnection: @unchecked Sendable {
     public func prepare(_ name: String, _ sql: String, types: [UInt32] = []) throws(PostgresError) {
         try locked { () throws(PostgresError) in
             guard !preparedNames.contains(name) else { return }
+            recorder?.append(.prepare(name: name, sql: sql, types: types))
             let result = types.withUnsafeBufferPointer { PQprepare(connection, name, sql, Int32(types.count), $0.baseAddress) }
             _ = try check(result, context: "prepare '\(name)'")
             preparedNames.insert(name)
@@ -163,6 +169,7 @@ public final class PostgresConnection: @unchecked Sendable {
     @discardableResult
     public func executePrepared(_ name: String, _ parameters: [(any PostgresEncodable)?]) throws(PostgresError) -> PostgresRows {
         try locked { () throws(PostgresError) -> PostgresRows in
+            recorder?.append(.executePrepared(name: name, values: parameters.map { $0?.postgresText }))
             let result = withParameters(parameters) { _, values, count in
                 PQexecPrepared(connection, name, count, values, nil, nil, 0)
             }
@@ -197,6 +204,7 @@ public final class PostgresConnection: @unchecked Sendable {
     public func copyIn(_ statement: String, _ body: (inout PostgresCopyWriter) throws -> Void) throws -> Int {
         try copyIn(statement, binary: false) { connection, _ in
             var writer = PostgresCopyWriter(connection: connection)
+            writer.recorder = recorder
             try body(&writer)
             try writer.flush()
         }
@@ -211,6 +219,7 @@ public final class PostgresConnection: @unchecked Sendable {
     public func copyInBinary(_ statement: String, _ body: (inout PostgresBinaryCopyWriter) throws -> Void) throws -> Int {
         try copyIn(statement, binary: true) { connection, columns in
             var writer = PostgresBinaryCopyWriter(connection: connection, columns: columns)
+            writer.recorder = recorder
             try body(&writer)
             try writer.finish()
         }
@@ -222,6 +231,7 @@ public final class PostgresConnection: @unchecked Sendable {
         _ statement: String, binary: Bool, _ send: (OpaquePointer, Int) throws -> Void
     ) throws -> Int {
         try locked { () throws -> Int in
+            recorder?.append(.copy(statement: statement, data: []))
             let start = PQexec(connection, statement)
             let status = PQresultStatus(start)
             if status != PGRES_COPY_IN {
@@ -262,6 +272,7 @@ public final class PostgresConnection: @unchecked Sendable {
     @discardableResult
     public func pipeline(_ statements: [PipelineStatement], syncEvery: Int = 1000) throws(PostgresError) -> [PostgresRows] {
         try locked { () throws(PostgresError) -> [PostgresRows] in
+            recorder?.append(.unsupported("pipeline of \(statements.count) statements"))
             guard PQenterPipelineMode(connection) == 1 else {
                 throw PostgresError(.pipeline, context: "enter pipeline mode", message: Self.errorMessage(connection))
             }
@@ -308,6 +319,12 @@ public final class PostgresConnection: @unchecked Sendable {
             if let firstError { throw firstError }
             return results
         }
+    }
+
+    /// Records every call made on this connection into `recorder` from now on (nil: stops recording). For
+    /// benchmarks that replay the same statements through raw libpq; see ``PostgresRecorder``.
+    public func record(into recorder: PostgresRecorder?) {
+        locked { self.recorder = recorder }
     }
 
     private func locked<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
@@ -375,6 +392,8 @@ public struct PipelineStatement: Sendable {
 public struct PostgresCopyWriter {
     private let connection: OpaquePointer
     private var buffer: [UInt8] = []
+    /// Gets a copy of every buffer sent (``PostgresConnection/record(into:)``).
+    var recorder: PostgresRecorder?
     public private(set) var rowCount = 0
 
     init(connection: OpaquePointer) {
@@ -440,6 +459,7 @@ public struct PostgresCopyWriter {
     }
 
     mutating func flush() throws(PostgresError) {
+        recorder?.appendCopyData(buffer)
         try PostgresConnection.putCopyData(connection, &buffer)
     }
 }

@@ -12,6 +12,12 @@ public struct WorkerCommand: ParsableArguments {
 
     public init() {}
 
+    /// The workers' consumer groups rebalance cooperatively: a member joining or leaving moves only the partitions
+    /// that change hands, and the others keep consuming (`CooperativeRebalanceTests`; pauses in BENCHMARKS.md).
+    /// `KAFKA_PARTITION_ASSIGNMENT_STRATEGY` overrides it; every member of a group must use the same strategy
+    /// (docs/operators.md, Scaling: how to switch a running group).
+    public static let assignmentStrategy = "cooperative-sticky"
+
     /// Parses the command line and runs the worker of `department` until SIGTERM/SIGINT.
     public static func main(department: DepartmentID) async {
         do {
@@ -23,7 +29,7 @@ public struct WorkerCommand: ParsableArguments {
             let service = try runtime.service(
                 writer: worker, group: command.group ?? runtime.topics.group("motcua.\(department)"),
                 topics: [runtime.topics.department(department)],
-                batchSize: command.runtime.batchSize)
+                batchSize: command.runtime.batchSize, assignmentStrategy: WorkerCommand.assignmentStrategy)
             try await runtime.run([service], configuration: command.runtime.configuration)
         } catch {
             WorkerCommand.exit(withError: error)

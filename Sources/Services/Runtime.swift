@@ -130,14 +130,17 @@ public struct Runtime: Sendable {
     }
 
     /// The consumer and relay of one writer; `postgres` connects them as another role than the service's own
-    /// (reception as motcua_reception). Default: ``postgres``.
+    /// (reception as motcua_reception). Default: ``postgres``. `assignmentStrategy`: the consumer group's
+    /// (``EffectivelyOnceConsumer/Settings/assignmentStrategy``; nil: eager).
     public func service(
-        writer: any BatchWriter, group: String, topics: [String], batchSize: Int, postgres: PostgresConfiguration? = nil
+        writer: any BatchWriter, group: String, topics: [String], batchSize: Int, postgres: PostgresConfiguration? = nil,
+        assignmentStrategy: String? = nil
     ) throws -> ConsumerWithRelay {
         let postgres = postgres ?? self.postgres
         let relay = try OutboxRelay(settings: .init(source: writer.outboxSource), kafka: kafka, postgres: postgres, logger: logger)
         var settings = EffectivelyOnceConsumer.Settings(group: group, topics: topics)
         settings.batchSize = batchSize
+        settings.assignmentStrategy = assignmentStrategy
         let consumer = EffectivelyOnceConsumer(
             settings: settings, kafka: kafka, postgres: postgres, writer: writer, logger: logger,
             afterCommit: { relay.nudge() })

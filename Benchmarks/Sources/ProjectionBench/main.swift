@@ -1,5 +1,6 @@
 import Authority
 import BenchSupport
+import CProjectionRaw
 import EffectivelyOnce
 import Foundation
 import Kafka
@@ -9,9 +10,13 @@ import Postgres
 import Services
 
 /// The status projection in release mode, without Kafka: the coordinator's projection by sets (``StatusProjection``)
-/// writing the system's events into a fresh database per round. (The per-event path it replaced survives only as the
-/// test-only `ReferenceStatusProjection`, on the Store's package-level statements, which this separate package
-/// cannot call: its figures are the debug ones of `ProjectionDifferentialTests`' timing.)
+/// writing the system's events into a fresh database per round, beside its same-run limit: **the C replay** — the
+/// very calls the projection made on its connection for the same batches (statements with their parameters, COPY
+/// data, BEGIN/COMMIT; recorded once by ``PostgresRecorder`` in a capture round that is not measured), sent again
+/// through raw libpq into a fresh database, with nothing decoded or computed. The C replay's rate is what the
+/// projection's statements cost PostgreSQL and the round trips alone. (The per-event path the sets replaced survives
+/// only as the test-only `ReferenceStatusProjection`, on the Store's package-level statements, which this separate
+/// package cannot call.)
 /// The events are the system's mix: per dossier received, assigned, then decided, prepared (waiting for a signature)
 /// or forwarded to a second step (assigned, decided); 5% intake-incomplete. Batches of `--batch` (500, the services'
 /// default) events, one transaction each, as the consumer writes them; `--dossiers N` (default 10,000; ≈ 3 events
@@ -28,7 +33,7 @@ let rounds = Int(option("--rounds", "3")) ?? 3
 let rules = option("--rules", "deploy")
 let migrations = option(
     "--migrations", URL(fileURLWithPath: rules).deletingLastPathComponent().appendingPathComponent("schemas/postgres").path)
-let sides = ["sets"]
+let sides = ["sets", "C replay"]
 
 guard let base = ProcessInfo.processInfo.environment["DATABASE_URL"], !base.isEmpty else {
     fail("DATABASE_URL is not set (export the lines of .dev/env)")
@@ -124,22 +129,39 @@ let admin = try PostgresConnection.connect(PostgresConfiguration(connectionStrin
 let recipients = EscalationRecipients(catalogue: bundle.catalogue)
 nonisolated(unsafe) var tables: [String: String] = [:]
 
-/// One side's round: a fresh database, every batch in a transaction of its own; events/s and CPU per event.
-func run(_ side: String, _ input: [KafkaMessage]) throws -> (rate: Double, process: Double, backend: Double) {
+/// What every side's database must hold after the events (ProjectionDifferentialTests checks the projection's
+/// tables against the per-event reference; here the sides and rounds must agree).
+let tablesQuery = """
+    SELECT (SELECT count(*) FROM dossier_timeline)::text || ' timeline rows, ' \
+    || (SELECT count(*) FROM deadlines WHERE status = 'open')::text || ' open deadlines, ' \
+    || (SELECT count(*) FROM dossier_status)::text || ' status rows, ' \
+    || (SELECT count(*) FROM outbox)::text || ' outbox rows, ' \
+    || (SELECT count(*) FROM processed_events)::text || ' event ids, status digest ' \
+    || (SELECT coalesce(md5(string_agg(s::text, ',' ORDER BY dossier_id)), '-') FROM dossier_status s) AS n
+    """
+
+/// A fresh, migrated database: its URL and an open connection (dropped with `drop`).
+func freshDatabase() throws -> (url: String, connection: PostgresConnection, drop: () -> Void) {
     let name = "projection_bench_\(UUID().uuidString.prefix(8).lowercased())"
     try admin.execute("CREATE DATABASE \(name)", [])
-    defer { _ = try? admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)", []) }
-    let url = head[..<head.lastIndex(of: "/")!] + "/" + name
-    let database = try PostgresConnection.connect(PostgresConfiguration(connectionString: String(url)), logger: logger)
+    let url = String(head[..<head.lastIndex(of: "/")!] + "/" + name)
+    let database = try PostgresConnection.connect(PostgresConfiguration(connectionString: url), logger: logger)
     try PostgresMigrator(directory: URL(fileURLWithPath: migrations)).migrate(database)
-    let backend = try database.query("SELECT pg_backend_pid()::text AS pid", []).first!.decode(String.self, "pid")
+    return (url, database, { _ = try? admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)", []) })
+}
+
+func agree(_ side: String, _ rows: String) {
+    // Every round writes the same events: the same rows; the C replay the same as the projection.
+    if let earlier = tables[side], earlier != rows { fail("\(side): \(rows), an earlier round \(earlier)") }
+    tables[side] = rows
+}
+
+/// Runs the projection over `input` on `database`, a batch per transaction; the events it counted.
+func project(_ input: [KafkaMessage], on database: PostgresConnection) throws -> Int {
     let writer: any BatchWriter = StatusProjection(
         calendar: bundle.calendar, policy: DeadlinePolicy(), recipients: recipients, catalogue: bundle.catalogue,
         logger: logger)
     try writer.prepare(database)
-    let processBefore = cpuSeconds("self")
-    let backendBefore = cpuSeconds(backend)
-    let started = ContinuousClock.now
     var processed = 0
     for start in stride(from: 0, to: input.count, by: batch) {
         let report = try database.transaction { tx in
@@ -147,28 +169,129 @@ func run(_ side: String, _ input: [KafkaMessage]) throws -> (rate: Double, proce
         }
         processed += report.processed + report.skippedDuplicates
     }
-    let wall = seconds(ContinuousClock.now - started)
-    guard processed == input.count else { fail("\(side): \(processed) of \(input.count) events processed") }
-    // What the rounds must agree on (ProjectionDifferentialTests checks the tables against the reference).
-    let rows = try database.query(
-        "SELECT (SELECT count(*) FROM dossier_timeline)::text || ' timeline rows, ' || (SELECT count(*) FROM deadlines WHERE status = 'open')::text || ' open deadlines' AS n",
-        []
-    ).first!.decode(String.self, "n")
-    // Every round writes the same events: the same rows.
-    if let earlier = tables[side], earlier != rows { fail("\(side): \(rows), an earlier round \(earlier)") }
-    tables[side] = rows
-    return (Double(input.count) / wall, (cpuSeconds("self") - processBefore) / Double(input.count) * 1e6,
-            (cpuSeconds(backend) - backendBefore) / Double(input.count) * 1e6)
+    return processed
+}
+
+/// The calls of a capture round, laid out for `raw_projection_replay` (strings duplicated into C memory, freed by
+/// `free()`).
+final class RawRecording {
+    var calls: [raw_call] = []
+    var sqls: [UnsafeMutablePointer<CChar>?] = []
+    var types: [UInt32] = []
+    var values: [UnsafeMutablePointer<CChar>?] = []
+    var data: [UInt8] = []
+    var statements = 0, copies = 0, transactions = 0, copyBytes = 0
+
+    init(_ recorded: [PostgresRecorder.Call]) {
+        var sqlIndex: [String: Int32] = [:]
+        func index(_ sql: String) -> Int32 {
+            if let known = sqlIndex[sql] { return known }
+            sqls.append(strdup(sql))
+            sqlIndex[sql] = Int32(sqls.count - 1)
+            return Int32(sqls.count - 1)
+        }
+        for call in recorded {
+            switch call {
+            case .script(let sql):
+                if sql == "COMMIT" { transactions += 1 }
+                calls.append(raw_call(kind: Int32(RAW_CALL_SCRIPT), statement: index(sql), param_start: 0, param_count: 0, data_start: 0, data_end: 0))
+            case .query(let sql, let parameterTypes, let parameterValues, let prepared):
+                statements += 1
+                calls.append(raw_call(
+                    kind: Int32(prepared ? RAW_CALL_PREPARED : RAW_CALL_PARAMS), statement: index(sql),
+                    param_start: Int32(values.count), param_count: Int32(parameterValues.count), data_start: 0, data_end: 0))
+                types += parameterTypes
+                values += parameterValues.map { $0.map { strdup($0) } ?? nil }
+            case .copy(let statement, let bytes):
+                copies += 1
+                copyBytes += bytes.count
+                calls.append(raw_call(
+                    kind: Int32(RAW_CALL_COPY), statement: index(statement), param_start: 0, param_count: 0,
+                    data_start: Int64(data.count), data_end: Int64(data.count + bytes.count)))
+                data += bytes
+            case .prepare, .executePrepared, .unsupported:
+                fail("the projection made a call the C replay does not reproduce: \(call)")
+            }
+        }
+    }
+
+    deinit {
+        sqls.forEach { free($0) }
+        values.forEach { free($0) }
+    }
+}
+
+/// The capture round (not measured): the projection's calls for the whole input, as sent.
+func capture(_ input: [KafkaMessage]) throws -> RawRecording {
+    let fresh = try freshDatabase()
+    defer { fresh.drop() }
+    let recorder = PostgresRecorder()
+    fresh.connection.record(into: recorder)
+    let processed = try project(input, on: fresh.connection)
+    fresh.connection.record(into: nil)
+    guard processed == input.count else { fail("capture: \(processed) of \(input.count) events processed") }
+    agree("capture", try fresh.connection.query(tablesQuery, []).first!.decode(String.self, "n"))
+    return RawRecording(recorder.calls)
+}
+
+/// One side's round: a fresh database, every batch in a transaction of its own; events/s and CPU per event.
+func run(_ side: String, _ input: [KafkaMessage], _ recording: RawRecording) throws
+    -> (rate: Double, process: Double, backend: Double)
+{
+    let fresh = try freshDatabase()
+    defer { fresh.drop() }
+    let database = fresh.connection
+    let processBefore: Double, backendBefore: Double, wall: Double, backend: String
+    if side == "C replay" {
+        var error = [CChar](repeating: 0, count: 2048)
+        let errorSize = error.count
+        guard let raw = raw_projection_connect(fresh.url, &error, errorSize) else {
+            fail("C replay: \(String(cString: error))")
+        }
+        defer { raw_projection_finish(raw) }
+        backend = String(raw_projection_backend_pid(raw))
+        var elapsed = 0.0
+        processBefore = cpuSeconds("self")
+        backendBefore = cpuSeconds(backend)
+        let made = recording.sqls.withUnsafeBufferPointer { sqls in
+            recording.values.withUnsafeBufferPointer { values in
+                sqls.withMemoryRebound(to: UnsafePointer<CChar>?.self) { sqls in
+                    values.withMemoryRebound(to: UnsafePointer<CChar>?.self) { values in
+                        raw_projection_replay(
+                            raw, recording.calls, Int64(recording.calls.count), sqls.baseAddress,
+                            Int32(recording.sqls.count), recording.types, values.baseAddress, recording.data, &elapsed,
+                            &error, errorSize)
+                    }
+                }
+            }
+        }
+        wall = elapsed
+        guard made == recording.calls.count else { fail("C replay failed: \(String(cString: error))") }
+    } else {
+        backend = try database.query("SELECT pg_backend_pid()::text AS pid", []).first!.decode(String.self, "pid")
+        processBefore = cpuSeconds("self")
+        backendBefore = cpuSeconds(backend)
+        let started = ContinuousClock.now
+        let processed = try project(input, on: database)
+        wall = seconds(ContinuousClock.now - started)
+        guard processed == input.count else { fail("\(side): \(processed) of \(input.count) events processed") }
+    }
+    let process = cpuSeconds("self") - processBefore
+    let backendCPU = cpuSeconds(backend) - backendBefore
+    agree(side, try database.query(tablesQuery, []).first!.decode(String.self, "n"))
+    return (Double(input.count) / wall, process / Double(input.count) * 1e6, backendCPU / Double(input.count) * 1e6)
 }
 
 let input = try events(seed: 42)
 print("status projection: \(input.count) events of \(dossiers) dossiers, batches of \(batch), \(rounds) rounds, sides \(sides.joined(separator: " and ")); load average \(loadAverage())")
+let recording = try capture(input)
+print("  capture (not measured): \(recording.transactions) transactions, \(recording.statements) statements with parameters, \(recording.copies) COPY (\(recording.copyBytes / 1024) KiB), \(recording.calls.count) calls in all, \(recording.sqls.count) distinct SQL texts; load average \(loadAverage())")
 var results: [String: [(rate: Double, process: Double, backend: Double)]] = [:]
 for round in 1...rounds {
     let order = round % 2 == 1 ? sides : sides.reversed()
     var line = "  round \(round):"
     for side in order {
-        let result = try run(side, input)
+        let result = try run(side, input, recording)
         results[side, default: []].append(result)
         line += String(format: " %@ %.0f events/s (CPU per event: process %.1f µs, PostgreSQL backend %.1f µs);",
                        side, result.rate, result.process, result.backend)
@@ -181,4 +304,8 @@ for side in sides {
     summary += String(format: " %@=%.0f events/s (process %.1f µs, backend %.1f µs per event)", side,
                       median(list.map(\.rate)), median(list.map(\.process)), median(list.map(\.backend)))
 }
-print(summary + " (medians); each round: \(tables["sets"] ?? "?")")
+if tables["sets"] != tables["C replay"] || tables["sets"] != tables["capture"] {
+    fail("the C replay's tables differ from the projection's: \(tables)")
+}
+let ratio = median(zip(results["sets"] ?? [], results["C replay"] ?? []).map { $0.0.rate / $0.1.rate })
+print(summary + String(format: " sets/C=%.2fx (median of the rounds' ratios); load average %@; each round: %@", ratio, loadAverage(), tables["sets"] ?? "?"))
