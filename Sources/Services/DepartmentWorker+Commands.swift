@@ -40,7 +40,10 @@ extension DepartmentWorker {
                 try sign(command, principal: principal, registry: registry, at: now, into: tx, outbox: &outbox, report: &report, encoder: encoder)
             case MessageType.requestSupplement:
                 let command = try decoder.decode(SupplementRequest.self, from: data)
-                if let principal, let refusal = registry.mayActForDepartment(principal, department: department)
+                // A supplement request goes out only from a head of division or above: a specialist drafts it
+                // (`motcua review draft supplement`) for one of them to approve, so no request bypasses approval.
+                if let principal, let refusal = registry.mayIssueLetter(
+                    principal, department: department, what: "request a supplement directly")
                     ?? Self.namedSigner(command.official.id, principal)
                 {
                     return try rejectCommand(

@@ -123,13 +123,7 @@ extension DepartmentWorker {
             return registry.maySignFinal(
                 principal, department: department, procedure: latest.procedure, position: position, at: now)
         case .supplement, .apology:
-            switch principal.role {
-            case .headOfDivision, .deputyDirector, .director:
-                return principal.department == department.rawValue ? nil : .wrongDepartment(principal.department)
-            case .specialist, .desk, .service:
-                return .roleNotAllowed(
-                    principal.role, "approve a \(kind.rawValue) draft (a head of division or above does)")
-            }
+            return registry.mayIssueLetter(principal, department: department, what: "approve a \(kind.rawValue) draft")
         }
     }
 

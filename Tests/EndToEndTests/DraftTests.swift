@@ -188,6 +188,14 @@ struct DraftTests {
         // 2. A supplement request pauses the clock only when sent (approved by the head of division).
         let b = ids[1]
         let document = try #require(pipeline.bundle.catalogue.procedure("2.000620")?.documents.first)
+        // No way around the approval: the specialist's supplement request sent directly is refused.
+        let direct = try await review(
+            ["supplement", "--documents", document, "--reason", "the copy is illegible"], b, by: specialist)
+        #expect(direct.status != 0, "\(direct)")
+        let directReasons = try Self.reasons("command-rejected", of: b, in: pipeline)
+        #expect(directReasons.count == 1 && directReasons[0].hasPrefix(
+            "role-not-allowed: a specialist cannot request a supplement directly"), "\(directReasons)")
+        #expect(try pipeline.count("SELECT count(*) FROM supplement_requests WHERE dossier_id = $1", [b]) == 0)
         let supplement = try await review(
             ["draft", "supplement", "--documents", document, "--reason", "the copy is illegible"], b, by: specialist)
         #expect(supplement.status == 0, "\(supplement)")

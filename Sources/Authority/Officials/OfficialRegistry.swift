@@ -142,14 +142,20 @@ public struct OfficialRegistry: Sendable {
         return nil
     }
 
-    /// Whether `principal` may issue an apology slip for `department`: a head of division or above of the department.
-    public func mayIssueApology(_ principal: Principal, department: DepartmentID) -> CommandRefusal? {
+    /// Whether `principal` may send a letter for `department` — an apology slip, a supplement request — or approve
+    /// its draft: a head of division or above of the department (a specialist drafts it). `what` names the act.
+    public func mayIssueLetter(_ principal: Principal, department: DepartmentID, what: String) -> CommandRefusal? {
         switch principal.role {
         case .headOfDivision, .deputyDirector, .director:
             return principal.department == department.rawValue ? nil : .wrongDepartment(principal.department)
         case .specialist, .desk, .service:
-            return .roleNotAllowed(principal.role, "issue an apology slip (a head of division or above does)")
+            return .roleNotAllowed(principal.role, "\(what) (a head of division or above does; a specialist drafts it)")
         }
+    }
+
+    /// Whether `principal` may issue an apology slip for `department`: a head of division or above of the department.
+    public func mayIssueApology(_ principal: Principal, department: DepartmentID) -> CommandRefusal? {
+        mayIssueLetter(principal, department: department, what: "issue an apology slip")
     }
 
     /// Whether `principal` may carry an applicant's command (the portal's service key or a one-stop desk official).
