@@ -63,22 +63,7 @@ struct WithdrawCommand: AsyncParsableCommand {
     var secretFile: String?
 
     /// The receipt secret the applicant gave.
-    func receiptSecret() throws -> String {
-        if let secretFile {
-            let data = secretFile == "-"
-                ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: secretFile)
-            guard let data, let text = String(data: data, encoding: .utf8) else {
-                throw CLIError("cannot read the receipt secret from '\(secretFile)': check the path")
-            }
-            return text
-        }
-        guard let secret = ProcessInfo.processInfo.environment["MOTCUA_RECEIPT_SECRET"] else {
-            throw CLIError(
-                "the applicant's receipt secret is needed: --secret-file FILE (- for standard input) or "
-                    + "MOTCUA_RECEIPT_SECRET")
-        }
-        return secret
-    }
+    func receiptSecret() throws -> String { try CLI.receiptSecret(file: secretFile) }
 
     @OptionGroup var channel: ChannelOptions
 
