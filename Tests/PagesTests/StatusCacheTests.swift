@@ -9,7 +9,8 @@ struct StatusCacheTests {
         let json = """
             {"generatedAt": "2026-12-07T11:00:00+07:00", "departments": [],
              "totals": {"department": "all", "name": "All", "openDossiers": \(n), "overdueOpen": 0, "closedOnTime": 0,
-                        "closedLate": 0, "escalationsLevel1": 0, "escalationsLevel2": 0, "consumerLagStatus": "unknown"}}
+                        "closedLate": 0, "escalationsLevel1": 0, "escalationsLevel2": 0, "stageEscalationsHead": 0,
+                        "stageEscalationsDirector": 0, "consumerLagStatus": "unknown"}}
             """
         return try! JSONDecoder().decode(StatusReport.self, from: Data(json.utf8))
     }
