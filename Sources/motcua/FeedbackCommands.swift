@@ -34,11 +34,10 @@ struct ChannelSigningOptions: ParsableArguments {
 
     /// The signer, checked against the registry: a channel that may carry an applicant's command.
     func signer(what: String, in db: CLI.Connection) throws -> OfficialSigner {
-        guard let signer = try OfficialSigner.load(path: keyFile, official: channel, in: db) else {
-            throw CLIError(
-                "\(what) is always signed by the channel that took it: give its key with --key FILE (or "
-                    + "MOTCUA_OFFICIAL_KEY)")
-        }
+        let signer = try OfficialSigner.required(
+            path: keyFile, official: channel, in: db,
+            missing: "\(what) is always signed by the channel that took it: give its key with --key FILE (or "
+                + "MOTCUA_OFFICIAL_KEY)")
         let registry = try OfficialsStore.registry(in: db)
         if let principal = registry.principals[channel], let refusal = registry.mayCarryApplicantCommand(principal) {
             throw CLIError("\(channel) may not carry \(what): \(refusal); the worker would refuse it")

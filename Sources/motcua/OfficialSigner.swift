@@ -39,6 +39,15 @@ struct OfficialSigner {
         return OfficialSigner(principal: official, certificateSHA256: principal.certificateSHA256, key: key)
     }
 
+    /// The signer of `path` (or `MOTCUA_OFFICIAL_KEY`) for a command that must be signed; `missing` is the error when
+    /// neither names a file.
+    static func required(
+        path: String?, official: String, in db: PostgresConnection, missing: @autoclosure () -> String
+    ) throws -> OfficialSigner {
+        guard let signer = try load(path: path, official: official, in: db) else { throw CLIError(missing()) }
+        return signer
+    }
+
     func encode<T: Encodable>(_ command: T, type: String, department: DepartmentID) throws -> [UInt8] {
         try SignedCommands.encode(
             command, type: type, department: department, principal: principal, certificate: certificateSHA256, key: key)
@@ -64,9 +73,8 @@ struct ChannelOptions: ParsableArguments {
                 "warning: sending unsigned (no --desk): once the registry of officials is in force the worker refuses it\n".utf8))
             return Array(try MessageCoding.encoder().encode(command))
         }
-        guard let signer = try OfficialSigner.load(path: keyFile, official: desk, in: db) else {
-            throw CLIError("--desk \(desk) needs its key: --key FILE or MOTCUA_OFFICIAL_KEY")
-        }
+        let signer = try OfficialSigner.required(
+            path: keyFile, official: desk, in: db, missing: "--desk \(desk) needs its key: --key FILE or MOTCUA_OFFICIAL_KEY")
         return try signer.encode(command, type: type, department: department)
     }
 }

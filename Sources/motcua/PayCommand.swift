@@ -134,11 +134,10 @@ struct PayCommand: AsyncParsableCommand {
             throw CLIError("dossier \(name) is not with a department yet: no fee is requested for it")
         }
         let (channel, signerId, keyPath) = signing
-        guard let signer = try OfficialSigner.load(path: keyPath, official: signerId, in: db) else {
-            throw CLIError(
-                "a payment confirmation is always signed: give the desk official's key with --key FILE (or "
-                    + "MOTCUA_OFFICIAL_KEY)")
-        }
+        let signer = try OfficialSigner.required(
+            path: keyPath, official: signerId, in: db,
+            missing: "a payment confirmation is always signed: give the desk official's key with --key FILE (or "
+                + "MOTCUA_OFFICIAL_KEY)")
         let registry = try OfficialsStore.registry(in: db)
         if let principal = registry.principals[signerId],
             let refusal = registry.mayConfirmPayment(principal, online: channel.portalCode != nil)
