@@ -192,13 +192,19 @@ public enum StatusPage {
 
     /// On time of closed and open overdue steps: an open step past its due date is already late.
     static func rate(_ row: StatusReport.Row) -> Double? {
-        let judged = row.closedOnTime + row.closedLate + row.overdueOpen
-        return judged == 0 ? nil : Double(row.closedOnTime) / Double(judged)
+        onTimeRate(onTime: row.closedOnTime, late: row.closedLate, overdueOpen: row.overdueOpen)
     }
 
     static func closedRate(_ row: StatusReport.Row) -> Double? {
-        let closed = row.closedOnTime + row.closedLate
-        return closed == 0 ? nil : Double(row.closedOnTime) / Double(closed)
+        onTimeRate(onTime: row.closedOnTime, late: row.closedLate, overdueOpen: 0)
+    }
+
+    /// The on-time rate as the status page and `motcua report` publish it: what ended on time, of what ended and what
+    /// is open past its due date (Decision 766's progress rule counts an open overdue one as late); with
+    /// `overdueOpen` 0, the "closed on time" rate. Nil when there is nothing to judge.
+    public static func onTimeRate(onTime: Int, late: Int, overdueOpen: Int) -> Double? {
+        let judged = onTime + late + overdueOpen
+        return judged == 0 ? nil : Double(onTime) / Double(judged)
     }
 
     /// The rate as shown on the page: one decimal, `—` when nothing closed.

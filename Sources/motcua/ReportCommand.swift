@@ -22,7 +22,9 @@ struct ReportCommand: AsyncParsableCommand {
             online + desk + post add up to received too. Escalations count the escalation records (level 1 to the \
             department head, level 2 to the delegator; authority = outside the delegation); apart from them, "stage \
             head" and "stage dir" count the in-department escalations of stages (to the head of the division, then \
-            the director), which never go to the City. Needs DATABASE_URL.
+            the director), which never go to the City. The on-time rate is decided on time of decided + open overdue \
+            (an open dossier past its due date is already late, as on the status page and in Decision 766's progress \
+            rule); "closed on time" is decided on time of decided. Needs DATABASE_URL.
 
             Examples:
               motcua report
@@ -74,7 +76,11 @@ struct ReportCommand: AsyncParsableCommand {
         var online = 0
         var desk = 0
         var post = 0
+        /// Decided on time of decided and open overdue (an open dossier past its due date is already late), as on
+        /// the status page.
         var onTimeRate: Double?
+        /// Decided on time of decided only.
+        var closedOnTimeRate: Double?
         var onlineShare: Double?
 
         mutating func add(_ other: Figures) {
@@ -100,8 +106,8 @@ struct ReportCommand: AsyncParsableCommand {
         }
 
         mutating func rates() {
-            let decided = decidedOnTime + decidedLate
-            onTimeRate = decided > 0 ? Double(decidedOnTime) / Double(decided) : nil
+            onTimeRate = StatusPage.onTimeRate(onTime: decidedOnTime, late: decidedLate, overdueOpen: openOverdue)
+            closedOnTimeRate = StatusPage.onTimeRate(onTime: decidedOnTime, late: decidedLate, overdueOpen: 0)
             onlineShare = received > 0 ? Double(online) / Double(received) : nil
         }
     }
@@ -180,14 +186,15 @@ struct ReportCommand: AsyncParsableCommand {
         func pct(_ v: Double?) -> String { v.map { String(format: "%.1f%%", $0 * 100) } ?? "—" }
         let header = [
             "department", "received", "on time", "late", "open", "overdue", "withdrawn", "stopped", "esc L1", "esc L2",
-            "authority", "stage head", "stage dir", "online", "desk", "post", "on-time rate", "online share",
+            "authority", "stage head", "stage dir", "online", "desk", "post", "on-time rate", "closed on time",
+            "online share",
         ]
         let lines = (departments + [total]).map { (f: Figures) -> [String] in
             [f.department, String(f.received), String(f.decidedOnTime), String(f.decidedLate), String(f.openOnTime),
              String(f.openOverdue), String(f.withdrawn), String(f.stopped), String(f.escalationsLevel1),
              String(f.escalationsLevel2), String(f.escalationsAuthority), String(f.stageEscalationsHead),
              String(f.stageEscalationsDirector), String(f.online), String(f.desk), String(f.post), pct(f.onTimeRate),
-             pct(f.onlineShare)]
+             pct(f.closedOnTimeRate), pct(f.onlineShare)]
         }
         let period = from == nil && to == nil ? "all dossiers" : "submitted \(from ?? "…") to \(to ?? "…")"
         print("MotCua report, \(period), as of \(CLI.local(output.generatedAt)) (Asia/Ho_Chi_Minh)")

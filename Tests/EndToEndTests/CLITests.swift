@@ -325,6 +325,15 @@ struct CLITests {
                 .decode(Int.self, at: 0) >= (first.review == "official" ? 2 : 2)
         }
         #expect(decidedProjected)
+        // One open step past its due date, as the coordinator marks it: the on-time rate counts it as late (as the
+        // status page and Decision 766's progress rule do); "closed on time" does not.
+        let markedOverdue = try db.connection.execute(
+            """
+            UPDATE deadlines SET fired = fired | 2
+            WHERE ctid = (SELECT x.ctid FROM deadlines x JOIN dossier_status s ON s.dossier_id = x.dossier_id
+                          WHERE x.status <> 'closed' AND s.outcome IS NULL AND s.status <> 'withdrawn' LIMIT 1)
+            """, [])
+        #expect(markedOverdue == 1)
         let report = try await CommandRun.motcua("report", "--json", environment: env)
         #expect(report.status == 0, "\(report)")
         let figures = try #require(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any])
@@ -335,6 +344,13 @@ struct CLITests {
                 + n(total, "openOverdue") + n(total, "withdrawn"))
         #expect(n(total, "received") == n(total, "online") + n(total, "desk") + n(total, "post"))
         #expect(n(total, "escalationsAuthority") >= 1, "\(report.stdout)")
+        #expect(n(total, "openOverdue") >= 1, "\(report.stdout)")
+        let decidedCount = Double(n(total, "decidedOnTime") + n(total, "decidedLate"))
+        let onTimeRate = total["onTimeRate"] as? Double
+        let closedOnTimeRate = total["closedOnTimeRate"] as? Double
+        #expect(onTimeRate == Double(n(total, "decidedOnTime")) / (decidedCount + Double(n(total, "openOverdue"))),
+                "\(report.stdout)")
+        #expect(closedOnTimeRate == Double(n(total, "decidedOnTime")) / decidedCount, "\(report.stdout)")
         let departments = try #require(figures["departments"] as? [[String: Any]])
         #expect(departments.reduce(0) { $0 + n($1, "received") } == n(total, "received"))
         let text = try await CommandRun.motcua("report", environment: env)
