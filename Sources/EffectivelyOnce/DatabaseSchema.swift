@@ -24,4 +24,34 @@ public enum DatabaseSchema {
         }
         guard let applied, applied >= requiredVersion else { throw Outdated(applied: applied) }
     }
+
+    /// A topic prefix with a login other than the schema owner's: the database's guards (010, 017, 022, 027) know
+    /// the topics and consumer groups by their unprefixed names, so every outbox row and stored offset of such a
+    /// service would be refused (42501) batch after batch.
+    public struct PrefixNeedsOwner: Error, CustomStringConvertible {
+        public var prefix: String
+        public var role: String
+        public var description: String {
+            "the topic prefix '\(prefix)' cannot be used with the login '\(role)': the database's guards know topics "
+                + "and consumer groups by their unprefixed names, so everything this service writes would be refused; "
+                + "run it with no --topic-prefix / MOTCUA_TOPIC_PREFIX (one MotCua system per Kafka cluster), or, for "
+                + "tests and trials sharing a cluster, as the schema owner"
+        }
+    }
+
+    /// Throws ``PrefixNeedsOwner`` when `prefix` is not empty and the session's user is not the schema owner (nor a
+    /// member of its role). Services call it when they connect, so the refusal is said once, not found in every
+    /// batch's permission error.
+    public static func checkTopicPrefix(_ prefix: String, on connection: PostgresConnection) throws {
+        guard !prefix.isEmpty else { return }
+        let row = try connection.query(
+            """
+            SELECT session_user::text AS role,
+                   pg_has_role(session_user, (SELECT relowner FROM pg_class WHERE oid = 'outbox'::regclass), 'USAGE')
+                       AS owner
+            """)[0]
+        if try !row.decode(Bool.self, "owner") {
+            throw PrefixNeedsOwner(prefix: prefix, role: try row.decode(String.self, "role"))
+        }
+    }
 }

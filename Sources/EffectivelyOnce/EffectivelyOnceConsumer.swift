@@ -273,11 +273,12 @@ public final class EffectivelyOnceConsumer: Sendable {
         /// Lost or refused connection, or a deadlock or serialization failure: reconnect, rewind, retry.
         case connection
         /// The schema is older than this build (``DatabaseSchema/Outdated``, or a statement naming a missing table,
-        /// column or function).
+        /// column or function), or the login cannot serve a prefixed system (``DatabaseSchema/PrefixNeedsOwner``):
+        /// an operator's remedy, logged as an error.
         case schema
 
         init?(_ error: any Error) {
-            if error is DatabaseSchema.Outdated {
+            if error is DatabaseSchema.Outdated || error is DatabaseSchema.PrefixNeedsOwner {
                 self = .schema
             } else if let error = error as? PostgresError, error.isSchemaMismatch {
                 self = .schema

@@ -64,6 +64,7 @@ public final class DepartmentWorker: BatchWriter {
     }
 
     public func prepare(_ connection: PostgresConnection) throws {
+        try DatabaseSchema.checkTopicPrefix(topics.prefix, on: connection)
         // A new connection may be to a restored database: ids are learned again.
         explanationIds.forget()
         try catalogueVersions.load(on: connection)

@@ -36,7 +36,9 @@ public final class Reception: BatchWriter {
         self.logger = logger
     }
 
-    public func prepare(_ connection: PostgresConnection) throws {}
+    public func prepare(_ connection: PostgresConnection) throws {
+        try DatabaseSchema.checkTopicPrefix(topics.prefix, on: connection)
+    }
 
     struct Received {
         var message: KafkaMessage

@@ -48,7 +48,9 @@ public final class StatusProjection: BatchWriter {
         self.logger = logger
     }
 
-    public func prepare(_ connection: PostgresConnection) throws {}
+    public func prepare(_ connection: PostgresConnection) throws {
+        try DatabaseSchema.checkTopicPrefix(topics.prefix, on: connection)
+    }
 
     /// The batch's events decoded (and the messages that are none, as dead letters), off the transaction.
     struct Decoded: Sendable {

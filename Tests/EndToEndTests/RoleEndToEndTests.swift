@@ -106,3 +106,46 @@ struct RoleEndToEndTests {
         for process in pipeline.processes.values { #expect(process.isRunning, "\(process.log.suffix(2_000))") }
     }
 }
+
+extension RoleEndToEndTests {
+    /// The guards know topics and consumer groups by their unprefixed names (docs/operators.md), so a department's
+    /// login serving a prefixed system had every batch refused with a bare permission error, forever. It is refused
+    /// once, when the worker connects, with the reason and the remedy; nothing is written.
+    @Test("a department login with a topic prefix is refused when it connects, with the reason; nothing is written")
+    func prefixedSystemNeedsTheOwner() async throws {
+        let pipeline = try Pipeline(seed: 31)
+        #expect(!pipeline.topics.prefix.isEmpty)
+        let rules = TestEnvironment.root.appendingPathComponent("deploy").path
+        let workerGroup = pipeline.group("labour")
+        try pipeline.startAtEnd(group: workerGroup, topic: pipeline.topics.department("labour"))
+        let offsetsSQL = "SELECT COALESCE(sum(next_offset), 0)::int FROM consumer_offsets WHERE consumer_group = $1"
+        let offsetsBefore = try pipeline.count(offsetsSQL, [workerGroup])
+        let workerLogin = try Self.login(as: "motcua_worker_labour", base: pipeline.databaseURL, admin: pipeline.database)
+        defer {
+            for process in pipeline.processes.values where process.isRunning { process.signal(SIGKILL) }
+            _ = try? pipeline.database.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", [workerLogin.name])
+            _ = try? pipeline.database.execute("DROP ROLE IF EXISTS \(workerLogin.name)", [])
+        }
+        try pipeline.startReception()
+        let worker = try ServiceProcess(
+            "labour-worker", ["--rules", rules, "--group", workerGroup, "--log-level", "warning"],
+            environment: pipeline.processEnvironment.merging(["DATABASE_URL": workerLogin.url]) { $1 })
+        pipeline.processes["labour-prefixed-as-role"] = worker
+        let dossiers = (0..<3).map { _ in pipeline.generator.next(department: "labour", submittedAt: Date()) }
+        try await pipeline.submit(dossiers)
+        let said = await eventually(timeout: .seconds(60)) {
+            worker.log.contains("the topic prefix '\(pipeline.topics.prefix)' cannot be used with the login '\(workerLogin.name)'")
+        }
+        #expect(said, "\(worker.log.suffix(2_000))")
+        // Reception (the owner here) received them; the worker wrote nothing.
+        let received = await eventually(timeout: .seconds(60)) {
+            try pipeline.count("SELECT count(*) FROM dossiers WHERE id = ANY($1::text[])", [dossiers.map(\.id)]) == 3
+        }
+        #expect(received, "\(pipeline.logs())")
+        #expect(try pipeline.count("SELECT count(*) FROM decisions WHERE dossier_id = ANY($1::text[])", [dossiers.map(\.id)]) == 0)
+        #expect(try pipeline.count(offsetsSQL, [workerGroup]) == offsetsBefore)
+        #expect(try pipeline.count(
+            "SELECT count(*) FROM outbox WHERE source = 'labour' AND key = ANY($1::text[])", [dossiers.map(\.id)]) == 0)
+    }
+}
