@@ -8,7 +8,8 @@ extension AuditReplay {
     /// Checks every recorded apology (`apologies`, written by the departments' workers since migration 028) against
     /// the signed slips on the department topics and the registry, at the instant the worker recorded it
     /// (`issued_at`, its batch instant):
-    /// - recorded before the registry was in force: a note, `unsigned-before-registry`;
+    /// - recorded before migration 028 (by the coordinator, nothing stored to check) or before the registry was in
+    ///   force: a note, `unsigned-before-registry`;
     /// - from an approved apology draft (no signed bytes): it must match a sent apology draft of that dossier with
     ///   the same approver and date, for the appointment or the draft's step (the approval itself is checked by
     ///   ``verifyDrafts``); else `forged`;
@@ -37,6 +38,12 @@ extension AuditReplay {
                     kind: kind, dossierId: row.dossierId, step: row.step, department: department, topic: source?.topic,
                     partition: source.map { Int($0.partition) }, offset: source?.offset, field: "apology",
                     stored: "\(row.previousDate) → \(row.newDate) by \(row.issuedBy ?? "?")", detail: detail)
+            }
+            guard !row.before028 else {
+                report.findings.append(finding(
+                    .unsignedBeforeRegistry, nil,
+                    detail: "recorded by the coordinator before migration 028: no signed slip was stored to check"))
+                continue
             }
             guard registry.isInForce(at: row.issuedAt) else {
                 report.findings.append(finding(

@@ -46,6 +46,8 @@ extension RoleTests {
                     "INSERT INTO apologies (\(Self.apologyColumns)) VALUES ('d-culture', 0, 'x', '2026-12-04', '2026-12-09', 'ld-head', now(), 'culture')")
             refused(labour, "labour records an apology naming no department",
                     "INSERT INTO apologies (dossier_id, step, reason, previous_date, new_date, issued_at) VALUES ('d-labour', -1, 'x', '2026-12-10', '2026-12-12', now())")
+            refused(labour, "labour passes its apology off as one from before 028 (which the audit only notes)",
+                    "INSERT INTO apologies (\(Self.apologyColumns), before_028) VALUES ('d-labour', -1, 'x', '2026-12-10', '2026-12-12', 'ld-head', now(), 'labour', true)")
             refused(labour, "labour rewrites its apology's date",
                     "UPDATE apologies SET new_date = '2026-12-31' WHERE dossier_id = 'd-labour'")
             refused(labour, "labour rewrites the signed bytes",

@@ -14,7 +14,11 @@ ALTER TABLE apologies
     ADD COLUMN command_id uuid,
     -- The signed command's bytes as read from the topic (NULL for an approved draft: the draft's commands are on the
     -- topic). The audit replay compares them with the topic's.
-    ADD COLUMN command bytea;
+    ADD COLUMN command bytea,
+    -- Recorded before this migration (by the coordinator, from `motcua apology` or an approved draft): no slip was
+    -- stored to check, so the audit replay notes them rather than calling them forged. Rows of later are false.
+    ADD COLUMN before_028 boolean NOT NULL DEFAULT true;
+ALTER TABLE apologies ALTER COLUMN before_028 SET DEFAULT false;
 
 -- A department's apology: its own row, for a dossier step whose deadline is its own. Rare: no fast path beyond the
 -- superuser's.
@@ -24,7 +28,7 @@ BEGIN
     IF pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = TG_RELID), 'USAGE') THEN
         RETURN NEW;
     END IF;
-    IF TG_OP = 'INSERT' AND NEW.department = ANY (motcua_departments())
+    IF TG_OP = 'INSERT' AND NOT NEW.before_028 AND NEW.department = ANY (motcua_departments())
        AND current_user::text = motcua_department_role(NEW.department)
        AND EXISTS (SELECT 1 FROM deadlines d
                    WHERE d.dossier_id = NEW.dossier_id AND d.step = NEW.step AND d.department = NEW.department)

@@ -88,6 +88,8 @@ package enum ApologyStore {
         package var department: String?
         package var commandId: UUID?
         package var command: [UInt8]?
+        /// Recorded before migration 028, by the coordinator: no slip stored.
+        package var before028: Bool
     }
 
     /// Every recorded apology of `departments` (all when empty), and those of no department (written before 028, or
@@ -97,7 +99,7 @@ package enum ApologyStore {
         return try connection.query(
             """
             SELECT dossier_id, step, reason, previous_date::text AS previous_date, new_date::text AS new_date, issued_by,
-                   issued_at, department, command_id::text AS command_id, command
+                   issued_at, department, command_id::text AS command_id, command, before_028
             FROM apologies
             WHERE cardinality($1::text[]) = 0 OR department IS NULL OR department = ANY ($1::text[])
             ORDER BY issued_at, dossier_id, step
@@ -110,7 +112,8 @@ package enum ApologyStore {
                 issuedAt: try row.decode(Date.self, "issued_at"),
                 department: try row.decodeIfPresent(String.self, "department"),
                 commandId: try row.decodeIfPresent(String.self, "command_id").flatMap(UUID.init(uuidString:)),
-                command: try row.decodeIfPresent(PostgresBytes.self, "command")?.bytes)
+                command: try row.decodeIfPresent(PostgresBytes.self, "command")?.bytes,
+                before028: try row.decode(Bool.self, "before_028"))
         }
     }
 }
