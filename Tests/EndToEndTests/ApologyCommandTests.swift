@@ -237,4 +237,60 @@ struct ApologyCommandTests {
         #expect(named["forged"] == [ids[0]], "\(altered.findings)")
         #expect(named["signature-mismatch"] == [ids[4], ids[5]], "\(altered.findings)")
     }
+
+    @Test("the labour worker, as its own database login (migration 028), records an apology for its own deadline and publishes apology-issued; a slip for a deadline of culture's is refused (no-open-deadline) and nothing is recorded")
+    func asTheDepartmentsLogin() async throws {
+        let database = try TestDatabase("apologyrole")
+        defer { database.drop() }
+        // The production topic names (the role's policies name them), a database of the test's own (no registry in
+        // force: slips are taken unsigned, as every command before its first record).
+        let pipeline = try Pipeline(databaseURL: database.url, seed: 30, ownTopics: false)
+        let rules = TestEnvironment.root.appendingPathComponent("deploy").path
+        let workerGroup = "motcua.labour.\(pipeline.suffix)"
+        try pipeline.startAtEnd(group: workerGroup, topic: pipeline.topics.department("labour"))
+        let login = try RoleEndToEndTests.login(as: "motcua_worker_labour", base: pipeline.databaseURL, admin: pipeline.database)
+        defer {
+            for process in pipeline.processes.values where process.isRunning { process.signal(SIGKILL) }
+            _ = try? pipeline.database.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", [login.name])
+            _ = try? pipeline.database.execute("DROP ROLE IF EXISTS \(login.name)", [])
+        }
+        // The coordinator's deadlines (written here as the owner): one of labour's, one of culture's.
+        let today = LocalDate(instant: Date())
+        let own = UUID().uuidString.lowercased()
+        let other = UUID().uuidString.lowercased()
+        for (dossier, department) in [(own, "labour"), (other, "culture")] {
+            try pipeline.database.execute(
+                """
+                INSERT INTO deadlines (dossier_id, step, kind, department, procedure, opened_at, due_date, due_at)
+                VALUES ($1, 0, 'step', $2, 'p', now(), $3::date, now() + interval '5 days')
+                """, [dossier, department, today.adding(days: 5).description])
+        }
+        pipeline.processes["labour-as-role"] = try ServiceProcess(
+            "labour-worker", ["--rules", rules, "--group", workerGroup, "--log-level", "warning"],
+            environment: pipeline.processEnvironment.merging(["DATABASE_URL": login.url]) { $1 })
+        for dossier in [own, other] {
+            let slip = ApologyRequest(
+                commandId: UUID(), dossierId: dossier, step: 0, official: Messages.Official(id: "ld-head", department: "labour"),
+                reason: "inspection", newDate: today.adding(days: 8).description, at: Date())
+            try await pipeline.producer.send(KafkaOutgoingMessage(
+                topic: pipeline.topics.department("labour"), key: dossier, value: Array(try MessageCoding.encoder().encode(slip)),
+                headers: [KafkaHeader("ce_type", MessageType.apology)]))
+        }
+        let answered = await eventually(timeout: .seconds(90)) {
+            try !Self.reasons("apology-issued", of: own, in: pipeline).isEmpty
+                && !Self.reasons("apology-rejected", of: other, in: pipeline).isEmpty
+        }
+        #expect(answered, "\(pipeline.logs())")
+        #expect(try pipeline.database.query(
+            "SELECT dossier_id, department, new_date::text AS n FROM apologies", []
+        ).map { "\(try $0.decode(String.self, "dossier_id")) \(try $0.decode(String.self, "department")) \(try $0.decode(String.self, "n"))" }
+            == ["\(own) labour \(today.adding(days: 8).description)"])
+        #expect(try Self.reasons("apology-rejected", of: other, in: pipeline).allSatisfy { $0.hasPrefix("no-open-deadline:") })
+        // Published by the worker's own relay, as its login.
+        let relayed = await eventually(timeout: .seconds(30)) {
+            try pipeline.count("SELECT count(*) FROM outbox WHERE key = ANY($1::text[]) AND sent_at IS NULL", [[own, other]]) == 0
+        }
+        #expect(relayed)
+        for process in pipeline.processes.values { #expect(process.isRunning, "\(process.log.suffix(2_000))") }
+    }
 }
