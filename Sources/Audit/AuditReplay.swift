@@ -130,6 +130,7 @@ public struct AuditReplay: Sendable {
         try verifySignatures(streamed.signCommands, connection: connection, report: &report)
         try verifyStageActions(streamed.stageCommands, connection: connection, report: &report)
         try verifyDrafts(streamed.draftCommands, connection: connection, report: &report)
+        try verifyApologies(streamed.apologyCommands, connection: connection, report: &report)
         phase("signatures")
         report.findings.append(contentsOf: try missedDeadlines(index.dossiers(scoped: streamed.scoped), connection))
         phase("deadlines")
@@ -166,6 +167,8 @@ public struct AuditReplay: Sendable {
         var stageCommands: [ReadCommand] = []
         /// Officials' draft actions read (checked at the end against the sent drafts).
         var draftCommands: [ReadCommand] = []
+        /// Officials' signed apology slips read (checked at the end against the recorded apologies).
+        var apologyCommands: [ReadCommand] = []
         var windowDossiers = Set<String>()
         /// Steps whose decision does not cite them: looked up by identity at the end.
         var unmatched: [(identity: Identity, source: Source, department: DepartmentID)] = []
@@ -489,6 +492,7 @@ public struct AuditReplay: Sendable {
         var signCommands: [ReadCommand] = []
         var stageCommands: [ReadCommand] = []
         var draftCommands: [ReadCommand] = []
+        var apologyCommands: [ReadCommand] = []
         if !ranges.isEmpty {
             var configuration = KafkaConsumerConfiguration(client: kafka, groupID: nil)
             configuration.autoCommit = false
@@ -541,6 +545,7 @@ public struct AuditReplay: Sendable {
                     case MessageType.sign: signCommands.append(ReadCommand(source: source, value: message.value))
                     case MessageType.stage: stageCommands.append(ReadCommand(source: source, value: message.value))
                     case MessageType.draft: draftCommands.append(ReadCommand(source: source, value: message.value))
+                    case MessageType.apology: apologyCommands.append(ReadCommand(source: source, value: message.value))
                     default: continue
                     }
                 }
@@ -558,6 +563,7 @@ public struct AuditReplay: Sendable {
         streamed.signCommands = signCommands
         streamed.stageCommands = stageCommands
         streamed.draftCommands = draftCommands
+        streamed.apologyCommands = apologyCommands
         for chunk in chunks.withLock({ $0 }) {
             if let failure = chunk.failure { throw Failure("re-deriving \(failure)") }
             report.findings.append(contentsOf: chunk.findings)

@@ -201,6 +201,7 @@ package struct JSONByteWriter {
         if let v = data.official { key("official"); string(v) }
         if let v = data.outcome { key("outcome"); string(v.rawValue) }
         if let v = data.paymentChannel { key("paymentChannel"); string(v) }
+        if let v = data.previousDueDate { key("previousDueDate"); string(v) }
         if let v = data.procedure { key("procedure"); string(v) }
         if let v = data.reason { key("reason"); string(v) }
         if let v = data.receipt { key("receipt"); string(v) }

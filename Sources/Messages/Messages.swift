@@ -247,6 +247,14 @@ public struct DossierEvent: Codable, Sendable, Hashable {
         case draftSent = "draft-sent"
         /// A stop notice (form 05) was sent: the dossier's handling ends, stopped (national status 8).
         case stopped
+        /// The department's worker recorded an apology slip (form 04; a signed `motcua.official.apology` or an
+        /// approved apology draft): `step` the deadline's step (-1 the appointment), `data.dueDate` the new date,
+        /// `data.previousDueDate` the date it replaces, `data.reason`, `data.official` who issued it. The coordinator
+        /// moves the deadline when it reads it.
+        case apologyIssued = "apology-issued"
+        /// An apology slip refused for what it says (no open deadline of the department, too late, already issued,
+        /// a new date not later); the reason's code leads `data.reason`. Nothing is recorded, no deadline moves.
+        case apologyRejected = "apology-rejected"
     }
 
     public struct Data: Codable, Sendable, Hashable {
@@ -275,6 +283,8 @@ public struct DossierEvent: Codable, Sendable, Hashable {
         public var paymentChannel: String?
         /// The payment gateway's receipt number (`fee-paid`).
         public var receipt: String?
+        /// The due date an apology slip replaces (`apology-issued`).
+        public var previousDueDate: String?
 
         public init(
             outcome: Outcome? = nil, review: Review? = nil, ruleId: String? = nil, delegationId: String? = nil,
@@ -282,8 +292,9 @@ public struct DossierEvent: Codable, Sendable, Hashable {
             documents: [String]? = nil, dueDate: String? = nil, official: String? = nil, procedure: String? = nil,
             channel: String? = nil, commune: String? = nil, timeLimit: String? = nil, action: String? = nil,
             stage: String? = nil, assignee: String? = nil, dueAt: Date? = nil, amount: Int? = nil,
-            paymentChannel: String? = nil, receipt: String? = nil
+            paymentChannel: String? = nil, receipt: String? = nil, previousDueDate: String? = nil
         ) {
+            self.previousDueDate = previousDueDate
             self.amount = amount
             self.paymentChannel = paymentChannel
             self.receipt = receipt

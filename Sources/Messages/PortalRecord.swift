@@ -29,7 +29,7 @@ public enum PortalStatus: Int, Codable, Sendable, Hashable, CaseIterable {
         case .stopped: self = .stopped
         case .escalatedAuthority, .signatureRejected, .withdrawalRejected, .stepRejected, .supplementRejected,
             .commandRejected, .stageMoved, .paymentRejected, .rated, .complaintRecorded, .feedbackRejected, .drafted,
-            .draftReturned, .draftSent:
+            .draftReturned, .draftSent, .apologyIssued, .apologyRejected:
             return nil
         }
     }

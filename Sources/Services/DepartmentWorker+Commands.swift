@@ -23,7 +23,7 @@ extension DepartmentWorker {
         do {
             let known = [
                 MessageType.sign, MessageType.requestSupplement, MessageType.withdraw, MessageType.supplement,
-                MessageType.stage, MessageType.draft,
+                MessageType.stage, MessageType.draft, MessageType.apology,
             ]
             var principal: Principal?
             if known.contains(type), registry.isInForce(at: now) {
@@ -59,6 +59,9 @@ extension DepartmentWorker {
                 let command = try decoder.decode(DraftCommand.self, from: data)
                 try applyDraft(command, principal: principal, registry: registry, at: now, into: tx, outbox: &outbox,
                                report: &report, encoder: encoder)
+            case MessageType.apology:
+                try issueApology(message, principal: principal, registry: registry, at: now, into: tx, outbox: &outbox,
+                                 report: &report, decoder: decoder, encoder: encoder)
             case MessageType.withdraw:
                 let command = try decoder.decode(Withdrawal.self, from: data)
                 if let principal, let refusal = registry.mayCarryApplicantCommand(principal) {

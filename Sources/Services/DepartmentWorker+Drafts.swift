@@ -246,8 +246,17 @@ extension DepartmentWorker {
                     cause: effect, at: now, into: tx, outbox: &outbox, encoder: encoder)
             }
         case .apology:
-            // The deadlines are the coordinator's: it moves the appointment when it reads `draft-sent`.
-            break
+            // Form 04 moves the appointment and the current step's deadline to the new date, each by the apology
+            // rules (one apology per deadline, before its due date, a later date): recorded here, moved by the
+            // coordinator when it reads `apology-issued`; a deadline the rules refuse gets `apology-rejected`.
+            // (An apology draft always has its date: a CHECK of `drafts`.)
+            guard let newDate = draft.newDate.flatMap(LocalDate.init) else { break }
+            for step in [DeadlineKind.overallStep, draft.step] {
+                try recordApology(
+                    draft.dossierId, step: step, reason: draft.reason, newDate: newDate, issuedBy: approver,
+                    commandId: cause, command: nil, cause: StableID.make("draft-effect", cause.uuidString, String(step)),
+                    at: now, into: tx, outbox: &outbox, report: &report, encoder: encoder)
+            }
         case .stop:
             // Off every queue: the dossier's handling has ended.
             try StageStore.closeStopped(draft.dossierId, at: now, in: tx)

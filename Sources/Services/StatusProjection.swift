@@ -214,23 +214,29 @@ public final class StatusProjection: BatchWriter {
             }
             rows.moveDeadline(id, step: DeadlineKind.overallStep, to: event.data.forwardTo)
         case .draftSent:
-            // Its effect is an event of its own (supplement requested, decided, stopped), except an apology's
-            // (form 04): the appointment moves here, where the deadlines are kept.
+            // Its effect is an event of its own (supplement requested, decided, apology issued, stopped).
             status.status = nil
-            let appointment = deadlines[DeadlineKind.overallStep]
-            if let moved = try ApologyDraft.move(
-                event, status: appointment?.status, dueDate: appointment?.dueDate, kind: appointment?.kind,
-                department: appointment?.department.map(DepartmentID.init(rawValue:)), policy: policy,
+        case .apologyIssued:
+            // The department's worker recorded an apology (signed slip or approved draft): the deadline moves here,
+            // where the deadlines are kept.
+            status.status = nil
+            to = "applicant"
+            let deadline = deadlines[step]
+            if let moved = try ApologyMove.move(
+                event, status: deadline?.status, dueDate: deadline?.dueDate, kind: deadline?.kind,
+                department: deadline?.department.map(DepartmentID.init(rawValue:)), policy: policy,
                 calendar: calendar, topics: topics, encoder: encoder)
             {
-                to = "applicant"
-                rows.reschedule(id, step: DeadlineKind.overallStep, schedule: moved.schedule, fired: 0, pausedDays: 0)
-                rows.setDueDate(id, moved.schedule.dueDate)
-                rows.recordApology(
-                    id, step: DeadlineKind.overallStep, reason: event.data.reason ?? "", previousDate: moved.previous,
-                    newDate: moved.schedule.dueDate, issuedBy: event.data.official, at: event.at)
+                rows.moveForApology(id, step: step, schedule: moved.schedule, paused: moved.paused)
+                if step == DeadlineKind.overallStep {
+                    rows.setDueDate(id, moved.schedule.dueDate)
+                } else {
+                    status.stepDueDate = moved.schedule.dueDate
+                }
                 out += moved.messages
             }
+        case .apologyRejected:
+            status.status = nil
         case .stopped:
             // A stop notice (form 05) ends the dossier; not decided, so neither on time nor late.
             to = "applicant"

@@ -6,6 +6,7 @@ import Foundation
 import Kafka
 import Logging
 import Messages
+import Operations
 import Pages
 import ServiceCommands
 import Services
@@ -145,21 +146,26 @@ struct ReturnResultCommand: AsyncParsableCommand {
 }
 
 /// `motcua apology`: an apology slip (reason + one new date) before the due date, at most once per step.
-struct ApologyCommand: ParsableCommand {
+struct ApologyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apology",
         abstract: "Issue an apology slip: the department foresees lateness, says why, and gives one new date.",
         discussion: """
-            Allowed once per dossier step and only before its due date; the deadline moves to the new date and \
-            its due-soon, overdue and escalation timers re-arm for it. The coordinator publishes the \
-            apology-issued event. The slip is a command signed with the official's key (--key or \
-            MOTCUA_OFFICIAL_KEY), checked against the registry of officials: once the registry is in force only a \
-            head of division, deputy director or director of the deadline's department may issue it, and anything \
-            else is refused with a command-rejected event. Needs DATABASE_URL.
+            The slip is a command signed with the official's key (--key or MOTCUA_OFFICIAL_KEY), sent to the topic \
+            of the department whose deadline it moves (dossiers.<department>). That department's worker checks it \
+            at its own batch instant: the signature and key against the registry of officials, the role (a head \
+            of division, deputy director or director of the department), and the apology rules (once per dossier \
+            step, before its due date, a later date). It records the slip and publishes apology-issued; the \
+            coordinator then moves the deadline and re-arms its due-soon, overdue and escalation timers. A slip \
+            refused is answered with command-rejected (who sent it) or apology-rejected (what it says), and changes \
+            nothing. With --wait the answer is read from the dossier's timeline. Needs DATABASE_URL and \
+            KAFKA_BOOTSTRAP.
 
             Example: motcua apology HN-SCT-261123-000042 --reason "site inspection rescheduled by the applicant" \\
-                       --new-date 2026-12-18 --official sct-0042 --key sct-0042.key.pem
+                       --new-date 2026-12-18 --official sct-0042 --key sct-0042.key.pem --wait
             """)
+
+    @OptionGroup var topicOptions: TopicOptions
 
     @Argument(help: "The dossier's id or code.")
     var dossier: String
@@ -174,16 +180,16 @@ struct ApologyCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "The deadline's step (default: the dossier's current step; -1 for the whole procedure).")
     var step: Int?
 
-    @Option(help: "The official who issues the slip (their id in the registry; required with a key).")
-    var official: String?
+    @Option(help: "The official who issues the slip (their id in the registry).")
+    var official: String
 
     @Option(
         name: .customLong("key"),
         help: "The official's private key file (PEM); default: MOTCUA_OFFICIAL_KEY. The slip is signed with it; once the registry of officials is in force, an unsigned slip is refused.")
     var keyFile: String?
 
-    @Option(help: "The deploy directory (its calendar/ is the working-day calendar).")
-    var rules = "deploy"
+    @Flag(help: "Wait (up to 30 s) until the department's worker and the coordinator have answered, and print it.")
+    var wait = false
 
     func validate() throws {
         if let step { try CLI.checkStep(step, allowWholeProcedure: true) }
@@ -193,46 +199,49 @@ struct ApologyCommand: ParsableCommand {
         guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw ValidationError("--reason is empty: an apology slip must say why")
         }
+        guard !official.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw ValidationError("--official must name the official (their id in the registry)")
+        }
     }
 
-    func run() throws {
+    func run() async throws {
         let db = try CLI.database()
         let found = try CLI.dossier(dossier, in: db)
-        let calendar: WorkingCalendar
-        do {
-            calendar = try WorkingCalendar.load(from: URL(fileURLWithPath: rules).appendingPathComponent("calendar"))
-        } catch {
-            throw CLIError("cannot load the calendar under \(rules)/calendar:\n\(error)")
-        }
         let slipStep = step ?? found.step ?? 0
-        let now = try CLI.clock().now()
-        // The department whose deadline moves: the slip is signed for its topic.
-        let department = try DeadlineStore.load(found.id, in: db)[slipStep]?.department ?? found.department
+        // The department whose deadline moves: the slip goes to its topic, signed for it.
+        guard let department = try ApologyStore.state(found.id, step: slipStep, in: db).deadline?.department
+            .map(DepartmentID.init(rawValue:)) ?? found.department
+        else {
+            throw CLIError("dossier \(found.code ?? found.id) has no deadline at step \(slipStep): nothing to apologise for")
+        }
         let request = ApologyRequest(
             commandId: UUID(), dossierId: found.id, step: slipStep,
-            official: Official(id: official ?? "", department: department ?? ""), reason: reason, newDate: newDate,
-            at: now)
-        let command: [UInt8]
-        if let official, let department,
-            let signer = try OfficialSigner.load(path: keyFile, official: official, in: db)
-        {
-            command = try signer.encode(request, type: MessageType.apology, department: department)
+            official: Official(id: official, department: department), reason: reason, newDate: newDate,
+            at: try CLI.clock().now())
+        let value: [UInt8]
+        if let signer = try OfficialSigner.load(path: keyFile, official: official, in: db) {
+            value = try signer.encode(request, type: MessageType.apology, department: department)
         } else {
-            if official == nil, keyFile != nil || CLI.environment[OfficialSigner.environmentVariable] != nil {
-                throw CLIError("--official is required to sign the slip (the id of the key's registered official)")
-            }
-            command = Array(try MessageCoding.encoder().encode(request))
+            value = Array(try MessageCoding.encoder().encode(request))
             FileHandle.standardError.write(Data(
-                "warning: unsigned slip (no --key and no MOTCUA_OFFICIAL_KEY): once the registry of officials is in force it is refused\n".utf8))
+                "warning: unsigned slip (no --key and no MOTCUA_OFFICIAL_KEY): once the registry of officials is in force the worker refuses it\n".utf8))
         }
-        do {
-            try ApologyDesk(calendar: calendar, policy: DeadlinePolicy())
-                .issue(signed: command, registry: try OfficialsStore.registry(in: db), at: now, on: db)
-        } catch let error as ApologyError {
-            throw CLIError("apology refused: \(error)")
-        } catch let error as ApologyRefused {
-            throw CLIError("apology refused: \(error)")
+        // An earlier slip's answer is not this one's.
+        let before = try TimelineRead.lastRecorded(of: found.id, in: db)
+        let topic = topicOptions.topics.department(department)
+        try await CLI.send(
+            topic: topic, key: found.id, type: MessageType.apology, id: request.commandId,
+            source: "motcua/apology/\(official)", value: value)
+        print("apology slip sent to \(topic) for \(found.code ?? found.id) step \(slipStep): new due date \(newDate)")
+        guard wait else { return }
+        guard let (type, detail) = try await awaitTimeline(
+            found.id, types: ["apology-issued", "apology-rejected", "command-rejected"], after: before, timeout: 30, db: db)
+        else {
+            throw CLIError("no answer within 30 s: is the \(department)-worker and the coordinator running?")
         }
-        print("apology recorded for \(found.code ?? found.id) step \(slipStep): new due date \(newDate)")
+        guard type == "apology-issued" else {
+            throw CLIError("apology refused: \(TerminalText.escape(detail ?? "no reason given"))")
+        }
+        print("apology recorded: the deadline of step \(slipStep) moves to \(newDate)")
     }
 }

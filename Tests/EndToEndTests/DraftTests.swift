@@ -221,6 +221,9 @@ struct DraftTests {
             "SELECT due_date::text AS due FROM deadlines WHERE dossier_id = $1 AND step = -1", [c]).first?
             .decode(String.self, "due"))
         let newDate = try #require(LocalDate(appointment)).adding(days: 7).description
+        let stepDue = try #require(try pipeline.database.query(
+            "SELECT due_date::text AS due FROM deadlines WHERE dossier_id = $1 AND step = 0", [c]).first?
+            .decode(String.self, "due"))
         let apology = try await review(
             ["draft", "apology", "--new-date", newDate, "--reason", "a site inspection is needed"], c, by: specialist)
         #expect(apology.status == 0, "\(apology)")
@@ -234,12 +237,21 @@ struct DraftTests {
         }
         let movedC = try Self.deadlines(c, in: pipeline)
         #expect(moved, "\(movedC)")
+        // Issue 20: the current step's deadline moves too, not only the appointment (each its one apology).
+        let stepMoved = await eventually(timeout: .seconds(60)) {
+            try Self.deadlines(c, in: pipeline).contains("0 open \(newDate)")
+        }
+        let stepDeadlines = try Self.deadlines(c, in: pipeline)
+        #expect(stepMoved, "\(stepDeadlines)")
         #expect(try Self.deadlines(c, in: pipeline).contains("-1 open \(newDate)"))
-        // Recorded as the step's one apology, with the date it replaced (which the 766 progress rule keeps).
+        // Recorded by the worker as the appointment's and the step's one apology, with the date each replaced
+        // (which the 766 progress rule keeps) and the department that recorded it.
         #expect(try pipeline.database.query(
-            "SELECT previous_date::text AS p, new_date::text AS n, issued_by FROM apologies WHERE dossier_id = $1", [c]
-        ).map { "\(try $0.decode(String.self, "p")) \(try $0.decode(String.self, "n")) \(try $0.decode(String.self, "issued_by"))" }
-            == ["\(appointment) \(newDate) \(head.id)"])
+            "SELECT step, previous_date::text AS p, new_date::text AS n, issued_by, department FROM apologies WHERE dossier_id = $1 ORDER BY step", [c]
+        ).map { "\(try $0.decode(Int.self, "step")) \(try $0.decode(String.self, "p")) \(try $0.decode(String.self, "n")) \(try $0.decode(String.self, "issued_by")) \(try $0.decode(String.self, "department"))" }
+            == ["-1 \(appointment) \(newDate) \(head.id) \(Self.department)",
+                "0 \(stepDue) \(newDate) \(head.id) \(Self.department)"])
+        #expect(try Self.reasons("apology-issued", of: c, in: pipeline).count == 2)
         // The applicant is told once (an `apology` notification intent with both dates, no contact data).
         #expect(try pipeline.database.query(
             """

@@ -126,7 +126,7 @@ struct WithdrawalTests {
         #expect(notDecided.status != 0)
         #expect(notDecided.output.contains("not decided"))
         let badDate = try await Self.motcua(
-            ["apology", withdrawn.id, "--reason", "late", "--new-date", "18/12/2026"], pipeline: pipeline)
+            ["apology", withdrawn.id, "--reason", "late", "--new-date", "18/12/2026", "--official", "it-head"], pipeline: pipeline)
         #expect(badDate.status != 0)
         #expect(badDate.output.contains("use YYYY-MM-DD"))
     }

@@ -72,31 +72,43 @@ struct CoordinatorDeadlineTests {
         #expect(try fixture.published(.overdue, id) == 2)
     }
 
-    @Test("an apology slip moves the due date once; a second slip and a slip on the due date are refused")
+    @Test("apology-issued (the worker recorded the slip) moves the deadline and re-arms its timers, once; the apology rules refuse a second slip, one on the due date, an earlier date and another department's deadline")
     func apologyOnce() throws {
         let fixture = try CoordinatorFixture()
         defer { fixture.drop() }
         let id = CoordinatorFixture.dossierId()
         try fixture.receive(id, at: "2026-03-02T09:00:00+07:00", due: "2026-03-09")
-        let desk = fixture.desk
-        let slip = ApologySlip(
-            dossierId: id, step: 0, reason: "site inspection needs a second visit",
-            newDate: CoordinatorFixture.day("2026-03-13"), issuedBy: "official-1")
-        try desk.issue(slip, at: CoordinatorFixture.instant("2026-03-05T10:00:00+07:00"), on: fixture.database)
+        let issued = fixture.apology(id, step: 0, from: "2026-03-09", to: "2026-03-13", at: "2026-03-05T10:00:00+07:00")
+        try fixture.apply([issued])
         #expect(try fixture.deadline(id, step: 0).due == "2026-03-13")
-        #expect(throws: ApologyError(code: .alreadyIssued, dueDate: CoordinatorFixture.day("2026-03-13"))) {
-            var again = slip
-            again.newDate = CoordinatorFixture.day("2026-03-20")
-            try desk.issue(again, at: CoordinatorFixture.instant("2026-03-06T10:00:00+07:00"), on: fixture.database)
-        }
-        #expect(try fixture.count("SELECT count(*) FROM apologies WHERE dossier_id = $1", [id]) == 1)
+        // Delivered again: applied once.
+        try fixture.apply([issued])
         #expect(try fixture.published(.apologyIssued, id) == 1)
         #expect(try fixture.deadline(id, step: 0).due == "2026-03-13")
-        // On the due date itself it is too late (the overall deadline is still due 9/3).
-        let late = ApologySlip(dossierId: id, step: -1, reason: "late", newDate: CoordinatorFixture.day("2026-03-20"))
-        #expect(throws: ApologyError(code: .tooLate, dueDate: CoordinatorFixture.day("2026-03-09"))) {
-            try desk.issue(late, at: CoordinatorFixture.instant("2026-03-09T08:00:00+07:00"), on: fixture.database)
+        // The coordinator never moves a deadline back (the worker checked the date against what it read).
+        try fixture.apply([fixture.apology(id, step: -1, from: "2026-03-09", to: "2026-03-06", at: "2026-03-05T11:00:00+07:00")])
+        #expect(try fixture.deadline(id, step: -1).due == "2026-03-09")
+        #expect(try fixture.published(.apologyIssued, id) == 1)
+        // The rules the worker applies (ApologyRules), at its batch instant.
+        func refusal(
+            status: String? = "open", due: String = "2026-03-13", of owner: String? = "industry-trade",
+            issued: Bool = false, newDate: String = "2026-03-20", at: String = "2026-03-06T10:00:00+07:00"
+        ) -> String? {
+            ApologyRules.refusal(
+                status: status, dueDate: CoordinatorFixture.day(due), deadlineDepartment: owner,
+                department: "industry-trade", alreadyIssued: issued, newDate: CoordinatorFixture.day(newDate),
+                at: CoordinatorFixture.instant(at)
+            )?.code.description
         }
+        #expect(refusal() == nil)
+        #expect(refusal(status: "paused") == nil)
+        #expect(refusal(issued: true) == "already-issued")
+        // On the due date itself it is too late.
+        #expect(refusal(due: "2026-03-09", at: "2026-03-09T08:00:00+07:00") == "too-late")
+        #expect(refusal(newDate: "2026-03-13") == "not-later")
+        #expect(refusal(status: "closed") == "no-open-deadline")
+        #expect(refusal(status: nil) == "no-open-deadline")
+        #expect(refusal(of: "labour") == "no-open-deadline")
         // The step no longer goes overdue on 9/3, only on the new date.
         let timer = fixture.timer()
         fixture.clock.set(CoordinatorFixture.instant("2026-03-10T09:00:00+07:00"))

@@ -56,7 +56,15 @@ final class CoordinatorFixture: @unchecked Sendable {
             recipients: EscalationRecipients(catalogue: bundle.catalogue), logger: TestEnvironment.logger)
     }
 
-    var desk: ApologyDesk { ApologyDesk(calendar: bundle.calendar, policy: policy) }
+    /// The `apology-issued` event a department's worker publishes once it recorded an apology (signed slip or
+    /// approved draft) for `dossier`'s deadline at `step`.
+    func apology(
+        _ dossier: String, step: Int, from previous: String, to newDate: String, at: String, reason: String = "late",
+        department: DepartmentID = "industry-trade"
+    ) -> DossierEvent {
+        event(.apologyIssued, dossier, step: step, department: department, at: at,
+              data: .init(reason: reason, dueDate: newDate, official: "it-head", previousDueDate: previous))
+    }
 
     static func instant(_ text: String) -> Date {
         let formatter = ISO8601DateFormatter()

@@ -74,35 +74,4 @@ struct CoordinatorLifecycleTests {
                 AND from_department = 'one-stop desk' AND to_department = 'applicant'
             """, [id]) == 1)
     }
-
-    @Test("motcua apology records one slip through the desk and refuses the second, naming why")
-    func apologyThroughTheCLI() async throws {
-        let fixture = try CoordinatorFixture()
-        defer { fixture.drop() }
-        let id = CoordinatorFixture.dossierId()
-        try fixture.receive(id, at: "2026-03-02T09:00:00+07:00", due: "2026-03-20", stepDue: "2026-03-09")
-        // The CLI reads "now" from MOTCUA_CLOCK: Wednesday 4 March 2026, before the step's due date.
-        let epoch = Int(Date().timeIntervalSince1970)
-        let environment = [
-            "DATABASE_URL": fixture.url,
-            "MOTCUA_CLOCK": "simulated:start=2026-03-04T10:00:00+07:00,epoch=\(epoch),speed=1",
-        ]
-        func apology(_ newDate: String) async throws -> (Int32?, String) {
-            let process = try ServiceProcess(
-                "motcua",
-                ["apology", id, "--reason", "site inspection moved", "--new-date", newDate, "--official", "sct-7",
-                 "--rules", TestEnvironment.root.appendingPathComponent("deploy").path],
-                environment: environment)
-            return (await process.waitForExit(timeout: .seconds(60)), process.log)
-        }
-        let first = try await apology("2026-03-13")
-        #expect(first.0 == 0, "\(first.1)")
-        #expect(try fixture.deadline(id, step: 0).due == "2026-03-13")
-        #expect(try fixture.count(
-            "SELECT count(*) FROM apologies WHERE dossier_id = $1 AND step = 0 AND issued_by = 'sct-7'", [id]) == 1)
-        let second = try await apology("2026-03-16")
-        #expect(second.0 != 0)
-        #expect(second.1.contains("already has its apology slip"), "\(second.1)")
-        #expect(try fixture.deadline(id, step: 0).due == "2026-03-13")
-    }
 }

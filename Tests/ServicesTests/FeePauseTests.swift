@@ -77,24 +77,19 @@ struct FeePauseTests {
         #expect(!intents.joined().contains("R-1"))
     }
 
-    @Test("an apology slip for the appointment date gives one apology intent with the old and new dates; a step's slip and a refused second slip give none")
+    @Test("an apology for the appointment date gives one apology intent with the old and new dates; a step's apology gives none")
     func apologyIntent() throws {
         let fixture = try CoordinatorFixture()
         defer { fixture.drop() }
         let id = CoordinatorFixture.dossierId()
         try fixture.receive(id, at: "2026-03-02T09:00:00+07:00", due: "2026-03-13")
-        let now = CoordinatorFixture.instant("2026-03-10T09:00:00+07:00")
-        try fixture.desk.issue(
-            ApologySlip(dossierId: id, step: 0, reason: "step workload", newDate: LocalDate("2026-03-16")!), at: now,
-            on: fixture.database)
-        try fixture.desk.issue(
-            ApologySlip(dossierId: id, step: -1, reason: "chờ ý kiến liên ngành", newDate: LocalDate("2026-03-20")!),
-            at: now, on: fixture.database)
-        #expect(throws: ApologyError.self) {
-            try fixture.desk.issue(
-                ApologySlip(dossierId: id, step: -1, reason: "again", newDate: LocalDate("2026-03-27")!), at: now,
-                on: fixture.database)
-        }
+        // A step's slip, then the appointment's (the worker refuses a second one: no event reaches the coordinator).
+        try fixture.apply([
+            fixture.apology(id, step: 0, from: "2026-03-13", to: "2026-03-16", at: "2026-03-10T09:00:00+07:00",
+                            reason: "step workload"),
+            fixture.apology(id, step: -1, from: "2026-03-13", to: "2026-03-20", at: "2026-03-10T09:00:01+07:00",
+                            reason: "chờ ý kiến liên ngành"),
+        ])
         let intents = try fixture.database.query(
             "SELECT convert_from(payload, 'UTF8')::jsonb::text AS j FROM outbox WHERE topic = $1 AND key = $2",
             [Topics().notifications, id]

@@ -99,7 +99,7 @@ enum ProjectionTables {
         Table(name: "stage_deadlines", select: "SELECT * FROM stage_deadlines"),
         Table(name: "stage_escalations", select: "SELECT * FROM stage_escalations"),
         Table(name: "processed_events", select: "SELECT consumer, event_id FROM processed_events"),
-        // Apologies sent as approved drafts (form 04), with the date each replaced.
+        // Apologies are the departments' (028): neither projection writes them.
         Table(name: "apologies", select: "SELECT * FROM apologies", mayBeEmpty: true),
         // The portal's records carry the dossier's dated fields as the batch leaves them (the projection reads them
         // once per batch), the reference's as each event leaves them: the same records, once each, compared without
@@ -201,8 +201,14 @@ struct HistoryGenerator {
             case 9:
                 // An approved apology draft (form 04): the appointment moves when it can (drafts: issue 20).
                 add(.drafted, .init(reason: "inspection", dueDate: day(after: at, within: 30), action: "apology"), step: step)
-                add(.draftSent, .init(reason: "inspection", dueDate: day(after: at, within: 30), official: "head",
-                                      action: "apology"), step: step)
+                let newDate = day(after: at, within: 30)
+                add(.draftSent, .init(reason: "inspection", dueDate: newDate, official: "head", action: "apology"),
+                    step: step)
+                // The worker recorded it for the appointment and the step (apology-issued: the deadlines move when
+                // they can), or refused one of them (apology-rejected: nothing moves).
+                add(.apologyIssued, .init(reason: "inspection", dueDate: newDate, official: "head"), step: -1)
+                add(next(upTo: 3) == 0 ? .apologyRejected : .apologyIssued,
+                    .init(reason: "inspection", dueDate: newDate, official: "head"), step: step)
             case 7:
                 // Anything at any point: odd orders must agree too.
                 let kinds = DossierEvent.Kind.allCases

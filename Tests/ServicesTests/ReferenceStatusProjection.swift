@@ -184,21 +184,29 @@ final class ReferenceStatusProjection: BatchWriter {
             try ProjectionStore.moveDeadline(id, step: DeadlineKind.overallStep, to: event.data.forwardTo, in: tx)
         case .draftSent:
             status.status = nil
-            let appointment = deadlines[DeadlineKind.overallStep]
-            if let moved = try ApologyDraft.move(
-                event, status: appointment?.status, dueDate: appointment?.dueDate, kind: appointment?.kind,
-                department: appointment?.department, policy: policy, calendar: calendar, topics: topics,
+        case .apologyIssued:
+            status.status = nil
+            to = "applicant"
+            let deadline = deadlines[step]
+            if let moved = try ApologyMove.move(
+                event, status: deadline?.status, dueDate: deadline?.dueDate, kind: deadline?.kind,
+                department: deadline?.department, policy: policy, calendar: calendar, topics: topics,
                 encoder: encoder)
             {
-                to = "applicant"
-                try DeadlineStore.reschedule(
-                    id, step: DeadlineKind.overallStep, schedule: moved.schedule, fired: 0, in: tx)
-                try ProjectionStore.setDueDate(id, moved.schedule.dueDate, in: tx)
-                _ = try ApologyStore.record(
-                    id, step: DeadlineKind.overallStep, reason: event.data.reason ?? "", previousDate: moved.previous,
-                    newDate: moved.schedule.dueDate, issuedBy: event.data.official, at: event.at, in: tx)
+                if moved.paused {
+                    try ApologyStore.movePaused(id, step: step, to: moved.schedule.dueDate, schedule: moved.schedule, in: tx)
+                } else {
+                    try DeadlineStore.reschedule(id, step: step, schedule: moved.schedule, fired: 0, in: tx)
+                }
+                if step == DeadlineKind.overallStep {
+                    try ProjectionStore.setDueDate(id, moved.schedule.dueDate, in: tx)
+                } else {
+                    status.stepDueDate = moved.schedule.dueDate
+                }
                 out += moved.messages
             }
+        case .apologyRejected:
+            status.status = nil
         case .stopped:
             to = "applicant"
             try DeadlineStore.close(id, steps: nil, at: event.at, counted: false, in: tx)

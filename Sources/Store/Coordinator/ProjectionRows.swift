@@ -95,8 +95,6 @@ package struct ProjectionRows: Sendable {
     /// Current stage deadlines by dossier and step (``ProjectionRows+Stages.swift``).
     var stageDeadlines: [String: [Int: StageDeadlineRow]] = [:]
     var loadedStageDeadlines: [String: [Int: StageDeadlineRow]] = [:]
-    /// Apologies (form 04) sent as approved drafts in this batch: (dossier, step, reason, previous, new, by, at).
-    private var apologies: [(String, Int, String, LocalDate, LocalDate, String?, Date)] = []
 
     /// No rows (a batch of dossiers none of which the database knows yet); tests use it.
     package init() {}
@@ -217,6 +215,19 @@ package struct ProjectionRows: Sendable {
         deadline.status = "open"
         deadline.pausedSince = nil
         deadline.pausedDays += pausedDays
+        deadlines[dossierId]?[step] = deadline
+    }
+
+    /// An apology's new schedule (``ApologyStore/movePaused(_:step:to:schedule:in:)`` for a paused deadline, which
+    /// stays paused; else ``reschedule(_:step:schedule:fired:pausedDays:)``): every level fires again.
+    package mutating func moveForApology(_ dossierId: String, step: Int, schedule: DeadlineSchedule, paused: Bool) {
+        guard paused else { return reschedule(dossierId, step: step, schedule: schedule, fired: 0, pausedDays: 0) }
+        guard var deadline = deadlines[dossierId]?[step] else { return }
+        deadline.dueDate = schedule.dueDate
+        deadline.soonAt = Self.stored(schedule.soonAt)
+        deadline.dueAt = Self.stored(schedule.dueAt)
+        deadline.level2At = schedule.level2At.map(Self.stored)
+        deadline.fired = 0
         deadlines[dossierId]?[step] = deadline
     }
 
@@ -363,19 +374,6 @@ package struct ProjectionRows: Sendable {
         try writeEscalations(in: tx)
         try writeTimeline(in: tx)
         try writeStageDeadlines(in: tx)
-        // Rare (an approved apology draft): one statement each.
-        for (dossierId, step, reason, previous, new, by, at) in apologies {
-            _ = try ApologyStore.record(
-                dossierId, step: step, reason: reason, previousDate: previous, newDate: new, issuedBy: by, at: at, in: tx)
-        }
-    }
-
-    /// ``ApologyStore/record(_:step:reason:previousDate:newDate:issuedBy:at:in:)``, written with the batch.
-    package mutating func recordApology(
-        _ dossierId: String, step: Int, reason: String, previousDate: LocalDate, newDate: LocalDate, issuedBy: String?,
-        at: Date
-    ) {
-        apologies.append((dossierId, step, reason, previousDate, newDate, issuedBy, at))
     }
 
     private func writeDeadlines(in tx: PostgresConnection) throws {

@@ -1,0 +1,42 @@
+import Authority
+import EffectivelyOnce
+import Foundation
+import Messages
+
+/// The coordinator's side of an apology the department's worker recorded (`apology-issued` on dossier.events, from a
+/// signed `motcua apology` or an approved apology draft, form 04): the deadline of the event's step (-1: the
+/// appointment) moves to the new date and its timers re-arm for it (a paused deadline stays paused), an
+/// `apology-issued` message says so on `escalations`, and for the appointment an `apology` notification intent tells
+/// the applicant. The worker applied the rules (``ApologyRules``) at its batch instant; here the deadline moves only
+/// while it is not closed and the new date is still later than its due date (a deadline closed meanwhile stays
+/// closed). Shared by the status projection and the tests' reference projection, so both move it the same way.
+public enum ApologyMove {
+    /// The new schedule, whether the deadline stays paused, the date it replaces and the messages; nil when the event
+    /// is no recorded apology or the deadline cannot move.
+    public static func move(
+        _ event: DossierEvent, status: String?, dueDate: LocalDate?, kind: DeadlineKind?, department: DepartmentID?,
+        policy: DeadlinePolicy, calendar: WorkingCalendar, topics: Topics, encoder: JSONEncoder
+    ) throws -> (schedule: DeadlineSchedule, paused: Bool, previous: LocalDate, messages: [OutboxMessage])? {
+        guard event.type == .apologyIssued, let step = event.step,
+            let newDate = event.data.dueDate.flatMap(LocalDate.init), let status, status != "closed", let dueDate,
+            let kind, newDate > dueDate
+        else { return nil }
+        let message = CoordinatorEvent(
+            eventId: StableID.make("coordinator", "apology-issued", event.eventId.uuidString),
+            dossierId: event.dossierId, type: .apologyIssued, step: step, department: department ?? event.department,
+            dueDate: dueDate.description, reason: event.data.reason, newDate: newDate.description, at: event.at)
+        var messages = [try message.outboxMessage(topics: topics, encoder: encoder)]
+        if step == DeadlineKind.overallStep {
+            // The applicant is told of the new appointment date (issue 21): the dossier and dates, no contact data.
+            let intent = NotificationIntent(
+                intentId: StableID.make("notification", NotificationIntent.Kind.apology.rawValue, message.eventId.uuidString),
+                dossierId: event.dossierId, intent: .apology,
+                values: ["dueDate": dueDate.description, "newDate": newDate.description, "reason": event.data.reason ?? ""],
+                at: event.at)
+            messages.append(OutboxMessage(
+                eventId: intent.intentId, topic: topics.notifications, key: event.dossierId,
+                type: MessageType.notification, payload: Array(try encoder.encode(intent))))
+        }
+        return (policy.schedule(due: newDate, kind: kind, calendar: calendar), status == "paused", dueDate, messages)
+    }
+}
