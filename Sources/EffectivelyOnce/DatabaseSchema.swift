@@ -32,22 +32,22 @@ public enum DatabaseSchema {
         public var prefix: String
         public var role: String
         public var description: String {
-            "the topic prefix '\(prefix)' cannot be used with the login '\(role)': the database's guards know topics "
+            "the topic prefix '\(prefix)' cannot be used with the database role '\(role)': the database's guards know topics "
                 + "and consumer groups by their unprefixed names, so everything this service writes would be refused; "
                 + "run it with no --topic-prefix / MOTCUA_TOPIC_PREFIX (one MotCua system per Kafka cluster), or, for "
                 + "tests and trials sharing a cluster, as the schema owner"
         }
     }
 
-    /// Throws ``PrefixNeedsOwner`` when `prefix` is not empty and the session's user is not the schema owner (nor a
-    /// member of its role). Services call it when they connect, so the refusal is said once, not found in every
+    /// Throws ``PrefixNeedsOwner`` when `prefix` is not empty and the current user is not the schema owner (nor a
+    /// member of its role) — the user the guards check, also after `SET ROLE` or a login's `role` setting. Services call it when they connect, so the refusal is said once, not found in every
     /// batch's permission error.
     public static func checkTopicPrefix(_ prefix: String, on connection: PostgresConnection) throws {
         guard !prefix.isEmpty else { return }
         let row = try connection.query(
             """
-            SELECT session_user::text AS role,
-                   pg_has_role(session_user, (SELECT relowner FROM pg_class WHERE oid = 'outbox'::regclass), 'USAGE')
+            SELECT current_user::text AS role,
+                   pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = 'outbox'::regclass), 'USAGE')
                        AS owner
             """)[0]
         if try !row.decode(Bool.self, "owner") {

@@ -135,7 +135,8 @@ extension RoleEndToEndTests {
         let dossiers = (0..<3).map { _ in pipeline.generator.next(department: "labour", submittedAt: Date()) }
         try await pipeline.submit(dossiers)
         let said = await eventually(timeout: .seconds(60)) {
-            worker.log.contains("the topic prefix '\(pipeline.topics.prefix)' cannot be used with the login '\(workerLogin.name)'")
+            worker.log.contains(
+                "the topic prefix '\(pipeline.topics.prefix)' cannot be used with the database role 'motcua_worker_labour'")
         }
         #expect(said, "\(worker.log.suffix(2_000))")
         // Reception (the owner here) received them; the worker wrote nothing.
