@@ -27,7 +27,8 @@ final class OfficialsPagesFixture: @unchecked Sendable {
     /// The services' clock and the instant the fixture's stages are laid around.
     let now = Date()
 
-    init() async throws {
+    /// `signInLimit`: sign-ins per client and minute (0: none, so the suites' many sign-ins are not limited).
+    init(signInLimit: Int = 0) async throws {
         database = try TestDatabase("officialspages")
         let db = database.connection
         // Officials as the registry records them (the certificate's chain is checked by `motcua officials add`,
@@ -64,7 +65,7 @@ final class OfficialsPagesFixture: @unchecked Sendable {
         let fixedNow = now
         let officialsPages = OfficialsPages(
             pages: pages, catalogue: bundle.catalogue, workflows: bundle.workflows, clock: FixedClock(fixedNow),
-            secret: .random(), logger: logger)
+            secret: .random(), logger: logger, signInLimit: LookupRateLimit(perMinute: signInLimit))
         let portFile = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.unique("officials-port")).path
         let application = officialsPages.application(port: 0, portFile: portFile)
         task = Task { try await application.runService() }
@@ -201,8 +202,10 @@ final class OfficialsPagesFixture: @unchecked Sendable {
         }
     }
 
-    func signIn(_ assertion: String) async throws -> HTTPResult {
-        try await post("/sign-in", form: "assertion=" + (assertion.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+    func signIn(_ assertion: String, client: String? = nil) async throws -> HTTPResult {
+        try await post(
+            "/sign-in", form: "assertion=" + (assertion.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""),
+            headers: client.map { ["X-Forwarded-For": $0] } ?? [:])
     }
 
     /// The cookie a successful sign-in set (`name=value`).

@@ -25,6 +25,17 @@ public struct StageDeadline: Sendable, Hashable {
         directorAt = (try? Self.nextWorkingClose(after: dueAt, calendar: calendar)) ?? dueAt.addingTimeInterval(86_400)
     }
 
+    /// This deadline after a pause of the step of `workingDays` working days (a supplement, a fee): the due
+    /// instant moves to the same hour of the day ``DeadlinePolicy/moved(_:byWorkingDays:calendar:)`` moves its
+    /// day to, as the step's due date moves; the escalation instants follow it.
+    public func moved(byWorkingDays workingDays: Int, calendar: WorkingCalendar) -> StageDeadline {
+        guard workingDays > 0 else { return self }
+        let day = LocalDate(instant: dueAt)
+        let movedDay = DeadlinePolicy.moved(day, byWorkingDays: workingDays, calendar: calendar)
+        let shift = Double(movedDay.dayNumber - day.dayNumber) * 86_400
+        return StageDeadline(dueAt: dueAt.addingTimeInterval(shift), calendar: calendar)
+    }
+
     /// The instant `level` fires at.
     public func instant(of level: StageEscalationLevel) -> Date {
         switch level {

@@ -129,8 +129,11 @@ package enum StageStore {
         }
     }
 
-    /// Closes the dossier's open stages without a slip line: a stop notice (form 05) ended its handling, which the
-    /// `stopped` event and the sent draft record.
+    /// The slip's action of the line a stop notice (form 05) closes the open stage with (migration 029).
+    package static let stoppedAction = "stopped"
+
+    /// Closes the dossier's open stages without a slip line (the current one got its `stopped` line first): a stop
+    /// notice (form 05) ended its handling, which the `stopped` event and the sent draft record.
     package static func closeStopped(_ dossierId: String, at now: Date, in tx: PostgresConnection) throws {
         try tx.execute("UPDATE stages SET closed_at = \(now) WHERE dossier_id = \(dossierId) AND closed_at IS NULL")
     }
@@ -194,7 +197,7 @@ extension StageStore {
         package var holder: String? = nil
     }
 
-    /// Officials' hand-overs (not the worker's entries) of `departments` (nil: all), in slip order.
+    /// Officials' hand-overs (not the worker's entries; a leader's `assign` names its official) of `departments` (nil: all), in slip order.
     package static func handovers(departments: [DepartmentID]?, in connection: PostgresConnection) throws -> [Handover] {
         try lines(
             connection.query(
@@ -208,6 +211,7 @@ extension StageStore {
                            OR h.department = ANY(\(departments?.map(\.rawValue), as: "text[]")))
                 ) AS x
                 WHERE x.action IN ('propose', 'approve', 'return', 'transfer', 'recall')
+                   OR (x.action = 'assign' AND x.from_official IS NOT NULL)
                 ORDER BY x.dossier_id, x.step, x.round, x.line
                 """))
     }
