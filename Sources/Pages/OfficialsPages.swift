@@ -190,10 +190,12 @@ public final class OfficialsPages: Sendable {
             let now = clock.now()
             let since = now.addingTimeInterval(-Double(Self.chartWeeks) * 7 * 86_400)
             let weeks = Self.chartWeeks
+            let calendar = pages.calendar
             let figures = try await pages.onDatabase { db in
                 DepartmentPage.Figures(
                     queues: try DepartmentFigures.queues(department: department, now: now, in: db),
-                    stageTimes: try DepartmentFigures.stageTimes(department: department, since: since, in: db),
+                    stageTimes: try DepartmentFigures.stageTimes(
+                        department: department, since: since, calendar: calendar, in: db),
                     weeks: try DepartmentFigures.weeks(department: department, now: now, weeks: weeks, in: db))
             }
             return Self.html(.ok, DepartmentPage.html(
