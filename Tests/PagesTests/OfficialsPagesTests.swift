@@ -333,34 +333,71 @@ struct OfficialsPagesTests {
         #expect(try await fixture.get("/departments/labour", cookie: specialistCookie).status == 401)
     }
 
-    @Test("Chromium renders the leader page and the slip at 1280 px and 360 px (kept under .dev/screenshots); the rendered figures match independent SQL")
+    /// What the browser saw of the live pages (strings only: it crosses from the browser's thread).
+    struct Browsed: Sendable {
+        var anonymous: String
+        var location: String
+        var documentCookie: String
+        /// "name httpOnly sameSite" of each cookie the browser holds.
+        var cookies: [String]
+        var leader: String
+        var slip: String
+        var shots: [String: PNGInfo]
+    }
+
+    @Test("Chromium signs itself in on the live server (the real form, an HttpOnly SameSite=Strict cookie it keeps), renders the leader page and the slip at 1280 px and 360 px (kept under .dev/screenshots); the rendered figures match independent SQL")
     func chromium() async throws {
         let fixture = try await OfficialsPagesFixture()
         defer { fixture.stop() }
-        let cookie = try #require(OfficialsPagesFixture.cookie(try await fixture.signIn(try fixture.assertion("labour-director"))))
-        // A browser cannot be handed the session cookie from the command line: the pages the server answers to the
-        // signed-in official are saved and opened from files (they have no script and no external resource).
+        let assertion = try fixture.assertion("labour-director")
+        let base = "http://127.0.0.1:\(fixture.port)"
         let directory = TestEnvironment.root.appendingPathComponent(".dev/screenshots")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let leader = try await fixture.get("/departments/labour", cookie: cookie)
-        let slip = try await fixture.get("/dossiers/LD-261201-000011/slip", cookie: cookie)
-        #expect(leader.status == 200 && slip.status == 200)
-        let leaderFile = directory.appendingPathComponent("leader-labour.html")
-        let slipFile = directory.appendingPathComponent("slip-LD-261201-000011.html")
-        try Data(leader.body.utf8).write(to: leaderFile)
-        try Data(slip.body.utf8).write(to: slipFile)
-        for (name, file) in [("leader-labour", leaderFile), ("slip", slipFile)] {
-            for (width, height) in [(1280, 900), (360, 780)] {
-                let png = try await Chromium.screenshot(
-                    file.absoluteString, to: directory.appendingPathComponent("\(name)-\(width).png"), width: width,
-                    height: height)
-                #expect(png.width == width && png.height == height, "\(name): \(png)")
-                #expect(png.byteCount > 8_000, "\(name) at \(width): a \(png.byteCount)-byte screenshot is too small")
+        // One browser for the whole visit, driven over the DevTools protocol: it signs in through the sign-in form
+        // as an official would, keeps the cookie the server sets, and is sent to the pages with it.
+        let browsed = try await OfficialsPagesFixture.offPool { () throws -> Browsed in
+            let browser = try ChromiumSession(timeout: 120)
+            defer { browser.close() }
+            try browser.navigate(base + "/departments/labour")
+            let anonymous = try browser.dom()
+            try browser.navigate(base + "/sign-in")
+            try browser.evaluateAndWaitForLoad(
+                "document.getElementById('assertion').value = '\(assertion)'; document.forms[0].submit()")
+            let location = try browser.evaluate("location.pathname") as? String ?? ""
+            let documentCookie = try browser.evaluate("document.cookie") as? String ?? "?"
+            let cookies = try browser.cookies().map {
+                "\($0["name"] as? String ?? "?") \($0["httpOnly"] as? Bool ?? false) \($0["sameSite"] as? String ?? "-")"
             }
+            var shots: [String: PNGInfo] = [:]
+            func shoot(_ name: String) throws {
+                for (width, height) in [(1280, 900), (360, 780)] {
+                    shots["\(name)-\(width)"] = try browser.screenshot(
+                        to: directory.appendingPathComponent("\(name)-\(width).png"), width: width, height: height)
+                }
+            }
+            let leader = try browser.dom()
+            try shoot("leader-labour")
+            try browser.navigate(base + "/dossiers/LD-261201-000011/slip")
+            let slip = try browser.dom()
+            try shoot("slip")
+            return Browsed(
+                anonymous: anonymous, location: location, documentCookie: documentCookie, cookies: cookies,
+                leader: leader, slip: slip, shots: shots)
         }
+        #expect(browsed.anonymous.contains("Sign in first") && !browsed.anonymous.contains("labour-spec-1"))
+        #expect(browsed.location == "/departments/labour", "the sign-in form led elsewhere: \(browsed.location)")
+        // The session cookie: the browser holds it, HttpOnly (no script reads it) and SameSite=Strict.
+        #expect(browsed.cookies == ["\(OfficialSession.cookieName) true Strict"], "\(browsed.cookies)")
+        #expect(browsed.documentCookie.isEmpty)
+        #expect(try fixture.nonces() == 1)
+        for (name, png) in browsed.shots {
+            #expect(png.width == Int(name.split(separator: "-").last!)!, "\(name): \(png)")
+            #expect(png.byteCount > 8_000, "\(name): a \(png.byteCount)-byte screenshot is too small")
+        }
+        #expect(browsed.shots.count == 4)
+        let dom = browsed.leader
 
         // The queues as rendered, against the database.
-        let dom = try await Chromium.dumpDOM(leaderFile.absoluteString)
         let rowPattern = try NSRegularExpression(
             pattern: #"<tr class="(division|official)" data-division="([^"]*)"(?: data-official="([^"]*)")?>(.*?)</tr>"#,
             options: [.dotMatchesLineSeparators])
@@ -417,7 +454,7 @@ struct OfficialsPagesTests {
         }
 
         // The slip as rendered: every line of the database's, the stored reason as text.
-        let slipDOM = try await Chromium.dumpDOM(slipFile.absoluteString)
+        let slipDOM = browsed.slip
         let lines = try fixture.database.connection.query(
             "SELECT step || '.' || round || '.' || line AS id, coalesce(verdict, '—') AS verdict FROM stage_handovers WHERE dossier_id = 'd-11'", [])
         #expect(lines.count == 4)
