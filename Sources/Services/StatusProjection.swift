@@ -186,6 +186,8 @@ public final class StatusProjection: BatchWriter {
         case .supplemented:
             from = "applicant"
             status.status = "in-review"
+            // The supplement opens a new round, decided afresh: the previous round's stage is over.
+            rows.closeStages(id, step: step, beforeRound: event.round ?? 0, at: event.at)
             resumeAll(id, at: event.at, in: &rows)
         case .feeRequested:
             // The financial obligation pauses the clock like a supplement request (issue 21).

@@ -160,6 +160,7 @@ final class ReferenceStatusProjection: BatchWriter {
         case .supplemented:
             from = "applicant"
             status.status = "in-review"
+            try StageDeadlineStore.close(id, step: step, beforeRound: event.round ?? 0, at: event.at, in: tx)
             for deadline in deadlines.values where deadline.status == "paused" {
                 try resume(id, deadline, at: event.at, in: tx)
             }

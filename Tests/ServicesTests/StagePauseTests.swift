@@ -85,16 +85,18 @@ struct StagePauseTests {
         #expect(try fixture.published(.stageEscalated, id) == 1)
     }
 
-    @Test("a stage entered while the step waits for a supplement fires nothing until the supplement; then it moves by the working days since its own entry")
+    @Test("a stage handed over while the step waits for its fee fires nothing until the payment; then it moves by the working days since its own entry")
     func stageEnteredDuringAPause() throws {
         let fixture = try CoordinatorFixture()
         defer { fixture.drop() }
         let id = CoordinatorFixture.dossierId()
         try fixture.receive(id, at: "2026-03-02T09:00:00+07:00", due: "2026-03-20")
         try fixture.apply([
-            fixture.event(.supplementRequested, id, at: "2026-03-02T10:00:00+07:00", data: .init(reason: "page 2"))
+            fixture.event(
+                .feeRequested, id, at: "2026-03-02T10:00:00+07:00",
+                data: .init(outcome: .approve, review: .official, procedure: "P-TEST", amount: 500_000))
         ])
-        // Entered (a hand-over) Wednesday 4 March during the pause, due Monday 9 March at 17:00.
+        // Handed over (proposed to the head) Wednesday 4 March during the pause, due Monday 9 March at 17:00.
         try fixture.apply([
             fixture.event(
                 .stageMoved, id, at: "2026-03-04T09:00:00+07:00",
@@ -105,14 +107,43 @@ struct StagePauseTests {
         fixture.clock.set(CoordinatorFixture.instant("2026-03-11T09:00:00+07:00"))
         _ = try fixture.timer().fireDue()
         #expect(try Self.escalations(fixture, id).isEmpty)
-        // Supplemented Wednesday 11 March: the step paused Mon 2 .. Tue 10 (7 working days), the stage only from
-        // its entry, Wed 4 .. Tue 10: 5 working days. Monday 9 + 5 = Monday 16 March, 17:00.
-        try fixture.apply([fixture.event(.supplemented, id, at: "2026-03-11T09:00:00+07:00")])
+        // Paid Wednesday 11 March: the step paused Mon 2 .. Tue 10 (7 working days), the stage only from its entry,
+        // Wed 4 .. Tue 10: 5 working days. Monday 9 + 5 = Monday 16 March, 17:00.
+        try fixture.apply([
+            fixture.event(
+                .feePaid, id, at: "2026-03-11T09:00:00+07:00",
+                data: .init(official: "payment-gateway", amount: 500_000, paymentChannel: "counter", receipt: "R-7"))
+        ])
         #expect(try fixture.count(
             "SELECT working_days FROM deadline_pauses WHERE dossier_id = $1 AND step = 0", [id]) == 7)
         let moved = try Self.row(fixture, id)
         #expect(moved.due == CoordinatorFixture.instant("2026-03-16T17:00:00+07:00"))
         #expect(moved.next == CoordinatorFixture.instant("2026-03-13T17:00:00+07:00"))
+        _ = try fixture.timer().fireDue()
+        #expect(try Self.escalations(fixture, id).isEmpty)
+    }
+
+    @Test("a supplement request stops the stage's clock; the applicant's supplement opens the next round, which closes the previous round's stage: it never escalates")
+    func supplementClosesThePreviousRound() throws {
+        let fixture = try CoordinatorFixture()
+        defer { fixture.drop() }
+        let id = CoordinatorFixture.dossierId()
+        try fixture.receive(id, at: "2026-03-02T09:00:00+07:00", due: "2026-03-20")
+        try fixture.apply([
+            fixture.event(
+                .stageMoved, id, at: "2026-03-02T09:00:01+07:00",
+                data: .init(action: "assign", stage: "examine", assignee: "cv-1",
+                            dueAt: CoordinatorFixture.instant("2026-03-06T17:00:00+07:00"))),
+            fixture.event(.supplementRequested, id, at: "2026-03-03T10:00:00+07:00", data: .init(reason: "page 2")),
+        ])
+        #expect(try Self.row(fixture, id).next == nil)
+        fixture.clock.set(CoordinatorFixture.instant("2026-03-10T09:00:00+07:00"))
+        _ = try fixture.timer().fireDue()
+        #expect(try Self.escalations(fixture, id).isEmpty)
+        try fixture.apply([fixture.event(.supplemented, id, round: 1, at: "2026-03-10T09:00:00+07:00")])
+        #expect(try fixture.count(
+            "SELECT count(*) FROM stage_deadlines WHERE dossier_id = $1 AND status = 'closed' AND round = 0", [id]) == 1)
+        fixture.clock.set(CoordinatorFixture.instant("2026-03-20T09:00:00+07:00"))
         _ = try fixture.timer().fireDue()
         #expect(try Self.escalations(fixture, id).isEmpty)
     }

@@ -97,10 +97,12 @@ extension ProjectionRows {
         }
     }
 
-    /// ``StageDeadlineStore/close(_:step:at:in:)``: the step's stage (every step's when `step` is nil) closes.
-    package mutating func closeStages(_ dossierId: String, step: Int?, at: Date) {
+    /// ``StageDeadlineStore/close(_:step:beforeRound:at:in:)``: the step's stage (every step's when `step` is nil)
+    /// closes; with `beforeRound`, only a stage of an earlier round (a supplement opened a new one).
+    package mutating func closeStages(_ dossierId: String, step: Int?, beforeRound: Int? = nil, at: Date) {
         guard let current = stageDeadlines[dossierId] else { return }
-        for (key, var row) in current where row.status == "open" && (step == nil || step == key) {
+        for (key, var row) in current
+        where row.status == "open" && (step == nil || step == key) && (beforeRound.map { row.round < $0 } ?? true) {
             row.status = "closed"
             row.closedAt = Self.stored(at)
             row.nextFireAt = nil

@@ -71,12 +71,16 @@ package enum StageDeadlineStore {
         return deadline.moved(byWorkingDays: days, calendar: calendar)
     }
 
-    /// The step's open stage (every step's when `step` is nil) closes.
-    package static func close(_ dossierId: String, step: Int?, at: Date, in tx: PostgresConnection) throws {
+    /// The step's open stage (every step's when `step` is nil) closes; with `beforeRound`, only a stage of an
+    /// earlier round (a supplement opened a new one, decided afresh).
+    package static func close(
+        _ dossierId: String, step: Int?, beforeRound: Int? = nil, at: Date, in tx: PostgresConnection
+    ) throws {
         try tx.execute(
             """
             UPDATE stage_deadlines SET status = 'closed', closed_at = \(at), next_fire_at = NULL
             WHERE dossier_id = \(dossierId) AND status = 'open' AND (\(step)::int4 IS NULL OR step = \(step))
+              AND (\(beforeRound)::int4 IS NULL OR round < \(beforeRound))
             """)
     }
 

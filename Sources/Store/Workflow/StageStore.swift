@@ -138,6 +138,31 @@ package enum StageStore {
         try tx.execute("UPDATE stages SET closed_at = \(now) WHERE dossier_id = \(dossierId) AND closed_at IS NULL")
     }
 
+    /// The step's open stage of `round` waited with its step (a fee requested when it entered, now paid): its due
+    /// instant moves to `dueAt`, nothing else changes (no hand-over, no slip line).
+    package static func moveDue(
+        _ dossierId: String, step: Int, round: Int, to dueAt: Date, in tx: PostgresConnection
+    ) throws {
+        try tx.execute(
+            """
+            UPDATE stages SET due_at = \(dueAt)
+            WHERE dossier_id = \(dossierId) AND step = \(step) AND round = \(round) AND closed_at IS NULL
+            """)
+    }
+
+    /// Closes the step's open stages of rounds before `round` without a slip line: a supplement opened `round`,
+    /// decided afresh (its own stages, if it needs people, start from the first), and the supplement request and
+    /// the applicant's supplement are on the dossier's timeline.
+    package static func closeEarlierRounds(
+        _ dossierId: String, step: Int, before round: Int, at now: Date, in tx: PostgresConnection
+    ) throws {
+        try tx.execute(
+            """
+            UPDATE stages SET closed_at = \(now)
+            WHERE dossier_id = \(dossierId) AND step = \(step) AND round < \(round) AND closed_at IS NULL
+            """)
+    }
+
     /// A hand-over: the stage row moves (or closes, when `closed`) and the slip gets its line.
     package static func handOver(
         _ current: Current, action: String, actor: String, actedAs: StageRole?, to position: Int, assignee: String?,
