@@ -12,16 +12,25 @@ extension WorkingCalendar {
     /// `from`.
     public func workingSeconds(from: Date, to: Date) -> TimeInterval {
         guard to > from else { return 0 }
-        var total: TimeInterval = 0
-        var day = LocalDate(instant: from)
+        let first = LocalDate(instant: from)
         let last = LocalDate(instant: to)
-        while day <= last {
-            let working = (try? isWorkingDay(day)) ?? !day.isWeekend
-            if working {
-                let open = max(from, day.instant(hour: Self.openingHour))
-                let close = min(to, day.instant(hour: Self.closingHour))
-                if close > open { total += close.timeIntervalSince(open) }
-            }
+        func office(_ day: LocalDate) -> TimeInterval {
+            guard (try? isWorkingDay(day)) ?? !day.isWeekend else { return 0 }
+            let open = max(from, day.instant(hour: Self.openingHour))
+            let close = min(to, day.instant(hour: Self.closingHour))
+            return close > open ? close.timeIntervalSince(open) : 0
+        }
+        guard first < last else { return office(first) }
+        var total = office(first) + office(last)
+        guard last.dayNumber - first.dayNumber > 1 else { return total }
+        // The whole days between, from the calendar's prefix sums (a few array reads, however long the stage);
+        // beyond the loaded years, day by day.
+        if let between = try? workingDays(from: first, to: last.adding(days: -1)) {
+            return total + Double(between * (Self.closingHour - Self.openingHour) * 3_600)
+        }
+        var day = first.adding(days: 1)
+        while day < last {
+            total += office(day)
             day = day.adding(days: 1)
         }
         return total

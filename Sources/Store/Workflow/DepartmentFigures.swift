@@ -82,31 +82,32 @@ public enum DepartmentFigures {
             var stage: String
         }
         var groups: [Key: (finished: Int, late: Int, times: [Double], quotas: [Double])] = [:]
+        // Instants as epoch seconds and columns by position: the page reads every line of 8 weeks.
         for row in try connection.query(
             """
-            SELECT division, coalesce(from_official, '—') AS official, from_stage, verdict, stage_entered_at, at,
-                   stage_due_at
+            SELECT division, coalesce(from_official, '—'), from_stage, verdict = 'late',
+                   extract(epoch FROM stage_entered_at)::float8, extract(epoch FROM at)::float8,
+                   extract(epoch FROM stage_due_at)::float8
             FROM stage_handovers
             WHERE department = \(department.rawValue) AND verdict IS NOT NULL AND stage_entered_at IS NOT NULL
               AND stage_due_at IS NOT NULL AND from_stage IS NOT NULL AND at >= \(since, as: "timestamptz")
             """)
         {
-            let division = try row.decode(String.self, "division")
-            let stage = try row.decode(String.self, "from_stage")
-            let entered = try row.decode(Date.self, "stage_entered_at")
-            let time = calendar.workingHours(from: entered, to: try row.decode(Date.self, "at"))
-            let quota = calendar.workingHours(from: entered, to: try row.decode(Date.self, "stage_due_at"))
-            let late = try row.decode(String.self, "verdict") == StageVerdict.late.rawValue ? 1 : 0
+            let division = try row.decode(String.self, at: 0)
+            let stage = try row.decode(String.self, at: 2)
+            let entered = Date(timeIntervalSince1970: try row.decode(Double.self, at: 4))
+            let time = calendar.workingHours(from: entered, to: Date(timeIntervalSince1970: try row.decode(Double.self, at: 5)))
+            let quota = calendar.workingHours(
+                from: entered, to: Date(timeIntervalSince1970: try row.decode(Double.self, at: 6)))
+            let late = try row.decode(Bool.self, at: 3) ? 1 : 0
             for key in [
                 Key(division: division, official: nil, stage: stage),
-                Key(division: division, official: try row.decode(String.self, "official"), stage: stage),
+                Key(division: division, official: try row.decode(String.self, at: 1), stage: stage),
             ] {
-                var group = groups[key] ?? (0, 0, [], [])
-                group.finished += 1
-                group.late += late
-                group.times.append(time)
-                group.quotas.append(quota)
-                groups[key] = group
+                groups[key, default: (0, 0, [], [])].finished += 1
+                groups[key]!.late += late
+                groups[key]!.times.append(time)
+                groups[key]!.quotas.append(quota)
             }
         }
         return groups.map { key, group in
