@@ -15,8 +15,10 @@ import Store
 /// Signing in: the official makes a sign-in assertion with their key (`motcua officials sign-in`, a signed
 /// ``SignInAssertion`` that lives 2 minutes) and pastes it into the form of `GET /sign-in`. `POST /sign-in` checks
 /// it against the registry at that instant (signature, key valid and not revoked, an official), records its nonce
-/// once (a replay is refused; assertions expired an hour ago are deleted as new ones are recorded) and sets an ``OfficialSession`` cookie (HMAC under the server's secret, HttpOnly,
-/// SameSite=Strict, at most 12 hours). Sign-ins are limited per client (429 with Retry-After). Every request checks the registry again: a revoked official is out at once.
+/// once (a replay is refused; assertions expired an hour ago are deleted as new ones are recorded) and sets an
+/// ``OfficialSession`` cookie (HMAC under the server's secret, HttpOnly, SameSite=Strict, at most 12 hours).
+/// Sign-ins are limited per client (429 with Retry-After). Every request checks the registry again: a revoked
+/// official is out at once.
 /// A department's page is for its own officials (403 for others); a slip is for officials of a department the
 /// dossier passed through (404 for others, as for a code that does not exist).
 public final class OfficialsPages: Sendable {
@@ -41,7 +43,8 @@ public final class OfficialsPages: Sendable {
     public init(
         pages: OperationsPages, catalogue: Catalogue, workflows: [DepartmentID: DepartmentWorkflow],
         clock: any MotCuaClock, secret: SessionSecret, logger: Logger, refreshSeconds: Int = 60,
-        signInLimit: LookupRateLimit = LookupRateLimit(perMinute: 10), wallClock: @escaping @Sendable () -> Date = { Date() }
+        signInLimit: LookupRateLimit = LookupRateLimit(perMinute: 10),
+        wallClock: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.signInLimit = signInLimit
         self.pages = pages
@@ -93,7 +96,8 @@ public final class OfficialsPages: Sendable {
             logger.notice("sign-in refused", metadata: ["refusal": "rate-limited"])
             var response = Self.html(
                 .tooManyRequests,
-                SignInPage.form(message: "Too many sign-ins from this address. Try again in \(admitted.retryAfter) seconds."))
+                SignInPage.form(
+                    message: "Too many sign-ins from this address. Try again in \(admitted.retryAfter) seconds."))
             response.headers[.retryAfter] = String(admitted.retryAfter)
             return response
         }

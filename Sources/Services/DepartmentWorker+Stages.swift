@@ -124,7 +124,8 @@ extension DepartmentWorker {
             if principal.role == .headOfDivision, principal.division != current.division {
                 return try reject(
                     .roleNotAllowed(
-                        principal.role, "assign stages of division \(current.division) (a head of division assigns in their own)"),
+                        principal.role,
+                        "assign stages of division \(current.division) (a head of division assigns in their own)"),
                     round: current.round)
             }
             guard let named = command.to, candidates.contains(named) else {

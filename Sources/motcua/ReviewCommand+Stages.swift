@@ -5,7 +5,8 @@ import Foundation
 import Messages
 import Store
 
-/// `motcua review propose|approve|return|transfer|assign|recall`: stage actions inside a department (deploy/workflows/).
+/// `motcua review propose|approve|return|transfer|assign|recall`: stage actions inside a department
+/// (deploy/workflows/).
 extension ReviewCommand {
     /// What the stage actions share: the dossier, the official and their key (``ActionOptions``).
     struct StageOptions: ParsableArguments {
@@ -101,7 +102,8 @@ extension ReviewCommand {
                 command-rejected event (shown with --wait).
 
                 Example:
-                  motcua review assign LD-261127-000007 --to ld-specialist-2 --official ld-head --department labour --key ld-head.pem
+                  motcua review assign LD-261127-000007 --to ld-specialist-2 --official ld-head \\
+                    --department labour --key ld-head.pem
                 """)
         @OptionGroup var stage: StageOptions
         @Option(help: "The official who receives the stage.")

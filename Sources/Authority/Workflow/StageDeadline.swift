@@ -30,7 +30,8 @@ public struct StageDeadline: Sendable, Hashable {
     /// day to, as the step's due date moves; the escalation instants follow it.
     public func moved(byWorkingDays workingDays: Int, calendar: WorkingCalendar) -> StageDeadline {
         guard workingDays > 0 else { return self }
-        return StageDeadline(dueAt: Self.moved(dueAt, byWorkingDays: workingDays, calendar: calendar), calendar: calendar)
+        return StageDeadline(
+            dueAt: Self.moved(dueAt, byWorkingDays: workingDays, calendar: calendar), calendar: calendar)
     }
 
     /// A stage's due instant `due` after a pause of `workingDays` working days (as the coordinator moves the

@@ -18,7 +18,8 @@ package enum StageDeadlineStore {
             INSERT INTO stage_deadlines AS s (dossier_id, step, round, department, stage, entered_at, due_at, head_at,
                                               director_at, fired, next_fire_at, status)
             VALUES (\(dossierId), \(step), \(round), \(department), \(stage), \(at), \(deadline.dueAt),
-                    \(deadline.headAt), \(deadline.directorAt), 0, \(paused ? nil : deadline.nextFire(fired: 0)), 'open')
+                    \(deadline.headAt), \(deadline.directorAt), 0, \(paused ? nil : deadline.nextFire(fired: 0)),
+                    'open')
             ON CONFLICT (dossier_id, step) DO UPDATE SET
                 round = EXCLUDED.round, department = EXCLUDED.department, stage = EXCLUDED.stage,
                 entered_at = EXCLUDED.entered_at, due_at = EXCLUDED.due_at, head_at = EXCLUDED.head_at,
@@ -35,8 +36,8 @@ package enum StageDeadlineStore {
             "UPDATE stage_deadlines SET next_fire_at = NULL WHERE dossier_id = \(dossierId) AND status = 'open'")
     }
 
-    /// The pause that began at `since` ends at `at`: each open stage's deadline moves (``resumed(_:enteredAt:since:at:calendar:)``)
-    /// and its levels not yet fired are due again.
+    /// The pause that began at `since` ends at `at`: each open stage's deadline moves
+    /// (``resumed(_:enteredAt:since:at:calendar:)``) and its levels not yet fired are due again.
     package static func resume(
         _ dossierId: String, since: Date, at: Date, calendar: WorkingCalendar, in tx: PostgresConnection
     ) throws {
@@ -52,10 +53,11 @@ package enum StageDeadlineStore {
                     directorAt: try row.decode(Date.self, "director_at")),
                 enteredAt: try row.decode(Date.self, "entered_at"), since: since, at: at, calendar: calendar)
             let step = try row.decode(Int.self, "step")
+            let next = moved.nextFire(fired: try row.decode(Int.self, "fired"))
             try tx.execute(
                 """
                 UPDATE stage_deadlines SET due_at = \(moved.dueAt), head_at = \(moved.headAt),
-                    director_at = \(moved.directorAt), next_fire_at = \(moved.nextFire(fired: try row.decode(Int.self, "fired")))
+                    director_at = \(moved.directorAt), next_fire_at = \(next)
                 WHERE dossier_id = \(dossierId) AND step = \(step)
                 """)
         }

@@ -18,7 +18,10 @@ package enum SignInStore {
             // database's) are deleted; a younger one must stay, to be refused as replayed (migration 029's trigger
             // refuses deleting one that has not expired).
             try connection.execute(
-                "DELETE FROM official_sign_ins WHERE expires_at < now() - \(SignInStore.keptAfterExpiry, as: "interval")")
+                """
+                DELETE FROM official_sign_ins
+                WHERE expires_at < now() - \(SignInStore.keptAfterExpiry, as: "interval")
+                """)
             let inserted = try connection.query(
                 """
                 INSERT INTO official_sign_ins (nonce, official, expires_at)

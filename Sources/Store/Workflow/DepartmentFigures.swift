@@ -96,7 +96,8 @@ public enum DepartmentFigures {
             let division = try row.decode(String.self, at: 0)
             let stage = try row.decode(String.self, at: 2)
             let entered = Date(timeIntervalSince1970: try row.decode(Double.self, at: 4))
-            let time = calendar.workingHours(from: entered, to: Date(timeIntervalSince1970: try row.decode(Double.self, at: 5)))
+            let time = calendar.workingHours(
+                from: entered, to: Date(timeIntervalSince1970: try row.decode(Double.self, at: 5)))
             let quota = calendar.workingHours(
                 from: entered, to: Date(timeIntervalSince1970: try row.decode(Double.self, at: 6)))
             let late = try row.decode(Bool.self, at: 3) ? 1 : 0

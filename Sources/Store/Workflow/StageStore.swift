@@ -222,7 +222,8 @@ extension StageStore {
         package var holder: String? = nil
     }
 
-    /// Officials' hand-overs (not the worker's entries; a leader's `assign` names its official) of `departments` (nil: all), in slip order.
+    /// Officials' hand-overs (not the worker's entries; a leader's `assign` names its official) of `departments`
+    /// (nil: all), in slip order.
     package static func handovers(departments: [DepartmentID]?, in connection: PostgresConnection) throws -> [Handover] {
         try lines(
             connection.query(
