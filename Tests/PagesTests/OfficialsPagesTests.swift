@@ -107,7 +107,7 @@ final class OfficialsPagesFixture: @unchecked Sendable {
             SELECT 'd-' || n, 'LD-261201-' || lpad(n::text, 6, '0'), '1.000105', 'online', '00004', 'citizen',
                    $1::timestamptz - interval '20 days', $1::timestamptz - interval '20 days', 'received', 'labour',
                    jsonb_build_object('applicant', jsonb_build_object('kind', 'citizen', 'id', '00109' || n, 'name', $2::text))
-            FROM generate_series(1, 12) AS n
+            FROM generate_series(1, 13) AS n
             """, [now, marker])
         let route = "examine specialist 6,check head-of-division 2,sign director 2"
         // Open: 1–3 overdue (specialist), 4–5 due within 24 h (head), 6–7 later (specialist), 8 unassigned,
@@ -173,6 +173,27 @@ final class OfficialsPagesFixture: @unchecked Sendable {
             """
             INSERT INTO stage_handovers (dossier_id, step, round, line, department, division, action, to_stage, at)
             VALUES ('d-12', 1, 0, 1, 'culture', 'performing-arts', 'assign', 'examine', $1::timestamptz - interval '1 day')
+            """, [now])
+        // Dossier 13 was stopped (form 05, approved by the director) at the specialist's stage, two days late: the
+        // stage closed with its `stopped` line and verdict.
+        try db.execute(
+            """
+            INSERT INTO stages (dossier_id, step, round, department, division, procedure, route, stage_count, position,
+                                stage, role, assignee, entered_at, due_at, handovers, closed_at)
+            VALUES ('d-13', 0, 0, 'labour', 'employment', '1.000105', $2, 3, 0, 'examine', 'specialist', NULL,
+                    $1::timestamptz - interval '6 days', $1::timestamptz - interval '3 days', 2,
+                    $1::timestamptz - interval '1 day')
+            """, [now, route])
+        try db.execute(
+            """
+            INSERT INTO stage_handovers (dossier_id, step, round, line, department, division, action, from_stage,
+                                         from_official, to_stage, to_official, reason, at, stage_entered_at,
+                                         stage_due_at, verdict)
+            VALUES ('d-13', 0, 0, 1, 'labour', 'employment', 'assign', NULL, NULL, 'examine', 'labour-spec-1', NULL,
+                    $1::timestamptz - interval '6 days', NULL, NULL, NULL),
+                   ('d-13', 0, 0, 2, 'labour', 'employment', 'stopped', 'examine', 'labour-director', NULL, NULL,
+                    'the applicant asked to stop', $1::timestamptz - interval '1 day',
+                    $1::timestamptz - interval '6 days', $1::timestamptz - interval '3 days', 'late')
             """, [now])
     }
 
@@ -254,8 +275,16 @@ struct OfficialsPagesTests {
         // Both departments' hand-overs, the late stage counted.
         #expect(slip.body.contains("data-department=\"culture\"") && slip.body.contains("data-department=\"labour\""))
         #expect(slip.body.contains("<span id=\"late\">1</span>"), "\(slip.body)")
+        // A stopped dossier's slip: the stage closed by the stop notice, with its verdict against the quota.
+        let stopped = try await fixture.get("/dossiers/LD-261201-000013/slip", cookie: cookie)
+        #expect(stopped.status == 200)
+        #expect(stopped.body.contains("<tr data-line=\"0.0.2\""), "\(stopped.body)")
+        #expect(stopped.body.contains("<td class=\"action\">stopped</td><td>examine labour-director</td><td></td>"),
+                "\(stopped.body)")
+        #expect(stopped.body.contains("<td class=\"verdict late\">late</td><td>the applicant asked to stop</td>"))
+        #expect(stopped.body.contains("<span id=\"late\">1</span>"))
         // Nothing of the applicants, anywhere.
-        for body in [page.body, slip.body] {
+        for body in [page.body, slip.body, stopped.body] {
             #expect(!body.contains(fixture.marker) && !body.contains(HTML.escape(fixture.marker)) && !body.contains("00109"))
         }
     }
