@@ -6,14 +6,15 @@ import Store
 
 extension AuditReplay {
     /// Checks every officials' hand-over on the processing-control slip (propose, approve, return, transfer,
-    /// recall) of the replayed departments against the signed stage commands on their topics and the registry, at
-    /// the instant the worker recorded:
+    /// recall, a leader's assign) of the replayed departments against the signed stage commands on their topics and
+    /// the registry, at the instant the worker recorded:
     /// - no command on the topic that verifies, names that action, stage and round and is signed by the official
     ///   the slip names: `forged` (a hand-over written into PostgreSQL behind the system's back);
     /// - a verified command whose signer was not an official of the department, or held a role below the stage's
     ///   (a recall aside: its sender takes it back from the receiver's stage), or was a deputy director without a
     ///   work authorisation covering the procedure then from the director they acted for: `unauthorised`.
-    /// Stage entries (`assign`) are the worker's own; signatures are checked by ``verifySignatures(_:connection:report:)``.
+    /// Stage entries (`assign` naming no official) are the worker's own; signatures are checked by
+    /// ``verifySignatures(_:connection:report:)``.
     /// Only when whole topics are replayed, as signatures.
     func verifyStageActions(_ commands: [ReadCommand], connection: PostgresConnection, report: inout AuditReport) throws {
         guard settings.offsets.isEmpty, settings.from == nil, settings.to == nil else { return }
@@ -60,6 +61,11 @@ extension AuditReplay {
                 holder: handover.holder, at: handover.at)
             {
                 report.findings.append(finding(.unauthorised, read.source, detail: refusal.description))
+            } else if handover.action == StageAction.assign.rawValue, let role = StageRole(principal.role),
+                role < .headOfDivision
+            {
+                report.findings.append(finding(
+                    .unauthorised, read.source, detail: "a \(principal.role.rawValue) assigned a stage"))
             } else if handover.action != StageAction.recall.rawValue, let stageRole = handover.fromRole,
                 let role = StageRole(principal.role), role < stageRole
             {

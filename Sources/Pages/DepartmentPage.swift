@@ -75,7 +75,8 @@ enum DepartmentPage {
         }
         body += "</div>\n<p class=\"meta\"><span class=\"key open\"></span> median time "
             + "<span class=\"key overdue\"></span> median beyond the quota; the black mark is the quota (median "
-            + "hours from entering the stage to its due instant). Hours are elapsed hours, nights included.</p>\n"
+            + "hours from entering the stage to its due instant). Hours are working hours: 08:00 to 17:00 on the "
+            + "working days of the calendar; nights, weekends and holidays count nothing.</p>\n"
         body += "<div class=\"scroll\"><table id=\"stages\">\n<thead><tr><th>Division / official · stage</th><th>Finished</th>"
             + "<th>Late</th><th>Median (h)</th><th>Quota (h)</th></tr></thead>\n<tbody>\n"
         for division in divisions {
@@ -157,7 +158,7 @@ enum DepartmentPage {
         let scale = (width - left - 92) / top
         var svg = "<figure data-chart=\"stages\" data-division=\"\(e(division))\"><figcaption>\(e(name))</figcaption>"
             + "<svg viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"Median time per stage of "
-            + "\(e(name)) against its quota, in hours\">"
+            + "\(e(name)) against its quota, in working hours\">"
         for (index, row) in rows.enumerated() {
             let y = Double(index) * rowHeight + 4
             let over = row.medianHours > row.quotaHours

@@ -15,8 +15,10 @@ import Store
 /// Signing in: the official makes a sign-in assertion with their key (`motcua officials sign-in`, a signed
 /// ``SignInAssertion`` that lives 2 minutes) and pastes it into the form of `GET /sign-in`. `POST /sign-in` checks
 /// it against the registry at that instant (signature, key valid and not revoked, an official), records its nonce
-/// once (a replay is refused) and sets an ``OfficialSession`` cookie (HMAC under the server's secret, HttpOnly,
-/// SameSite=Strict, at most 12 hours). Every request checks the registry again: a revoked official is out at once.
+/// once (a replay is refused; assertions expired an hour ago are deleted as new ones are recorded) and sets an
+/// ``OfficialSession`` cookie (HMAC under the server's secret, HttpOnly, SameSite=Strict, at most 12 hours).
+/// Sign-ins are limited per client (429 with Retry-After). Every request checks the registry again: a revoked
+/// official is out at once.
 /// A department's page is for its own officials (403 for others); a slip is for officials of a department the
 /// dossier passed through (404 for others, as for a code that does not exist).
 public final class OfficialsPages: Sendable {
@@ -29,16 +31,22 @@ public final class OfficialsPages: Sendable {
     private let registryCache = OfficialRegistryCache()
     private let logger: Logger
     private let refreshSeconds: Int
+    /// Sign-ins per client and minute (``LookupRateLimit``, the public lookup's limiter): 429 with Retry-After
+    /// beyond it, before any assertion is verified.
+    private let signInLimit: LookupRateLimit
     /// Weeks in the leader page's charts.
     public static let chartWeeks = 8
 
     /// `pages`: whose database connections to use. `clock`: the services' clock (registry validity, due instants);
-    /// `wallClock`: the assertions' and sessions' lifetimes.
+    /// `wallClock`: the assertions' and sessions' lifetimes. `signInLimit`: sign-ins per client and minute
+    /// (default 10).
     public init(
         pages: OperationsPages, catalogue: Catalogue, workflows: [DepartmentID: DepartmentWorkflow],
         clock: any MotCuaClock, secret: SessionSecret, logger: Logger, refreshSeconds: Int = 60,
+        signInLimit: LookupRateLimit = LookupRateLimit(perMinute: 10),
         wallClock: @escaping @Sendable () -> Date = { Date() }
     ) {
+        self.signInLimit = signInLimit
         self.pages = pages
         self.catalogue = catalogue
         self.workflows = workflows
@@ -82,6 +90,17 @@ public final class OfficialsPages: Sendable {
     // MARK: sign-in
 
     func signIn(_ request: Request) async -> Response {
+        let admitted = signInLimit.admit(
+            LookupRateLimit.client(forwardedFor: OperationsPages.header(request, "x-forwarded-for")))
+        guard admitted.allowed else {
+            logger.notice("sign-in refused", metadata: ["refusal": "rate-limited"])
+            var response = Self.html(
+                .tooManyRequests,
+                SignInPage.form(
+                    message: "Too many sign-ins from this address. Try again in \(admitted.retryAfter) seconds."))
+            response.headers[.retryAfter] = String(admitted.retryAfter)
+            return response
+        }
         let text = (try? await request.body.collect(upTo: 16_384)).map { String(buffer: $0) } ?? ""
         var assertion = ""
         for pair in text.split(separator: "&") {
@@ -175,10 +194,12 @@ public final class OfficialsPages: Sendable {
             let now = clock.now()
             let since = now.addingTimeInterval(-Double(Self.chartWeeks) * 7 * 86_400)
             let weeks = Self.chartWeeks
+            let calendar = pages.calendar
             let figures = try await pages.onDatabase { db in
                 DepartmentPage.Figures(
                     queues: try DepartmentFigures.queues(department: department, now: now, in: db),
-                    stageTimes: try DepartmentFigures.stageTimes(department: department, since: since, in: db),
+                    stageTimes: try DepartmentFigures.stageTimes(
+                        department: department, since: since, calendar: calendar, in: db),
                     weeks: try DepartmentFigures.weeks(department: department, now: now, weeks: weeks, in: db))
             }
             return Self.html(.ok, DepartmentPage.html(

@@ -43,7 +43,8 @@ public final class OperationsPages: @unchecked Sendable {
     private let postgres: PostgresConfiguration
     private let kafka: KafkaClientOptions?
     private let catalogue: Catalogue
-    private let calendar: WorkingCalendar
+    /// The working-day calendar (also the officials' pages' stage times in working hours).
+    let calendar: WorkingCalendar
     private let logger: Logger
     private let refreshSeconds: Int
     private let kafkaTimeout: Duration

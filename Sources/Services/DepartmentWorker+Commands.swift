@@ -409,6 +409,10 @@ extension DepartmentWorker {
             at: now, data: DossierEvent.Data(documents: command.documents), encoder: encoder))
         let paid = feeDue(dossier, step: command.step) == nil ? false : try FeeStore.isPaid(command.dossierId, in: tx)
         outbox += try effects(of: decision, task: task, at: now, encoder: encoder, feePaid: paid)
+        // The new round is decided afresh: the previous round's open stage closes, and a round that needs people
+        // enters the first stage of the workflow, as a step does.
+        try StageStore.closeEarlierRounds(command.dossierId, step: command.step, before: task.round, at: now, in: tx)
+        outbox += try enterStages([row], at: now, into: tx)
         report.outcomes[decision.outcome.rawValue, default: 0] += 1
         report.processed += 1
     }

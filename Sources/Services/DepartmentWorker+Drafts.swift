@@ -258,7 +258,14 @@ extension DepartmentWorker {
                     at: now, into: tx, outbox: &outbox, report: &report, encoder: encoder)
             }
         case .stop:
-            // Off every queue: the dossier's handling has ended.
+            // The open stage closes with its line on the processing-control slip (form 06: stopped, by the approver,
+            // its verdict against the stage's quota); then off every queue: the dossier's handling has ended.
+            if let stage = try StageStore.current(draft.dossierId, step: draft.step, in: tx), stage.closedAt == nil {
+                try StageStore.handOver(
+                    stage, action: StageStore.stoppedAction, actor: approver, actedAs: nil, to: stage.state.position,
+                    assignee: nil, sender: approver, senderPosition: nil, dueAt: stage.dueAt, reason: draft.reason,
+                    verdict: StagePlan.verdict(due: stage.dueAt, finishedAt: now), closed: true, at: now, in: tx)
+            }
             try StageStore.closeStopped(draft.dossierId, at: now, in: tx)
             outbox.append(try event(
                 .stopped, dossierId: draft.dossierId, step: draft.step, round: draft.round, cause: effect, at: now,

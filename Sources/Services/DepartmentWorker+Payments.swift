@@ -121,6 +121,18 @@ extension DepartmentWorker {
                 official: principal.id, procedure: dossier.procedure, amount: due,
                 paymentChannel: command.channel.rawValue, receipt: command.receiptNumber),
             encoder: encoder))
+        // The step's open stage waited with it: entered when the fee was requested (or handed over since), its due
+        // instant moves by the working days paused since, as the coordinator moves the stage's deadline.
+        if let stage = try StageStore.current(command.dossierId, step: latest.step, in: tx), stage.closedAt == nil,
+            stage.round == round.round
+        {
+            let paused = DeadlinePolicy.pausedWorkingDays(since: stage.enteredAt, until: now, calendar: bundle.calendar)
+            if paused > 0 {
+                try StageStore.moveDue(
+                    command.dossierId, step: latest.step, round: round.round,
+                    to: StageDeadline.moved(stage.dueAt, byWorkingDays: paused, calendar: bundle.calendar), in: tx)
+            }
+        }
         // The approval that waited for the fee, with the id its step would have given it.
         let kind: DossierEvent.Kind = latest.review == .auto ? .decided : .prepared
         let identity = "\(command.dossierId)/\(latest.step)/\(round.round)"

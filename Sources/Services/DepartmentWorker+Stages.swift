@@ -118,7 +118,24 @@ extension DepartmentWorker {
         let candidates = StageMachine.candidates(
             role: target.role, division: current.division, department: department, registry: registry, at: now)
         var assignee = move.assignee
-        if command.action == .propose || command.action == .approve, let named = command.to {
+        if command.action == .assign {
+            // A leader assigns within the stage's division (a director: any of the department's divisions); the
+            // receiver is one the rules would assign it to in turn (``StageMachine/candidates``).
+            if principal.role == .headOfDivision, principal.division != current.division {
+                return try reject(
+                    .roleNotAllowed(
+                        principal.role,
+                        "assign stages of division \(current.division) (a head of division assigns in their own)"),
+                    round: current.round)
+            }
+            guard let named = command.to, candidates.contains(named) else {
+                return try reject(
+                    .roleNotAllowed(
+                        command.to.flatMap { registry.principals[$0]?.role } ?? principal.role,
+                        "receive stage '\(target.id)' (\(target.role.rawValue)) of division \(current.division)"),
+                    round: current.round)
+            }
+        } else if command.action == .propose || command.action == .approve, let named = command.to {
             guard candidates.contains(named) else {
                 return try reject(
                     .roleNotAllowed(
@@ -132,11 +149,17 @@ extension DepartmentWorker {
             assignee = candidates[Int(turn % Int64(candidates.count))]
         }
         let stageFinished = command.action == .propose || command.action == .approve || command.action == .return
-        let dueAt = command.action == .transfer ? current.dueAt : stageDue(quota: target.quota, at: now)
-        let senderPosition = command.action == .recall ? nil : current.state.position
+        let keepsStage = command.action == .transfer || command.action == .assign
+        let dueAt = keepsStage ? current.dueAt : stageDue(quota: target.quota, at: now)
+        // An assignment hands nothing over from the assigner: whoever sent the stage still may recall it, and a
+        // return still goes back to them.
+        let sender = command.action == .assign ? current.state.sender : command.action == .recall ? nil : principal.id
+        let senderPosition =
+            command.action == .assign ? current.state.senderPosition
+            : command.action == .recall ? nil : current.state.position
         try StageStore.handOver(
             current, action: command.action.rawValue, actor: principal.id, actedAs: move.actedAs, to: move.position,
-            assignee: assignee, sender: command.action == .recall ? nil : principal.id, senderPosition: senderPosition,
+            assignee: assignee, sender: sender, senderPosition: senderPosition,
             dueAt: dueAt, reason: command.reason,
             verdict: stageFinished ? StagePlan.verdict(due: current.dueAt, finishedAt: now) : nil, closed: false,
             at: now, in: tx)

@@ -184,22 +184,20 @@ public final class StatusProjection: BatchWriter {
             rows.closeStages(id, step: nil, at: event.at)
         case .supplementRequested:
             to = "applicant"
-            rows.pause(id, at: event.at)
+            pause(id, at: event.at, in: &rows)
         case .supplemented:
             from = "applicant"
             status.status = "in-review"
-            for deadline in deadlines.values where deadline.status == "paused" {
-                resume(id, deadline, at: event.at, in: &rows)
-            }
+            // The supplement opens a new round, decided afresh: the previous round's stage is over.
+            rows.closeStages(id, step: step, beforeRound: event.round ?? 0, at: event.at)
+            resumeAll(id, at: event.at, in: &rows)
         case .feeRequested:
             // The financial obligation pauses the clock like a supplement request (issue 21).
             to = "applicant"
-            rows.pause(id, at: event.at)
+            pause(id, at: event.at, in: &rows)
         case .feePaid:
             from = "payment gateway"
-            for deadline in deadlines.values where deadline.status == "paused" {
-                resume(id, deadline, at: event.at, in: &rows)
-            }
+            resumeAll(id, at: event.at, in: &rows)
         case .forwarded:
             let next = step + 1
             to = event.data.forwardTo?.rawValue
@@ -242,6 +240,7 @@ public final class StatusProjection: BatchWriter {
             to = "applicant"
             rows.close(id, steps: nil, at: event.at, counted: false)
             closeEscalations(id, by: "stopped", at: event.at, in: &rows)
+            rows.closeStages(id, step: nil, at: event.at)
         case .escalatedAuthority:
             to = Catalogue.delegatorId.rawValue
             status.department = Catalogue.delegatorId
@@ -265,7 +264,7 @@ public final class StatusProjection: BatchWriter {
         case .move(let stage, let deadline):
             rows.moveStage(
                 event.dossierId, step: step, round: event.round ?? 0, department: department.rawValue, stage: stage,
-                deadline: deadline, at: event.at)
+                deadline: deadline, paused: rows.pausedSince(event.dossierId) != nil, at: event.at)
         }
     }
 
@@ -274,17 +273,28 @@ public final class StatusProjection: BatchWriter {
         rows.closeEscalations(id, by: cause, at: at)
     }
 
+    /// Pauses the dossier's clock (a supplement or a fee requested): its deadlines, and with them its open stage's
+    /// (inside the department), stop running.
+    private func pause(_ id: String, at: Date, in rows: inout ProjectionRows) {
+        rows.pause(id, at: at)
+        if rows.pausedSince(id) != nil { rows.pauseStages(id) }
+    }
+
+    /// Ends the dossier's pause: every paused deadline resumes (``resume(_:_:at:in:)``), and its open stage's
+    /// deadline moves by the working days it was paused.
+    private func resumeAll(_ id: String, at: Date, in rows: inout ProjectionRows) {
+        guard let since = rows.pausedSince(id) else { return }
+        for deadline in (rows.deadlines[id] ?? [:]).values where deadline.status == "paused" {
+            resume(id, deadline, at: at, in: &rows)
+        }
+        rows.resumeStages(id, since: since, at: at, calendar: calendar)
+    }
+
     /// Ends a pause: the due date moves by the working days paused (from the local day the pause started,
     /// inclusive, to the day it ended, exclusive — as ``WorkingCalendar/dueDate(receivedAt:limit:pauses:)`` counts).
     private func resume(_ id: String, _ deadline: ProjectionRows.Deadline, at: Date, in rows: inout ProjectionRows) {
-        let started = DeadlinePolicy.localDay(deadline.pausedSince ?? at)
-        let ended = DeadlinePolicy.localDay(at)
-        var paused = 0
-        if ended > started {
-            paused = (try? calendar.workingDays(from: started.adding(days: -1), to: ended.adding(days: -1)))
-                ?? Int(ended.dayNumber - started.dayNumber)
-        }
-        let due = (try? calendar.addWorkingDays(paused, to: deadline.dueDate)) ?? deadline.dueDate.adding(days: paused)
+        let paused = DeadlinePolicy.pausedWorkingDays(since: deadline.pausedSince ?? at, until: at, calendar: calendar)
+        let due = DeadlinePolicy.moved(deadline.dueDate, byWorkingDays: paused, calendar: calendar)
         rows.reschedule(
             id, step: deadline.step, schedule: policy.schedule(due: due, kind: deadline.kind, calendar: calendar),
             fired: deadline.fired, pausedDays: paused)

@@ -45,6 +45,9 @@ struct CoordinatorCommand: ParsableArguments {
     @Option(help: "Citizens' lookups allowed per client and minute (429 beyond; 0: no limit, for load tests).")
     var lookupLimit: Int = 30
 
+    @Option(help: "Officials' sign-ins (POST /sign-in, accepted or not) allowed per client and minute (429 beyond; 0: no limit).")
+    var signInLimit: Int = 10
+
     @Option(help: "Seconds the status page's figures are served from memory before they are computed again (0: every request).")
     var statusCacheSeconds: Int = 10
 
@@ -70,6 +73,7 @@ struct CoordinatorCommand: ParsableArguments {
             throw ValidationError("--due-soon-days must be 0–60, --level2-days and --authority-days 1–60")
         }
         guard lookupLimit >= 0 else { throw ValidationError("--lookup-limit must be 0 (no limit) or more") }
+        guard signInLimit >= 0 else { throw ValidationError("--sign-in-limit must be 0 (no limit) or more") }
         guard (0...3_600).contains(statusCacheSeconds), (1...64).contains(pagesConnections) else {
             throw ValidationError("--status-cache-seconds must be 0–3600 and --pages-connections 1–64")
         }
@@ -166,7 +170,8 @@ extension CoordinatorCommand {
         }
         let officials = OfficialsPages(
             pages: pages, catalogue: runtime.bundle.catalogue, workflows: runtime.bundle.workflows,
-            clock: runtime.clock, secret: secret, logger: runtime.logger)
+            clock: runtime.clock, secret: secret, logger: runtime.logger,
+            signInLimit: LookupRateLimit(perMinute: signInLimit))
         return [officials.application(port: officialsPort, portFile: officialsPortFile)]
     }
 }

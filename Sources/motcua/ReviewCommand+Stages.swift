@@ -5,7 +5,8 @@ import Foundation
 import Messages
 import Store
 
-/// `motcua review propose|approve|return|transfer|recall`: stage actions inside a department (deploy/workflows/).
+/// `motcua review propose|approve|return|transfer|assign|recall`: stage actions inside a department
+/// (deploy/workflows/).
 extension ReviewCommand {
     /// What the stage actions share: the dossier, the official and their key (``ActionOptions``).
     struct StageOptions: ParsableArguments {
@@ -90,6 +91,26 @@ extension ReviewCommand {
         @Option(help: "Why (written on the processing-control slip).")
         var reason: String?
         func run() async throws { try await stage.send(.transfer, to: to, reason: reason) }
+    }
+
+    struct Assign: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "A head of division or above assigns (or re-assigns) the current stage to an official of its role.",
+            discussion: """
+                The receiver must be an official of the stage's role in the dossier's division whose registry entry
+                is valid; a head of division assigns in their own division. Refused otherwise, with the reason as a
+                command-rejected event (shown with --wait).
+
+                Example:
+                  motcua review assign LD-261127-000007 --to ld-specialist-2 --official ld-head \\
+                    --department labour --key ld-head.pem
+                """)
+        @OptionGroup var stage: StageOptions
+        @Option(help: "The official who receives the stage.")
+        var to: String
+        @Option(help: "Why (written on the processing-control slip).")
+        var reason: String?
+        func run() async throws { try await stage.send(.assign, to: to, reason: reason) }
     }
 
     struct Recall: AsyncParsableCommand {

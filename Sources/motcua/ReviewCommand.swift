@@ -24,7 +24,7 @@ struct ReviewCommand: AsyncParsableCommand {
             """,
         subcommands: [
             List.self, Sign.self, Refuse.self, Supplement.self, Propose.self, Approve.self, Return.self, Transfer.self,
-            Recall.self, Draft.self, ApproveDraft.self, ReturnDraft.self,
+            Recall.self, Draft.self, ApproveDraft.self, ReturnDraft.self, Assign.self,
         ])
 
     struct List: AsyncParsableCommand {

@@ -289,6 +289,27 @@ struct DraftTests {
             """, [d, pipeline.topics.portalSync]) == 1)
         #expect(try Self.deadlines(d, in: pipeline).allSatisfy { $0.contains(" closed ") })
         #expect(try pipeline.count("SELECT count(*) FROM stages WHERE dossier_id = $1 AND closed_at IS NULL", [d]) == 0)
+        // The open stage closed with its own slip line (form 06): stopped by the approver, its verdict against the
+        // stage's quota as computed here (late after the due instant, early before its local day, else on time).
+        let stopLine = try #require(try pipeline.database.query(
+            """
+            SELECT action || ' ' || coalesce(from_stage, '-') || ' ' || coalesce(from_official, '-') || ' '
+                   || coalesce(to_official, '-') || ' ' || coalesce(reason, '-') AS line, verdict,
+                   CASE WHEN at > stage_due_at THEN 'late'
+                        WHEN (at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date < (stage_due_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date
+                        THEN 'early' ELSE 'on-time' END AS expected
+            FROM stage_handovers WHERE dossier_id = $1 ORDER BY line DESC LIMIT 1
+            """, [d]).first)
+        #expect(try stopLine.decode(String.self, "line")
+                == "stopped examine \(director.id) - the applicant asked in writing to stop")
+        #expect(try stopLine.decodeIfPresent(String.self, "verdict") == (try stopLine.decode(String.self, "expected")))
+        let stageDeadlineClosed = await eventually(timeout: .seconds(60)) {
+            try pipeline.count(
+                "SELECT count(*) FROM stage_deadlines WHERE dossier_id = $1 AND status = 'closed'", [d]) == 1
+        }
+        #expect(stageDeadlineClosed, "the coordinator closes the stopped dossier's stage deadline")
+        let slip = try await Self.motcua(["slip", try code(d), "--rules", deploy], pipeline: pipeline, database: database)
+        #expect(slip.status == 0 && slip.stdout.contains("stopped") && slip.stdout.contains(director.id), "\(slip)")
         let signAfter = try await review(["sign"], d, by: director, wait: false)
         #expect(signAfter.status == 0, "\(signAfter)")
         let signRefused = await eventually(timeout: .seconds(60)) {

@@ -27,7 +27,8 @@ final class OfficialsPagesFixture: @unchecked Sendable {
     /// The services' clock and the instant the fixture's stages are laid around.
     let now = Date()
 
-    init() async throws {
+    /// `signInLimit`: sign-ins per client and minute (0: none, so the suites' many sign-ins are not limited).
+    init(signInLimit: Int = 0) async throws {
         database = try TestDatabase("officialspages")
         let db = database.connection
         // Officials as the registry records them (the certificate's chain is checked by `motcua officials add`,
@@ -64,7 +65,7 @@ final class OfficialsPagesFixture: @unchecked Sendable {
         let fixedNow = now
         let officialsPages = OfficialsPages(
             pages: pages, catalogue: bundle.catalogue, workflows: bundle.workflows, clock: FixedClock(fixedNow),
-            secret: .random(), logger: logger)
+            secret: .random(), logger: logger, signInLimit: LookupRateLimit(perMinute: signInLimit))
         let portFile = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.unique("officials-port")).path
         let application = officialsPages.application(port: 0, portFile: portFile)
         task = Task { try await application.runService() }
@@ -106,7 +107,7 @@ final class OfficialsPagesFixture: @unchecked Sendable {
             SELECT 'd-' || n, 'LD-261201-' || lpad(n::text, 6, '0'), '1.000105', 'online', '00004', 'citizen',
                    $1::timestamptz - interval '20 days', $1::timestamptz - interval '20 days', 'received', 'labour',
                    jsonb_build_object('applicant', jsonb_build_object('kind', 'citizen', 'id', '00109' || n, 'name', $2::text))
-            FROM generate_series(1, 12) AS n
+            FROM generate_series(1, 13) AS n
             """, [now, marker])
         let route = "examine specialist 6,check head-of-division 2,sign director 2"
         // Open: 1–3 overdue (specialist), 4–5 due within 24 h (head), 6–7 later (specialist), 8 unassigned,
@@ -173,6 +174,27 @@ final class OfficialsPagesFixture: @unchecked Sendable {
             INSERT INTO stage_handovers (dossier_id, step, round, line, department, division, action, to_stage, at)
             VALUES ('d-12', 1, 0, 1, 'culture', 'performing-arts', 'assign', 'examine', $1::timestamptz - interval '1 day')
             """, [now])
+        // Dossier 13 was stopped (form 05, approved by the director) at the specialist's stage, two days late: the
+        // stage closed with its `stopped` line and verdict.
+        try db.execute(
+            """
+            INSERT INTO stages (dossier_id, step, round, department, division, procedure, route, stage_count, position,
+                                stage, role, assignee, entered_at, due_at, handovers, closed_at)
+            VALUES ('d-13', 0, 0, 'labour', 'employment', '1.000105', $2, 3, 0, 'examine', 'specialist', NULL,
+                    $1::timestamptz - interval '6 days', $1::timestamptz - interval '3 days', 2,
+                    $1::timestamptz - interval '1 day')
+            """, [now, route])
+        try db.execute(
+            """
+            INSERT INTO stage_handovers (dossier_id, step, round, line, department, division, action, from_stage,
+                                         from_official, to_stage, to_official, reason, at, stage_entered_at,
+                                         stage_due_at, verdict)
+            VALUES ('d-13', 0, 0, 1, 'labour', 'employment', 'assign', NULL, NULL, 'examine', 'labour-spec-1', NULL,
+                    $1::timestamptz - interval '6 days', NULL, NULL, NULL),
+                   ('d-13', 0, 0, 2, 'labour', 'employment', 'stopped', 'examine', 'labour-director', NULL, NULL,
+                    'the applicant asked to stop', $1::timestamptz - interval '1 day',
+                    $1::timestamptz - interval '6 days', $1::timestamptz - interval '3 days', 'late')
+            """, [now])
     }
 
     /// A sign-in assertion of `official` (its own key unless `key` is given), made `age` seconds ago.
@@ -201,8 +223,10 @@ final class OfficialsPagesFixture: @unchecked Sendable {
         }
     }
 
-    func signIn(_ assertion: String) async throws -> HTTPResult {
-        try await post("/sign-in", form: "assertion=" + (assertion.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+    func signIn(_ assertion: String, client: String? = nil) async throws -> HTTPResult {
+        try await post(
+            "/sign-in", form: "assertion=" + (assertion.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""),
+            headers: client.map { ["X-Forwarded-For": $0] } ?? [:])
     }
 
     /// The cookie a successful sign-in set (`name=value`).
@@ -251,8 +275,16 @@ struct OfficialsPagesTests {
         // Both departments' hand-overs, the late stage counted.
         #expect(slip.body.contains("data-department=\"culture\"") && slip.body.contains("data-department=\"labour\""))
         #expect(slip.body.contains("<span id=\"late\">1</span>"), "\(slip.body)")
+        // A stopped dossier's slip: the stage closed by the stop notice, with its verdict against the quota.
+        let stopped = try await fixture.get("/dossiers/LD-261201-000013/slip", cookie: cookie)
+        #expect(stopped.status == 200)
+        #expect(stopped.body.contains("<tr data-line=\"0.0.2\""), "\(stopped.body)")
+        #expect(stopped.body.contains("<td class=\"action\">stopped</td><td>examine labour-director</td><td></td>"),
+                "\(stopped.body)")
+        #expect(stopped.body.contains("<td class=\"verdict late\">late</td><td>the applicant asked to stop</td>"))
+        #expect(stopped.body.contains("<span id=\"late\">1</span>"))
         // Nothing of the applicants, anywhere.
-        for body in [page.body, slip.body] {
+        for body in [page.body, slip.body, stopped.body] {
             #expect(!body.contains(fixture.marker) && !body.contains(HTML.escape(fixture.marker)) && !body.contains("00109"))
         }
     }
@@ -330,34 +362,71 @@ struct OfficialsPagesTests {
         #expect(try await fixture.get("/departments/labour", cookie: specialistCookie).status == 401)
     }
 
-    @Test("Chromium renders the leader page and the slip at 1280 px and 360 px (kept under .dev/screenshots); the rendered figures match independent SQL")
+    /// What the browser saw of the live pages (strings only: it crosses from the browser's thread).
+    struct Browsed: Sendable {
+        var anonymous: String
+        var location: String
+        var documentCookie: String
+        /// "name httpOnly sameSite" of each cookie the browser holds.
+        var cookies: [String]
+        var leader: String
+        var slip: String
+        var shots: [String: PNGInfo]
+    }
+
+    @Test("Chromium signs itself in on the live server (the real form, an HttpOnly SameSite=Strict cookie it keeps), renders the leader page and the slip at 1280 px and 360 px (kept under .dev/screenshots); the rendered figures match independent SQL")
     func chromium() async throws {
         let fixture = try await OfficialsPagesFixture()
         defer { fixture.stop() }
-        let cookie = try #require(OfficialsPagesFixture.cookie(try await fixture.signIn(try fixture.assertion("labour-director"))))
-        // A browser cannot be handed the session cookie from the command line: the pages the server answers to the
-        // signed-in official are saved and opened from files (they have no script and no external resource).
+        let assertion = try fixture.assertion("labour-director")
+        let base = "http://127.0.0.1:\(fixture.port)"
         let directory = TestEnvironment.root.appendingPathComponent(".dev/screenshots")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let leader = try await fixture.get("/departments/labour", cookie: cookie)
-        let slip = try await fixture.get("/dossiers/LD-261201-000011/slip", cookie: cookie)
-        #expect(leader.status == 200 && slip.status == 200)
-        let leaderFile = directory.appendingPathComponent("leader-labour.html")
-        let slipFile = directory.appendingPathComponent("slip-LD-261201-000011.html")
-        try Data(leader.body.utf8).write(to: leaderFile)
-        try Data(slip.body.utf8).write(to: slipFile)
-        for (name, file) in [("leader-labour", leaderFile), ("slip", slipFile)] {
-            for (width, height) in [(1280, 900), (360, 780)] {
-                let png = try await Chromium.screenshot(
-                    file.absoluteString, to: directory.appendingPathComponent("\(name)-\(width).png"), width: width,
-                    height: height)
-                #expect(png.width == width && png.height == height, "\(name): \(png)")
-                #expect(png.byteCount > 8_000, "\(name) at \(width): a \(png.byteCount)-byte screenshot is too small")
+        // One browser for the whole visit, driven over the DevTools protocol: it signs in through the sign-in form
+        // as an official would, keeps the cookie the server sets, and is sent to the pages with it.
+        let browsed = try await OfficialsPagesFixture.offPool { () throws -> Browsed in
+            let browser = try ChromiumSession(timeout: 120)
+            defer { browser.close() }
+            try browser.navigate(base + "/departments/labour")
+            let anonymous = try browser.dom()
+            try browser.navigate(base + "/sign-in")
+            try browser.evaluateAndWaitForLoad(
+                "document.getElementById('assertion').value = '\(assertion)'; document.forms[0].submit()")
+            let location = try browser.evaluate("location.pathname") as? String ?? ""
+            let documentCookie = try browser.evaluate("document.cookie") as? String ?? "?"
+            let cookies = try browser.cookies().map {
+                "\($0["name"] as? String ?? "?") \($0["httpOnly"] as? Bool ?? false) \($0["sameSite"] as? String ?? "-")"
             }
+            var shots: [String: PNGInfo] = [:]
+            func shoot(_ name: String) throws {
+                for (width, height) in [(1280, 900), (360, 780)] {
+                    shots["\(name)-\(width)"] = try browser.screenshot(
+                        to: directory.appendingPathComponent("\(name)-\(width).png"), width: width, height: height)
+                }
+            }
+            let leader = try browser.dom()
+            try shoot("leader-labour")
+            try browser.navigate(base + "/dossiers/LD-261201-000011/slip")
+            let slip = try browser.dom()
+            try shoot("slip")
+            return Browsed(
+                anonymous: anonymous, location: location, documentCookie: documentCookie, cookies: cookies,
+                leader: leader, slip: slip, shots: shots)
         }
+        #expect(browsed.anonymous.contains("Sign in first") && !browsed.anonymous.contains("labour-spec-1"))
+        #expect(browsed.location == "/departments/labour", "the sign-in form led elsewhere: \(browsed.location)")
+        // The session cookie: the browser holds it, HttpOnly (no script reads it) and SameSite=Strict.
+        #expect(browsed.cookies == ["\(OfficialSession.cookieName) true Strict"], "\(browsed.cookies)")
+        #expect(browsed.documentCookie.isEmpty)
+        #expect(try fixture.nonces() == 1)
+        for (name, png) in browsed.shots {
+            #expect(png.width == Int(name.split(separator: "-").last!)!, "\(name): \(png)")
+            #expect(png.byteCount > 8_000, "\(name): a \(png.byteCount)-byte screenshot is too small")
+        }
+        #expect(browsed.shots.count == 4)
+        let dom = browsed.leader
 
         // The queues as rendered, against the database.
-        let dom = try await Chromium.dumpDOM(leaderFile.absoluteString)
         let rowPattern = try NSRegularExpression(
             pattern: #"<tr class="(division|official)" data-division="([^"]*)"(?: data-official="([^"]*)")?>(.*?)</tr>"#,
             options: [.dotMatchesLineSeparators])
@@ -414,7 +483,7 @@ struct OfficialsPagesTests {
         }
 
         // The slip as rendered: every line of the database's, the stored reason as text.
-        let slipDOM = try await Chromium.dumpDOM(slipFile.absoluteString)
+        let slipDOM = browsed.slip
         let lines = try fixture.database.connection.query(
             "SELECT step || '.' || round || '.' || line AS id, coalesce(verdict, '—') AS verdict FROM stage_handovers WHERE dossier_id = 'd-11'", [])
         #expect(lines.count == 4)

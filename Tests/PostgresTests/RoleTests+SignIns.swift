@@ -3,15 +3,15 @@ import Postgres
 import TestSupport
 import Testing
 
-/// Migration 026 as the roles meet it: the coordinator (which serves the officials' pages) records a sign-in's
-/// nonce once and can neither erase nor rewrite one (which would let an assertion be used again); workers do not
-/// touch sign-ins.
+/// Migrations 026 and 029 as the roles meet them: the coordinator (which serves the officials' pages) records a
+/// sign-in's nonce once and can neither erase one before its assertion expired nor rewrite one (either would let an
+/// assertion be used again); it deletes expired ones; workers do not touch sign-ins.
 extension RoleTests {
-    @Test("the coordinator records a sign-in nonce once and cannot delete or rewrite it; a worker cannot read or write sign-ins")
+    @Test("the coordinator records a sign-in nonce once and cannot delete it before it expires nor rewrite it; it deletes expired ones; a worker cannot read or write sign-ins")
     func signInsAreRecordedOnce() throws {
         let nonce = String(repeating: "ab", count: 32)
         let insert = """
-            INSERT INTO official_sign_ins (nonce, official, expires_at) VALUES ('\(nonce)', 'labour-director', now())
+            INSERT INTO official_sign_ins (nonce, official, expires_at) VALUES ('\(nonce)', 'labour-director', now() + interval '2 minutes')
             ON CONFLICT (nonce) DO NOTHING RETURNING nonce
             """
         try asRole("motcua_coordinator") { () throws in
@@ -28,6 +28,15 @@ extension RoleTests {
                     #expect(error.sqlState == "42501", "\(error)")
                 }
             }
+        }
+        // Expired assertions go: the coordinator deletes them.
+        try db.execute(
+            """
+            INSERT INTO official_sign_ins (nonce, official, expires_at)
+            VALUES ('\(String(repeating: "ef", count: 32))', 'labour-director', now() - interval '2 hours')
+            """, [])
+        try asRole("motcua_coordinator") { () throws in
+            try db.execute("DELETE FROM official_sign_ins WHERE expires_at < now() - interval '1 hour'", [])
         }
         try asRole(Self.role("labour")) { () throws in
             for statement in ["SELECT * FROM official_sign_ins", insert.replacingOccurrences(of: "abab", with: "efef")] {

@@ -97,12 +97,12 @@ final class CoordinatorFixture: @unchecked Sendable {
     }
 
     func event(
-        _ kind: DossierEvent.Kind, _ dossier: String, step: Int? = 0, department: DepartmentID? = "industry-trade",
-        at: String, data: DossierEvent.Data = DossierEvent.Data()
+        _ kind: DossierEvent.Kind, _ dossier: String, step: Int? = 0, round: Int = 0,
+        department: DepartmentID? = "industry-trade", at: String, data: DossierEvent.Data = DossierEvent.Data()
     ) -> DossierEvent {
         DossierEvent(
             eventId: StableID.make("test", kind.rawValue, dossier, String(step ?? -9), at), dossierId: dossier,
-            code: "SCT-260302-000001", type: kind, department: department, step: step, round: 0,
+            code: "SCT-260302-000001", type: kind, department: department, step: step, round: round,
             at: Self.instant(at), data: data)
     }
 

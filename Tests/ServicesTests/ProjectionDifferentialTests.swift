@@ -165,11 +165,11 @@ struct HistoryGenerator {
         let procedure = "P-\(next(upTo: 4))"
         var lastStage: (stage: String, dueAt: Date)?
         var events: [DossierEvent] = []
-        func add(_ kind: DossierEvent.Kind, _ data: DossierEvent.Data = DossierEvent.Data(), step: Int?) {
+        func add(_ kind: DossierEvent.Kind, _ data: DossierEvent.Data = DossierEvent.Data(), step: Int?, round: Int = 0) {
             events.append(
                 DossierEvent(
                     eventId: uuid(), dossierId: dossier, code: "SCT-260302-\(100_000 + events.count)", type: kind,
-                    department: DepartmentID(department), step: step, round: 0, at: at, data: data))
+                    department: DepartmentID(department), step: step, round: round, at: at, data: data))
             // Minutes to days later, sometimes the very same instant.
             at = at.addingTimeInterval(Double([0, 60, 3_600, 86_400, 3 * 86_400][next(upTo: 5)]))
         }
@@ -183,7 +183,8 @@ struct HistoryGenerator {
             switch next(upTo: 11) {
             case 0, 1:
                 add(.supplementRequested, .init(reason: "missing page"), step: step)
-                if next(upTo: 4) != 0 { add(.supplemented, step: step) }
+                // A supplement opens the next round (closing the stage of the one before) or, odd, names round 0.
+                if next(upTo: 4) != 0 { add(.supplemented, step: step, round: next(upTo: 2)) }
             case 2:
                 let target = Self.departments[next(upTo: Self.departments.count)]
                 add(.forwarded, .init(forwardTo: DepartmentID(target), dueDate: day(after: at, within: 10), procedure: procedure),

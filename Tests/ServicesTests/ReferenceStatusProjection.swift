@@ -128,7 +128,7 @@ final class ReferenceStatusProjection: BatchWriter {
                 case .move(let stage, let deadline):
                     try StageDeadlineStore.move(
                         id, step: step, round: event.round ?? 0, department: department.rawValue, stage: stage,
-                        deadline: deadline, at: event.at, in: tx)
+                        deadline: deadline, paused: Self.pausedSince(deadlines) != nil, at: event.at, in: tx)
                 }
             }
         case .decided:
@@ -154,20 +154,33 @@ final class ReferenceStatusProjection: BatchWriter {
         case .supplementRequested:
             to = "applicant"
             try ProjectionStore.pause(id, at: event.at, in: tx)
+            if deadlines.values.contains(where: { $0.status == "paused" || ($0.status == "open" && $0.kind != .authority) }) {
+                try StageDeadlineStore.pause(id, in: tx)
+            }
         case .supplemented:
             from = "applicant"
             status.status = "in-review"
+            try StageDeadlineStore.close(id, step: step, beforeRound: event.round ?? 0, at: event.at, in: tx)
             for deadline in deadlines.values where deadline.status == "paused" {
                 try resume(id, deadline, at: event.at, in: tx)
+            }
+            if let since = Self.pausedSince(deadlines) {
+                try StageDeadlineStore.resume(id, since: since, at: event.at, calendar: calendar, in: tx)
             }
         case .feeRequested:
             // The financial obligation pauses the clock like a supplement request (issue 21).
             to = "applicant"
             try ProjectionStore.pause(id, at: event.at, in: tx)
+            if deadlines.values.contains(where: { $0.status == "paused" || ($0.status == "open" && $0.kind != .authority) }) {
+                try StageDeadlineStore.pause(id, in: tx)
+            }
         case .feePaid:
             from = "payment gateway"
             for deadline in deadlines.values where deadline.status == "paused" {
                 try resume(id, deadline, at: event.at, in: tx)
+            }
+            if let since = Self.pausedSince(deadlines) {
+                try StageDeadlineStore.resume(id, since: since, at: event.at, calendar: calendar, in: tx)
             }
         case .forwarded:
             let next = step + 1
@@ -211,6 +224,7 @@ final class ReferenceStatusProjection: BatchWriter {
             to = "applicant"
             try DeadlineStore.close(id, steps: nil, at: event.at, counted: false, in: tx)
             try closeEscalations(id, by: "stopped", at: event.at, in: tx)
+            try StageDeadlineStore.close(id, step: nil, at: event.at, in: tx)
         case .escalatedAuthority:
             to = Catalogue.delegatorId.rawValue
             status.department = Catalogue.delegatorId
@@ -225,6 +239,11 @@ final class ReferenceStatusProjection: BatchWriter {
         return out
     }
 
+    /// Since when the dossier's clock is paused (its earliest paused deadline's start), nil when it runs.
+    static func pausedSince(_ deadlines: [Int: DeadlineRow]) -> Date? {
+        deadlines.values.filter { $0.status == "paused" }.compactMap(\.pausedSince).min()
+    }
+
     /// Closes the dossier's open escalations: it was decided, withdrawn, or its result returned.
     private func closeEscalations(_ id: String, by cause: String, at: Date, in tx: PostgresConnection) throws {
         try ProjectionStore.closeEscalations(id, by: cause, at: at, in: tx)
@@ -233,14 +252,8 @@ final class ReferenceStatusProjection: BatchWriter {
     /// Ends a pause: the due date moves by the working days paused (from the local day the pause started,
     /// inclusive, to the day it ended, exclusive — as ``WorkingCalendar/dueDate(receivedAt:limit:pauses:)`` counts).
     private func resume(_ id: String, _ deadline: DeadlineRow, at: Date, in tx: PostgresConnection) throws {
-        let started = DeadlinePolicy.localDay(deadline.pausedSince ?? at)
-        let ended = DeadlinePolicy.localDay(at)
-        var paused = 0
-        if ended > started {
-            paused = (try? calendar.workingDays(from: started.adding(days: -1), to: ended.adding(days: -1)))
-                ?? Int(ended.dayNumber - started.dayNumber)
-        }
-        let due = (try? calendar.addWorkingDays(paused, to: deadline.dueDate)) ?? deadline.dueDate.adding(days: paused)
+        let paused = DeadlinePolicy.pausedWorkingDays(since: deadline.pausedSince ?? at, until: at, calendar: calendar)
+        let due = DeadlinePolicy.moved(deadline.dueDate, byWorkingDays: paused, calendar: calendar)
         try DeadlineStore.reschedule(
             id, step: deadline.step, schedule: policy.schedule(due: due, kind: deadline.kind, calendar: calendar),
             fired: deadline.fired, pausedDays: paused, in: tx)

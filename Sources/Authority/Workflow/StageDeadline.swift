@@ -25,6 +25,25 @@ public struct StageDeadline: Sendable, Hashable {
         directorAt = (try? Self.nextWorkingClose(after: dueAt, calendar: calendar)) ?? dueAt.addingTimeInterval(86_400)
     }
 
+    /// This deadline after a pause of the step of `workingDays` working days (a supplement, a fee): the due
+    /// instant moves to the same hour of the day ``DeadlinePolicy/moved(_:byWorkingDays:calendar:)`` moves its
+    /// day to, as the step's due date moves; the escalation instants follow it.
+    public func moved(byWorkingDays workingDays: Int, calendar: WorkingCalendar) -> StageDeadline {
+        guard workingDays > 0 else { return self }
+        return StageDeadline(
+            dueAt: Self.moved(dueAt, byWorkingDays: workingDays, calendar: calendar), calendar: calendar)
+    }
+
+    /// A stage's due instant `due` after a pause of `workingDays` working days (as the coordinator moves the
+    /// stage's deadline and the department's worker the stage's `due_at`): the same hour, on the day
+    /// ``DeadlinePolicy/moved(_:byWorkingDays:calendar:)`` moves its day to.
+    public static func moved(_ due: Date, byWorkingDays workingDays: Int, calendar: WorkingCalendar) -> Date {
+        guard workingDays > 0 else { return due }
+        let day = LocalDate(instant: due)
+        let movedDay = DeadlinePolicy.moved(day, byWorkingDays: workingDays, calendar: calendar)
+        return due.addingTimeInterval(Double(movedDay.dayNumber - day.dayNumber) * 86_400)
+    }
+
     /// The instant `level` fires at.
     public func instant(of level: StageEscalationLevel) -> Date {
         switch level {

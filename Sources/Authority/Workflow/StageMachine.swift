@@ -13,6 +13,9 @@ public enum StageAction: String, Sendable, Hashable, CaseIterable, Codable {
     case transfer
     /// The sender takes back what they handed over, before the receiver acted.
     case recall
+    /// A head of division or above (re)assigns the stage to an official of its role (`motcua review assign`): a
+    /// transfer decided by a leader, which may also take a stage from the division's queue.
+    case assign
 }
 
 /// One stage of a dossier step's planned route: its id, role and quota in working days.
@@ -91,7 +94,8 @@ public enum StageMachine {
     /// - propose at a specialist stage, approve at a head of division's; both hand over to the next stage, never
     ///   past the director's (which signs or refuses).
     /// - return needs a reason and a previous stage; it goes back to whoever handed the dossier over from there.
-    /// - transfer names an official of the department, valid at `now`, holding the stage's role.
+    /// - transfer names an official of the department, valid at `now`, holding the stage's role; so does assign,
+    ///   which only a head of division or above takes (the worker also holds its receiver to the stage's division).
     /// - the holder acts, or a leader of a higher role (recorded as such); nobody of a lower role; on a stage
     ///   nobody holds (the division's queue) an official of the stage's role may take the action.
     /// - recall: only the sender, while the dossier is still at the stage they sent it to.
@@ -148,7 +152,11 @@ public enum StageMachine {
             let back = state.position - 1
             let previousHolder = state.senderPosition == back ? state.sender : nil
             return .success(StageMove(position: back, assignee: previousHolder, actedAs: actedAs))
-        case .transfer:
+        case .transfer, .assign:
+            guard action == .transfer || role >= .headOfDivision else {
+                return .failure(.roleNotAllowed(
+                    principal.role, "assign stage '\(stage.id)': heads of division and above assign"))
+            }
             guard let target, let receiver = registry.principals[target] else {
                 return .failure(.unknownPrincipal(target ?? ""))
             }

@@ -46,9 +46,12 @@ extension ProjectionRows {
     /// ``StageDeadlineStore/move(_:step:round:department:stage:deadline:at:in:)``: the step is at `stage`, due at
     /// `deadline.dueAt`. The same open stage with the same round and due instant (a transfer to another official)
     /// keeps its row and what fired; anything else starts the row afresh.
+    ///
+    /// While the step is paused (`paused`: a supplement or a fee) the new row fires nothing until the pause ends
+    /// (``resumeStages(_:since:at:calendar:)``).
     package mutating func moveStage(
         _ dossierId: String, step: Int, round: Int, department: String, stage: String, deadline: StageDeadline,
-        at: Date
+        paused: Bool = false, at: Date
     ) {
         if let current = stageDeadlines[dossierId]?[step], current.status == "open", current.round == round,
             current.stage == stage, Self.sameInstant(current.dueAt, deadline.dueAt)
@@ -59,13 +62,47 @@ extension ProjectionRows {
             dossierId: dossierId, step: step, round: round, department: department, stage: stage,
             enteredAt: Self.stored(at), dueAt: Self.stored(deadline.dueAt), headAt: Self.stored(deadline.headAt),
             directorAt: Self.stored(deadline.directorAt), fired: 0,
-            nextFireAt: deadline.nextFire(fired: 0).map(Self.stored), status: "open", closedAt: nil)
+            nextFireAt: paused ? nil : deadline.nextFire(fired: 0).map(Self.stored), status: "open", closedAt: nil)
     }
 
-    /// ``StageDeadlineStore/close(_:step:at:in:)``: the step's stage (every step's when `step` is nil) closes.
-    package mutating func closeStages(_ dossierId: String, step: Int?, at: Date) {
+    /// Since when the dossier's clock is paused (its earliest paused deadline's start), nil when it runs.
+    package func pausedSince(_ dossierId: String) -> Date? {
+        deadlines[dossierId]?.values.filter { $0.status == "paused" }.compactMap(\.pausedSince).min()
+    }
+
+    /// ``StageDeadlineStore/pause(_:in:)``: the step is paused, so its open stage's due instant stops running —
+    /// no in-department escalation fires until the pause ends.
+    package mutating func pauseStages(_ dossierId: String) {
         guard let current = stageDeadlines[dossierId] else { return }
-        for (key, var row) in current where row.status == "open" && (step == nil || step == key) {
+        for (key, var row) in current where row.status == "open" && row.nextFireAt != nil {
+            row.nextFireAt = nil
+            stageDeadlines[dossierId]?[key] = row
+        }
+    }
+
+    /// ``StageDeadlineStore/resume(_:since:at:calendar:in:)``: the pause that began at `since` ends at `at`; each
+    /// open stage's due instant moves by the working days it was paused (from its entry when it was entered during
+    /// the pause), counted as the step's own deadline counts them, and its levels not yet fired are due again.
+    package mutating func resumeStages(_ dossierId: String, since: Date, at: Date, calendar: WorkingCalendar) {
+        guard let current = stageDeadlines[dossierId] else { return }
+        for (key, var row) in current where row.status == "open" {
+            let moved = StageDeadlineStore.resumed(
+                StageDeadline(dueAt: row.dueAt, headAt: row.headAt, directorAt: row.directorAt),
+                enteredAt: row.enteredAt, since: since, at: at, calendar: calendar)
+            row.dueAt = Self.stored(moved.dueAt)
+            row.headAt = Self.stored(moved.headAt)
+            row.directorAt = Self.stored(moved.directorAt)
+            row.nextFireAt = moved.nextFire(fired: row.fired).map(Self.stored)
+            stageDeadlines[dossierId]?[key] = row
+        }
+    }
+
+    /// ``StageDeadlineStore/close(_:step:beforeRound:at:in:)``: the step's stage (every step's when `step` is nil)
+    /// closes; with `beforeRound`, only a stage of an earlier round (a supplement opened a new one).
+    package mutating func closeStages(_ dossierId: String, step: Int?, beforeRound: Int? = nil, at: Date) {
+        guard let current = stageDeadlines[dossierId] else { return }
+        for (key, var row) in current
+        where row.status == "open" && (step == nil || step == key) && (beforeRound.map { row.round < $0 } ?? true) {
             row.status = "closed"
             row.closedAt = Self.stored(at)
             row.nextFireAt = nil

@@ -8,16 +8,18 @@ import Postgres
 package enum StageDeadlineStore {
     /// The step is at `stage`, due at `deadline.dueAt` (see ``ProjectionRows/moveStage``): the same open stage with
     /// the same round and due instant keeps its row; anything else starts it afresh.
+    /// While the step is paused (`paused`) the row fires nothing until the pause ends.
     package static func move(
         _ dossierId: String, step: Int, round: Int, department: String, stage: String, deadline: StageDeadline,
-        at: Date, in tx: PostgresConnection
+        paused: Bool = false, at: Date, in tx: PostgresConnection
     ) throws {
         try tx.execute(
             """
             INSERT INTO stage_deadlines AS s (dossier_id, step, round, department, stage, entered_at, due_at, head_at,
                                               director_at, fired, next_fire_at, status)
             VALUES (\(dossierId), \(step), \(round), \(department), \(stage), \(at), \(deadline.dueAt),
-                    \(deadline.headAt), \(deadline.directorAt), 0, \(deadline.nextFire(fired: 0)), 'open')
+                    \(deadline.headAt), \(deadline.directorAt), 0, \(paused ? nil : deadline.nextFire(fired: 0)),
+                    'open')
             ON CONFLICT (dossier_id, step) DO UPDATE SET
                 round = EXCLUDED.round, department = EXCLUDED.department, stage = EXCLUDED.stage,
                 entered_at = EXCLUDED.entered_at, due_at = EXCLUDED.due_at, head_at = EXCLUDED.head_at,
@@ -28,12 +30,59 @@ package enum StageDeadlineStore {
             """)
     }
 
-    /// The step's open stage (every step's when `step` is nil) closes.
-    package static func close(_ dossierId: String, step: Int?, at: Date, in tx: PostgresConnection) throws {
+    /// The step is paused (a supplement, a fee): the dossier's open stages fire nothing until it resumes.
+    package static func pause(_ dossierId: String, in tx: PostgresConnection) throws {
+        try tx.execute(
+            "UPDATE stage_deadlines SET next_fire_at = NULL WHERE dossier_id = \(dossierId) AND status = 'open'")
+    }
+
+    /// The pause that began at `since` ends at `at`: each open stage's deadline moves
+    /// (``resumed(_:enteredAt:since:at:calendar:)``) and its levels not yet fired are due again.
+    package static func resume(
+        _ dossierId: String, since: Date, at: Date, calendar: WorkingCalendar, in tx: PostgresConnection
+    ) throws {
+        let open = try tx.query(
+            """
+            SELECT step, entered_at, due_at, head_at, director_at, fired FROM stage_deadlines
+            WHERE dossier_id = \(dossierId) AND status = 'open'
+            """)
+        for row in open {
+            let moved = resumed(
+                StageDeadline(
+                    dueAt: try row.decode(Date.self, "due_at"), headAt: try row.decode(Date.self, "head_at"),
+                    directorAt: try row.decode(Date.self, "director_at")),
+                enteredAt: try row.decode(Date.self, "entered_at"), since: since, at: at, calendar: calendar)
+            let step = try row.decode(Int.self, "step")
+            let next = moved.nextFire(fired: try row.decode(Int.self, "fired"))
+            try tx.execute(
+                """
+                UPDATE stage_deadlines SET due_at = \(moved.dueAt), head_at = \(moved.headAt),
+                    director_at = \(moved.directorAt), next_fire_at = \(next)
+                WHERE dossier_id = \(dossierId) AND step = \(step)
+                """)
+        }
+    }
+
+    /// A stage deadline after the step's pause from `since` to `at`: moved by the working days the stage itself was
+    /// paused — from its entry when it was entered during the pause — counted as the step's deadline counts them
+    /// (``DeadlinePolicy/pausedWorkingDays(since:until:calendar:)``).
+    package static func resumed(
+        _ deadline: StageDeadline, enteredAt: Date, since: Date, at: Date, calendar: WorkingCalendar
+    ) -> StageDeadline {
+        let days = DeadlinePolicy.pausedWorkingDays(since: max(since, enteredAt), until: at, calendar: calendar)
+        return deadline.moved(byWorkingDays: days, calendar: calendar)
+    }
+
+    /// The step's open stage (every step's when `step` is nil) closes; with `beforeRound`, only a stage of an
+    /// earlier round (a supplement opened a new one, decided afresh).
+    package static func close(
+        _ dossierId: String, step: Int?, beforeRound: Int? = nil, at: Date, in tx: PostgresConnection
+    ) throws {
         try tx.execute(
             """
             UPDATE stage_deadlines SET status = 'closed', closed_at = \(at), next_fire_at = NULL
             WHERE dossier_id = \(dossierId) AND status = 'open' AND (\(step)::int4 IS NULL OR step = \(step))
+              AND (\(beforeRound)::int4 IS NULL OR round < \(beforeRound))
             """)
     }
 

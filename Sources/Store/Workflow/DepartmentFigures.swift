@@ -27,9 +27,9 @@ public enum DepartmentFigures {
         public var stage: String
         public var finished: Int
         public var late: Int
-        /// Median hours from entering the stage to leaving it.
+        /// Median working hours from entering the stage to leaving it.
         public var medianHours: Double
-        /// Median hours the stage's quota allowed (entered → due).
+        /// Median working hours the stage's quota allowed (entered → due).
         public var quotaHours: Double
     }
 
@@ -68,33 +68,65 @@ public enum DepartmentFigures {
         }
     }
 
-    /// The stages of `department` finished since `since`, by division and stage and by official and stage.
+    /// The stages of `department` finished since `since`, by division and stage and by official and stage, their
+    /// times in working hours (``WorkingCalendar/workingHours(from:to:)``: office hours of working days, so a night
+    /// or a weekend inside a stage counts nothing, as in its quota of working days).
+    ///
+    /// The lines are read in one statement and measured here, where the calendar is: PostgreSQL does not hold it.
     public static func stageTimes(
-        department: DepartmentID, since: Date, in connection: PostgresConnection
+        department: DepartmentID, since: Date, calendar: WorkingCalendar, in connection: PostgresConnection
     ) throws -> [StageTime] {
-        try connection.query(
+        struct Key: Hashable {
+            var division: String
+            var official: String?
+            var stage: String
+        }
+        var groups: [Key: (finished: Int, late: Int, times: [Double], quotas: [Double])] = [:]
+        // Instants as epoch seconds and columns by position: the page reads every line of 8 weeks.
+        for row in try connection.query(
             """
-            SELECT division, from_official, GROUPING(from_official) = 1 AS whole, from_stage, count(*) AS finished,
-                   count(*) FILTER (WHERE verdict = 'late') AS late,
-                   percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM at - stage_entered_at)) / 3600
-                       AS median_hours,
-                   percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM stage_due_at - stage_entered_at)) / 3600
-                       AS quota_hours
+            SELECT division, coalesce(from_official, '—'), from_stage, verdict = 'late',
+                   extract(epoch FROM stage_entered_at)::float8, extract(epoch FROM at)::float8,
+                   extract(epoch FROM stage_due_at)::float8
             FROM stage_handovers
             WHERE department = \(department.rawValue) AND verdict IS NOT NULL AND stage_entered_at IS NOT NULL
-              AND from_stage IS NOT NULL AND at >= \(since, as: "timestamptz")
-            GROUP BY GROUPING SETS ((division, from_stage), (division, from_official, from_stage))
-            ORDER BY division, whole DESC, from_official NULLS FIRST, from_stage
-            """
-        ).map { row in
-            let whole = try row.decode(Bool.self, "whole")
-            return StageTime(
-                division: try row.decode(String.self, "division"),
-                official: whole ? nil : (try row.decodeIfPresent(String.self, "from_official") ?? "—"),
-                stage: try row.decode(String.self, "from_stage"), finished: try row.decode(Int.self, "finished"),
-                late: try row.decode(Int.self, "late"), medianHours: try row.decode(Double.self, "median_hours"),
-                quotaHours: try row.decode(Double.self, "quota_hours"))
+              AND stage_due_at IS NOT NULL AND from_stage IS NOT NULL AND at >= \(since, as: "timestamptz")
+            """)
+        {
+            let division = try row.decode(String.self, at: 0)
+            let stage = try row.decode(String.self, at: 2)
+            let entered = Date(timeIntervalSince1970: try row.decode(Double.self, at: 4))
+            let time = calendar.workingHours(
+                from: entered, to: Date(timeIntervalSince1970: try row.decode(Double.self, at: 5)))
+            let quota = calendar.workingHours(
+                from: entered, to: Date(timeIntervalSince1970: try row.decode(Double.self, at: 6)))
+            let late = try row.decode(Bool.self, at: 3) ? 1 : 0
+            for key in [
+                Key(division: division, official: nil, stage: stage),
+                Key(division: division, official: try row.decode(String.self, at: 1), stage: stage),
+            ] {
+                groups[key, default: (0, 0, [], [])].finished += 1
+                groups[key]!.late += late
+                groups[key]!.times.append(time)
+                groups[key]!.quotas.append(quota)
+            }
         }
+        return groups.map { key, group in
+            StageTime(
+                division: key.division, official: key.official, stage: key.stage, finished: group.finished,
+                late: group.late, medianHours: median(group.times), quotaHours: median(group.quotas))
+        }.sorted {
+            ($0.division, $0.official == nil ? 0 : 1, $0.official ?? "", $0.stage)
+                < ($1.division, $1.official == nil ? 0 : 1, $1.official ?? "", $1.stage)
+        }
+    }
+
+    /// The median of `values` (the mean of the two middle ones for an even count), as `percentile_cont(0.5)`.
+    static func median(_ values: [Double]) -> Double {
+        guard !values.isEmpty else { return 0 }
+        let sorted = values.sorted()
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
     }
 
     /// Open and overdue stages of `department` per division at `now` and at the same instant of each of the

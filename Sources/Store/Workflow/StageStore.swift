@@ -129,10 +129,38 @@ package enum StageStore {
         }
     }
 
-    /// Closes the dossier's open stages without a slip line: a stop notice (form 05) ended its handling, which the
-    /// `stopped` event and the sent draft record.
+    /// The slip's action of the line a stop notice (form 05) closes the open stage with (migration 029).
+    package static let stoppedAction = "stopped"
+
+    /// Closes the dossier's open stages without a slip line (the current one got its `stopped` line first): a stop
+    /// notice (form 05) ended its handling, which the `stopped` event and the sent draft record.
     package static func closeStopped(_ dossierId: String, at now: Date, in tx: PostgresConnection) throws {
         try tx.execute("UPDATE stages SET closed_at = \(now) WHERE dossier_id = \(dossierId) AND closed_at IS NULL")
+    }
+
+    /// The step's open stage of `round` waited with its step (a fee requested when it entered, now paid): its due
+    /// instant moves to `dueAt`, nothing else changes (no hand-over, no slip line).
+    package static func moveDue(
+        _ dossierId: String, step: Int, round: Int, to dueAt: Date, in tx: PostgresConnection
+    ) throws {
+        try tx.execute(
+            """
+            UPDATE stages SET due_at = \(dueAt)
+            WHERE dossier_id = \(dossierId) AND step = \(step) AND round = \(round) AND closed_at IS NULL
+            """)
+    }
+
+    /// Closes the step's open stages of rounds before `round` without a slip line: a supplement opened `round`,
+    /// decided afresh (its own stages, if it needs people, start from the first), and the supplement request and
+    /// the applicant's supplement are on the dossier's timeline.
+    package static func closeEarlierRounds(
+        _ dossierId: String, step: Int, before round: Int, at now: Date, in tx: PostgresConnection
+    ) throws {
+        try tx.execute(
+            """
+            UPDATE stages SET closed_at = \(now)
+            WHERE dossier_id = \(dossierId) AND step = \(step) AND round < \(round) AND closed_at IS NULL
+            """)
     }
 
     /// A hand-over: the stage row moves (or closes, when `closed`) and the slip gets its line.
@@ -194,7 +222,8 @@ extension StageStore {
         package var holder: String? = nil
     }
 
-    /// Officials' hand-overs (not the worker's entries) of `departments` (nil: all), in slip order.
+    /// Officials' hand-overs (not the worker's entries; a leader's `assign` names its official) of `departments`
+    /// (nil: all), in slip order.
     package static func handovers(departments: [DepartmentID]?, in connection: PostgresConnection) throws -> [Handover] {
         try lines(
             connection.query(
@@ -208,6 +237,7 @@ extension StageStore {
                            OR h.department = ANY(\(departments?.map(\.rawValue), as: "text[]")))
                 ) AS x
                 WHERE x.action IN ('propose', 'approve', 'return', 'transfer', 'recall')
+                   OR (x.action = 'assign' AND x.from_official IS NOT NULL)
                 ORDER BY x.dossier_id, x.step, x.round, x.line
                 """))
     }
