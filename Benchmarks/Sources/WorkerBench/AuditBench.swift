@@ -111,11 +111,15 @@ extension WorkerBench {
             "| audit replay (\(tasks.count) decisions, \(options.rounds) rounds) | \(grouped(median(rates)))/s "
                 + "| raw consume \(grouped(median(raw)))/s | \(format(median(rates) / median(raw), 2)) |")
         if let mix {
-            let micros = try mix.verifyMicros(runtime: runtime, logger: logger)
+            let cost = try mix.verifyCost(runtime: runtime, logger: logger)
+            let micros = cost.authenticate
             out.line(
                 "  median: signed mix \(grouped(median(signedRates)))/s (\(mix.stored) of \(tasks.count) decisions signed, "
-                    + "every signature verified; its signatures phase \(format(median(signaturePhase), 3)) s); one "
-                    + "\(options.signer) verification \(format(micros, 1)) µs on one core (registry.authenticate) → "
+                    + "every signature verified; its signatures phase \(format(median(signaturePhase), 3)) s)")
+            out.line(
+                "  one \(options.signer) command checked (registry.authenticate), thread CPU on one core: "
+                    + "\(format(micros, 1)) µs — signature member parsed \(format(cost.signatureMember, 1)) µs, canonical "
+                    + "form (RFC 8785) \(format(cost.canonicalForm, 1)) µs, key verification \(format(cost.keyVerify, 1)) µs; "
                     + "\(format(Double(mix.stored) * micros / 1e6, 2)) s of one core for this run's signatures")
             out.markdown.append(
                 "| audit replay, signed mix (\(mix.stored) of \(tasks.count) signed) | \(grouped(median(signedRates)))/s "
