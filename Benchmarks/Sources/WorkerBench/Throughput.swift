@@ -460,7 +460,7 @@ struct ThroughputBench {
         let cpuBefore = (processCPUSeconds(), postgresCPU?.seconds() ?? .nan)
         let lookups = replay.lookups.map { strdup($0) }
         defer { lookups.forEach { free($0) } }
-        let rows = try withRawTables(replay.tables, data: data, copies: copies) { tables in
+        let rows = withRawTables(replay.tables, data: data, copies: copies) { tables in
             lookups.withUnsafeBufferPointer { lookupPointers in
                 raw_worker_replay(
                     databaseURL, group, tasks.topic, tables, Int32(tables.count), replay.ranges,
