@@ -69,11 +69,16 @@ extension WorkerBench {
         var raw: [Double] = []
         var signedRates: [Double] = []
         var signaturePhase: [Double] = []
+        // This process's CPU per decision over each replay (all its threads): steadier than rates on a shared machine.
+        var outcomeCPU: [Double] = []
+        var signedCPU: [Double] = []
         for round in 1...options.rounds {
             raw.append(try bench.rawConsume(tasks, batchSize: 1000))
             let started = ContinuousClock.now
+            let cpuBefore = processCPUSeconds()
             let report = try replay.run()
             let seconds = (ContinuousClock.now - started).seconds
+            outcomeCPU.append((processCPUSeconds() - cpuBefore) / Double(tasks.count) * 1e6)
             guard report.compared == tasks.count, report.differences == 0 else {
                 fail("audit round \(round): compared \(report.compared) of \(tasks.count), \(report.differences) differences")
             }
@@ -84,7 +89,9 @@ extension WorkerBench {
                 "  round \(round): \(grouped(report.rate)) decisions/s re-derived and compared "
                 + "(\(grouped(Double(report.compared) / seconds))/s including connecting); raw consume \(grouped(raw.last!))/s"
             if let mix {
+                let signedCPUBefore = processCPUSeconds()
                 let verified = try signedReplay.run()
+                signedCPU.append((processCPUSeconds() - signedCPUBefore) / Double(tasks.count) * 1e6)
                 guard verified.compared == tasks.count, verified.differences == 0,
                     verified.signaturesChecked == mix.stored
                 else {
@@ -106,7 +113,9 @@ extension WorkerBench {
         }
         out.line(
             "  median: audit replay \(grouped(median(rates)))/s, raw consume \(grouped(median(raw)))/s, "
-                + "ratio \(format(median(rates) / median(raw), 2)) (target ≥ 50,000/s)")
+                + "ratio \(format(median(rates) / median(raw), 2)) (target ≥ 50,000/s); the replay's CPU "
+                + "\(format(median(outcomeCPU), 1)) µs a decision"
+                + (signedCPU.isEmpty ? "" : ", the signed mix's \(format(median(signedCPU), 1)) µs"))
         out.markdown.append(
             "| audit replay (\(tasks.count) decisions, \(options.rounds) rounds) | \(grouped(median(rates)))/s "
                 + "| raw consume \(grouped(median(raw)))/s | \(format(median(rates) / median(raw), 2)) |")
