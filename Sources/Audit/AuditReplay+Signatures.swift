@@ -3,6 +3,7 @@ import Foundation
 import Messages
 import Postgres
 import Store
+import Synchronization
 
 extension AuditReplay {
     /// A signature command read from a department topic.
@@ -32,12 +33,16 @@ extension AuditReplay {
             return
         }
         let registry = try OfficialsStore.registry(in: connection)
-        let decoder = MessageCoding.decoder()
+        // Decoded and their signatures verified on every core first (the costly part; the instants are checked below).
+        let preverified = Self.verifyInParallel(commands, registry: registry, topics: settings.topics,
+                                                departments: settings.departments)
         var byStep: [String: [(ReadCommand, SignCommand)]] = [:]
-        for command in commands {
-            guard let decoded = try? decoder.decode(SignCommand.self, from: Data(command.value)) else { continue }
+        for (command, checked) in zip(commands, preverified) {
+            guard let decoded = checked.command else { continue }
             byStep["\(decoded.dossierId)/\(decoded.step)", default: []].append((command, decoded))
         }
+        let verifiedBySource = Dictionary(
+            zip(commands, preverified).map { ($0.0.source, $0.1) }, uniquingKeysWith: { first, _ in first })
         let signatures = try AuditStore.signatures(departments: settings.departments, on: connection)
         report.signaturesChecked = signatures.count
         var positions: [String: Delegation.Position?] = [:]
@@ -68,10 +73,24 @@ extension AuditReplay {
             var verified: [(ReadCommand, SignCommand, Principal)] = []
             var refusals: [(ReadCommand, CommandRefusal)] = []
             for (read, command) in candidates {
-                switch registry.authenticate(
-                    command: read.value, type: MessageType.sign, topic: SignedCommands.topic(department: stored.department),
-                    commandAt: command.at, at: stored.signedAt)
+                // The signature verified on all cores beforehand (same answer as authenticate, instant aside).
+                let checked: Result<Principal, CommandRefusal>
+                if let known = verifiedBySource[read.source], let department = known.department,
+                    department == stored.department, let result = known.result
                 {
+                    switch result {
+                    case .failure(let refusal): checked = .failure(refusal)
+                    case .success(let principal):
+                        checked = registry.validity(of: principal, commandAt: command.at, at: stored.signedAt)
+                            .map { .failure($0) } ?? .success(principal)
+                    }
+                } else {
+                    checked = registry.authenticate(
+                        command: read.value, type: MessageType.sign,
+                        topic: SignedCommands.topic(department: stored.department), commandAt: command.at,
+                        at: stored.signedAt)
+                }
+                switch checked {
                 case .success(let principal): verified.append((read, command, principal))
                 case .failure(let refusal): refusals.append((read, refusal))
                 }
@@ -111,5 +130,46 @@ extension AuditReplay {
                 report.findings.append(finding(.unauthorised, read.source, detail: refusal.description))
             }
         }
+    }
+
+    /// What ``verifyInParallel(_:registry:topics:departments:)`` found for one sign command read: the command
+    /// decoded (nil: not a sign command), the department whose topic it was read from, and its signature verified
+    /// against that department's signed topic (nil: not read from a replayed department's topic, or not decoded).
+    struct Preverified: Sendable {
+        var command: SignCommand?
+        var department: DepartmentID?
+        var result: Result<Principal, CommandRefusal>?
+    }
+
+    /// The sign commands decoded and their signatures verified (``OfficialRegistry/verifySignature(command:type:topic:)``,
+    /// the costly part of authenticating: parsing, canonical form, the key's verification) on every core, each
+    /// against the signed topic of the department whose topic it was read from; in the order of `commands`.
+    static func verifyInParallel(
+        _ commands: [ReadCommand], registry: OfficialRegistry, topics: Topics, departments: [DepartmentID]
+    ) -> [Preverified] {
+        let byTopic = Dictionary(departments.map { (topics.department($0), $0) }, uniquingKeysWith: { first, _ in first })
+        let results = Mutex([Preverified](repeating: Preverified(), count: commands.count))
+        // Chunks of commands per task: a decoder each, and few locks.
+        let chunk = 64
+        DispatchQueue.concurrentPerform(iterations: (commands.count + chunk - 1) / chunk) { part in
+            let decoder = MessageCoding.decoder()
+            var found: [(Int, Preverified)] = []
+            for index in part * chunk..<min(commands.count, (part + 1) * chunk) {
+                let command = commands[index]
+                var checked = Preverified()
+                checked.command = try? decoder.decode(SignCommand.self, from: Data(command.value))
+                if checked.command != nil, let department = byTopic[command.source.topic] {
+                    checked.department = department
+                    checked.result = registry.verifySignature(
+                        command: command.value, type: MessageType.sign,
+                        topic: SignedCommands.topic(department: department))
+                }
+                found.append((index, checked))
+            }
+            results.withLock { results in
+                for (index, checked) in found { results[index] = checked }
+            }
+        }
+        return results.withLock { $0 }
     }
 }

@@ -65,12 +65,10 @@ static int copy_rows(PGconn *conn, const char *statement, const unsigned char *d
     return ok;
 }
 
-long long raw_worker_replay(const char *conninfo, const char *group, const char *topic,
-                            const char *decision_copy, const unsigned char *decision_rows,
-                            const long long *decision_ends, const char *outbox_copy, const unsigned char *outbox_rows,
-                            const long long *outbox_ends,
-                            const raw_batch *batches, int batch_count, const raw_offset_move *moves,
-                            char *const *lookups, double *seconds, char *error, size_t error_size) {
+long long raw_worker_replay(const char *conninfo, const char *group, const char *topic, const raw_table *tables,
+                            int table_count, const long long *ranges, int batch_count, const raw_offset_move *moves,
+                            const int *move_ranges, char *const *lookups, double *seconds, char *error,
+                            size_t error_size) {
     *seconds = 0;
     const char *keys[] = {"dbname", "application_name", "options", NULL};
     const char *values[] = {conninfo, "motcua-bench-raw-worker", "-c DateStyle=ISO -c TimeZone=UTC", NULL};
@@ -96,7 +94,6 @@ long long raw_worker_replay(const char *conninfo, const char *group, const char 
     int ok = 1;
     double start = now_seconds();
     for (int i = 0; i < batch_count && ok; i++) {
-        const raw_batch *batch = &batches[i];
         ok = command(conn, "BEGIN", error, error_size);
         if (ok && lookups && lookups[i]) {
             res = PQexec(conn, lookups[i]);
@@ -106,12 +103,12 @@ long long raw_worker_replay(const char *conninfo, const char *group, const char 
             }
             PQclear(res);
         }
-        ok = ok
-            && copy_rows(conn, decision_copy, decision_rows, decision_ends, batch->decision_start,
-                         batch->decision_end, error, error_size)
-            && copy_rows(conn, outbox_copy, outbox_rows, outbox_ends, batch->outbox_start, batch->outbox_end, error,
-                         error_size);
-        for (int m = batch->move_start; m < batch->move_end && ok; m++) {
+        for (int t = 0; t < table_count && ok; t++) {
+            const long long *range = &ranges[((long long)i * table_count + t) * 2];
+            ok = copy_rows(conn, tables[t].copy, tables[t].rows, tables[t].ends, range[0], range[1], error,
+                           error_size);
+        }
+        for (int m = move_ranges[i * 2]; m < move_ranges[i * 2 + 1] && ok; m++) {
             char partition[16], expected[32], next[32];
             snprintf(partition, sizeof partition, "%d", moves[m].partition);
             snprintf(expected, sizeof expected, "%lld", moves[m].expected);
@@ -126,7 +123,10 @@ long long raw_worker_replay(const char *conninfo, const char *group, const char 
             PQclear(res);
         }
         if (ok) ok = command(conn, "COMMIT", error, error_size);
-        if (ok) rows += batch->decision_end - batch->decision_start;
+        if (ok && table_count > 0) {
+            const long long *range = &ranges[(long long)i * table_count * 2];
+            rows += range[1] - range[0];
+        }
     }
     *seconds = now_seconds() - start;
     PQfinish(conn);

@@ -42,6 +42,10 @@ struct WorkerRound {
     /// CPU microseconds per dossier between the first and the last commit: this process, and the PostgreSQL cluster.
     var processMicros: Double
     var postgresMicros: Double
+    /// `--statements`: where the round's PostgreSQL time went (``StatementStatistics``).
+    var statements: [String] = []
+    /// The consumer group the round stored its offsets under (a later run of the group continues from there).
+    var group = ""
 }
 
 /// One timed run of the raw C replay.
@@ -51,19 +55,51 @@ struct RawRound {
     var postgresMicros: Double
 }
 
-/// The decision and outbox rows a worker round wrote, grouped in its transactions, ready for the raw C replay: each
-/// row encoded once, before the timed replay, as the binary COPY tuple the worker sends for it.
+/// One table of the replay: the rows a worker round wrote into it, each encoded once, before the timed replay, as
+/// the binary COPY tuple the worker's statement stored.
+final class ReplayTable {
+    let name: String
+    let types: [(String, ColumnType)]
+    var writer: PostgresBinaryCopyWriter
+    /// Where each row ends in the writer's data, counted after the COPY header.
+    var ends: [Int64] = []
+
+    init(_ name: String, _ types: [(String, ColumnType)]) {
+        self.name = name
+        self.types = types
+        writer = PostgresBinaryCopyWriter(columns: types.count)
+    }
+
+    var copy: String { "COPY \(name) (\(types.map(\.0).joined(separator: ", "))) FROM STDIN (FORMAT binary)" }
+
+    func append(_ row: PostgresRow) throws {
+        try writer.beginRow()
+        for (name, type) in types { try type.write(row, name, into: &writer) }
+        ends.append(Int64(writer.data.count - PostgresBinaryCopyWriter.headerCount))
+    }
+}
+
+/// Every row a worker round wrote per dossier — decisions, stages and the slip's first lines (decisions prepared for
+/// officials), outbox —, grouped in its transactions, ready for the raw C replay, with each batch's offset moves and
+/// provenance lookup.
 final class RawReplay {
-    var decisions = PostgresBinaryCopyWriter(columns: ThroughputBench.decisionTypes.count)
-    var outbox = PostgresBinaryCopyWriter(columns: ThroughputBench.outboxTypes.count)
-    /// Where each row ends in its writer's data, counted after the COPY header.
-    var decisionEnds: [Int64] = []
-    var outboxEnds: [Int64] = []
-    var batches: [raw_batch] = []
+    /// In the order the worker writes them in a transaction: decisions first (the first table's rows are the count).
+    let tables = [
+        ReplayTable("decisions", ThroughputBench.decisionTypes.map { ($0.key, $0.value) }),
+        ReplayTable("stages", ThroughputBench.stageTypes),
+        ReplayTable("stage_handovers", ThroughputBench.handoverTypes),
+        ReplayTable("outbox", ThroughputBench.outboxTypes.map { ($0.key, $0.value) }),
+    ]
+    /// Per batch and table, the rows [start, end) of the table's data.
+    var ranges: [Int64] = []
     var moves: [raw_offset_move] = []
+    /// Per batch, its moves [start, end).
+    var moveRanges: [Int32] = []
     /// Per batch, the provenance lookup the worker makes (run after BEGIN, as the worker runs it).
     var lookups: [String] = []
-    var rows: Int { decisionEnds.count }
+    var rows: Int { tables[0].ends.count }
+    var batchCount: Int { moveRanges.count / 2 }
+    func count(_ name: String) -> Int { tables.first { $0.name == name }?.ends.count ?? 0 }
 }
 
 /// A column's type, to encode a value read back as text in its binary COPY form.
@@ -90,6 +126,8 @@ struct ThroughputBench {
     let databaseURL: String
     let postgresCPU: PostgresCPU?
     var overlap = true
+    /// `--statements`: record pg_stat_statements and the rows written per table over each worker round.
+    var statements = false
     /// Where the worker itself connects (nil: `runtime.postgres`, the owner).
     var workerPostgres: PostgresConfiguration?
     static let decisionTypes: KeyValuePairs<String, ColumnType> = [
@@ -101,6 +139,18 @@ struct ThroughputBench {
     static let outboxTypes: KeyValuePairs<String, ColumnType> = [
         "source": .text, "event_id": .uuid, "topic": .text, "key": .text, "ce_type": .text, "payload": .bytea,
         "headers": .jsonb,
+    ]
+    static let stageTypes: [(String, ColumnType)] = [
+        ("dossier_id", .text), ("step", .int4), ("round", .int4), ("department", .text), ("division", .text),
+        ("procedure", .text), ("route", .text), ("stage_count", .int4), ("position", .int4), ("stage", .text),
+        ("role", .text), ("assignee", .text), ("sender", .text), ("sender_position", .int4),
+        ("entered_at", .timestamptz), ("due_at", .timestamptz), ("handovers", .int4), ("closed_at", .timestamptz),
+    ]
+    static let handoverTypes: [(String, ColumnType)] = [
+        ("dossier_id", .text), ("step", .int4), ("round", .int4), ("line", .int4), ("department", .text),
+        ("division", .text), ("action", .text), ("from_stage", .text), ("from_official", .text), ("to_stage", .text),
+        ("to_official", .text), ("acted_as", .text), ("reason", .text), ("at", .timestamptz),
+        ("stage_entered_at", .timestamptz), ("stage_due_at", .timestamptz), ("verdict", .text),
     ]
     static let decisionColumns = decisionTypes.map(\.key).joined(separator: ", ")
     static let outboxColumns = outboxTypes.map(\.key).joined(separator: ", ")
@@ -165,7 +215,8 @@ struct ThroughputBench {
 
     /// What reception and the previous department recorded for the produced tasks: a receipt (a `dossiers` row with
     /// the dossier's digest, routed to this department for step 0) per dossier, and for a later step the forward
-    /// decision that sent it here. Rows already there are kept.
+    /// decision that sent it here. Rows already there are kept, with this run's digests (the same seed gives the
+    /// same dossier ids, but their submission instants, and so their digests, follow the run's clock).
     func seedProvenance(_ tasks: ProducedTasks, on connection: PostgresConnection) throws {
         let p = tasks.provenance
         try connection.execute(
@@ -180,7 +231,8 @@ struct ThroughputBench {
             SELECT id, 'BENCH-' || id, procedure, 'online', '00001', 'enterprise', now(), now(), 'received',
                    CASE WHEN step = 0 THEN $5 ELSE 'bench-previous' END, '{}', decode(digest, 'hex'), decode(digest, 'hex')
             FROM unnest($1::text[], $2::text[], $3::text[]::int[], $4::text[]) AS t(id, procedure, step, digest)
-            ON CONFLICT DO NOTHING
+            ON CONFLICT (id) DO UPDATE SET received_sha256 = EXCLUDED.received_sha256, body_sha256 = EXCLUDED.body_sha256
+            WHERE dossiers.received_sha256 IS DISTINCT FROM EXCLUDED.received_sha256
             """, [p.map(\.dossierId), p.map(\.procedure), p.map { String($0.step) }, p.map(\.digest), Workload.department])
         try connection.execute(
             """
@@ -197,7 +249,7 @@ struct ThroughputBench {
     /// round starts from the same state.
     func resetTables(_ connection: PostgresConnection, seeding tasks: ProducedTasks) throws {
         try connection.executeScript(
-            "TRUNCATE decisions, outbox; DELETE FROM consumer_offsets WHERE consumer_group LIKE 'bench.%' OR consumer_group LIKE 'motcua.%.bench.%'")
+            "TRUNCATE decisions, outbox, stages, stage_handovers; DELETE FROM consumer_offsets WHERE consumer_group LIKE 'bench.%' OR consumer_group LIKE 'motcua.%.bench.%'")
         try seedProvenance(tasks, on: connection)
         try connection.executeScript("CHECKPOINT")
     }
@@ -208,6 +260,7 @@ struct ThroughputBench {
         // A group of the department's own (motcua.<department>.*): a worker login may store offsets only there.
         let group = "motcua.\(Workload.department).bench.\(label).\(UInt32.random(in: 0...UInt32.max))"
         try seedOffsets(connection, group: group, topic: tasks.topic, tasks.start)
+        let tablesBefore = try statements ? StatementStatistics.reset(connection) : nil
 
         let worker = try DepartmentWorker(
             department: Workload.department, bundle: runtime.bundle, clock: runtime.clock, logger: logger)
@@ -265,7 +318,10 @@ struct ThroughputBench {
             processCores: firstSeen.map { (finished.1 - $0.1) / window } ?? .nan,
             machineCores: firstSeen.map { (finished.2 - $0.2) / window } ?? .nan,
             processMicros: firstSeen.map { (finished.1 - $0.1) / windowCount * 1e6 } ?? .nan,
-            postgresMicros: firstSeen.map { (finished.3 - $0.3) / windowCount * 1e6 } ?? .nan)
+            postgresMicros: firstSeen.map { (finished.3 - $0.3) / windowCount * 1e6 } ?? .nan,
+            statements: try tablesBefore.map {
+                try StatementStatistics.report(connection, before: $0, dossiers: tasks.count)
+            } ?? [], group: group)
     }
 
     /// The same messages read with a group-less ``KafkaConsumer`` (`assign` + `pollBatch`), nothing else.
@@ -315,28 +371,44 @@ struct ThroughputBench {
                 | (try row.decode(Int64.self, "source_offset"))
             decisionIndex[key] = i
         }
-        let outbox = try connection.query(
-            """
-            SELECT o.source, o.event_id, o.topic, o.key, o.ce_type, o.payload, o.headers, d.source_partition AS p,
-                   d.source_offset AS o
-            FROM outbox o JOIN decisions d ON d.dossier_id = o.key AND d.source_topic <> $1 ORDER BY o.id
-            """, [Self.seedTopic])
-        var outboxByDecision: [Int: [Int]] = [:]
-        for (i, row) in outbox.enumerated() {
-            let key = Int64(try row.decode(Int32.self, "p")) << 40 | (try row.decode(Int64.self, "o"))
-            guard let d = decisionIndex[key] else { fail("outbox row without its decision") }
-            outboxByDecision[d, default: []].append(i)
-        }
-
         let replay = RawReplay()
+        // The other tables' rows, each with the decision (its source message) it belongs to, in the order written.
+        func byDecision(_ sql: String) throws -> (rows: PostgresRows, of: [Int: [Int]]) {
+            let rows = try connection.query(sql, [Self.seedTopic])
+            var of: [Int: [Int]] = [:]
+            for (i, row) in rows.enumerated() {
+                let key = Int64(try row.decode(Int32.self, "p")) << 40 | (try row.decode(Int64.self, "o"))
+                guard let d = decisionIndex[key] else { fail("a row without its decision") }
+                of[d, default: []].append(i)
+            }
+            return (rows, of)
+        }
+        func columns(_ table: ReplayTable, _ alias: String) -> String {
+            table.types.map { "\(alias).\($0.0)" }.joined(separator: ", ")
+        }
+        let stages = try byDecision(
+            """
+            SELECT \(columns(replay.tables[1], "s")), d.source_partition AS p, d.source_offset AS o
+            FROM stages s JOIN decisions d USING (dossier_id, step, round) WHERE d.source_topic <> $1
+            ORDER BY d.source_partition, d.source_offset
+            """)
+        let handovers = try byDecision(
+            """
+            SELECT \(columns(replay.tables[2], "h")), d.source_partition AS p, d.source_offset AS o
+            FROM stage_handovers h JOIN decisions d USING (dossier_id, step, round) WHERE d.source_topic <> $1
+            ORDER BY d.source_partition, d.source_offset, h.line
+            """)
+        let outbox = try byDecision(
+            """
+            SELECT \(columns(replay.tables[3], "o")), d.source_partition AS p, d.source_offset AS o
+            FROM outbox o JOIN decisions d ON d.dossier_id = o.key AND d.source_topic <> $1 ORDER BY o.id
+            """)
+
         let digests = Dictionary(tasks.provenance.map { ($0.dossierId, $0.digest) }, uniquingKeysWith: { a, _ in a })
-        let header = PostgresBinaryCopyWriter.headerCount
         var position = tasks.start
         for batch in round.batches {
-            var b = raw_batch()
-            b.decision_start = Int64(replay.decisionEnds.count)
-            b.outbox_start = Int64(replay.outboxEnds.count)
-            b.move_start = Int32(replay.moves.count)
+            let starts = replay.tables.map { Int64($0.ends.count) }
+            replay.moveRanges.append(Int32(replay.moves.count))
             var lookup: (ids: [String], steps: [String], rounds: [String], digests: [String]) = ([], [], [], [])
             for (partition, range) in batch.ranges.sorted(by: { $0.key < $1.key }) {
                 for offset in range.first...range.last {
@@ -347,26 +419,20 @@ struct ThroughputBench {
                     lookup.rounds.append(String(try decisions[d].decode(Int.self, "round")))
                     lookup.digests.append(digests[id] ?? "")
                     // Explanations are stored once (the worker's round did that); rows cite them by id.
-                    try replay.decisions.beginRow()
-                    for (name, type) in Self.decisionTypes {
-                        try type.write(decisions[d], name, into: &replay.decisions)
-                    }
-                    replay.decisionEnds.append(Int64(replay.decisions.data.count - header))
-                    for o in outboxByDecision[d] ?? [] {
-                        try replay.outbox.beginRow()
-                        for (name, type) in Self.outboxTypes { try type.write(outbox[o], name, into: &replay.outbox) }
-                        replay.outboxEnds.append(Int64(replay.outbox.data.count - header))
-                    }
+                    try replay.tables[0].append(decisions[d])
+                    for s in stages.of[d] ?? [] { try replay.tables[1].append(stages.rows[s]) }
+                    for h in handovers.of[d] ?? [] { try replay.tables[2].append(handovers.rows[h]) }
+                    for o in outbox.of[d] ?? [] { try replay.tables[3].append(outbox.rows[o]) }
                 }
                 replay.moves.append(
                     raw_offset_move(
                         partition: partition, expected: position[partition]!, next: range.last + 1))
                 position[partition] = range.last + 1
             }
-            b.decision_end = Int64(replay.decisionEnds.count)
-            b.outbox_end = Int64(replay.outboxEnds.count)
-            b.move_end = Int32(replay.moves.count)
-            replay.batches.append(b)
+            for (table, start) in zip(replay.tables, starts) {
+                replay.ranges += [start, Int64(table.ends.count)]
+            }
+            replay.moveRanges.append(Int32(replay.moves.count))
             // The worker's per-batch provenance lookup, the same statement (ids are UUIDs, digests hex: literal-safe).
             func array(_ items: [String]) -> String { "'{" + items.joined(separator: ",") + "}'" }
             replay.lookups.append(
@@ -387,19 +453,20 @@ struct ThroughputBench {
         try seedOffsets(connection, group: group, topic: tasks.topic, tasks.start)
         var seconds = 0.0
         var error = [CChar](repeating: 0, count: 1024)
-        let decisionCopy = "COPY decisions (\(Self.decisionColumns)) FROM STDIN (FORMAT binary)"
-        let outboxCopy = "COPY outbox (\(Self.outboxColumns)) FROM STDIN (FORMAT binary)"
         let errorSize = error.count
-        let decisionRows = Array(replay.decisions.data.dropFirst(PostgresBinaryCopyWriter.headerCount))
-        let outboxRows = Array(replay.outbox.data.dropFirst(PostgresBinaryCopyWriter.headerCount))
+        let copies = replay.tables.map { strdup($0.copy) }
+        defer { copies.forEach { free($0) } }
+        let data = replay.tables.map { Array($0.writer.data.dropFirst(PostgresBinaryCopyWriter.headerCount)) }
         let cpuBefore = (processCPUSeconds(), postgresCPU?.seconds() ?? .nan)
         let lookups = replay.lookups.map { strdup($0) }
         defer { lookups.forEach { free($0) } }
-        let rows = lookups.withUnsafeBufferPointer { lookupPointers in
-            raw_worker_replay(
-                databaseURL, group, tasks.topic, decisionCopy, decisionRows, replay.decisionEnds, outboxCopy, outboxRows,
-                replay.outboxEnds, replay.batches, Int32(replay.batches.count), replay.moves,
-                UnsafePointer(lookupPointers.baseAddress), &seconds, &error, errorSize)
+        let rows = withRawTables(replay.tables, data: data, copies: copies) { tables in
+            lookups.withUnsafeBufferPointer { lookupPointers in
+                raw_worker_replay(
+                    databaseURL, group, tasks.topic, tables, Int32(tables.count), replay.ranges,
+                    Int32(replay.batchCount), replay.moves, replay.moveRanges,
+                    UnsafePointer(lookupPointers.baseAddress), &seconds, &error, errorSize)
+            }
         }
         // Let the replay's backend exit and be reaped, so that its CPU shows in the postmaster's child times.
         Thread.sleep(forTimeInterval: 0.3)
@@ -409,14 +476,34 @@ struct ThroughputBench {
                 "raw COPY replay failed: \(String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))"
             )
         }
-        let stored = try connection.query("SELECT count(*)::int8 AS n FROM outbox")[0].decode(Int64.self, "n")
-        // (The seeded forwards are decisions too; the replay's are counted by raw_worker_replay.)
-        guard stored == replay.outboxEnds.count else {
-            fail("raw replay outbox count differs")
+        for table in replay.tables.dropFirst() {
+            // (The seeded forwards are decisions too: the replay's decisions are counted by raw_worker_replay.)
+            let stored = try connection.query("SELECT count(*)::int8 AS n FROM " + table.name, [])[0].decode(Int64.self, "n")
+            guard stored == table.ends.count else {
+                fail("raw replay: \(stored) rows in \(table.name), expected \(table.ends.count)")
+            }
         }
         return RawRound(
             rate: Double(rows) / seconds, processMicros: (cpuAfter.0 - cpuBefore.0) / Double(rows) * 1e6,
             postgresMicros: (cpuAfter.1 - cpuBefore.1) / Double(rows) * 1e6)
+    }
+
+    /// The tables as the C replay takes them, pointers valid inside `body`.
+    private func withRawTables<R>(
+        _ tables: [ReplayTable], data: [[UInt8]], copies: [UnsafeMutablePointer<CChar>?],
+        _ body: ([raw_table]) throws -> R
+    ) rethrows -> R {
+        func nest(_ i: Int, _ built: [raw_table]) throws -> R {
+            guard i < tables.count else { return try body(built) }
+            return try data[i].withUnsafeBufferPointer { rows in
+                try tables[i].ends.withUnsafeBufferPointer { ends in
+                    try nest(
+                        i + 1,
+                        built + [raw_table(copy: UnsafePointer(copies[i]), rows: rows.baseAddress, ends: ends.baseAddress)])
+                }
+            }
+        }
+        return try nest(0, [])
     }
 
     /// Outcome mix of the last worker round.

@@ -48,6 +48,12 @@ public struct CommandSignature: Codable, Sendable, Hashable {
         return Array("\(domain)\n\(type)\n\(topic)\n".utf8) + [0] + body
     }
 
+    /// The bytes a signature covers, from the canonical text of the command's fields (the `signature` member left
+    /// out): what ``signingInput(type:topic:command:)`` makes of the JSON as sent.
+    static func signingInput(type: String, topic: String, canonical: String) -> [UInt8] {
+        Array("\(domain)\n\(type)\n\(topic)\n".utf8) + [0] + Array(canonical.utf8)
+    }
+
     /// The command JSON `command` (without a signature) signed by `key` as `principal`: the JSON with its
     /// `signature` member added, in canonical form.
     public static func sign(

@@ -29,12 +29,27 @@ public struct OfficialRegistry: Sendable {
     }
 
     /// The principal who signed `command` (its JSON as received), if the signature is theirs and their key valid
-    /// at `now` and at the command's own date `commandAt`.
+    /// at `now` and at the command's own date `commandAt`: ``verifySignature(command:type:topic:)``, then
+    /// ``validity(of:commandAt:at:)``.
     public func authenticate(
         command: [UInt8], type: String, topic: String, commandAt: Date, at now: Date
     ) -> Result<Principal, CommandRefusal> {
+        switch verifySignature(command: command, type: type, topic: topic) {
+        case .failure(let refusal): return .failure(refusal)
+        case .success(let principal):
+            if let refusal = validity(of: principal, commandAt: commandAt, at: now) { return .failure(refusal) }
+            return .success(principal)
+        }
+    }
+
+    /// The part of ``authenticate(command:type:topic:commandAt:at:)`` that no instant changes, and nearly all of its
+    /// cost: the registered principal whose key made the command's signature (the JSON parsed once, for the
+    /// signature member and the canonical form of the rest). Many commands can be verified on several cores at once,
+    /// then checked against their instants with ``validity(of:commandAt:at:)``.
+    public func verifySignature(command: [UInt8], type: String, topic: String) -> Result<Principal, CommandRefusal> {
+        guard let parsed = try? CanonicalJSON.parse(command) else { return .failure(Self.notCanonical) }
         let signature: CommandSignature
-        switch Self.signature(in: command) {
+        switch Self.signature(of: parsed) {
         case .failure(let refusal): return .failure(refusal)
         case .success(nil): return .failure(.unsigned)
         case .success(let found?): signature = found
@@ -48,25 +63,38 @@ public struct OfficialRegistry: Sendable {
         guard let value = Data(base64Encoded: signature.value) else {
             return .failure(.malformedSignature("the signature value is not base64"))
         }
-        guard let input = try? CommandSignature.signingInput(type: type, topic: topic, command: command) else {
-            return .failure(.malformedSignature("the command is not a JSON object canonical form can be made of"))
-        }
+        guard case .object(var members) = parsed else { return .failure(.malformedSignature("not a JSON object")) }
+        members[CommandSignature.member] = nil
+        let input = CommandSignature.signingInput(type: type, topic: topic, canonical: CanonicalJSON.text(.object(members)))
         guard principal.key.isValidSignature(value, for: input) else { return .failure(.badSignature) }
-        if let revokedAt = principal.revokedAt, revokedAt <= now || revokedAt <= commandAt {
-            return .failure(.keyRevoked(at: revokedAt, reason: principal.revocationReason ?? ""))
-        }
-        if now < principal.validFrom { return .failure(.keyNotYetValid(principal.validFrom)) }
-        if now > principal.validTo { return .failure(.keyExpired(principal.validTo)) }
-        if commandAt > now.addingTimeInterval(Self.allowedSkew) { return .failure(.futureDated(commandAt)) }
-        if commandAt < principal.validFrom { return .failure(.beforeKeyValidity(commandAt)) }
         return .success(principal)
     }
 
+    /// Why `principal`'s verified signature does not count for a command dated `commandAt` received at `now`: its
+    /// key revoked by then, not valid yet or any more, the command dated in the future or before the key; nil if it
+    /// counts.
+    public func validity(of principal: Principal, commandAt: Date, at now: Date) -> CommandRefusal? {
+        if let revokedAt = principal.revokedAt, revokedAt <= now || revokedAt <= commandAt {
+            return .keyRevoked(at: revokedAt, reason: principal.revocationReason ?? "")
+        }
+        if now < principal.validFrom { return .keyNotYetValid(principal.validFrom) }
+        if now > principal.validTo { return .keyExpired(principal.validTo) }
+        if commandAt > now.addingTimeInterval(Self.allowedSkew) { return .futureDated(commandAt) }
+        if commandAt < principal.validFrom { return .beforeKeyValidity(commandAt) }
+        return nil
+    }
+
+    static let notCanonical = CommandRefusal.malformedSignature(
+        "the command is not JSON canonical form can be made of (duplicate keys, lone surrogates, 1e400…)")
+
     /// The `signature` member of a command's JSON: nil when there is none.
     public static func signature(in command: [UInt8]) -> Result<CommandSignature?, CommandRefusal> {
-        guard let value = try? CanonicalJSON.parse(command) else {
-            return .failure(.malformedSignature("the command is not JSON canonical form can be made of (duplicate keys, lone surrogates, 1e400…)"))
-        }
+        guard let value = try? CanonicalJSON.parse(command) else { return .failure(notCanonical) }
+        return signature(of: value)
+    }
+
+    /// The `signature` member of a command's parsed JSON: nil when there is none.
+    static func signature(of value: CanonicalJSON.Value) -> Result<CommandSignature?, CommandRefusal> {
         guard case .object(let members) = value else { return .failure(.malformedSignature("not a JSON object")) }
         guard let member = members[CommandSignature.member], member != .null else { return .success(nil) }
         guard case .object(let fields) = member,

@@ -34,10 +34,13 @@ package enum CatalogueVersionStore {
     }
 
     /// The catalogue version reception recorded on each of `ids` it received (nil: before migration 021); ids the
-    /// reader may not see (row-level security) are absent.
+    /// reader may not see (row-level security) are absent. Through `motcua_recorded_catalogue_versions` (migration
+    /// 031): the same read with the reader's rights, planned by key whatever the number of ids.
     package static func recorded(of ids: [String], in tx: PostgresConnection) throws -> [String: String?] {
         var out: [String: String?] = [:]
-        for row in try tx.query("SELECT id, catalogue_version FROM dossiers WHERE id = ANY(\(ids, as: "text[]"))") {
+        for row in try tx.query(
+            "SELECT id, catalogue_version FROM motcua_recorded_catalogue_versions(\(ids, as: "text[]"))")
+        {
             out[try row.decode(String.self, "id")] = .some(try row.decodeIfPresent(String.self, "catalogue_version"))
         }
         return out
