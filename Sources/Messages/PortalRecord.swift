@@ -72,7 +72,7 @@ public struct PortalRecord: Codable, Sendable, Hashable {
     public var dossierId: String
     /// The dossier code (`AGENCY-yymmdd-NNNNNN`).
     public var code: String?
-    /// National procedure code.
+    /// The procedure code as published (the catalogue's `nationalCode`), else the catalogue's own code.
     public var procedure: String?
     /// The agency code of the department holding the dossier.
     public var agency: String?
@@ -83,7 +83,7 @@ public struct PortalRecord: Codable, Sendable, Hashable {
     public var receivedAt: Date?
     /// The appointment date (local day, `YYYY-MM-DD`).
     public var appointmentDate: String?
-    /// End of processing (the decision), when decided.
+    /// End of processing: the decision (codes 9 and 10), or the stop notice (code 8).
     public var finishedAt: Date?
     /// `approve` or `refuse`, when decided.
     public var outcome: String?
