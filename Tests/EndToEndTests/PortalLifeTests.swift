@@ -141,7 +141,7 @@ struct PortalLifeTests {
 
         // The applicant withdraws the other promotion while its supplement is requested.
         let withdraw = try await motcua(
-            ["withdraw", withdrawn, "--reason", "no longer needed", "--desk", "desk-1", "--key", key("desk-1"), "--wait"],
+            ["withdraw", withdrawn, "--reason", "no longer needed", "--channel", "desk-1", "--key", key("desk-1"), "--wait"],
             secret: secrets[withdrawn])
         #expect(withdraw.status == 0, "\(withdraw.output)")
 
