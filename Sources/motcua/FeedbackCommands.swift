@@ -64,7 +64,8 @@ struct RateCommand: AsyncParsableCommand {
             official who checked the applicant's receipt secret, or the portal's service key), to the department \
             that holds the dossier. Once per dossier, after its result; the worker answers rated or \
             feedback-rejected with the reason. The ratings are reported beside the satisfaction indicator \
-            (`motcua report --scorecard`). The receipt secret comes from --secret-file (- for standard input) or \
+            (`motcua report --scorecard`), where a dossier rated 1 or 2 on any criterion counts like one with a \
+            complaint (docs/scorecard.md). The receipt secret comes from --secret-file (- for standard input) or \
             MOTCUA_RECEIPT_SECRET, never from the command line. Needs DATABASE_URL and KAFKA_BOOTSTRAP.
 
             Example:

@@ -37,12 +37,20 @@ package enum Scorecard {
         package var lateBySupplements: Int
         /// Counted dossiers with a complaint recorded before `asOf` (`complaints`).
         package var withComplaints: Int
+        /// Counted dossiers whose applicant rated them dissatisfied (a criterion at most
+        /// ``Scorecard/dissatisfiedAtMost`` of 5) before `asOf` (`ratings`).
+        package var ratedDissatisfied: Int
+        /// Counted dossiers with a complaint or a dissatisfied rating (each dossier once): the satisfaction
+        /// indicator's "dossiers with complaints" in MotCua's reading (`docs/scorecard.md`).
+        package var dissatisfied: Int
 
         package init(
             procedure: String, counted: Int, finished: Int, finishedOnTime: Int, inProgressWithinDeadline: Int,
-            lateBySupplements: Int, withComplaints: Int = 0
+            lateBySupplements: Int, withComplaints: Int = 0, ratedDissatisfied: Int = 0, dissatisfied: Int? = nil
         ) {
             self.withComplaints = withComplaints
+            self.ratedDissatisfied = ratedDissatisfied
+            self.dissatisfied = dissatisfied ?? withComplaints
             self.procedure = procedure
             self.counted = counted
             self.finished = finished
@@ -103,7 +111,10 @@ package enum Scorecard {
                        (SELECT count(*) FROM dossier_timeline t WHERE t.dossier_id = d.id
                           AND t.type = 'supplement-requested' AND t.at < p.as_of) AS supplements,
                        EXISTS (SELECT 1 FROM complaints c WHERE c.dossier_id = d.id
-                               AND c.recorded_at < p.as_of) AS complained
+                               AND c.recorded_at < p.as_of) AS complained,
+                       EXISTS (SELECT 1 FROM ratings r WHERE r.dossier_id = d.id AND r.rated_at < p.as_of
+                               AND least(r.timeliness, r.attitude, r.guidance, r.result)
+                                   <= \(Scorecard.dissatisfiedAtMost)) AS rated_dissatisfied
                 FROM periods p
                 JOIN dossiers d ON d.status = 'received' AND d.received_at < p.as_of
                 LEFT JOIN dossier_status s ON s.dossier_id = d.id
@@ -127,7 +138,7 @@ package enum Scorecard {
                                           received_due + moved) END AS appointment
                 FROM d CROSS JOIN cal
             ), p AS (
-                SELECT n, procedure, finished_at, supplements, complained,
+                SELECT n, procedure, finished_at, supplements, complained, rated_dissatisfied,
                        appointment IS NULL OR (COALESCE(finished_at, paused_at, as_of)
                            AT TIME ZONE 'Asia/Ho_Chi_Minh')::date <= appointment AS by_appointment
                 FROM a
@@ -139,7 +150,9 @@ package enum Scorecard {
                    count(*) FILTER (WHERE finished_at IS NOT NULL AND supplements <= 1 AND by_appointment) AS on_time,
                    count(*) FILTER (WHERE finished_at IS NULL AND supplements <= 1 AND by_appointment) AS within,
                    count(*) FILTER (WHERE supplements > 1) AS by_supplements,
-                   count(*) FILTER (WHERE complained) AS complained
+                   count(*) FILTER (WHERE complained) AS complained,
+                   count(*) FILTER (WHERE rated_dissatisfied) AS rated_dissatisfied,
+                   count(*) FILTER (WHERE complained OR rated_dissatisfied) AS dissatisfied
             FROM p GROUP BY n, procedure ORDER BY n, procedure
             """
         ) {
@@ -151,7 +164,9 @@ package enum Scorecard {
                     finished: try row.decode(Int.self, "finished"), finishedOnTime: try row.decode(Int.self, "on_time"),
                     inProgressWithinDeadline: try row.decode(Int.self, "within"),
                     lateBySupplements: try row.decode(Int.self, "by_supplements"),
-                    withComplaints: try row.decode(Int.self, "complained")))
+                    withComplaints: try row.decode(Int.self, "complained"),
+                    ratedDissatisfied: try row.decode(Int.self, "rated_dissatisfied"),
+                    dissatisfied: try row.decode(Int.self, "dissatisfied")))
         }
         return result
     }
