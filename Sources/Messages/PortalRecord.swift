@@ -97,13 +97,20 @@ public struct PortalRecord: Codable, Sendable, Hashable {
     /// The electronic result file recorded with the decision (codes 9 and 10): its id and link.
     public var resultDocument: String?
     public var resultLink: String?
+    /// As the submitting channel said at intake (absent when it did not): the dossier's documents were digitised at
+    /// reception; the applicant's identity was verified with VNeID.
+    public var digitised: Bool?
+    public var vneidVerified: Bool?
 
     public init(
         recordId: UUID, dossierId: String, code: String?, procedure: String?, agency: String?,
         statusCode: PortalStatus, channel: PortalChannel?, statusAt: Date, receivedAt: Date?,
         appointmentDate: String?, finishedAt: Date?, outcome: String?, returnedAt: Date?, fee: Int? = nil,
-        paidOnline: Int? = nil, resultDocument: String? = nil, resultLink: String? = nil
+        paidOnline: Int? = nil, resultDocument: String? = nil, resultLink: String? = nil, digitised: Bool? = nil,
+        vneidVerified: Bool? = nil
     ) {
+        self.digitised = digitised
+        self.vneidVerified = vneidVerified
         self.recordId = recordId
         self.dossierId = dossierId
         self.code = code

@@ -55,7 +55,8 @@ public struct PortalSync: Sendable {
                 returnedAt: status == .resultReturned ? event.at : nil,
                 fee: event.data.amount ?? c?.feePaid,
                 paidOnline: c?.paymentChannel.flatMap(PaymentConfirmation.Channel.init(rawValue:))?.portalCode,
-                resultDocument: finished ? c?.resultDocument : nil, resultLink: finished ? c?.resultLink : nil)
+                resultDocument: finished ? c?.resultDocument : nil, resultLink: finished ? c?.resultLink : nil,
+                digitised: c?.digitised, vneidVerified: c?.vneidVerified)
             rows.append(
                 PortalStore.Record(
                     recordId: recordId, dossierId: event.dossierId, statusCode: status.rawValue, statusAt: event.at))

@@ -115,6 +115,11 @@ extension Scorecard {
         package var electronicResults: Measure?
         /// The applicants' ratings in the period (nil when not read), beside the satisfaction indicator.
         package var ratings: Ratings?
+        /// Digitisation's reception part: dossiers received in the period whose documents were digitised at
+        /// reception (the intake's `digitised`) of all received, reported without points like the electronic-results
+        /// part; `digitisedNotSaid` of them came without the field (counted as received, not as digitised).
+        package var digitisedAtReception = Measure(0, 0)
+        package var digitisedNotSaid = 0
     }
 
     /// A rate reported without points.
@@ -171,7 +176,7 @@ extension Scorecard {
     /// Why the indicators MotCua has no data for cannot be computed.
     package static let missingData: [Group: String] = [
         .transparency: "publication of procedures and of dossier progress on the portal is not recorded in MotCua",
-        .digitisation: "of its parts MotCua records only electronic result files (reported without points as electronic-results); digitised dossier components, their reuse and the other parts are not recorded",
+        .digitisation: "of its parts MotCua records electronic result files and dossiers digitised at reception (reported without points as electronic-results and digitised-at-reception); the reuse of digitised components and the group's weighting of its parts are not known",
         .onlinePayment: "the payments were not read for this view",
         .satisfaction: "the complaints and ratings were not read for this view (the late rate alone is not the indicator)",
     ]
@@ -190,9 +195,12 @@ extension Scorecard {
         var detail: [String: ProgressDetail] = [:]
         var online: [String: (full: Int, fullOnline: Int)] = [:]
         var sync: [String: (received: Int, synced: Int)] = [:]
+        var digitised: [String: (yes: Int, notSaid: Int)] = [:]
         for row in received {
             let d = catalogue.procedure(row.procedure)?.department.rawValue ?? "unknown"
             sync[d] = (received: (sync[d]?.received ?? 0) + row.count, synced: (sync[d]?.synced ?? 0) + row.synced)
+            digitised[d] = (yes: (digitised[d]?.yes ?? 0) + row.digitised,
+                            notSaid: (digitised[d]?.notSaid ?? 0) + row.digitisedNotSaid)
         }
         func department(_ procedure: String) -> String { catalogue.procedure(procedure)?.department.rawValue ?? "unknown" }
         for row in progress {
@@ -220,13 +228,17 @@ extension Scorecard {
                 }
             }
             let computed = indicators.filter { $0.status == .computed }
+            let scanned = unit == "city"
+                ? digitised.values.reduce((yes: 0, notSaid: 0)) { ($0.yes + $1.yes, $0.notSaid + $1.notSaid) }
+                : digitised[unit] ?? (0, 0)
             return Card(
                 unit: unit, indicators: indicators, points: computed.compactMap(\.points).reduce(0, +),
                 computedMaxPoints: computed.map(\.maxPoints).reduce(0, +), progressDetail: d,
                 syncedToPortal: Measure(s.synced, s.received),
                 feesCollected: fees.map { $0[unit] ?? Fees() },
                 electronicResults: results.map { Measure($0[unit]?.file ?? 0, $0[unit]?.completed ?? 0) },
-                ratings: rated.map { $0[unit] ?? Ratings() })
+                ratings: rated.map { $0[unit] ?? Ratings() }, digitisedAtReception: Measure(scanned.yes, s.received),
+                digitisedNotSaid: scanned.notSaid)
         }
         var cards = (order + extra).map {
             card($0, detail[$0] ?? ProgressDetail(), online[$0] ?? (0, 0), sync[$0] ?? (0, 0))

@@ -67,6 +67,10 @@ package enum Scorecard {
         package var count: Int
         /// Of them, those the national portal accepted a record of before `asOf` (`portal_sync_acks`).
         package var synced: Int
+        /// Of them, those whose channel said their documents were digitised at reception (intake `digitised`), and
+        /// those whose channel did not say (migration 030).
+        package var digitised = 0
+        package var digitisedNotSaid = 0
     }
 
     /// The 766 progress figures per procedure, as the dossiers stood at the period's end.
@@ -199,7 +203,8 @@ package enum Scorecard {
             """
             SELECT procedure, channel, count(*) AS n,
                    count(*) FILTER (WHERE EXISTS (SELECT 1 FROM portal_sync_acks a WHERE a.dossier_id = dossiers.id
-                                                  AND a.accepted AND a.acknowledged_at < \(asOf))) AS synced
+                                                  AND a.accepted AND a.acknowledged_at < \(asOf))) AS synced,
+                   count(*) FILTER (WHERE digitised) AS digitised, count(*) FILTER (WHERE digitised IS NULL) AS not_said
             FROM dossiers
             WHERE status = 'received' AND received_at < \(asOf)
               AND (\(from, as: "date") IS NULL
@@ -210,7 +215,8 @@ package enum Scorecard {
             Received(
                 procedure: try row.decode(String.self, "procedure"),
                 channel: try row.decode(Dossier.Channel.self, "channel"), count: try row.decode(Int.self, "n"),
-                synced: try row.decode(Int.self, "synced"))
+                synced: try row.decode(Int.self, "synced"), digitised: try row.decode(Int.self, "digitised"),
+                digitisedNotSaid: try row.decode(Int.self, "not_said"))
         }
     }
 }
