@@ -472,6 +472,7 @@ package struct JSONByteReader {
     mutating func dossier() -> Dossier? {
         var id: String?, procedure: String?, submittedAt: Date?, channel: Dossier.Channel?, commune: String?
         var applicant: Dossier.Applicant?, documents: [String]?, facts: [String: FactValue]?, secret: String?
+        var digitised: Bool?, vneidVerified: Bool?
         let read = object { r, key in
             if r.key(key, is: "receiptSecretSha256") {
                 guard secret == nil, let text = r.string(), Dossier.isSHA256Hex(text) else { return false }
@@ -515,6 +516,14 @@ package struct JSONByteReader {
                 }
                 guard read else { return false }
                 documents = list
+            } else if r.key(key, is: "digitised") {
+                guard digitised == nil else { return false }
+                digitised = r.bool()
+                return digitised != nil
+            } else if r.key(key, is: "vneidVerified") {
+                guard vneidVerified == nil else { return false }
+                vneidVerified = r.bool()
+                return vneidVerified != nil
             } else {
                 return false
             }
@@ -523,9 +532,12 @@ package struct JSONByteReader {
         guard read, let id, let procedure, let submittedAt, let channel, let commune, let applicant, let documents,
             let facts
         else { return nil }
-        return Dossier(
+        var dossier = Dossier(
             id: id, procedure: procedure, submittedAt: submittedAt, channel: channel, commune: commune,
             applicant: applicant, documents: documents, facts: facts, receiptSecretSha256: secret)
+        dossier.digitised = digitised
+        dossier.vneidVerified = vneidVerified
+        return dossier
     }
 
     mutating func applicant() -> Dossier.Applicant? {

@@ -260,6 +260,10 @@ package struct JSONByteWriter {
         string(dossier.channel.rawValue)
         key("commune")
         string(dossier.commune)
+        if let digitised = dossier.digitised {
+            key("digitised")
+            bool(digitised)
+        }
         key("documents")
         beginArray()
         for document in dossier.documents { string(document) }
@@ -284,6 +288,10 @@ package struct JSONByteWriter {
         }
         key("submittedAt")
         string(ISO8601Instant.format(dossier.submittedAt))
+        if let vneidVerified = dossier.vneidVerified {
+            key("vneidVerified")
+            bool(vneidVerified)
+        }
         endObject()
         return true
     }

@@ -72,7 +72,7 @@ public struct PortalRecord: Codable, Sendable, Hashable {
     public var dossierId: String
     /// The dossier code (`AGENCY-yymmdd-NNNNNN`).
     public var code: String?
-    /// National procedure code.
+    /// The procedure code as published (the catalogue's `nationalCode`), else the catalogue's own code.
     public var procedure: String?
     /// The agency code of the department holding the dossier.
     public var agency: String?
@@ -83,7 +83,7 @@ public struct PortalRecord: Codable, Sendable, Hashable {
     public var receivedAt: Date?
     /// The appointment date (local day, `YYYY-MM-DD`).
     public var appointmentDate: String?
-    /// End of processing (the decision), when decided.
+    /// End of processing: the decision (codes 9 and 10), or the stop notice (code 8).
     public var finishedAt: Date?
     /// `approve` or `refuse`, when decided.
     public var outcome: String?
@@ -97,13 +97,20 @@ public struct PortalRecord: Codable, Sendable, Hashable {
     /// The electronic result file recorded with the decision (codes 9 and 10): its id and link.
     public var resultDocument: String?
     public var resultLink: String?
+    /// As the submitting channel said at intake (absent when it did not): the dossier's documents were digitised at
+    /// reception; the applicant's identity was verified with VNeID.
+    public var digitised: Bool?
+    public var vneidVerified: Bool?
 
     public init(
         recordId: UUID, dossierId: String, code: String?, procedure: String?, agency: String?,
         statusCode: PortalStatus, channel: PortalChannel?, statusAt: Date, receivedAt: Date?,
         appointmentDate: String?, finishedAt: Date?, outcome: String?, returnedAt: Date?, fee: Int? = nil,
-        paidOnline: Int? = nil, resultDocument: String? = nil, resultLink: String? = nil
+        paidOnline: Int? = nil, resultDocument: String? = nil, resultLink: String? = nil, digitised: Bool? = nil,
+        vneidVerified: Bool? = nil
     ) {
+        self.digitised = digitised
+        self.vneidVerified = vneidVerified
         self.recordId = recordId
         self.dossierId = dossierId
         self.code = code

@@ -41,17 +41,22 @@ public struct PortalSync: Sendable {
             let recordId = StableID.make("portal", event.eventId.uuidString)
             let finished = status == .decided || status == .resultReturned
             let department = c?.department.map(DepartmentID.init(rawValue:)) ?? event.department
+            // The published code when the catalogue knows it (the internal one is the City's identifier).
+            let procedure = (c?.procedure ?? event.data.procedure).map { catalogue?.procedure($0)?.nationalCode ?? $0 }
+            // A stop notice ends processing as a decision does (the 766 progress rule ends a stopped dossier there).
+            let finishedAt = finished ? c?.decidedAt : status == .stopped ? event.at : nil
             let record = PortalRecord(
                 recordId: recordId, dossierId: event.dossierId, code: c?.code ?? event.code,
-                procedure: c?.procedure ?? event.data.procedure,
+                procedure: procedure,
                 agency: department.flatMap { catalogue?.department($0)?.agencyCode },
                 statusCode: status, channel: (c?.channel ?? event.data.channel).flatMap(PortalChannel.init(intake:)),
                 statusAt: event.at, receivedAt: c?.receivedAt, appointmentDate: c?.dueDate ?? event.data.dueDate,
-                finishedAt: finished ? c?.decidedAt : nil, outcome: finished ? c?.outcome : nil,
+                finishedAt: finishedAt, outcome: finished ? c?.outcome : nil,
                 returnedAt: status == .resultReturned ? event.at : nil,
                 fee: event.data.amount ?? c?.feePaid,
                 paidOnline: c?.paymentChannel.flatMap(PaymentConfirmation.Channel.init(rawValue:))?.portalCode,
-                resultDocument: finished ? c?.resultDocument : nil, resultLink: finished ? c?.resultLink : nil)
+                resultDocument: finished ? c?.resultDocument : nil, resultLink: finished ? c?.resultLink : nil,
+                digitised: c?.digitised, vneidVerified: c?.vneidVerified)
             rows.append(
                 PortalStore.Record(
                     recordId: recordId, dossierId: event.dossierId, statusCode: status.rawValue, statusAt: event.at))

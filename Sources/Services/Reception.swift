@@ -120,7 +120,7 @@ public final class Reception: BatchWriter {
         }
         let encoder = MessageCoding.encoder()
         try ReceptionStore.insert(try accepted.map { item in
-            ReceptionStore.Row(
+            var row = ReceptionStore.Row(
                 id: item.dossier.id, code: item.code, procedure: item.dossier.procedure,
                 channel: item.dossier.channel.rawValue, commune: item.dossier.commune,
                 applicantKind: item.dossier.applicant.kind.rawValue, submittedAt: item.dossier.submittedAt,
@@ -132,6 +132,9 @@ public final class Reception: BatchWriter {
                 bodySha256: try MessageCoding.digest(of: item.dossier, encoder: encoder),
                 receiptSecretSha256: item.dossier.receiptSecretSha256.flatMap(Reception.bytes(hex:)),
                 catalogueVersion: bundle.catalogueVersion.version)
+            row.digitised = item.dossier.digitised
+            row.vneidVerified = item.dossier.vneidVerified
+            return row
         }, in: tx)
         if !contacts.isEmpty {
             try ReceptionStore.insertContacts(

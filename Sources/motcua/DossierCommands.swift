@@ -45,8 +45,8 @@ struct WithdrawCommand: AsyncParsableCommand {
             cannot be withdrawn.
 
             Examples:
-              motcua withdraw HN-SCT-261123-000042 --secret-file - --desk desk-1 --reason "applicant moved the business" --wait
-              MOTCUA_RECEIPT_SECRET=... motcua withdraw 7f1c0e9a-... --desk desk-1 --key desk-1.key.pem
+              motcua withdraw HN-SCT-261123-000042 --secret-file - --channel desk-1 --reason "applicant moved the business" --wait
+              MOTCUA_RECEIPT_SECRET=... motcua withdraw 7f1c0e9a-... --channel desk-1 --key desk-1.key.pem
             """)
 
     @OptionGroup var topicOptions: TopicOptions
@@ -93,7 +93,8 @@ struct WithdrawCommand: AsyncParsableCommand {
         let command = Withdrawal(
             commandId: StableID.make("withdraw", found.id), dossierId: found.id, reason: reason,
             at: try CLI.clock().now())
-        let value = try channel.encode(command, type: MessageType.withdraw, department: department, in: db)
+        let value = try channel.encode(
+            command, type: MessageType.withdraw, department: department, what: "a withdrawal", unsigned: .warn, in: db)
         // An earlier attempt's answer (say, refused unsigned) is not this one's.
         let before = try TimelineRead.lastRecorded(of: found.id, in: db)
         try await CLI.send(

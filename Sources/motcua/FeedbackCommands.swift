@@ -7,15 +7,8 @@ import Operations
 import ServiceCommands
 import Store
 
-/// The channel that takes an applicant's rating or a complaint and signs it: the portal's service key or a one-stop
-/// desk official (not a payment gateway).
-struct ChannelSigningOptions: ParsableArguments {
-    @Option(name: .customLong("channel"), help: "The registered channel that took it: a one-stop desk official's id, or the portal's service id.")
-    var channel: String
-
-    @Option(name: .customLong("key"), help: "The channel's private key (PEM); default: MOTCUA_OFFICIAL_KEY.")
-    var keyFile: String?
-
+/// `--wait` and `--timeout` of a command whose answer is read from the coordinator's timeline.
+struct AnswerOptions: ParsableArguments {
     @Flag(help: "Wait until the worker has answered (read from the coordinator's timeline), and print the answer.")
     var wait = false
 
@@ -23,56 +16,41 @@ struct ChannelSigningOptions: ParsableArguments {
     var timeout: Int = 30
 
     func validate() throws {
-        guard Principal.isValidId(channel) else {
-            throw ValidationError(
-                "--channel '\(TerminalText.escape(channel))' is not a registered id (see `motcua officials list`)")
-        }
         guard timeout > 0 else {
             throw ValidationError("--timeout must be a positive number of seconds, got \(timeout): e.g. --timeout 60")
         }
     }
+}
 
-    /// The signer, checked against the registry: a channel that may carry an applicant's command.
-    func signer(what: String, in db: CLI.Connection) throws -> OfficialSigner {
-        let signer = try OfficialSigner.required(
-            path: keyFile, official: channel, in: db,
-            missing: "\(what) is always signed by the channel that took it: give its key with --key FILE (or "
-                + "MOTCUA_OFFICIAL_KEY)")
-        let registry = try OfficialsStore.registry(in: db)
-        if let principal = registry.principals[channel], let refusal = registry.mayCarryApplicantCommand(principal) {
-            throw CLIError("\(channel) may not carry \(what): \(refusal); the worker would refuse it")
-        }
-        return signer
-    }
-
-    /// Sends the signed command to the department that holds the dossier and, with --wait, prints the answer.
+extension ChannelOptions {
+    /// Sends `command`, always signed by the channel, to the department that holds the dossier and, with --wait,
+    /// prints the answer (`accepted`, or the refusal with its reason).
     func send<T: Encodable>(
         _ command: T, id: UUID, type: String, dossier found: DossierReference, accepted: DossierEvent.Kind,
-        what: String, in db: CLI.Connection, topics: Topics
+        what: String, answer: AnswerOptions, in db: CLI.Connection, topics: Topics
     ) async throws {
         let name = found.code ?? found.id
         guard let department = found.commandDepartment(workers: try CLI.workerDepartments()) else {
             throw CLIError("dossier \(name) is not with a department yet; \(what) is taken after its result")
         }
-        let signer = try signer(what: what, in: db)
         let topic = topics.department(department)
         let report = try await CLI.send(
-            topic: topic, key: found.id, type: type, id: id, source: "motcua/\(channel)",
-            value: try signer.encode(command, type: type, department: department))
+            topic: topic, key: found.id, type: type, id: id, source: source,
+            value: try encode(command, type: type, department: department, what: what, unsigned: .refuse, in: db))
         print("\(what) for \(name) sent to \(topic) (partition \(report.partition), offset \(report.offset), command "
               + "\(id.uuidString.lowercased()))")
-        guard wait else { return }
-        guard let answer = try await awaitCommandAnswer(
-            id, kinds: [accepted, .feedbackRejected, .commandRejected], timeout: timeout, db: db)
+        guard answer.wait else { return }
+        guard let reply = try await awaitCommandAnswer(
+            id, kinds: [accepted, .feedbackRejected, .commandRejected], timeout: answer.timeout, db: db)
         else {
             throw CLIError(
-                "no answer after \(timeout) s: are the \(department)-worker and the coordinator running? The command "
-                    + "is on its topic and will be applied when the worker runs")
+                "no answer after \(answer.timeout) s: are the \(department)-worker and the coordinator running? The "
+                    + "command is on its topic and will be applied when the worker runs")
         }
-        guard answer.type == accepted.rawValue else {
-            throw CLIError("refused (\(answer.type)): \(answer.detail ?? "no reason given")")
+        guard reply.type == accepted.rawValue else {
+            throw CLIError("refused (\(reply.type)): \(reply.detail ?? "no reason given")")
         }
-        print("recorded: \(answer.detail ?? accepted.rawValue)")
+        print("recorded: \(reply.detail ?? accepted.rawValue)")
     }
 }
 
@@ -86,7 +64,8 @@ struct RateCommand: AsyncParsableCommand {
             official who checked the applicant's receipt secret, or the portal's service key), to the department \
             that holds the dossier. Once per dossier, after its result; the worker answers rated or \
             feedback-rejected with the reason. The ratings are reported beside the satisfaction indicator \
-            (`motcua report --scorecard`). The receipt secret comes from --secret-file (- for standard input) or \
+            (`motcua report --scorecard`), where a dossier rated 1 or 2 on any criterion counts like one with a \
+            complaint (docs/scorecard.md). The receipt secret comes from --secret-file (- for standard input) or \
             MOTCUA_RECEIPT_SECRET, never from the command line. Needs DATABASE_URL and KAFKA_BOOTSTRAP.
 
             Example:
@@ -95,7 +74,8 @@ struct RateCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var topicOptions: TopicOptions
-    @OptionGroup var signing: ChannelSigningOptions
+    @OptionGroup var signing: ChannelOptions
+    @OptionGroup var answer: AnswerOptions
 
     @Argument(help: "The dossier's code or id.")
     var dossier: String
@@ -117,6 +97,9 @@ struct RateCommand: AsyncParsableCommand {
     }
 
     func validate() throws {
+        guard signing.channel != nil else {
+            throw ValidationError("a rating is always signed by the channel that took it: --channel ID --key FILE")
+        }
         for (criterion, score) in scores.sorted(by: { $0.key.rawValue < $1.key.rawValue }) where !(1...5).contains(score) {
             throw ValidationError("--\(criterion.rawValue) \(score): each score is 1 (very dissatisfied) to 5 (very satisfied)")
         }
@@ -141,11 +124,11 @@ struct RateCommand: AsyncParsableCommand {
         let rating = Rating(
             // The same rating sent twice records once; another rating of the same dossier is refused (already-rated).
             commandId: StableID.make(
-                "rate", found.id, signing.channel, "\(timeliness)\(attitude)\(guidance)\(result)"),
+                "rate", found.id, signing.channel ?? "", "\(timeliness)\(attitude)\(guidance)\(result)"),
             dossierId: found.id, scores: scores, at: try CLI.clock().now())
         try await signing.send(
             rating, id: rating.commandId, type: MessageType.rate, dossier: found, accepted: .rated, what: "a rating",
-            in: db, topics: topicOptions.topics)
+            answer: answer, in: db, topics: topicOptions.topics)
     }
 }
 
@@ -166,7 +149,8 @@ struct ComplainCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var topicOptions: TopicOptions
-    @OptionGroup var signing: ChannelSigningOptions
+    @OptionGroup var signing: ChannelOptions
+    @OptionGroup var answer: AnswerOptions
 
     @Argument(help: "The dossier's code or id.")
     var dossier: String
@@ -178,6 +162,9 @@ struct ComplainCommand: AsyncParsableCommand {
     var reference: String
 
     func validate() throws {
+        guard signing.channel != nil else {
+            throw ValidationError("a complaint is always signed by the channel that took it: --channel ID --key FILE")
+        }
         guard Complaint.Category(rawValue: category) != nil else {
             throw ValidationError(
                 "--category '\(TerminalText.escape(category))' is not one of "
@@ -197,12 +184,12 @@ struct ComplainCommand: AsyncParsableCommand {
             throw CLIError("dossier \(found.code ?? found.id) was not received (\(found.status)): no department handles it")
         }
         let complaint = Complaint(
-            commandId: StableID.make("complain", found.id, signing.channel, reference), dossierId: found.id,
+            commandId: StableID.make("complain", found.id, signing.channel ?? "", reference), dossierId: found.id,
             category: Complaint.Category(rawValue: category) ?? .other, reference: reference,
             at: try CLI.clock().now())
         try await signing.send(
             complaint, id: complaint.commandId, type: MessageType.complain, dossier: found,
-            accepted: .complaintRecorded, what: "a complaint", in: db, topics: topicOptions.topics)
+            accepted: .complaintRecorded, what: "a complaint", answer: answer, in: db, topics: topicOptions.topics)
     }
 }
 

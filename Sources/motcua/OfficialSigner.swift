@@ -53,28 +53,3 @@ struct OfficialSigner {
             command, type: type, department: department, principal: principal, certificate: certificateSHA256, key: key)
     }
 }
-
-/// The registered channel that takes an applicant's command (a withdrawal, a supplement) and signs it: a one-stop
-/// desk official who checked the applicant in person, or a service such as the portal.
-struct ChannelOptions: ParsableArguments {
-    @Option(help: "The registered channel that takes the command: a one-stop desk official's id (role desk) or a service's (the portal).")
-    var desk: String?
-
-    @Option(
-        name: .customLong("key"),
-        help: "The channel's private key (PEM); default: MOTCUA_OFFICIAL_KEY. Once the registry of officials is in force, an unsigned command is refused.")
-    var keyFile: String?
-
-    /// The command's bytes: signed by the channel when --desk names one, else unsigned (with a warning).
-    func encode<T: Encodable>(_ command: T, type: String, department: DepartmentID, in db: PostgresConnection) throws -> [UInt8] {
-        guard let desk else {
-            if keyFile != nil { throw CLIError("--key needs --desk: the registered id of the channel whose key it is") }
-            FileHandle.standardError.write(Data(
-                "warning: sending unsigned (no --desk): once the registry of officials is in force the worker refuses it\n".utf8))
-            return Array(try MessageCoding.encoder().encode(command))
-        }
-        let signer = try OfficialSigner.required(
-            path: keyFile, official: desk, in: db, missing: "--desk \(desk) needs its key: --key FILE or MOTCUA_OFFICIAL_KEY")
-        return try signer.encode(command, type: type, department: department)
-    }
-}

@@ -76,11 +76,23 @@ extension ReportCommand {
             ])
         }
         for card in cards {
+            let r = card.digitisedAtReception
+            lines.append([
+                TerminalText.escape(card.unit), "digitised-at-reception", "—", "—", pct(r.rate), String(r.numerator),
+                String(r.denominator),
+                "received with documents digitised at reception (\(card.digitisedNotSaid) not said); no points (one part "
+                    + "of digitisation)",
+            ])
+        }
+        for card in cards {
             let r = card.ratings ?? Scorecard.Ratings()
             let means = r.means.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.2f", $0.value))" }
             lines.append([
                 TerminalText.escape(card.unit), "ratings", "—", "—", "", String(r.count), "",
-                means.isEmpty ? "no ratings; no points" : "mean of 1–5: " + means.joined(separator: ", ") + "; no points",
+                means.isEmpty
+                    ? "no ratings"
+                    : "mean of 1–5: " + means.joined(separator: ", ")
+                        + "; rated ≤ \(Scorecard.dissatisfiedAtMost) counts as a complaint in satisfaction",
             ])
         }
         print(CLI.table(header, lines))

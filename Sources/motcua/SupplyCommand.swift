@@ -17,12 +17,12 @@ struct SupplyCommand: AsyncParsableCommand {
             --documents it supplies every document the procedure requires (deploy/catalog) that the dossier lacks. \
             The command id is derived from the dossier, step, round and documents: sending it twice supplies once. \
             The channel that took the documents (a desk official, the portal) signs the command \
-            with its key (--desk, --key); once the registry of officials is in force an unsigned one is refused. \
+            with its key (--channel, --key); once the registry of officials is in force an unsigned one is refused. \
             Needs DATABASE_URL and KAFKA_BOOTSTRAP.
 
             Examples:
-              motcua supply LD-261127-000007 --documents health-certificate --desk desk-1 --key desk-1.key.pem
-              MOTCUA_OFFICIAL_KEY=portal.key.pem motcua supply LD-261127-000007 --desk portal --wait
+              motcua supply LD-261127-000007 --documents health-certificate --channel desk-1 --key desk-1.key.pem
+              MOTCUA_OFFICIAL_KEY=portal.key.pem motcua supply LD-261127-000007 --channel portal --wait
             """)
 
     @OptionGroup var topicOptions: TopicOptions
@@ -89,7 +89,9 @@ struct SupplyCommand: AsyncParsableCommand {
         let topic = topicOptions.topics.department(latest.department)
         try await CLI.send(
             topic: topic, key: found.id, type: MessageType.supplement, id: command.commandId, source: "motcua/supply",
-            value: try channel.encode(command, type: MessageType.supplement, department: latest.department, in: db))
+            value: try channel.encode(
+                command, type: MessageType.supplement, department: latest.department, what: "a supplement",
+                unsigned: .warn, in: db))
         print("supplement of \(ids.count) document(s) sent to \(topic) for \(name)")
         guard wait else { return }
         let deadline = Date().addingTimeInterval(30)

@@ -10,7 +10,7 @@ import Testing
 /// supplies sent, 2 rounds resumed).
 @Suite("Applicants' commands signed by their channel", .serialized)
 struct ChannelCommandTests {
-    @Test("`motcua supply` and `motcua withdraw` signed with --desk/--key are accepted; unsigned ones are refused as `unsigned` and change nothing; --key without --desk is a clear error")
+    @Test("`motcua supply` and `motcua withdraw` signed with --channel/--key are accepted; unsigned ones are refused as `unsigned` and change nothing; --key without --channel is a clear error")
     func signedByTheDesk() async throws {
         let database = try TestDatabase("channel")
         defer { database.drop() }
@@ -70,11 +70,11 @@ struct ChannelCommandTests {
 
         // A key without the channel it belongs to is told before anything is sent.
         let keyAlone = try await motcua(["supply", suppliedCode, "--documents", "health-certificate", "--key", deskKey])
-        #expect(keyAlone.status != 0 && keyAlone.stderr.contains("--key needs --desk"), "\(keyAlone)")
+        #expect(keyAlone.status != 0 && keyAlone.stderr.contains("--key needs --channel"), "\(keyAlone)")
 
         // Signed by the desk official who took the documents: the step is evaluated again.
         let signed = try await motcua(
-            ["supply", suppliedCode, "--documents", "health-certificate", "--desk", "desk-1", "--key", deskKey, "--wait"])
+            ["supply", suppliedCode, "--documents", "health-certificate", "--channel", "desk-1", "--key", deskKey, "--wait"])
         #expect(signed.status == 0 && signed.stdout.contains("evaluated again: round 1"), "\(signed)\n\(pipeline.logs())")
 
         // A withdrawal: unsigned refused (nothing recorded), then signed by the desk and recorded. (`--wait` used to
@@ -83,7 +83,7 @@ struct ChannelCommandTests {
         #expect(unsignedWithdrawal.status != 0 && unsignedWithdrawal.stdout.contains("refused: unsigned:"), "\(unsignedWithdrawal)")
         #expect(try pipeline.count("SELECT count(*) FROM withdrawals WHERE dossier_id = $1", [withdrawn.id]) == 0)
         let signedWithdrawal = try await motcua(
-            ["withdraw", withdrawnCode, "--secret-file", "-", "--desk", "desk-1", "--key", deskKey, "--wait"], stdin: secret)
+            ["withdraw", withdrawnCode, "--secret-file", "-", "--channel", "desk-1", "--key", deskKey, "--wait"], stdin: secret)
         #expect(signedWithdrawal.status == 0 && signedWithdrawal.stdout.contains("withdrawn"), "\(signedWithdrawal)\n\(pipeline.logs())")
         #expect(try pipeline.count("SELECT count(*) FROM withdrawals WHERE dossier_id = $1", [withdrawn.id]) == 1)
     }

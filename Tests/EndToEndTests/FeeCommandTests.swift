@@ -124,6 +124,9 @@ struct FeeCommandTests {
               "portal", "--key", key("portal")], "a dossier is rated after its result"),
             (["complain", paid, "--category", "rude", "--reference", "KN-1", "--channel", "desk-1"],
              "is not one of late, attitude, fees, result, other"),
+            (["complain", paid, "--category", "late", "--reference", "KN-1"], "always signed by the channel that took it"),
+            (["rate", paid, "--timeliness", "5", "--attitude", "4", "--guidance", "5", "--result", "5", "--key",
+              key("portal")], "--key needs --channel"),
             (["complain", paid, "--category", "late", "--reference", "Ông A nói …", "--channel", "desk-1"],
              "never the complainant's words"),
             (["review", "sign", signed, "--official", "\(Self.department)-director", "--department",
@@ -142,7 +145,7 @@ struct FeeCommandTests {
 
         // The applicant withdraws the automatic approval that waits for its fee: withdrawn, national code 7.
         let withdraw = try await motcua(
-            ["withdraw", withdrawn, "--reason", "no longer needed", "--desk", "desk-1", "--key", key("desk-1")],
+            ["withdraw", withdrawn, "--reason", "no longer needed", "--channel", "desk-1", "--key", key("desk-1")],
             secret: secrets[withdrawn])
         #expect(withdraw.status == 0, "\(withdraw.output)")
         let isWithdrawn = await eventually(timeout: .seconds(120)) { try status(withdrawn) == "withdrawn" }

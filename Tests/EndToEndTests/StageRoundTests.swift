@@ -55,7 +55,7 @@ struct StageRoundTests {
         }
         #expect(requested, "\(pipeline.logs())")
         let supplied = try await WorkflowStageTests.motcua(
-            ["supply", code, "--documents", document, "--desk", "desk-1", "--key", deskKey, "--wait"],
+            ["supply", code, "--documents", document, "--channel", "desk-1", "--key", deskKey, "--wait"],
             pipeline: pipeline, database: database)
         #expect(supplied.status == 0 && supplied.stdout.contains("round 1"), "\(supplied)\n\(pipeline.logs())")
 

@@ -70,6 +70,9 @@ struct FastJSONTests {
         if random.chance(0.02) { dossier.facts["tên dữ kiện"] = .integer(7) }
         // Whole numbers in exponent form (`1.5e+200`): left to JSONDecoder.
         if random.chance(0.02) { dossier.facts["huge"] = .number(Double(random.below(1000) + 1) * 1.5e200) }
+        // The intake's optional booleans (migration 030): absent, true or false.
+        if random.chance(0.3) { dossier.digitised = random.chance(0.5) }
+        if random.chance(0.3) { dossier.vneidVerified = random.chance(0.5) }
         return StepTask(
             taskId: StableID.make("step", dossier.id, String(sequence)), dossier: dossier,
             code: random.chance(0.9) ? "HEZA-261127-\(sequence)" : random.pick(texts), step: random.below(3),
@@ -284,6 +287,9 @@ struct FastJSONTests {
             (#""channel":"online""#, #""channel":"Online""#), (#""commune":"00044""#, #""commune":44"#),
             (#""id":"0106"#, #""id":"  "#), (#""facts":{}"#, #""facts":{"x":[1]}"#), (#""kind":"#, #""type":"#),
             (#""procedure":"2.000633""#, #""procedure":"2.000633","extra":1"#), (#""documents":["#, #""documents":[null,"#),
+            (#""procedure":"2.000633""#, #""procedure":"2.000633","digitised":"yes""#),
+            (#""procedure":"2.000633""#, #""procedure":"2.000633","vneidVerified":1"#),
+            (#""procedure":"2.000633""#, #""procedure":"2.000633","digitised":null"#),
         ] {
             let text = base.replacingOccurrences(of: old, with: new)
             #expect(text != base, "\(old)")

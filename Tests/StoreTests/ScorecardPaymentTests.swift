@@ -189,7 +189,7 @@ extension ScorecardPaymentTests {
 }
 
 extension ScorecardPaymentTests {
-    @Test("satisfaction: 100% − (late rate + complaint rate), full marks at 90%, equals the hand computation; ratings reported beside it")
+    @Test("satisfaction: 100% − (late rate + rate of dossiers with a complaint or a dissatisfied rating, each once), full marks at 90%, equals the hand computation; ratings reported beside it")
     func satisfaction() throws {
         let database = try TestDatabase("scorecardsatisfaction")
         defer { database.drop() }
@@ -239,7 +239,8 @@ extension ScorecardPaymentTests {
             """, [])
         let asOf = ISO8601Instant.format(Self.period.asOf)
         // By hand: each dossier received before the end of November is counted; late = decided after its due
-        // date, or undecided at the period's end with its due date passed; complained = a complaint before then.
+        // date, or undecided at the period's end with its due date passed; complained = a complaint before then;
+        // rated low = a rating before then with some criterion at 1 or 2 (of 5).
         let hand = try db.query(
             """
             WITH one AS (
@@ -247,12 +248,20 @@ extension ScorecardPaymentTests {
                        CASE WHEN s.decided_at < $1
                             THEN (s.decided_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date > o.due_date
                             ELSE date '2026-12-01' > o.due_date END AS late,
-                       EXISTS (SELECT 1 FROM complaints c WHERE c.dossier_id = d.id AND c.recorded_at < $1) AS complained
+                       EXISTS (SELECT 1 FROM complaints c WHERE c.dossier_id = d.id AND c.recorded_at < $1) AS complained,
+                       EXISTS (SELECT 1 FROM ratings r WHERE r.dossier_id = d.id AND r.rated_at < $1
+                               AND (r.timeliness IN (1, 2) OR r.attitude IN (1, 2) OR r.guidance IN (1, 2)
+                                    OR r.result IN (1, 2))) AS rated_low
                 FROM dossiers d JOIN deadlines o ON o.dossier_id = d.id JOIN dossier_status s ON s.dossier_id = d.id
                 WHERE d.received_at < $1
             )
             SELECT count(*) AS counted, count(*) FILTER (WHERE late) AS late,
                    count(*) FILTER (WHERE complained) AS complained,
+                   count(*) FILTER (WHERE rated_low) AS rated_low,
+                   count(*) FILTER (WHERE complained OR rated_low) AS dissatisfied,
+                   count(*) FILTER (WHERE complained AND rated_low) AS both,
+                   (SELECT count(*) FROM ratings r JOIN dossiers d ON d.id = r.dossier_id
+                    WHERE r.rated_at >= $1 AND least(r.timeliness, r.attitude, r.guidance, r.result) <= 2) AS low_later,
                    (SELECT count(*) FROM ratings WHERE rated_at >= timestamptz '2026-10-31 17:00Z' AND rated_at < $1)
                        AS ratings,
                    (SELECT sum(attitude) FROM ratings WHERE rated_at >= timestamptz '2026-10-31 17:00Z' AND rated_at < $1)
@@ -261,15 +270,22 @@ extension ScorecardPaymentTests {
             """, [asOf])[0]
         let counted = try hand.decode(Int.self, "counted"), late = try hand.decode(Int.self, "late")
         let complained = try hand.decode(Int.self, "complained")
-        #expect(late > 0 && complained > 0 && counted > late + complained)
+        let dissatisfied = try hand.decode(Int.self, "dissatisfied")
+        // The generated data exercises every case: ratings that add dossiers, dossiers both complained of and rated
+        // low (counted once), and low ratings after the period's end (not counted).
+        #expect(late > 0 && complained > 0 && dissatisfied > complained && counted > late + dissatisfied)
+        #expect(try hand.decode(Int.self, "both") > 0 && hand.decode(Int.self, "low_later") > 0)
         let cards = Scorecard.cards(
             progress: try Scorecard.progress(Self.period, calendar: try Self.calendar(), in: db), received: [], complaintsRead: true,
             ratings: try Scorecard.ratings(Self.period, in: db), catalogue: catalogue)
         let city = try #require(cards.last)
         let satisfaction = try #require(city.indicators.first { $0.group == .satisfaction })
-        let rate = Double(counted - late - complained) / Double(counted)
+        let rate = Double(counted - late - dissatisfied) / Double(counted)
         #expect(satisfaction.status == .computed)
-        #expect(satisfaction.numerator == counted - late - complained && satisfaction.denominator == counted)
+        #expect(satisfaction.numerator == counted - late - dissatisfied && satisfaction.denominator == counted)
+        #expect(city.progressDetail.withComplaints == complained)
+        #expect(city.progressDetail.ratedDissatisfied == (try hand.decode(Int.self, "rated_low")))
+        #expect(city.progressDetail.dissatisfied == dissatisfied)
         #expect(satisfaction.rate == rate)
         #expect(satisfaction.points == 18 * min(1, max(0, rate) / 0.9))
         #expect(city.ratings?.count == (try hand.decode(Int.self, "ratings")))
@@ -277,13 +293,15 @@ extension ScorecardPaymentTests {
         // Per department: each card's figures add up to the City's.
         let departments = cards.dropLast().compactMap { $0.indicators.first { $0.group == .satisfaction } }
         #expect(departments.compactMap(\.denominator).reduce(0, +) == counted)
-        #expect(departments.compactMap(\.numerator).reduce(0, +) == counted - late - complained)
+        #expect(departments.compactMap(\.numerator).reduce(0, +) == counted - late - dissatisfied)
         // Full marks at 90%, none below 0.
         var detail = Scorecard.ProgressDetail()
         detail.counted = 100
         detail.finishedOnTime = 92
         #expect(Scorecard.Indicator.satisfaction(detail).points == 18)
-        detail.withComplaints = 3
+        detail.withComplaints = 2
+        detail.ratedDissatisfied = 2
+        detail.dissatisfied = 3
         #expect(Scorecard.Indicator.satisfaction(detail).points == 18 * (0.89 / 0.9))
         detail.finishedOnTime = 0
         #expect(Scorecard.Indicator.satisfaction(detail).points == 0)

@@ -19,6 +19,9 @@ public struct Procedure: Sendable, Hashable {
 
     /// National database code, unique across the catalogue.
     public var code: String
+    /// The code as published on the national portal (catalogue `nationalCode`), when known; it may differ from
+    /// ``code``, the internal identifier rules and delegations refer to. Not part of the catalogue's terms.
+    public var nationalCode: String?
     public var name: String
     public var gloss: String
     /// The department that owns the procedure (its catalogue file) and takes the last step.

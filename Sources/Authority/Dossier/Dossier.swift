@@ -53,6 +53,15 @@ public struct Dossier: Sendable, Codable, Hashable {
     /// The applicant's chosen channel and contact (optional). Never encoded: reception stores it apart and removes
     /// it (``Contact``).
     public var contact: Contact?
+    /// Optional, said by the submitting channel: true when the dossier's documents were digitised at reception
+    /// (scanned and certified into electronic form by the one-stop desk, or submitted as electronic originals);
+    /// false when they were not; absent when the channel does not say. Read by the digitisation indicator and
+    /// carried on the national portal record.
+    public var digitised: Bool?
+    /// Optional, said by the submitting channel: true when the applicant's identity was verified with VNeID (the
+    /// national electronic identification) when the dossier was submitted; absent when the channel does not say.
+    /// Carried on the national portal record. Not personal data: a yes/no about the check, never the identity.
+    public var vneidVerified: Bool?
 
     public init(
         id: String, procedure: String, submittedAt: Date, channel: Channel, commune: String, applicant: Applicant,
@@ -71,6 +80,7 @@ public struct Dossier: Sendable, Codable, Hashable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case id, procedure, submittedAt, channel, commune, applicant, documents, facts, receiptSecretSha256, contact
+        case digitised, vneidVerified
     }
 
     /// Whether `text` is a SHA-256 as the intake takes it: 64 lowercase hexadecimal digits.
@@ -108,6 +118,9 @@ public struct Dossier: Sendable, Codable, Hashable {
                 "expected the SHA-256 of the receipt secret as 64 lowercase hexadecimal digits (never the secret)")
         }
         contact = try c.decodeIfPresent(Contact.self, forKey: .contact)
+        // Present means true or false (the schema's boolean): null is refused like any other type.
+        if c.contains(.digitised) { digitised = try c.decode(Bool.self, forKey: .digitised) }
+        if c.contains(.vneidVerified) { vneidVerified = try c.decode(Bool.self, forKey: .vneidVerified) }
         for (name, value) in facts {
             switch value {
             case .string, .integer, .number, .bool: continue
@@ -131,6 +144,8 @@ public struct Dossier: Sendable, Codable, Hashable {
         try c.encode(documents, forKey: .documents)
         try c.encode(facts, forKey: .facts)
         try c.encodeIfPresent(receiptSecretSha256, forKey: .receiptSecretSha256)
+        try c.encodeIfPresent(digitised, forKey: .digitised)
+        try c.encodeIfPresent(vneidVerified, forKey: .vneidVerified)
         // Never `contact`: personal data that stays in PostgreSQL (``Contact``).
     }
 

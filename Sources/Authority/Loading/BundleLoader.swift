@@ -418,6 +418,7 @@ struct BundleLoader {
                         department: department, timeLimit: limit, onlineLevel: level,
                         legalBasis: node["legalBasis"]?.array?.compactMap(\.string) ?? [],
                         documents: required, steps: steps)
+                    procedure.nationalCode = node["nationalCode"]?.string
                     if node["facts"] != nil { procedure.facts = [] }
                     for item in node["facts"]?.array ?? [] {
                         guard let name = item.string, !name.isEmpty else {

@@ -20,6 +20,9 @@ package enum PortalStore {
         package var paymentChannel: String?
         package var resultDocument: String?
         package var resultLink: String?
+        /// The intake's `digitised` and `vneidVerified` (nil: not said).
+        package var digitised: Bool?
+        package var vneidVerified: Bool?
     }
 
     /// The last status code sent per dossier, of `dossierIds`.
@@ -46,7 +49,7 @@ package enum PortalStore {
                    COALESCE(s.received_at, d.received_at) AS received_at,
                    COALESCE(s.due_date, d.due_date)::text AS due_date, s.decided_at, s.outcome,
                    f.amount_vnd AS fee_paid, f.channel AS payment_channel, r.document_id AS result_document,
-                   r.link AS result_link
+                   r.link AS result_link, d.digitised, d.vneid_verified
             FROM dossier_status s LEFT JOIN dossiers d ON d.id = s.dossier_id
             LEFT JOIN fee_payments f ON f.dossier_id = s.dossier_id
             LEFT JOIN result_files r ON r.dossier_id = s.dossier_id
@@ -65,7 +68,9 @@ package enum PortalStore {
                 feePaid: try row.decodeIfPresent(Int.self, "fee_paid"),
                 paymentChannel: try row.decodeIfPresent(String.self, "payment_channel"),
                 resultDocument: try row.decodeIfPresent(String.self, "result_document"),
-                resultLink: try row.decodeIfPresent(String.self, "result_link"))
+                resultLink: try row.decodeIfPresent(String.self, "result_link"),
+                digitised: try row.decodeIfPresent(Bool.self, "digitised"),
+                vneidVerified: try row.decodeIfPresent(Bool.self, "vneid_verified"))
         }
         return result
     }

@@ -25,6 +25,9 @@ package enum ReceptionStore {
         package var receiptSecretSha256: [UInt8]?
         /// The catalogue version (`catalogue_versions`) the dossier was received under (migration 021).
         package var catalogueVersion: String?
+        /// The intake's optional `digitised` and `vneidVerified`, as sent (nil: not said; migration 030).
+        package var digitised: Bool?
+        package var vneidVerified: Bool?
 
         package init(
             id: String, code: String?, procedure: String, channel: String, commune: String, applicantKind: String,
@@ -98,7 +101,8 @@ package enum ReceptionStore {
     package static func insert(_ rows: [Row], in tx: PostgresConnection) throws {
         try tx.copyIn(
             "COPY dossiers (id, code, procedure, channel, commune, applicant_kind, submitted_at, received_at, status, "
-                + "department, due_date, body, received_sha256, body_sha256, receipt_secret_sha256, catalogue_version) FROM STDIN"
+                + "department, due_date, body, received_sha256, body_sha256, receipt_secret_sha256, catalogue_version, "
+                + "digitised, vneid_verified) FROM STDIN"
         ) { writer in
             for row in rows {
                 try writer.row(text: [
@@ -107,6 +111,7 @@ package enum ReceptionStore {
                     row.department?.rawValue, row.dueDate, row.body, row.bodySha256.map { PostgresBytes($0).postgresText },
                     row.bodySha256.map { PostgresBytes($0).postgresText },
                     row.receiptSecretSha256.map { PostgresBytes($0).postgresText }, row.catalogueVersion,
+                    row.digitised.map { $0 ? "t" : "f" }, row.vneidVerified.map { $0 ? "t" : "f" },
                 ])
             }
         }

@@ -67,9 +67,10 @@ extension Scorecard {
         }
 
         /// Satisfaction in handling: 100% − (late rate + complaint rate) over the progress indicator's dossiers (late
-        /// = counted and neither finished on time nor in progress within the deadline), full marks at 90%: points =
-        /// 18 × min(1, rate ÷ 0.9), and none below 0. The numerator is the dossiers neither late nor complained
-        /// of, counted as "not late" + "not complained of" − counted (the rate's own arithmetic).
+        /// = counted and neither finished on time nor in progress within the deadline; complaint rate = those with a
+        /// complaint or a dissatisfied rating, each once), full marks at 90%: points = 18 × min(1, rate ÷ 0.9), and
+        /// none below 0. The numerator is the dossiers neither late nor dissatisfied, counted as "not late" + "not
+        /// dissatisfied" − counted (the rate's own arithmetic).
         package static func satisfaction(_ d: ProgressDetail) -> Indicator {
             guard d.counted > 0 else {
                 return Indicator(
@@ -77,13 +78,15 @@ extension Scorecard {
                     status: .noDossiers, numerator: 0, denominator: 0, reason: "no dossiers in the period")
             }
             let late = d.counted - d.finishedOnTime - d.inProgressWithinDeadline
-            let numerator = d.counted - late - d.withComplaints
+            let numerator = d.counted - late - d.dissatisfied
             let rate = Double(numerator) / Double(d.counted)
             let points = Group.satisfaction.maxPoints * min(1, max(0, rate) / 0.9)
             return Indicator(
                 group: .satisfaction, title: Group.satisfaction.title, maxPoints: Group.satisfaction.maxPoints,
                 status: .computed, numerator: numerator, denominator: d.counted, rate: rate, points: points,
-                reason: "100% − late \(late) − with complaints \(d.withComplaints), of \(d.counted); full marks at 90%")
+                reason: "100% − late \(late) − with a complaint or rated dissatisfied \(d.dissatisfied) (complaints "
+                    + "\(d.withComplaints), rated ≤ \(Scorecard.dissatisfiedAtMost) of 5 \(d.ratedDissatisfied)), of "
+                    + "\(d.counted); full marks at 90%")
         }
 
         package static func notComputable(_ group: Group, _ reason: String) -> Indicator {
@@ -112,6 +115,11 @@ extension Scorecard {
         package var electronicResults: Measure?
         /// The applicants' ratings in the period (nil when not read), beside the satisfaction indicator.
         package var ratings: Ratings?
+        /// Digitisation's reception part: dossiers received in the period whose documents were digitised at
+        /// reception (the intake's `digitised`) of all received, reported without points like the electronic-results
+        /// part; `digitisedNotSaid` of them came without the field (counted as received, not as digitised).
+        package var digitisedAtReception = Measure(0, 0)
+        package var digitisedNotSaid = 0
     }
 
     /// A rate reported without points.
@@ -136,16 +144,41 @@ extension Scorecard {
         package var inProgressWithinDeadline = 0
         package var lateBySupplements = 0
         package var withComplaints = 0
+        package var ratedDissatisfied = 0
+        /// With a complaint or a dissatisfied rating, each dossier once (the satisfaction indicator's term).
+        package var dissatisfied = 0
 
         package init() {}
+
+        mutating func add(_ row: Progress) {
+            counted += row.counted
+            finished += row.finished
+            finishedOnTime += row.finishedOnTime
+            inProgressWithinDeadline += row.inProgressWithinDeadline
+            lateBySupplements += row.lateBySupplements
+            withComplaints += row.withComplaints
+            ratedDissatisfied += row.ratedDissatisfied
+            dissatisfied += row.dissatisfied
+        }
+
+        mutating func add(_ other: ProgressDetail) {
+            counted += other.counted
+            finished += other.finished
+            finishedOnTime += other.finishedOnTime
+            inProgressWithinDeadline += other.inProgressWithinDeadline
+            lateBySupplements += other.lateBySupplements
+            withComplaints += other.withComplaints
+            ratedDissatisfied += other.ratedDissatisfied
+            dissatisfied += other.dissatisfied
+        }
     }
 
     /// Why the indicators MotCua has no data for cannot be computed.
     package static let missingData: [Group: String] = [
         .transparency: "publication of procedures and of dossier progress on the portal is not recorded in MotCua",
-        .digitisation: "of its parts MotCua records only electronic result files (reported without points as electronic-results); digitised dossier components, their reuse and the other parts are not recorded",
+        .digitisation: "of its parts MotCua records electronic result files and dossiers digitised at reception (reported without points as electronic-results and digitised-at-reception); the reuse of digitised components and the group's weighting of its parts are not known",
         .onlinePayment: "the payments were not read for this view",
-        .satisfaction: "the complaints were not read for this view (the late rate alone is not the indicator)",
+        .satisfaction: "the complaints and ratings were not read for this view (the late rate alone is not the indicator)",
     ]
 
     /// Cards per department (catalogue order, then any unknown procedure's `unknown`) and for the City (last).
@@ -162,20 +195,16 @@ extension Scorecard {
         var detail: [String: ProgressDetail] = [:]
         var online: [String: (full: Int, fullOnline: Int)] = [:]
         var sync: [String: (received: Int, synced: Int)] = [:]
+        var digitised: [String: (yes: Int, notSaid: Int)] = [:]
         for row in received {
             let d = catalogue.procedure(row.procedure)?.department.rawValue ?? "unknown"
             sync[d] = (received: (sync[d]?.received ?? 0) + row.count, synced: (sync[d]?.synced ?? 0) + row.synced)
+            digitised[d] = (yes: (digitised[d]?.yes ?? 0) + row.digitised,
+                            notSaid: (digitised[d]?.notSaid ?? 0) + row.digitisedNotSaid)
         }
         func department(_ procedure: String) -> String { catalogue.procedure(procedure)?.department.rawValue ?? "unknown" }
         for row in progress {
-            var d = detail[department(row.procedure)] ?? ProgressDetail()
-            d.counted += row.counted
-            d.finished += row.finished
-            d.finishedOnTime += row.finishedOnTime
-            d.inProgressWithinDeadline += row.inProgressWithinDeadline
-            d.lateBySupplements += row.lateBySupplements
-            d.withComplaints += row.withComplaints
-            detail[department(row.procedure)] = d
+            detail[department(row.procedure), default: ProgressDetail()].add(row)
         }
         for row in received where catalogue.procedure(row.procedure)?.onlineLevel == .full {
             var o = online[department(row.procedure)] ?? (0, 0)
@@ -199,26 +228,23 @@ extension Scorecard {
                 }
             }
             let computed = indicators.filter { $0.status == .computed }
+            let scanned = unit == "city"
+                ? digitised.values.reduce((yes: 0, notSaid: 0)) { ($0.yes + $1.yes, $0.notSaid + $1.notSaid) }
+                : digitised[unit] ?? (0, 0)
             return Card(
                 unit: unit, indicators: indicators, points: computed.compactMap(\.points).reduce(0, +),
                 computedMaxPoints: computed.map(\.maxPoints).reduce(0, +), progressDetail: d,
                 syncedToPortal: Measure(s.synced, s.received),
                 feesCollected: fees.map { $0[unit] ?? Fees() },
                 electronicResults: results.map { Measure($0[unit]?.file ?? 0, $0[unit]?.completed ?? 0) },
-                ratings: rated.map { $0[unit] ?? Ratings() })
+                ratings: rated.map { $0[unit] ?? Ratings() }, digitisedAtReception: Measure(scanned.yes, s.received),
+                digitisedNotSaid: scanned.notSaid)
         }
         var cards = (order + extra).map {
             card($0, detail[$0] ?? ProgressDetail(), online[$0] ?? (0, 0), sync[$0] ?? (0, 0))
         }
         var city = ProgressDetail()
-        for d in detail.values {
-            city.counted += d.counted
-            city.finished += d.finished
-            city.finishedOnTime += d.finishedOnTime
-            city.inProgressWithinDeadline += d.inProgressWithinDeadline
-            city.lateBySupplements += d.lateBySupplements
-            city.withComplaints += d.withComplaints
-        }
+        for d in detail.values { city.add(d) }
         let cityOnline = online.values.reduce((full: 0, fullOnline: 0)) { ($0.full + $1.full, $0.fullOnline + $1.fullOnline) }
         let citySync = sync.values.reduce((received: 0, synced: 0)) { ($0.received + $1.received, $0.synced + $1.synced) }
         cards.append(card("city", city, cityOnline, citySync))

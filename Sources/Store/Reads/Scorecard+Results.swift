@@ -23,10 +23,10 @@ extension Scorecard {
         let from = period.from?.description, asOf = period.asOf
         return try connection.query(
             """
-            SELECT d.procedure, count(*) AS completed,
-                   count(*) FILTER (WHERE EXISTS (SELECT 1 FROM result_files r WHERE r.dossier_id = d.id
-                                                  AND r.recorded_at < \(asOf))) AS with_file
+            SELECT d.procedure, count(*) AS completed, count(r.dossier_id) AS with_file
             FROM dossier_status s JOIN dossiers d ON d.id = s.dossier_id
+            -- One result file per dossier (its primary key): a join, not a probe per dossier.
+            LEFT JOIN result_files r ON r.dossier_id = d.id AND r.recorded_at < \(asOf)
             WHERE s.outcome = 'approve' AND s.decided_at < \(asOf)
               AND (\(from, as: "date") IS NULL
                    OR (s.decided_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date >= \(from, as: "date"))

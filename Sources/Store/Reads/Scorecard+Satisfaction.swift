@@ -3,9 +3,14 @@ import Foundation
 import Postgres
 
 /// The applicants' ratings (issue 21), reported beside the satisfaction indicator: how many, and the mean score of
-/// each criterion. Decision 766's formula as known (100% − late rate − complaint rate) has no rating term, so the
-/// ratings give no points of their own.
+/// each criterion. Decision 766's formula as known (100% − late rate − complaint rate) has no rating term; in
+/// MotCua's reading a dossier rated dissatisfied counts like one with a complaint (``Scorecard/progress(_:calendar:in:)``,
+/// `docs/scorecard.md`), so ratings feed the indicator through that term and give no points of their own.
 extension Scorecard {
+    /// A rating with any criterion at or below this score (1 very dissatisfied, 2 dissatisfied, of 5) says the
+    /// applicant was not satisfied.
+    package static let dissatisfiedAtMost = 2
+
     /// Ratings recorded in the period (local day from `from`, before `asOf`) of one procedure.
     package struct Ratings: Sendable, Hashable, Codable {
         package var count = 0

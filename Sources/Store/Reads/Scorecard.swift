@@ -37,12 +37,20 @@ package enum Scorecard {
         package var lateBySupplements: Int
         /// Counted dossiers with a complaint recorded before `asOf` (`complaints`).
         package var withComplaints: Int
+        /// Counted dossiers whose applicant rated them dissatisfied (a criterion at most
+        /// ``Scorecard/dissatisfiedAtMost`` of 5) before `asOf` (`ratings`).
+        package var ratedDissatisfied: Int
+        /// Counted dossiers with a complaint or a dissatisfied rating (each dossier once): the satisfaction
+        /// indicator's "dossiers with complaints" in MotCua's reading (`docs/scorecard.md`).
+        package var dissatisfied: Int
 
         package init(
             procedure: String, counted: Int, finished: Int, finishedOnTime: Int, inProgressWithinDeadline: Int,
-            lateBySupplements: Int, withComplaints: Int = 0
+            lateBySupplements: Int, withComplaints: Int = 0, ratedDissatisfied: Int = 0, dissatisfied: Int? = nil
         ) {
             self.withComplaints = withComplaints
+            self.ratedDissatisfied = ratedDissatisfied
+            self.dissatisfied = dissatisfied ?? withComplaints
             self.procedure = procedure
             self.counted = counted
             self.finished = finished
@@ -59,6 +67,10 @@ package enum Scorecard {
         package var count: Int
         /// Of them, those the national portal accepted a record of before `asOf` (`portal_sync_acks`).
         package var synced: Int
+        /// Of them, those whose channel said their documents were digitised at reception (intake `digitised`), and
+        /// those whose channel did not say (migration 030).
+        package var digitised = 0
+        package var digitisedNotSaid = 0
     }
 
     /// The 766 progress figures per procedure, as the dossiers stood at the period's end.
@@ -88,34 +100,51 @@ package enum Scorecard {
             WITH periods AS (
                 SELECT n, NULLIF(f, '')::date AS from_day, a::timestamptz AS as_of
                 FROM unnest(\(froms, as: "text[]"), \(asOfs, as: "text[]")) WITH ORDINALITY AS x(f, a, n)
-            ), cal AS (
+            ), cal AS MATERIALIZED (
+                -- Materialised: evaluated once. Inlined, the date[] cast (not foldable: date input depends on
+                -- DateStyle) parsed the whole calendar again for every dossier whose appointment moved.
                 SELECT \(days.first, as: "date") AS first_day, (\(days.through, as: "text[]"))::int[] AS through,
                        (\(days.workingDays, as: "text[]"))::date[] AS working_days
+            ), ev AS (
+                -- The timeline's events the rule reads, per period and dossier, in one pass over them (not a
+                -- correlated probe per dossier and use: BENCHMARKS.md, "The scorecard's progress query").
+                SELECT p.n, t.dossier_id, min(t.at) FILTER (WHERE t.type = 'stopped') AS stopped_at,
+                       count(*) FILTER (WHERE t.type = 'supplement-requested') AS supplements,
+                       bool_or(t.type = 'withdrawn') AS withdrawn
+                FROM periods p JOIN dossier_timeline t ON t.at < p.as_of
+                WHERE t.type IN ('stopped', 'supplement-requested', 'withdrawn')
+                GROUP BY p.n, t.dossier_id
+            ), pz AS (
+                -- The overall deadline's pauses begun before the period's end: the working days of those ended by
+                -- then, and the start of one still open then.
+                SELECT p.n, q.dossier_id,
+                       COALESCE(sum(q.working_days) FILTER (WHERE q.ended_at < p.as_of), 0)::int AS moved,
+                       min(q.started_at) FILTER (WHERE q.ended_at IS NULL OR q.ended_at >= p.as_of) AS paused_at
+                FROM periods p JOIN deadline_pauses q ON q.step = -1 AND q.started_at < p.as_of
+                GROUP BY p.n, q.dossier_id
+            ), complained AS (
+                SELECT DISTINCT p.n, c.dossier_id FROM periods p JOIN complaints c ON c.recorded_at < p.as_of
+            ), rated_low AS (
+                SELECT p.n, r.dossier_id FROM periods p JOIN ratings r ON r.rated_at < p.as_of
+                WHERE least(r.timeliness, r.attitude, r.guidance, r.result) <= \(Scorecard.dissatisfiedAtMost)
             ), d AS (
                 SELECT p.n, p.from_day, d.procedure, p.as_of, d.due_date AS received_due,
                        COALESCE(o.due_date, s.due_date) AS due_now,
                        -- The end of processing, by priority: decided, then stopped (a stop notice, form 05).
                        COALESCE(CASE WHEN s.outcome IN ('approve', 'refuse') AND s.decided_at < p.as_of
-                                     THEN s.decided_at END,
-                                (SELECT min(t.at) FROM dossier_timeline t WHERE t.dossier_id = d.id
-                                   AND t.type = 'stopped' AND t.at < p.as_of)) AS finished_at,
-                       z.moved, z.paused_at,
-                       (SELECT count(*) FROM dossier_timeline t WHERE t.dossier_id = d.id
-                          AND t.type = 'supplement-requested' AND t.at < p.as_of) AS supplements,
-                       EXISTS (SELECT 1 FROM complaints c WHERE c.dossier_id = d.id
-                               AND c.recorded_at < p.as_of) AS complained
+                                     THEN s.decided_at END, ev.stopped_at) AS finished_at,
+                       COALESCE(pz.moved, 0) AS moved, pz.paused_at, COALESCE(ev.supplements, 0) AS supplements,
+                       c.dossier_id IS NOT NULL AS complained, r.dossier_id IS NOT NULL AS rated_dissatisfied
                 FROM periods p
                 JOIN dossiers d ON d.status = 'received' AND d.received_at < p.as_of
                 LEFT JOIN dossier_status s ON s.dossier_id = d.id
                 LEFT JOIN deadlines o ON o.dossier_id = d.id AND o.kind = 'overall'
-                CROSS JOIN LATERAL (
-                    SELECT COALESCE(sum(q.working_days) FILTER (WHERE q.ended_at < p.as_of), 0)::int AS moved,
-                           min(q.started_at) FILTER (WHERE q.started_at < p.as_of
-                                                     AND (q.ended_at IS NULL OR q.ended_at >= p.as_of)) AS paused_at
-                    FROM deadline_pauses q WHERE q.dossier_id = d.id AND q.step = -1
-                ) z
-                WHERE NOT EXISTS (SELECT 1 FROM dossier_timeline w WHERE w.dossier_id = d.id AND w.type = 'withdrawn'
-                                  AND w.at < p.as_of)
+                LEFT JOIN ev ON ev.n = p.n AND ev.dossier_id = d.id
+                LEFT JOIN pz ON pz.n = p.n AND pz.dossier_id = d.id
+                LEFT JOIN complained c ON c.n = p.n AND c.dossier_id = d.id
+                LEFT JOIN rated_low r ON r.n = p.n AND r.dossier_id = d.id
+                -- A dossier withdrawn before the period's end is neither finished nor in progress.
+                WHERE ev.withdrawn IS NOT TRUE
             ), a AS (
                 -- Adding `moved` working days: the working day whose rank is the received date's plus `moved`
                 -- (array subscripts, so a day outside the loaded years gives NULL and the calendar-day fallback
@@ -127,7 +156,7 @@ package enum Scorecard {
                                           received_due + moved) END AS appointment
                 FROM d CROSS JOIN cal
             ), p AS (
-                SELECT n, procedure, finished_at, supplements, complained,
+                SELECT n, procedure, finished_at, supplements, complained, rated_dissatisfied,
                        appointment IS NULL OR (COALESCE(finished_at, paused_at, as_of)
                            AT TIME ZONE 'Asia/Ho_Chi_Minh')::date <= appointment AS by_appointment
                 FROM a
@@ -139,7 +168,9 @@ package enum Scorecard {
                    count(*) FILTER (WHERE finished_at IS NOT NULL AND supplements <= 1 AND by_appointment) AS on_time,
                    count(*) FILTER (WHERE finished_at IS NULL AND supplements <= 1 AND by_appointment) AS within,
                    count(*) FILTER (WHERE supplements > 1) AS by_supplements,
-                   count(*) FILTER (WHERE complained) AS complained
+                   count(*) FILTER (WHERE complained) AS complained,
+                   count(*) FILTER (WHERE rated_dissatisfied) AS rated_dissatisfied,
+                   count(*) FILTER (WHERE complained OR rated_dissatisfied) AS dissatisfied
             FROM p GROUP BY n, procedure ORDER BY n, procedure
             """
         ) {
@@ -151,7 +182,9 @@ package enum Scorecard {
                     finished: try row.decode(Int.self, "finished"), finishedOnTime: try row.decode(Int.self, "on_time"),
                     inProgressWithinDeadline: try row.decode(Int.self, "within"),
                     lateBySupplements: try row.decode(Int.self, "by_supplements"),
-                    withComplaints: try row.decode(Int.self, "complained")))
+                    withComplaints: try row.decode(Int.self, "complained"),
+                    ratedDissatisfied: try row.decode(Int.self, "rated_dissatisfied"),
+                    dissatisfied: try row.decode(Int.self, "dissatisfied")))
         }
         return result
     }
@@ -182,10 +215,12 @@ package enum Scorecard {
         let from = period.from?.description, asOf = period.asOf
         return try connection.query(
             """
-            SELECT procedure, channel, count(*) AS n,
-                   count(*) FILTER (WHERE EXISTS (SELECT 1 FROM portal_sync_acks a WHERE a.dossier_id = dossiers.id
-                                                  AND a.accepted AND a.acknowledged_at < \(asOf))) AS synced
+            SELECT procedure, channel, count(*) AS n, count(a.dossier_id) AS synced,
+                   count(*) FILTER (WHERE digitised) AS digitised, count(*) FILTER (WHERE digitised IS NULL) AS not_said
             FROM dossiers
+            -- The acknowledged dossiers as one set (not a probe per dossier).
+            LEFT JOIN (SELECT DISTINCT dossier_id FROM portal_sync_acks
+                       WHERE accepted AND acknowledged_at < \(asOf)) a ON a.dossier_id = dossiers.id
             WHERE status = 'received' AND received_at < \(asOf)
               AND (\(from, as: "date") IS NULL
                    OR (received_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date >= \(from, as: "date"))
@@ -195,7 +230,8 @@ package enum Scorecard {
             Received(
                 procedure: try row.decode(String.self, "procedure"),
                 channel: try row.decode(Dossier.Channel.self, "channel"), count: try row.decode(Int.self, "n"),
-                synced: try row.decode(Int.self, "synced"))
+                synced: try row.decode(Int.self, "synced"), digitised: try row.decode(Int.self, "digitised"),
+                digitisedNotSaid: try row.decode(Int.self, "not_said"))
         }
     }
 }
