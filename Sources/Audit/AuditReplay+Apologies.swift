@@ -8,8 +8,11 @@ extension AuditReplay {
     /// Checks every recorded apology (`apologies`, written by the departments' workers since migration 028) against
     /// the signed slips on the department topics and the registry, at the instant the worker recorded it
     /// (`issued_at`, its batch instant):
-    /// - recorded before migration 028 (by the coordinator, nothing stored to check) or before the registry was in
-    ///   force: a note, `unsigned-before-registry`;
+    /// - recorded before migration 028 (by the coordinator, nothing stored to check): a note,
+    ///   `unsigned-before-registry` (only these: a later row is the worker's, whatever its `issued_at`);
+    /// - recorded before the registry was in force: its slip, taken unsigned, must be on the topic with the row's
+    ///   command id and bytes, saying what the row says, made no later than `issued_at` plus the allowed clock skew;
+    ///   else `forged` (a row backdated by a department's login);
     /// - from an approved apology draft (no signed bytes): it must match a sent apology draft of that dossier with
     ///   the same approver and date, for the appointment or the draft's step (the approval itself is checked by
     ///   ``verifyDrafts``); else `forged`;
@@ -39,34 +42,47 @@ extension AuditReplay {
                     partition: source.map { Int($0.partition) }, offset: source?.offset, field: "apology",
                     stored: "\(row.previousDate) → \(row.newDate) by \(row.issuedBy ?? "?")", detail: detail)
             }
+            // Only the coordinator's rows of before 028 are notes: a row of later is the worker's and has its slip or
+            // draft, whatever its `issued_at` says (a department's login may write one backdated).
             guard !row.before028 else {
                 report.findings.append(finding(
                     .unsignedBeforeRegistry, nil,
                     detail: "recorded by the coordinator before migration 028: no signed slip was stored to check"))
                 continue
             }
-            guard registry.isInForce(at: row.issuedAt) else {
-                report.findings.append(finding(
-                    .unsignedBeforeRegistry, nil,
-                    detail: "recorded at \(ISO8601Instant.format(row.issuedAt)), before the registry of officials was in force"))
-                continue
-            }
             guard let command = row.command else {
-                // An approved draft's apology: the appointment's or the draft's step.
+                // An approved draft's apology: the appointment's or the draft's step, recorded when it was approved.
                 let matched = drafts.contains { draft in
                     draft.dossierId == row.dossierId && draft.decidedBy == row.issuedBy && draft.newDate == row.newDate
                         && (row.step == DeadlineKind.overallStep || row.step == draft.step)
                         && row.department.map { $0 == draft.department } ?? false
+                        && draft.decidedAt.map { row.issuedAt >= $0.addingTimeInterval(-OfficialRegistry.allowedSkew) } ?? false
                 }
                 if !matched {
                     report.findings.append(finding(
                         .forged, nil,
-                        detail: "no signed apology slip and no approved apology draft for this apology (written into PostgreSQL directly?)"))
+                        detail: "no signed apology slip and no approved apology draft for this apology before it was recorded (written into PostgreSQL directly?)"))
                 }
                 continue
             }
             guard let department else {
                 report.findings.append(finding(.forged, nil, detail: "an apology with signed bytes but no department"))
+                continue
+            }
+            guard registry.isInForce(at: row.issuedAt) else {
+                // Taken unsigned, as every command before the registry was in force: its slip is on the topic all the
+                // same, saying what the row says, made no later than the row was recorded (beyond the clock skew).
+                let matched = (row.commandId.flatMap { slips[$0] } ?? []).contains { read, slip in
+                    read.value == command && slip.dossierId == row.dossierId && slip.step == row.step
+                        && slip.newDate == row.newDate && slip.reason == row.reason && slip.official.id == row.issuedBy
+                        && slip.official.department == department
+                        && row.issuedAt >= slip.at.addingTimeInterval(-OfficialRegistry.allowedSkew)
+                }
+                if !matched {
+                    report.findings.append(finding(
+                        .forged, nil,
+                        detail: "recorded at \(ISO8601Instant.format(row.issuedAt)), before the registry of officials was in force, but no apology slip on the topic made by then says this (written into PostgreSQL directly?)"))
+                }
                 continue
             }
             var verified: [(ReadCommand, ApologyRequest, Principal)] = []

@@ -98,8 +98,13 @@ public final class StatusProjection: BatchWriter {
         var seenDossiers = Set<String>()
         var rows = try ProjectionRows.load(
             batch.map(\.dossierId).filter { seenDossiers.insert($0).inserted }, in: tx)
+        // The recorded apologies an `apology-issued` must match to move a deadline (``ApologyMove``).
+        var apologyDossiers = Set<String>()
+        let apologies = try ApologyStore.issued(
+            batch.filter { $0.type == .apologyIssued }.map(\.dossierId).filter { apologyDossiers.insert($0).inserted },
+            in: tx)
         for event in batch {
-            outbox += try apply(event, to: &rows, encoder: encoder)
+            outbox += try apply(event, to: &rows, apologies: apologies, encoder: encoder)
             report.outcomes[event.type.rawValue, default: 0] += 1
             report.processed += 1
         }
@@ -118,7 +123,10 @@ public final class StatusProjection: BatchWriter {
     }
 
     /// Applies one event; returns what it publishes on the `escalations` topic.
-    func apply(_ event: DossierEvent, to rows: inout ProjectionRows, encoder: JSONEncoder) throws -> [OutboxMessage] {
+    func apply(
+        _ event: DossierEvent, to rows: inout ProjectionRows, apologies: [String: [Int: ApologyStore.Issued]] = [:],
+        encoder: JSONEncoder
+    ) throws -> [OutboxMessage] {
         let id = event.dossierId
         let deadlines = rows.deadlines[id] ?? [:]
         let step = event.step ?? 0
@@ -216,14 +224,14 @@ public final class StatusProjection: BatchWriter {
             status.status = nil
         case .apologyIssued:
             // The department's worker recorded an apology (signed slip or approved draft): the deadline moves here,
-            // where the deadlines are kept.
+            // where the deadlines are kept — when the event matches the department's recorded row (ApologyMove).
             status.status = nil
             to = "applicant"
             let deadline = deadlines[step]
             if let moved = try ApologyMove.move(
                 event, status: deadline?.status, dueDate: deadline?.dueDate, kind: deadline?.kind,
-                department: deadline?.department.map(DepartmentID.init(rawValue:)), policy: policy,
-                calendar: calendar, topics: topics, encoder: encoder)
+                department: deadline?.department.map(DepartmentID.init(rawValue:)),
+                recorded: apologies[id]?[step], policy: policy, calendar: calendar, topics: topics, encoder: encoder)
             {
                 rows.moveForApology(id, step: step, schedule: moved.schedule, paused: moved.paused)
                 if step == DeadlineKind.overallStep {

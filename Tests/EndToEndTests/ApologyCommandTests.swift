@@ -13,7 +13,8 @@ import Testing
 /// the worker's `apology-issued`. Slips produced the way kcat would — unsigned, a specialist's, another department's
 /// director's, one whose new date was changed after signing, one replayed — are refused with their reason as an
 /// event and move nothing; `motcua apology --key --wait` goes the same way; the audit replay names an apology written
-/// straight into PostgreSQL (`forged`) and one altered there (`signature-mismatch`).
+/// straight into PostgreSQL (`forged`, also one a department's role backdated to before the registry) and one altered
+/// there (`signature-mismatch`).
 @Suite("Apology slips through the department's worker", .serialized)
 struct ApologyCommandTests {
     static let department: DepartmentID = "industry-trade"
@@ -45,7 +46,7 @@ struct ApologyCommandTests {
         ).first?.decode(String.self, "due")
     }
 
-    @Test("unsigned, a specialist's, another department's director's, a tampered date and a replayed slip are refused with their reason as events and move nothing; a head of division's moves the deadline once, also through `motcua apology --key --wait`; the audit names an apology forged into PostgreSQL and one altered there")
+    @Test("unsigned, a specialist's, another department's director's, a tampered date and a replayed slip are refused with their reason as events and move nothing; a head of division's moves the deadline once, also through `motcua apology --key --wait`; a copy of the worker's event under another id moves nothing again; the audit names an apology forged into PostgreSQL (also backdated by the department's role) and one altered there")
     func apologiesEndToEnd() async throws {
         let database = try TestDatabase("apologies")
         defer { database.drop() }
@@ -185,6 +186,31 @@ struct ApologyCommandTests {
         // The coordinator said so once on escalations.
         #expect(try pipeline.count(
             "SELECT count(*) FROM outbox WHERE key = $1 AND ce_type = $2", [ids[4], CoordinatorEvent.messageType(.apologyIssued)]) == 1)
+        // The worker's event again under another id, produced straight on dossier.events as kcat would, with a later
+        // date too: the step had its one apology, nothing moves again.
+        let published = try #require(try pipeline.database.query(
+            """
+            SELECT payload FROM outbox WHERE key = $1 AND topic = $2
+              AND convert_from(payload, 'UTF8')::jsonb->>'type' = 'apology-issued'
+            """, [ids[4], pipeline.topics.events]).first?.decode(PostgresBytes.self, "payload").bytes)
+        var copies: [DossierEvent] = []
+        for newDate in [try later(ids[4]), try later(ids[4], by: 20)] {
+            var copy = try MessageCoding.decoder().decode(DossierEvent.self, from: Data(published))
+            copy.eventId = UUID()
+            copy.data.dueDate = newDate
+            copies.append(copy)
+            try await pipeline.producer.send(KafkaOutgoingMessage(
+                topic: pipeline.topics.events, key: ids[4], value: Array(try MessageCoding.encoder().encode(copy)),
+                headers: [KafkaHeader("ce_type", MessageType.event)]))
+        }
+        let read = await eventually(timeout: .seconds(60)) {
+            try pipeline.count("SELECT count(*) FROM processed_events WHERE event_id = ANY($1::uuid[])",
+                               [copies.map(\.eventId.uuidString)]) == 2
+        }
+        #expect(read, "\(pipeline.logs())")
+        #expect(try Self.due(ids[4], step: 0, in: pipeline) == later(ids[4]))
+        #expect(try pipeline.count(
+            "SELECT count(*) FROM outbox WHERE key = $1 AND ce_type = $2", [ids[4], CoordinatorEvent.messageType(.apologyIssued)]) == 1)
 
         // `motcua apology --key --wait`: the same way, through the worker; a second slip for the step is refused.
         let code = try #require(try pipeline.database.query("SELECT code FROM dossiers WHERE id = $1", [ids[5]])
@@ -230,11 +256,25 @@ struct ApologyCommandTests {
         try database.connection.execute(
             "UPDATE apologies SET command = convert_to(replace(convert_from(command, 'UTF8'), 'site inspection moved', 'moved'), 'UTF8') WHERE dossier_id = $1",
             [ids[5]])
+        // As the department's own role (its guard lets it: its deadline, its name), rows backdated to before the
+        // registry was in force: one with a slip's bytes no slip on the topic carries, one as from an approved draft.
+        try database.connection.execute("SELECT set_config('role', motcua_department_role($1), false)", [Self.department.rawValue])
+        try database.connection.execute(
+            """
+            INSERT INTO apologies (dossier_id, step, reason, previous_date, new_date, issued_by, issued_at, department,
+                                   command_id, command)
+            VALUES ($1, 0, 'a second site visit', $2::date, $2::date + 40, $3, '2020-01-01T09:00:00+07', $4,
+                    gen_random_uuid(), $5),
+                   ($6, 0, 'a second site visit', $7::date, $7::date + 40, $3, '2020-01-01T09:00:00+07', $4, NULL, NULL)
+            """, [ids[1], before[ids[1]] ?? "", head.id, Self.department.rawValue,
+                  PostgresBytes(try slip(ids[1], as: head.id, newDate: later(ids[1], by: 40))), ids[2], before[ids[2]] ?? ""])
+        try database.connection.execute("RESET ROLE", [])
         let altered = try await replay()
         #expect(altered.status == 1, "\(altered.run)")
         let named = Dictionary(grouping: altered.findings.filter { $0["field"] as? String == "apology" }, by: { $0["kind"] as? String ?? "" })
             .mapValues { Set($0.compactMap { $0["dossierId"] as? String }) }
-        #expect(named["forged"] == [ids[0]], "\(altered.findings)")
+        #expect(named["forged"] == [ids[0], ids[1], ids[2]], "\(altered.findings)")
+        #expect(named["unsigned-before-registry"] == nil, "\(altered.findings)")
         #expect(named["signature-mismatch"] == [ids[4], ids[5]], "\(altered.findings)")
     }
 
@@ -265,6 +305,16 @@ struct ApologyCommandTests {
                 VALUES ($1, 0, 'step', $2, 'p', now(), $3::date, now() + interval '5 days')
                 """, [dossier, department, today.adding(days: 5).description])
         }
+        // The coordinator (as the owner), from the events topic's current end: it moves the deadlines.
+        let receptionGroup = "motcua.reception.\(pipeline.suffix)"
+        let projectionGroup = "motcua.coordinator.\(pipeline.suffix)"
+        try pipeline.startAtEnd(group: receptionGroup, topic: pipeline.topics.intake)
+        try pipeline.startAtEnd(group: projectionGroup, topic: pipeline.topics.events)
+        pipeline.processes["coordinator"] = try ServiceProcess(
+            "coordinator",
+            ["--rules", rules, "--reception-group", receptionGroup, "--projection-group", projectionGroup,
+             "--log-level", "warning"],
+            environment: pipeline.processEnvironment)
         pipeline.processes["labour-as-role"] = try ServiceProcess(
             "labour-worker", ["--rules", rules, "--group", workerGroup, "--log-level", "warning"],
             environment: pipeline.processEnvironment.merging(["DATABASE_URL": login.url]) { $1 })
@@ -291,6 +341,40 @@ struct ApologyCommandTests {
             try pipeline.count("SELECT count(*) FROM outbox WHERE key = ANY($1::text[]) AND sent_at IS NULL", [[own, other]]) == 0
         }
         #expect(relayed)
+        // The coordinator moved labour's deadline: the worker's event matches labour's row.
+        let moved = await eventually(timeout: .seconds(90)) {
+            try Self.due(own, step: 0, in: pipeline) == today.adding(days: 8).description
+        }
+        #expect(moved, "\(pipeline.logs())")
+
+        // The attack of the review: labour's login writes `apology-issued` for culture's deadline in its outbox
+        // (its own source, on dossier.events: the outbox guard lets it), and its relay publishes it.
+        let forged = DossierEvent(
+            eventId: UUID(), dossierId: other, code: nil, type: .apologyIssued, department: "culture", step: 0, round: nil,
+            at: Date(), data: DossierEvent.Data(reason: "forged", dueDate: today.adding(days: 60).description,
+                                                official: "vh-director", previousDueDate: today.adding(days: 5).description))
+        do {
+            let asLabour = try PostgresConnection.connect(
+                PostgresConfiguration(connectionString: login.url), logger: TestEnvironment.logger)
+            _ = try asLabour.execute(
+                """
+                INSERT INTO outbox (source, event_id, topic, key, ce_type, payload) VALUES ('labour', $1, $2, $3, $4, $5)
+                """, [forged.eventId, pipeline.topics.events, other, MessageType.event,
+                      PostgresBytes(Array(try MessageCoding.encoder().encode(forged)))])
+        }
+        let applied = await eventually(timeout: .seconds(90)) {
+            try pipeline.count(
+                "SELECT count(*) FROM processed_events WHERE consumer = 'motcua.coordinator' AND event_id = $1",
+                [forged.eventId]) == 1
+        }
+        #expect(applied, "\(pipeline.logs())")
+        // Read, and refused: culture's deadline, its timers and escalations as they were; nothing sent for it.
+        #expect(try Self.due(other, step: 0, in: pipeline) == today.adding(days: 5).description)
+        #expect(try pipeline.count(
+            "SELECT count(*) FROM deadlines WHERE dossier_id = $1 AND fired = 0 AND status = 'open'", [other]) == 1)
+        #expect(try pipeline.count(
+            "SELECT count(*) FROM outbox WHERE key = $1 AND source LIKE 'coordinator%'", [other]) == 0)
+        #expect(try pipeline.count("SELECT count(*) FROM apologies WHERE dossier_id = $1", [other]) == 0)
         for process in pipeline.processes.values { #expect(process.isRunning, "\(process.log.suffix(2_000))") }
     }
 }

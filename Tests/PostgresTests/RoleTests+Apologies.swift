@@ -9,7 +9,7 @@ import Testing
 extension RoleTests {
     static let apologyColumns = "dossier_id, step, reason, previous_date, new_date, issued_by, issued_at, department"
 
-    @Test("apologies: a department's login records one for its own deadline; one for another department's step, one naming another department, a rewrite and the coordinator's insert are refused (42501); nothing else is written")
+    @Test("apologies: a department's login records one for its own deadline and reads of them only dossier, step and department (032); one for another department's step, one naming another department, a rewrite and the coordinator's insert are refused (42501); nothing else is written")
     func apologiesAreTheDepartmentsOwn() throws {
         // The coordinator's deadlines: labour's step 0 and the appointment of d-labour, culture's step 0 of d-culture.
         try db.executeScript(
@@ -40,6 +40,10 @@ extension RoleTests {
                 VALUES ('d-labour', 0, 'site visit', '2026-12-04', '2026-12-09', 'ld-head', now(), 'labour',
                         gen_random_uuid(), '\\x7b7d')
                 """, []) == 1)
+            // Of the apologies, only whether a step has one and whose (032): not the reasons, issuers or slips.
+            #expect(try labour.query("SELECT dossier_id, step, department FROM apologies", []).count == 1)
+            refused(labour, "labour reads the apologies' reasons", "SELECT reason FROM apologies")
+            refused(labour, "labour reads the apologies' signed slips", "SELECT command, issued_by FROM apologies")
             refused(labour, "labour records an apology for culture's step",
                     "INSERT INTO apologies (\(Self.apologyColumns)) VALUES ('d-culture', 0, 'x', '2026-12-04', '2026-12-09', 'ld-head', now(), 'labour')")
             refused(labour, "labour records an apology in culture's name",

@@ -78,7 +78,7 @@ struct CoordinatorDeadlineTests {
         defer { fixture.drop() }
         let id = CoordinatorFixture.dossierId()
         try fixture.receive(id, at: "2026-03-02T09:00:00+07:00", due: "2026-03-09")
-        let issued = fixture.apology(id, step: 0, from: "2026-03-09", to: "2026-03-13", at: "2026-03-05T10:00:00+07:00")
+        let issued = try fixture.apology(id, step: 0, from: "2026-03-09", to: "2026-03-13", at: "2026-03-05T10:00:00+07:00")
         try fixture.apply([issued])
         #expect(try fixture.deadline(id, step: 0).due == "2026-03-13")
         // Delivered again: applied once.
@@ -86,7 +86,7 @@ struct CoordinatorDeadlineTests {
         #expect(try fixture.published(.apologyIssued, id) == 1)
         #expect(try fixture.deadline(id, step: 0).due == "2026-03-13")
         // The coordinator never moves a deadline back (the worker checked the date against what it read).
-        try fixture.apply([fixture.apology(id, step: -1, from: "2026-03-09", to: "2026-03-06", at: "2026-03-05T11:00:00+07:00")])
+        try fixture.apply([fixture.apology(id, step: -1, from: "2026-03-02", to: "2026-03-06", at: "2026-03-05T11:00:00+07:00")])
         #expect(try fixture.deadline(id, step: -1).due == "2026-03-09")
         #expect(try fixture.published(.apologyIssued, id) == 1)
         // The rules the worker applies (ApologyRules), at its batch instant.
@@ -115,6 +115,63 @@ struct CoordinatorDeadlineTests {
         try timer.fireDue()
         #expect(try fixture.deadline(id, step: 0).fired & 2 == 0)
         #expect(try fixture.deadline(id, step: -1).fired & 2 == 2)
+    }
+
+    @Test("apology-issued moves a deadline only as the recorded apology of the deadline's department: a second event for the same row (another id), one of another department, one with no row, another date or a row from before 028 move nothing and send nothing")
+    func apologyMustBeRecorded() throws {
+        let fixture = try CoordinatorFixture()
+        defer { fixture.drop() }
+        let id = CoordinatorFixture.dossierId()
+        try fixture.receive(id, at: "2026-03-02T09:00:00+07:00", due: "2026-03-09")
+        func unchanged(_ step: Int, _ due: String, sent: Int) throws {
+            #expect(try fixture.deadline(id, step: step).due == due)
+            #expect(try fixture.published(.apologyIssued, id) == sent)
+            #expect(try fixture.count(
+                """
+                SELECT count(*) FROM outbox
+                WHERE topic = $1 AND key = $2 AND convert_from(payload, 'UTF8')::jsonb ->> 'intent' = 'apology'
+                """, [Topics().notifications, id]) == sent)
+        }
+        // No row: an event as another department's login would write it in its outbox (its own source).
+        try fixture.apply([fixture.apology(
+            id, step: -1, from: "2026-03-09", to: "2026-04-30", at: "2026-03-03T10:00:00+07:00", recorded: false)])
+        try unchanged(-1, "2026-03-09", sent: 0)
+        // Another department's event for industry-trade's deadline, even with a row in that department's name.
+        try fixture.apply([fixture.apology(
+            id, step: -1, from: "2026-03-09", to: "2026-04-30", at: "2026-03-03T10:01:00+07:00", department: "labour")])
+        try unchanged(-1, "2026-03-09", sent: 0)
+        // A row from before 028 (the coordinator's, no slip kept) moves nothing now.
+        let old = CoordinatorFixture.dossierId()
+        try fixture.receive(old, at: "2026-03-02T09:00:00+07:00", due: "2026-03-09")
+        try fixture.recordApology(old, step: 0, from: "2026-03-09", to: "2026-04-30", at: "2026-03-03T10:00:00+07:00",
+                                  department: nil, before028: true)
+        try fixture.apply([fixture.apology(
+            old, step: 0, from: "2026-03-09", to: "2026-04-30", at: "2026-03-03T10:02:00+07:00", recorded: false)])
+        #expect(try fixture.deadline(old, step: 0).due == "2026-03-09")
+        #expect(try fixture.published(.apologyIssued, old) == 0)
+        // The department's own recorded apology moves the appointment, with the row's reason in what it sends.
+        try fixture.recordApology(id, step: 0, from: "2026-03-09", to: "2026-03-13", at: "2026-03-04T10:00:00+07:00",
+                                  reason: "recorded reason")
+        var forged = fixture.event(
+            .apologyIssued, id, step: 0, at: "2026-03-04T10:00:00+07:00",
+            data: .init(reason: "another reason", dueDate: "2026-04-30", official: "it-head", previousDueDate: "2026-03-09"))
+        // Not its date: nothing.
+        try fixture.apply([forged])
+        try unchanged(0, "2026-03-09", sent: 0)
+        forged.eventId = UUID()
+        forged.data.dueDate = "2026-03-13"
+        try fixture.apply([forged])
+        #expect(try fixture.deadline(id, step: 0).due == "2026-03-13")
+        #expect(try fixture.published(.apologyIssued, id) == 1)
+        #expect(try fixture.count(
+            "SELECT count(*) FROM outbox WHERE key = $1 AND convert_from(payload, 'UTF8') LIKE '%another reason%'", [id]) == 0)
+        // Its one apology: a second event for the same row with another id (two, in one batch) moves nothing more.
+        forged.eventId = UUID()
+        var again = forged
+        again.eventId = UUID()
+        try fixture.apply([forged, again])
+        #expect(try fixture.deadline(id, step: 0).due == "2026-03-13")
+        #expect(try fixture.published(.apologyIssued, id) == 1)
     }
 
     @Test("level 1 at the due instant, level 2 after the configured working days, each once; a decision closes them")

@@ -57,13 +57,30 @@ final class CoordinatorFixture: @unchecked Sendable {
     }
 
     /// The `apology-issued` event a department's worker publishes once it recorded an apology (signed slip or
-    /// approved draft) for `dossier`'s deadline at `step`.
+    /// approved draft) for `dossier`'s deadline at `step`, with the `apologies` row it recorded (unless `recorded` is
+    /// false: an event no worker recorded, as a forger would write it). `eventAt` varies the event's id.
     func apology(
         _ dossier: String, step: Int, from previous: String, to newDate: String, at: String, reason: String = "late",
-        department: DepartmentID = "industry-trade"
-    ) -> DossierEvent {
-        event(.apologyIssued, dossier, step: step, department: department, at: at,
-              data: .init(reason: reason, dueDate: newDate, official: "it-head", previousDueDate: previous))
+        department: DepartmentID = "industry-trade", recorded: Bool = true
+    ) throws -> DossierEvent {
+        if recorded {
+            try recordApology(dossier, step: step, from: previous, to: newDate, at: at, reason: reason, department: department)
+        }
+        return event(.apologyIssued, dossier, step: step, department: department, at: at,
+                     data: .init(reason: reason, dueDate: newDate, official: "it-head", previousDueDate: previous))
+    }
+
+    /// The `apologies` row a department's worker records (written here as the superuser; none when the step has one).
+    func recordApology(
+        _ dossier: String, step: Int, from previous: String, to newDate: String, at: String, reason: String = "late",
+        department: DepartmentID? = "industry-trade", before028: Bool = false
+    ) throws {
+        _ = try database.execute(
+            """
+            INSERT INTO apologies (dossier_id, step, reason, previous_date, new_date, issued_by, issued_at, department,
+                                   before_028)
+            VALUES ($1, $2, $3, $4::date, $5::date, 'it-head', $6, $7, $8) ON CONFLICT DO NOTHING
+            """, [dossier, step, reason, previous, newDate, Self.instant(at), department?.rawValue, before028])
     }
 
     static func instant(_ text: String) -> Date {
@@ -133,6 +150,11 @@ final class CoordinatorFixture: @unchecked Sendable {
         try count(
             "SELECT count(*) FROM outbox WHERE ce_type = $1 AND key = $2",
             [CoordinatorEvent.messageType(type), dossier])
+    }
+
+    /// Outbox messages of a coordinator type, of every dossier.
+    func published(_ type: CoordinatorEvent.Kind) throws -> Int {
+        try count("SELECT count(*) FROM outbox WHERE ce_type = $1", [CoordinatorEvent.messageType(type)])
     }
 
     static func dossierId() -> String { UUID().uuidString.lowercased() }

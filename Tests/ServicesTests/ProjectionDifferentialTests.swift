@@ -28,6 +28,15 @@ struct ProjectionDifferentialTests {
             calendar: reference.bundle.calendar, policy: reference.policy,
             recipients: EscalationRecipients(catalogue: reference.bundle.catalogue), catalogue: reference.bundle.catalogue,
             logger: TestEnvironment.logger)
+        // The rows the departments' workers recorded, in both databases before the events (the coordinator reads them).
+        for row in generator.recorded {
+            let previous = LocalDate(row.newDate)!.adding(days: -1).description
+            for fixture in [sets, reference] {
+                try fixture.recordApology(
+                    row.dossier, step: row.step, from: previous, to: row.newDate, at: "2026-03-02T09:00:00+07:00",
+                    reason: "inspection", department: DepartmentID(row.department))
+            }
+        }
         var position = 0
         var round = 0
         while position < stream.count {
@@ -47,6 +56,8 @@ struct ProjectionDifferentialTests {
                 #expect(firedSets == firedReference)
             }
         }
+        // The recorded apologies moved deadlines (the events without a row, of case 7, moved none).
+        #expect(try sets.published(.apologyIssued) > 0, "no apology moved a deadline (seed \(seed))")
         for table in ProjectionTables.all {
             let ours = try ProjectionTables.dump(table, from: sets.database)
             let theirs = try ProjectionTables.dump(table, from: reference.database)
@@ -124,6 +135,17 @@ enum ProjectionTables {
 /// each dossier's order, with copies of earlier events redelivered later and duplicates side by side.
 struct HistoryGenerator {
     private var state: UInt64
+
+    /// An `apologies` row a department's worker recorded with its `apology-issued` event.
+    struct Recorded {
+        var dossier: String
+        var step: Int
+        var department: String
+        var newDate: String
+    }
+
+    /// The apologies recorded so far (the first of a dossier step holds: the table keeps one).
+    var recorded: [Recorded] = []
 
     init(seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 }
 
@@ -207,9 +229,13 @@ struct HistoryGenerator {
                     step: step)
                 // The worker recorded it for the appointment and the step (apology-issued: the deadlines move when
                 // they can), or refused one of them (apology-rejected: nothing moves).
+                // The worker's `apologies` rows come with them (ApologyMove moves a deadline only for its row).
                 add(.apologyIssued, .init(reason: "inspection", dueDate: newDate, official: "head"), step: -1)
-                add(next(upTo: 3) == 0 ? .apologyRejected : .apologyIssued,
+                recorded.append(Recorded(dossier: dossier, step: -1, department: department, newDate: newDate))
+                let issued = next(upTo: 3) != 0
+                add(issued ? .apologyIssued : .apologyRejected,
                     .init(reason: "inspection", dueDate: newDate, official: "head"), step: step)
+                if issued { recorded.append(Recorded(dossier: dossier, step: step, department: department, newDate: newDate)) }
             case 7:
                 // Anything at any point: odd orders must agree too.
                 let kinds = DossierEvent.Kind.allCases

@@ -203,8 +203,8 @@ final class ReferenceStatusProjection: BatchWriter {
             let deadline = deadlines[step]
             if let moved = try ApologyMove.move(
                 event, status: deadline?.status, dueDate: deadline?.dueDate, kind: deadline?.kind,
-                department: deadline?.department, policy: policy, calendar: calendar, topics: topics,
-                encoder: encoder)
+                department: deadline?.department, recorded: try ApologyStore.issued([id], in: tx)[id]?[step],
+                policy: policy, calendar: calendar, topics: topics, encoder: encoder)
             {
                 if moved.paused {
                     try ApologyStore.movePaused(id, step: step, to: moved.schedule.dueDate, schedule: moved.schedule, in: tx)
