@@ -9,8 +9,9 @@ extension DepartmentWorker {
     /// Decisions the rules prepared for people enter the first stage of the department's workflow, each assigned
     /// in turn to an official of the stage's role in the procedure's division whose registry entry is valid (none:
     /// the division's queue). One `stage-moved` event (action `assign`) per entry, so the replay reads the
-    /// assignment rather than recomputing it. A republished step enters once. Nothing when the department has no
-    /// workflow.
+    /// assignment rather than recomputing it. Nothing when the department has no workflow. `rows` are decision rows
+    /// this transaction copied into `decisions` (a republished step's row was skipped there, and enters no stage
+    /// again), so their stages are new: written by COPY (``StageStore/copyNew(_:department:in:)``).
     func enterStages(_ rows: [DecisionRow], at now: Date, into tx: PostgresConnection) throws -> [OutboxMessage] {
         guard let workflow = bundle.workflows[department] else { return [] }
         let needing = rows.filter { $0.review == .official && ($0.outcome == .approve || $0.outcome == .refuse) }
@@ -30,10 +31,9 @@ extension DepartmentWorker {
                 assignee: candidates.isEmpty ? nil : candidates[Int(turn % Int64(candidates.count))],
                 enteredAt: now, dueAt: stageDue(quota: first.quota, at: now)))
         }
-        let inserted = try StageStore.enter(entries, department: department, in: tx)
-        return try inserted.map { index in
-            let entry = entries[index]
-            return try stageEvent(
+        try StageStore.copyNew(entries, department: department, in: tx)
+        return try entries.map { entry in
+            try stageEvent(
                 dossierId: entry.dossierId, step: entry.step, round: entry.round, action: "assign",
                 stage: entry.route[0].id, assignee: entry.assignee, official: nil, reason: nil, dueAt: entry.dueAt,
                 cause: StableID.make("stage-entry", entry.dossierId, String(entry.step), String(entry.round)), at: now)

@@ -141,7 +141,9 @@ public final class DepartmentWorker: BatchWriter {
         try dropNotReceived(&batch, in: tx)
         try dropWithdrawn(&batch.rows, outbox: &batch.outbox, report: &batch.report, in: tx)
         do {
-            try insert(batch.rows, explanations: batch.explanations, outbox: &batch.outbox, report: &batch.report, into: tx)
+            // The rows kept are those this transaction copied: their stages are new too (enterStages).
+            batch.rows = try insert(
+                batch.rows, explanations: batch.explanations, outbox: &batch.outbox, report: &batch.report, into: tx)
         } catch let error as PostgresError where error.sqlState == "23503" {
             // A cited explanation is missing: the ids learned are not this database's any more (the batch fails
             // and is retried message by message, learning them again).
@@ -287,17 +289,18 @@ public final class DepartmentWorker: BatchWriter {
     }
 
     /// COPY the decision rows; if a step was already decided (a republished task), skip those rows and their events.
+    /// Returns the rows copied.
     private func insert(
         _ rows: [DecisionRow], explanations: [String], outbox: inout [OutboxMessage], report: inout BatchReport,
         into tx: PostgresConnection
-    ) throws {
-        guard !rows.isEmpty else { return }
+    ) throws -> [DecisionRow] {
+        guard !rows.isEmpty else { return [] }
         let explanationIds = try explanationIds.ids(of: explanations, in: tx)
         // The savepoint rides in the COPY's round trip and is never released (a release is one more round trip;
         // the commit ends it anyway).
         do {
             try DecisionRow.copy(rows, explanationIds: explanationIds, into: tx, savepoint: "decisions_copy")
-            return
+            return rows
         } catch let error as PostgresError where error.sqlState == "23505" {
             try DecisionStore.rollback(to: "decisions_copy", in: tx)
         }
@@ -324,6 +327,7 @@ public final class DepartmentWorker: BatchWriter {
         outbox.removeAll { skipped.contains($0.causeIdentity ?? "") }
         report.skippedDuplicates += skipped.count
         report.processed -= skipped.count
+        return fresh
     }
 
     /// Events (and, for a forward, the next department's step) that a decision emits.

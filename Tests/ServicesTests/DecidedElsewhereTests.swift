@@ -159,6 +159,51 @@ struct DecidedElsewhereTests {
         #expect(try count("SELECT count(*) FROM outbox WHERE topic LIKE '%.dlq'") == 0)
     }
 
+    @Test("a batch partly decided elsewhere: its fresh steps enter their stages (COPY, a slip line and a stage-moved event each), its repeats enter none and fail nothing")
+    mutating func freshStepsEnterStages() async throws {
+        defer { database.drop() }
+        let batch = try steps(40)
+        let (first, firstConnection) = try process()
+        let (second, secondConnection) = try process()
+        // Half the steps are decided (and their stages entered) by one process; the other redoes the whole batch.
+        let half = Array(batch.prefix(20))
+        _ = try firstConnection.transaction { tx in try first.write(half, staged: nil, into: tx) }
+        let ids = batch.map { String(decoding: $0.key ?? [], as: UTF8.self) }
+        let prepared = """
+            SELECT count(*) FROM decisions WHERE dossier_id = ANY($1::text[]) AND review = 'official'
+              AND outcome IN ('approve', 'refuse')
+            """
+        let stagesBefore = try count("SELECT count(*) FROM stages WHERE dossier_id = ANY($1::text[])", [ids])
+        #expect(try stagesBefore == count(prepared, [ids]))
+        let report = try secondConnection.transaction { tx in try second.write(batch, staged: nil, into: tx) }
+        #expect(report.skippedDuplicates == 20)
+        #expect(report.processed == 20)
+        #expect(report.deadLetters == 0)
+        #expect(try count("SELECT count(*) FROM decisions WHERE dossier_id = ANY($1::text[])", [ids]) == 40)
+        // One stage and one first slip line per decision prepared for people, whichever process stored it.
+        let stages = try count("SELECT count(*) FROM stages WHERE dossier_id = ANY($1::text[])", [ids])
+        try #require(stages > stagesBefore, "none of the fresh steps was prepared for an official")
+        #expect(try stages == count(prepared, [ids]))
+        #expect(try count(
+            """
+            SELECT count(*) FROM stage_handovers h JOIN stages s USING (dossier_id, step, round)
+            WHERE h.dossier_id = ANY($1::text[]) AND h.line = 1 AND h.action = 'assign' AND h.to_stage = s.stage
+              AND h.department = s.department AND h.division = s.division AND h.at = s.entered_at
+              AND h.to_official IS NOT DISTINCT FROM s.assignee
+            """, [ids]) == stages)
+        #expect(try count(
+            """
+            SELECT count(*) FROM stages WHERE dossier_id = ANY($1::text[]) AND handovers = 1 AND position = 0
+              AND stage_count = cardinality(string_to_array(route, ','))
+              AND role = split_part(split_part(route, ',', 1), ' ', 2) AND stage = split_part(route, ' ', 1)
+            """, [ids]) == stages)
+        let moved = """
+            SELECT count(*) FROM outbox WHERE topic = $1 AND key = ANY($2::text[])
+              AND convert_from(payload, 'UTF8')::jsonb->>'type' = 'stage-moved'
+            """
+        #expect(try count(moved, [Topics().events, ids]) == stages)
+    }
+
     @Test("a second consumer group fed the same step tasks through the real consumer decides nothing again and dead-letters nothing")
     mutating func secondGroup() async throws {
         defer { database.drop() }

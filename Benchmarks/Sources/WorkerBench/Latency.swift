@@ -54,7 +54,7 @@ struct LatencyBench {
         let connection = try PostgresConnection.connect(runtime.postgres, logger: logger)
         let postgresCPU = PostgresCPU(connection: connection)
         try connection.executeScript(
-            "TRUNCATE decisions, outbox, dossiers, dossier_code_sequences; "
+            "TRUNCATE decisions, outbox, stages, stage_handovers, dossiers, dossier_code_sequences; "
                 + "DELETE FROM consumer_offsets WHERE consumer_group LIKE 'bench.%'; CHECKPOINT")
         let suffix = String(UInt32.random(in: 0...UInt32.max))
         let departmentTopic = Topics().department(Workload.department)

@@ -105,6 +105,74 @@ package enum StageStore {
         return try rows.map { try $0.decode(Int.self, "n") }
     }
 
+    /// Writes entries known to be new in this transaction, with their slip's first line, by binary COPY (two
+    /// statements, no parsing of text arrays and no conflict probe: BENCHMARKS.md, issue 18). For a decision row
+    /// this transaction copied into `decisions`: the decision's unique key (dossier, step, round) is the stage's
+    /// primary key, and a stage row is written only with its decision or after it (``enter(_:department:in:)`` for
+    /// decisions awaiting a signature), so none can be there yet. Were one there all the same, the primary key
+    /// refuses the COPY (23505) and the transaction fails: nothing is skipped silently. The row guards run as for an
+    /// INSERT (triggers fire on COPY; the tables have no row-level security).
+    package static func copyNew(_ entries: [Entry], department: DepartmentID, in tx: PostgresConnection) throws {
+        guard !entries.isEmpty else { return }
+        func int32(_ value: Int, _ what: String) throws -> Int32 {
+            guard let small = Int32(exactly: value) else {
+                throw PostgresError(.copy, context: "COPY stages", message: "\(what) \(value) beyond int4")
+            }
+            return small
+        }
+        try tx.copyInBinary(
+            """
+            COPY stages (dossier_id, step, round, department, division, procedure, route, stage_count, position, stage,
+                         role, assignee, entered_at, due_at, handovers) FROM STDIN (FORMAT binary)
+            """
+        ) { writer in
+            for entry in entries {
+                guard entry.route.indices.contains(entry.position) else {
+                    throw PostgresError(
+                        .copy, context: "COPY stages",
+                        message: "position \(entry.position) outside a route of \(entry.route.count) stages")
+                }
+                let stage = entry.route[entry.position]
+                try writer.beginRow()
+                writer.text(entry.dossierId)
+                writer.int32(try int32(entry.step, "step"))
+                writer.int32(try int32(entry.round, "round"))
+                writer.text(department.rawValue)
+                writer.text(entry.division)
+                writer.text(entry.procedure)
+                writer.text(PlannedStage.encode(entry.route))
+                writer.int32(try int32(entry.route.count, "stage count"))
+                writer.int32(try int32(entry.position, "position"))
+                writer.text(stage.id)
+                writer.text(stage.role.rawValue)
+                writer.text(entry.assignee)
+                writer.timestamp(entry.enteredAt)
+                writer.timestamp(entry.dueAt)
+                writer.int32(1)
+            }
+        }
+        try tx.copyInBinary(
+            """
+            COPY stage_handovers (dossier_id, step, round, line, department, division, action, to_stage, to_official,
+                                  at) FROM STDIN (FORMAT binary)
+            """
+        ) { writer in
+            for entry in entries {
+                try writer.beginRow()
+                writer.text(entry.dossierId)
+                writer.int32(try int32(entry.step, "step"))
+                writer.int32(try int32(entry.round, "round"))
+                writer.int32(1)
+                writer.text(department.rawValue)
+                writer.text(entry.division)
+                writer.text("assign")
+                writer.text(entry.route[entry.position].id)
+                writer.text(entry.assignee)
+                writer.timestamp(entry.enteredAt)
+            }
+        }
+    }
+
     /// The latest round's stage of a dossier step, locked for the action that reads it.
     package static func current(_ dossierId: String, step: Int, in tx: PostgresConnection) throws -> Current? {
         try tx.query(
