@@ -16,29 +16,9 @@ import Testing
 /// straight into PostgreSQL (`forged`, also one a department's role backdated to before the registry) and one altered
 /// there (`signature-mismatch`).
 @Suite("Apology slips through the department's worker", .serialized)
-struct ApologyCommandTests {
+struct ApologyCommandTests: SignedCommandSuite {
+    typealias Official = RegisteredOfficial
     static let department: DepartmentID = "industry-trade"
-
-    struct Official {
-        var id: String
-        var key: CommandSigningKey
-        var certificate: SigningCertificate
-        var keyFile: String
-    }
-
-    static func motcua(_ arguments: [String], pipeline: Pipeline, database: TestDatabase) async throws -> CommandRun {
-        try await CommandRun.run("motcua", arguments, environment: pipeline.processEnvironment.merging(database.environment) { $1 })
-    }
-
-    /// The reasons of a dossier's events of `type` in the worker's outbox.
-    static func reasons(_ type: String, of dossier: String, in pipeline: Pipeline) throws -> [String] {
-        try pipeline.database.query(
-            """
-            SELECT convert_from(payload, 'UTF8')::jsonb->'data'->>'reason' AS reason FROM outbox
-            WHERE key = $1 AND topic = $3 AND convert_from(payload, 'UTF8')::jsonb->>'type' = $2
-            """, [dossier, type, pipeline.topics.events]
-        ).map { try $0.decodeIfPresent(String.self, "reason") ?? "" }
-    }
 
     static func due(_ dossier: String, step: Int, in pipeline: Pipeline) throws -> String? {
         try pipeline.database.query(

@@ -14,29 +14,9 @@ import Testing
 /// one forged as kcat would produce it, are refused with their reasons and change nothing; a stop notice ends the
 /// dossier as stopped, national status code 8, once.
 @Suite("Drafts that need approval", .serialized)
-struct DraftTests {
+struct DraftTests: SignedCommandSuite {
+    typealias Official = RegisteredOfficial
     static let department: DepartmentID = "industry-trade"
-
-    struct Official {
-        var id: String
-        var key: CommandSigningKey
-        var certificate: SigningCertificate
-        var keyFile: String
-    }
-
-    static func motcua(_ arguments: [String], pipeline: Pipeline, database: TestDatabase) async throws -> CommandRun {
-        try await CommandRun.run("motcua", arguments, environment: pipeline.processEnvironment.merging(database.environment) { $1 })
-    }
-
-    /// The reasons of a dossier's events of `type` in the worker's outbox.
-    static func reasons(_ type: String, of dossier: String, in pipeline: Pipeline) throws -> [String] {
-        try pipeline.database.query(
-            """
-            SELECT convert_from(payload, 'UTF8')::jsonb->'data'->>'reason' AS reason FROM outbox
-            WHERE key = $1 AND topic = $3 AND convert_from(payload, 'UTF8')::jsonb->>'type' = $2
-            """, [dossier, type, pipeline.topics.events]
-        ).map { try $0.decodeIfPresent(String.self, "reason") ?? "" }
-    }
 
     /// The dossier's deadlines as the coordinator keeps them: "step status due".
     static func deadlines(_ dossier: String, in pipeline: Pipeline) throws -> [String] {

@@ -11,7 +11,7 @@ import Testing
 /// forged supplements and a withdrawal of a dossier that was never received, produced as kcat would (raw bytes on
 /// the department topic). Each is refused with its reason and nothing changes.
 @Suite("Provenance: step tasks, supplements, withdrawals", .serialized)
-struct ProvenanceTests {
+struct ProvenanceTests: SignedCommandSuite {
     /// Produces `value` (MessageCoding's JSON) on `topic`, with a `ce_type` header unless `type` is nil.
     static func produce<T: Encodable>(
         _ value: T, type: String?, topic: String, key: String, pipeline: Pipeline
@@ -19,16 +19,6 @@ struct ProvenanceTests {
         try await pipeline.producer.send(KafkaOutgoingMessage(
             topic: topic, key: key, value: Array(try MessageCoding.encoder().encode(value)),
             headers: type.map { [KafkaHeader("ce_type", $0)] } ?? []))
-    }
-
-    /// The reasons of the `type` events of a dossier in the outbox.
-    static func reasons(_ type: String, of dossier: String, in pipeline: Pipeline) throws -> [String] {
-        try pipeline.database.query(
-            """
-            SELECT convert_from(payload, 'UTF8')::jsonb->'data'->>'reason' AS reason FROM outbox
-            WHERE key = $1 AND topic = $3 AND convert_from(payload, 'UTF8')::jsonb->>'type' = $2 ORDER BY id
-            """, [dossier, type, pipeline.topics.events]
-        ).map { try $0.decodeIfPresent(String.self, "reason") ?? "" }
     }
 
     /// A 1.000105 dossier (work permit) whose facts lead the labour rules to `supplement` (a stale health

@@ -14,28 +14,9 @@ import Testing
 /// with the authority signed them; the audit replay names a signature written into PostgreSQL behind the system's
 /// back.
 @Suite("Signed commands and the registry of officials", .serialized)
-struct SignedCommandTests {
+struct SignedCommandTests: SignedCommandSuite {
+    typealias Official = RegisteredOfficial
     static let department: DepartmentID = "industry-trade"
-
-    struct Official {
-        var id: String
-        var key: CommandSigningKey
-        var certificate: SigningCertificate
-    }
-
-    static func motcua(_ arguments: [String], pipeline: Pipeline, database: TestDatabase) async throws -> CommandRun {
-        try await CommandRun.run("motcua", arguments, environment: pipeline.processEnvironment.merging(database.environment) { $1 })
-    }
-
-    /// The reasons of the `type` events of a dossier in the outbox.
-    static func reasons(_ type: String, of dossier: String, in pipeline: Pipeline) throws -> [String] {
-        try pipeline.database.query(
-            """
-            SELECT convert_from(payload, 'UTF8')::jsonb->'data'->>'reason' AS reason FROM outbox
-            WHERE key = $1 AND topic = $3 AND convert_from(payload, 'UTF8')::jsonb->>'type' = $2
-            """, [dossier, type, pipeline.topics.events]
-        ).map { try $0.decodeIfPresent(String.self, "reason") ?? "" }
-    }
 
     @Test("forged, unsigned, wrong-role, not-the-delegate, stale and revoked signatures are refused with their reason and change nothing; a director's signature through `motcua review sign --key` is recorded; the audit names a signature forged into PostgreSQL and one altered there")
     func attackOne() async throws {

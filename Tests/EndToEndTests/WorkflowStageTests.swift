@@ -14,19 +14,9 @@ import Testing
 /// processing-control slip (`stage_handovers`); forged or unauthorised actions are refused with their reason and
 /// change nothing.
 @Suite("Workflow stages inside a department", .serialized)
-struct WorkflowStageTests {
+struct WorkflowStageTests: SignedCommandSuite {
+    typealias Official = RegisteredOfficial
     static let department: DepartmentID = "industry-trade"
-
-    struct Official {
-        var id: String
-        var key: CommandSigningKey
-        var certificate: SigningCertificate
-        var keyFile: String
-    }
-
-    static func motcua(_ arguments: [String], pipeline: Pipeline, database: TestDatabase) async throws -> CommandRun {
-        try await CommandRun.run("motcua", arguments, environment: pipeline.processEnvironment.merging(database.environment) { $1 })
-    }
 
     struct Stage: Equatable {
         var stage: String
@@ -61,15 +51,6 @@ struct WorkflowStageTests {
             let actedAs = try row.decodeIfPresent(String.self, "acted_as").map { " as \($0)" } ?? ""
             return "\(action) \(from)→\(to)@\(stage) \(verdict)\(actedAs)\(reason)"
         }
-    }
-
-    static func reasons(_ type: String, of dossier: String, in pipeline: Pipeline) throws -> [String] {
-        try pipeline.database.query(
-            """
-            SELECT convert_from(payload, 'UTF8')::jsonb->'data'->>'reason' AS reason FROM outbox
-            WHERE key = $1 AND topic = $3 AND convert_from(payload, 'UTF8')::jsonb->>'type' = $2
-            """, [dossier, type, pipeline.topics.events]
-        ).map { try $0.decodeIfPresent(String.self, "reason") ?? "" }
     }
 
     @Test("assign round-robin → specialist proposes → head approves → director signs; a return with its reason; a transfer and its recall; a specialist's signature and a forged stage action refused with their reasons, nothing changed")
