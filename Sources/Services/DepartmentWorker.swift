@@ -324,7 +324,14 @@ public final class DepartmentWorker: BatchWriter {
                 try DecisionStore.rollback(to: "decisions_copy", in: tx)
             }
         }
-        outbox.removeAll { skipped.contains($0.causeIdentity ?? "") }
+        // A repeat's messages go; but when the step's first copy is in this batch (a republished task beside its
+        // original), that copy's decision is stored and keeps its messages: the same stable event ids, kept once.
+        let stored = Set(fresh.map(\.identity))
+        var kept = Set<UUID>()
+        outbox.removeAll { message in
+            guard let cause = message.causeIdentity, skipped.contains(cause) else { return false }
+            return !stored.contains(cause) || !kept.insert(message.eventId).inserted
+        }
         report.skippedDuplicates += skipped.count
         report.processed -= skipped.count
         return fresh

@@ -204,6 +204,34 @@ struct DecidedElsewhereTests {
         #expect(try count(moved, [Topics().events, ids]) == stages)
     }
 
+    @Test("the same step task twice in one batch (a relay's republish landing beside the original): decided once, and its events and forward kept once, not dropped with the repeat")
+    mutating func repeatInTheSameBatch() async throws {
+        defer { database.drop() }
+        let tasks = try steps(10)
+        // Each task again, later in the same batch, as a republished copy arrives (a new offset, the same bytes).
+        let batch = tasks + tasks.map { message in
+            offset += 1
+            return KafkaMessage(
+                topic: message.topic, partition: message.partition, offset: offset, key: message.key,
+                value: message.value, headers: message.headers)
+        }
+        let (worker, connection) = try process()
+        let report = try connection.transaction { tx in try worker.write(batch, staged: nil, into: tx) }
+        let ids = tasks.map { String(decoding: $0.key ?? [], as: UTF8.self) }
+        #expect(report.skippedDuplicates == 10)
+        #expect(report.deadLetters == 0)
+        #expect(try count("SELECT count(*) FROM decisions WHERE dossier_id = ANY($1::text[])", [ids]) == 10)
+        // Every stored decision has its one decision event (what the coordinator projects and the portal syncs).
+        #expect(try count(
+            """
+            SELECT count(*) FROM (
+                SELECT key FROM outbox WHERE topic = $1 AND key = ANY($2::text[])
+                  AND convert_from(payload, 'UTF8')::jsonb->>'type' IN
+                      ('decided', 'prepared', 'forwarded', 'supplement-requested', 'escalated-authority', 'fee-requested')
+                GROUP BY key HAVING count(*) = 1) once
+            """, [Topics().events, ids]) == 10)
+    }
+
     @Test("a second consumer group fed the same step tasks through the real consumer decides nothing again and dead-letters nothing")
     mutating func secondGroup() async throws {
         defer { database.drop() }
