@@ -14,6 +14,9 @@ public struct OutboxMessage: Sendable, Hashable {
     public var headers: [String: String]
     /// What caused it (`dossier/step/round`), so that a skipped duplicate can drop its messages. Not stored.
     package var causeIdentity: String?
+    /// The consumed message that caused it (`topic/partition/offset`), so that a refused copy drops its own messages
+    /// and not those of a genuine one with the same identity. Not stored.
+    package var causeMessage: String?
 
     public init(eventId: UUID, topic: String, key: String, type: String, payload: [UInt8], headers: [String: String] = [:]) {
         self.eventId = eventId

@@ -219,7 +219,10 @@ public final class DepartmentWorker: BatchWriter {
                 at: now, source: message, explanation: try explanations.index(of: decision, encoder: encoder)))
             var forwarding = task
             if decision.outcome == .forward { forwarding.catalogueVersion = version }
-            batch.outbox += try effects(of: decision, task: forwarding, at: now, encoder: encoder)
+            var caused = try effects(of: decision, task: forwarding, at: now, encoder: encoder)
+            let position = "\(message.topic)/\(message.partition)/\(message.offset)"
+            for index in caused.indices { caused[index].causeMessage = position }
+            batch.outbox += caused
             batch.report.outcomes[decision.outcome.rawValue, default: 0] += 1
             batch.report.processed += 1
         }
@@ -235,6 +238,8 @@ public final class DepartmentWorker: BatchWriter {
         guard !batch.tasks.isEmpty else { return }
         let received = try ProvenanceStore.received(batch.tasks.map(\.task), department: department, in: tx)
         guard received.count < batch.tasks.count else { return }
+        // By the consumed message, not the step's identity: a forged copy of a received task (same dossier, step and
+        // round, another body) in the same batch must not take the genuine step's events and forward with it.
         var refused = Set<String>()
         var keptRows: [DecisionRow] = []
         var keptTasks: [(task: ProvenanceStore.Task, taskId: UUID, message: KafkaMessage)] = []
@@ -244,7 +249,7 @@ public final class DepartmentWorker: BatchWriter {
                 keptTasks.append(entry)
                 continue
             }
-            refused.insert(row.identity)
+            refused.insert("\(entry.message.topic)/\(entry.message.partition)/\(entry.message.offset)")
             batch.report.outcomes[row.outcome.rawValue, default: 0] -= 1
             batch.report.outcomes["not-received", default: 0] += 1
             batch.report.processed -= 1
@@ -264,7 +269,7 @@ public final class DepartmentWorker: BatchWriter {
         }
         batch.rows = keptRows
         batch.tasks = keptTasks
-        batch.outbox.removeAll { refused.contains($0.causeIdentity ?? "") }
+        batch.outbox.removeAll { refused.contains($0.causeMessage ?? "") }
         batch.outbox += batch.dropped
         batch.dropped = []
     }

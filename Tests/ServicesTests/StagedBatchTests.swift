@@ -158,6 +158,34 @@ struct StagedBatchTests {
             [(forged + altered).map { String(decoding: $0.key ?? [], as: UTF8.self) }])[0].decode(Int.self, "n") == 2)
     }
 
+    @Test("a forged copy of a received step task (same dossier, step and round, another body) in the genuine one's batch is refused alone: the genuine step keeps its decision and its event")
+    mutating func forgedTwinInTheSameBatch() throws {
+        defer { database.drop() }
+        let genuine = karaokeDossier()
+        try receive([genuine])
+        var twin = genuine
+        twin.facts["fireSafetyValid"] = .bool(!(genuine.facts["fireSafetyValid"] == .bool(true)))
+        let genuineTask = try steps(of: [genuine])
+        let forgedTask = try steps(of: [twin])
+        // The forged copy first and after: the refusal must take its own messages only, whichever comes first.
+        let batch = forgedTask + genuineTask
+        let report = try database.connection.transaction { tx in
+            try worker.write(batch, staged: worker.stage(batch), into: tx)
+        }
+        #expect(report.processed == 1)
+        #expect(report.outcomes["not-received"] == 1)
+        #expect(try decisions(genuineTask).count == 1)
+        let types = try database.connection.query(
+            """
+            SELECT convert_from(payload, 'UTF8')::jsonb->>'type' AS type FROM outbox
+            WHERE key = $1 AND topic = 'dossier.events' ORDER BY id
+            """, [genuine.id]).map { try $0.decode(String.self, "type") }
+        // One step-rejected for the forged copy, and the genuine decision's own event.
+        #expect(types.filter { $0 == "step-rejected" }.count == 1, "\(types)")
+        #expect(types.filter { ["decided", "prepared", "supplement-requested", "escalated-authority"].contains($0) }.count == 1,
+                "\(types)")
+    }
+
     @Test("explanation ids are kept only once their transaction committed; a stale one fails its batch once and is forgotten")
     mutating func explanationIdsAfterCommit() throws {
         defer { database.drop() }
