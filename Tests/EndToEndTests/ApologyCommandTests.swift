@@ -66,15 +66,7 @@ struct ApologyCommandTests: SignedCommandSuite {
         let labourDirector = Official(id: "labour-director", key: labourKey, certificate: labourCertificate, keyFile: "")
 
         // Reception, the status projection (the deadlines) and the worker, from the topics' current end.
-        let receptionGroup = pipeline.group("reception")
-        let projectionGroup = pipeline.group("projection")
-        try pipeline.startAtEnd(group: receptionGroup, topic: pipeline.topics.intake)
-        try pipeline.startAtEnd(group: projectionGroup, topic: pipeline.topics.events)
-        pipeline.processes["coordinator"] = try ServiceProcess(
-            "coordinator",
-            ["--rules", deploy, "--reception-group", receptionGroup, "--projection-group", projectionGroup,
-             "--log-level", "warning"],
-            environment: pipeline.processEnvironment)
+        try pipeline.startCoordinator(rules: deploy)
         try pipeline.startWorker(Self.department)
         var dossiers: [Dossier] = []
         for _ in 0..<7 {

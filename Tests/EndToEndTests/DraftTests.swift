@@ -59,15 +59,7 @@ struct DraftTests: SignedCommandSuite {
         let director = try official("director")
 
         // Reception, the status projection (deadlines, portal records) and the worker, from the topics' current end.
-        let receptionGroup = pipeline.group("reception")
-        let projectionGroup = pipeline.group("projection")
-        try pipeline.startAtEnd(group: receptionGroup, topic: pipeline.topics.intake)
-        try pipeline.startAtEnd(group: projectionGroup, topic: pipeline.topics.events)
-        pipeline.processes["coordinator"] = try ServiceProcess(
-            "coordinator",
-            ["--rules", deploy, "--reception-group", receptionGroup, "--projection-group", projectionGroup,
-             "--log-level", "warning"],
-            environment: pipeline.processEnvironment)
+        try pipeline.startCoordinator(rules: deploy)
         try pipeline.startWorker(Self.department)
         var dossiers: [Dossier] = []
         for _ in 0..<4 {

@@ -98,6 +98,22 @@ final class Pipeline: @unchecked Sendable {
         return process
     }
 
+    /// The coordinator (reception, the status projection, the timers) on `rules`, its reception and projection groups
+    /// starting from their topics' current end; `environment` defaults to ``processEnvironment``.
+    @discardableResult
+    func startCoordinator(rules: String, environment: [String: String]? = nil) throws -> ServiceProcess {
+        let receptionGroup = group("reception"), projectionGroup = group("projection")
+        try startAtEnd(group: receptionGroup, topic: topics.intake)
+        try startAtEnd(group: projectionGroup, topic: topics.events)
+        let process = try ServiceProcess(
+            "coordinator",
+            ["--rules", rules, "--reception-group", receptionGroup, "--projection-group", projectionGroup,
+             "--log-level", "warning"],
+            environment: environment ?? processEnvironment)
+        processes["coordinator"] = process
+        return process
+    }
+
     /// Sends dossiers to `dossiers.intake` (keyed by id) and waits for the acknowledgements.
     func submit(_ dossiers: [Dossier]) async throws {
         let encoder = JSONEncoder()

@@ -68,16 +68,9 @@ struct PortalLifeTests {
             return (run.status, run.stdout + run.stderr)
         }
 
-        let receptionGroup = pipeline.group("reception"), projectionGroup = pipeline.group("projection")
         let workerGroup = pipeline.group(Self.department)
-        try pipeline.startAtEnd(group: receptionGroup, topic: pipeline.topics.intake)
-        try pipeline.startAtEnd(group: projectionGroup, topic: pipeline.topics.events)
         try pipeline.startAtEnd(group: workerGroup, topic: pipeline.topics.department(Self.department))
-        pipeline.processes["coordinator"] = try ServiceProcess(
-            "coordinator",
-            ["--rules", deploy.path, "--reception-group", receptionGroup, "--projection-group", projectionGroup,
-             "--log-level", "warning"],
-            environment: environment)
+        try pipeline.startCoordinator(rules: deploy.path, environment: environment)
         pipeline.processes["worker"] = try ServiceProcess(
             "\(Self.department)-worker", ["--rules", deploy.path, "--group", workerGroup, "--log-level", "warning"],
             environment: environment)
