@@ -19,6 +19,22 @@ import Store
 /// for the event's new date. The step has one such row; once it moved the deadline, its date is no longer later, so a
 /// second event (another id, the same row) moves nothing. The messages carry the row's reason, not the event's.
 public enum ApologyMove {
+    /// Whether `event` is an apology the deadline's department recorded: the event is that department's, and the
+    /// step's `apologies` row is too (or, from before 028, the coordinator's, whose events were its own) and carries
+    /// the event's new date. An event that is not (another department's login wrote it, or no row stands behind it)
+    /// changes nothing in the projection — no deadline, no message, and no line on the dossier's timeline, which the
+    /// applicant reads.
+    package static func isRecorded(
+        _ event: DossierEvent, recorded: ApologyStore.Issued?, department: DepartmentID?
+    ) -> Bool {
+        guard event.type == .apologyIssued, let recorded,
+            let newDate = event.data.dueDate.flatMap(LocalDate.init), recorded.newDate == newDate
+        else { return false }
+        if recorded.before028 { return true }
+        guard let owner = event.department, owner == department else { return false }
+        return recorded.department == owner.rawValue
+    }
+
     /// The new schedule, whether the deadline stays paused, the date it replaces and the messages; nil when the event
     /// is no recorded apology of the deadline's department or the deadline cannot move.
     package static func move(
@@ -26,11 +42,10 @@ public enum ApologyMove {
         recorded: ApologyStore.Issued?, policy: DeadlinePolicy, calendar: WorkingCalendar, topics: Topics,
         encoder: JSONEncoder
     ) throws -> (schedule: DeadlineSchedule, paused: Bool, previous: LocalDate, messages: [OutboxMessage])? {
-        guard event.type == .apologyIssued, let step = event.step,
+        guard isRecorded(event, recorded: recorded, department: department), let recorded, !recorded.before028,
+            let step = event.step, let owner = event.department,
             let newDate = event.data.dueDate.flatMap(LocalDate.init), let status, status != "closed", let dueDate,
-            let kind, newDate > dueDate,
-            let owner = event.department, department == owner,
-            let recorded, !recorded.before028, recorded.department == owner.rawValue, recorded.newDate == newDate
+            let kind, newDate > dueDate
         else { return nil }
         let message = CoordinatorEvent(
             eventId: StableID.make("coordinator", "apology-issued", event.eventId.uuidString),

@@ -225,13 +225,15 @@ public final class StatusProjection: BatchWriter {
         case .apologyIssued:
             // The department's worker recorded an apology (signed slip or approved draft): the deadline moves here,
             // where the deadlines are kept — when the event matches the department's recorded row (ApologyMove).
+            // One that does not (a forged event) leaves no trace but its claimed id.
+            let deadline = deadlines[step]
+            let owner = deadline?.department.map(DepartmentID.init(rawValue:))
+            guard ApologyMove.isRecorded(event, recorded: apologies[id]?[step], department: owner) else { return [] }
             status.status = nil
             to = "applicant"
-            let deadline = deadlines[step]
             if let moved = try ApologyMove.move(
                 event, status: deadline?.status, dueDate: deadline?.dueDate, kind: deadline?.kind,
-                department: deadline?.department.map(DepartmentID.init(rawValue:)),
-                recorded: apologies[id]?[step], policy: policy, calendar: calendar, topics: topics, encoder: encoder)
+                department: owner, recorded: apologies[id]?[step], policy: policy, calendar: calendar, topics: topics, encoder: encoder)
             {
                 rows.moveForApology(id, step: step, schedule: moved.schedule, paused: moved.paused)
                 if step == DeadlineKind.overallStep {

@@ -117,15 +117,21 @@ struct CoordinatorDeadlineTests {
         #expect(try fixture.deadline(id, step: -1).fired & 2 == 2)
     }
 
-    @Test("apology-issued moves a deadline only as the recorded apology of the deadline's department: a second event for the same row (another id), one of another department, one with no row, another date or a row from before 028 move nothing and send nothing")
+    @Test("apology-issued moves a deadline only as the recorded apology of the deadline's department: a second event for the same row (another id), one of another department, one with no row, another date or a row from before 028 move nothing and send nothing; the unrecorded ones leave no timeline line")
     func apologyMustBeRecorded() throws {
         let fixture = try CoordinatorFixture()
         defer { fixture.drop() }
         let id = CoordinatorFixture.dossierId()
         try fixture.receive(id, at: "2026-03-02T09:00:00+07:00", due: "2026-03-09")
+        func lines(_ dossier: String) throws -> Int {
+            try fixture.count(
+                "SELECT count(*) FROM dossier_timeline WHERE dossier_id = $1 AND type = 'apology-issued'", [dossier])
+        }
         func unchanged(_ step: Int, _ due: String, sent: Int) throws {
             #expect(try fixture.deadline(id, step: step).due == due)
             #expect(try fixture.published(.apologyIssued, id) == sent)
+            // The applicant's timeline shows only recorded apologies (before, a forged event left its line there).
+            #expect(try lines(id) == sent)
             #expect(try fixture.count(
                 """
                 SELECT count(*) FROM outbox
@@ -163,6 +169,7 @@ struct CoordinatorDeadlineTests {
         try fixture.apply([forged])
         #expect(try fixture.deadline(id, step: 0).due == "2026-03-13")
         #expect(try fixture.published(.apologyIssued, id) == 1)
+        #expect(try lines(id) == 1)
         #expect(try fixture.count(
             "SELECT count(*) FROM outbox WHERE key = $1 AND convert_from(payload, 'UTF8') LIKE '%another reason%'", [id]) == 0)
         // Its one apology: a second event for the same row with another id (two, in one batch) moves nothing more.

@@ -198,12 +198,14 @@ final class ReferenceStatusProjection: BatchWriter {
         case .draftSent:
             status.status = nil
         case .apologyIssued:
+            let recorded = try ApologyStore.issued([id], in: tx)[id]?[step]
+            let deadline = deadlines[step]
+            guard ApologyMove.isRecorded(event, recorded: recorded, department: deadline?.department) else { return [] }
             status.status = nil
             to = "applicant"
-            let deadline = deadlines[step]
             if let moved = try ApologyMove.move(
                 event, status: deadline?.status, dueDate: deadline?.dueDate, kind: deadline?.kind,
-                department: deadline?.department, recorded: try ApologyStore.issued([id], in: tx)[id]?[step],
+                department: deadline?.department, recorded: recorded,
                 policy: policy, calendar: calendar, topics: topics, encoder: encoder)
             {
                 if moved.paused {
