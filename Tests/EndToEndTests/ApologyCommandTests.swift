@@ -31,36 +31,24 @@ struct ApologyCommandTests: SignedCommandSuite {
         let database = try TestDatabase("apologies")
         defer { database.drop() }
         let pipeline = try Pipeline(databaseURL: database.url, seed: 28)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.unique("officials"))
-        defer { try? FileManager.default.removeItem(at: directory) }
         let deploy = TestEnvironment.root.appendingPathComponent("deploy").path
-        let devCA = try await Self.motcua(
-            ["officials", "dev-ca", "--out", directory.path, "--department", Self.department.rawValue, "--register",
-             "--rules", deploy],
-            pipeline: pipeline, database: database)
-        #expect(devCA.status == 0, "\(devCA)")
-        func official(_ id: String) throws -> Official {
-            let keyFile = directory.appendingPathComponent("\(id).key.pem").path
-            return Official(
-                id: id, key: try CommandSigningKey(pem: String(contentsOfFile: keyFile, encoding: .utf8)),
-                certificate: try SigningCertificate(
-                    contents: Array(try Data(contentsOf: directory.appendingPathComponent("\(id).cert.pem")))),
-                keyFile: keyFile)
-        }
+        let registry = try await DevRegistry.register(
+            department: Self.department.rawValue, rules: deploy,
+            environment: pipeline.processEnvironment.merging(database.environment) { $1 })
+        defer { registry.remove() }
+        func official(_ id: String) throws -> Official { try registry.official(id) }
         let specialist = try official("\(Self.department)-specialist")
         let head = try official("\(Self.department)-head")
         // Labour's director, registered against the same CA: a director, but of another department.
-        let ca = try DevelopmentCA(
-            certificatePEM: String(contentsOfFile: directory.appendingPathComponent("ca.cert.pem").path, encoding: .utf8),
-            keyPEM: String(contentsOfFile: directory.appendingPathComponent("ca.key.pem").path, encoding: .utf8))
+        let ca = try registry.certificateAuthority()
         let (labourKey, labourCertificate) = try ca.issue(
             commonName: "Labour director", kind: .p256, notBefore: Date().addingTimeInterval(-86_400),
             notAfter: Date().addingTimeInterval(86_400))
-        let certificateFile = directory.appendingPathComponent("labour-director.cert.pem")
+        let certificateFile = registry.directory.appendingPathComponent("labour-director.cert.pem")
         try labourCertificate.pem.write(to: certificateFile, atomically: true, encoding: .utf8)
         let add = try await Self.motcua(
             ["officials", "add", "--certificate", certificateFile.path, "--id", "labour-director", "--name", "Labour",
-             "--department", "labour", "--role", "director", "--trust", directory.path],
+             "--department", "labour", "--role", "director", "--trust", registry.directory.path],
             pipeline: pipeline, database: database)
         #expect(add.status == 0, "\(add)")
         let labourDirector = Official(id: "labour-director", key: labourKey, certificate: labourCertificate, keyFile: "")
@@ -203,7 +191,7 @@ struct ApologyCommandTests: SignedCommandSuite {
 
         // The audit replay of the whole topics: every recorded apology matches a verified slip.
         func replay() async throws -> (status: Int32?, findings: [[String: Any]], run: CommandRun) {
-            let file = directory.appendingPathComponent(TestEnvironment.unique("audit") + ".json")
+            let file = registry.directory.appendingPathComponent(TestEnvironment.unique("audit") + ".json")
             let run = try await Self.motcua(
                 ["audit", "replay", "--department", Self.department.rawValue, "--format", "json", "--output", file.path,
                  "--rules", deploy],
@@ -347,6 +335,11 @@ struct ApologyCommandTests: SignedCommandSuite {
         #expect(try pipeline.count(
             "SELECT count(*) FROM outbox WHERE key = $1 AND source LIKE 'coordinator%'", [other]) == 0)
         #expect(try pipeline.count("SELECT count(*) FROM apologies WHERE dossier_id = $1", [other]) == 0)
+        // Nor does the applicant's timeline show an apology that was never issued.
+        #expect(try pipeline.count(
+            "SELECT count(*) FROM dossier_timeline WHERE dossier_id = $1 AND type = 'apology-issued'", [other]) == 0)
+        #expect(try pipeline.count(
+            "SELECT count(*) FROM dossier_timeline WHERE dossier_id = $1 AND type = 'apology-issued'", [own]) == 1)
         for process in pipeline.processes.values { #expect(process.isRunning, "\(process.log.suffix(2_000))") }
     }
 }

@@ -15,15 +15,15 @@ struct ChannelCommandTests {
         let database = try TestDatabase("channel")
         defer { database.drop() }
         let pipeline = try Pipeline(databaseURL: database.url, seed: 182)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.unique("officials"))
-        defer { try? FileManager.default.removeItem(at: directory) }
         let environment = pipeline.processEnvironment.merging(database.environment) { $1 }
         func motcua(_ arguments: [String], stdin: String? = nil) async throws -> CommandRun {
             try await CommandRun.run("motcua", arguments, environment: environment, stdin: stdin)
         }
-        let devCA = try await motcua(["officials", "dev-ca", "--out", directory.path, "--department", "labour", "--register"])
-        #expect(devCA.status == 0, "\(devCA)")
-        let deskKey = directory.appendingPathComponent("desk-1.key.pem").path
+        let registry = try await DevRegistry.register(
+            department: "labour",
+            environment: environment)
+        defer { registry.remove() }
+        let deskKey = registry.keyFile("desk-1")
 
         // Reception, the status projection (for `withdraw --wait`, which reads the timeline) and the worker.
         let receptionGroup = pipeline.group("reception")

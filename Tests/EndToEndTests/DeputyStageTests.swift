@@ -21,22 +21,18 @@ struct DeputyStageTests {
         let database = try TestDatabase("deputystage")
         defer { database.drop() }
         let pipeline = try Pipeline(databaseURL: database.url, seed: 24)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.unique("officials"))
-        defer { try? FileManager.default.removeItem(at: directory) }
         let deploy = TestEnvironment.root.appendingPathComponent("deploy").path
         let environment = pipeline.processEnvironment.merging(database.environment) { $1 }
         func motcua(_ arguments: [String]) async throws -> CommandRun {
             try await CommandRun.run("motcua", arguments, environment: environment)
         }
-        let devCA = try await motcua(
-            ["officials", "dev-ca", "--out", directory.path, "--department", Self.department.rawValue, "--register",
-             "--rules", deploy])
-        #expect(devCA.status == 0, "\(devCA)")
-        func keyFile(_ id: String) -> String { directory.appendingPathComponent("\(id).key.pem").path }
+        let registry = try await DevRegistry.register(
+            department: Self.department.rawValue, rules: deploy,
+            environment: environment)
+        defer { registry.remove() }
+        func keyFile(_ id: String) -> String { registry.keyFile(id) }
         let deputyId = "\(Self.department)-deputy"
-        let deputyKey = try CommandSigningKey(pem: String(contentsOfFile: keyFile(deputyId), encoding: .utf8))
-        let deputyCertificate = try SigningCertificate(
-            contents: Array(try Data(contentsOf: directory.appendingPathComponent("\(deputyId).cert.pem"))))
+        let deputy = try registry.official(deputyId)
 
         try pipeline.startReception()
         try pipeline.startWorker(Self.department)
@@ -81,7 +77,7 @@ struct DeputyStageTests {
                 """
             let value = try CommandSignature.sign(
                 Array(json.utf8), type: MessageType.stage, topic: SignedCommands.topic(department: Self.department),
-                principal: deputyId, certificate: deputyCertificate.sha256, key: deputyKey)
+                principal: deputyId, certificate: deputy.certificate.sha256, key: deputy.key)
             try await pipeline.producer.send(KafkaOutgoingMessage(
                 topic: pipeline.topics.department(Self.department), key: dossier, value: value,
                 headers: [KafkaHeader("ce_type", MessageType.stage)]))
@@ -117,7 +113,7 @@ struct DeputyStageTests {
                    sender, 'the site plan is not signed', now()
             FROM stages WHERE dossier_id = $1
             """, [a, deputyId])
-        let file = directory.appendingPathComponent(TestEnvironment.unique("audit") + ".json")
+        let file = registry.directory.appendingPathComponent(TestEnvironment.unique("audit") + ".json")
         let replay = try await motcua(
             ["audit", "replay", "--department", Self.department.rawValue, "--format", "json", "--output", file.path,
              "--rules", deploy])

@@ -36,23 +36,12 @@ struct DraftTests: SignedCommandSuite {
         let database = try TestDatabase("drafts")
         defer { database.drop() }
         let pipeline = try Pipeline(databaseURL: database.url, seed: 24)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.unique("officials"))
-        defer { try? FileManager.default.removeItem(at: directory) }
         let deploy = TestEnvironment.root.appendingPathComponent("deploy").path
-        let devCA = try await Self.motcua(
-            ["officials", "dev-ca", "--out", directory.path, "--department", Self.department.rawValue, "--register",
-             "--rules", deploy],
-            pipeline: pipeline, database: database)
-        #expect(devCA.status == 0, "\(devCA)")
-        func official(_ suffix: String) throws -> Official {
-            let id = "\(Self.department)-\(suffix)"
-            let keyFile = directory.appendingPathComponent("\(id).key.pem").path
-            return Official(
-                id: id, key: try CommandSigningKey(pem: String(contentsOfFile: keyFile, encoding: .utf8)),
-                certificate: try SigningCertificate(
-                    contents: Array(try Data(contentsOf: directory.appendingPathComponent("\(id).cert.pem")))),
-                keyFile: keyFile)
-        }
+        let registry = try await DevRegistry.register(
+            department: Self.department.rawValue, rules: deploy,
+            environment: pipeline.processEnvironment.merging(database.environment) { $1 })
+        defer { registry.remove() }
+        func official(_ suffix: String) throws -> Official { try registry.official("\(Self.department)-\(suffix)") }
         let specialist = try official("specialist")
         let otherSpecialist = try official("specialist-2")
         let head = try official("head")
@@ -295,7 +284,7 @@ struct DraftTests: SignedCommandSuite {
         // The audit replay: every sent draft verifies against a signed approval on the topic by an official with the
         // authority; one marked sent in PostgreSQL behind the system's back (as the schema owner) is `forged`.
         func replay() async throws -> (findings: [[String: Any]], run: CommandRun) {
-            let file = directory.appendingPathComponent(TestEnvironment.unique("audit") + ".json")
+            let file = registry.directory.appendingPathComponent(TestEnvironment.unique("audit") + ".json")
             let run = try await Self.motcua(
                 ["audit", "replay", "--department", Self.department.rawValue, "--format", "json", "--output", file.path,
                  "--rules", deploy],

@@ -45,14 +45,12 @@ struct FeeCommandTests {
         let deploy = try Self.deployWithFee()
         defer { try? FileManager.default.removeItem(at: deploy.deletingLastPathComponent()) }
         let pipeline = try Pipeline(databaseURL: database.url, seed: 2_101)
-        let keys = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.unique("officials"))
-        defer { try? FileManager.default.removeItem(at: keys) }
         let environment = pipeline.processEnvironment.merging(database.environment) { $1 }
-        let devCA = try await CommandRun.run(
-            "motcua", ["officials", "dev-ca", "--out", keys.path, "--department", Self.department.rawValue, "--register"],
+        let registry = try await DevRegistry.register(
+            department: Self.department.rawValue,
             environment: environment)
-        #expect(devCA.status == 0, "\(devCA)")
-        func key(_ id: String) -> String { keys.appendingPathComponent("\(id).key.pem").path }
+        defer { registry.remove() }
+        func key(_ id: String) -> String { registry.keyFile(id) }
         func motcua(_ arguments: [String], secret: String? = nil) async throws -> (status: Int32?, output: String) {
             var env = environment
             env["MOTCUA_RECEIPT_SECRET"] = secret
@@ -158,8 +156,8 @@ struct FeeCommandTests {
             ["pay", withdrawn, "--amount", "500000", "--receipt", "VNPAY-1", "--channel", "national-portal", "--gateway",
              "payment-gateway", "--gateway-key", key("payment-gateway")])
         #expect(payWithdrawn.status != 0 && payWithdrawn.output.contains("is withdrawn"), "\(payWithdrawn.output)")
-        let gateway = try CommandSigningKey(pem: String(contentsOfFile: key("payment-gateway"), encoding: .utf8))
-        let gatewayCertificate = try SigningCertificate(contents: Array(try Data(contentsOf: keys.appendingPathComponent("payment-gateway.cert.pem"))))
+        let gatewayPrincipal = try registry.official("payment-gateway")
+        let gateway = gatewayPrincipal.key, gatewayCertificate = gatewayPrincipal.certificate
         let late = try CommandSignature.sign(
             Array("""
                 {"amount":\(Self.fee),"at":"\(ISO8601Instant.format(Date()))","channel":"national-portal",\

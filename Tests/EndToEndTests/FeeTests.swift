@@ -16,11 +16,7 @@ struct FeeTests {
     static let department: DepartmentID = "industry-trade"
     static let fee = 2_200_000
 
-    struct Signer {
-        var id: String
-        var key: CommandSigningKey
-        var certificate: SigningCertificate
-    }
+    typealias Signer = RegisteredOfficial
 
     /// The `type` events of a dossier in the outbox: their data.
     static func events(_ type: String, of dossier: String, in pipeline: Pipeline) throws -> [[String: Any]] {
@@ -40,18 +36,11 @@ struct FeeTests {
         let database = try TestDatabase("fees")
         defer { database.drop() }
         let pipeline = try Pipeline(databaseURL: database.url, seed: 21)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.unique("officials"))
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let devCA = try await CommandRun.run(
-            "motcua", ["officials", "dev-ca", "--out", directory.path, "--department", Self.department.rawValue, "--register"],
+        let registry = try await DevRegistry.register(
+            department: Self.department.rawValue,
             environment: pipeline.processEnvironment.merging(database.environment) { $1 })
-        #expect(devCA.status == 0, "\(devCA)")
-        func signer(_ id: String) throws -> Signer {
-            Signer(
-                id: id,
-                key: try CommandSigningKey(pem: String(contentsOfFile: directory.appendingPathComponent("\(id).key.pem").path, encoding: .utf8)),
-                certificate: try SigningCertificate(contents: Array(try Data(contentsOf: directory.appendingPathComponent("\(id).cert.pem")))))
-        }
+        defer { registry.remove() }
+        func signer(_ id: String) throws -> Signer { try registry.official(id) }
         let gateway = try signer("payment-gateway")
         let portal = try signer("portal")
 

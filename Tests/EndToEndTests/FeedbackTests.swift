@@ -14,29 +14,18 @@ import Testing
 struct FeedbackTests {
     static let department: DepartmentID = "industry-trade"
 
-    struct Signer {
-        var id: String
-        var key: CommandSigningKey
-        var certificate: SigningCertificate
-    }
+    typealias Signer = RegisteredOfficial
 
     @Test("unsigned, payment-gateway-signed, before-the-result, out-of-range and second ratings are refused with their reason and record nothing; a portal rating after the result and a desk complaint are recorded; a malformed result reference refuses the signature, a valid one is recorded")
     func ratingsComplaintsAndResults() async throws {
         let database = try TestDatabase("feedback")
         defer { database.drop() }
         let pipeline = try Pipeline(databaseURL: database.url, seed: 766)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.unique("officials"))
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let devCA = try await CommandRun.run(
-            "motcua", ["officials", "dev-ca", "--out", directory.path, "--department", Self.department.rawValue, "--register"],
+        let registry = try await DevRegistry.register(
+            department: Self.department.rawValue,
             environment: pipeline.processEnvironment.merging(database.environment) { $1 })
-        #expect(devCA.status == 0, "\(devCA)")
-        func signer(_ id: String) throws -> Signer {
-            Signer(
-                id: id,
-                key: try CommandSigningKey(pem: String(contentsOfFile: directory.appendingPathComponent("\(id).key.pem").path, encoding: .utf8)),
-                certificate: try SigningCertificate(contents: Array(try Data(contentsOf: directory.appendingPathComponent("\(id).cert.pem")))))
-        }
+        defer { registry.remove() }
+        func signer(_ id: String) throws -> Signer { try registry.official(id) }
         let portal = try signer("portal"), desk = try signer("desk-1"), gateway = try signer("payment-gateway")
         let director = try signer("\(Self.department)-director")
 

@@ -51,16 +51,12 @@ struct PortalLifeTests {
         let deploy = try Self.deploy()
         defer { try? FileManager.default.removeItem(at: deploy.deletingLastPathComponent()) }
         let pipeline = try Pipeline(databaseURL: database.url, seed: 2_102)
-        let keys = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.unique("officials"))
-        defer { try? FileManager.default.removeItem(at: keys) }
         let environment = pipeline.processEnvironment.merging(database.environment) { $1 }
-        let devCA = try await CommandRun.run(
-            "motcua",
-            ["officials", "dev-ca", "--out", keys.path, "--department", Self.department.rawValue, "--register", "--rules",
-             deploy.path],
+        let registry = try await DevRegistry.register(
+            department: Self.department.rawValue, rules: deploy.path,
             environment: environment)
-        #expect(devCA.status == 0, "\(devCA)")
-        func key(_ id: String) -> String { keys.appendingPathComponent("\(id).key.pem").path }
+        defer { registry.remove() }
+        func key(_ id: String) -> String { registry.keyFile(id) }
         func motcua(_ arguments: [String], secret: String? = nil) async throws -> (status: Int32?, output: String) {
             var env = environment
             env["MOTCUA_RECEIPT_SECRET"] = secret
@@ -107,9 +103,8 @@ struct PortalLifeTests {
 
         // The portal supplements the promotion's value (a fact the procedure declares), signed with its service key
         // as the portal would send it: evaluated again, approved by the rules, and the fee is requested.
-        let portal = try CommandSigningKey(pem: String(contentsOfFile: key("portal"), encoding: .utf8))
-        let portalCertificate = try SigningCertificate(
-            contents: Array(try Data(contentsOf: keys.appendingPathComponent("portal.cert.pem"))))
+        let portalPrincipal = try registry.official("portal")
+        let portal = portalPrincipal.key, portalCertificate = portalPrincipal.certificate
         let supplement = ApplicantSupplement(
             commandId: UUID(), dossierId: life, step: 0, documents: [],
             facts: ["promotionValuePct": .integer(20)], at: Date())

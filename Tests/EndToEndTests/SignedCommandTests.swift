@@ -23,37 +23,29 @@ struct SignedCommandTests: SignedCommandSuite {
         let database = try TestDatabase("signed")
         defer { database.drop() }
         let pipeline = try Pipeline(databaseURL: database.url, seed: 18)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.unique("officials"))
-        defer { try? FileManager.default.removeItem(at: directory) }
 
         // The registry: a test CA and officials from `motcua officials dev-ca --register`.
-        let devCA = try await Self.motcua(
-            ["officials", "dev-ca", "--out", directory.path, "--department", Self.department.rawValue, "--register"],
-            pipeline: pipeline, database: database)
-        #expect(devCA.status == 0, "\(devCA)")
-        let keyFile = directory.appendingPathComponent("\(Self.department)-director.key.pem").path
+        let registry = try await DevRegistry.register(
+            department: Self.department.rawValue,
+            environment: pipeline.processEnvironment.merging(database.environment) { $1 })
+        defer { registry.remove() }
+        let keyFile = registry.keyFile("\(Self.department)-director")
         let mode = try FileManager.default.attributesOfItem(atPath: keyFile)[.posixPermissions] as? Int
         #expect(mode == 0o600)
-        func official(_ id: String) throws -> Official {
-            let key = try CommandSigningKey(pem: String(contentsOfFile: directory.appendingPathComponent("\(id).key.pem").path, encoding: .utf8))
-            let certificate = try SigningCertificate(contents: Array(try Data(contentsOf: directory.appendingPathComponent("\(id).cert.pem"))))
-            return Official(id: id, key: key, certificate: certificate)
-        }
+        func official(_ id: String) throws -> Official { try registry.official(id) }
         let director = try official("\(Self.department)-director")
         let deputy = try official("\(Self.department)-deputy")
         let specialist = try official("\(Self.department)-specialist")
         // A second director, registered with `officials add` against the test CA, then revoked.
-        let ca = try DevelopmentCA(
-            certificatePEM: String(contentsOfFile: directory.appendingPathComponent("ca.cert.pem").path, encoding: .utf8),
-            keyPEM: String(contentsOfFile: directory.appendingPathComponent("ca.key.pem").path, encoding: .utf8))
+        let ca = try registry.certificateAuthority()
         let (oldKey, oldCertificate) = try ca.issue(
             commonName: "Former director", kind: .rsa2048, notBefore: Date().addingTimeInterval(-86_400),
             notAfter: Date().addingTimeInterval(86_400))
-        let certificateFile = directory.appendingPathComponent("former.cert.pem")
+        let certificateFile = registry.directory.appendingPathComponent("former.cert.pem")
         try oldCertificate.pem.write(to: certificateFile, atomically: true, encoding: .utf8)
         let add = try await Self.motcua(
             ["officials", "add", "--certificate", certificateFile.path, "--id", "former-director", "--name", "Former",
-             "--department", Self.department.rawValue, "--role", "director", "--trust", directory.path],
+             "--department", Self.department.rawValue, "--role", "director", "--trust", registry.directory.path],
             pipeline: pipeline, database: database)
         #expect(add.status == 0, "\(add)")
         let revoke = try await Self.motcua(
@@ -67,7 +59,7 @@ struct SignedCommandTests: SignedCommandSuite {
         try strangerCertificate.pem.write(to: certificateFile, atomically: true, encoding: .utf8)
         let refusedAdd = try await Self.motcua(
             ["officials", "add", "--certificate", certificateFile.path, "--id", "intern-nobody", "--name", "Nobody",
-             "--department", Self.department.rawValue, "--role", "director", "--trust", directory.path],
+             "--department", Self.department.rawValue, "--role", "director", "--trust", registry.directory.path],
             pipeline: pipeline, database: database)
         #expect(refusedAdd.status != 0 && refusedAdd.stderr.contains("does not chain"), "\(refusedAdd)")
         let stranger = Official(id: "intern-nobody", key: strangerKey, certificate: strangerCertificate)
@@ -148,7 +140,7 @@ struct SignedCommandTests: SignedCommandSuite {
 
         // The audit replay of the whole topic: every stored signature verifies.
         func replay() async throws -> (status: Int32?, findings: [[String: Any]], run: CommandRun) {
-            let file = directory.appendingPathComponent(TestEnvironment.unique("audit") + ".json")
+            let file = registry.directory.appendingPathComponent(TestEnvironment.unique("audit") + ".json")
             let run = try await Self.motcua(
                 ["audit", "replay", "--department", Self.department.rawValue, "--format", "json", "--output", file.path,
                  "--rules", TestEnvironment.root.appendingPathComponent("deploy").path],

@@ -20,17 +20,14 @@ struct StageAssignTests {
         let database = try TestDatabase("assign")
         defer { database.drop() }
         let pipeline = try Pipeline(databaseURL: database.url, seed: 29)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.unique("officials"))
-        defer { try? FileManager.default.removeItem(at: directory) }
         let deploy = TestEnvironment.root.appendingPathComponent("deploy").path
-        let devCA = try await WorkflowStageTests.motcua(
-            ["officials", "dev-ca", "--out", directory.path, "--department", Self.department.rawValue, "--register",
-             "--rules", deploy],
-            pipeline: pipeline, database: database)
-        #expect(devCA.status == 0, "\(devCA)")
+        let registry = try await DevRegistry.register(
+            department: Self.department.rawValue, rules: deploy,
+            environment: pipeline.processEnvironment.merging(database.environment) { $1 })
+        defer { registry.remove() }
         func keyFile(_ suffix: String) -> (id: String, key: String) {
             let id = "\(Self.department)-\(suffix)"
-            return (id, directory.appendingPathComponent("\(id).key.pem").path)
+            return (id, registry.keyFile(id))
         }
         let specialists = [keyFile("specialist"), keyFile("specialist-2")]
         let head = keyFile("head")
@@ -90,7 +87,7 @@ struct StageAssignTests {
                 == .init(stage: "examine", assignee: other.id, handovers: 2, closed: false))
 
         // The replay verifies the assignment against the head's signed command.
-        let file = directory.appendingPathComponent(TestEnvironment.unique("audit") + ".json")
+        let file = registry.directory.appendingPathComponent(TestEnvironment.unique("audit") + ".json")
         let replay = try await WorkflowStageTests.motcua(
             ["audit", "replay", "--department", Self.department.rawValue, "--format", "json", "--output", file.path,
              "--rules", deploy],

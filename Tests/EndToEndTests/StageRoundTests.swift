@@ -19,17 +19,14 @@ struct StageRoundTests {
         let database = try TestDatabase("stageround")
         defer { database.drop() }
         let pipeline = try Pipeline(databaseURL: database.url, seed: 31)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.unique("officials"))
-        defer { try? FileManager.default.removeItem(at: directory) }
         let deploy = TestEnvironment.root.appendingPathComponent("deploy").path
-        let devCA = try await WorkflowStageTests.motcua(
-            ["officials", "dev-ca", "--out", directory.path, "--department", Self.department.rawValue, "--register",
-             "--rules", deploy],
-            pipeline: pipeline, database: database)
-        #expect(devCA.status == 0, "\(devCA)")
+        let registry = try await DevRegistry.register(
+            department: Self.department.rawValue, rules: deploy,
+            environment: pipeline.processEnvironment.merging(database.environment) { $1 })
+        defer { registry.remove() }
         let head = "\(Self.department)-head"
-        let headKey = directory.appendingPathComponent("\(head).key.pem").path
-        let deskKey = directory.appendingPathComponent("desk-1.key.pem").path
+        let headKey = registry.keyFile("\(head)")
+        let deskKey = registry.keyFile("desk-1")
 
         try pipeline.startReception()
         try pipeline.startWorker(Self.department)
