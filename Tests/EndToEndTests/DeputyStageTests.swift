@@ -36,13 +36,7 @@ struct DeputyStageTests {
 
         try pipeline.startReception()
         try pipeline.startWorker(Self.department)
-        var dossiers: [Dossier] = []
-        for _ in 0..<2 {
-            var dossier = pipeline.generator.next(procedure: "2.000620", submittedAt: Date(), outsideShare: 0)
-            dossier.channel = .counter
-            dossiers.append(dossier)
-        }
-        try await pipeline.submit(dossiers)
+        let dossiers = try await pipeline.submitForOfficials(2)
         let ids = dossiers.map(\.id)
         let entered = await eventually(timeout: .seconds(120)) {
             try pipeline.count("SELECT count(*) FROM stages WHERE dossier_id = ANY($1::text[])", [ids]) == ids.count

@@ -50,14 +50,7 @@ struct DraftTests: SignedCommandSuite {
         // Reception, the status projection (deadlines, portal records) and the worker, from the topics' current end.
         try pipeline.startCoordinator(rules: deploy)
         try pipeline.startWorker(Self.department)
-        var dossiers: [Dossier] = []
-        for _ in 0..<4 {
-            // 2.000620: approved by the default rule, for an official to sign.
-            var dossier = pipeline.generator.next(procedure: "2.000620", submittedAt: Date(), outsideShare: 0)
-            dossier.channel = .counter
-            dossiers.append(dossier)
-        }
-        try await pipeline.submit(dossiers)
+        let dossiers = try await pipeline.submitForOfficials(4)
         let ids = dossiers.map(\.id)
         let ready = await eventually(timeout: .seconds(120)) {
             try pipeline.count(

@@ -137,9 +137,7 @@ struct EndToEndTests {
         try pipeline.startWorker("industry-trade")
         // Approved by the default rule, prepared for an official (review: official). (Not the tobacco retail licence
         // any more: it moved to the communes on 2025-07-01, and reception refuses it.)
-        var dossier = pipeline.generator.next(procedure: "2.000620", submittedAt: Date(), outsideShare: 0)
-        dossier.channel = .counter
-        try await pipeline.submit([dossier])
+        let dossier = try await pipeline.submitForOfficials(1)[0]
         let prepared = await eventually(timeout: .seconds(60)) {
             try pipeline.count("SELECT count(*) FROM decisions WHERE dossier_id = $1 AND review = 'official' AND outcome IN ('approve', 'refuse')", [dossier.id]) == 1
         }

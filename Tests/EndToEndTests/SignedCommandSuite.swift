@@ -88,3 +88,17 @@ struct DevRegistry {
 
     func remove() { try? FileManager.default.removeItem(at: directory) }
 }
+
+extension Pipeline {
+    /// Submits `count` dossiers of 2.000620 taken at the one-stop desk: approved by the default rule and prepared for
+    /// an official to sign (15 working days; industry-trade's workflow: examine 9, check 3, sign 3).
+    func submitForOfficials(_ count: Int) async throws -> [Dossier] {
+        let dossiers = (0..<count).map { _ in
+            var dossier = generator.next(procedure: "2.000620", submittedAt: Date(), outsideShare: 0)
+            dossier.channel = .counter
+            return dossier
+        }
+        try await submit(dossiers)
+        return dossiers
+    }
+}

@@ -33,9 +33,7 @@ struct StageEscalationTests {
         try pipeline.startWorker(Self.department)
 
         // 2.000620 (15 working days): approved by the default rule, for an official: examine 9, check 3, sign 3.
-        var dossier = pipeline.generator.next(procedure: "2.000620", submittedAt: Date(), outsideShare: 0)
-        dossier.channel = .counter
-        try await pipeline.submit([dossier])
+        let dossier = try await pipeline.submitForOfficials(1)[0]
         let id = dossier.id
         let projected = await eventually(timeout: .seconds(120)) {
             try pipeline.count(

@@ -30,9 +30,7 @@ struct StageRoundTests {
 
         try pipeline.startReception()
         try pipeline.startWorker(Self.department)
-        var dossier = pipeline.generator.next(procedure: "2.000620", submittedAt: Date(), outsideShare: 0)
-        dossier.channel = .counter
-        try await pipeline.submit([dossier])
+        let dossier = try await pipeline.submitForOfficials(1)[0]
         let id = dossier.id
         let entered = await eventually(timeout: .seconds(120)) {
             try pipeline.count("SELECT count(*) FROM stages WHERE dossier_id = $1 AND round = 0", [id]) == 1

@@ -70,14 +70,7 @@ struct WorkflowStageTests: SignedCommandSuite {
 
         try pipeline.startReception()
         try pipeline.startWorker(Self.department)
-        var dossiers: [Dossier] = []
-        for _ in 0..<4 {
-            // 2.000620: approved by the default rule, for an official (2.000633 moved to the communes: refused).
-            var dossier = pipeline.generator.next(procedure: "2.000620", submittedAt: Date(), outsideShare: 0)
-            dossier.channel = .counter
-            dossiers.append(dossier)
-        }
-        try await pipeline.submit(dossiers)
+        let dossiers = try await pipeline.submitForOfficials(4)
         let ids = dossiers.map(\.id)
         let entered = await eventually(timeout: .seconds(120)) {
             try pipeline.count(
