@@ -16,7 +16,8 @@ extension AuditReplay {
     /// the registry of officials, at the instant the worker recorded (the signature's `signed_at`, its batch
     /// instant):
     /// - a signature made before the registry was in force has no signed command to check: a note,
-    ///   `unsigned-before-registry`;
+    ///   `unsigned-before-registry` — unless it is dated before the decision it signs (`forged`: a signature
+    ///   backdated to pass for one of those);
     /// - no command on the topic whose signature verifies for that round, signer and outcome: `forged` (a
     ///   signature written into PostgreSQL behind the system's back, or from a command that did not verify);
     /// - a verified command for that step, but another signer, outcome or round than the row: `signature-mismatch`
@@ -64,9 +65,17 @@ extension AuditReplay {
                     detail: detail)
             }
             guard registry.isInForce(at: stored.signedAt) else {
-                report.findings.append(finding(
-                    .unsignedBeforeRegistry, nil,
-                    detail: "signed at \(ISO8601Instant.format(stored.signedAt)), before the registry of officials was in force"))
+                // Only a decision made and signed before the registry: a signature dated before its own decision
+                // (a login backdating one to pass it off as such) is forged.
+                if stored.signedAt < stored.decidedAt {
+                    report.findings.append(finding(
+                        .forged, nil,
+                        detail: "signed at \(ISO8601Instant.format(stored.signedAt)), before the decision it signs was made (\(ISO8601Instant.format(stored.decidedAt)))"))
+                } else {
+                    report.findings.append(finding(
+                        .unsignedBeforeRegistry, nil,
+                        detail: "signed at \(ISO8601Instant.format(stored.signedAt)), before the registry of officials was in force"))
+                }
                 continue
             }
             let candidates = byStep["\(stored.dossierId)/\(stored.step)"] ?? []

@@ -18,7 +18,7 @@ struct SignedCommandTests: SignedCommandSuite {
     typealias Official = RegisteredOfficial
     static let department: DepartmentID = "industry-trade"
 
-    @Test("forged, unsigned, wrong-role, not-the-delegate, stale and revoked signatures are refused with their reason and change nothing; a director's signature through `motcua review sign --key` is recorded; the audit names a signature forged into PostgreSQL and one altered there")
+    @Test("forged, unsigned, wrong-role, not-the-delegate, stale and revoked signatures are refused with their reason and change nothing; a director's signature through `motcua review sign --key` is recorded; the audit names a signature forged into PostgreSQL, one backdated to before the registry and one altered there")
     func attackOne() async throws {
         let database = try TestDatabase("signed")
         defer { database.drop() }
@@ -177,6 +177,15 @@ struct SignedCommandTests: SignedCommandSuite {
         try database.connection.execute(
             "UPDATE decisions SET signed_by = $2, signed_at = now(), signed_outcome = 'refuse' WHERE dossier_id = $1",
             [ids[0], director.id])
+        // A signature backdated to before the registry, so as to pass for one made before it (a note), on a decision
+        // made after it: forged (before, the replay noted it as unsigned-before-registry).
+        try database.connection.execute(
+            """
+            UPDATE decisions SET signed_by = $2, signed_at = now() - interval '10 years', signed_outcome = 'approve'
+            WHERE dossier_id = $1 AND signed_at IS NULL
+            """, [ids[1], director.id])
+        #expect(try pipeline.count(
+            "SELECT count(*) FROM decisions WHERE dossier_id = $1 AND signed_at < now() - interval '9 years'", [ids[1]]) == 1)
         try database.connection.execute("ALTER TABLE decisions DISABLE TRIGGER motcua_signature_write_once", [])
         try database.connection.execute(
             "UPDATE decisions SET signed_outcome = 'refuse' WHERE dossier_id = $1", [ids[8]])
@@ -185,7 +194,8 @@ struct SignedCommandTests: SignedCommandSuite {
         #expect(altered.status == 1, "\(altered.run)")
         let named = Dictionary(grouping: altered.findings, by: { $0["kind"] as? String ?? "" })
             .mapValues { Set($0.compactMap { $0["dossierId"] as? String }) }
-        #expect(named["forged"] == [ids[0]], "\(altered.findings)")
+        #expect(named["forged"] == [ids[0], ids[1]], "\(altered.findings)")
+        #expect(named["unsigned-before-registry"] == nil, "\(altered.findings)")
         #expect(named["signature-mismatch"] == [ids[8]], "\(altered.findings)")
     }
 }

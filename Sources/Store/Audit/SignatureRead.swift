@@ -17,6 +17,8 @@ extension AuditStore {
         package var signedOutcome: String?
         /// The canonical JSON of the delegation version the decision relied on (its delegate signs), if any.
         package var delegationSnapshot: String?
+        /// The decision's own instant (the batch that prepared it): a signature cannot come before it.
+        package var decidedAt: Date
     }
 
     /// Every signed decision of `departments` (signatures are a fraction of the decisions: one query).
@@ -25,7 +27,7 @@ extension AuditStore {
         return try connection.query(
             """
             SELECT d.dossier_id, d.step, d.round, d.department, d.procedure, d.outcome, d.rule_version, d.signed_by,
-                   d.signed_at, d.signed_outcome, v.canonical_json
+                   d.signed_at, d.signed_outcome, v.canonical_json, d.decided_at
             FROM decisions d LEFT JOIN delegation_versions v ON v.version = d.delegation_version
             WHERE d.signed_at IS NOT NULL AND d.department = ANY(\(departments, as: "text[]"))
             """
@@ -37,7 +39,7 @@ extension AuditStore {
                 procedure: try row.decode(String.self, at: 4), outcome: try row.decode(String.self, at: 5),
                 ruleVersion: try row.decode(String.self, at: 6), signedBy: signedBy,
                 signedAt: try row.decode(Date.self, at: 8), signedOutcome: try row.decodeIfPresent(String.self, at: 9),
-                delegationSnapshot: try row.decodeIfPresent(String.self, at: 10))
+                delegationSnapshot: try row.decodeIfPresent(String.self, at: 10), decidedAt: try row.decode(Date.self, at: 11))
         }
     }
 }
