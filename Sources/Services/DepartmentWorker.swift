@@ -124,11 +124,15 @@ public final class DepartmentWorker: BatchWriter {
         }
         // A step is decided under the catalogue version reception recorded on the dossier
         // (`dossiers.catalogue_version`): its required documents, and a forward's next-step time limit. Not the one
-        // its step task names (not covered by the provenance digest): one statement reads the record for the batch's
-        // dossiers, and the batch is decided again if a task named another version or one stored after `prepare` (a
-        // reception started with a corrected catalogue).
-        if !batch.versions.isEmpty {
-            let recorded = try CatalogueVersionStore.recorded(of: Array(batch.versions.keys), in: tx)
+        // its step task names (not covered by the provenance digest): the provenance lookup (one statement for the
+        // batch) answers the record of every task's dossier it vouches for, and the batch is decided again if a task
+        // named another version or one stored after `prepare` (a reception started with a corrected catalogue). The
+        // tasks it does not vouch for are dropped after (dropNotReceived): their versions do not matter.
+        var received = Set<Int>()
+        if !batch.tasks.isEmpty {
+            let receipts = try ProvenanceStore.receipts(batch.tasks.map(\.task), department: department, in: tx)
+            received = receipts.received
+            let recorded = receipts.versions
             let differs = batch.versions.contains { id, named in recorded[id].map { $0 != named } ?? false }
             let unknown = recorded.values.contains { version in
                 version.map { $0 != bundle.catalogueVersion.version && !catalogueVersions.knows($0) } ?? false
@@ -138,7 +142,7 @@ public final class DepartmentWorker: BatchWriter {
                 batch = try decide(messages, bundle: bundle, seq: seq, now: clock.now(), recorded: recorded)
             }
         }
-        try dropNotReceived(&batch, in: tx)
+        try dropNotReceived(&batch, received: received)
         try dropWithdrawn(&batch.rows, outbox: &batch.outbox, report: &batch.report, in: tx)
         do {
             // The rows kept are those this transaction copied: their stages are new too (enterStages).
@@ -232,12 +236,10 @@ public final class DepartmentWorker: BatchWriter {
 
     /// A step is decided only if reception received it (step 0: a `dossiers` row of the same dossier digest,
     /// assigned to this department) or the previous department forwarded it here: anything else goes to the
-    /// department's dead letters with reason `not-received`, and a `step-rejected` event says so. One statement
-    /// for the batch.
-    private func dropNotReceived(_ batch: inout Staged, in tx: PostgresConnection) throws {
-        guard !batch.tasks.isEmpty else { return }
-        let received = try ProvenanceStore.received(batch.tasks.map(\.task), department: department, in: tx)
-        guard received.count < batch.tasks.count else { return }
+    /// department's dead letters with reason `not-received`, and a `step-rejected` event says so. `received`: the
+    /// indices of `batch.tasks` the provenance lookup vouched for (one statement for the batch, in `write`).
+    private func dropNotReceived(_ batch: inout Staged, received: Set<Int>) throws {
+        guard !batch.tasks.isEmpty, received.count < batch.tasks.count else { return }
         // By the consumed message, not the step's identity: a forged copy of a received task (same dossier, step and
         // round, another body) in the same batch must not take the genuine step's events and forward with it.
         var refused = Set<String>()

@@ -53,13 +53,15 @@ struct StatementStatistics {
     }
 
     /// The round's statements and rows, per dossier, as report lines.
-    static func report(_ connection: PostgresConnection, before: TableCounts, dossiers: Int) throws -> [String] {
+    static func report(
+        _ connection: PostgresConnection, before: TableCounts, dossiers: Int, title: String = "the worker round"
+    ) throws -> [String] {
         // The backends of the round have exited: their table counters are flushed.
         Thread.sleep(forTimeInterval: 1.0)
         let after = try tables(connection)
         let n = Double(dossiers)
         var lines: [String] = []
-        lines.append("statements of the worker round (pg_stat_statements, track = all; time inside PostgreSQL per dossier):")
+        lines.append("statements of \(title) (pg_stat_statements, track = all; time inside PostgreSQL per dossier):")
         lines.append("| µs/dossier (exec + plan) | calls | calls/dossier | rows/call | top level | statement |")
         lines.append("|---:|---:|---:|---:|---|---|")
         var topLevel = 0.0

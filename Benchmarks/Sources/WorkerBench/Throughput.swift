@@ -53,6 +53,8 @@ struct RawRound {
     var rate: Double
     var processMicros: Double
     var postgresMicros: Double
+    /// `--statements`: where the replay's PostgreSQL time went, as for the worker's round.
+    var statements: [String] = []
 }
 
 /// One table of the replay: the rows a worker round wrote into it, each encoded once, before the timed replay, as
@@ -433,10 +435,11 @@ struct ThroughputBench {
                 replay.ranges += [start, Int64(table.ends.count)]
             }
             replay.moveRanges.append(Int32(replay.moves.count))
-            // The worker's per-batch provenance lookup, the same statement (ids are UUIDs, digests hex: literal-safe).
+            // The worker's per-batch provenance lookup, the same statement (ids are UUIDs, digests hex: literal-safe),
+            // with the catalogue versions it answers since migration 033 (the worker's only read of them).
             func array(_ items: [String]) -> String { "'{" + items.joined(separator: ",") + "}'" }
             replay.lookups.append(
-                "SELECT task_index FROM motcua_step_provenance('\(Workload.department)', \(array(lookup.ids))::text[], "
+                "SELECT task_index, on_record, catalogue_version FROM motcua_step_provenance('\(Workload.department)', \(array(lookup.ids))::text[], "
                     + "\(array(lookup.steps))::int[], \(array(lookup.rounds))::int[], \(array(lookup.digests))::text[])")
         }
         guard replay.rows == tasks.count else {
@@ -451,6 +454,7 @@ struct ThroughputBench {
         try resetTables(connection, seeding: tasks)
         let group = "bench.raw.\(UInt32.random(in: 0...UInt32.max))"
         try seedOffsets(connection, group: group, topic: tasks.topic, tasks.start)
+        let tablesBefore = try statements ? StatementStatistics.reset(connection) : nil
         var seconds = 0.0
         var error = [CChar](repeating: 0, count: 1024)
         let errorSize = error.count
@@ -485,7 +489,11 @@ struct ThroughputBench {
         }
         return RawRound(
             rate: Double(rows) / seconds, processMicros: (cpuAfter.0 - cpuBefore.0) / Double(rows) * 1e6,
-            postgresMicros: (cpuAfter.1 - cpuBefore.1) / Double(rows) * 1e6)
+            postgresMicros: (cpuAfter.1 - cpuBefore.1) / Double(rows) * 1e6,
+            statements: try tablesBefore.map {
+                try StatementStatistics.report(
+                    connection, before: $0, dossiers: tasks.count, title: "the raw C replay (as the owner)")
+            } ?? [])
     }
 
     /// The tables as the C replay takes them, pointers valid inside `body`.

@@ -278,6 +278,10 @@ struct WorkerBench {
                     out.line("")
                     out.table(w.statements)
                 }
+                if !raw.statements.isEmpty {
+                    out.line("")
+                    out.table(raw.statements)
+                }
                 out.line(
                     "  round \(round): worker \(grouped(w.rate))/s (\(format(w.seconds, 2)) s, \(w.batches.count) "
                         + "transactions; +\(format(w.wallWithJoin - w.seconds, 1)) s group join before)  raw COPY "

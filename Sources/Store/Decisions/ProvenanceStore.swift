@@ -21,17 +21,40 @@ package enum ProvenanceStore {
         }
     }
 
-    /// The indices of `tasks` that `department` may decide: received by reception (step 0, same digest, assigned to
-    /// it), forwarded to it by the step before (same digest), or already decided by it. One statement for a batch.
-    package static func received(_ tasks: [Task], department: DepartmentID, in tx: PostgresConnection) throws -> Set<Int> {
-        guard !tasks.isEmpty else { return [] }
+    /// What the provenance lookup answers for a batch (migration 033): the tasks the department may decide, and the
+    /// catalogue version reception recorded on each of their dossiers.
+    package struct Receipts: Sendable {
+        /// The indices of the tasks the department may decide.
+        package var received: Set<Int>
+        /// By dossier id, for the tasks received: the catalogue version reception recorded (nil: before migration
+        /// 021); a dossier without a `dossiers` row (a repeat of a step decided without one) is absent.
+        package var versions: [String: String?]
+    }
+
+    /// The tasks that `department` may decide — received by reception (step 0, same digest, assigned to it),
+    /// forwarded to it by the step before (same digest), or already decided by it — with the catalogue version
+    /// recorded on each one's dossier. One statement for a batch; nothing of a task the department may not decide.
+    package static func receipts(
+        _ tasks: [Task], department: DepartmentID, in tx: PostgresConnection
+    ) throws -> Receipts {
+        var receipts = Receipts(received: [], versions: [:])
+        guard !tasks.isEmpty else { return receipts }
         let rows = try tx.query(
             """
-            SELECT task_index FROM motcua_step_provenance(\(department), \(tasks.map(\.dossierId), as: "text[]"),
-                \(tasks.map { String($0.step) }, as: "integer[]"), \(tasks.map { String($0.round) }, as: "integer[]"),
+            SELECT task_index, on_record, catalogue_version FROM motcua_step_provenance(\(department),
+                \(tasks.map(\.dossierId), as: "text[]"), \(tasks.map { String($0.step) }, as: "integer[]"),
+                \(tasks.map { String($0.round) }, as: "integer[]"),
                 \(tasks.map { String(PostgresBytes($0.digest).postgresText.dropFirst(2)) }, as: "text[]"))
             """)
-        return Set(try rows.map { try $0.decode(Int.self, "task_index") - 1 })
+        for row in rows {
+            let index = try row.decode(Int.self, "task_index") - 1
+            guard tasks.indices.contains(index) else { continue }
+            receipts.received.insert(index)
+            if try row.decode(Bool.self, "on_record") {
+                receipts.versions[tasks[index].dossierId] = .some(try row.decodeIfPresent(String.self, "catalogue_version"))
+            }
+        }
+        return receipts
     }
 
     /// Records an official's request for documents on a round (once; a repeat changes nothing).
