@@ -45,7 +45,8 @@ public struct OfficialRegistry: Sendable {
     /// The part of ``authenticate(command:type:topic:commandAt:at:)`` that no instant changes, and nearly all of its
     /// cost: the registered principal whose key made the command's signature. The command's bytes are read once
     /// (``CommandSignature/signingInput(type:topic:command:)``'s canonical form, written straight into the signing
-    /// input, which also finds the `signature` member); only that member is parsed. Many commands can be verified on
+    /// input, which also finds the `signature` member); only that member is read again
+    /// (``plainSignatureMember(in:at:)``, or parsed when written otherwise). Many commands can be verified on
     /// several cores at once, then checked against their instants with ``validity(of:commandAt:at:)``.
     public func verifySignature(command: [UInt8], type: String, topic: String) -> Result<Principal, CommandRefusal> {
         var input = CommandSignature.header(type: type, topic: topic, capacity: command.count)
@@ -53,14 +54,17 @@ public struct OfficialRegistry: Sendable {
             return .failure(Self.notCanonical)
         }
         guard written.isObject else { return .failure(.malformedSignature("not a JSON object")) }
-        guard let member = written.removed.first,
-            let value = try? CanonicalJSON.parse(command[member.value])
-        else { return .failure(.unsigned) }
+        guard let member = written.removed.first else { return .failure(.unsigned) }
         let signature: CommandSignature
-        switch Self.signature(of: .object([CommandSignature.member: value])) {
-        case .failure(let refusal): return .failure(refusal)
-        case .success(nil): return .failure(.unsigned)
-        case .success(let found?): signature = found
+        if let plain = Self.plainSignatureMember(in: command, at: member.value) {
+            signature = plain
+        } else {
+            guard let value = try? CanonicalJSON.parse(command[member.value]) else { return .failure(.unsigned) }
+            switch Self.signature(of: .object([CommandSignature.member: value])) {
+            case .failure(let refusal): return .failure(refusal)
+            case .success(nil): return .failure(.unsigned)
+            case .success(let found?): signature = found
+            }
         }
         guard let principal = principals[signature.principal] else {
             return .failure(.unknownPrincipal(signature.principal))

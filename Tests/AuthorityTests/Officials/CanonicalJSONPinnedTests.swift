@@ -97,6 +97,42 @@ struct CanonicalJSONPinnedTests {
         }
     }
 
+    @Test("the signature member read straight from the bytes, or parsed when written otherwise: the same answers")
+    func signatureMember() throws {
+        let instant = Date(timeIntervalSince1970: 1_796_000_000)
+        let key = try CommandSigningKey.newRSA2048()
+        let principal = Principal(
+            id: "labour-director", displayName: "d", department: "labour", division: nil, role: .director,
+            key: key.publicKey, certificateSHA256: String(repeating: "a", count: 64),
+            validFrom: instant.addingTimeInterval(-86_400), validTo: instant.addingTimeInterval(86_400),
+            registeredAt: instant)
+        let registry = OfficialRegistry(principals: [principal], inForceSince: instant)
+        let signed = String(decoding: try CommandSignature.sign(
+            Array(#"{"b":"Hồ sơ","a":1}"#.utf8), type: "t", topic: "dossiers.labour", principal: principal.id,
+            certificate: principal.certificateSHA256, key: key), as: UTF8.self)
+        func check(_ text: String) -> Result<Principal, CommandRefusal> {
+            registry.verifySignature(command: Array(text.utf8), type: "t", topic: "dossiers.labour")
+        }
+        #expect((try? check(signed).get())?.id == "labour-director")
+        // Escapes (a key, the base64's slashes), white space and an extra member: parsed, and the same principal.
+        let value = try #require(signed.range(of: #""value":""#))
+        var escaped = signed
+        escaped.replaceSubrange(value, with: #" "v\u0061lue" : ""#)
+        escaped = escaped.replacingOccurrences(of: "/", with: #"\/"#)
+        escaped = escaped.replacingOccurrences(of: #""principal":"#, with: #""note":[1],"principal":"#)
+        #expect(escaped != signed)
+        #expect((try? check(escaped).get())?.id == "labour-director")
+        // A member that is null is no signature; one without its value, or with a number, is malformed.
+        let member = try #require(signed.range(of: #""signature":\{[^}]*\}"#, options: .regularExpression))
+        var unsigned = signed
+        unsigned.replaceSubrange(member, with: #""signature":null"#)
+        #expect(check(unsigned).failureCode == "unsigned")
+        #expect(check(signed.replacingOccurrences(of: #""value":"#, with: #""valeur":"#)).failureCode
+            == "malformed-signature")
+        #expect(check(signed.replacingOccurrences(of: #""algorithm":"rsa-pkcs1-sha256""#, with: #""algorithm":1"#))
+            .failureCode == "malformed-signature")
+    }
+
     @Test("keys equal as Swift strings (canonical equivalence) are duplicates, as the parsed dictionary refused them")
     func equivalentKeys() throws {
         for bad in [#"{"\u00e9":1,"e\u0301":2}"#, "{\"K\":1,\"\u{212A}\":2}", #"{"a":1,"b":{"x":1,"x":2}}"#] {
