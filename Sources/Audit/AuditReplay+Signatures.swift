@@ -37,16 +37,27 @@ extension AuditReplay {
         // Decoded and their signatures verified on every core first (the costly part; the instants are checked below).
         let preverified = Self.verifyInParallel(commands, registry: registry, topics: settings.topics,
                                                 departments: settings.departments)
-        var byStep: [String: [(ReadCommand, SignCommand)]] = [:]
-        for (command, checked) in zip(commands, preverified) {
+        // The commands read for each dossier step, by their index in `commands` (and `preverified`).
+        var byStep: [StepKey: [Int]] = [:]
+        for (index, checked) in preverified.enumerated() {
             guard let decoded = checked.command else { continue }
-            byStep["\(decoded.dossierId)/\(decoded.step)", default: []].append((command, decoded))
+            byStep[StepKey(dossierId: decoded.dossierId, step: decoded.step), default: []].append(index)
         }
-        let verifiedBySource = Dictionary(
-            zip(commands, preverified).map { ($0.0.source, $0.1) }, uniquingKeysWith: { first, _ in first })
         let signatures = try AuditStore.signatures(departments: settings.departments, on: connection)
         report.signaturesChecked = signatures.count
-        var positions: [String: Delegation.Position?] = [:]
+        // The delegate of each delegation version's snapshot, parsed once: most signatures share a few versions, and
+        // a snapshot is long, so it is found by its length and bytes rather than hashed as a String (which normalises
+        // text outside ASCII first).
+        var positions: [Int: [(snapshot: String, position: Delegation.Position?)]] = [:]
+        func position(of snapshot: String) -> Delegation.Position? {
+            let length = snapshot.utf8.count
+            if let known = positions[length]?.last(where: { Self.sameBytes($0.snapshot, snapshot) }) {
+                return known.position
+            }
+            let parsed = (try? Delegation(snapshotJSON: snapshot))?.delegate
+            positions[length, default: []].append((snapshot, parsed))
+            return parsed
+        }
         // A refusal sent as an approved draft carries no sign command: its approval is checked by verifyDrafts.
         let draftRefusals = Set(try DraftStore.sent(departments: settings.departments, in: connection)
             .filter { $0.kind == DraftKind.refuse.rawValue }
@@ -78,15 +89,16 @@ extension AuditReplay {
                 }
                 continue
             }
-            let candidates = byStep["\(stored.dossierId)/\(stored.step)"] ?? []
+            let candidates = byStep[StepKey(dossierId: stored.dossierId, step: stored.step)] ?? []
             var verified: [(ReadCommand, SignCommand, Principal)] = []
             var refusals: [(ReadCommand, CommandRefusal)] = []
-            for (read, command) in candidates {
+            for index in candidates {
+                let read = commands[index]
+                let known = preverified[index]
+                guard let command = known.command else { continue }
                 // The signature verified on all cores beforehand (same answer as authenticate, instant aside).
                 let checked: Result<Principal, CommandRefusal>
-                if let known = verifiedBySource[read.source], let department = known.department,
-                    department == stored.department, let result = known.result
-                {
+                if let department = known.department, department == stored.department, let result = known.result {
                     switch result {
                     case .failure(let refusal): checked = .failure(refusal)
                     case .success(let principal):
@@ -123,12 +135,7 @@ extension AuditReplay {
             }
             let (read, command, principal) = matching
             // The delegate the decision's delegation version names, as the worker checked it.
-            let position = stored.delegationSnapshot.flatMap { snapshot in
-                if let known = positions[snapshot] { return known }
-                let parsed = (try? Delegation(snapshotJSON: snapshot))?.delegate
-                positions[snapshot] = parsed
-                return parsed
-            } ?? .director
+            let position = stored.delegationSnapshot.flatMap(position(of:)) ?? .director
             var refusal = registry.maySignFinal(
                 principal, department: stored.department, procedure: stored.procedure, position: position,
                 at: stored.signedAt)
@@ -139,6 +146,19 @@ extension AuditReplay {
                 report.findings.append(finding(.unauthorised, read.source, detail: refusal.description))
             }
         }
+    }
+
+    /// A dossier's step, as sign commands name it.
+    struct StepKey: Hashable {
+        var dossierId: String
+        var step: Int
+    }
+
+    /// Whether two strings have the same UTF-8 bytes (compared as memory, without Unicode normalisation).
+    static func sameBytes(_ a: String, _ b: String) -> Bool {
+        var a = a
+        var b = b
+        return a.withUTF8 { a in b.withUTF8 { b in a.count == b.count && (a.isEmpty || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0) } }
     }
 
     /// What ``verifyInParallel(_:registry:topics:departments:)`` found for one sign command read: the command
@@ -166,7 +186,7 @@ extension AuditReplay {
             for index in part * chunk..<min(commands.count, (part + 1) * chunk) {
                 let command = commands[index]
                 var checked = Preverified()
-                checked.command = try? decoder.decode(SignCommand.self, from: Data(command.value))
+                checked.command = try? MessageCoding.decodeSignCommand(command.value, decoder: decoder)
                 if checked.command != nil, let department = byTopic[command.source.topic] {
                     checked.department = department
                     checked.result = registry.verifySignature(

@@ -40,16 +40,15 @@ public enum CanonicalJSON {
         return out
     }
 
-    /// The canonical UTF-8 bytes of the JSON in `bytes`, without the top-level members named in `removing`.
+    /// The canonical UTF-8 bytes of the JSON in `bytes`, without the top-level members named in `removing`: what
+    /// ``text(_:)`` writes of what ``parse(_:)`` reads, written straight from the bytes
+    /// (``write(_:removing:into:)``).
     public static func canonicalBytes(of bytes: some Collection<UInt8>, removing: Set<String> = []) throws(ParseError)
         -> [UInt8]
     {
-        var value = try parse(bytes)
-        if case .object(var members) = value, !removing.isEmpty {
-            for key in removing { members[key] = nil }
-            value = .object(members)
-        }
-        return Array(text(value).utf8)
+        var out: [UInt8] = []
+        _ = try write(bytes, removing: removing, into: &out)
+        return out
     }
 
     static func write(_ value: Value, into out: inout String) {

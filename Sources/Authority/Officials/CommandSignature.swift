@@ -40,18 +40,27 @@ public struct CommandSignature: Codable, Sendable, Hashable {
     /// The name of the member that carries the signature in a command's JSON.
     public static let member = "signature"
 
-    /// The bytes a signature covers, from the command's JSON as sent (the `signature` member left out).
+    /// The bytes a signature covers, from the command's JSON as sent (the `signature` member left out): the one
+    /// function signers and verifiers make them with.
     public static func signingInput(type: String, topic: String, command: some Collection<UInt8>)
         throws(CanonicalJSON.ParseError) -> [UInt8]
     {
-        let body = try CanonicalJSON.canonicalBytes(of: command, removing: [member])
-        return Array("\(domain)\n\(type)\n\(topic)\n".utf8) + [0] + body
+        var input = header(type: type, topic: topic, capacity: command.count)
+        _ = try CanonicalJSON.write(command, removing: [member], into: &input)
+        return input
     }
 
-    /// The bytes a signature covers, from the canonical text of the command's fields (the `signature` member left
-    /// out): what ``signingInput(type:topic:command:)`` makes of the JSON as sent.
-    static func signingInput(type: String, topic: String, canonical: String) -> [UInt8] {
-        Array("\(domain)\n\(type)\n\(topic)\n".utf8) + [0] + Array(canonical.utf8)
+    /// The signing input's first bytes: the domain, the type and the topic, each followed by a newline, then a NUL
+    /// byte; room for `capacity` more.
+    static func header(type: String, topic: String, capacity: Int) -> [UInt8] {
+        var header: [UInt8] = []
+        header.reserveCapacity(domain.utf8.count + type.utf8.count + topic.utf8.count + 4 + capacity)
+        for part in [domain, type, topic] {
+            header.append(contentsOf: part.utf8)
+            header.append(UInt8(ascii: "\n"))
+        }
+        header.append(0)
+        return header
     }
 
     /// The command JSON `command` (without a signature) signed by `key` as `principal`: the JSON with its
@@ -64,13 +73,15 @@ public struct CommandSignature: Codable, Sendable, Hashable {
         let signature = CommandSignature(
             principal: principal, algorithm: key.publicKey.algorithm, certificate: certificate,
             value: try key.signature(for: input).base64EncodedString())
-        guard case .object(var members) = try CanonicalJSON.parse(command) else {
+        // The command's canonical fields with the signature member added, in canonical form again.
+        var body: [UInt8] = []
+        guard try CanonicalJSON.write(command, removing: [member], into: &body).isObject else {
             throw CanonicalJSON.ParseError(offset: 0, problem: "a command is a JSON object")
         }
-        members[member] = .object([
-            "principal": .string(signature.principal), "algorithm": .string(signature.algorithm.rawValue),
-            "certificate": .string(signature.certificate), "value": .string(signature.value),
-        ])
-        return Array(CanonicalJSON.text(.object(members)).utf8)
+        let fields = try JSONEncoder().encode(signature)
+        var joined = Array("{\"\(member)\":".utf8) + fields
+        if body.count > 2 { joined.append(UInt8(ascii: ",")) }
+        joined.append(contentsOf: body.dropFirst())
+        return try CanonicalJSON.canonicalBytes(of: joined)
     }
 }

@@ -43,16 +43,28 @@ public struct OfficialRegistry: Sendable {
     }
 
     /// The part of ``authenticate(command:type:topic:commandAt:at:)`` that no instant changes, and nearly all of its
-    /// cost: the registered principal whose key made the command's signature (the JSON parsed once, for the
-    /// signature member and the canonical form of the rest). Many commands can be verified on several cores at once,
-    /// then checked against their instants with ``validity(of:commandAt:at:)``.
+    /// cost: the registered principal whose key made the command's signature. The command's bytes are read once
+    /// (``CommandSignature/signingInput(type:topic:command:)``'s canonical form, written straight into the signing
+    /// input, which also finds the `signature` member); only that member is read again
+    /// (``plainSignatureMember(in:at:)``, or parsed when written otherwise). Many commands can be verified on
+    /// several cores at once, then checked against their instants with ``validity(of:commandAt:at:)``.
     public func verifySignature(command: [UInt8], type: String, topic: String) -> Result<Principal, CommandRefusal> {
-        guard let parsed = try? CanonicalJSON.parse(command) else { return .failure(Self.notCanonical) }
+        var input = CommandSignature.header(type: type, topic: topic, capacity: command.count)
+        guard let written = try? CanonicalJSON.write(command, removing: [CommandSignature.member], into: &input) else {
+            return .failure(Self.notCanonical)
+        }
+        guard written.isObject else { return .failure(.malformedSignature("not a JSON object")) }
+        guard let member = written.removed.first else { return .failure(.unsigned) }
         let signature: CommandSignature
-        switch Self.signature(of: parsed) {
-        case .failure(let refusal): return .failure(refusal)
-        case .success(nil): return .failure(.unsigned)
-        case .success(let found?): signature = found
+        if let plain = Self.plainSignatureMember(in: command, at: member.value) {
+            signature = plain
+        } else {
+            guard let value = try? CanonicalJSON.parse(command[member.value]) else { return .failure(.unsigned) }
+            switch Self.signature(of: .object([CommandSignature.member: value])) {
+            case .failure(let refusal): return .failure(refusal)
+            case .success(nil): return .failure(.unsigned)
+            case .success(let found?): signature = found
+            }
         }
         guard let principal = principals[signature.principal] else {
             return .failure(.unknownPrincipal(signature.principal))
@@ -63,9 +75,6 @@ public struct OfficialRegistry: Sendable {
         guard let value = Data(base64Encoded: signature.value) else {
             return .failure(.malformedSignature("the signature value is not base64"))
         }
-        guard case .object(var members) = parsed else { return .failure(.malformedSignature("not a JSON object")) }
-        members[CommandSignature.member] = nil
-        let input = CommandSignature.signingInput(type: type, topic: topic, canonical: CanonicalJSON.text(.object(members)))
         guard principal.key.isValidSignature(value, for: input) else { return .failure(.badSignature) }
         return .success(principal)
     }
