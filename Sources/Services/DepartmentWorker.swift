@@ -91,8 +91,10 @@ public final class DepartmentWorker: BatchWriter {
         var commands: [(message: KafkaMessage, type: String)] = []
         /// Dead letters and events of step tasks refused by the provenance check (added to `outbox` after it).
         var dropped: [OutboxMessage] = []
-        /// The step tasks decided, for the provenance check (`rows` and `tasks` are parallel).
-        var tasks: [(task: ProvenanceStore.Task, taskId: UUID, message: KafkaMessage)] = []
+        /// The step tasks decided, for the provenance check (`rows` and `tasks` are parallel). `sent`: the digest
+        /// is of the dossier's bytes as sent (``MessageCoding/decodeStepTaskWithSentDigest(_:decoder:)``), not yet
+        /// of its canonical form.
+        var tasks: [(task: ProvenanceStore.Task, taskId: UUID, message: KafkaMessage, sent: Bool)] = []
         var report = BatchReport()
         /// The dossiers decided, with the catalogue version each was decided under (its step task's, until
         /// reception's record on the dossier is read).
@@ -182,8 +184,9 @@ public final class DepartmentWorker: BatchWriter {
                 continue
             }
             let task: StepTask
+            let sentDigest: [UInt8]?
             do {
-                task = try MessageCoding.decodeStepTask(message.value, decoder: decoder)
+                (task, sentDigest) = try MessageCoding.decodeStepTaskWithSentDigest(message.value, decoder: decoder)
             } catch {
                 batch.outbox.append(
                     .deadLetter(of: message, error: "not a dossier step: \(describe(error))", consumer: department.rawValue))
@@ -212,8 +215,8 @@ public final class DepartmentWorker: BatchWriter {
             batch.tasks.append((
                 ProvenanceStore.Task(
                     dossierId: task.dossier.id, step: task.step, round: task.round,
-                    digest: try MessageCoding.digest(of: task.dossier, encoder: encoder)),
-                task.taskId, message))
+                    digest: try sentDigest ?? MessageCoding.digest(of: task.dossier, encoder: encoder)),
+                task.taskId, message, sentDigest != nil))
             batch.rows.append(DecisionRow(
                 task: task, decision: decision, department: department, ruleSet: ruleSet, registry: bundle.delegations,
                 at: now, source: message, explanation: try explanations.index(of: decision, encoder: encoder)))
@@ -236,13 +239,30 @@ public final class DepartmentWorker: BatchWriter {
     /// for the batch.
     private func dropNotReceived(_ batch: inout Staged, in tx: PostgresConnection) throws {
         guard !batch.tasks.isEmpty else { return }
-        let received = try ProvenanceStore.received(batch.tasks.map(\.task), department: department, in: tx)
+        var received = try ProvenanceStore.received(batch.tasks.map(\.task), department: department, in: tx)
+        guard received.count < batch.tasks.count else { return }
+        // A digest of the dossier's bytes as sent that matched nothing: the canonical form's is looked up too (bytes
+        // written another way, by spacing, escapes or another encoder, hold the same dossier). Only such tasks.
+        var again: [(index: Int, task: ProvenanceStore.Task)] = []
+        let decoder = MessageCoding.decoder()
+        let encoder = MessageCoding.encoder()
+        for (index, entry) in batch.tasks.enumerated() where entry.sent && !received.contains(index) {
+            let task = try MessageCoding.decodeStepTask(entry.message.value, decoder: decoder)
+            var canonical = entry.task
+            canonical.digest = try MessageCoding.digest(of: task.dossier, encoder: encoder)
+            if canonical.digest != entry.task.digest { again.append((index, canonical)) }
+        }
+        if !again.isEmpty {
+            for found in try ProvenanceStore.received(again.map(\.task), department: department, in: tx) {
+                received.insert(again[found].index)
+            }
+        }
         guard received.count < batch.tasks.count else { return }
         // By the consumed message, not the step's identity: a forged copy of a received task (same dossier, step and
         // round, another body) in the same batch must not take the genuine step's events and forward with it.
         var refused = Set<String>()
         var keptRows: [DecisionRow] = []
-        var keptTasks: [(task: ProvenanceStore.Task, taskId: UUID, message: KafkaMessage)] = []
+        var keptTasks: [(task: ProvenanceStore.Task, taskId: UUID, message: KafkaMessage, sent: Bool)] = []
         for (index, (row, entry)) in zip(batch.rows, batch.tasks).enumerated() {
             if received.contains(index) {
                 keptRows.append(row)
@@ -358,7 +378,12 @@ public final class DepartmentWorker: BatchWriter {
         case .escalate: kind = .escalatedAuthority
         case .forward: kind = .forwarded
         }
-        let fee = decision.outcome == .approve && !feePaid ? feeDue(task.dossier, step: task.step) : nil
+        // The bundle once (its getter locks and copies it); its catalogue and calendar are the files', whatever
+        // the delegations' head.
+        let bundle = self.bundle
+        let fee =
+            decision.outcome == .approve && !feePaid
+            ? feeDue(task.dossier, step: task.step, catalogue: bundle.catalogue) : nil
         if fee != nil { kind = .feeRequested }
         let identity = "\(task.dossier.id)/\(task.step)/\(task.round)"
         var data = DossierEvent.Data(
