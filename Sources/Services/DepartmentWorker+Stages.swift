@@ -224,7 +224,7 @@ extension DepartmentWorker {
         reason: String?, dueAt: Date, cause: UUID, at now: Date
     ) throws -> OutboxMessage {
         let event = DossierEvent(
-            eventId: StableID.make("event", DossierEvent.Kind.stageMoved.rawValue, action, cause.uuidString),
+            eventId: StableID.make("event", DossierEvent.Kind.stageMoved.rawValue, action, StableID.text(of: cause)),
             dossierId: dossierId, code: nil, type: .stageMoved, department: department, step: step, round: round,
             at: now,
             data: DossierEvent.Data(

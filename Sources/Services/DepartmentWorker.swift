@@ -174,6 +174,9 @@ public final class DepartmentWorker: BatchWriter {
         _ messages: [KafkaMessage], bundle: AuthorityBundle, seq: Int64, now: Date, recorded: [String: String?] = [:]
     ) throws -> Staged {
         var batch = Staged(seq: seq, now: now)
+        batch.versions.reserveCapacity(messages.count)
+        batch.rows.reserveCapacity(messages.count)
+        batch.tasks.reserveCapacity(messages.count)
         var explanations = ExplanationMemo(encoded: explanationTexts)
         let decoder = MessageCoding.decoder()
         let encoder = MessageCoding.encoder()

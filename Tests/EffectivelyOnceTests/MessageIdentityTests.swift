@@ -1,4 +1,5 @@
 @testable import EffectivelyOnce
+import Foundation
 import Kafka
 import Testing
 
@@ -16,5 +17,14 @@ struct MessageIdentityTests {
             let message = KafkaMessage(topic: "t", partition: 3, offset: 17, key: key, value: value)
             #expect(OffsetStore.identity(of: message) == "sha256:" + digest)
         }
+    }
+
+    /// `StableID.text(of:)` is `uuidString` (events and step tasks name their ids with it, and a stage event's id
+    /// hashes its cause's text).
+    @Test func uuidTextIsUUIDString() {
+        var ids = [UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)), StableID.make("a", "b")]
+        ids += (0..<2_000).map { _ in UUID() }
+        ids.append(UUID(uuid: (255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255)))
+        for id in ids { #expect(StableID.text(of: id) == id.uuidString) }
     }
 }
