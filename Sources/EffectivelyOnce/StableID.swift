@@ -23,4 +23,25 @@ public enum StableID {
         return UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
                            bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
     }
+
+    /// `uuid.uuidString` (upper-case 8-4-4-4-12), written byte by byte: Foundation's goes through `snprintf`, and
+    /// every event a worker writes names its id (BENCHMARKS.md, session 13).
+    public static func text(of uuid: UUID) -> String {
+        let digits: StaticString = "0123456789ABCDEF"
+        return withUnsafeBytes(of: uuid.uuid) { bytes in
+            String(unsafeUninitializedCapacity: 36) { buffer in
+                var i = 0
+                for (index, byte) in bytes.enumerated() {
+                    if index == 4 || index == 6 || index == 8 || index == 10 {
+                        buffer[i] = UInt8(ascii: "-")
+                        i += 1
+                    }
+                    buffer[i] = digits.utf8Start[Int(byte >> 4)]
+                    buffer[i + 1] = digits.utf8Start[Int(byte & 0xF)]
+                    i += 2
+                }
+                return i
+            }
+        }
+    }
 }

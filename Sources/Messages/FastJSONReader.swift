@@ -1,4 +1,5 @@
 import Authority
+import Crypto
 import EffectivelyOnce
 import Foundation
 import Kafka
@@ -40,6 +41,30 @@ extension MessageCoding {
     public static func decodeStepTask(_ bytes: [UInt8], decoder: JSONDecoder) throws -> StepTask {
         if let task = FastJSON.stepTask(bytes) { return task }
         return try decoder.decode(StepTask.self, from: Data(bytes))
+    }
+
+    /// A step task decoded as ``decodeStepTask(_:decoder:)`` does, with the SHA-256 of its dossier's bytes as
+    /// they stand in `bytes` when ``FastJSON`` read them (nil when `decoder` did).
+    ///
+    /// Reception and the departments write a step task's dossier in its canonical form
+    /// (``canonicalBytes(of:encoder:)``, the same writer), so this is then the dossier's ``digest(of:encoder:)``
+    /// without encoding it again. If it matches the digest recorded at reception, the bytes are the canonical bytes
+    /// recorded there, and the dossier decoded from them is the one received. Bytes in another form (spacing,
+    /// escapes, another encoder) give another digest: the caller then computes ``digest(of:encoder:)`` and checks
+    /// that one too, so such a task is refused only if its dossier differs from the one received.
+    public static func decodeStepTaskWithSentDigest(_ bytes: [UInt8], decoder: JSONDecoder) throws -> (
+        task: StepTask, sentDigest: [UInt8]?
+    ) {
+        let fast: (StepTask, [UInt8])? = bytes.withUnsafeBufferPointer { buffer in
+            var reader = JSONByteReader(buffer)
+            var range: Range<Int>?
+            guard let task = reader.stepTask(dossierBytes: &range), reader.atEnd(), let range else { return nil }
+            var hash = SHA256()
+            hash.update(bufferPointer: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: buffer[range])))
+            return (task, Array(hash.finalize()))
+        }
+        if let fast { return (fast.0, fast.1) }
+        return (try decoder.decode(StepTask.self, from: Data(bytes)), nil)
     }
 
     /// Decodes an intake dossier: with ``FastJSON`` when it handles the bytes, else with `Dossier.decode(json:)`,
@@ -412,13 +437,23 @@ package struct JSONByteReader {
     // MARK: Messages
 
     mutating func stepTask() -> StepTask? {
+        var dossierBytes: Range<Int>?
+        return stepTask(dossierBytes: &dossierBytes)
+    }
+
+    /// The step task, and in `dossierBytes` where its dossier's bytes are (from its `{` to its `}`).
+    mutating func stepTask(dossierBytes: inout Range<Int>?) -> StepTask? {
         var taskId: UUID?, dossier: Dossier?, code: String?, step: Int?, round: Int?, department: DepartmentID?
         var receivedAt: Date?, dueDate: String?, dueDateRead = false
         var catalogueVersion: String?, catalogueVersionRead = false
+        var dossierRange: Range<Int>?
         let read = object { r, key in
             if r.key(key, is: "dossier") {
                 guard dossier == nil else { return false }
+                r.skipSpace()
+                let start = r.index
                 dossier = r.dossier()
+                dossierRange = start..<r.index
                 return dossier != nil
             } else if r.key(key, is: "taskId") {
                 guard taskId == nil else { return false }
@@ -463,6 +498,7 @@ package struct JSONByteReader {
         guard read, let taskId, let dossier, let code, let step, let round, let department, let receivedAt else {
             return nil
         }
+        dossierBytes = dossierRange
         return StepTask(
             taskId: taskId, dossier: dossier, code: code, step: step, round: round, department: department,
             receivedAt: receivedAt, dueDate: dueDate, catalogueVersion: catalogueVersion)

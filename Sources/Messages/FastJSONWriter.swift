@@ -25,7 +25,7 @@ extension MessageCoding {
         w.key("dossierId")
         w.string(event.dossierId)
         w.key("eventId")
-        w.string(event.eventId.uuidString)
+        w.string(StableID.text(of: event.eventId))
         if let round = event.round {
             w.key("round")
             w.integer(Int64(round))
@@ -237,7 +237,7 @@ package struct JSONByteWriter {
         w.key("step")
         w.integer(Int64(task.step))
         w.key("taskId")
-        w.string(task.taskId.uuidString)
+        w.string(StableID.text(of: task.taskId))
         w.endObject()
         return w.bytes
     }

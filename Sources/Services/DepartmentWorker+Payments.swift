@@ -13,7 +13,13 @@ extension DepartmentWorker {
     /// The fee the dossier owes at `step`: the procedure's fee for the applicant's kind, when `step` is the procedure's
     /// last step and this department takes it; nil otherwise (no fee, exempt, zero, another step).
     func feeDue(_ dossier: Dossier, step: Int) -> Int? {
-        guard let procedure = bundle.catalogue.procedure(dossier.procedure), procedure.isFeeBearing,
+        feeDue(dossier, step: step, catalogue: bundle.catalogue)
+    }
+
+    /// ``feeDue(_:step:)`` with the catalogue of a bundle the caller holds (the bundle's getter takes a lock and
+    /// copies it: once per decision, not once per use).
+    func feeDue(_ dossier: Dossier, step: Int, catalogue: Catalogue) -> Int? {
+        guard let procedure = catalogue.procedure(dossier.procedure), procedure.isFeeBearing,
             procedure.department == department, step == procedure.steps.count - 1
         else { return nil }
         return procedure.feeDue(for: dossier.applicant.kind)

@@ -18,18 +18,35 @@ extension DepartmentWorker {
         guard !needing.isEmpty else { return [] }
         let registry = try officials.current(in: tx)
         let turns = try StageStore.turns(needing.count, in: tx)
+        // What depends only on the procedure (its route, planned stages, first stage's due instant and candidates)
+        // is worked out once per procedure of the batch: the same `now`, registry and bundle for every row.
+        var byProcedure: [String: (division: String, planned: [PlannedStage], candidates: [String], dueAt: Date)] = [:]
         var entries: [StageStore.Entry] = []
+        entries.reserveCapacity(needing.count)
         for (row, turn) in zip(needing, turns) {
-            let route = workflow.route(procedure: row.procedure)
-            let planned = PlannedStage.plan(route, stepWorkingDays: stepWorkingDays(procedure: row.procedure, at: now))
-            let first = planned[0]
-            let candidates = StageMachine.candidates(
-                role: first.role, division: route.division, department: department, registry: registry, at: now)
+            let plan: (division: String, planned: [PlannedStage], candidates: [String], dueAt: Date)
+            if let known = byProcedure[row.procedure] {
+                plan = known
+            } else {
+                let route = workflow.route(procedure: row.procedure)
+                let planned = PlannedStage.plan(
+                    route, stepWorkingDays: stepWorkingDays(procedure: row.procedure, at: now))
+                let first = planned[0]
+                plan = (
+                    route.division, planned,
+                    StageMachine.candidates(
+                        role: first.role, division: route.division, department: department, registry: registry,
+                        at: now),
+                    stageDue(quota: first.quota, at: now)
+                )
+                byProcedure[row.procedure] = plan
+            }
+            let candidates = plan.candidates
             entries.append(StageStore.Entry(
-                dossierId: row.dossierId, step: row.step, round: row.round, division: route.division,
-                procedure: row.procedure, route: planned, position: 0,
+                dossierId: row.dossierId, step: row.step, round: row.round, division: plan.division,
+                procedure: row.procedure, route: plan.planned, position: 0,
                 assignee: candidates.isEmpty ? nil : candidates[Int(turn % Int64(candidates.count))],
-                enteredAt: now, dueAt: stageDue(quota: first.quota, at: now)))
+                enteredAt: now, dueAt: plan.dueAt))
         }
         try StageStore.copyNew(entries, department: department, in: tx)
         return try entries.map { entry in
@@ -207,7 +224,7 @@ extension DepartmentWorker {
         reason: String?, dueAt: Date, cause: UUID, at now: Date
     ) throws -> OutboxMessage {
         let event = DossierEvent(
-            eventId: StableID.make("event", DossierEvent.Kind.stageMoved.rawValue, action, cause.uuidString),
+            eventId: StableID.make("event", DossierEvent.Kind.stageMoved.rawValue, action, StableID.text(of: cause)),
             dossierId: dossierId, code: nil, type: .stageMoved, department: department, step: step, round: round,
             at: now,
             data: DossierEvent.Data(

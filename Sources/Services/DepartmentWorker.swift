@@ -91,8 +91,10 @@ public final class DepartmentWorker: BatchWriter {
         var commands: [(message: KafkaMessage, type: String)] = []
         /// Dead letters and events of step tasks refused by the provenance check (added to `outbox` after it).
         var dropped: [OutboxMessage] = []
-        /// The step tasks decided, for the provenance check (`rows` and `tasks` are parallel).
-        var tasks: [(task: ProvenanceStore.Task, taskId: UUID, message: KafkaMessage)] = []
+        /// The step tasks decided, for the provenance check (`rows` and `tasks` are parallel). `sent`: the digest
+        /// is of the dossier's bytes as sent (``MessageCoding/decodeStepTaskWithSentDigest(_:decoder:)``), not yet
+        /// of its canonical form.
+        var tasks: [(task: ProvenanceStore.Task, taskId: UUID, message: KafkaMessage, sent: Bool)] = []
         var report = BatchReport()
         /// The dossiers decided, with the catalogue version each was decided under (its step task's, until
         /// reception's record on the dossier is read).
@@ -130,7 +132,7 @@ public final class DepartmentWorker: BatchWriter {
         // tasks it does not vouch for are dropped after (dropNotReceived): their versions do not matter.
         var received = Set<Int>()
         if !batch.tasks.isEmpty {
-            let receipts = try ProvenanceStore.receipts(batch.tasks.map(\.task), department: department, in: tx)
+            let receipts = try receipts(of: batch, in: tx)
             received = receipts.received
             let recorded = receipts.versions
             let differs = batch.versions.contains { id, named in recorded[id].map { $0 != named } ?? false }
@@ -176,6 +178,9 @@ public final class DepartmentWorker: BatchWriter {
         _ messages: [KafkaMessage], bundle: AuthorityBundle, seq: Int64, now: Date, recorded: [String: String?] = [:]
     ) throws -> Staged {
         var batch = Staged(seq: seq, now: now)
+        batch.versions.reserveCapacity(messages.count)
+        batch.rows.reserveCapacity(messages.count)
+        batch.tasks.reserveCapacity(messages.count)
         var explanations = ExplanationMemo(encoded: explanationTexts)
         let decoder = MessageCoding.decoder()
         let encoder = MessageCoding.encoder()
@@ -186,8 +191,9 @@ public final class DepartmentWorker: BatchWriter {
                 continue
             }
             let task: StepTask
+            let sentDigest: [UInt8]?
             do {
-                task = try MessageCoding.decodeStepTask(message.value, decoder: decoder)
+                (task, sentDigest) = try MessageCoding.decodeStepTaskWithSentDigest(message.value, decoder: decoder)
             } catch {
                 batch.outbox.append(
                     .deadLetter(of: message, error: "not a dossier step: \(describe(error))", consumer: department.rawValue))
@@ -216,8 +222,8 @@ public final class DepartmentWorker: BatchWriter {
             batch.tasks.append((
                 ProvenanceStore.Task(
                     dossierId: task.dossier.id, step: task.step, round: task.round,
-                    digest: try MessageCoding.digest(of: task.dossier, encoder: encoder)),
-                task.taskId, message))
+                    digest: try sentDigest ?? MessageCoding.digest(of: task.dossier, encoder: encoder)),
+                task.taskId, message, sentDigest != nil))
             batch.rows.append(DecisionRow(
                 task: task, decision: decision, department: department, ruleSet: ruleSet, registry: bundle.delegations,
                 at: now, source: message, explanation: try explanations.index(of: decision, encoder: encoder)))
@@ -234,6 +240,28 @@ public final class DepartmentWorker: BatchWriter {
         return batch
     }
 
+    /// The provenance lookup for a batch's tasks (one statement). A digest of a dossier's bytes as sent that
+    /// matched nothing is looked up again by the canonical form's digest (bytes written another way, by spacing,
+    /// escapes or another encoder, hold the same dossier): a second statement, for such tasks only.
+    private func receipts(of batch: Staged, in tx: PostgresConnection) throws -> ProvenanceStore.Receipts {
+        var receipts = try ProvenanceStore.receipts(batch.tasks.map(\.task), department: department, in: tx)
+        guard receipts.received.count < batch.tasks.count else { return receipts }
+        var again: [(index: Int, task: ProvenanceStore.Task)] = []
+        let decoder = MessageCoding.decoder()
+        let encoder = MessageCoding.encoder()
+        for (index, entry) in batch.tasks.enumerated() where entry.sent && !receipts.received.contains(index) {
+            let task = try MessageCoding.decodeStepTask(entry.message.value, decoder: decoder)
+            var canonical = entry.task
+            canonical.digest = try MessageCoding.digest(of: task.dossier, encoder: encoder)
+            if canonical.digest != entry.task.digest { again.append((index, canonical)) }
+        }
+        guard !again.isEmpty else { return receipts }
+        let found = try ProvenanceStore.receipts(again.map(\.task), department: department, in: tx)
+        for position in found.received { receipts.received.insert(again[position].index) }
+        for (id, version) in found.versions { receipts.versions[id] = version }
+        return receipts
+    }
+
     /// A step is decided only if reception received it (step 0: a `dossiers` row of the same dossier digest,
     /// assigned to this department) or the previous department forwarded it here: anything else goes to the
     /// department's dead letters with reason `not-received`, and a `step-rejected` event says so. `received`: the
@@ -244,7 +272,7 @@ public final class DepartmentWorker: BatchWriter {
         // round, another body) in the same batch must not take the genuine step's events and forward with it.
         var refused = Set<String>()
         var keptRows: [DecisionRow] = []
-        var keptTasks: [(task: ProvenanceStore.Task, taskId: UUID, message: KafkaMessage)] = []
+        var keptTasks: [(task: ProvenanceStore.Task, taskId: UUID, message: KafkaMessage, sent: Bool)] = []
         for (index, (row, entry)) in zip(batch.rows, batch.tasks).enumerated() {
             if received.contains(index) {
                 keptRows.append(row)
@@ -360,7 +388,12 @@ public final class DepartmentWorker: BatchWriter {
         case .escalate: kind = .escalatedAuthority
         case .forward: kind = .forwarded
         }
-        let fee = decision.outcome == .approve && !feePaid ? feeDue(task.dossier, step: task.step) : nil
+        // The bundle once (its getter locks and copies it); its catalogue and calendar are the files', whatever
+        // the delegations' head.
+        let bundle = self.bundle
+        let fee =
+            decision.outcome == .approve && !feePaid
+            ? feeDue(task.dossier, step: task.step, catalogue: bundle.catalogue) : nil
         if fee != nil { kind = .feeRequested }
         let identity = "\(task.dossier.id)/\(task.step)/\(task.round)"
         var data = DossierEvent.Data(

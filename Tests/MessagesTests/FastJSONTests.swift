@@ -133,6 +133,36 @@ struct FastJSONTests {
         #expect(fast >= total * 95 / 100, "fast path took \(fast) of \(total)")
     }
 
+    @Test("the digest of a step task's dossier as sent: the canonical digest when written as reception and the workers write it, another for other forms")
+    func sentDigests() throws {
+        var random = Random(state: 43)
+        var generator = DossierGenerator(bundle: Self.bundle, seed: 8)
+        let decoder = MessageCoding.decoder()
+        let encoder = MessageCoding.encoder()
+        var sent = 0
+        for sequence in 0..<2_000 {
+            let task = Self.task(&random, generator: &generator, sequence: sequence)
+            let canonical = try MessageCoding.digest(of: task.dossier, encoder: encoder)
+            // As reception and the departments write it (MessageCoding.encode), and as JSONEncoder writes it.
+            for bytes in [try MessageCoding.encode(task, encoder: encoder), Array(try encoder.encode(task))] {
+                let read = try MessageCoding.decodeStepTaskWithSentDigest(bytes, decoder: decoder)
+                #expect(read.task == (try MessageCoding.decodeStepTask(bytes, decoder: decoder)))
+                if let digest = read.sentDigest {
+                    sent += 1
+                    #expect(digest == canonical, "\(String(decoding: bytes, as: UTF8.self))")
+                } else {
+                    #expect(FastJSON.stepTask(bytes) == nil)
+                }
+            }
+            // Pretty-printed: the same task, a digest of other bytes (the worker then checks the canonical one too).
+            let pretty = try Self.variants(of: task)[1]
+            let read = try MessageCoding.decodeStepTaskWithSentDigest(pretty, decoder: decoder)
+            #expect(read.task == (try decoder.decode(StepTask.self, from: Data(pretty))))
+            if let digest = read.sentDigest { #expect(digest != canonical) }
+        }
+        #expect(sent >= 2 * 2_000 * 95 / 100, "digests of sent bytes: \(sent) of \(2 * 2_000)")
+    }
+
     @Test("dossiers as reception reads them: the fast reader gives what Dossier.decode(json:) gives")
     func intakeDossiers() throws {
         var random = Random(state: 9)

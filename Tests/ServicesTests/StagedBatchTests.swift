@@ -186,6 +186,47 @@ struct StagedBatchTests {
                 "\(types)")
     }
 
+    /// The worker matches a step task's dossier by the digest of its bytes as sent, and when that finds nothing, by
+    /// the digest of its canonical form: a genuine task written another way (pretty-printed, keys unsorted, slashes
+    /// escaped) is decided, and a forged copy written that way is still refused, beside a task written as usual.
+    @Test("a received step task written in another JSON form is decided; a forged one in that form is refused")
+    mutating func otherFormsOfTheSameDossier() throws {
+        defer { database.drop() }
+        let usual = karaokeDossier()
+        let spaced = karaokeDossier()
+        try receive([usual, spaced])
+        var forged = spaced
+        forged.facts["fireSafetyValid"] = .bool(!(spaced.facts["fireSafetyValid"] == .bool(true)))
+        let pretty = JSONEncoder()
+        pretty.outputFormatting = [.prettyPrinted]
+        pretty.dateEncodingStrategy = .custom { date, encoder in
+            var c = encoder.singleValueContainer()
+            try c.encode(MessageCoding.formatInstant(date))
+        }
+        func prettyTask(_ dossier: Dossier) throws -> KafkaMessage {
+            var message = try steps(of: [dossier])[0]
+            let task = try MessageCoding.decodeStepTask(message.value, decoder: MessageCoding.decoder())
+            message.value = Array(try pretty.encode(task))
+            #expect(try MessageCoding.decodeStepTaskWithSentDigest(message.value, decoder: MessageCoding.decoder())
+                .sentDigest != MessageCoding.digest(of: dossier, encoder: MessageCoding.encoder()))
+            return message
+        }
+        let batch = try steps(of: [usual]) + [try prettyTask(forged), try prettyTask(spaced)]
+        let report = try database.connection.transaction { tx in
+            try worker.write(batch, staged: worker.stage(batch), into: tx)
+        }
+        #expect(report.processed == 2)
+        #expect(report.outcomes["not-received"] == 1)
+        #expect(try decisions([batch[0]]).count == 1)
+        #expect(try decisions([batch[2]]).count == 1)
+        let rejected = try database.connection.query(
+            """
+            SELECT count(*)::int8 AS n FROM outbox
+            WHERE key = $1 AND convert_from(payload, 'UTF8')::jsonb->>'type' = 'step-rejected'
+            """, [spaced.id])[0].decode(Int64.self, "n")
+        #expect(rejected == 1)
+    }
+
     @Test("explanation ids are kept only once their transaction committed; a stale one fails its batch once and is forgotten")
     mutating func explanationIdsAfterCommit() throws {
         defer { database.drop() }

@@ -73,6 +73,39 @@ public enum ISO8601Instant {
         let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
         let rest = Int(seconds - days * 86400)
         let date = LocalDate(dayNumber: Int32(days))
+        let civil = date.civil
+        if (0...9999).contains(civil.year) {
+            // The bytes written into the string's own storage: the interpolation below cost ~1 µs an instant, and
+            // every event, stage entry and dossier digest formats one or more (BENCHMARKS.md, session 13).
+            return String(unsafeUninitializedCapacity: 24) { buffer in
+                func put(_ value: Int, _ width: Int, at start: Int) {
+                    var v = value
+                    for i in stride(from: start + width - 1, through: start, by: -1) {
+                        buffer[i] = UInt8(truncatingIfNeeded: 48 + v % 10)
+                        v /= 10
+                    }
+                }
+                put(civil.year, 4, at: 0)
+                buffer[4] = UInt8(ascii: "-")
+                put(civil.month, 2, at: 5)
+                buffer[7] = UInt8(ascii: "-")
+                put(civil.day, 2, at: 8)
+                buffer[10] = UInt8(ascii: "T")
+                put(rest / 3600, 2, at: 11)
+                buffer[13] = UInt8(ascii: ":")
+                put(rest / 60 % 60, 2, at: 14)
+                buffer[16] = UInt8(ascii: ":")
+                put(rest % 60, 2, at: 17)
+                var count = 19
+                if millis != 0 {
+                    buffer[19] = UInt8(ascii: ".")
+                    put(millis, 3, at: 20)
+                    count = 23
+                }
+                buffer[count] = UInt8(ascii: "Z")
+                return count + 1
+            }
+        }
         func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
         var s = "\(date)T\(two(rest / 3600)):\(two(rest / 60 % 60)):\(two(rest % 60))"
         if millis != 0 {

@@ -6,7 +6,25 @@ import Synchronization
 /// an id once committed stays right; ids learned in a transaction are used only after it committed
 /// (``committed()``), since a rolled-back insert leaves no row behind. Holds at most `capacity` ids, then starts over.
 package final class ExplanationIds: Sendable {
-    private let state = Mutex<(known: [String: Int64], learned: [String: Int64])>(([:], [:]))
+    private let state = Mutex<(known: [TextKey: Int64], learned: [TextKey: Int64])>(([:], [:]))
+
+    /// A text as a dictionary key by its UTF-8 bytes. `String`'s own hashing normalizes non-ASCII text (Unicode
+    /// canonical equivalence) on every lookup: ~1,300 bytes of explanation JSON, with Vietnamese in it, for each
+    /// kind of each batch. The database tells texts apart by their bytes too.
+    struct TextKey: Hashable {
+        let text: String
+        static func == (a: TextKey, b: TextKey) -> Bool {
+            var a = a.text
+            var b = b.text
+            return a.withUTF8 { x in
+                b.withUTF8 { y in x.count == y.count && (x.isEmpty || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0) }
+            }
+        }
+        func hash(into hasher: inout Hasher) {
+            var text = text
+            text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        }
+    }
     package let capacity: Int
 
     package init(capacity: Int = 4_096) {
@@ -20,15 +38,15 @@ package final class ExplanationIds: Sendable {
         var missing: [Int] = []
         state.withLock { state in
             for (index, text) in texts.enumerated() {
-                if let id = state.known[text] { ids[index] = id } else { missing.append(index) }
+                if let id = state.known[TextKey(text: text)] { ids[index] = id } else { missing.append(index) }
             }
         }
         guard !missing.isEmpty else { return ids }
         let stored = try DecisionRow.storeExplanations(missing.map { texts[$0] }, in: tx)
-        var learned: [String: Int64] = [:]
+        var learned: [TextKey: Int64] = [:]
         for (index, id) in zip(missing, stored) {
             ids[index] = id
-            learned[texts[index]] = id
+            learned[TextKey(text: texts[index])] = id
         }
         state.withLock { $0.learned = learned }
         return ids

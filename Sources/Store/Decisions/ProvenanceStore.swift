@@ -44,7 +44,7 @@ package enum ProvenanceStore {
             SELECT task_index, on_record, catalogue_version FROM motcua_step_provenance(\(department),
                 \(tasks.map(\.dossierId), as: "text[]"), \(tasks.map { String($0.step) }, as: "integer[]"),
                 \(tasks.map { String($0.round) }, as: "integer[]"),
-                \(tasks.map { String(PostgresBytes($0.digest).postgresText.dropFirst(2)) }, as: "text[]"))
+                \(tasks.map { hex($0.digest) }, as: "text[]"))
             """)
         for row in rows {
             let index = try row.decode(Int.self, "task_index") - 1
@@ -55,6 +55,18 @@ package enum ProvenanceStore {
             }
         }
         return receipts
+    }
+
+    /// Lower-case hex of `bytes`, as `decode(…, 'hex')` reads it.
+    static func hex(_ bytes: [UInt8]) -> String {
+        let digits: StaticString = "0123456789abcdef"
+        return String(unsafeUninitializedCapacity: bytes.count * 2) { buffer in
+            for (index, byte) in bytes.enumerated() {
+                buffer[2 * index] = digits.utf8Start[Int(byte >> 4)]
+                buffer[2 * index + 1] = digits.utf8Start[Int(byte & 0xF)]
+            }
+            return bytes.count * 2
+        }
     }
 
     /// Records an official's request for documents on a round (once; a repeat changes nothing).

@@ -126,7 +126,15 @@ package enum StageStore {
                          role, assignee, entered_at, due_at, handovers) FROM STDIN (FORMAT binary)
             """
         ) { writer in
+            // Entries of one procedure share their route (the worker plans it once per procedure of a batch): its
+            // text is encoded again only when the route changes.
+            var lastRoute: [PlannedStage] = []
+            var lastRouteText = PlannedStage.encode([])
             for entry in entries {
+                if entry.route != lastRoute {
+                    lastRoute = entry.route
+                    lastRouteText = PlannedStage.encode(entry.route)
+                }
                 guard entry.route.indices.contains(entry.position) else {
                     throw PostgresError(
                         .copy, context: "COPY stages",
@@ -140,7 +148,7 @@ package enum StageStore {
                 writer.text(department.rawValue)
                 writer.text(entry.division)
                 writer.text(entry.procedure)
-                writer.text(PlannedStage.encode(entry.route))
+                writer.text(lastRouteText)
                 writer.int32(try int32(entry.route.count, "stage count"))
                 writer.int32(try int32(entry.position, "position"))
                 writer.text(stage.id)

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import Authority
@@ -35,5 +36,42 @@ struct LocalDateTests {
         #expect(ISO8601Instant.parse("2026-02-30T09:30:00+07:00") == nil)
         #expect(
             ISO8601Instant.format(ISO8601Instant.parse("2026-11-27T09:30:00.125+07:00")!) == "2026-11-27T02:30:00.125Z")
+    }
+
+    /// The byte-writing `format` gives what the interpolating one did (kept here as the reference), over random
+    /// instants from year 1 to 9999, with and without milliseconds, and the round-up to the next second.
+    @Test func instantsFormatAsTheReference() {
+        func reference(_ date: Date) -> String {
+            let t = date.timeIntervalSince1970
+            let whole = t.rounded(.down)
+            var millis = Int(((t - whole) * 1000).rounded())
+            var seconds = Int64(whole)
+            if millis == 1000 {
+                millis = 0
+                seconds += 1
+            }
+            let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
+            let rest = Int(seconds - days * 86400)
+            func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+            var s = "\(LocalDate(dayNumber: Int32(days)))T\(two(rest / 3600)):\(two(rest / 60 % 60)):\(two(rest % 60))"
+            if millis != 0 {
+                let m = String(millis)
+                s += "." + String(repeating: "0", count: 3 - m.count) + m
+            }
+            return s + "Z"
+        }
+        var rng = SplitMix64(seed: 13)
+        var instants = [0, -0.5, 0.9996, 1_795_746_600.125, -62_135_596_800, 253_402_300_799.999].map {
+            Date(timeIntervalSince1970: $0)
+        }
+        for _ in 0..<20_000 {
+            let seconds = Double(Int64.random(in: -62_135_596_800...253_402_300_799, using: &rng))
+            let fraction = [0, 0.001, 0.5, 0.9995, Double(Int.random(in: 0..<1000, using: &rng)) / 1000].randomElement(
+                using: &rng)!
+            instants.append(Date(timeIntervalSince1970: seconds + fraction))
+        }
+        for instant in instants {
+            #expect(ISO8601Instant.format(instant) == reference(instant), "\(instant.timeIntervalSince1970)")
+        }
     }
 }
