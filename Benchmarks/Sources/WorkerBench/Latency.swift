@@ -152,7 +152,15 @@ struct LatencyBench {
         // Warm-up: both consumers join their groups (~3 s each on the devbroker), relays connect.
         let warm = try window(count: 200, rate: 200)
         guard waitDecided(warm.map(\.id), before: 0, timeout: .seconds(90)) else {
-            fail("warm-up dossiers were not decided within 90 s (is the devbroker up?)")
+            // Say why when reception refused them or it or the worker dead-lettered them (the most frequent reason).
+            let reason = try? connection.query(
+                "SELECT reason, count(*) AS n FROM (SELECT headers->>'motcua_error' AS reason FROM outbox "
+                    + "WHERE topic LIKE '%.dlq' UNION ALL SELECT convert_from(payload, 'UTF8')::jsonb->'data'->>'reason' "
+                    + "FROM outbox WHERE ce_type = 'motcua.dossier.event' "
+                    + "AND convert_from(payload, 'UTF8')::jsonb->>'type' = 'intake-refused') r "
+                    + "GROUP BY 1 ORDER BY 2 DESC LIMIT 1", []
+            ).map { "\(try $0.decode(Int.self, "n")) dead letters or refusals, e.g.: \(try $0.decodeIfPresent(String.self, "reason") ?? "?")" }.first
+            fail("warm-up dossiers were not decided within 90 s: " + (reason ?? "no dead letter (is the devbroker up?)"))
         }
 
         var results: [LatencyRound] = []

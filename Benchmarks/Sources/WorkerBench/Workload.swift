@@ -29,7 +29,8 @@ struct Workload {
         let owned = bundle.catalogue.procedures.filter { procedure in
             procedure.steps.contains { $0.department == Workload.department }
         }
-        intakeProcedures = owned.filter { $0.steps.first?.department == Workload.department }
+        // Not a procedure that moved away (reception refuses its dossiers: the latency part waited for them in vain).
+        intakeProcedures = owned.filter { $0.steps.first?.department == Workload.department && $0.moved == nil }
         steps = owned.flatMap { procedure in
             procedure.steps.indices.filter { procedure.steps[$0].department == Workload.department }.map {
                 (procedure, $0)
@@ -81,7 +82,11 @@ struct Workload {
         return Dossier(
             id: uuid(), procedure: procedure.code, submittedAt: submittedAt,
             channel: chance(0.93) ? .online : (chance(0.9) ? .counter : .post),
-            commune: String(format: "%05d", uniform(1...584) * 4),
+            // A commune of the list in force (reception refuses any other code since the communes catalogue): the
+            // latency part's intake dossiers were all dead-lettered with the old synthetic codes.
+            commune: catalogue.communes.communes.isEmpty
+                ? String(format: "%05d", uniform(1...584) * 4)
+                : catalogue.communes.communes[uniform(0...(catalogue.communes.communes.count - 1))].code,
             applicant: Dossier.Applicant(
                 kind: .enterprise, id: enterprise, name: "Công ty TNHH Mẫu \(uniform(1...99_999))"),
             documents: documents, facts: facts(for: procedure.code))
