@@ -3,7 +3,7 @@ import Postgres
 /// The database schema this build needs: the highest migration of `schemas/postgres` it relies on.
 public enum DatabaseSchema {
     /// Bump with every migration the code starts to use (a test compares it with the migration files).
-    public static let requiredVersion = 33
+    public static let requiredVersion = 34
 
     /// The database's schema is older than this build.
     public struct Outdated: Error, CustomStringConvertible {

@@ -71,4 +71,40 @@ extension RoleTests {
             _ = try receipts("culture", [("d-culture", 0, 1, digest)], on: labour.connection)
         }
     }
+
+    @Test("the provenance lookup probes by key however small the tables were when the worker's session first planned it (034): a worker started on nearly empty tables kept a plan that read all of dossiers and decisions every batch")
+    func provenanceProbesByKeyAsTablesGrow() throws {
+        let digest = String(repeating: "ab", count: 32)
+        try db.execute(
+            "UPDATE dossiers SET received_sha256 = decode($1, 'hex'), body_sha256 = decode($1, 'hex')", [digest])
+        let culture = try login(as: Self.role("culture"))
+        defer { culture.drop() }
+        // The session's first lookup, on two dossiers and two decisions: its plan is made now and cached.
+        #expect(try receipts("culture", [("d-culture", 0, 1, digest)], on: culture.connection) == ["1:true:nil"])
+        // A day's dossiers and decisions later (no ANALYZE: that would replace the cached plan).
+        try db.executeScript(
+            """
+            INSERT INTO dossiers (id, code, procedure, channel, commune, applicant_kind, submitted_at, received_at,
+                                  status, department, body)
+            SELECT 'g-' || n, 'G-' || n, 'p2', 'online', '00004', 'citizen', now(), now(), 'received', 'culture', '{}'
+            FROM generate_series(1, 5000) AS n;
+            INSERT INTO decisions (\(Self.decisionColumns))
+            SELECT 'g-' || n, 0, 0, 'culture', 'p2', 'approve', 'auto', 'rv-culture', now(), 'dossiers.culture', 0,
+                   n + 10, \(Self.emptyExplanation)
+            FROM generate_series(1, 5000) AS n;
+            """)
+        // The same session's next lookup, and the scans it made (this transaction's own, pg_stat_xact_user_tables).
+        let scans = try culture.connection.transaction { tx in
+            let answer = try receipts("culture", [("d-culture", 0, 1, digest), ("g-7", 0, 1, digest)], on: tx)
+            let counts = try tx.query(
+                """
+                SELECT relname, seq_scan, coalesce(idx_scan, 0) AS idx_scan FROM pg_stat_xact_user_tables
+                WHERE relname IN ('dossiers', 'decisions') ORDER BY relname
+                """, []
+            ).map { "\(try $0.decode(String.self, "relname")):\(try $0.decode(Int.self, "seq_scan")) seq" }
+            return (answer, counts)
+        }
+        #expect(scans.0 == ["1:true:nil", "2:true:nil"])
+        #expect(scans.1 == ["decisions:0 seq", "dossiers:0 seq"], "the lookup read a whole table instead of probing its keys")
+    }
 }
