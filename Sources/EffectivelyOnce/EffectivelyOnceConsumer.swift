@@ -60,6 +60,10 @@ public final class EffectivelyOnceConsumer: Sendable {
         var connection: PostgresConnection?
         var needsRewind = false
         var inFlight: InFlight?
+        /// The transaction collected last, kept until the next one is sent: its batch and staged work are freed on
+        /// the consuming thread while that transaction runs, not on the transaction queue before it starts (freeing
+        /// a staged batch of 500 was 8% of the transaction thread's CPU, BENCHMARKS.md).
+        var retired: InFlight?
         /// Partitions that no longer hold what PostgreSQL says was consumed (see ``Stop``): not consumed until an
         /// operator moves the stored offset (`motcua offsets reset`).
         var stopped: [TopicPartition: Stop] = [:]
@@ -80,6 +84,8 @@ public final class EffectivelyOnceConsumer: Sendable {
     /// A batch's transaction running on ``transactions`` while the consumer polls and stages the next batch.
     private final class InFlight: @unchecked Sendable {
         let batch: [KafkaMessage]
+        /// ``BatchWriter/stage(_:)``'s work for `batch`.
+        let staged: (any Sendable)?
         let moves: [TopicPartition: (expected: Int64?, next: Int64)]
         let identities: [TopicPartition: String]
         let done = DispatchSemaphore(value: 0)
@@ -87,10 +93,11 @@ public final class EffectivelyOnceConsumer: Sendable {
         var failure: (any Error)?
 
         init(
-            batch: [KafkaMessage], moves: [TopicPartition: (expected: Int64?, next: Int64)],
+            batch: [KafkaMessage], staged: (any Sendable)?, moves: [TopicPartition: (expected: Int64?, next: Int64)],
             identities: [TopicPartition: String]
         ) {
             self.batch = batch
+            self.staged = staged
             self.moves = moves
             self.identities = identities
         }
@@ -214,6 +221,7 @@ public final class EffectivelyOnceConsumer: Sendable {
             // its message-by-message retry short: this one must not be written past what that left unwritten.
             guard !state.needsRewind, !stopping.load(ordering: .acquiring) else { continue }
             send(mine, staged: staged)
+            state.retired = nil
             if !settings.overlapsTransactions { collect() }
             updateLag(consumer)
             if !state.stopped.isEmpty {
@@ -226,11 +234,12 @@ public final class EffectivelyOnceConsumer: Sendable {
 
     /// Starts `batch`'s transaction on the transaction queue.
     private func send(_ batch: [KafkaMessage], staged: (any Sendable)?) {
-        let flight = InFlight(batch: batch, moves: moves(of: batch), identities: identities(of: batch))
+        let flight = InFlight(
+            batch: batch, staged: staged, moves: moves(of: batch), identities: identities(of: batch))
         state.inFlight = flight
         transactions.async { [self] in
             do {
-                try transact(flight.batch, moves: flight.moves, identities: flight.identities, staged: staged)
+                try transact(flight.batch, moves: flight.moves, identities: flight.identities, staged: flight.staged)
             } catch {
                 flight.failure = error
             }
@@ -244,6 +253,7 @@ public final class EffectivelyOnceConsumer: Sendable {
         guard let flight = state.inFlight else { return }
         flight.done.wait()
         state.inFlight = nil
+        state.retired = flight
         guard let error = flight.failure else {
             for (partition, move) in flight.moves { state.owned[partition] = move.next }
             return

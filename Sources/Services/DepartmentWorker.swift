@@ -95,6 +95,8 @@ public final class DepartmentWorker: BatchWriter {
         /// is of the dossier's bytes as sent (``MessageCoding/decodeStepTaskWithSentDigest(_:decoder:)``), not yet
         /// of its canonical form.
         var tasks: [(task: ProvenanceStore.Task, taskId: UUID, message: KafkaMessage, sent: Bool)] = []
+        /// The provenance lookup's arguments for `tasks`, written out by ``decide`` (off the transaction's thread).
+        var lookup: ProvenanceStore.Lookup?
         var report = BatchReport()
         /// The dossiers decided, with the catalogue version each was decided under (its step task's, until
         /// reception's record on the dossier is read).
@@ -237,6 +239,7 @@ public final class DepartmentWorker: BatchWriter {
             batch.report.processed += 1
         }
         batch.explanations = explanations.texts
+        if !batch.tasks.isEmpty { batch.lookup = ProvenanceStore.Lookup(batch.tasks.map(\.task)) }
         return batch
     }
 
@@ -244,7 +247,8 @@ public final class DepartmentWorker: BatchWriter {
     /// matched nothing is looked up again by the canonical form's digest (bytes written another way, by spacing,
     /// escapes or another encoder, hold the same dossier): a second statement, for such tasks only.
     private func receipts(of batch: Staged, in tx: PostgresConnection) throws -> ProvenanceStore.Receipts {
-        var receipts = try ProvenanceStore.receipts(batch.tasks.map(\.task), department: department, in: tx)
+        var receipts = try ProvenanceStore.receipts(
+            batch.lookup ?? ProvenanceStore.Lookup(batch.tasks.map(\.task)), department: department, in: tx)
         guard receipts.received.count < batch.tasks.count else { return receipts }
         var again: [(index: Int, task: ProvenanceStore.Task)] = []
         let decoder = MessageCoding.decoder()

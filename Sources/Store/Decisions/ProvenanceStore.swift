@@ -31,20 +31,47 @@ package enum ProvenanceStore {
         package var versions: [String: String?]
     }
 
+    /// A batch's tasks with the provenance statement's arguments written out: made where the batch is decided (the
+    /// worker's stage, beside the transaction before it), so that the batch's own transaction only sends them.
+    package struct Lookup: Sendable {
+        package let tasks: [Task]
+        let ids: String
+        let steps: String
+        let rounds: String
+        let digests: String
+
+        package init(_ tasks: [Task]) {
+            self.tasks = tasks
+            ids = tasks.map(\.dossierId).postgresText
+            steps = tasks.map { String($0.step) }.postgresText
+            rounds = tasks.map { String($0.round) }.postgresText
+            digests = tasks.map { ProvenanceStore.hex($0.digest) }.postgresText
+        }
+    }
+
     /// The tasks that `department` may decide — received by reception (step 0, same digest, assigned to it),
     /// forwarded to it by the step before (same digest), or already decided by it — with the catalogue version
     /// recorded on each one's dossier. One statement for a batch; nothing of a task the department may not decide.
     package static func receipts(
         _ tasks: [Task], department: DepartmentID, in tx: PostgresConnection
     ) throws -> Receipts {
+        try receipts(Lookup(tasks), department: department, in: tx)
+    }
+
+    /// ``receipts(_:department:in:)`` with the arguments written out already.
+    package static func receipts(
+        _ lookup: Lookup, department: DepartmentID, in tx: PostgresConnection
+    ) throws -> Receipts {
+        let tasks = lookup.tasks
         var receipts = Receipts(received: [], versions: [:])
         guard !tasks.isEmpty else { return receipts }
+        receipts.received.reserveCapacity(tasks.count)
+        receipts.versions.reserveCapacity(tasks.count)
         let rows = try tx.query(
             """
             SELECT task_index, on_record, catalogue_version FROM motcua_step_provenance(\(department),
-                \(tasks.map(\.dossierId), as: "text[]"), \(tasks.map { String($0.step) }, as: "integer[]"),
-                \(tasks.map { String($0.round) }, as: "integer[]"),
-                \(tasks.map { hex($0.digest) }, as: "text[]"))
+                \(lookup.ids, as: "text[]"), \(lookup.steps, as: "integer[]"), \(lookup.rounds, as: "integer[]"),
+                \(lookup.digests, as: "text[]"))
             """)
         for row in rows {
             let index = try row.decode(Int.self, "task_index") - 1
