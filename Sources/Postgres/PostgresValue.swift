@@ -130,13 +130,17 @@ public struct PostgresBytes: PostgresEncodable, PostgresDecodable, Hashable {
     public var bytes: [UInt8]
     public init(_ bytes: [UInt8]) { self.bytes = bytes }
     public static var postgresType: UInt32 { PostgresType.bytea }
-    public var postgresText: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]("\\x".utf8)
-        out.reserveCapacity(2 + bytes.count * 2)
+    public var postgresText: String { "\\x" + Self.hex(bytes) }
+
+    /// Lower-case hexadecimal of `bytes`, two digits a byte (bytea's text form after its `\x`, and what
+    /// `decode(…, 'hex')` reads).
+    public static func hex<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
+        let digits: StaticString = "0123456789abcdef"
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.underestimatedCount * 2)
         for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0xF)])
+            out.append(digits.utf8Start[Int(byte >> 4)])
+            out.append(digits.utf8Start[Int(byte & 0xF)])
         }
         return String(decoding: out, as: UTF8.self)
     }

@@ -45,7 +45,7 @@ package enum ProvenanceStore {
             ids = tasks.map(\.dossierId).postgresText
             steps = tasks.map { String($0.step) }.postgresText
             rounds = tasks.map { String($0.round) }.postgresText
-            digests = tasks.map { ProvenanceStore.hex($0.digest) }.postgresText
+            digests = tasks.map { PostgresBytes.hex($0.digest) }.postgresText
         }
     }
 
@@ -82,18 +82,6 @@ package enum ProvenanceStore {
             }
         }
         return receipts
-    }
-
-    /// Lower-case hex of `bytes`, as `decode(…, 'hex')` reads it.
-    static func hex(_ bytes: [UInt8]) -> String {
-        let digits: StaticString = "0123456789abcdef"
-        return String(unsafeUninitializedCapacity: bytes.count * 2) { buffer in
-            for (index, byte) in bytes.enumerated() {
-                buffer[2 * index] = digits.utf8Start[Int(byte >> 4)]
-                buffer[2 * index + 1] = digits.utf8Start[Int(byte & 0xF)]
-            }
-            return bytes.count * 2
-        }
     }
 
     /// Records an official's request for documents on a round (once; a repeat changes nothing).
